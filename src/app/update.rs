@@ -1,0 +1,225 @@
+//! `update(model, msg) -> effects`: all the console's logic, with no I/O.
+
+use std::time::Duration;
+
+use crossterm::event::{Event, KeyCode, KeyEvent, KeyEventKind};
+use time::OffsetDateTime;
+use tui_input::Input;
+use tui_input::backend::crossterm::to_input_request;
+
+use super::keys::{Command, KeyMap};
+use super::model::{Model, Overlay, Pane};
+use super::{dns, health, replication};
+use crate::observe::Observation;
+use crate::timeline::{Entry, Kind, Severity};
+
+#[derive(Debug, Clone)]
+pub enum Msg {
+    Observed(Observation),
+    /// The clock moved: staleness and the header clock.
+    Tick(OffsetDateTime),
+    Key(KeyEvent),
+    Resized,
+    /// An entry reached the journal (or failed to): now it may be shown.
+    Journaled { entry: Entry, error: Option<String> },
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub enum Effect {
+    /// Append to the journal, then show (the runtime sends back `Msg::Journaled`).
+    Record(Entry),
+    Quit,
+}
+
+/// Collects effects while the reducer runs.
+#[derive(Debug, Default)]
+pub struct Fx {
+    pub effects: Vec<Effect>,
+}
+
+impl Fx {
+    pub fn edge(&mut self, at: OffsetDateTime, severity: Severity, source: String, message: impl Into<String>) {
+        self.effects.push(Effect::Record(Entry::new(at, severity, Kind::Edge, source, message)));
+    }
+}
+
+pub fn update(model: &mut Model, msg: Msg) -> Vec<Effect> {
+    let mut fx = Fx::default();
+    match msg {
+        Msg::Observed(observation) => observe(model, observation, &mut fx),
+        Msg::Tick(now) => {
+            model.now = now;
+            mark_stale(model, &mut fx);
+        }
+        Msg::Key(key) => on_key(model, key, &mut fx),
+        Msg::Resized => {}
+        Msg::Journaled { entry, error } => {
+            let journaled = error.is_none();
+            model.journal_problem = error;
+            if model.ui.scroll[Pane::Timeline.index()] > 0 && entry.matches(&model.ui.filter) {
+                // Keep the rows the operator is reading where they are.
+                model.ui.scroll[Pane::Timeline.index()] += 1;
+            }
+            model.timeline.push(entry, journaled);
+        }
+    }
+    model.ui.dirty = true;
+    fx.effects
+}
+
+fn observe(model: &mut Model, observation: Observation, fx: &mut Fx) {
+    let config = model.config.clone();
+    match observation {
+        Observation::Probe { check, at, outcome } => {
+            if let (Some(spec), Some(state)) = (config.health.get(check), model.health.get_mut(check)) {
+                health::on_probe(spec, state, at, outcome, fx);
+            }
+        }
+        Observation::Postgres { db, member, at, result } => {
+            if let Some(state) = model.dbs.get_mut(db)
+                && member < state.members.len()
+            {
+                replication::on_reading(&config, db, state, member, at, result, fx);
+            }
+        }
+        Observation::Dns { record, resolver, at, answer } => {
+            if let (Some(spec), Some(state)) = (config.dns.get(record), model.dns.get_mut(record))
+                && resolver < state.resolvers.len()
+            {
+                dns::on_answer(&config, spec, state, resolver, at, answer, fx);
+            }
+        }
+    }
+}
+
+/// A source that has not answered within its interval + timeout is stale.
+fn mark_stale(model: &mut Model, fx: &mut Fx) {
+    let now = model.now;
+    let config = model.config.clone();
+    let started = model.started;
+    let overdue = |last: Option<OffsetDateTime>, limit: Duration| -> Option<Duration> {
+        let age = now - last.unwrap_or(started);
+        let age = Duration::try_from(age).unwrap_or_default();
+        (age > limit).then_some(age)
+    };
+    let message = |age: Duration, limit: Duration| {
+        format!("stale: no answer for {} (limit {})", crate::ui::format::age(age), crate::ui::format::age(limit))
+    };
+    for (spec, state) in config.health.iter().zip(model.health.iter_mut()) {
+        let limit = spec.interval + spec.timeout;
+        if !state.stale
+            && let Some(age) = overdue(state.last_at, limit)
+        {
+            state.stale = true;
+            fx.edge(now, Severity::Warn, health::source(spec), message(age, limit));
+        }
+    }
+    for (db_index, (spec, state)) in config.databases.iter().zip(model.dbs.iter_mut()).enumerate() {
+        let limit = spec.interval + spec.timeout;
+        for (i, m) in state.members.iter_mut().enumerate() {
+            if !m.stale
+                && let Some(age) = overdue(m.last_at, limit)
+            {
+                m.stale = true;
+                fx.edge(now, Severity::Warn, replication::member_source(&config, &config.databases[db_index], i), message(age, limit));
+            }
+        }
+    }
+    for (spec, state) in config.dns.iter().zip(model.dns.iter_mut()) {
+        let limit = spec.interval + spec.timeout;
+        for (r, server) in state.resolvers.iter_mut().zip(&spec.resolvers) {
+            if !r.stale
+                && let Some(age) = overdue(r.last_at, limit)
+            {
+                r.stale = true;
+                fx.edge(now, Severity::Warn, dns::source(spec), format!("@{server} {}", message(age, limit)));
+            }
+        }
+    }
+}
+
+fn on_key(model: &mut Model, key: KeyEvent, fx: &mut Fx) {
+    if key.kind == KeyEventKind::Release {
+        return;
+    }
+    let keymap = KeyMap::for_mode(model.mode);
+    if key.code == KeyCode::Char('c') && key.modifiers.contains(crossterm::event::KeyModifiers::CONTROL) {
+        fx.effects.push(Effect::Quit);
+        return;
+    }
+    match std::mem::take(&mut model.ui.overlay) {
+        Overlay::None => {}
+        Overlay::Help => {
+            // Any key closes help; the quit key still quits.
+            if keymap.lookup(&key) == Some(Command::Quit) {
+                fx.effects.push(Effect::Quit);
+            }
+            return;
+        }
+        Overlay::Filter(input) => {
+            match edit(input, key) {
+                Edited::Editing(input) => {
+                    // Filter as you type.
+                    model.ui.filter = input.value().trim().to_string();
+                    model.ui.overlay = Overlay::Filter(input);
+                }
+                Edited::Submitted(text) => model.ui.filter = text.trim().to_string(),
+                Edited::Cancelled => model.ui.filter.clear(),
+            }
+            model.ui.scroll[Pane::Timeline.index()] = 0;
+            return;
+        }
+        Overlay::Note(input) => {
+            match edit(input, key) {
+                Edited::Editing(input) => model.ui.overlay = Overlay::Note(input),
+                Edited::Submitted(text) if !text.trim().is_empty() => {
+                    let entry = Entry::new(model.now, Severity::Info, Kind::Note, "operator", text.trim()).by(&model.operator);
+                    fx.effects.push(Effect::Record(entry));
+                }
+                Edited::Submitted(_) | Edited::Cancelled => {}
+            }
+            return;
+        }
+    }
+    let Some(command) = keymap.lookup(&key) else { return };
+    let focus = model.ui.focus;
+    let rows = model.rows_in(focus);
+    let scroll = &mut model.ui.scroll[focus.index()];
+    match command {
+        Command::Quit => fx.effects.push(Effect::Quit),
+        Command::Help => model.ui.overlay = Overlay::Help,
+        Command::FocusNext => model.ui.focus = Pane::ALL[(focus.index() + 1) % Pane::ALL.len()],
+        Command::FocusPrev => model.ui.focus = Pane::ALL[(focus.index() + Pane::ALL.len() - 1) % Pane::ALL.len()],
+        Command::Down => *scroll = (*scroll + 1).min(rows.saturating_sub(1)),
+        Command::Up => *scroll = scroll.saturating_sub(1),
+        Command::PageDown => *scroll = (*scroll + 10).min(rows.saturating_sub(1)),
+        Command::PageUp => *scroll = scroll.saturating_sub(10),
+        Command::Top => *scroll = 0,
+        Command::Bottom => *scroll = rows.saturating_sub(1),
+        Command::Filter => {
+            model.ui.focus = Pane::Timeline;
+            model.ui.overlay = Overlay::Filter(Input::new(model.ui.filter.clone()));
+        }
+        Command::Note => model.ui.overlay = Overlay::Note(Input::default()),
+    }
+}
+
+enum Edited {
+    Editing(Input),
+    Submitted(String),
+    Cancelled,
+}
+
+/// A one-line input: Enter submits, Esc cancels, anything else edits.
+fn edit(mut input: Input, key: KeyEvent) -> Edited {
+    match key.code {
+        KeyCode::Enter => Edited::Submitted(input.value().to_string()),
+        KeyCode::Esc => Edited::Cancelled,
+        _ => {
+            if let Some(request) = to_input_request(&Event::Key(key)) {
+                input.handle(request);
+            }
+            Edited::Editing(input)
+        }
+    }
+}

@@ -1,0 +1,207 @@
+//! The command line: the TUI by default, plus `status`, `check-config` and `journal export`.
+
+use std::path::PathBuf;
+use std::sync::Arc;
+
+use clap::{Args, Parser, Subcommand, ValueEnum};
+
+use crate::config::{self, Config};
+use crate::ui::{Theme, View};
+
+#[derive(Debug, Parser)]
+#[command(name = "failover-console", version, about = "A terminal console for failing a service over to its standby site, and back")]
+pub struct Cli {
+    /// Config file [default: ./config.toml, else $XDG_CONFIG_HOME/failover-console/config.toml]
+    #[arg(long, global = true, value_name = "FILE")]
+    pub config: Option<PathBuf>,
+    #[command(flatten)]
+    pub tui: TuiArgs,
+    #[command(subcommand)]
+    pub command: Option<Command>,
+}
+
+#[derive(Debug, Args, Clone)]
+pub struct TuiArgs {
+    /// Read-only: shows everything, changes nothing (operator notes still go to the timeline)
+    #[arg(long)]
+    pub watch: bool,
+    /// Theme: dark, light, high-contrast, mono, or a path to a theme .toml [default: from config]
+    #[arg(long, value_name = "NAME")]
+    pub theme: Option<String>,
+    /// Who is at the keyboard, recorded with every note and action [default: user@host]
+    #[arg(long, value_name = "NAME")]
+    pub operator: Option<String>,
+    /// Only ASCII: no box drawing or symbols
+    #[arg(long)]
+    pub ascii: bool,
+    /// Log file [default: console.log in the config, else $XDG_STATE_HOME/failover-console/console.log]
+    #[arg(long, value_name = "FILE")]
+    pub log: Option<PathBuf>,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Poll every source once, print a summary, exit 0 OK / 1 WARNING / 2 CRITICAL / 3 UNKNOWN
+    Status {
+        /// Print JSON instead of text
+        #[arg(long)]
+        json: bool,
+    },
+    /// Exit 0 if the config is valid, else print what is wrong and exit 1
+    CheckConfig,
+    /// The incident journal
+    Journal {
+        #[command(subcommand)]
+        command: JournalCommand,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum JournalCommand {
+    /// Write the journal as an incident timeline for the post-mortem
+    Export {
+        #[arg(long, value_enum, default_value_t = ExportFormat::Markdown)]
+        format: ExportFormat,
+        /// Write here instead of stdout
+        #[arg(long, value_name = "FILE")]
+        output: Option<PathBuf>,
+    },
+}
+
+#[derive(Debug, Clone, Copy, ValueEnum)]
+pub enum ExportFormat {
+    Markdown,
+    Jsonl,
+}
+
+fn load_config(path: &Option<PathBuf>) -> Result<Config, String> {
+    let path = path.clone().unwrap_or_else(config::default_path);
+    config::load(&path).map_err(|e| e.to_string())
+}
+
+pub fn operator_name(given: Option<&str>) -> String {
+    if let Some(name) = given.filter(|n| !n.trim().is_empty()) {
+        return name.trim().to_string();
+    }
+    let user = std::env::var("USER").ok().filter(|u| !u.is_empty()).or_else(|| whoami::username().ok()).unwrap_or_else(|| "unknown".into());
+    let host = whoami::hostname().unwrap_or_else(|_| "localhost".into());
+    format!("{user}@{host}")
+}
+
+/// NO_COLOR (any non-empty value) wins over every theme.
+pub fn view(theme_name: &str, ascii: bool) -> Result<View, String> {
+    let no_color = std::env::var_os("NO_COLOR").is_some_and(|v| !v.is_empty());
+    let theme = if no_color { Theme::mono() } else { Theme::load(theme_name)? };
+    Ok(View { theme, ascii })
+}
+
+pub async fn run(cli: Cli) -> u8 {
+    match cli.command {
+        None => {
+            let config = match load_config(&cli.config) {
+                Ok(c) => c,
+                Err(e) => {
+                    eprintln!("{e}");
+                    return 1;
+                }
+            };
+            let theme = cli.tui.theme.clone().unwrap_or_else(|| config.theme.clone());
+            let view = match view(&theme, cli.tui.ascii) {
+                Ok(v) => v,
+                Err(e) => {
+                    eprintln!("failover-console: {e}");
+                    return 1;
+                }
+            };
+            let operator = operator_name(cli.tui.operator.as_deref());
+            match crate::runtime::run(Arc::new(config), cli.tui, view, operator).await {
+                Ok(()) => 0,
+                Err(e) => {
+                    eprintln!("failover-console: {e}");
+                    1
+                }
+            }
+        }
+        Some(Command::CheckConfig) => match load_config(&cli.config) {
+            Ok(c) => match Theme::load(&c.theme) {
+                Ok(_) => {
+                    let members: usize = c.databases.iter().map(|d| d.members.len()).sum();
+                    println!(
+                        "{}: OK ({} sites, {} health checks, {} databases with {members} members, {} dns records)",
+                        c.path.display(),
+                        c.sites.len(),
+                        c.health.len(),
+                        c.databases.len(),
+                        c.dns.len()
+                    );
+                    0
+                }
+                Err(e) => {
+                    eprintln!("{}: console.theme: {e}", c.path.display());
+                    1
+                }
+            },
+            Err(e) => {
+                eprintln!("{e}");
+                1
+            }
+        },
+        Some(Command::Status { json }) => match load_config(&cli.config) {
+            Ok(c) => crate::status::run(Arc::new(c), json).await,
+            Err(e) => {
+                eprintln!("{e}");
+                3
+            }
+        },
+        Some(Command::Journal { command: JournalCommand::Export { format, output } }) => {
+            let config = match load_config(&cli.config) {
+                Ok(c) => c,
+                Err(e) => {
+                    eprintln!("{e}");
+                    return 1;
+                }
+            };
+            export(&config, format, output)
+        }
+    }
+}
+
+fn export(config: &Config, format: ExportFormat, output: Option<PathBuf>) -> u8 {
+    let path = &config.journal;
+    let text = match format {
+        ExportFormat::Jsonl => match std::fs::read_to_string(path) {
+            Ok(t) => t,
+            Err(e) => {
+                eprintln!("failover-console: cannot read journal {}: {e}", path.display());
+                return 1;
+            }
+        },
+        ExportFormat::Markdown => match crate::timeline::journal::read_all(path) {
+            Ok((entries, unreadable)) => crate::timeline::export::markdown(&config.title, &path.display().to_string(), &entries, unreadable),
+            Err(e) => {
+                eprintln!("failover-console: cannot read journal {}: {e}", path.display());
+                return 1;
+            }
+        },
+    };
+    match output {
+        Some(file) => match std::fs::write(&file, text) {
+            Ok(()) => {
+                eprintln!("wrote {}", file.display());
+                0
+            }
+            Err(e) => {
+                eprintln!("failover-console: cannot write {}: {e}", file.display());
+                1
+            }
+        },
+        None => {
+            use std::io::Write;
+            let mut out = std::io::stdout().lock();
+            if out.write_all(text.as_bytes()).is_err() {
+                return 1;
+            }
+            0
+        }
+    }
+}

@@ -1,0 +1,11 @@
+//! failover-console: a terminal console for moving a service to its standby site and back.
+
+pub mod app;
+pub mod cli;
+pub mod config;
+pub mod observe;
+pub mod runtime;
+pub mod sources;
+pub mod status;
+pub mod timeline;
+pub mod ui;

@@ -1,0 +1,18 @@
+use std::process::ExitCode;
+
+use clap::Parser;
+
+fn main() -> ExitCode {
+    let cli = failover_console::cli::Cli::parse();
+    let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
+        Ok(r) => r,
+        Err(e) => {
+            eprintln!("failover-console: cannot start the async runtime: {e}");
+            return ExitCode::from(3);
+        }
+    };
+    let code = runtime.block_on(failover_console::cli::run(cli));
+    // Pollers may be mid-request; do not wait for them.
+    runtime.shutdown_timeout(std::time::Duration::from_millis(200));
+    ExitCode::from(code)
+}

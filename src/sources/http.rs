@@ -1,0 +1,83 @@
+//! HTTP checks: a GET, healthy when the status matches within the timeout. A new connection each
+//! time, like Route 53's checkers, so a server that stops accepting is seen at once.
+
+use std::error::Error as _;
+use std::time::{Duration, Instant};
+
+use crate::observe::ProbeOutcome;
+
+#[derive(Clone)]
+pub struct Clients {
+    verified: Option<reqwest::Client>,
+    unverified: Option<reqwest::Client>,
+    build_error: Option<String>,
+}
+
+fn builder() -> reqwest::ClientBuilder {
+    reqwest::Client::builder()
+        .pool_max_idle_per_host(0)
+        .redirect(reqwest::redirect::Policy::none())
+        .user_agent(concat!("failover-console/", env!("CARGO_PKG_VERSION")))
+}
+
+impl Clients {
+    pub fn new() -> Clients {
+        let verified = builder().build();
+        let unverified = builder().danger_accept_invalid_certs(true).build();
+        let build_error = verified.as_ref().err().map(|e| e.to_string());
+        Clients { verified: verified.ok(), unverified: unverified.ok(), build_error }
+    }
+
+    pub async fn probe(&self, url: &str, expect_status: u16, insecure: bool, timeout: Duration) -> ProbeOutcome {
+        let client = if insecure { &self.unverified } else { &self.verified };
+        let Some(client) = client else {
+            let detail = format!("HTTP client unavailable: {}", self.build_error.as_deref().unwrap_or("?"));
+            return ProbeOutcome { ok: false, latency: Duration::ZERO, detail };
+        };
+        let started = Instant::now();
+        let result = client.get(url).timeout(timeout).send().await;
+        let latency = started.elapsed();
+        match result {
+            Ok(response) => {
+                let status = response.status().as_u16();
+                if status == expect_status {
+                    ProbeOutcome { ok: true, latency, detail: status.to_string() }
+                } else {
+                    ProbeOutcome { ok: false, latency, detail: format!("status {status} (expected {expect_status})") }
+                }
+            }
+            Err(e) => ProbeOutcome { ok: false, latency, detail: describe(&e, timeout) },
+        }
+    }
+}
+
+impl Default for Clients {
+    fn default() -> Self {
+        Clients::new()
+    }
+}
+
+/// The operator wants "connection refused", not a chain of wrappers.
+fn describe(e: &reqwest::Error, timeout: Duration) -> String {
+    if e.is_timeout() {
+        return format!("timeout after {}", crate::ui::format::latency(timeout));
+    }
+    let mut source = e.source();
+    while let Some(s) = source {
+        if let Some(io) = s.downcast_ref::<std::io::Error>() {
+            return super::tcp::io_error_text(io);
+        }
+        let text = s.to_string();
+        if text.contains("certificate") || text.contains("tls") || text.contains("TLS") {
+            return format!("TLS: {text}");
+        }
+        source = s.source();
+    }
+    if e.is_connect() {
+        return "connect failed".into();
+    }
+    if e.is_request() || e.is_body() {
+        return "connection closed without a response".into();
+    }
+    e.to_string()
+}

@@ -1,0 +1,263 @@
+//! PostgreSQL members: role from `pg_is_in_recovery()` on every reading (never from config), LSNs,
+//! replay state and the primary's view of its standbys. One connection per member, reopened after
+//! any error.
+
+use std::error::Error as _;
+use std::time::Duration;
+
+use time::OffsetDateTime;
+use tokio_postgres::{Client, NoTls};
+
+use super::Sender;
+use crate::config::Member;
+use crate::observe::{Lsn, Observation, PgSnapshot, PrimaryReading, ReplicaReading, StandbyRow};
+
+pub struct Poller {
+    db: usize,
+    member: usize,
+    spec: Member,
+    timeout: Duration,
+    client: Option<Client>,
+}
+
+impl Poller {
+    pub fn new(db: usize, member: usize, spec: Member, timeout: Duration) -> Poller {
+        Poller { db, member, spec, timeout, client: None }
+    }
+
+    pub async fn run(mut self, interval: Duration, tx: Sender) {
+        let mut ticker = tokio::time::interval(interval);
+        ticker.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+        loop {
+            ticker.tick().await;
+            let observation = self.observe().await;
+            if tx.send(observation).await.is_err() {
+                return;
+            }
+        }
+    }
+
+    pub async fn once(mut self) -> Observation {
+        self.observe().await
+    }
+
+    async fn observe(&mut self) -> Observation {
+        let result = match tokio::time::timeout(self.timeout, self.read()).await {
+            Ok(Ok(snapshot)) => Ok(snapshot),
+            Ok(Err(e)) => {
+                self.client = None;
+                Err(e)
+            }
+            Err(_) => {
+                self.client = None;
+                Err(format!("timeout after {}", crate::ui::format::latency(self.timeout)))
+            }
+        };
+        Observation::Postgres { db: self.db, member: self.member, at: OffsetDateTime::now_utc(), result }
+    }
+
+    async fn read(&mut self) -> Result<PgSnapshot, String> {
+        if self.client.as_ref().is_none_or(|c| c.is_closed()) {
+            self.client = Some(connect(&self.spec, self.timeout).await?);
+        }
+        let client = self.client.as_ref().ok_or("not connected")?;
+        read_snapshot(client).await.map_err(|e| describe(&e))
+    }
+}
+
+async fn connect(spec: &Member, timeout: Duration) -> Result<Client, String> {
+    let mut config: tokio_postgres::Config = spec.dsn.parse().map_err(|e| format!("invalid dsn: {e}"))?;
+    config.connect_timeout(timeout);
+    config.application_name("failover-console");
+    if config.get_password().is_none() {
+        if let Some(var) = &spec.password_env {
+            match std::env::var(var) {
+                Ok(p) => {
+                    config.password(p);
+                }
+                Err(_) => return Err(format!("password-env {var} is not set")),
+            }
+        } else if let Some(p) = pgpass::lookup(&config) {
+            config.password(p);
+        }
+    }
+    let (client, connection) = config.connect(NoTls).await.map_err(|e| describe(&e))?;
+    tokio::spawn(async move {
+        let _ = connection.await;
+    });
+    Ok(client)
+}
+
+async fn read_snapshot(client: &Client) -> Result<PgSnapshot, tokio_postgres::Error> {
+    let row = client
+        .query_one("SELECT pg_is_in_recovery(), current_setting('server_version'), current_setting('cluster_name')", &[])
+        .await?;
+    let in_recovery: bool = row.get(0);
+    let mut snapshot = PgSnapshot {
+        in_recovery,
+        timeline: None,
+        server_version: row.get(1),
+        cluster_name: row.get(2),
+        primary: None,
+        replica: None,
+    };
+    if in_recovery {
+        let r = client
+            .query_one(
+                "SELECT pg_last_wal_receive_lsn()::text, pg_last_wal_replay_lsn()::text, pg_is_wal_replay_paused(),
+                        extract(epoch FROM now() - pg_last_xact_replay_timestamp())::float8,
+                        (SELECT status FROM pg_stat_wal_receiver LIMIT 1),
+                        COALESCE((SELECT received_tli FROM pg_stat_wal_receiver LIMIT 1),
+                                 (SELECT timeline_id FROM pg_control_checkpoint()))",
+                &[],
+            )
+            .await?;
+        let since: Option<f64> = r.get(3);
+        let tli: Option<i32> = r.get(5);
+        snapshot.timeline = tli.map(|t| t as u32);
+        snapshot.replica = Some(ReplicaReading {
+            receive_lsn: r.get::<_, Option<String>>(0).as_deref().and_then(Lsn::parse),
+            replay_lsn: r.get::<_, Option<String>>(1).as_deref().and_then(Lsn::parse),
+            replay_paused: r.get(2),
+            receiver_status: r.get(4),
+            since_last_replay: since.filter(|s| s.is_finite() && *s >= 0.0).map(Duration::from_secs_f64),
+        });
+    } else {
+        // The timeline from the current WAL file name: pg_control_checkpoint() lags behind a
+        // promotion until the next checkpoint.
+        let p = client
+            .query_one(
+                "SELECT pg_current_wal_lsn()::text, ('x' || substr(pg_walfile_name(pg_current_wal_lsn()), 1, 8))::bit(32)::int",
+                &[],
+            )
+            .await?;
+        let tli: i32 = p.get(1);
+        snapshot.timeline = Some(tli as u32);
+        let current_lsn = Lsn::parse(&p.get::<_, String>(0)).unwrap_or(Lsn(0));
+        let rows = client
+            .query(
+                "SELECT COALESCE(application_name, ''), COALESCE(state, ''),
+                        pg_wal_lsn_diff(pg_current_wal_lsn(), replay_lsn)::bigint,
+                        extract(epoch FROM replay_lag)::float8
+                   FROM pg_stat_replication",
+                &[],
+            )
+            .await?;
+        let standbys = rows
+            .iter()
+            .map(|r| {
+                let lag: Option<i64> = r.get(2);
+                let replay_lag: Option<f64> = r.get(3);
+                StandbyRow {
+                    application_name: r.get(0),
+                    state: r.get(1),
+                    lag_bytes: lag.map(|l| l.max(0) as u64),
+                    replay_lag: replay_lag.filter(|s| s.is_finite() && *s >= 0.0).map(Duration::from_secs_f64),
+                }
+            })
+            .collect();
+        snapshot.primary = Some(PrimaryReading { current_lsn, standbys });
+    }
+    Ok(snapshot)
+}
+
+/// "connection refused", "FATAL: the database system is starting up", never a whole error chain.
+fn describe(e: &tokio_postgres::Error) -> String {
+    if let Some(db) = e.as_db_error() {
+        return format!("{}: {}", db.severity(), db.message());
+    }
+    let mut source = e.source();
+    while let Some(s) = source {
+        if let Some(io) = s.downcast_ref::<std::io::Error>() {
+            return super::tcp::io_error_text(io);
+        }
+        source = s.source();
+    }
+    if e.is_closed() {
+        return "connection closed".into();
+    }
+    e.to_string()
+}
+
+/// libpq's password file: PGPASSFILE or ~/.pgpass, `host:port:database:user:password`, `*`
+/// matching anything, `\:` and `\\` escaped.
+pub mod pgpass {
+    use std::path::PathBuf;
+
+    use tokio_postgres::config::Host;
+
+    pub fn lookup(config: &tokio_postgres::Config) -> Option<String> {
+        let path = std::env::var_os("PGPASSFILE")
+            .map(PathBuf::from)
+            .or_else(|| std::env::var_os("HOME").map(|h| PathBuf::from(h).join(".pgpass")))?;
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::PermissionsExt;
+            let mode = std::fs::metadata(&path).ok()?.permissions().mode();
+            if mode & 0o077 != 0 {
+                tracing::warn!("{} is readable by group or others: ignored, as libpq does", path.display());
+                return None;
+            }
+        }
+        let text = std::fs::read_to_string(&path).ok()?;
+        let host = match config.get_hosts().first() {
+            Some(Host::Tcp(h)) => h.clone(),
+            Some(Host::Unix(_)) | None => "localhost".to_string(),
+        };
+        let port = config.get_ports().first().copied().unwrap_or(5432).to_string();
+        let user = config.get_user().unwrap_or("");
+        let db = config.get_dbname().unwrap_or(user);
+        find(&text, &host, &port, db, user)
+    }
+
+    pub fn find(text: &str, host: &str, port: &str, db: &str, user: &str) -> Option<String> {
+        for line in text.lines() {
+            if line.trim_start().starts_with('#') || line.trim().is_empty() {
+                continue;
+            }
+            let fields = split(line);
+            if fields.len() < 5 {
+                continue;
+            }
+            let wanted = [host, port, db, user];
+            if fields[..4].iter().zip(wanted).all(|(f, w)| f == "*" || f == w) {
+                return Some(fields[4..].join(":"));
+            }
+        }
+        None
+    }
+
+    fn split(line: &str) -> Vec<String> {
+        let mut fields = vec![String::new()];
+        let mut chars = line.chars();
+        while let Some(c) = chars.next() {
+            match c {
+                '\\' => {
+                    if let Some(next) = chars.next() {
+                        fields.last_mut().map(|f| f.push(next));
+                    }
+                }
+                ':' if fields.len() < 5 => fields.push(String::new()),
+                c => {
+                    if let Some(f) = fields.last_mut() {
+                        f.push(c)
+                    }
+                }
+            }
+        }
+        fields
+    }
+
+    #[cfg(test)]
+    mod tests {
+        use super::find;
+
+        #[test]
+        fn matches_like_libpq() {
+            let text = "# comment\n127.0.0.1:54321:postgres:postgres:s3cr\\:et\n*:*:*:app:other\n";
+            assert_eq!(find(text, "127.0.0.1", "54321", "postgres", "postgres").as_deref(), Some("s3cr:et"));
+            assert_eq!(find(text, "10.0.0.1", "5432", "x", "app").as_deref(), Some("other"));
+            assert_eq!(find(text, "10.0.0.1", "5432", "x", "nobody"), None);
+        }
+    }
+}

@@ -1,0 +1,195 @@
+//! `status`: one round of probes, a summary, and a monitoring-plugin exit code. It has no
+//! history, so thresholds are one probe.
+
+use std::sync::Arc;
+
+use serde_json::{Value, json};
+use time::OffsetDateTime;
+
+use crate::app::dns::{Match, RecordSite};
+use crate::app::health::CheckStatus;
+use crate::app::replication::Role;
+use crate::app::verdict::{self, Level};
+use crate::app::{Mode, Model, Msg, update};
+use crate::config::Config;
+use crate::observe::DnsAnswer;
+use crate::ui::{Theme, View};
+
+pub async fn run(config: Arc<Config>, json: bool) -> u8 {
+    let model = poll(config).await;
+    let findings = verdict::assess(&model);
+    let level = verdict::overall(&findings);
+    if json {
+        println!("{}", serde_json::to_string_pretty(&to_json(&model, level, &findings)).unwrap_or_default());
+    } else {
+        print!("{}", to_text(&model, level, &findings));
+    }
+    level.exit_code() as u8
+}
+
+pub async fn poll(config: Arc<Config>) -> Model {
+    let mut one_shot = (*config).clone();
+    for check in &mut one_shot.health {
+        check.failure_threshold = 1;
+        check.success_threshold = 1;
+    }
+    let one_shot = Arc::new(one_shot);
+    let view = View { theme: Theme::mono(), ascii: true };
+    let mut model = Model::new(one_shot.clone(), Mode::Watch, String::new(), view, OffsetDateTime::now_utc());
+    for observation in crate::sources::poll_once(&one_shot).await {
+        let _ = update(&mut model, Msg::Observed(observation));
+    }
+    model
+}
+
+fn site_name(config: &Config, site: Option<usize>) -> Value {
+    site.map(|s| Value::String(config.sites[s].key.clone())).unwrap_or(Value::Null)
+}
+
+pub fn to_json(model: &Model, level: Level, findings: &[verdict::Finding]) -> Value {
+    let config = &model.config;
+    let health: Vec<Value> = config
+        .health
+        .iter()
+        .zip(&model.health)
+        .map(|(spec, st)| {
+            json!({
+                "name": spec.name,
+                "site": config.sites[spec.site].key,
+                "target": spec.target.describe(),
+                "healthy": match st.status { CheckStatus::Healthy => Value::Bool(true), CheckStatus::Unhealthy => Value::Bool(false), CheckStatus::Pending => Value::Null },
+                "latency_ms": st.last.as_ref().map(|o| (o.latency.as_secs_f64() * 1000.0 * 10.0).round() / 10.0),
+                "detail": st.last.as_ref().map(|o| o.detail.clone()),
+            })
+        })
+        .collect();
+    let databases: Vec<Value> = config
+        .databases
+        .iter()
+        .zip(&model.dbs)
+        .map(|(spec, db)| {
+            let members: Vec<Value> = spec
+                .members
+                .iter()
+                .zip(&db.members)
+                .map(|(m, st)| {
+                    let lag = st.lag.as_ref();
+                    json!({
+                        "name": m.name,
+                        "site": config.sites[m.site].key,
+                        "role": st.role.label(),
+                        "error": st.error,
+                        "timeline": st.snapshot.as_ref().and_then(|s| s.timeline),
+                        "lag_bytes": lag.and_then(|l| l.bytes).map(|b| b.0),
+                        "lag_bytes_source": lag.and_then(|l| l.bytes).map(|b| b.1.label()),
+                        "lag_seconds": lag.and_then(|l| l.time).map(|t| t.0.as_secs_f64()),
+                        "lag_seconds_source": lag.and_then(|l| l.time).map(|t| t.1.label()),
+                        "lag_over_limit": lag.map(|l| l.over_limit),
+                        "streaming": if st.role == Role::Replica { st.streaming() } else { None },
+                        "replay_paused": if st.role == Role::Replica { st.replay_paused() } else { None },
+                    })
+                })
+                .collect();
+            let primaries = db.primaries();
+            json!({
+                "name": spec.name,
+                "primary_site": if primaries.len() == 1 { site_name(config, Some(spec.members[primaries[0]].site)) } else { Value::Null },
+                "writable_primaries": primaries.len(),
+                "max_lag_bytes": spec.max_lag_bytes,
+                "max_lag_seconds": spec.max_lag.as_secs_f64(),
+                "members": members,
+            })
+        })
+        .collect();
+    let dns: Vec<Value> = config
+        .dns
+        .iter()
+        .zip(&model.dns)
+        .map(|(spec, st)| {
+            let resolvers: Vec<Value> = spec
+                .resolvers
+                .iter()
+                .zip(&st.resolvers)
+                .map(|(server, r)| {
+                    let (values, ttl, error) = match &r.answer {
+                        Some(DnsAnswer::Records { values, ttl }) => (json!(values), json!(ttl), Value::Null),
+                        Some(other) => (json!([]), Value::Null, json!(other.describe())),
+                        None => (json!([]), Value::Null, json!("no answer within the deadline")),
+                    };
+                    let site = match r.matched {
+                        Some(Match::Site(s)) => site_name(config, Some(s)),
+                        _ => Value::Null,
+                    };
+                    json!({ "resolver": server.to_string(), "answers": values, "ttl": ttl, "error": error, "site": site })
+                })
+                .collect();
+            let site = match st.site {
+                RecordSite::Site(s) => site_name(config, Some(s)),
+                RecordSite::Mixed => json!("mixed"),
+                RecordSite::Unknown => json!("unknown"),
+                RecordSite::NoAnswer => json!("no-answer"),
+                RecordSite::Pending => Value::Null,
+            };
+            json!({ "name": spec.name, "type": spec.record_type.to_string(), "site": site, "resolvers": resolvers })
+        })
+        .collect();
+    let serving = verdict::serving(model);
+    json!({
+        "title": config.title,
+        "verdict": level.label(),
+        "exit_code": level.exit_code(),
+        "reasons": findings.iter().map(|f| json!({"level": f.level.label(), "text": f.text})).collect::<Vec<_>>(),
+        "serving": site_name(config, serving.agreed()),
+        "health": health,
+        "databases": databases,
+        "dns": dns,
+    })
+}
+
+pub fn to_text(model: &Model, level: Level, findings: &[verdict::Finding]) -> String {
+    use std::fmt::Write;
+    let config = &model.config;
+    let mut out = String::new();
+    let serving = verdict::serving(model).agreed().map(|s| config.site_label(s).to_string()).unwrap_or_else(|| "unknown".into());
+    let _ = writeln!(out, "{}: {} (serving: {serving})", config.title, level.label());
+    for f in findings {
+        let _ = writeln!(out, "  {:<8} {}", f.level.label(), f.text);
+    }
+    let _ = writeln!(out, "health:");
+    for (spec, st) in config.health.iter().zip(&model.health) {
+        let state = match st.status {
+            CheckStatus::Healthy => "ok",
+            CheckStatus::Unhealthy => "FAIL",
+            CheckStatus::Pending => "?",
+        };
+        let detail = st.last.as_ref().map(|o| format!("{} in {}", o.detail, crate::ui::format::latency(o.latency))).unwrap_or_else(|| "no result".into());
+        let _ = writeln!(out, "  {state:<4} {} ({}): {detail}", spec.name, config.site_label(spec.site));
+    }
+    for (spec, db) in config.databases.iter().zip(&model.dbs) {
+        let _ = writeln!(out, "database {}:", spec.name);
+        for (i, st) in db.members.iter().enumerate() {
+            let m = &spec.members[i];
+            let mut line = format!("  {:<11} {}", st.role.label(), config.site_label(m.site));
+            if let Some(lag) = &st.lag {
+                let _ = write!(line, ": lag {}", crate::app::replication::lag_text(lag));
+            }
+            if let Some(e) = &st.error {
+                let _ = write!(line, ": {e}");
+            }
+            let _ = writeln!(out, "{line}");
+        }
+    }
+    for (spec, st) in config.dns.iter().zip(&model.dns) {
+        let _ = writeln!(out, "dns {} {}:", spec.name, spec.record_type);
+        for (server, r) in spec.resolvers.iter().zip(&st.resolvers) {
+            let answer = r.answer.as_ref().map(|a| a.describe()).unwrap_or_else(|| "no answer".into());
+            let ttl = match &r.answer {
+                Some(DnsAnswer::Records { ttl, .. }) => format!(" ttl {ttl}"),
+                _ => String::new(),
+            };
+            let site = r.matched.map(|m| crate::app::dns::site_text(config, m)).unwrap_or_default();
+            let _ = writeln!(out, "  @{server}: {answer}{ttl} -> {site}");
+        }
+    }
+    out
+}

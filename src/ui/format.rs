@@ -1,0 +1,79 @@
+//! Short human forms for durations, clocks and untrusted text.
+
+use std::borrow::Cow;
+use std::time::Duration;
+
+use time::OffsetDateTime;
+
+/// "850ms", "4s", "12m03s", "1h02m", "3d04h".
+pub fn age(d: Duration) -> String {
+    let s = d.as_secs();
+    match s {
+        0 if d.as_millis() > 0 => format!("{}ms", d.as_millis()),
+        0..60 => format!("{s}s"),
+        60..3600 => format!("{}m{:02}s", s / 60, s % 60),
+        3600..86400 => format!("{}h{:02}m", s / 3600, (s % 3600) / 60),
+        _ => format!("{}d{:02}h", s / 86400, (s % 86400) / 3600),
+    }
+}
+
+pub fn since(now: OffsetDateTime, then: OffsetDateTime) -> String {
+    age(Duration::try_from(now - then).unwrap_or_default())
+}
+
+pub fn latency(d: Duration) -> String {
+    if d < Duration::from_millis(10) {
+        format!("{:.1}ms", d.as_secs_f64() * 1000.0)
+    } else if d < Duration::from_secs(1) {
+        format!("{}ms", d.as_millis())
+    } else {
+        format!("{:.1}s", d.as_secs_f64())
+    }
+}
+
+pub fn clock(t: OffsetDateTime) -> String {
+    format!("{:02}:{:02}:{:02}", t.hour(), t.minute(), t.second())
+}
+
+/// Text from outside (error messages, DNS answers, notes) never reaches the terminal with
+/// control characters in it; in ASCII mode, symbols become ASCII.
+pub fn clean(text: &str, ascii: bool) -> Cow<'_, str> {
+    let needs_work = text.chars().any(|c| c.is_control() || (ascii && !c.is_ascii()));
+    if !needs_work {
+        return Cow::Borrowed(text);
+    }
+    let mut out = String::with_capacity(text.len());
+    for c in text.chars() {
+        match c {
+            c if c.is_control() => out.push(' '),
+            c if !ascii || c.is_ascii() => out.push(c),
+            '→' => out.push_str("->"),
+            '←' => out.push_str("<-"),
+            '·' | '•' | '●' => out.push('*'),
+            '…' => out.push_str("..."),
+            '−' | '–' | '—' => out.push('-'),
+            _ => out.push('?'),
+        }
+    }
+    Cow::Owned(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn ages_read_naturally() {
+        assert_eq!(age(Duration::from_millis(850)), "850ms");
+        assert_eq!(age(Duration::from_secs(4)), "4s");
+        assert_eq!(age(Duration::from_secs(723)), "12m03s");
+        assert_eq!(age(Duration::from_secs(3720)), "1h02m");
+        assert_eq!(age(Duration::from_secs(273600)), "3d04h");
+    }
+
+    #[test]
+    fn control_characters_never_reach_the_terminal() {
+        assert_eq!(clean("a\x1b[2Jb", false), "a [2Jb");
+        assert_eq!(clean("A → B", true), "A -> B");
+    }
+}

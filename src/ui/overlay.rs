@@ -1,0 +1,84 @@
+//! The footer (keys that work now, or the line being typed) and the help overlay.
+
+use ratatui::Frame;
+use ratatui::layout::{Constraint, Flex, Layout, Position, Rect};
+use ratatui::text::{Line, Span};
+use ratatui::widgets::{Clear, Paragraph, Wrap};
+use tui_input::Input;
+
+use super::format::clean;
+use crate::app::Model;
+use crate::app::keys::KeyMap;
+use crate::app::model::Overlay;
+
+pub fn footer(frame: &mut Frame<'_>, area: Rect, model: &Model) {
+    let theme = &model.view.theme;
+    let (prompt, input) = match &model.ui.overlay {
+        Overlay::Filter(input) => ("filter: ", input),
+        Overlay::Note(input) => ("note: ", input),
+        Overlay::Help => {
+            frame.render_widget(Paragraph::new(Span::styled("any key: close help", theme.dim)), area);
+            return;
+        }
+        Overlay::None => {
+            let mut spans = Vec::new();
+            let hints: [(&str, &str); 6] = [("?", "help"), ("q", "quit"), ("Tab", "focus"), ("j/k", "scroll"), ("/", "filter"), ("n", "note")];
+            for (key, what) in hints {
+                spans.push(Span::styled(key, theme.accent));
+                spans.push(Span::styled(format!(" {what}  "), theme.dim));
+            }
+            if !model.ui.filter.is_empty() {
+                spans.push(Span::styled(format!("filter: {}", clean(&model.ui.filter, model.view.ascii)), theme.warn));
+            }
+            frame.render_widget(Paragraph::new(Line::from(spans)), area);
+            return;
+        }
+    };
+    input_line(frame, area, model, prompt, input);
+}
+
+fn input_line(frame: &mut Frame<'_>, area: Rect, model: &Model, prompt: &str, input: &Input) {
+    let theme = &model.view.theme;
+    let hint = "  Enter ok, Esc cancel";
+    let width = area.width.saturating_sub((prompt.len() + hint.len()) as u16 + 1) as usize;
+    let scroll = input.visual_scroll(width);
+    let shown: String = input.value().chars().skip(scroll).take(width).collect();
+    let line = Line::from(vec![
+        Span::styled(prompt.to_string(), theme.accent),
+        Span::styled(clean(&shown, model.view.ascii).into_owned(), theme.text),
+        Span::raw(" ".repeat(width.saturating_sub(shown.chars().count()))),
+        Span::styled(hint, theme.dim),
+    ]);
+    frame.render_widget(Paragraph::new(line), area);
+    let x = area.x + prompt.len() as u16 + (input.visual_cursor().saturating_sub(scroll)) as u16;
+    frame.set_cursor_position(Position::new(x.min(area.right().saturating_sub(1)), area.y));
+}
+
+pub fn render(frame: &mut Frame<'_>, area: Rect, model: &Model) {
+    if !matches!(model.ui.overlay, Overlay::Help) {
+        return;
+    }
+    let theme = &model.view.theme;
+    let keymap = KeyMap::for_mode(model.mode);
+    let mut lines: Vec<Line<'_>> = keymap
+        .help()
+        .map(|b| Line::from(vec![Span::styled(format!("{:>10}  ", b.keys), theme.accent), Span::styled(b.help, theme.text)]))
+        .collect();
+    let glyphs = super::panes::Glyphs::new(model.view.ascii);
+    lines.push(Line::raw(""));
+    lines.push(Line::from(Span::styled(
+        format!("{} healthy  {} failing  {} pending  {} stale (no answer within interval+timeout)", glyphs.ok, glyphs.bad, glyphs.pending, glyphs.stale),
+        theme.dim,
+    )));
+    lines.push(Line::from(Span::styled("Times are UTC. Lag shows bytes, then time and where the time came from.", theme.dim)));
+    if model.mode == crate::app::Mode::Watch {
+        lines.push(Line::from(Span::styled("WATCH mode: this console can change nothing but its own notes.", theme.warn)));
+    }
+    let height = (lines.len() as u16 + 2).min(area.height);
+    let width = 76.min(area.width);
+    let [popup] = Layout::vertical([Constraint::Length(height)]).flex(Flex::Center).areas(area);
+    let [popup] = Layout::horizontal([Constraint::Length(width)]).flex(Flex::Center).areas(popup);
+    frame.render_widget(Clear, popup);
+    let block = super::block(model, Line::from(" Help "), true, true);
+    frame.render_widget(Paragraph::new(lines).block(block).wrap(Wrap { trim: false }), popup);
+}
