@@ -22,7 +22,8 @@ pub type Sender = mpsc::Sender<Observation>;
 pub fn spawn_all(config: &Arc<Config>, tx: Sender) -> JoinSet<()> {
     let mut tasks = JoinSet::new();
     let http_client = http::Clients::new();
-    let spread = |i: usize, n: usize, interval: Duration| interval.mul_f64(i as f64 / n.max(1) as f64);
+    // First probes spread over at most a second, so a large config does not start in one burst.
+    let spread = |i: usize, n: usize, interval: Duration| interval.min(Duration::from_secs(1)).mul_f64(i as f64 / n.max(1) as f64);
     let n = config.health.len();
     for (i, check) in config.health.iter().enumerate() {
         let tx = tx.clone();

@@ -9,7 +9,7 @@ use time::OffsetDateTime;
 pub fn age(d: Duration) -> String {
     let s = d.as_secs();
     match s {
-        0 if d.as_millis() > 0 => format!("{}ms", d.as_millis()),
+        0 if d.subsec_millis() > 0 => format!("{}ms", d.as_millis()),
         0..60 => format!("{s}s"),
         60..3600 => format!("{}m{:02}s", s / 60, s % 60),
         3600..86400 => format!("{}h{:02}m", s / 3600, (s % 3600) / 60),
@@ -17,8 +17,10 @@ pub fn age(d: Duration) -> String {
     }
 }
 
+/// Whole seconds and up: for "in this state for" and "answered ... ago" columns.
 pub fn since(now: OffsetDateTime, then: OffsetDateTime) -> String {
-    age(Duration::try_from(now - then).unwrap_or_default())
+    let elapsed = Duration::try_from(now - then).unwrap_or_default();
+    age(Duration::from_secs(elapsed.as_secs()))
 }
 
 pub fn latency(d: Duration) -> String {

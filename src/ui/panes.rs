@@ -260,7 +260,7 @@ fn dns(model: &Model, width: usize) -> (String, Vec<Line<'static>>) {
             Span::styled(format!("{} {} ", clean(&spec.name, model.view.ascii), spec.record_type), theme.accent),
             Span::styled(clean(&site, model.view.ascii).into_owned(), style),
         ]));
-        let server_w = spec.resolvers.iter().map(|r| r.to_string().len()).max().unwrap_or(9) + 1;
+        let server_w = spec.resolvers.iter().map(|r| r.to_string().len()).max().unwrap_or(9) + 2;
         for (r, server) in st.resolvers.iter().zip(&spec.resolvers) {
             let (glyph, style, answer, ttl) = match (&r.answer, r.matched) {
                 (None, _) => (g.pending, theme.dim, "waiting".to_string(), String::new()),
@@ -314,7 +314,7 @@ fn timeline(model: &Model, width: usize) -> (String, Vec<Line<'static>>) {
     }
     let skip = model.ui.scroll[Pane::Timeline.index()];
     let today = model.now.date();
-    let source_w = if width < 100 { 14 } else { 26 };
+    let source_w = if width < 100 { 18 } else { 28 };
     let lines: Vec<Line<'static>> = model
         .timeline
         .newest_first()
