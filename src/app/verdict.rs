@@ -54,7 +54,7 @@ pub struct Serving {
 impl Serving {
     /// The one site everything agrees on, if it does.
     pub fn agreed(&self) -> Option<SiteId> {
-        let mut sites = self.db.iter().map(|s| *s).chain(self.dns.iter().map(|r| match r {
+        let mut sites = self.db.iter().copied().chain(self.dns.iter().map(|r| match r {
             RecordSite::Site(s) => Some(*s),
             _ => None,
         }));

@@ -36,28 +36,49 @@ pub fn render(frame: &mut Frame<'_>, area: Rect, model: &Model) {
     let serving = verdict::serving(model);
     let findings = verdict::assess(model);
     let level = verdict::overall(&findings);
-    let mut spans = vec![Span::styled("serving: ", theme.dim)];
+    let mut spans = Vec::new();
+    // For each site, what points at it: the primary of each database ("db"), DNS ("dns").
+    let tags = |site: usize| -> Vec<&'static str> {
+        let mut t = Vec::new();
+        if serving.db.contains(&Some(site)) {
+            t.push("db");
+        }
+        if serving.dns.contains(&RecordSite::Site(site)) {
+            t.push("dns");
+        }
+        t
+    };
+    let known = serving.db.iter().any(Option::is_some) || serving.dns.iter().any(|r| !matches!(r, RecordSite::Pending));
     match serving.agreed() {
-        Some(site) => spans.push(Span::styled(config.site_label(site).to_string(), theme.ok)),
+        Some(site) => {
+            spans.push(Span::styled("serving ", theme.dim));
+            spans.push(Span::styled(config.site_label(site).to_string(), theme.ok));
+            spans.push(Span::styled(format!(" ({})", tags(site).join("+")), theme.dim));
+            for other in (0..config.sites.len()).filter(|s| *s != site) {
+                spans.push(Span::styled(format!(" · {} standby", config.site_label(other)), theme.dim));
+            }
+        }
+        None if !known => spans.push(Span::styled("serving: waiting for sources", theme.dim)),
         None => {
-            let db: Vec<String> = serving.db.iter().map(|s| s.map(|s| config.site_label(s).to_string()).unwrap_or_else(|| "?".into())).collect();
-            let dns: Vec<String> = serving
+            spans.push(Span::styled("SPLIT", theme.crit));
+            for site in 0..config.sites.len() {
+                let t = tags(site);
+                let text = if t.is_empty() { "-".to_string() } else { t.join("+") };
+                spans.push(Span::styled(format!(" {}: {text}", config.site_label(site)), if t.is_empty() { theme.dim } else { theme.warn }));
+            }
+            let odd: Vec<&str> = serving
                 .dns
                 .iter()
-                .map(|r| match r {
-                    RecordSite::Site(s) => config.site_label(*s).to_string(),
-                    RecordSite::Mixed => "mixed".into(),
-                    RecordSite::Unknown => "no site".into(),
-                    RecordSite::NoAnswer => "no answer".into(),
-                    RecordSite::Pending => "?".into(),
+                .filter_map(|r| match r {
+                    RecordSite::Mixed => Some("dns mixed"),
+                    RecordSite::Unknown => Some("dns no site"),
+                    RecordSite::NoAnswer => Some("dns no answer"),
+                    _ => None,
                 })
+                .chain(serving.db.iter().filter(|d| d.is_none()).map(|_| "no single primary"))
                 .collect();
-            let all_unknown = db.iter().chain(&dns).all(|s| s == "?");
-            if all_unknown {
-                spans.push(Span::styled("unknown (waiting for sources)", theme.dim));
-            } else {
-                spans.push(Span::styled("SPLIT", theme.crit));
-                spans.push(Span::styled(format!(" db {} / dns {}", db.join(","), dns.join(",")), theme.warn));
+            if !odd.is_empty() {
+                spans.push(Span::styled(format!(" ({})", odd.join(", ")), theme.warn));
             }
         }
     }
