@@ -2,12 +2,12 @@
 //!
 //! ```text
 //! wide (>= 120 columns)                      narrow (stacked)
-//! ┌ header: title, serving, badge, clock ┐   header
-//! │ Health        │ Timeline             │   Health
-//! │ Replication   │                      │   Replication
-//! │ DNS           │                      │   DNS
-//! └ footer: keys that work now           ┘   Timeline
-//!                                            footer
+//! header: title, sites, badge, clock         header
+//! ┌ Health ──────────┐┌ DNS ─────────────┐   Health
+//! └──────────────────┘└──────────────────┘   Replication
+//! ┌ Replication ─────────────────────────┐   DNS
+//! ┌ Timeline ────────────────────────────┐   Timeline
+//! footer: keys that work now                 footer
 //! ```
 
 pub mod format;
@@ -57,10 +57,11 @@ fn pane_areas(model: &Model, body: Rect, wide: bool) -> Vec<(Pane, Rect)> {
     let chrome = if wide { 2 } else { 1 };
     let want = |pane: Pane| model.rows_in(pane).max(1) as u16 + chrome;
     if wide {
-        let [left, right] = Layout::horizontal([Constraint::Percentage(55), Constraint::Percentage(45)]).areas(body);
-        let heights = fit([want(Pane::Health), want(Pane::Replication), want(Pane::Dns)], left.height, 0);
-        let [h, r, d] = Layout::vertical([Constraint::Length(heights[0]), Constraint::Length(heights[1]), Constraint::Min(0)]).areas(left);
-        vec![(Pane::Health, h), (Pane::Replication, r), (Pane::Dns, d), (Pane::Timeline, right)]
+        let top = want(Pane::Health).max(want(Pane::Dns));
+        let heights = fit([top, want(Pane::Replication), 0], body.height, 8);
+        let [row, r, t] = Layout::vertical([Constraint::Length(heights[0]), Constraint::Length(heights[1]), Constraint::Min(0)]).areas(body);
+        let [h, d] = Layout::horizontal([Constraint::Percentage(50), Constraint::Percentage(50)]).areas(row);
+        vec![(Pane::Health, h), (Pane::Replication, r), (Pane::Dns, d), (Pane::Timeline, t)]
     } else {
         let heights = fit([want(Pane::Health), want(Pane::Replication), want(Pane::Dns)], body.height, 5);
         let [h, r, d, t] = Layout::vertical([
@@ -74,7 +75,8 @@ fn pane_areas(model: &Model, body: Rect, wide: bool) -> Vec<(Pane, Rect)> {
     }
 }
 
-/// Shrinks the largest wants until they fit `total - reserve`, never below 2 rows each.
+/// Shrinks the largest wants until they fit `total - reserve`, never below 2 rows each (a want
+/// of 0 stays 0).
 fn fit(mut wants: [u16; 3], total: u16, reserve: u16) -> [u16; 3] {
     let budget = total.saturating_sub(reserve);
     while wants.iter().sum::<u16>() > budget {
