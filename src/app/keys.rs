@@ -45,8 +45,8 @@ impl KeyMap {
         use KeyCode as K;
         let bindings = vec![
             bind(K::Char('?'), C::Help, "?", "help (this screen)"),
-            bind(K::Char('q'), C::Quit, "q", "quit"),
-            Binding { code: K::Char('c'), ctrl: true, command: C::Quit, keys: "Ctrl-C", help: "quit" },
+            bind(K::Char('q'), C::Quit, "q / Ctrl-C", "quit"),
+            Binding { code: K::Char('c'), ctrl: true, command: C::Quit, keys: "", help: "" },
             bind(K::Tab, C::FocusNext, "Tab", "focus next pane"),
             bind(K::BackTab, C::FocusPrev, "Shift-Tab", "focus previous pane"),
             bind(K::Char('j'), C::Down, "j / Down", "scroll down"),

@@ -67,10 +67,10 @@ pub fn render(frame: &mut Frame<'_>, area: Rect, model: &Model) {
     let glyphs = super::panes::Glyphs::new(model.view.ascii);
     lines.push(Line::raw(""));
     lines.push(Line::from(Span::styled(
-        format!("{} healthy  {} failing  {} pending  {} stale (no answer within interval+timeout)", glyphs.ok, glyphs.bad, glyphs.pending, glyphs.stale),
+        format!("{} healthy  {} failing  {} waiting  {} stale: no answer in interval+timeout", glyphs.ok, glyphs.bad, glyphs.pending, glyphs.stale),
         theme.dim,
     )));
-    lines.push(Line::from(Span::styled("Times are UTC. Lag shows bytes, then time and where the time came from.", theme.dim)));
+    lines.push(Line::from(Span::styled("Times are UTC. Lag: bytes, then seconds and their source.", theme.dim)));
     if model.mode == crate::app::Mode::Watch {
         lines.push(Line::from(Span::styled("WATCH mode: this console can change nothing but its own notes.", theme.warn)));
     }
