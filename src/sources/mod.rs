@@ -13,7 +13,7 @@ use tokio::sync::mpsc;
 use tokio::task::JoinSet;
 use tokio::time::{Instant, MissedTickBehavior};
 
-use crate::config::{Config, Target};
+use crate::config::{Config, HealthCheck, Target};
 use crate::observe::Observation;
 
 pub type Sender = mpsc::Sender<Observation>;
@@ -32,10 +32,7 @@ pub fn spawn_all(config: &Arc<Config>, tx: Sender) -> JoinSet<()> {
         let clients = http_client.clone();
         tasks.spawn(async move {
             every(check.interval, start, || async {
-                let outcome = match &check.target {
-                    Target::Http { url, expect_status, insecure } => clients.probe(url, *expect_status, *insecure, check.timeout).await,
-                    Target::Tcp { addr } => tcp::probe(addr, check.timeout).await,
-                };
+                let outcome = probe_check(&clients, &check).await;
                 tx.send(Observation::Probe { check: i, at: time::OffsetDateTime::now_utc(), outcome }).await.is_ok()
             })
             .await
@@ -67,6 +64,13 @@ pub fn spawn_all(config: &Arc<Config>, tx: Sender) -> JoinSet<()> {
     tasks
 }
 
+async fn probe_check(clients: &http::Clients, check: &HealthCheck) -> crate::observe::ProbeOutcome {
+    match &check.target {
+        Target::Http { url, expect_status, insecure } => clients.probe(url, *expect_status, *insecure, check.timeout).await,
+        Target::Tcp { addr } => tcp::probe(addr, check.timeout).await,
+    }
+}
+
 /// Runs `probe` every `interval` after `start`, until it returns false (the receiver is gone).
 /// A slow probe delays the next one instead of piling up.
 pub async fn every<F, Fut>(interval: Duration, start: Duration, mut probe: F)
@@ -92,10 +96,7 @@ pub async fn poll_once(config: &Arc<Config>) -> Vec<Observation> {
     for (i, check) in config.health.iter().enumerate() {
         let (tx, check, clients) = (tx.clone(), check.clone(), clients.clone());
         tasks.spawn(async move {
-            let outcome = match &check.target {
-                Target::Http { url, expect_status, insecure } => clients.probe(url, *expect_status, *insecure, check.timeout).await,
-                Target::Tcp { addr } => tcp::probe(addr, check.timeout).await,
-            };
+            let outcome = probe_check(&clients, &check).await;
             let _ = tx.send(Observation::Probe { check: i, at: time::OffsetDateTime::now_utc(), outcome }).await;
         });
     }
