@@ -91,7 +91,9 @@ pub fn operator_name(given: Option<&str>) -> String {
 /// NO_COLOR (any non-empty value) wins over every theme.
 pub fn view(theme_name: &str, ascii: bool) -> Result<View, String> {
     let no_color = std::env::var_os("NO_COLOR").is_some_and(|v| !v.is_empty());
-    let theme = if no_color { Theme::mono() } else { Theme::load(theme_name)? };
+    // A bad --theme is refused even when NO_COLOR makes it moot: the operator asked for it.
+    let theme = Theme::load(theme_name)?;
+    let theme = if no_color { Theme::mono() } else { theme };
     Ok(View { theme, ascii })
 }
 

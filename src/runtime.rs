@@ -25,7 +25,18 @@ pub async fn run(config: Arc<Config>, args: TuiArgs, view: View, operator: Strin
     let _log_guard = start_logging(&config, args.log.clone());
     let mode = if args.watch { Mode::Watch } else { Mode::Live };
     let mut engine = Engine::start(config, mode, operator, view).await?;
-    let mut terminal = ratatui::init();
+    // No terminal (stdin/stdout not a TTY): an error that says so, not a panic, and the journal
+    // records the stop.
+    let mut terminal = match ratatui::try_init() {
+        Ok(terminal) => terminal,
+        Err(e) => {
+            // The alternate screen was not entered; only raw mode may need undoing.
+            let _ = crossterm::terminal::disable_raw_mode();
+            let reason = format!("cannot start the terminal: {e}");
+            engine.shutdown(&reason).await;
+            return Err(reason);
+        }
+    };
     let result = event_loop(&mut terminal, &mut engine).await;
     ratatui::restore();
     let reason = match &result {

@@ -102,6 +102,8 @@ pub fn assess(model: &Model) -> Vec<Finding> {
     for (db_index, (spec, state)) in config.databases.iter().zip(&model.dbs).enumerate() {
         let primaries = state.primaries();
         match primaries.len() {
+            // Until every member has answered (or failed), "no primary" is not known yet.
+            0 if !state.all_seen() => {}
             0 => push(Level::Critical, format!("database {}: no writable primary", spec.name)),
             1 => {}
             n => push(Level::Critical, format!("database {}: split brain, {n} writable primaries", spec.name)),

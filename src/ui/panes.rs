@@ -154,13 +154,14 @@ fn replication_rows(model: &Model, width: usize) -> (String, Vec<Line<'static>>)
             Span::styled(summary, style),
             Span::styled(format!("  limit {} / {}", replication::bytes(spec.max_lag_bytes), replication::secs(spec.max_lag)), theme.dim),
         ]));
-        let label_w = spec.members.iter().map(|m| config.site_label(m.site).chars().count()).max().unwrap_or(4).clamp(4, 12);
+        // The row shows the member's own name when it has one, else its site's label.
+        let shown = |m: &crate::config::Member| if m.name != config.sites[m.site].key { m.name.clone() } else { config.site_label(m.site).to_string() };
+        let label_w = spec.members.iter().map(|m| shown(m).chars().count()).max().unwrap_or(4).clamp(4, if width < 100 { 16 } else { 24 });
+        // Room for "UNREACHABLE", or for "replica stale 12m03s" when a member is stale; then a space.
+        let role_w = if db.members.iter().any(|m| m.stale) { 20 } else { 11 };
         for (i, m) in db.members.iter().enumerate() {
             let member = &spec.members[i];
-            let mut label = config.site_label(member.site).to_string();
-            if member.name != config.sites[member.site].key {
-                label = member.name.clone();
-            }
+            let label = shown(member);
             let snap = m.snapshot.as_ref();
             let tl = snap.and_then(|s| s.timeline).map(|t| format!("tl {t}")).unwrap_or_default();
             let (glyph, role_style, role, detail, detail_style) = match m.role {
@@ -208,11 +209,11 @@ fn replication_rows(model: &Model, width: usize) -> (String, Vec<Line<'static>>)
             };
             let (glyph, role_style) = if m.stale { (g.stale, theme.stale) } else { (glyph, role_style) };
             let role = if m.stale { format!("{role} stale {}", m.last_at.map(|t| since(model.now, t)).unwrap_or_default()) } else { role };
-            let fixed = 4 + label_w + 1 + 12;
+            let fixed = 4 + label_w + 1 + role_w + 1;
             lines.push(Line::from(vec![
                 Span::styled(format!("  {glyph} "), role_style),
                 Span::styled(cell(&clean(&label, model.view.ascii), label_w, &g) + " ", theme.text),
-                Span::styled(cell(&role, 12, &g), role_style),
+                Span::styled(cell(&role, role_w, &g) + " ", role_style),
                 Span::styled(cell(&clean(&detail, model.view.ascii), width.saturating_sub(fixed), &g), detail_style),
             ]));
         }
