@@ -1,0 +1,336 @@
+//! Bad config files through the real binary: every one refused with exit 1 and
+//! `file:line:col: message` on stderr, pointing at the right place, and never a panic.
+//!
+//! Each case lives in tests/invalid_configs/<name>.toml.
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output, Stdio};
+
+const BIN: &str = env!("CARGO_BIN_EXE_failover-console");
+
+fn dir() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("tests")
+}
+
+/// Runs the binary with stdin closed, no colour forcing, and a private state dir so nothing
+/// (logs) lands in the user's home.
+fn run(args: &[&str]) -> Output {
+    let state = std::env::temp_dir().join("failover-console-config-errors-state");
+    Command::new(BIN)
+        .args(args)
+        .env_remove("NO_COLOR")
+        .env("XDG_STATE_HOME", &state)
+        .env("RUST_BACKTRACE", "0")
+        .stdin(Stdio::null())
+        .output()
+        .expect("run failover-console")
+}
+
+fn stderr(out: &Output) -> String {
+    String::from_utf8_lossy(&out.stderr).into_owned()
+}
+
+fn no_panic(out: &Output) {
+    let err = stderr(out);
+    assert!(!err.contains("panicked"), "the binary panicked:\n{err}");
+}
+
+/// check-config on tests/invalid_configs/<name>.toml: exit 1, and the first line of stderr is
+/// exactly `<path>:<line>:<col>: ...` and contains `message`.
+fn refused(name: &str, line: usize, col: usize, message: &str) {
+    let path = dir().join("invalid_configs").join(format!("{name}.toml"));
+    assert!(path.exists(), "missing case file {}", path.display());
+    let path_text = path.display().to_string();
+    let out = run(&["check-config", "--config", &path_text]);
+    let err = stderr(&out);
+    no_panic(&out);
+    assert_eq!(out.status.code(), Some(1), "{name}: expected exit 1, stderr:\n{err}");
+    assert!(out.stdout.is_empty(), "{name}: nothing on stdout for a bad config, got {:?}", String::from_utf8_lossy(&out.stdout));
+    let first = err.lines().next().unwrap_or_default();
+    let prefix = format!("{path_text}:{line}:{col}: ");
+    assert!(first.starts_with(&prefix), "{name}: expected first line to start with {prefix:?}, got:\n{err}");
+    assert!(first.contains(message), "{name}: expected {message:?} in:\n{err}");
+    assert!(err.contains(&format!("{name}.toml")), "{name}: file name missing from:\n{err}");
+    // The excerpt under it shows the offending line with a caret in the right column.
+    let shown = std::fs::read_to_string(&path).unwrap().lines().nth(line - 1).unwrap().to_string();
+    let excerpt = format!("{line} | {shown}");
+    assert!(err.contains(&excerpt), "{name}: expected the excerpt {excerpt:?} in:\n{err}");
+    let caret = err.lines().find(|l| l.trim_end().ends_with('^')).unwrap_or_else(|| panic!("{name}: no caret line in:\n{err}"));
+    let bar = caret.find('|').unwrap();
+    let caret_col = caret[bar + 2..].chars().count();
+    assert_eq!(caret_col, col, "{name}: caret under the wrong column:\n{err}");
+}
+
+macro_rules! refused {
+    ($($test:ident: $line:expr, $col:expr, $msg:expr;)*) => {$(
+        #[test]
+        fn $test() {
+            refused(stringify!($test), $line, $col, $msg);
+        }
+    )*};
+}
+
+refused! {
+    // TOML itself: an unterminated string; the column is where the string ran out.
+    syntax_error: 5, 16, "invalid basic string";
+    // Unknown fields, named, with what was expected.
+    unknown_field_top: 7, 2, "unknown field `alerts`, expected one of `console`, `sites`";
+    unknown_field_health: 8, 1, "unknown field `retries`, expected one of `name`, `site`, `http`, `tcp`";
+    wrong_type: 8, 12, "invalid type: integer `5`, expected a string";
+    bad_duration: 8, 12, "invalid duration \"1x\": expected a number with a unit";
+    // Columns count characters, not bytes: multi-byte text earlier on the line.
+    unicode_before_error: 1, 36, "unknown site \"primäry\"";
+    interval_too_short: 7, 12, "interval too short: expected at least 100ms";
+    // References between tables.
+    unknown_site: 8, 8, "unknown site \"tertiary\": expected one of primary, secondary";
+    unknown_site_in_member: 8, 8, "unknown site \"primray\": expected one of primary";
+    unknown_site_in_answers: 9, 10, "unknown site \"site-c\"";
+    // Duplicates point at the second one.
+    duplicate_health_name: 10, 8, "duplicate health check name \"api\"";
+    duplicate_member_site: 13, 8, "duplicate member name \"primary\"";
+    duplicate_dns_record: 9, 8, "duplicate dns record api.failover.test. A";
+    // Health checks.
+    health_http_and_tcp: 8, 7, "either http or tcp, not both";
+    health_no_target: 5, 8, "health check \"api-a\" has no target: expected http = \"URL\" or tcp = \"host:port\"";
+    bad_url: 7, 8, "invalid URL \"http//127.0.0.1:18081/healthz\"";
+    unsupported_scheme: 7, 8, "unsupported URL scheme \"ftp\"";
+    tcp_without_port: 7, 7, "invalid tcp target \"127.0.0.1\": expected host:port";
+    expect_status_range: 8, 17, "expect-status 700 is not an HTTP status: expected 100 to 599";
+    expect_status_on_tcp: 5, 8, "expect-status applies only to http checks";
+    threshold_zero: 8, 21, "threshold 0 out of range: expected 1 to 10";
+    // Databases.
+    password_in_dsn: 9, 7, "the dsn holds a password";
+    password_in_dsn_url: 9, 7, "the dsn holds a password";
+    unknown_db_kind: 6, 8, "unknown database kind \"mysql\": expected \"postgres\"";
+    // DNS.
+    bad_resolver: 6, 32, "invalid resolver \"ns1.example.com:53\": expected an IP address";
+    bad_a_answer: 12, 13, "answers.secondary: \"10.0.2.300\" is not an A value";
+    empty_resolvers: 6, 13, "resolvers is empty";
+    unknown_record_type: 6, 8, "unsupported record type \"MX\": expected A, AAAA, CNAME or TXT";
+}
+
+#[test]
+fn password_never_echoed() {
+    // The excerpt shows the offending line; make sure that is the only place and nothing else
+    // leaks it (it is the operator's own file, but the message must not add copies).
+    for name in ["password_in_dsn", "password_in_dsn_url"] {
+        let path = dir().join("invalid_configs").join(format!("{name}.toml"));
+        let out = run(&["check-config", "--config", path.to_str().unwrap()]);
+        let first = stderr(&out).lines().next().unwrap_or_default().to_string();
+        assert!(!first.contains("hunter2"), "{name}: password in the message line: {first}");
+    }
+}
+
+#[test]
+fn no_sites_has_no_position() {
+    let path = dir().join("invalid_configs/no_sites.toml");
+    let out = run(&["check-config", "--config", path.to_str().unwrap()]);
+    no_panic(&out);
+    assert_eq!(out.status.code(), Some(1));
+    let err = stderr(&out);
+    assert!(err.starts_with(&format!("{}: no [sites.<name>] tables", path.display())), "{err}");
+}
+
+#[test]
+fn missing_file() {
+    let path = std::env::temp_dir().join("failover-console-tests-no-such-dir/nope.toml");
+    let out = run(&["check-config", "--config", path.to_str().unwrap()]);
+    no_panic(&out);
+    assert_eq!(out.status.code(), Some(1));
+    let err = stderr(&out);
+    assert!(err.contains("nope.toml"), "{err}");
+    assert!(err.contains("cannot read the config file"), "{err}");
+    assert!(err.contains("No such file or directory"), "{err}");
+}
+
+#[test]
+fn issue_example_is_accepted_as_written() {
+    let path = dir().join("fixtures/issue3-example.toml");
+    let out = run(&["check-config", "--config", path.to_str().unwrap()]);
+    no_panic(&out);
+    assert_eq!(out.status.code(), Some(0), "stderr:\n{}", stderr(&out));
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(stdout.contains("OK (2 sites, 2 health checks, 1 databases with 2 members, 1 dns records)"), "{stdout}");
+    assert!(out.stderr.is_empty(), "{}", stderr(&out));
+}
+
+#[test]
+fn issue_example_parses_to_what_it_says() {
+    let path = dir().join("fixtures/issue3-example.toml");
+    let text = std::fs::read_to_string(&path).unwrap();
+    let c = failover_console::config::from_str(&text, &path).unwrap();
+    assert_eq!(c.title, "orders: site A / site B");
+    assert_eq!(c.journal, dir().join("fixtures/journal.jsonl"), "journal is relative to the config file");
+    assert_eq!(c.theme, "dark");
+    assert_eq!(c.sites.iter().map(|s| (s.key.as_str(), s.label.as_str())).collect::<Vec<_>>(), [("primary", "site A"), ("secondary", "site B")]);
+    let api = &c.health[0];
+    assert_eq!(api.name, "api-a");
+    assert_eq!((api.failure_threshold, api.success_threshold), (3, 2));
+    assert_eq!(api.interval, std::time::Duration::from_secs(1));
+    assert_eq!(api.timeout, std::time::Duration::from_millis(500));
+    assert!(matches!(&api.target, failover_console::config::Target::Http { expect_status: 200, .. }));
+    assert!(matches!(&c.health[1].target, failover_console::config::Target::Tcp { addr } if addr == "127.0.0.1:54322"));
+    let db = &c.databases[0];
+    assert_eq!(db.max_lag_bytes, 1_048_576);
+    assert_eq!(db.max_lag, std::time::Duration::from_secs(30));
+    assert_eq!(db.members.iter().map(|m| m.site).collect::<Vec<_>>(), [0, 1]);
+    let dns = &c.dns[0];
+    assert_eq!(dns.name, "api.failover.test.");
+    assert_eq!(dns.resolvers, ["127.0.0.1:5353".parse().unwrap()]);
+    assert_eq!(dns.answers, [(0, vec!["10.0.1.100".to_string()]), (1, vec!["10.0.2.100".to_string()])]);
+}
+
+#[test]
+fn shipped_config_is_accepted() {
+    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("config.toml");
+    let out = run(&["check-config", "--config", path.to_str().unwrap()]);
+    no_panic(&out);
+    assert_eq!(out.status.code(), Some(0), "stderr:\n{}", stderr(&out));
+    assert!(String::from_utf8_lossy(&out.stdout).contains(": OK ("));
+}
+
+#[test]
+fn status_on_bad_config_is_unknown() {
+    let path = dir().join("invalid_configs/bad_url.toml");
+    let out = run(&["status", "--config", path.to_str().unwrap()]);
+    no_panic(&out);
+    assert_eq!(out.status.code(), Some(3), "status must exit 3 (UNKNOWN) on a bad config; stderr:\n{}", stderr(&out));
+    let err = stderr(&out);
+    assert!(err.contains(&format!("{}:7:8: invalid URL", path.display())), "{err}");
+}
+
+#[test]
+fn status_json_on_bad_config_is_unknown() {
+    let path = dir().join("invalid_configs/threshold_zero.toml");
+    let out = run(&["status", "--json", "--config", path.to_str().unwrap()]);
+    no_panic(&out);
+    assert_eq!(out.status.code(), Some(3));
+    assert!(stderr(&out).contains("threshold 0 out of range"));
+}
+
+#[test]
+fn tui_on_bad_config_exits_before_the_terminal() {
+    let path = dir().join("invalid_configs/unknown_site.toml");
+    let out = run(&["--config", path.to_str().unwrap()]);
+    no_panic(&out);
+    assert_eq!(out.status.code(), Some(1));
+    let err = stderr(&out);
+    assert!(err.contains(":8:8: unknown site \"tertiary\""), "{err}");
+    assert!(out.stdout.is_empty(), "the terminal was touched: {:?}", String::from_utf8_lossy(&out.stdout));
+}
+
+/// A copy of the example config in a temp dir, so that if the console did get past its checks,
+/// its journal and log would land there and not in the repository.
+fn scratch_config() -> (tempfile::TempDir, PathBuf) {
+    let tmp = tempfile::tempdir().unwrap();
+    let path = tmp.path().join("config.toml");
+    std::fs::copy(dir().join("fixtures/issue3-example.toml"), &path).unwrap();
+    (tmp, path)
+}
+
+#[test]
+fn unknown_theme_fails_before_the_terminal() {
+    let (tmp, path) = scratch_config();
+    let out = run(&["--config", path.to_str().unwrap(), "--theme", "nosuch"]);
+    no_panic(&out);
+    assert_eq!(out.status.code(), Some(1), "stderr:\n{}", stderr(&out));
+    let err = stderr(&out);
+    assert!(err.contains("unknown theme \"nosuch\": expected one of dark, light, high-contrast, mono"), "{err}");
+    assert!(!err.contains("terminal"), "failed on the terminal, not the theme: {err}");
+    assert!(out.stdout.is_empty(), "the terminal was touched: {:?}", String::from_utf8_lossy(&out.stdout));
+    assert!(!tmp.path().join("journal.jsonl").exists(), "the console started (journal opened) before refusing the theme");
+}
+
+#[test]
+fn missing_theme_file_fails_before_the_terminal() {
+    let (tmp, path) = scratch_config();
+    let theme = tmp.path().join("nosuch-theme.toml");
+    let out = run(&["--config", path.to_str().unwrap(), "--theme", theme.to_str().unwrap()]);
+    no_panic(&out);
+    assert_eq!(out.status.code(), Some(1));
+    let err = stderr(&out);
+    assert!(err.contains("cannot read theme") && err.contains("nosuch-theme.toml"), "{err}");
+    assert!(out.stdout.is_empty());
+}
+
+#[test]
+fn unknown_theme_in_config_is_refused_by_check_config() {
+    let (tmp, path) = scratch_config();
+    let text = std::fs::read_to_string(&path).unwrap().replace("theme = \"dark\"", "theme = \"neon\"");
+    std::fs::write(&path, text).unwrap();
+    let out = run(&["check-config", "--config", path.to_str().unwrap()]);
+    no_panic(&out);
+    assert_eq!(out.status.code(), Some(1));
+    let err = stderr(&out);
+    assert!(err.contains("config.toml") && err.contains("unknown theme \"neon\""), "{err}");
+    drop(tmp);
+}
+
+#[test]
+fn every_invalid_config_is_refused_without_panic() {
+    // Catches a case file added without a test above, and any that panics.
+    let mut count = 0;
+    for entry in std::fs::read_dir(dir().join("invalid_configs")).unwrap() {
+        let path = entry.unwrap().path();
+        if path.extension().is_none_or(|e| e != "toml") {
+            continue;
+        }
+        count += 1;
+        for args in [&["check-config"][..], &["status"][..]] {
+            let mut all: Vec<&str> = args.to_vec();
+            all.extend(["--config", path.to_str().unwrap()]);
+            let out = run(&all);
+            no_panic(&out);
+            let want = if args[0] == "status" { 3 } else { 1 };
+            assert_eq!(out.status.code(), Some(want), "{} {}: stderr:\n{}", args[0], path.display(), stderr(&out));
+            assert!(stderr(&out).starts_with(&path.display().to_string()), "{}: {}", path.display(), stderr(&out));
+        }
+    }
+    assert!(count >= 29, "expected at least 29 invalid configs, found {count}");
+}
+
+#[test]
+fn unknown_theme_fails_even_with_no_color() {
+    // NO_COLOR replaces the theme, but a theme the operator named must still exist.
+    let (tmp, path) = scratch_config();
+    let out = Command::new(BIN)
+        .args(["--config", path.to_str().unwrap(), "--theme", "nosuch"])
+        .env("NO_COLOR", "1")
+        .env("XDG_STATE_HOME", tmp.path())
+        .env("RUST_BACKTRACE", "0")
+        .stdin(Stdio::null())
+        .output()
+        .unwrap();
+    no_panic(&out);
+    assert_eq!(out.status.code(), Some(1), "stderr:\n{}", stderr(&out));
+    assert!(stderr(&out).contains("unknown theme \"nosuch\""), "{}", stderr(&out));
+    assert!(!tmp.path().join("journal.jsonl").exists(), "the console started before refusing the theme");
+}
+
+#[test]
+fn no_terminal_is_a_clean_error_not_a_panic() {
+    // Only a site: no pollers, so nothing touches the network.
+    let tmp = tempfile::tempdir().unwrap();
+    let path = tmp.path().join("config.toml");
+    std::fs::write(&path, "[sites.primary]\nlabel = \"site A\"\n").unwrap();
+    let out = Command::new(BIN)
+        .args(["--config", path.to_str().unwrap(), "--operator", "tester"])
+        .env_remove("NO_COLOR")
+        .env("XDG_STATE_HOME", tmp.path())
+        .env("RUST_BACKTRACE", "0")
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .output()
+        .unwrap();
+    no_panic(&out);
+    assert_eq!(out.status.code(), Some(1), "stderr:\n{}", stderr(&out));
+    assert!(stderr(&out).contains("cannot start the terminal"), "{}", stderr(&out));
+    assert!(out.stdout.is_empty(), "escape codes written to a non-terminal: {:?}", String::from_utf8_lossy(&out.stdout));
+    // The journal has the start and the stop, with why.
+    let journal = std::fs::read_to_string(tmp.path().join("journal.jsonl")).unwrap();
+    let lines: Vec<&str> = journal.lines().collect();
+    assert_eq!(lines.len(), 2, "{journal}");
+    assert!(lines[0].contains("\"started (LIVE"), "{journal}");
+    assert!(lines[1].contains("\"stopped: cannot start the terminal"), "{journal}");
+}

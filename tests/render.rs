@@ -1,0 +1,406 @@
+//! What the screen shows, as text snapshots: every scenario at 80x24 (the smallest normal
+//! terminal) and 160x48 (the wide layout). Models are built by feeding observations through
+//! `update`, with the recorded entries fed back as journaled, exactly as the engine does.
+
+use std::path::Path;
+use std::sync::Arc;
+use std::time::Duration;
+
+use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
+use failover_console::app::{Effect, Mode, Model, Msg, update};
+use failover_console::observe::{DnsAnswer, Lsn, Observation, PgSnapshot, PrimaryReading, ProbeOutcome, ReplicaReading, StandbyRow};
+use failover_console::ui::{Theme, View};
+use ratatui::Terminal;
+use ratatui::backend::TestBackend;
+use time::OffsetDateTime;
+use time::macros::datetime;
+
+const CONFIG: &str = r#"
+[console]
+title = "orders: site A / site B"
+
+[sites.primary]
+label = "site A"
+[sites.secondary]
+label = "site B"
+
+[[health]]
+name = "api-a"
+site = "primary"
+http = "http://127.0.0.1:18081/healthz"
+interval = "1s"
+timeout = "500ms"
+
+[[health]]
+name = "api-b"
+site = "secondary"
+http = "http://127.0.0.1:18082/healthz"
+interval = "1s"
+timeout = "500ms"
+
+[[health]]
+name = "db-b-port"
+site = "secondary"
+tcp = "127.0.0.1:54322"
+
+[[database]]
+name = "orders"
+kind = "postgres"
+max-lag-bytes = 1048576
+max-lag = "30s"
+interval = "1s"
+[[database.member]]
+site = "primary"
+dsn = "host=127.0.0.1 port=54321 user=postgres dbname=postgres"
+[[database.member]]
+site = "secondary"
+dsn = "host=127.0.0.1 port=54322 user=postgres dbname=postgres"
+
+[[dns]]
+name = "api.failover.test."
+type = "A"
+resolvers = ["127.0.0.1:5353", "127.0.0.1:5354"]
+interval = "2s"
+[dns.answers]
+primary = ["10.0.1.100"]
+secondary = ["10.0.2.100"]
+"#;
+
+const T0: OffsetDateTime = datetime!(2026-03-01 14:30:00 UTC);
+const SIZES: [(u16, u16); 2] = [(80, 24), (160, 48)];
+
+fn at(secs: f64) -> OffsetDateTime {
+    T0 + Duration::from_secs_f64(secs)
+}
+
+fn model_with(mode: Mode, ascii: bool) -> Model {
+    let config = failover_console::config::from_str(CONFIG, Path::new("test.toml")).unwrap();
+    let view = View { theme: Theme::load("dark").unwrap(), ascii };
+    Model::new(Arc::new(config), mode, "alice@ops".into(), view, T0)
+}
+
+fn model() -> Model {
+    model_with(Mode::Live, false)
+}
+
+/// `update`, then every recorded entry comes back journaled, as the engine does.
+fn apply(m: &mut Model, msg: Msg) {
+    for effect in update(m, msg) {
+        if let Effect::Record(entry) = effect {
+            update(m, Msg::Journaled { entry, error: None });
+        }
+    }
+}
+
+fn probe(m: &mut Model, check: usize, secs: f64, ok: bool, detail: &str, ms: u64) {
+    let outcome = ProbeOutcome { ok, latency: Duration::from_millis(ms), detail: detail.into() };
+    apply(m, Msg::Observed(Observation::Probe { check, at: at(secs), outcome }));
+}
+
+fn pg(m: &mut Model, member: usize, secs: f64, result: Result<PgSnapshot, String>) {
+    apply(m, Msg::Observed(Observation::Postgres { db: 0, member, at: at(secs), result }));
+}
+
+fn dns(m: &mut Model, resolver: usize, secs: f64, ip: &str) {
+    apply(m, Msg::Observed(Observation::Dns { record: 0, resolver, at: at(secs), answer: DnsAnswer::Records { values: vec![ip.into()], ttl: 60 } }));
+}
+
+fn key(m: &mut Model, code: KeyCode) {
+    apply(m, Msg::Key(KeyEvent::new(code, KeyModifiers::NONE)));
+}
+
+fn type_text(m: &mut Model, text: &str) {
+    for c in text.chars() {
+        key(m, KeyCode::Char(c));
+    }
+}
+
+fn primary(timeline: u32, lag: u64, replay_lag: Duration) -> PgSnapshot {
+    PgSnapshot {
+        in_recovery: false,
+        timeline: Some(timeline),
+        server_version: "17.2".into(),
+        cluster_name: "site_a".into(),
+        primary: Some(PrimaryReading {
+            current_lsn: Lsn(0x16_B374_D848),
+            standbys: vec![StandbyRow { application_name: "site_b".into(), state: "streaming".into(), lag_bytes: Some(lag), replay_lag: Some(replay_lag) }],
+        }),
+        replica: None,
+    }
+}
+
+fn replica(paused: bool, since_last_replay: Duration) -> PgSnapshot {
+    PgSnapshot {
+        in_recovery: true,
+        timeline: Some(1),
+        server_version: "17.2".into(),
+        cluster_name: "site_b".into(),
+        primary: None,
+        replica: Some(ReplicaReading {
+            receive_lsn: Some(Lsn(0x16_B374_D848)),
+            replay_lsn: Some(Lsn(0x16_B374_D848)),
+            replay_paused: paused,
+            receiver_status: Some("streaming".into()),
+            since_last_replay: Some(since_last_replay),
+        }),
+    }
+}
+
+/// Every check, member and resolver has answered, all agreeing on site A.
+fn healthy(mode: Mode, ascii: bool) -> Model {
+    let mut m = model_with(mode, ascii);
+    // In the order they happened, as the engine would deliver them.
+    for s in [1.0, 2.0] {
+        probe(&mut m, 0, s, true, "200", 3);
+        probe(&mut m, 1, s + 0.1, true, "200", 4);
+        probe(&mut m, 2, s + 0.2, true, "connected", 1);
+        pg(&mut m, 0, s + 0.3, Ok(primary(1, 0, Duration::ZERO)));
+        pg(&mut m, 1, s + 0.4, Ok(replica(false, Duration::from_secs(2))));
+    }
+    dns(&mut m, 0, 2.5, "10.0.1.100");
+    dns(&mut m, 1, 2.6, "10.0.1.100");
+    m.now = at(3.0);
+    m
+}
+
+/// api-a failing, the replica paused and lagging, and the resolvers disagreeing.
+fn trouble(ascii: bool) -> Model {
+    let mut m = healthy(Mode::Live, ascii);
+    for s in [3.0, 4.0, 5.0] {
+        probe(&mut m, 0, s, false, "connection refused", 1);
+    }
+    probe(&mut m, 1, 5.1, true, "200", 5);
+    pg(&mut m, 1, 5.2, Ok(replica(true, Duration::from_secs(95))));
+    pg(&mut m, 0, 5.3, Ok(primary(1, 5 * 1024 * 1024 + 300 * 1024, Duration::from_secs(41))));
+    dns(&mut m, 0, 5.4, "10.0.2.100");
+    dns(&mut m, 1, 5.5, "10.0.1.100");
+    m.now = at(6.0);
+    m
+}
+
+fn split_brain() -> Model {
+    let mut m = healthy(Mode::Live, false);
+    let promoted = PgSnapshot {
+        in_recovery: false,
+        timeline: Some(2),
+        server_version: "17.2".into(),
+        cluster_name: "site_b".into(),
+        primary: Some(PrimaryReading { current_lsn: Lsn(0x16_B375_0000), standbys: vec![] }),
+        replica: None,
+    };
+    pg(&mut m, 1, 10.0, Ok(promoted));
+    let mut orphaned = primary(1, 0, Duration::ZERO);
+    orphaned.primary.as_mut().unwrap().standbys.clear();
+    pg(&mut m, 0, 10.2, Ok(orphaned));
+    dns(&mut m, 0, 11.0, "10.0.2.100");
+    dns(&mut m, 1, 11.5, "10.0.2.100");
+    m.now = at(12.0);
+    m
+}
+
+fn render(m: &Model, width: u16, height: u16) -> String {
+    let mut terminal = Terminal::new(TestBackend::new(width, height)).unwrap();
+    terminal.draw(|frame| failover_console::ui::render(frame, m)).unwrap();
+    let buffer = terminal.backend().buffer();
+    let mut out = String::new();
+    for y in 0..buffer.area.height {
+        let mut line = String::new();
+        for x in 0..buffer.area.width {
+            line.push_str(buffer[(x, y)].symbol());
+        }
+        out.push_str(line.trim_end());
+        out.push('\n');
+    }
+    out
+}
+
+fn snapshot_both(name: &str, m: &Model) {
+    for (w, h) in SIZES {
+        let screen = render(m, w, h);
+        insta::assert_snapshot!(format!("{name}_{w}x{h}"), screen);
+    }
+}
+
+#[test]
+fn all_healthy() {
+    let m = healthy(Mode::Live, false);
+    snapshot_both("all_healthy", &m);
+    let screen = render(&m, 80, 24);
+    assert!(screen.contains("serving site A"), "{screen}");
+    assert!(screen.contains(" LIVE "));
+}
+
+#[test]
+fn failing_lagging_mixed() {
+    let m = trouble(false);
+    snapshot_both("failing_lagging_mixed", &m);
+    let screen = render(&m, 160, 48);
+    for want in ["UNHEALTHY", "REPLAY PAUSED", "MIXED", "connection refused"] {
+        assert!(screen.contains(want), "{want:?} missing:\n{screen}");
+    }
+}
+
+#[test]
+fn split_brain_screen() {
+    let m = split_brain();
+    snapshot_both("split_brain", &m);
+    let screen = render(&m, 80, 24);
+    assert!(screen.contains("SPLIT BRAIN"), "{screen}");
+    assert!(screen.contains("CRITICAL"), "{screen}");
+}
+
+#[test]
+fn watch_mode() {
+    let m = healthy(Mode::Watch, false);
+    snapshot_both("watch_mode", &m);
+    for (w, h) in SIZES {
+        let screen = render(&m, w, h);
+        assert!(screen.lines().next().unwrap().contains(" WATCH "), "{screen}");
+        assert!(!screen.contains(" LIVE "));
+    }
+}
+
+#[test]
+fn help_overlay() {
+    let mut m = healthy(Mode::Live, false);
+    key(&mut m, KeyCode::Char('?'));
+    snapshot_both("help_overlay", &m);
+    let screen = render(&m, 80, 24);
+    assert!(screen.contains("any key: close help"), "{screen}");
+}
+
+#[test]
+fn help_overlay_watch() {
+    let mut m = healthy(Mode::Watch, false);
+    key(&mut m, KeyCode::Char('?'));
+    let screen = render(&m, 80, 24);
+    insta::assert_snapshot!("help_overlay_watch_80x24", screen);
+    assert!(screen.contains("WATCH mode: this console can change nothing"), "the watch line must fit at 80x24:\n{screen}");
+}
+
+#[test]
+fn note_input() {
+    let mut m = healthy(Mode::Live, false);
+    key(&mut m, KeyCode::Char('n'));
+    type_text(&mut m, "paged the DBA on-call, waiting for ack");
+    snapshot_both("note_input", &m);
+    let screen = render(&m, 80, 24);
+    assert!(screen.lines().last().unwrap().starts_with("note: paged the DBA on-call, waiting for ack"), "{screen}");
+}
+
+#[test]
+fn timeline_filter() {
+    let mut m = trouble(false);
+    key(&mut m, KeyCode::Char('/'));
+    type_text(&mut m, "site b");
+    key(&mut m, KeyCode::Enter);
+    snapshot_both("timeline_filter", &m);
+    let screen = render(&m, 160, 48);
+    assert!(screen.contains("filter \"site b\""), "{screen}");
+}
+
+#[test]
+fn timeline_filter_typing() {
+    let mut m = trouble(false);
+    key(&mut m, KeyCode::Char('/'));
+    type_text(&mut m, "dns");
+    snapshot_both("timeline_filter_typing", &m);
+}
+
+#[test]
+fn stale_sources() {
+    let mut m = healthy(Mode::Live, false);
+    apply(&mut m, Msg::Tick(at(20.0)));
+    assert!(m.health.iter().all(|h| h.stale));
+    snapshot_both("stale_sources", &m);
+    for (w, h) in SIZES {
+        let screen = render(&m, w, h);
+        // Stale members say for how long, with the detail after a space, not run into it.
+        assert!(screen.contains("site A primary stale 17s    tl 1"), "{screen}");
+        assert!(screen.contains("site B replica stale 17s    lag 0 B"), "{screen}");
+    }
+}
+
+#[test]
+fn primary_unreachable() {
+    let mut m = healthy(Mode::Live, false);
+    pg(&mut m, 0, 4.0, Err("connection refused (is the server running on 127.0.0.1:54321?)".into()));
+    m.now = at(4.5);
+    snapshot_both("primary_unreachable", &m);
+    let screen = render(&m, 80, 24);
+    assert!(screen.contains("UNREACHABLE"), "{screen}");
+    assert!(screen.contains("NO PRIMARY"), "{screen}");
+}
+
+#[test]
+fn just_started() {
+    let m = model();
+    snapshot_both("just_started", &m);
+    let screen = render(&m, 80, 24);
+    assert!(screen.contains("waiting"), "{screen}");
+    assert!(!screen.contains("CRITICAL"), "nothing is known to be wrong yet:\n{screen}");
+}
+
+#[test]
+fn journal_write_failed() {
+    let mut m = healthy(Mode::Live, false);
+    let entry = failover_console::timeline::Entry::new(
+        at(2.4),
+        failover_console::timeline::Severity::Info,
+        failover_console::timeline::Kind::Note,
+        "operator",
+        "starting the drill",
+    )
+    .by("alice@ops");
+    apply(&mut m, Msg::Journaled { entry, error: Some("No space left on device (os error 28)".into()) });
+    snapshot_both("journal_write_failed", &m);
+    let screen = render(&m, 80, 24);
+    assert!(screen.contains("JOURNAL WRITE FAILED"), "{screen}");
+}
+
+#[test]
+fn ascii_view() {
+    let m = trouble(true);
+    snapshot_both("ascii", &m);
+    for (w, h) in SIZES {
+        let screen = render(&m, w, h);
+        let odd: Vec<char> = screen.chars().filter(|c| !c.is_ascii()).collect();
+        assert!(odd.is_empty(), "non-ASCII at {w}x{h}: {odd:?}\n{screen}");
+    }
+    // Overlays too.
+    let mut m = split_brain();
+    m.view.ascii = true;
+    key(&mut m, KeyCode::Char('?'));
+    for (w, h) in SIZES {
+        let screen = render(&m, w, h);
+        assert!(screen.is_ascii(), "non-ASCII in help at {w}x{h}:\n{screen}");
+    }
+}
+
+#[test]
+fn terminal_too_small() {
+    let m = healthy(Mode::Live, false);
+    let screen = render(&m, 30, 8);
+    insta::assert_snapshot!("too_small_30x8", screen);
+    assert!(screen.contains("too small"), "{screen}");
+    assert!(screen.contains("40x10"), "says what size is needed:\n{screen}");
+}
+
+#[test]
+fn named_members() {
+    // Members with their own names (two on one site): the name is what the row shows.
+    let text = CONFIG.replace(
+        "[[database.member]]\nsite = \"primary\"\n",
+        "[[database.member]]\nsite = \"primary\"\nname = \"pg17-orders-a\"\n",
+    );
+    let config = failover_console::config::from_str(&text, Path::new("test.toml")).unwrap();
+    assert_eq!(config.databases[0].members[0].name, "pg17-orders-a");
+    let view = View { theme: Theme::load("dark").unwrap(), ascii: false };
+    let mut m = Model::new(Arc::new(config), Mode::Live, "alice@ops".into(), view, T0);
+    pg(&mut m, 0, 1.0, Ok(primary(1, 0, Duration::ZERO)));
+    pg(&mut m, 1, 1.1, Ok(replica(false, Duration::from_secs(2))));
+    m.now = at(2.0);
+    let screen = render(&m, 80, 24);
+    insta::assert_snapshot!("named_members_80x24", screen);
+    assert!(screen.contains("pg17-orders-a primary"), "{screen}");
+}
