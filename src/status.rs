@@ -94,6 +94,7 @@ pub fn to_json(model: &Model, level: Level, findings: &[verdict::Finding]) -> Va
             json!({
                 "name": spec.name,
                 "primary_site": if primaries.len() == 1 { site_name(config, Some(spec.members[primaries[0]].site)) } else { Value::Null },
+                "primary_sites": primaries.iter().map(|m| config.sites[spec.members[*m].site].key.clone()).collect::<Vec<_>>(),
                 "writable_primaries": primaries.len(),
                 "max_lag_bytes": spec.max_lag_bytes,
                 "max_lag_seconds": spec.max_lag.as_secs_f64(),

@@ -87,7 +87,7 @@ refused! {
     unknown_site_in_answers: 9, 10, "unknown site \"site-c\"";
     // Duplicates point at the second one.
     duplicate_health_name: 10, 8, "duplicate health check name \"api\"";
-    duplicate_member_site: 13, 8, "duplicate member name \"primary\"";
+    duplicate_member_site: 13, 8, "two members on site \"primary\": give each one a name";
     duplicate_dns_record: 9, 8, "duplicate dns record api.failover.test. A";
     // Health checks.
     health_http_and_tcp: 8, 7, "either http or tcp, not both";
@@ -104,7 +104,7 @@ refused! {
     unknown_db_kind: 6, 8, "unknown database kind \"mysql\": expected \"postgres\"";
     // DNS.
     bad_resolver: 6, 32, "invalid resolver \"ns1.example.com:53\": expected an IP address";
-    bad_a_answer: 12, 13, "answers.secondary: \"10.0.2.300\" is not an A value";
+    bad_a_answer: 12, 14, "answers.secondary: \"10.0.2.300\" is not an A value";
     empty_resolvers: 6, 13, "resolvers is empty";
     unknown_record_type: 6, 8, "unsupported record type \"MX\": expected A, AAAA, CNAME or TXT";
 }

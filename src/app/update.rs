@@ -103,7 +103,7 @@ fn mark_stale(model: &mut Model, fx: &mut Fx) {
         (age > limit).then_some(age)
     };
     let message = |age: Duration, limit: Duration| {
-        format!("stale: no answer for {} (limit {})", crate::ui::format::age(age), crate::ui::format::age(limit))
+        format!("stale: no answer for {} (limit {})", crate::ui::format::latency(age), crate::ui::format::latency(limit))
     };
     for (spec, state) in config.health.iter().zip(model.health.iter_mut()) {
         let limit = spec.interval + spec.timeout;

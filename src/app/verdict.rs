@@ -42,38 +42,70 @@ pub struct Finding {
     pub text: String,
 }
 
-/// Where traffic and writes go, as observed.
+/// Where traffic and writes go, as observed. Sources not heard from yet are left out, not
+/// counted as disagreeing.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Serving {
-    /// The primary's site per database (None: no single primary).
-    pub db: Vec<Option<SiteId>>,
+    /// The sites of each database's writable primaries (two or more: split brain).
+    pub db: Vec<Vec<SiteId>>,
+    /// Databases whose every member answered and none is a writable primary.
+    pub no_primary: Vec<bool>,
     /// The site each DNS record points at.
     pub dns: Vec<RecordSite>,
 }
 
 impl Serving {
-    /// The one site everything agrees on, if it does.
-    pub fn agreed(&self) -> Option<SiteId> {
-        let mut sites = self.db.iter().copied().chain(self.dns.iter().map(|r| match r {
-            RecordSite::Site(s) => Some(*s),
+    /// Every site that a primary or a DNS answer points at.
+    pub fn pointed_at(&self) -> std::collections::BTreeSet<SiteId> {
+        let dns = self.dns.iter().filter_map(|r| if let RecordSite::Site(s) = r { Some(*s) } else { None });
+        self.db.iter().flatten().copied().chain(dns).collect()
+    }
+
+    /// What points at `site`: "db", "dns".
+    pub fn tags(&self, site: SiteId) -> Vec<&'static str> {
+        let mut tags = Vec::new();
+        if self.db.iter().any(|d| d.contains(&site)) {
+            tags.push("db");
+        }
+        if self.dns.contains(&RecordSite::Site(site)) {
+            tags.push("dns");
+        }
+        tags
+    }
+
+    /// Problems that mean no single site serves, whatever else agrees.
+    pub fn troubles(&self) -> Vec<&'static str> {
+        let dns = self.dns.iter().filter_map(|r| match r {
+            RecordSite::Mixed => Some("dns mixed"),
+            RecordSite::Unknown => Some("dns matches no site"),
+            RecordSite::NoAnswer => Some("dns no answer"),
             _ => None,
-        }));
-        let first = sites.next()??;
-        sites.all(|s| s == Some(first)).then_some(first)
+        });
+        let db = self.no_primary.iter().filter(|n| **n).map(|_| "no primary");
+        let brain = self.db.iter().filter(|d| d.len() > 1).map(|_| "split brain");
+        dns.chain(db).chain(brain).collect()
+    }
+
+    /// The one site everything heard from so far agrees on, if it does.
+    pub fn agreed(&self) -> Option<SiteId> {
+        let sites = self.pointed_at();
+        match (sites.len(), self.troubles().is_empty()) {
+            (1, true) => sites.first().copied(),
+            _ => None,
+        }
     }
 }
 
 pub fn serving(model: &Model) -> Serving {
-    let db = model
-        .dbs
-        .iter()
-        .enumerate()
-        .map(|(i, d)| match d.primaries().as_slice() {
-            [only] => Some(model.config.databases[i].members[*only].site),
-            _ => None,
-        })
-        .collect();
-    Serving { db, dns: model.dns.iter().map(|r| r.site).collect() }
+    let primaries_of = |i: usize| -> Vec<SiteId> {
+        let spec = &model.config.databases[i];
+        model.dbs[i].primaries().iter().map(|m| spec.members[*m].site).collect()
+    };
+    Serving {
+        db: (0..model.dbs.len()).map(primaries_of).collect(),
+        no_primary: model.dbs.iter().map(|d| d.all_seen() && d.primaries().is_empty()).collect(),
+        dns: model.dns.iter().map(|r| r.site).collect(),
+    }
 }
 
 pub fn assess(model: &Model) -> Vec<Finding> {
@@ -150,7 +182,7 @@ pub fn assess(model: &Model) -> Vec<Finding> {
         }
     }
 
-    let db_sites: Vec<SiteId> = serving.db.iter().flatten().copied().collect();
+    let db_sites: Vec<SiteId> = serving.db.iter().filter(|d| d.len() == 1).flatten().copied().collect();
     let dns_sites: Vec<SiteId> = serving.dns.iter().filter_map(|r| if let RecordSite::Site(s) = r { Some(*s) } else { None }).collect();
     if let (Some(db), Some(dns)) = (db_sites.first(), dns_sites.first())
         && (db_sites.iter().any(|s| s != db) || dns_sites.iter().any(|s| s != db) || db != dns)

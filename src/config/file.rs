@@ -85,5 +85,5 @@ pub struct DnsFile {
     pub interval: Option<Spanned<ConfigDuration>>,
     pub timeout: Option<Spanned<ConfigDuration>>,
     #[serde(default)]
-    pub answers: IndexMap<String, Spanned<Vec<String>>>,
+    pub answers: IndexMap<String, Spanned<Vec<Spanned<String>>>>,
 }

@@ -220,6 +220,9 @@ fn database(
             Some(n) => n.clone(),
             None => Spanned::new(m.site.span(), m.site.get_ref().clone()),
         };
+        if m.name.is_none() && member_names.contains(name.get_ref()) {
+            return Err(c.at(&m.site, format!("two members on site {:?}: give each one a name = \"...\"", m.site.get_ref())));
+        }
         unique(c, &mut member_names, &name, "member")?;
         members.push(Member { name: name.into_inner(), site, dsn: m.dsn.get_ref().clone(), password_env: m.password_env.clone() });
     }
@@ -289,15 +292,15 @@ fn dns_record(
     for (site_key, values) in &d.answers {
         let key = Spanned::new(values.span(), site_key.clone());
         let site = site_of(&key)?;
-        let normalised: Vec<String> = values.get_ref().iter().map(|v| normalise_answer(record_type, v)).collect();
+        let normalised: Vec<String> = values.get_ref().iter().map(|v| normalise_answer(record_type, v.get_ref())).collect();
         if record_type == RecordType::A || record_type == RecordType::Aaaa {
             for v in values.get_ref() {
                 let ok = match record_type {
-                    RecordType::A => v.parse::<std::net::Ipv4Addr>().is_ok(),
-                    _ => v.parse::<std::net::Ipv6Addr>().is_ok(),
+                    RecordType::A => v.get_ref().parse::<std::net::Ipv4Addr>().is_ok(),
+                    _ => v.get_ref().parse::<std::net::Ipv6Addr>().is_ok(),
                 };
                 if !ok {
-                    return Err(c.at(values, format!("answers.{site_key}: {v:?} is not an {record_type} value")));
+                    return Err(c.at(v, format!("answers.{site_key}: {:?} is not an {record_type} value", v.get_ref())));
                 }
             }
         }

@@ -7,7 +7,6 @@ use ratatui::text::{Line, Span};
 use ratatui::widgets::Paragraph;
 
 use super::format::{clean, clock};
-use crate::app::dns::RecordSite;
 use crate::app::verdict::{self, Level};
 use crate::app::{Mode, Model};
 
@@ -21,13 +20,20 @@ pub fn render(frame: &mut Frame<'_>, area: Rect, model: &Model) {
         Mode::Live => Span::styled(" LIVE ", theme.badge_live),
         Mode::Watch => Span::styled(" WATCH ", theme.badge_watch),
     };
-    let right = Line::from(vec![
+    let mut right = Vec::new();
+    if model.journal_problem.is_some() {
+        // The details are in the log; the header says it loudly, and entries carry a `!`.
+        right.push(Span::styled(" JOURNAL WRITE FAILED ", theme.crit));
+        right.push(Span::raw(" "));
+    }
+    right.extend([
         badge,
         Span::raw(" "),
         Span::styled(clean(&model.operator, ascii).into_owned(), theme.dim),
         Span::raw(" "),
         Span::styled(format!("{} UTC", clock(model.now)), theme.text),
     ]);
+    let right = Line::from(right);
     let right_width = right.width() as u16;
     frame.render_widget(Paragraph::new(right).alignment(Alignment::Right), top);
     let title_area = Rect { width: top.width.saturating_sub(right_width + 1), ..top };
@@ -37,48 +43,34 @@ pub fn render(frame: &mut Frame<'_>, area: Rect, model: &Model) {
     let findings = verdict::assess(model);
     let level = verdict::overall(&findings);
     let mut spans = Vec::new();
-    // For each site, what points at it: the primary of each database ("db"), DNS ("dns").
-    let tags = |site: usize| -> Vec<&'static str> {
-        let mut t = Vec::new();
-        if serving.db.contains(&Some(site)) {
-            t.push("db");
-        }
-        if serving.dns.contains(&RecordSite::Site(site)) {
-            t.push("dns");
-        }
-        t
+    let tagged = |site: usize| {
+        let tags = serving.tags(site);
+        if tags.is_empty() { "-".to_string() } else { tags.join("+") }
     };
-    let known = serving.db.iter().any(Option::is_some) || serving.dns.iter().any(|r| !matches!(r, RecordSite::Pending));
+    let troubles = serving.troubles();
     match serving.agreed() {
         Some(site) => {
             spans.push(Span::styled("serving ", theme.dim));
-            spans.push(Span::styled(config.site_label(site).to_string(), theme.ok));
-            spans.push(Span::styled(format!(" ({})", tags(site).join("+")), theme.dim));
+            spans.push(Span::styled(clean(config.site_label(site), ascii).into_owned(), theme.ok));
+            spans.push(Span::styled(format!(" ({})", tagged(site)), theme.dim));
             for other in (0..config.sites.len()).filter(|s| *s != site) {
-                spans.push(Span::styled(format!(" · {} standby", config.site_label(other)), theme.dim));
+                spans.push(Span::styled(clean(&format!(" · {} standby", config.site_label(other)), ascii).into_owned(), theme.dim));
             }
         }
-        None if !known => spans.push(Span::styled("serving: waiting for sources", theme.dim)),
+        None if serving.pointed_at().is_empty() && troubles.is_empty() => {
+            spans.push(Span::styled("serving: waiting for sources", theme.dim))
+        }
         None => {
-            spans.push(Span::styled("SPLIT", theme.crit));
-            for site in 0..config.sites.len() {
-                let t = tags(site);
-                let text = if t.is_empty() { "-".to_string() } else { t.join("+") };
-                spans.push(Span::styled(format!(" {}: {text}", config.site_label(site)), if t.is_empty() { theme.dim } else { theme.warn }));
+            let word = if serving.pointed_at().len() > 1 || troubles.contains(&"dns mixed") { "SPLIT" } else { "NOT SERVING" };
+            spans.push(Span::styled(word, theme.crit));
+            for (i, site) in (0..config.sites.len()).enumerate() {
+                let sep = if i == 0 { " " } else { " · " };
+                let pointed = !serving.tags(site).is_empty();
+                let text = format!("{sep}{}: {}", config.site_label(site), tagged(site));
+                spans.push(Span::styled(clean(&text, ascii).into_owned(), if pointed { theme.warn } else { theme.dim }));
             }
-            let odd: Vec<&str> = serving
-                .dns
-                .iter()
-                .filter_map(|r| match r {
-                    RecordSite::Mixed => Some("dns mixed"),
-                    RecordSite::Unknown => Some("dns no site"),
-                    RecordSite::NoAnswer => Some("dns no answer"),
-                    _ => None,
-                })
-                .chain(serving.db.iter().filter(|d| d.is_none()).map(|_| "no single primary"))
-                .collect();
-            if !odd.is_empty() {
-                spans.push(Span::styled(format!(" ({})", odd.join(", ")), theme.warn));
+            if !troubles.is_empty() {
+                spans.push(Span::styled(format!(" ({})", troubles.join(", ")), theme.warn));
             }
         }
     }
@@ -90,13 +82,11 @@ pub fn render(frame: &mut Frame<'_>, area: Rect, model: &Model) {
     };
     spans.push(Span::raw("  "));
     spans.push(Span::styled(level.label(), style));
-    if let Some(first) = findings.iter().filter(|f| f.level == level && level != Level::Ok).max_by_key(|f| f.level) {
-        let more = findings.iter().filter(|f| f.level != Level::Ok).count().saturating_sub(1);
-        let extra = if more > 0 { format!(" (+{more})") } else { String::new() };
-        spans.push(Span::styled(format!(": {}{extra}", clean(&first.text, ascii)), style));
-    }
-    if let Some(problem) = &model.journal_problem {
-        spans.insert(0, Span::styled(format!("JOURNAL WRITE FAILED: {} ", clean(problem, ascii)), theme.crit));
+    let problems = findings.iter().filter(|f| f.level != Level::Ok).count();
+    if let Some(first) = findings.iter().find(|f| f.level == level && level != Level::Ok) {
+        // The count first: at 80 columns the reason may be cut, the number must not be.
+        let count = if problems > 1 { format!(" ({problems})") } else { String::new() };
+        spans.push(Span::styled(format!("{count}: {}", clean(&first.text, ascii)), style));
     }
     frame.render_widget(Paragraph::new(Line::from(spans)), bottom);
 }

@@ -71,6 +71,7 @@ pub fn render(frame: &mut Frame<'_>, area: Rect, model: &Model) {
         theme.dim,
     )));
     lines.push(Line::from(Span::styled("Times are UTC. Lag: bytes, then seconds and their source.", theme.dim)));
+    lines.push(Line::from(Span::styled("A ! after a timeline time: that entry could not be journaled.", theme.dim)));
     if model.mode == crate::app::Mode::Watch {
         lines.push(Line::from(Span::styled("WATCH mode: this console can change nothing but its own notes.", theme.warn)));
     }

@@ -115,14 +115,14 @@ fn health(model: &Model, width: usize) -> (String, Vec<Line<'static>>) {
             if let Target::Http { insecure: true, .. } = spec.target {
                 detail = format!("TLS NOT VERIFIED · {detail}");
             }
-            let fixed = 2 + name_w + 1 + site_w + 1 + 10 + 8 + 8;
+            let state = if for_how_long.is_empty() { state } else { format!("{state} {for_how_long}") };
+            let fixed = 2 + name_w + 1 + site_w + 1 + 17 + 8;
             let detail_w = width.saturating_sub(fixed);
             Line::from(vec![
                 Span::styled(format!("{glyph} "), style),
                 Span::styled(cell(&clean(&spec.name, model.view.ascii), name_w, &g) + " ", theme.text),
                 Span::styled(cell(&clean(config.site_label(spec.site), model.view.ascii), site_w, &g) + " ", theme.dim),
-                Span::styled(cell(&state, 10, &g), style),
-                Span::styled(format!("{:>7} ", for_how_long), theme.dim),
+                Span::styled(cell(&state, 17, &g), style),
                 Span::styled(format!("{:>7} ", lat), theme.text),
                 Span::styled(cell(&clean(&detail, model.view.ascii), detail_w, &g), if st.status == CheckStatus::Unhealthy { theme.crit } else { theme.dim }),
             ])
@@ -168,14 +168,20 @@ fn replication_rows(model: &Model, width: usize) -> (String, Vec<Line<'static>>)
                 Role::Unknown => (g.pending, theme.dim, "waiting".to_string(), member_dsn_host(&member.dsn), theme.dim),
                 Role::Unreachable => {
                     problems += 1;
-                    let was = snap.map(|s| if s.in_recovery { " (was replica)" } else { " (was primary)" }).unwrap_or("");
-                    (g.bad, theme.crit, "UNREACHABLE".to_string(), format!("{}{was}", m.error.as_deref().unwrap_or("?")), theme.crit)
+                    let was = snap.map(|s| if s.in_recovery { "(was replica) " } else { "(was primary) " }).unwrap_or("");
+                    (g.bad, theme.crit, "UNREACHABLE".to_string(), format!("{was}{}", m.error.as_deref().unwrap_or("?")), theme.crit)
                 }
                 Role::Primary => {
                     let lsn = snap.and_then(|s| s.primary.as_ref()).map(|p| format!("lsn {}", p.current_lsn)).unwrap_or_default();
                     let standbys = snap.and_then(|s| s.primary.as_ref()).map(|p| p.standbys.len()).unwrap_or(0);
-                    let style = if primaries.len() > 1 { theme.crit } else { theme.ok };
-                    (g.ok, style, "primary".to_string(), format!("{tl}  {lsn}  {standbys} standby"), theme.dim)
+                    let plural = if standbys == 1 { "" } else { "s" };
+                    let detail = format!("{tl}  {lsn}  {standbys} standby{plural}");
+                    if primaries.len() > 1 {
+                        // Split brain: not a healthy primary, whatever it says of itself.
+                        (g.bad, theme.crit, "PRIMARY".to_string(), format!("SPLIT BRAIN  {detail}"), theme.crit)
+                    } else {
+                        (g.ok, theme.ok, "primary".to_string(), detail, theme.dim)
+                    }
                 }
                 Role::Replica => {
                     let replica = snap.and_then(|s| s.replica.as_ref());
@@ -188,14 +194,16 @@ fn replication_rows(model: &Model, width: usize) -> (String, Vec<Line<'static>>)
                         .and_then(|l| l.time)
                         .map(|(t, src)| format!("{} ({})", replication::secs(t), src.label()))
                         .unwrap_or_else(|| "? s".into());
+                    // Problems first: at 80 columns the end of the row is cut.
                     let mut flags = Vec::new();
-                    flags.push(if streaming {
-                        "streaming".to_string()
-                    } else {
-                        format!("NOT STREAMING ({})", replica.and_then(|r| r.receiver_status.clone()).unwrap_or_else(|| "no walreceiver".into()))
-                    });
+                    if !streaming {
+                        flags.push(format!("NOT STREAMING ({})", replica.and_then(|r| r.receiver_status.clone()).unwrap_or_else(|| "no walreceiver".into())));
+                    }
                     if paused {
                         flags.push("REPLAY PAUSED".into());
+                    }
+                    if streaming {
+                        flags.push("streaming".into());
                     }
                     let bad = over || !streaming || paused;
                     if bad {
@@ -204,7 +212,12 @@ fn replication_rows(model: &Model, width: usize) -> (String, Vec<Line<'static>>)
                     let glyph = if bad { g.warn } else { g.ok };
                     let style = if bad { theme.warn } else { theme.ok };
                     let lag_style = if over { theme.warn } else { theme.text };
-                    (glyph, style, "replica".to_string(), format!("lag {bytes}, {time}  {}  {tl}", flags.join(", ")), lag_style)
+                    let detail = if bad {
+                        format!("{}  lag {bytes}, {time}  {tl}", flags.join(", "))
+                    } else {
+                        format!("lag {bytes}, {time}  {}  {tl}", flags.join(", "))
+                    };
+                    (glyph, style, "replica".to_string(), detail, lag_style)
                 }
             };
             let (glyph, role_style) = if m.stale { (g.stale, theme.stale) } else { (glyph, role_style) };
@@ -291,6 +304,52 @@ fn dns(model: &Model, width: usize) -> (String, Vec<Line<'static>>) {
     ("DNS".into(), lines)
 }
 
+/// Lays styled text out over at most `max_rows` rows of `width` columns, breaking at spaces
+/// where it can, cutting the last row with an ellipsis if the text does not fit.
+fn flow(segments: &[(String, Style)], width: usize, max_rows: usize, g: &Glyphs) -> Vec<Vec<Span<'static>>> {
+    let width = width.max(2);
+    let chars: Vec<(char, Style)> = segments.iter().flat_map(|(t, style)| t.chars().map(move |c| (c, *style))).collect();
+    let mut rows = Vec::new();
+    let mut start = 0;
+    while start < chars.len() && rows.len() < max_rows {
+        let last_row = rows.len() + 1 == max_rows;
+        let mut end = (start + width).min(chars.len());
+        if end < chars.len() && !last_row {
+            // Break after the last space in the row, unless that leaves it nearly empty.
+            if let Some(space) = chars[start..end].iter().rposition(|(c, _)| *c == ' ')
+                && space > width / 3
+            {
+                end = start + space + 1;
+            }
+        }
+        let mut row: Vec<(char, Style)> = chars[start..end].to_vec();
+        if last_row && end < chars.len() {
+            row.pop();
+            row.extend(g.ellipsis.chars().map(|c| (c, chars[end - 1].1)));
+        }
+        rows.push(spans_of(&row));
+        start = end;
+    }
+    rows
+}
+
+fn spans_of(chars: &[(char, Style)]) -> Vec<Span<'static>> {
+    let mut spans: Vec<Span<'static>> = Vec::new();
+    let mut text = String::new();
+    let mut current: Option<Style> = None;
+    for (c, style) in chars {
+        if current.is_some_and(|s| s != *style) {
+            spans.push(Span::styled(std::mem::take(&mut text), current.unwrap_or_default()));
+        }
+        current = Some(*style);
+        text.push(*c);
+    }
+    if let Some(style) = current {
+        spans.push(Span::styled(text, style));
+    }
+    spans
+}
+
 fn severity_style(theme: &Theme, s: Severity) -> Style {
     match s {
         Severity::Info => theme.text,
@@ -315,34 +374,41 @@ fn timeline(model: &Model, width: usize) -> (String, Vec<Line<'static>>) {
     }
     let skip = model.ui.scroll[Pane::Timeline.index()];
     let today = model.now.date();
-    let source_w = if width < 100 { 18 } else { 28 };
-    let lines: Vec<Line<'static>> = model
-        .timeline
-        .newest_first()
-        .filter(|s| s.entry.matches(filter))
-        .skip(skip)
-        .take(200)
-        .map(|shown| {
-            let e = &shown.entry;
-            let when = if e.at.date() == today {
-                clock(e.at)
-            } else {
-                format!("{:02}-{:02} {}", u8::from(e.at.month()), e.at.day(), clock(e.at))
-            };
-            let mark = if shown.journaled { " " } else { "!" };
-            let mut message = e.message.clone();
-            if let Some(op) = &e.operator {
-                message = format!("{op}: {message}");
+    // Narrow: source and message flow over up to two lines, so the end of a message (the new
+    // value, the site) is not cut. Wide: aligned columns.
+    let narrow = width < 100;
+    let source_w = 28;
+    let mut lines: Vec<Line<'static>> = Vec::new();
+    for shown in model.timeline.newest_first().filter(|s| s.entry.matches(filter)).skip(skip).take(200) {
+        let e = &shown.entry;
+        let when = if e.at.date() == today {
+            clock(e.at)
+        } else {
+            format!("{:02}-{:02} {}", u8::from(e.at.month()), e.at.day(), clock(e.at))
+        };
+        let mark = if shown.journaled { " " } else { "!" };
+        let mut message = clean(&e.message, model.view.ascii).into_owned();
+        if let Some(op) = &e.operator {
+            message = format!("{}: {message}", clean(op, model.view.ascii));
+        }
+        let source = clean(&e.source, model.view.ascii).into_owned();
+        let style = severity_style(theme, e.severity);
+        let prefix = vec![Span::styled(format!("{when}{mark}"), theme.dim), Span::styled(format!("{:<5}", e.severity.label()), style)];
+        let indent = when.len() + 1 + 5;
+        if narrow {
+            let rows = flow(&[(format!("{source} "), theme.dim), (message, style)], width.saturating_sub(indent), 2, &g);
+            for (n, row) in rows.into_iter().enumerate() {
+                let mut spans = if n == 0 { prefix.clone() } else { vec![Span::raw(" ".repeat(indent))] };
+                spans.extend(row);
+                lines.push(Line::from(spans));
             }
-            let fixed = when.len() + 1 + 5 + source_w + 1;
-            Line::from(vec![
-                Span::styled(format!("{when}{mark}"), theme.dim),
-                Span::styled(format!("{:<5}", e.severity.label()), severity_style(theme, e.severity)),
-                Span::styled(cell(&clean(&e.source, model.view.ascii), source_w, &g) + " ", theme.dim),
-                Span::styled(cell(&clean(&message, model.view.ascii), width.saturating_sub(fixed), &g), severity_style(theme, e.severity)),
-            ])
-        })
-        .collect();
+        } else {
+            let mut spans = prefix;
+            spans.push(Span::styled(cell(&source, source_w, &g) + " ", theme.dim));
+            spans.push(Span::styled(cell(&message, width.saturating_sub(indent + source_w + 1), &g), style));
+            lines.push(Line::from(spans));
+        }
+    }
     if lines.is_empty() {
         return (title, placeholder(theme, "no entry matches the filter (Esc on / clears it)"));
     }
