@@ -28,7 +28,9 @@ impl Probe {
         let mut opts = ResolverOpts::default();
         opts.cache_size = 0;
         opts.timeout = timeout;
-        opts.attempts = 1;
+        // hickory's `attempts` counts retries after the first try: 0 = one query, so a dead
+        // server costs `timeout`, not twice it (which made it flap stale / answering again).
+        opts.attempts = 0;
         opts.ndots = 0;
         opts.recursion_desired = true;
         let resolver = Resolver::builder_with_config(config, TokioRuntimeProvider::default())
