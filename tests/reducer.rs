@@ -537,6 +537,16 @@ fn unknown_lag_is_never_zero() {
     pg(&mut m, B, 3.0, Ok(behind));
     let lag = m.dbs[0].members[B].lag.clone().unwrap();
     assert_eq!(lag.bytes, Some((0x2000, BytesSource::ReceivedNotReplayed)));
+    // Still streaming and not paused: the time since the last replayed commit would also count
+    // the primary's idle time, so the time stays unknown rather than alarming.
+    assert_eq!(lag.time, None);
+
+    // Paused: now the time since the last replayed commit is the measure, and says so.
+    let mut paused = replica(false);
+    paused.replica.as_mut().unwrap().receive_lsn = Some(Lsn(0x3_0000_2000));
+    paused.replica.as_mut().unwrap().replay_paused = true;
+    pg(&mut m, B, 4.0, Ok(paused));
+    let lag = m.dbs[0].members[B].lag.clone().unwrap();
     assert_eq!(lag.time, Some((Duration::from_secs(2), TimeSource::SinceLastReplay)));
 }
 

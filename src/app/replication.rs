@@ -279,10 +279,14 @@ fn recompute_lag(db: &Database, state: &mut DbState) {
         let time = match bytes {
             Some((0, _)) => Some((Duration::ZERO, TimeSource::CaughtUp)),
             _ => {
+                // `since last replayed commit` also counts the primary's idle time, so it is used
+                // only when replay is known to be stuck (paused, or not streaming).
                 let replay_lag = row.and_then(|r| r.replay_lag);
-                match (replay_lag, replica.replay_paused) {
+                let streaming = replica.receiver_status.as_deref() == Some("streaming");
+                match (replay_lag, replica.replay_paused || !streaming) {
                     (Some(t), false) => Some((t, TimeSource::ReplayLag)),
-                    _ => replica.since_last_replay.map(|t| (t, TimeSource::SinceLastReplay)),
+                    (_, true) => replica.since_last_replay.map(|t| (t, TimeSource::SinceLastReplay)),
+                    (None, false) => None,
                 }
             }
         };
