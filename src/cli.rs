@@ -129,12 +129,13 @@ pub async fn run(cli: Cli) -> u8 {
                 Ok(_) => {
                     let members: usize = c.databases.iter().map(|d| d.members.len()).sum();
                     println!(
-                        "{}: OK ({} sites, {} health checks, {} databases with {members} members, {} dns records)",
+                        "{}: OK ({} sites, {} health checks, {} databases with {members} members, {} dns records, {} runbooks)",
                         c.path.display(),
                         c.sites.len(),
                         c.health.len(),
                         c.databases.len(),
-                        c.dns.len()
+                        c.dns.len(),
+                        c.runbooks.len()
                     );
                     0
                 }

@@ -1,45 +1,66 @@
-//! The console without a terminal: pollers, clock and journal writer feeding `update`. The TUI
-//! adds keys, signals and frames around it; tests drive it directly.
+//! The console without a terminal: pollers, clock, journal writer, driver lock, executor and
+//! journal tail around `update`. The TUI adds keys, signals and frames; tests drive it directly.
 
+use std::collections::VecDeque;
 use std::sync::Arc;
 use std::time::Duration;
 
 use time::OffsetDateTime;
 use tokio::sync::mpsc;
 use tokio::task::JoinSet;
-use tokio::time::Instant;
+use tokio::time::{Instant, Interval, MissedTickBehavior};
 
-use crate::app::model::TIMELINE_CAPACITY;
+use crate::app::model::{Driver, TIMELINE_CAPACITY};
 use crate::app::{Effect, Mode, Model, Msg, update};
 use crate::config::Config;
+use crate::executor::Executor;
+use crate::journal_writer::{self, JournalHandle};
+use crate::lock::{self, Acquired, DriverLock};
 use crate::observe::Observation;
 use crate::timeline::journal::{self, Journal};
+use crate::timeline::tail::Tail;
 use crate::timeline::{Entry, Kind, Severity};
 use crate::ui::View;
 
 pub struct Engine {
     pub model: Model,
     observations: mpsc::Receiver<Observation>,
-    journal_tx: mpsc::Sender<Entry>,
+    journal: JournalHandle,
     journaled: mpsc::Receiver<Msg>,
+    internal_tx: mpsc::Sender<Msg>,
+    internal: mpsc::Receiver<Msg>,
+    pending: VecDeque<Msg>,
     pollers: JoinSet<()>,
+    lock: Option<DriverLock>,
+    executor: Option<Executor>,
+    tail: Tail,
+    housekeeping: Interval,
+    last_lock_try: Instant,
 }
 
 impl Engine {
-    /// Opens the journal (refusing to start without it), reads its tail back into the timeline,
-    /// starts every poller and records the start.
+    /// Opens the journal (refusing to start without it), reads its tail and its runs back,
+    /// starts every poller, records the start and, for a LIVE console, asks for the driver lock.
     pub async fn start(config: Arc<Config>, mode: Mode, operator: String, view: View) -> Result<Engine, String> {
-        let journal = Journal::open(&config.journal).map_err(|e| format!("cannot open journal {}: {e}", config.journal.display()))?;
-        let tail = journal::read_tail(&config.journal, TIMELINE_CAPACITY)
-            .map_err(|e| format!("cannot read journal {}: {e}", config.journal.display()))?;
+        let path = config.journal.clone();
+        let file = Journal::open(&path).map_err(|e| format!("cannot open journal {}: {e}", path.display()))?;
+        let tail = journal::read_tail(&path, TIMELINE_CAPACITY).map_err(|e| format!("cannot read journal {}: {e}", path.display()))?;
+        let runs = journal::read_runs(&path).map_err(|e| format!("cannot read journal {}: {e}", path.display()))?;
         let now = OffsetDateTime::now_utc();
         let mut model = Model::new(config.clone(), mode, operator.clone(), view, now);
         for entry in tail.entries {
             model.timeline.push(entry, true);
         }
-        let (journal_tx, journaled) = spawn_journal_writer(journal);
+        for entry in &runs {
+            crate::runbook::apply(&mut model.runs.current, entry, &config);
+        }
+        model.runs.shown = model.runs.current.as_ref().is_some_and(|r| r.is_active());
+        let (journal, journaled) = journal_writer::spawn(file, model.console_id.clone());
         let (obs_tx, observations) = mpsc::channel(4096);
         let pollers = crate::sources::spawn_all(&config, obs_tx);
+        let (internal_tx, internal) = mpsc::channel(1024);
+        let mut housekeeping = tokio::time::interval(Duration::from_millis(250));
+        housekeeping.set_missed_tick_behavior(MissedTickBehavior::Delay);
 
         let mut startup = Vec::new();
         if tail.torn_last_line {
@@ -52,20 +73,87 @@ impl Engine {
         let started = format!("started ({mode_label}, pid {}, v{})", std::process::id(), env!("CARGO_PKG_VERSION"));
         startup.push(Entry::new(now, Severity::Info, Kind::Console, "console", started).by(&operator));
         for entry in startup {
-            journal_tx.send(entry).await.map_err(|_| "journal writer stopped".to_string())?;
+            journal.append(entry).await?;
         }
-        Ok(Engine { model, observations, journal_tx, journaled, pollers })
+        let tail = Tail::from_end(&path);
+        let mut engine = Engine {
+            model,
+            observations,
+            journal,
+            journaled,
+            internal_tx,
+            internal,
+            pending: VecDeque::new(),
+            pollers,
+            lock: None,
+            executor: None,
+            tail,
+            housekeeping,
+            last_lock_try: Instant::now(),
+        };
+        if mode == Mode::Live {
+            engine.try_lock().await;
+        }
+        Ok(engine)
     }
 
-    /// The next thing that happened: a journal write finished, a source answered, or the clock
-    /// reached a new second.
+    /// The next thing that happened: a journal write finished, a source answered, another
+    /// console wrote, the executor reported, or the clock reached a new second.
     pub async fn recv(&mut self) -> Msg {
-        let next_tick = next_second();
-        tokio::select! {
-            biased;
-            Some(done) = self.journaled.recv() => done,
-            Some(observation) = self.observations.recv() => Msg::Observed(observation),
-            _ = tokio::time::sleep_until(next_tick) => Msg::Tick(OffsetDateTime::now_utc()),
+        loop {
+            if let Some(msg) = self.pending.pop_front() {
+                return msg;
+            }
+            let next_tick = next_second();
+            tokio::select! {
+                biased;
+                Some(done) = self.journaled.recv() => return done,
+                Some(msg) = self.internal.recv() => return msg,
+                Some(observation) = self.observations.recv() => return Msg::Observed(observation),
+                _ = tokio::time::sleep_until(next_tick) => return Msg::Tick(OffsetDateTime::now_utc()),
+                _ = self.housekeeping.tick() => self.housekeep().await,
+            }
+        }
+    }
+
+    /// Other consoles' journal lines, and the driver lock's state.
+    async fn housekeep(&mut self) {
+        let own = self.model.console_id.clone();
+        for entry in self.tail.read_new() {
+            if entry.console.as_deref() != Some(own.as_str()) {
+                self.pending.push_back(Msg::Foreign(entry));
+            }
+        }
+        if let Some(lock) = &self.lock
+            && !lock.still_ours()
+        {
+            self.lock = None;
+            self.executor = None;
+            self.pending.push_back(Msg::Driver(Driver::LockLost("another console broke this console's driver lock".into())));
+        }
+        if matches!(self.model.driver, Driver::LockHeld(_)) && self.last_lock_try.elapsed() > Duration::from_secs(2) {
+            self.try_lock().await;
+        }
+    }
+
+    async fn try_lock(&mut self) {
+        self.last_lock_try = Instant::now();
+        match lock::acquire(&self.model.config.journal, &self.model.operator) {
+            Ok(Acquired::Driving(lock, token)) => {
+                let note = format!("driver lock taken by {} (pid {})", self.model.operator, std::process::id());
+                let _ = self.journal.append(Entry::new(OffsetDateTime::now_utc(), Severity::Info, Kind::Console, "lock", note).by(&self.model.operator)).await;
+                self.lock = Some(lock);
+                self.pending.push_back(Msg::Driver(Driver::Driving(token)));
+            }
+            Ok(Acquired::HeldBy(info)) => {
+                if !matches!(&self.model.driver, Driver::LockHeld(held) if *held == info) {
+                    self.pending.push_back(Msg::Driver(Driver::LockHeld(info)));
+                }
+            }
+            Err(e) => {
+                tracing::warn!("cannot take the driver lock: {e}");
+                self.pending.push_back(Msg::Driver(Driver::LockLost(format!("cannot take the driver lock: {e}"))));
+            }
         }
     }
 
@@ -75,14 +163,44 @@ impl Engine {
         for effect in update(&mut self.model, msg) {
             match effect {
                 Effect::Record(entry) => {
-                    if self.journal_tx.send(entry).await.is_err() {
+                    if self.journal.append(entry).await.is_err() {
                         self.model.journal_problem = Some("journal writer stopped".into());
                     }
                 }
+                Effect::Execute(request) => match &self.executor {
+                    Some(executor) => executor.execute(request),
+                    None => self.model.flash("not driving: nothing executed"),
+                },
+                Effect::DryRun { run_id, runbook, actions } => match &self.executor {
+                    Some(executor) => executor.dry_run(run_id, runbook, actions),
+                    None => self.model.flash("not driving: no dry run"),
+                },
+                Effect::BreakLock { reason } => self.break_lock(reason).await,
                 Effect::Quit => quit = true,
             }
         }
+        // The executor exists exactly while the model holds a driver token.
+        match (self.model.driver.token(), &self.executor) {
+            (Some(token), None) => {
+                self.executor = Some(Executor::new(token, self.journal.clone(), self.internal_tx.clone(), self.model.operator.clone()));
+            }
+            (None, Some(_)) => self.executor = None,
+            _ => {}
+        }
         quit
+    }
+
+    async fn break_lock(&mut self, reason: String) {
+        match lock::break_lock(&self.model.config.journal, &self.model.operator) {
+            Ok((lock, token, previous)) => {
+                let was = previous.map(|p| p.describe()).unwrap_or_else(|| "unknown".into());
+                let note = format!("driver lock BROKEN by {} (held by {was}): {reason}", self.model.operator);
+                let _ = self.journal.append(Entry::new(OffsetDateTime::now_utc(), Severity::Warn, Kind::Console, "lock", note).by(&self.model.operator)).await;
+                self.lock = Some(lock);
+                self.pending.push_back(Msg::Driver(Driver::Driving(token)));
+            }
+            Err(e) => self.model.flash(format!("cannot break the lock: {e}")),
+        }
     }
 
     /// Runs until `done(model)` holds or the deadline passes; says which.
@@ -105,17 +223,7 @@ impl Engine {
     pub async fn shutdown(mut self, reason: &str) {
         self.pollers.abort_all();
         let stop = Entry::new(OffsetDateTime::now_utc(), Severity::Info, Kind::Console, "console", format!("stopped: {reason}")).by(&self.model.operator);
-        let stop_message = stop.message.clone();
-        let _ = self.journal_tx.send(stop).await;
-        let deadline = Instant::now() + Duration::from_secs(2);
-        while let Ok(Some(msg)) = tokio::time::timeout_at(deadline, self.journaled.recv()).await {
-            if let Msg::Journaled { entry, .. } = &msg
-                && entry.kind == Kind::Console
-                && entry.message == stop_message
-            {
-                break;
-            }
-        }
+        let _ = tokio::time::timeout(Duration::from_secs(2), self.journal.append_synced(stop)).await;
     }
 }
 
@@ -123,26 +231,4 @@ fn next_second() -> Instant {
     let now = OffsetDateTime::now_utc();
     let into_second = Duration::from_nanos(now.nanosecond() as u64);
     Instant::now() + Duration::from_secs(1).saturating_sub(into_second) + Duration::from_millis(2)
-}
-
-/// A thread owns the journal file: every entry is written and fsync'd, then handed back to be
-/// shown.
-fn spawn_journal_writer(mut journal: Journal) -> (mpsc::Sender<Entry>, mpsc::Receiver<Msg>) {
-    let (tx, mut rx) = mpsc::channel::<Entry>(4096);
-    let (done_tx, done_rx) = mpsc::channel::<Msg>(4096);
-    let spawned = std::thread::Builder::new().name("journal".into()).spawn(move || {
-        while let Some(entry) = rx.blocking_recv() {
-            let error = journal.append(&entry).err().map(|e| format!("{}: {e}", journal.path().display()));
-            if let Some(e) = &error {
-                tracing::error!("journal write failed: {e}");
-            }
-            if done_tx.blocking_send(Msg::Journaled { entry, error }).is_err() {
-                return;
-            }
-        }
-    });
-    if let Err(e) = spawned {
-        tracing::error!("cannot start the journal writer: {e}");
-    }
-    (tx, done_rx)
 }

@@ -1,10 +1,15 @@
 //! failover-console: a terminal console for moving a service to its standby site and back.
 
+pub mod actions;
 pub mod app;
 pub mod cli;
 pub mod config;
 pub mod engine;
+pub mod executor;
+pub mod journal_writer;
+pub mod lock;
 pub mod observe;
+pub mod runbook;
 pub mod runtime;
 pub mod sources;
 pub mod status;

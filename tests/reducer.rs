@@ -91,7 +91,7 @@ fn records(effects: &[Effect]) -> Vec<Entry> {
         .iter()
         .filter_map(|e| match e {
             Effect::Record(entry) => Some(entry.clone()),
-            Effect::Quit => None,
+            _ => None,
         })
         .collect()
 }

@@ -19,6 +19,7 @@ pub enum Command {
     Bottom,
     Filter,
     Note,
+    Run(super::runs::RunKey),
 }
 
 #[derive(Debug, Clone)]
@@ -41,6 +42,7 @@ fn bind(code: KeyCode, command: Command, keys: &'static str, help: &'static str)
 
 impl KeyMap {
     pub fn for_mode(_mode: Mode) -> KeyMap {
+        use super::runs::RunKey as R;
         use Command as C;
         use KeyCode as K;
         let bindings = vec![
@@ -61,6 +63,16 @@ impl KeyMap {
             bind(K::End, C::Bottom, "", ""),
             bind(K::Char('/'), C::Filter, "/", "filter the timeline"),
             bind(K::Char('n'), C::Note, "n", "add an operator note to the timeline"),
+            bind(K::Char('r'), C::Run(R::Runbooks), "r", "runbooks: list, plan, or the current run"),
+            bind(K::Enter, C::Run(R::Act), "Enter", "plan: arm (type the site) / run: do the current step"),
+            bind(K::Char('D'), C::Run(R::DryRun), "D", "dry run of the plan (executes nothing)"),
+            bind(K::Char('o'), C::Run(R::Override), "o", "override a failing gate (type override + reason)"),
+            bind(K::Char('s'), C::Run(R::Skip), "s", "skip the current step (reason)"),
+            bind(K::Char('a'), C::Run(R::Abort), "a", "abort the run (type abort + reason)"),
+            bind(K::Char('R'), C::Run(R::Rollback), "R", "roll back the last completed step (type rollback)"),
+            bind(K::Char('v'), C::Run(R::ReadBack), "v", "read the state back for an unknown outcome"),
+            bind(K::Char('B'), C::Run(R::BreakLock), "B", "break another console's driver lock (reason)"),
+            bind(K::Esc, C::Run(R::Close), "Esc", "close the plan / a finished run"),
         ];
         KeyMap { bindings }
     }

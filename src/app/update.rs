@@ -13,7 +13,7 @@ use super::{dns, health, replication};
 use crate::observe::Observation;
 use crate::timeline::{Entry, Kind, Severity};
 
-#[derive(Debug, Clone)]
+#[derive(Debug)]
 pub enum Msg {
     Observed(Observation),
     /// The clock moved: staleness and the header clock.
@@ -22,12 +22,23 @@ pub enum Msg {
     Resized,
     /// An entry reached the journal (or failed to): now it may be shown.
     Journaled { entry: Entry, error: Option<String> },
+    /// An entry another console wrote to the same journal.
+    Foreign(Entry),
+    /// The driver lock was taken, lost or found held.
+    Driver(super::model::Driver),
+    /// A line of output from the running step.
+    Output { run_id: String, line: String },
 }
 
 #[derive(Debug, Clone, PartialEq)]
 pub enum Effect {
     /// Append to the journal, then show (the runtime sends back `Msg::Journaled`).
     Record(Entry),
+    /// Run a step's action (or its read-back or rollback): only a driving console's executor.
+    Execute(super::runs::ExecRequest),
+    /// Check each action of a dry run without running it, then record the end of the dry run.
+    DryRun { run_id: String, runbook: String, actions: Vec<(usize, String, crate::actions::ActionSpec)> },
+    BreakLock { reason: String },
     Quit,
 }
 
@@ -56,15 +67,66 @@ pub fn update(model: &mut Model, msg: Msg) -> Vec<Effect> {
         Msg::Journaled { entry, error } => {
             let journaled = error.is_none();
             model.journal_problem = error;
-            if model.ui.scroll[Pane::Timeline.index()] > 0 && entry.matches(&model.ui.filter) {
-                // Keep the rows the operator is reading where they are.
-                model.ui.scroll[Pane::Timeline.index()] += 1;
-            }
-            model.timeline.push(entry, journaled);
+            super::runs::on_journaled(model, &entry);
+            show(model, entry, journaled);
         }
+        Msg::Foreign(entry) => {
+            super::runs::on_journaled(model, &entry);
+            // Another console's observations of the same world would only repeat ours.
+            if entry.kind != Kind::Edge {
+                show(model, entry, true);
+            }
+        }
+        Msg::Driver(driver) => {
+            let was_driving = model.driver.token().is_some();
+            model.driver = driver;
+            if let (false, Some(_)) = (was_driving, model.driver.token()) {
+                // Taking over: a step left running by a console that is gone has an unknown
+                // outcome; record that, then read it back.
+                resume(model, &mut fx);
+            }
+        }
+        Msg::Output { run_id, line } => {
+            if let Some(run) = model.runs.current.as_mut().filter(|r| r.id == run_id) {
+                run.output.push(line);
+                if run.output.len() > 200 {
+                    run.output.remove(0);
+                }
+            }
+        }
+    }
+    super::runs::progress(model, model.now, &mut fx);
+    if model.ui.flash.as_ref().is_some_and(|(_, until)| *until < model.now) {
+        model.ui.flash = None;
     }
     model.ui.dirty = true;
     fx.effects
+}
+
+fn show(model: &mut Model, entry: Entry, journaled: bool) {
+    if model.ui.scroll[Pane::Timeline.index()] > 0 && entry.matches(&model.ui.filter) {
+        // Keep the rows the operator is reading where they are.
+        model.ui.scroll[Pane::Timeline.index()] += 1;
+    }
+    model.timeline.push(entry, journaled);
+}
+
+fn resume(model: &mut Model, fx: &mut Fx) {
+    let Some(run) = model.runs.current.as_mut().filter(|r| r.is_active() && !r.dry_run) else { return };
+    let interrupted = run.interrupted();
+    let (id, name) = (run.id.clone(), run.runbook.clone());
+    let message = if interrupted.is_empty() {
+        format!("run {name} taken over by {}", model.operator)
+    } else {
+        let steps: Vec<String> = interrupted.iter().map(|i| (i + 1).to_string()).collect();
+        format!("run {name} resumed by {}: step {} was in flight, outcome unknown: reading back", model.operator, steps.join(", "))
+    };
+    let mut entry = Entry::new(model.now, Severity::Warn, Kind::Run, format!("run/{name}"), message).by(&model.operator);
+    entry.run = Some(crate::runbook::RunEvent { id, runbook: name, event: crate::runbook::Event::Resumed { interrupted: interrupted.clone() } });
+    fx.effects.push(Effect::Record(entry));
+    for step in interrupted {
+        super::runs::read_back_after_resume(model, step, fx);
+    }
 }
 
 fn observe(model: &mut Model, observation: Observation, fx: &mut Fx) {
@@ -169,6 +231,31 @@ fn on_key(model: &mut Model, key: KeyEvent, fx: &mut Fx) {
             model.ui.scroll[Pane::Timeline.index()] = 0;
             return;
         }
+        Overlay::Runbooks { selected } => {
+            let count = model.config.runbooks.len();
+            match key.code {
+                KeyCode::Esc => {}
+                KeyCode::Enter => {
+                    model.runs.plan = Some(selected.min(count.saturating_sub(1)));
+                    model.runs.shown = true;
+                    model.ui.focus = Pane::Run;
+                }
+                KeyCode::Char('j') | KeyCode::Down => model.ui.overlay = Overlay::Runbooks { selected: (selected + 1).min(count.saturating_sub(1)) },
+                KeyCode::Char('k') | KeyCode::Up => model.ui.overlay = Overlay::Runbooks { selected: selected.saturating_sub(1) },
+                _ if keymap.lookup(&key) == Some(Command::Quit) => fx.effects.push(Effect::Quit),
+                _ => model.ui.overlay = Overlay::Runbooks { selected },
+            }
+            return;
+        }
+        Overlay::Prompt(prompt) => {
+            let super::model::Prompt { purpose, input } = prompt;
+            match edit(input, key) {
+                Edited::Editing(input) => model.ui.overlay = Overlay::Prompt(super::model::Prompt { purpose, input }),
+                Edited::Submitted(text) => super::runs::on_prompt(model, purpose, text, fx),
+                Edited::Cancelled => model.flash("cancelled: nothing done"),
+            }
+            return;
+        }
         Overlay::Note(input) => {
             match edit(input, key) {
                 Edited::Editing(input) => model.ui.overlay = Overlay::Note(input),
@@ -186,10 +273,22 @@ fn on_key(model: &mut Model, key: KeyEvent, fx: &mut Fx) {
     let rows = model.rows_in(focus);
     let scroll = &mut model.ui.scroll[focus.index()];
     match command {
-        Command::Quit => fx.effects.push(Effect::Quit),
+        Command::Quit => {
+            let running = model.runs.current.as_ref().is_some_and(|r| r.is_active() && !r.dry_run);
+            if running && model.driver.token().is_some() {
+                model.ui.overlay = Overlay::Prompt(super::model::Prompt { purpose: super::model::Purpose::QuitWord, input: Input::default() });
+            } else {
+                fx.effects.push(Effect::Quit);
+            }
+        }
+        Command::Run(run_key) => super::runs::on_key(model, run_key, fx),
         Command::Help => model.ui.overlay = Overlay::Help,
-        Command::FocusNext => model.ui.focus = Pane::ALL[(focus.index() + 1) % Pane::ALL.len()],
-        Command::FocusPrev => model.ui.focus = Pane::ALL[(focus.index() + Pane::ALL.len() - 1) % Pane::ALL.len()],
+        Command::FocusNext | Command::FocusPrev => {
+            let panes: Vec<Pane> = Pane::ALL.into_iter().filter(|p| *p != Pane::Run || model.run_pane_open()).collect();
+            let at = panes.iter().position(|p| *p == focus).unwrap_or(0);
+            let step = if command == Command::FocusNext { 1 } else { panes.len() - 1 };
+            model.ui.focus = panes[(at + step) % panes.len()];
+        }
         Command::Down => *scroll = (*scroll + 1).min(rows.saturating_sub(1)),
         Command::Up => *scroll = scroll.saturating_sub(1),
         Command::PageDown => *scroll = (*scroll + 10).min(rows.saturating_sub(1)),

@@ -20,6 +20,8 @@ pub struct FileConfig {
     pub database: Vec<DatabaseFile>,
     #[serde(default)]
     pub dns: Vec<DnsFile>,
+    #[serde(default)]
+    pub runbook: Vec<RunbookFile>,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -86,4 +88,56 @@ pub struct DnsFile {
     pub timeout: Option<Spanned<ConfigDuration>>,
     #[serde(default)]
     pub answers: IndexMap<String, Spanned<Vec<Spanned<String>>>>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "kebab-case", deny_unknown_fields)]
+pub struct RunbookFile {
+    pub name: Spanned<String>,
+    pub description: Option<String>,
+    pub from: Spanned<String>,
+    pub to: Spanned<String>,
+    #[serde(default)]
+    pub step: Vec<Spanned<StepFile>>,
+}
+
+/// One step: exactly one of gate, action, wait, manual. A rollback has the same form.
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "kebab-case", deny_unknown_fields)]
+pub struct StepFile {
+    pub title: Option<String>,
+    pub gate: Option<Spanned<String>>,
+    pub action: Option<Spanned<String>>,
+    pub wait: Option<Spanned<String>>,
+    pub manual: Option<String>,
+    pub database: Option<Spanned<String>>,
+    pub site: Option<Spanned<String>>,
+    pub record: Option<Spanned<String>>,
+    #[serde(rename = "type")]
+    pub record_type: Option<Spanned<String>>,
+    pub server: Option<Spanned<String>>,
+    pub zone: Option<String>,
+    pub ttl: Option<u32>,
+    /// DNS action: the new answers; default: `answers.<to>` of the [[dns]] record.
+    pub values: Option<Vec<String>>,
+    pub tsig_key_name: Option<String>,
+    pub tsig_secret_env: Option<String>,
+    pub tsig_algorithm: Option<Spanned<String>>,
+    pub timeout: Option<Spanned<ConfigDuration>>,
+    pub command: Option<Spanned<CommandFile>>,
+    pub cwd: Option<String>,
+    pub url: Option<Spanned<String>>,
+    pub method: Option<Spanned<String>>,
+    pub body: Option<String>,
+    #[serde(default)]
+    pub headers: IndexMap<String, String>,
+    pub expect_status: Option<u16>,
+    pub rollback: Option<Box<Spanned<StepFile>>>,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(untagged)]
+pub enum CommandFile {
+    Line(String),
+    Argv(Vec<String>),
 }

@@ -4,6 +4,7 @@
 
 pub mod duration;
 pub mod file;
+pub mod runbook;
 mod validate;
 
 use std::fmt;
@@ -27,6 +28,7 @@ pub struct Config {
     pub health: Vec<HealthCheck>,
     pub databases: Vec<Database>,
     pub dns: Vec<DnsRecord>,
+    pub runbooks: Vec<runbook::Runbook>,
 }
 
 #[derive(Debug, Clone)]

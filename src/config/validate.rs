@@ -13,20 +13,33 @@ use super::duration::ConfigDuration;
 use super::file::{DatabaseFile, DnsFile, FileConfig, HealthFile};
 use super::*;
 
-struct Checker<'a> {
+pub(super) struct Checker<'a> {
     text: &'a str,
     path: &'a Path,
 }
 
 impl Checker<'_> {
-    fn error(&self, span: Option<Range<usize>>, message: impl Into<String>) -> ConfigError {
+    pub(super) fn error(&self, span: Option<Range<usize>>, message: impl Into<String>) -> ConfigError {
         let position = span.map(|s| line_col(self.text, s.start));
         let line_text = position.and_then(|(line, _)| self.text.lines().nth(line - 1)).map(str::to_string);
         ConfigError { file: self.path.to_path_buf(), position, message: message.into(), line_text }
     }
 
-    fn at<T>(&self, value: &Spanned<T>, message: impl Into<String>) -> ConfigError {
+    pub(super) fn at<T>(&self, value: &Spanned<T>, message: impl Into<String>) -> ConfigError {
         self.error(Some(value.span()), message)
+    }
+
+    pub(super) fn site(&self, config: &Config, name: &Spanned<String>) -> Result<SiteId, ConfigError> {
+        config.site_by_key(name.get_ref()).ok_or_else(|| {
+            let keys: Vec<&str> = config.sites.iter().map(|s| s.key.as_str()).collect();
+            self.at(name, format!("unknown site {:?}: expected one of {}", name.get_ref(), keys.join(", ")))
+        })
+    }
+
+    /// A path relative to the config file's directory.
+    pub(super) fn relative(&self, p: &str) -> PathBuf {
+        let p = PathBuf::from(p);
+        if p.is_absolute() { p } else { self.path.parent().map(Path::to_path_buf).unwrap_or_default().join(p) }
     }
 }
 
@@ -96,7 +109,7 @@ fn build(c: &Checker<'_>, file: FileConfig) -> Result<Config, ConfigError> {
         dns.push(dns_record(c, d, &site_of, &mut dns_names)?);
     }
 
-    Ok(Config {
+    let mut config = Config {
         path: c.path.to_path_buf(),
         title: file.console.title.clone().unwrap_or_else(|| "failover-console".to_string()),
         journal: relative(file.console.journal.as_deref().unwrap_or("journal.jsonl")),
@@ -106,7 +119,15 @@ fn build(c: &Checker<'_>, file: FileConfig) -> Result<Config, ConfigError> {
         health,
         databases,
         dns,
-    })
+        runbooks: Vec::new(),
+    };
+    let mut runbook_names = HashSet::new();
+    for r in &file.runbook {
+        unique(c, &mut runbook_names, &r.name, "runbook")?;
+        let runbook = super::runbook::build(c, r, &config)?;
+        config.runbooks.push(runbook);
+    }
+    Ok(config)
 }
 
 fn unique(c: &Checker<'_>, seen: &mut HashSet<String>, name: &Spanned<String>, what: &str) -> Result<(), ConfigError> {
@@ -260,18 +281,9 @@ fn dns_record(
         return Err(c.at(&d.name, format!("invalid DNS name {raw:?}")));
     }
     let name = if raw.ends_with('.') { raw.to_ascii_lowercase() } else { format!("{}.", raw.to_ascii_lowercase()) };
-    let record_type = match d.record_type.as_ref().map(|t| t.get_ref().to_ascii_uppercase()) {
+    let record_type = match &d.record_type {
         None => RecordType::A,
-        Some(t) => match t.as_str() {
-            "A" => RecordType::A,
-            "AAAA" => RecordType::Aaaa,
-            "CNAME" => RecordType::Cname,
-            "TXT" => RecordType::Txt,
-            other => {
-                let span = d.record_type.as_ref().map(|s| s.span());
-                return Err(c.error(span, format!("unsupported record type {other:?}: expected A, AAAA, CNAME or TXT")));
-            }
-        },
+        Some(t) => record_type(c, t)?,
     };
     if !seen.insert(format!("{name} {record_type}")) {
         return Err(c.at(&d.name, format!("duplicate dns record {name} {record_type}")));
@@ -281,12 +293,7 @@ fn dns_record(
     }
     let mut resolvers = Vec::new();
     for r in d.resolvers.get_ref() {
-        let text = r.get_ref();
-        let addr = text
-            .parse::<SocketAddr>()
-            .or_else(|_| text.parse::<IpAddr>().map(|ip| SocketAddr::new(ip, 53)))
-            .map_err(|_| c.at(r, format!("invalid resolver {text:?}: expected an IP address with an optional port, e.g. \"127.0.0.1:5353\"")))?;
-        resolvers.push(addr);
+        resolvers.push(resolver_addr(c, r, "resolver")?);
     }
     let mut answers = Vec::new();
     for (site_key, values) in &d.answers {
@@ -308,6 +315,24 @@ fn dns_record(
     }
     let (interval, timeout) = interval_and_timeout(c, &d.interval, &d.timeout, (Duration::from_secs(5), Duration::from_secs(2)))?;
     Ok(DnsRecord { name, record_type, resolvers, interval, timeout, answers })
+}
+
+pub(super) fn record_type(c: &Checker<'_>, t: &Spanned<String>) -> Result<RecordType, ConfigError> {
+    match t.get_ref().to_ascii_uppercase().as_str() {
+        "A" => Ok(RecordType::A),
+        "AAAA" => Ok(RecordType::Aaaa),
+        "CNAME" => Ok(RecordType::Cname),
+        "TXT" => Ok(RecordType::Txt),
+        other => Err(c.at(t, format!("unsupported record type {other:?}: expected A, AAAA, CNAME or TXT"))),
+    }
+}
+
+/// "ip:port", or "ip" for port 53.
+pub(super) fn resolver_addr(c: &Checker<'_>, r: &Spanned<String>, what: &str) -> Result<SocketAddr, ConfigError> {
+    let text = r.get_ref();
+    text.parse::<SocketAddr>()
+        .or_else(|_| text.parse::<IpAddr>().map(|ip| SocketAddr::new(ip, 53)))
+        .map_err(|_| c.at(r, format!("invalid {what} {text:?}: expected an IP address with an optional port, e.g. \"127.0.0.1:5353\"")))
 }
 
 /// Answers are compared as text: names lower-cased with a trailing dot, addresses canonical.

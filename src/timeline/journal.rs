@@ -110,6 +110,29 @@ pub fn read_tail(path: &Path, max: usize) -> io::Result<Tail> {
     Ok(tail)
 }
 
+/// Every runbook run entry, oldest first: runs are rebuilt from these at start-up. Only lines
+/// that mention a run are parsed.
+pub fn read_runs(path: &Path) -> io::Result<Vec<Entry>> {
+    let file = match File::open(path) {
+        Ok(f) => f,
+        Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(Vec::new()),
+        Err(e) => return Err(e),
+    };
+    let mut entries = Vec::new();
+    for line in BufReader::new(file).split(b'\n') {
+        let line = line?;
+        if !line.windows(6).any(|w| w == b"\"run\":") {
+            continue;
+        }
+        if let Ok(e) = serde_json::from_slice::<Entry>(&line)
+            && e.run.is_some()
+        {
+            entries.push(e);
+        }
+    }
+    Ok(entries)
+}
+
 /// Every entry, oldest first, for export. Unreadable lines are counted, not fatal.
 pub fn read_all(path: &Path) -> io::Result<(Vec<Entry>, usize)> {
     let file = File::open(path)?;

@@ -3,6 +3,7 @@
 
 pub mod export;
 pub mod journal;
+pub mod tail;
 
 use std::collections::VecDeque;
 
@@ -36,8 +37,10 @@ pub enum Kind {
     Edge,
     /// Something an operator wrote.
     Note,
-    /// The console itself: start, stop, journal trouble.
+    /// The console itself: start, stop, journal trouble, the driver lock.
     Console,
+    /// A runbook run: arming, each step's start and outcome, skips, overrides, abort.
+    Run,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -50,11 +53,16 @@ pub struct Entry {
     pub message: String,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub operator: Option<String>,
+    /// Which console wrote it ("host:pid"), so consoles sharing a journal know each other's lines.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub console: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub run: Option<crate::runbook::RunEvent>,
 }
 
 impl Entry {
     pub fn new(at: OffsetDateTime, severity: Severity, kind: Kind, source: impl Into<String>, message: impl Into<String>) -> Self {
-        Entry { at, severity, kind, source: source.into(), message: message.into(), operator: None }
+        Entry { at, severity, kind, source: source.into(), message: message.into(), operator: None, console: None, run: None }
     }
 
     pub fn by(mut self, operator: &str) -> Self {

@@ -8,6 +8,7 @@ use ratatui::widgets::Paragraph;
 
 use super::format::{clean, clock};
 use crate::app::verdict::{self, Level};
+use crate::app::model::Driver;
 use crate::app::{Mode, Model};
 
 pub fn render(frame: &mut Frame<'_>, area: Rect, model: &Model) {
@@ -16,9 +17,11 @@ pub fn render(frame: &mut Frame<'_>, area: Rect, model: &Model) {
     let config = &model.config;
     let [top, bottom] = ratatui::layout::Layout::vertical([ratatui::layout::Constraint::Length(1); 2]).areas(area);
 
-    let badge = match model.mode {
-        Mode::Live => Span::styled(" LIVE ", theme.badge_live),
-        Mode::Watch => Span::styled(" WATCH ", theme.badge_watch),
+    let badge = match (&model.mode, &model.driver) {
+        (Mode::Live, Driver::Driving(_) | Driver::NotYet) => Span::styled(" LIVE ", theme.badge_live),
+        (_, Driver::LockHeld(info)) => Span::styled(format!(" WATCH: {} drives ", clean(&info.operator, ascii)), theme.badge_watch),
+        (_, Driver::LockLost(_)) => Span::styled(" WATCH: lock lost ", theme.badge_watch),
+        _ => Span::styled(" WATCH ", theme.badge_watch),
     };
     let mut right = Vec::new();
     if model.journal_problem.is_some() {

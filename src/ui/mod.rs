@@ -13,7 +13,8 @@
 pub mod format;
 mod header;
 mod overlay;
-mod panes;
+pub(crate) mod panes;
+mod run;
 pub mod theme;
 
 use ratatui::Frame;
@@ -56,14 +57,20 @@ pub fn render(frame: &mut Frame<'_>, model: &Model) {
 fn pane_areas(model: &Model, body: Rect, wide: bool) -> Vec<(Pane, Rect)> {
     let chrome = if wide { 2 } else { 1 };
     let want = |pane: Pane| model.rows_in(pane).max(1) as u16 + chrome;
+    let run_open = model.run_pane_open();
     if wide {
         let top = want(Pane::Health).max(want(Pane::Dns));
-        let heights = fit([top, want(Pane::Replication), 0], body.height, 8);
+        let heights = fit([top, want(Pane::Replication), 0], body.height, if run_open { 14 } else { 8 });
         let [row, r, t] = Layout::vertical([Constraint::Length(heights[0]), Constraint::Length(heights[1]), Constraint::Min(0)]).areas(body);
         let [h, d] = Layout::horizontal([Constraint::Percentage(50), Constraint::Percentage(50)]).areas(row);
+        if run_open {
+            let [run, timeline] = Layout::horizontal([Constraint::Percentage(60), Constraint::Percentage(40)]).areas(t);
+            return vec![(Pane::Health, h), (Pane::Replication, r), (Pane::Dns, d), (Pane::Run, run), (Pane::Timeline, timeline)];
+        }
         vec![(Pane::Health, h), (Pane::Replication, r), (Pane::Dns, d), (Pane::Timeline, t)]
     } else {
-        let heights = fit([want(Pane::Health), want(Pane::Replication), want(Pane::Dns)], body.height, 5);
+        let reserve = if run_open { (body.height / 2).max(8) } else { 5 };
+        let heights = fit([want(Pane::Health), want(Pane::Replication), want(Pane::Dns)], body.height, reserve);
         let [h, r, d, t] = Layout::vertical([
             Constraint::Length(heights[0]),
             Constraint::Length(heights[1]),
@@ -71,7 +78,9 @@ fn pane_areas(model: &Model, body: Rect, wide: bool) -> Vec<(Pane, Rect)> {
             Constraint::Min(0),
         ])
         .areas(body);
-        vec![(Pane::Health, h), (Pane::Replication, r), (Pane::Dns, d), (Pane::Timeline, t)]
+        // Narrow: the run pane takes the timeline's place unless the timeline has the focus.
+        let bottom = if run_open && model.ui.focus != Pane::Timeline { Pane::Run } else { Pane::Timeline };
+        vec![(Pane::Health, h), (Pane::Replication, r), (Pane::Dns, d), (bottom, t)]
     }
 }
 

@@ -13,16 +13,30 @@ use crate::app::model::Overlay;
 
 pub fn footer(frame: &mut Frame<'_>, area: Rect, model: &Model) {
     let theme = &model.view.theme;
+    let question;
     let (prompt, input) = match &model.ui.overlay {
         Overlay::Filter(input) => ("filter: ", input),
         Overlay::Note(input) => ("note: ", input),
+        Overlay::Prompt(p) => {
+            question = p.purpose.question(model);
+            (question.as_str(), &p.input)
+        }
+        Overlay::Runbooks { .. } => {
+            frame.render_widget(Paragraph::new(Span::styled("j/k choose  Enter open the plan  Esc close", theme.dim)), area);
+            return;
+        }
         Overlay::Help => {
             frame.render_widget(Paragraph::new(Span::styled("any key: close help", theme.dim)), area);
             return;
         }
+        Overlay::None if model.ui.flash.is_some() => {
+            let text = model.ui.flash.as_ref().map(|(t, _)| t.clone()).unwrap_or_default();
+            frame.render_widget(Paragraph::new(Span::styled(clean(&text, model.view.ascii).into_owned(), theme.warn)), area);
+            return;
+        }
         Overlay::None => {
             let mut spans = Vec::new();
-            let hints: [(&str, &str); 6] = [("?", "help"), ("q", "quit"), ("Tab", "focus"), ("j/k", "scroll"), ("/", "filter"), ("n", "note")];
+            let hints: [(&str, &str); 7] = [("?", "help"), ("q", "quit"), ("Tab", "focus"), ("j/k", "scroll"), ("/", "filter"), ("n", "note"), ("r", "runbooks")];
             for (key, what) in hints {
                 spans.push(Span::styled(key, theme.accent));
                 spans.push(Span::styled(format!(" {what}  "), theme.dim));
@@ -55,6 +69,10 @@ fn input_line(frame: &mut Frame<'_>, area: Rect, model: &Model, prompt: &str, in
 }
 
 pub fn render(frame: &mut Frame<'_>, area: Rect, model: &Model) {
+    if let Overlay::Runbooks { selected } = &model.ui.overlay {
+        runbooks(frame, area, model, *selected);
+        return;
+    }
     if !matches!(model.ui.overlay, Overlay::Help) {
         return;
     }
@@ -82,4 +100,27 @@ pub fn render(frame: &mut Frame<'_>, area: Rect, model: &Model) {
     frame.render_widget(Clear, popup);
     let block = super::block(model, Line::from(" Help "), true, true);
     frame.render_widget(Paragraph::new(lines).block(block).wrap(Wrap { trim: false }), popup);
+}
+
+fn runbooks(frame: &mut Frame<'_>, area: Rect, model: &Model, selected: usize) {
+    let theme = &model.view.theme;
+    let config = &model.config;
+    let lines: Vec<Line<'_>> = config
+        .runbooks
+        .iter()
+        .enumerate()
+        .map(|(i, r)| {
+            let style = if i == selected { theme.focus } else { theme.text };
+            let mark = if i == selected { "> " } else { "  " };
+            let text = format!("{mark}{}: {} → {}  {}", r.name, config.site_label(r.from), config.site_label(r.to), r.description);
+            Line::from(Span::styled(clean(&text, model.view.ascii).into_owned(), style))
+        })
+        .collect();
+    let height = (lines.len() as u16 + 2).min(area.height);
+    let width = 76.min(area.width);
+    let [popup] = Layout::vertical([Constraint::Length(height)]).flex(Flex::Center).areas(area);
+    let [popup] = Layout::horizontal([Constraint::Length(width)]).flex(Flex::Center).areas(popup);
+    frame.render_widget(Clear, popup);
+    let block = super::block(model, Line::from(" Runbooks "), true, true);
+    frame.render_widget(Paragraph::new(lines).block(block), popup);
 }

@@ -59,6 +59,7 @@ pub fn render(frame: &mut Frame<'_>, area: Rect, model: &Model, pane: Pane, wide
         Pane::Replication => replication_rows(model, inner_width),
         Pane::Dns => dns(model, inner_width),
         Pane::Timeline => timeline(model, inner_width),
+        Pane::Run => super::run::lines(model, inner_width),
     };
     let scroll = if pane == Pane::Timeline { 0 } else { model.ui.scroll[pane.index()].min(lines.len().saturating_sub(1)) };
     let theme = &model.view.theme;

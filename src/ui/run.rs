@@ -1,0 +1,163 @@
+//! The run pane: a runbook's plan before arming (every step, what it will call, live gates), then
+//! the run (each step's status, elapsed time, outcome, and the next step's evidence).
+
+use ratatui::style::Style;
+use ratatui::text::{Line, Span};
+
+use super::format::{clean, clock, latency, since};
+use super::panes::Glyphs;
+use crate::app::Model;
+use crate::config::runbook::{Runbook, StepKind};
+use crate::runbook::{RunState, RunView, StepStatus, evidence, plan};
+
+pub fn lines(model: &Model, width: usize) -> (String, Vec<Line<'static>>) {
+    match (&model.runs.current, model.runs.plan) {
+        (Some(run), _) if model.runs.shown && (run.is_active() || model.runs.plan.is_none() || run.runbook_index == model.runs.plan) => {
+            run_lines(model, run, width)
+        }
+        (_, Some(index)) => plan_lines(model, &model.config.runbooks[index], width),
+        _ => ("Run".into(), vec![Line::from("r lists runbooks")]),
+    }
+}
+
+fn t(model: &Model, text: &str) -> String {
+    clean(text, model.view.ascii).into_owned()
+}
+
+fn cut(text: &str, width: usize) -> String {
+    if text.chars().count() <= width { text.to_string() } else { text.chars().take(width.saturating_sub(1)).collect::<String>() + "~" }
+}
+
+fn plan_lines(model: &Model, runbook: &Runbook, width: usize) -> (String, Vec<Line<'static>>) {
+    let theme = &model.view.theme;
+    let config = &model.config;
+    let title = format!("Plan: {} ({} → {})", runbook.name, config.site_label(runbook.from), config.site_label(runbook.to));
+    let mut lines = Vec::new();
+    if !runbook.description.is_empty() {
+        lines.push(Line::from(Span::styled(t(model, &runbook.description), theme.dim)));
+    }
+    for (i, step) in runbook.steps.iter().enumerate() {
+        let (verdict, style) = live_verdict(model, &step.kind);
+        lines.push(Line::from(vec![
+            Span::styled(format!("{:>2} {:<6} ", i + 1, step.kind.label()), theme.dim),
+            Span::styled(cut(&t(model, &step.title), 28), theme.text),
+            Span::raw(" "),
+            Span::styled(verdict, style),
+        ]));
+        for detail in plan::describe(config, step) {
+            lines.push(Line::from(Span::styled(cut(&format!("          {}", t(model, &detail)), width), theme.dim)));
+        }
+    }
+    let target = &config.sites[runbook.to].key;
+    let keys = match model.driver.why_not() {
+        None => format!("Enter arm (type {target}, then a reason)   D dry run   Esc close"),
+        Some(why) => why,
+    };
+    lines.push(Line::from(Span::styled(t(model, &keys), theme.accent)));
+    (title, lines)
+}
+
+/// A gate's or wait's live state: PASS / BLOCKS with the reason.
+fn live_verdict(model: &Model, kind: &StepKind) -> (String, Style) {
+    let theme = &model.view.theme;
+    let ev = match kind {
+        StepKind::Gate(g) => evidence::gate(model, g),
+        StepKind::Wait(w) => evidence::wait(model, w),
+        _ => return (String::new(), theme.dim),
+    };
+    if ev.pass {
+        (format!("PASS {}", t(model, &ev.summary())), theme.ok)
+    } else {
+        (format!("BLOCKS {}", t(model, &ev.summary())), theme.warn)
+    }
+}
+
+fn status_style(model: &Model, status: StepStatus) -> (&'static str, Style) {
+    let theme = &model.view.theme;
+    let g = Glyphs::new(model.view.ascii);
+    match status {
+        StepStatus::Pending => (g.pending, theme.dim),
+        StepStatus::Running => (if model.view.ascii { ">" } else { "▶" }, theme.accent),
+        StepStatus::Ok => (g.ok, theme.ok),
+        StepStatus::Failed => (g.bad, theme.crit),
+        StepStatus::Skipped => (if model.view.ascii { "-" } else { "↷" }, theme.warn),
+        StepStatus::Unknown => ("?", theme.warn),
+    }
+}
+
+fn run_lines(model: &Model, run: &RunView, width: usize) -> (String, Vec<Line<'static>>) {
+    let theme = &model.view.theme;
+    let config = &model.config;
+    let target = config.site_by_key(&run.target).map(|s| config.site_label(s).to_string()).unwrap_or_else(|| run.target.clone());
+    let kind = if run.dry_run { "DRY RUN" } else { "Run" };
+    let state = match &run.state {
+        RunState::Active => String::new(),
+        RunState::Finished => " · finished".into(),
+        RunState::Aborted(why) => format!(" · ABORTED: {why}"),
+    };
+    let title = format!("{kind} {} → {target}{state}", run.runbook);
+    let mut lines = Vec::new();
+    let who = run.operator.clone().unwrap_or_else(|| "?".into());
+    lines.push(Line::from(vec![
+        Span::styled(format!("armed {} UTC by {} ", clock(run.armed_at), t(model, &who)), theme.dim),
+        Span::styled(cut(&format!("\"{}\"", t(model, &run.reason)), width.saturating_sub(30)), theme.text),
+    ]));
+    if run.config_changed {
+        lines.push(Line::from(Span::styled("the runbook changed in the config since arming: abort and arm again", theme.crit)));
+    }
+    let cursor = run.cursor();
+    let runbook = run.runbook_index.map(|i| &config.runbooks[i]);
+    for (i, step) in run.steps.iter().enumerate() {
+        let (glyph, style) = status_style(model, step.status);
+        let mut status = step.status.label().to_string();
+        if step.status == StepStatus::Running {
+            let elapsed = step.started.map(|s| since(model.now, s)).unwrap_or_default();
+            status = format!("running {elapsed}");
+        } else if let (Some(start), Some(end)) = (step.started, step.finished) {
+            let took = std::time::Duration::try_from(end - start).unwrap_or_default();
+            status = format!("{status} {}", latency(took));
+        }
+        if step.overridden {
+            status = "OVERRIDDEN".into();
+        }
+        let marker = if Some(i) == cursor && run.is_active() { ">" } else { " " };
+        let mut detail = step.detail.clone();
+        if let Some((rb, text)) = &step.rollback {
+            detail = format!("rollback {}: {text}", rb.label());
+        }
+        let fixed = 4 + 2 + 24 + 1 + 13;
+        lines.push(Line::from(vec![
+            Span::styled(format!("{marker}{:>2} ", i + 1), theme.accent),
+            Span::styled(format!("{glyph} "), style),
+            Span::styled(format!("{:<24} ", cut(&t(model, &step.title), 24)), theme.text),
+            Span::styled(format!("{:<13}", cut(&status, 13)), style),
+            Span::styled(cut(&t(model, &detail), width.saturating_sub(fixed)), style),
+        ]));
+        // The next step: what it will do, and for a gate or wait, the live evidence.
+        if Some(i) == cursor && run.is_active() && !run.dry_run {
+            if let Some(step_spec) = runbook.and_then(|r| r.steps.get(i)) {
+                if matches!(step_spec.kind, StepKind::Gate(_) | StepKind::Wait(_)) {
+                    let (verdict, vstyle) = live_verdict(model, &step_spec.kind);
+                    lines.push(Line::from(Span::styled(cut(&format!("       now: {verdict}"), width), vstyle)));
+                }
+                for d in plan::describe_kind(config, &step_spec.kind).into_iter().take(3) {
+                    lines.push(Line::from(Span::styled(cut(&format!("       {}", t(model, &d)), width), theme.dim)));
+                }
+            }
+        }
+    }
+    if !run.output.is_empty() {
+        lines.push(Line::from(Span::styled("output:", theme.dim)));
+        for line in run.output.iter().rev().take(5).rev() {
+            lines.push(Line::from(Span::styled(cut(&format!("  {}", t(model, line)), width), theme.text)));
+        }
+    }
+    let keys = match (model.driver.why_not(), &run.state) {
+        (Some(why), RunState::Active) => why,
+        (None, RunState::Active) if run.dry_run => "dry run in progress".into(),
+        (None, RunState::Active) => "Enter do step  o override  s skip  a abort  R rollback  v read back".into(),
+        _ => "Esc close   r runbooks".into(),
+    };
+    lines.push(Line::from(Span::styled(t(model, &keys), theme.accent)));
+    (title, lines)
+}
