@@ -115,6 +115,7 @@ pub enum Purpose {
     AbortReason,
     RollbackWord { step: usize },
     SplitBrainWord { step: usize },
+    RetryWord { step: usize },
     QuitWord,
     BreakLockReason,
 }
@@ -133,6 +134,7 @@ impl Purpose {
             Purpose::AbortReason => "reason for aborting: ".into(),
             Purpose::RollbackWord { step } => format!("type rollback to undo step {}: ", step + 1),
             Purpose::SplitBrainWord { .. } => "OLD PRIMARY STILL WRITABLE: type promote for split brain: ".into(),
+            Purpose::RetryWord { step } => format!("step {} outcome unknown, not readable; type retry to run it again: ", step + 1),
             Purpose::QuitWord => "a run is in progress (it can be resumed); type quit: ".into(),
             Purpose::BreakLockReason => "break the driver lock; reason: ".into(),
         }

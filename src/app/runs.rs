@@ -200,7 +200,13 @@ fn act(model: &mut Model, token: &DriverToken, fx: &mut Fx) {
         return;
     }
     if status == StepStatus::Unknown {
-        model.flash("outcome unknown: it is being read back (v reads again); nothing is retried blindly");
+        let unreadable = run.steps[step].phase == Phase::ReadBack && run.steps[step].finished.is_some();
+        if unreadable {
+            // Read back and still unknown: only a typed retry runs it again.
+            model.ui.overlay = Overlay::Prompt(Prompt { purpose: Purpose::RetryWord { step }, input: Input::default() });
+        } else {
+            model.flash("outcome unknown: reading it back first (v reads again); nothing is retried blindly");
+        }
         return;
     }
     let Some(kind) = step_kind(model, step) else { return };
@@ -327,6 +333,7 @@ fn dry_run(model: &mut Model, _token: &DriverToken, runbook_index: usize, fx: &m
 
 /// A prompt was answered (Enter). Wrong words do nothing but say so.
 pub fn on_prompt(model: &mut Model, purpose: Purpose, text: String, fx: &mut Fx) {
+    model.ui.flash = None;
     let text = text.trim().to_string();
     match purpose {
         Purpose::QuitWord => {
@@ -397,6 +404,11 @@ fn answered(model: &mut Model, token: &DriverToken, purpose: Purpose, text: Stri
                             record(model, fx, event, Severity::Warn, format!("step {} rolled back by hand: {how}", step + 1));
                         }
                         None => model.flash("that step has no rollback"),
+                    }
+                }
+                Purpose::RetryWord { step } if text == "retry" => {
+                    if let Some(StepKind::Action(action)) = step_kind(model, step) {
+                        request(model, token, step, Phase::Do, action.spec, fx);
                     }
                 }
                 Purpose::SplitBrainWord { step } if text == "promote" => {

@@ -39,6 +39,7 @@ pub fn markdown(title: &str, journal: &str, entries: &[Entry], unreadable: usize
             let _ = writeln!(out, "- {} {}: {}", stamp(n), escape(who), escape(&n.message));
         }
     }
+    runs(&mut out, entries, &stamp);
     let _ = writeln!(out, "\n## Timeline\n");
     let _ = writeln!(out, "| Time (UTC) | Severity | Source | Event | Operator |");
     let _ = writeln!(out, "|---|---|---|---|---|");
@@ -58,4 +59,45 @@ pub fn markdown(title: &str, journal: &str, entries: &[Entry], unreadable: usize
 
 fn escape(text: &str) -> String {
     text.replace('|', "\\|").replace(['\n', '\r'], " ")
+}
+
+/// One section per runbook run: who, why, and each step's events with times and outcomes.
+fn runs(out: &mut String, entries: &[Entry], stamp: &dyn Fn(&Entry) -> String) {
+    let mut ids: Vec<&str> = Vec::new();
+    for e in entries {
+        if let Some(r) = &e.run
+            && !ids.contains(&r.id.as_str())
+        {
+            ids.push(&r.id);
+        }
+    }
+    if ids.is_empty() {
+        return;
+    }
+    let _ = writeln!(out, "\n## Runs");
+    for id in ids {
+        let events: Vec<&Entry> = entries.iter().filter(|e| e.run.as_ref().is_some_and(|r| r.id == id)).collect();
+        let Some(first) = events.first() else { continue };
+        let runbook = first.run.as_ref().map(|r| r.runbook.as_str()).unwrap_or("?");
+        let _ = writeln!(out, "\n### {} `{id}`\n", escape(runbook));
+        match first.run.as_ref().map(|r| &r.event) {
+            Some(crate::runbook::Event::Armed { target, reason, expected_primaries, .. }) => {
+                let primaries: Vec<String> = expected_primaries.iter().map(|p| format!("{}: {}", p.database, p.member.as_deref().unwrap_or("none"))).collect();
+                let _ = writeln!(out, "- Armed {} by {} toward `{target}`", stamp(first), escape(first.operator.as_deref().unwrap_or("?")));
+                let _ = writeln!(out, "- Reason: {}", escape(reason));
+                let _ = writeln!(out, "- Primary at arming: {}", primaries.join(", "));
+            }
+            Some(crate::runbook::Event::DryRun { .. }) => {
+                let _ = writeln!(out, "- Dry run {} by {} (nothing executed)", stamp(first), escape(first.operator.as_deref().unwrap_or("?")));
+            }
+            _ => {
+                let _ = writeln!(out, "- (the arming entry is not in this journal)");
+            }
+        }
+        let _ = writeln!(out, "\n| Time (UTC) | Operator | Event |");
+        let _ = writeln!(out, "|---|---|---|");
+        for e in events {
+            let _ = writeln!(out, "| {} | {} | {} |", stamp(e), escape(e.operator.as_deref().unwrap_or("")), escape(&e.message));
+        }
+    }
 }

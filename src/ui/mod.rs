@@ -14,7 +14,7 @@ pub mod format;
 mod header;
 mod overlay;
 pub(crate) mod panes;
-mod run;
+pub(crate) mod run;
 pub mod theme;
 
 use ratatui::Frame;

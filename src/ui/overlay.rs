@@ -34,6 +34,11 @@ pub fn footer(frame: &mut Frame<'_>, area: Rect, model: &Model) {
             frame.render_widget(Paragraph::new(Span::styled(clean(&text, model.view.ascii).into_owned(), theme.warn)), area);
             return;
         }
+        Overlay::None if model.run_pane_open() && (model.ui.focus == crate::app::model::Pane::Run || model.runs.current.as_ref().is_some_and(|r| r.is_active())) => {
+            let text = super::run::hints(model);
+            frame.render_widget(Paragraph::new(Span::styled(clean(&text, model.view.ascii).into_owned(), theme.accent)), area);
+            return;
+        }
         Overlay::None => {
             let mut spans = Vec::new();
             let hints: [(&str, &str); 7] = [("?", "help"), ("q", "quit"), ("Tab", "focus"), ("j/k", "scroll"), ("/", "filter"), ("n", "note"), ("r", "runbooks")];

@@ -20,6 +20,24 @@ pub fn lines(model: &Model, width: usize) -> (String, Vec<Line<'static>>) {
     }
 }
 
+/// The keys that work now in the run pane, for the footer.
+pub fn hints(model: &Model) -> String {
+    if let Some(why) = model.driver.why_not() {
+        return why;
+    }
+    match &model.runs.current {
+        Some(run) if run.is_active() && run.dry_run => "dry run in progress: nothing is executed".into(),
+        Some(run) if run.is_active() => {
+            let next = run.cursor().map(|c| format!("Enter do step {}", c + 1)).unwrap_or_default();
+            format!("{next}  o override  s skip  a abort  R rollback  v read back  Tab panes")
+        }
+        _ => match model.runs.plan {
+            Some(i) => format!("Enter arm (type {})  D dry run  j/k scroll  Esc close", model.config.sites[model.config.runbooks[i].to].key),
+            None => "r runbooks".into(),
+        },
+    }
+}
+
 fn t(model: &Model, text: &str) -> String {
     clean(text, model.view.ascii).into_owned()
 }
@@ -40,8 +58,7 @@ fn plan_lines(model: &Model, runbook: &Runbook, width: usize) -> (String, Vec<Li
         let (verdict, style) = live_verdict(model, &step.kind);
         lines.push(Line::from(vec![
             Span::styled(format!("{:>2} {:<6} ", i + 1, step.kind.label()), theme.dim),
-            Span::styled(cut(&t(model, &step.title), 28), theme.text),
-            Span::raw(" "),
+            Span::styled(format!("{:<24} ", cut(&t(model, &step.title), 24)), theme.text),
             Span::styled(verdict, style),
         ]));
         for detail in plan::describe(config, step) {
