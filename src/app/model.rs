@@ -209,7 +209,7 @@ impl Model {
             ui: UiState { focus: Pane::Health, scroll: [0; 5], overlay: Overlay::None, filter: String::new(), dirty: true, flash: None },
             driver: if mode == Mode::Watch { Driver::Watching } else { Driver::NotYet },
             runs: Runs::default(),
-            console_id: format!("{}:{}", whoami::hostname().unwrap_or_else(|_| "localhost".into()), std::process::id()),
+            console_id: console_id(),
             journal_problem: None,
         }
     }
@@ -233,4 +233,12 @@ impl Model {
             Pane::Run => self.runs.current.as_ref().map(|r| r.steps.len()).unwrap_or(0) + 20,
         }
     }
+}
+
+/// "host:pid", with "#n" for a second console in the same process (tests run several).
+fn console_id() -> String {
+    static COUNT: std::sync::atomic::AtomicU32 = std::sync::atomic::AtomicU32::new(0);
+    let n = COUNT.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+    let base = format!("{}:{}", whoami::hostname().unwrap_or_else(|_| "localhost".into()), std::process::id());
+    if n == 0 { base } else { format!("{base}#{n}") }
 }

@@ -124,6 +124,25 @@ pub fn write_config(dir: &Path) -> PathBuf {
         record.insert("interval".into(), s("500ms"));
         record.insert("timeout".into(), s("1s"));
     }
+    if let Some(runbooks) = table.get_mut("runbook").and_then(|r| r.as_array_mut()) {
+        for runbook in runbooks {
+            for step in runbook.get_mut("step").and_then(|s| s.as_array_mut()).into_iter().flatten() {
+                let step = step.as_table_mut().expect("step table");
+                if let Some(v) = step.get_mut("server") {
+                    remap(v);
+                }
+                if let Some(v) = step.get_mut("rollback").and_then(|r| r.as_table_mut()).and_then(|r| r.get_mut("server")) {
+                    remap(v);
+                }
+                // Relative commands are relative to the repository, not the test's directory.
+                if let Some(first) = step.get_mut("command").and_then(|c| c.as_array_mut()).and_then(|c| c.first_mut())
+                    && let Some(program) = first.as_str().filter(|p| p.starts_with("scripts/"))
+                {
+                    *first = s(&repo().join(program).display().to_string());
+                }
+            }
+        }
+    }
     let path = dir.join("config.toml");
     std::fs::write(&path, toml::to_string(&table).expect("serialise config")).expect("write test config");
     path
