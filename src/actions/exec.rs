@@ -1,7 +1,267 @@
-// placeholder so the crate builds while this module is written
-use std::path::Path;
-use std::time::Duration;
+//! Run a command: argv as given (no shell), stdin from /dev/null, stdout and stderr streamed line
+//! by line to the run pane, in its own process group so that a timeout kills everything it
+//! started, not just the first process.
+
+use std::io::ErrorKind;
+use std::path::{Path, PathBuf};
+use std::process::Stdio;
+use std::time::{Duration, Instant};
+
+use tokio::io::{AsyncBufReadExt, AsyncRead, AsyncReadExt, BufReader};
+use tokio::process::Command;
+use tokio::task::JoinHandle;
+
 use super::{ActionSpec, Outcome, OutputSink};
-pub fn describe(argv: &[String], _cwd: Option<&Path>, _t: Duration) -> Vec<String> { vec![argv.join(" ")] }
-pub fn preflight(_s: &ActionSpec) -> Vec<String> { vec!["not built yet".into()] }
-pub async fn execute(_s: &ActionSpec, _o: &OutputSink) -> Outcome { Outcome::Failed("not built yet".into()) }
+
+/// After SIGTERM to the group, how long before SIGKILL.
+const TERM_GRACE: Duration = Duration::from_secs(2);
+/// After the command exits, how long its output may still take to arrive (a background child
+/// that keeps the pipes open must not hold the action forever).
+const DRAIN: Duration = Duration::from_secs(1);
+/// Longer lines are passed on in pieces of this size.
+const MAX_LINE: u64 = 16 * 1024;
+
+/// The command line, shell-quoted, where it runs and its timeout.
+pub fn describe(argv: &[String], cwd: Option<&Path>, timeout: Duration) -> Vec<String> {
+    let mut lines = vec![if argv.is_empty() { "run: (no command)".to_string() } else { format!("run: {}", shell_join(argv)) }];
+    if let Some(dir) = cwd {
+        lines.push(format!("in {}", shell_quote(&dir.display().to_string())));
+    }
+    lines.push(format!("timeout {}: then its process group is killed (outcome unknown)", humantime::format_duration(timeout)));
+    lines
+}
+
+pub fn shell_join(argv: &[String]) -> String {
+    argv.iter().map(|a| shell_quote(a)).collect::<Vec<_>>().join(" ")
+}
+
+/// As a POSIX shell would need it: bare when safe, else in single quotes.
+pub fn shell_quote(s: &str) -> String {
+    let safe = |c: char| c.is_ascii_alphanumeric() || "_@%+=:,./-".contains(c);
+    if !s.is_empty() && s.chars().all(safe) { s.to_string() } else { format!("'{}'", s.replace('\'', r"'\''")) }
+}
+
+fn fields(spec: &ActionSpec) -> Option<(&[String], Option<&Path>, Duration)> {
+    match spec {
+        ActionSpec::Exec { argv, cwd, timeout } => Some((argv, cwd.as_deref(), *timeout)),
+        _ => None,
+    }
+}
+
+/// The program exists and is executable, and so is the working directory.
+pub fn preflight(spec: &ActionSpec) -> Vec<String> {
+    let Some((argv, cwd, _)) = fields(spec) else {
+        return vec!["internal error: not a command action".into()];
+    };
+    let mut problems = Vec::new();
+    if let Some(dir) = cwd
+        && !dir.is_dir()
+    {
+        problems.push(format!("working directory {} does not exist", dir.display()));
+    }
+    match argv.first() {
+        None => problems.push("no command to run".into()),
+        Some(program) => {
+            if let Err(e) = find_program(program, cwd) {
+                problems.push(e);
+            }
+        }
+    }
+    problems
+}
+
+/// Where `program` would be found: a path (relative to `cwd` when given, as the child resolves
+/// it after changing directory) or a name searched on PATH.
+fn find_program(program: &str, cwd: Option<&Path>) -> Result<PathBuf, String> {
+    if program.is_empty() {
+        return Err("empty program name".into());
+    }
+    if program.contains('/') {
+        let path = match cwd {
+            Some(dir) if Path::new(program).is_relative() => dir.join(program),
+            _ => PathBuf::from(program),
+        };
+        return match std::fs::metadata(&path) {
+            Ok(meta) if meta.is_file() && executable(&meta) => Ok(path),
+            Ok(meta) if meta.is_file() => Err(format!("{program} is not executable")),
+            Ok(_) => Err(format!("{program} is not a file")),
+            Err(e) if e.kind() == ErrorKind::NotFound => Err(format!("{program} not found")),
+            Err(e) => Err(format!("{program}: {e}")),
+        };
+    }
+    let path = std::env::var_os("PATH").unwrap_or_default();
+    for dir in std::env::split_paths(&path) {
+        let candidate = dir.join(program);
+        if let Ok(meta) = std::fs::metadata(&candidate)
+            && meta.is_file()
+            && executable(&meta)
+        {
+            return Ok(candidate);
+        }
+    }
+    Err(format!("{program} not found on PATH"))
+}
+
+#[cfg(unix)]
+fn executable(meta: &std::fs::Metadata) -> bool {
+    use std::os::unix::fs::PermissionsExt;
+    meta.permissions().mode() & 0o111 != 0
+}
+
+#[cfg(not(unix))]
+fn executable(_meta: &std::fs::Metadata) -> bool {
+    true
+}
+
+fn spawn_error(program: &str, cwd: Option<&Path>, e: &std::io::Error) -> String {
+    match e.kind() {
+        ErrorKind::NotFound => match cwd {
+            Some(dir) if !dir.is_dir() => format!("cannot run {program}: directory {} not found", dir.display()),
+            _ => format!("cannot run {program}: not found"),
+        },
+        ErrorKind::PermissionDenied => format!("cannot run {program}: permission denied"),
+        _ => format!("cannot run {program}: {e}"),
+    }
+}
+
+/// The process group of a spawned command: signalled as a whole, and killed if the action is
+/// dropped while the command still runs (so no orphan keeps running unseen).
+struct Group {
+    pgid: Option<i32>,
+}
+
+impl Group {
+    fn signal(&self, sig: i32) {
+        if let Some(pgid) = self.pgid.filter(|p| *p > 1) {
+            // SAFETY: kill(2) with a negative pid signals that process group; no memory involved.
+            unsafe {
+                libc::kill(-pgid, sig);
+            }
+        }
+    }
+
+    /// The leader has been reaped: from now on the id may be reused, never signal it again.
+    fn disarm(&mut self) {
+        self.pgid = None;
+    }
+}
+
+impl Drop for Group {
+    fn drop(&mut self) {
+        self.signal(libc::SIGKILL);
+    }
+}
+
+/// Sends each line of `stream` to `sink` (prefixed), until EOF. Keeps reading when the sink is
+/// gone, so the command never blocks on a full pipe.
+fn pump<R: AsyncRead + Unpin + Send + 'static>(stream: R, prefix: &'static str, sink: OutputSink) -> JoinHandle<()> {
+    tokio::spawn(async move {
+        let mut reader = BufReader::new(stream);
+        let mut buf = Vec::new();
+        loop {
+            buf.clear();
+            match (&mut reader).take(MAX_LINE).read_until(b'\n', &mut buf).await {
+                Ok(0) | Err(_) => return,
+                Ok(_) => {
+                    while buf.last().is_some_and(|b| *b == b'\n' || *b == b'\r') {
+                        buf.pop();
+                    }
+                    let line = format!("{prefix}{}", String::from_utf8_lossy(&buf));
+                    let _ = sink.send(line).await;
+                }
+            }
+        }
+    })
+}
+
+/// Waits (bounded) for the output readers to reach EOF, then stops them.
+async fn drain(readers: Vec<JoinHandle<()>>, within: Duration) {
+    let deadline = tokio::time::Instant::now() + within;
+    for mut r in readers {
+        if tokio::time::timeout_at(deadline, &mut r).await.is_err() {
+            r.abort();
+        }
+    }
+}
+
+pub async fn execute(spec: &ActionSpec, output: &OutputSink) -> Outcome {
+    let Some((argv, cwd, timeout)) = fields(spec) else {
+        return Outcome::Failed("internal error: not a command action".into());
+    };
+    let Some((program, args)) = argv.split_first() else {
+        return Outcome::Failed("no command to run".into());
+    };
+    let mut command = Command::new(program);
+    command.args(args).stdin(Stdio::null()).stdout(Stdio::piped()).stderr(Stdio::piped()).kill_on_drop(true);
+    #[cfg(unix)]
+    command.process_group(0);
+    if let Some(dir) = cwd {
+        command.current_dir(dir);
+    }
+    let started = Instant::now();
+    let mut child = match command.spawn() {
+        Ok(c) => c,
+        Err(e) => return Outcome::Failed(spawn_error(program, cwd, &e)),
+    };
+    // process_group(0): the child's pid is its group id.
+    let mut group = Group { pgid: child.id().and_then(|p| i32::try_from(p).ok()) };
+    let mut readers = Vec::new();
+    if let Some(out) = child.stdout.take() {
+        readers.push(pump(out, "", output.clone()));
+    }
+    if let Some(err) = child.stderr.take() {
+        readers.push(pump(err, "! ", output.clone()));
+    }
+
+    let waited = tokio::time::timeout(timeout, child.wait()).await;
+    let status = match waited {
+        Ok(status) => {
+            group.disarm();
+            status
+        }
+        Err(_) => {
+            // Timeout: TERM the whole group, give it a moment, then KILL what is left.
+            group.signal(libc::SIGTERM);
+            let _ = tokio::time::timeout(TERM_GRACE, child.wait()).await;
+            group.signal(libc::SIGKILL);
+            let _ = child.start_kill();
+            let _ = tokio::time::timeout(TERM_GRACE, child.wait()).await;
+            group.disarm();
+            drain(readers, DRAIN).await;
+            return Outcome::Unknown(format!("killed after timeout ({}): effect unknown", humantime::format_duration(timeout)));
+        }
+    };
+    let took = started.elapsed();
+    drain(readers, DRAIN).await;
+    match status {
+        Ok(s) if s.success() => Outcome::Ok(format!("exit 0 in {} ms", took.as_millis())),
+        Ok(s) => match s.code() {
+            Some(code) => Outcome::Failed(format!("exit {code}")),
+            None => {
+                #[cfg(unix)]
+                {
+                    use std::os::unix::process::ExitStatusExt;
+                    if let Some(sig) = s.signal() {
+                        return Outcome::Failed(format!("killed by signal {sig}"));
+                    }
+                }
+                Outcome::Failed(format!("ended without an exit code ({s})"))
+            }
+        },
+        Err(e) => Outcome::Unknown(format!("lost track of {program}: {e}")),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn quoting() {
+        assert_eq!(shell_quote("abc-1.2/x=y"), "abc-1.2/x=y");
+        assert_eq!(shell_quote(""), "''");
+        assert_eq!(shell_quote("two words"), "'two words'");
+        assert_eq!(shell_quote("it's"), r"'it'\''s'");
+        assert_eq!(shell_quote("$HOME"), "'$HOME'");
+    }
+}

@@ -75,10 +75,12 @@ impl ActionSpec {
     /// line, the HTTP request. Never a secret.
     pub fn describe(&self) -> Vec<String> {
         match self {
-            ActionSpec::Promote { member, dsn, .. } => promote::describe(member, dsn),
+            ActionSpec::Promote { member, dsn, timeout, .. } => promote::describe(member, dsn, *timeout),
             ActionSpec::DnsReplace { .. } => dns_update::describe(self),
             ActionSpec::Exec { argv, cwd, timeout } => exec::describe(argv, cwd.as_deref(), *timeout),
-            ActionSpec::Http { method, url, body, expect_status, .. } => webhook::describe(method, url, body.as_deref(), *expect_status),
+            ActionSpec::Http { method, url, headers, body, expect_status, .. } => {
+                webhook::describe(method, url, headers, body.as_deref(), *expect_status)
+            }
         }
     }
 

@@ -1,5 +1,250 @@
-// placeholder so the crate builds while this module is written
+//! Call a webhook: one HTTP request (no redirects followed, no retry), judged by its status.
+//! A refused or failed connection means nothing was sent; a timeout after connecting does not.
+
+use std::time::{Duration, Instant};
+
+use reqwest::header::{HeaderName, HeaderValue};
+use reqwest::{Method, Url};
+
 use super::{ActionSpec, Outcome};
-pub fn describe(method: &str, url: &str, _b: Option<&str>, _e: u16) -> Vec<String> { vec![format!("{method} {url}")] }
-pub fn preflight(_s: &ActionSpec) -> Vec<String> { vec!["not built yet".into()] }
-pub async fn execute(_s: &ActionSpec) -> Outcome { Outcome::Failed("not built yet".into()) }
+
+/// How much of an unexpected answer's body is shown.
+const BODY_SNIPPET: usize = 200;
+/// How much of the request body the plan shows.
+const BODY_SHOWN: usize = 300;
+
+/// Names of headers, query parameters and JSON fields whose values are never shown.
+fn looks_secret(name: &str) -> bool {
+    let n = name.to_ascii_lowercase();
+    ["authorization", "auth", "token", "key", "secret", "password", "passwd", "cookie", "signature", "credential"]
+        .iter()
+        .any(|s| n.contains(s))
+}
+
+/// "POST http://... (expect 200)", the headers (secret-looking values as ***), the body.
+pub fn describe(method: &str, url: &str, headers: &[(String, String)], body: Option<&str>, expect_status: u16) -> Vec<String> {
+    let mut lines = vec![format!("{} {} (expect {expect_status})", method.to_ascii_uppercase(), shown_url(url))];
+    for (name, value) in headers {
+        let value = if looks_secret(name) { "***" } else { value.as_str() };
+        lines.push(format!("header {name}: {value}"));
+    }
+    if let Some(body) = body {
+        let shown = shown_body(body);
+        let cut: String = shown.chars().take(BODY_SHOWN).collect();
+        let more = if cut.len() < shown.len() { format!(" ... ({} bytes)", body.len()) } else { String::new() };
+        lines.push(format!("body: {cut}{more}"));
+    }
+    lines
+}
+
+/// The URL without its password or secret-looking query values.
+fn shown_url(url: &str) -> String {
+    let Ok(mut parsed) = Url::parse(url) else {
+        return url.to_string();
+    };
+    if parsed.password().is_some() {
+        let _ = parsed.set_password(Some("***"));
+    }
+    let pairs: Vec<(String, String)> = parsed.query_pairs().map(|(k, v)| (k.into_owned(), v.into_owned())).collect();
+    if pairs.iter().any(|(k, _)| looks_secret(k)) {
+        let masked = pairs.into_iter().map(|(k, v)| if looks_secret(&k) { (k, "***".to_string()) } else { (k, v) });
+        parsed.query_pairs_mut().clear().extend_pairs(masked);
+    }
+    parsed.to_string().replace("%2A%2A%2A", "***")
+}
+
+/// The body on one line; in JSON, the values of secret-looking fields as "***".
+fn shown_body(body: &str) -> String {
+    match serde_json::from_str::<serde_json::Value>(body) {
+        Ok(mut json) if json.is_object() || json.is_array() => {
+            mask_json(&mut json);
+            json.to_string()
+        }
+        _ => body.split_whitespace().collect::<Vec<_>>().join(" "),
+    }
+}
+
+fn mask_json(v: &mut serde_json::Value) {
+    match v {
+        serde_json::Value::Object(map) => {
+            for (k, v) in map.iter_mut() {
+                if looks_secret(k) && !v.is_object() && !v.is_array() {
+                    *v = serde_json::Value::String("***".into());
+                } else {
+                    mask_json(v);
+                }
+            }
+        }
+        serde_json::Value::Array(items) => items.iter_mut().for_each(mask_json),
+        _ => {}
+    }
+}
+
+struct Request<'a> {
+    method: &'a str,
+    url: &'a str,
+    headers: &'a [(String, String)],
+    body: Option<&'a str>,
+    expect_status: u16,
+    timeout: Duration,
+}
+
+fn fields(spec: &ActionSpec) -> Option<Request<'_>> {
+    match spec {
+        ActionSpec::Http { method, url, headers, body, expect_status, timeout } => {
+            Some(Request { method, url, headers, body: body.as_deref(), expect_status: *expect_status, timeout: *timeout })
+        }
+        _ => None,
+    }
+}
+
+fn parse_method(method: &str) -> Result<Method, String> {
+    Method::from_bytes(method.to_ascii_uppercase().as_bytes()).map_err(|_| format!("invalid HTTP method {method:?}"))
+}
+
+fn parse_url(url: &str) -> Result<Url, String> {
+    let parsed = Url::parse(url).map_err(|e| format!("invalid URL {}: {e}", shown_url(url)))?;
+    if parsed.scheme() != "http" && parsed.scheme() != "https" {
+        return Err(format!("URL {} is not http or https", shown_url(url)));
+    }
+    if parsed.host_str().is_none_or(str::is_empty) {
+        return Err(format!("URL {} has no host", shown_url(url)));
+    }
+    Ok(parsed)
+}
+
+/// Never the value: it may be a secret.
+fn parse_header(name: &str, value: &str) -> Result<(HeaderName, HeaderValue), String> {
+    let n = HeaderName::from_bytes(name.as_bytes()).map_err(|_| format!("invalid header name {name:?}"))?;
+    let v = HeaderValue::from_str(value).map_err(|_| format!("invalid value for header {name}"))?;
+    Ok((n, v))
+}
+
+/// The URL parses (http or https, with a host), the method and the headers are valid.
+pub fn preflight(spec: &ActionSpec) -> Vec<String> {
+    let Some(r) = fields(spec) else {
+        return vec!["internal error: not a webhook action".into()];
+    };
+    let mut problems = Vec::new();
+    if let Err(e) = parse_method(r.method) {
+        problems.push(e);
+    }
+    if let Err(e) = parse_url(r.url) {
+        problems.push(e);
+    }
+    for (name, value) in r.headers {
+        if let Err(e) = parse_header(name, value) {
+            problems.push(e);
+        }
+    }
+    if !(100..=599).contains(&r.expect_status) {
+        problems.push(format!("expected status {} is not an HTTP status", r.expect_status));
+    }
+    problems
+}
+
+pub async fn execute(spec: &ActionSpec) -> Outcome {
+    let Some(r) = fields(spec) else {
+        return Outcome::Failed("internal error: not a webhook action".into());
+    };
+    let method = match parse_method(r.method) {
+        Ok(m) => m,
+        Err(e) => return Outcome::Failed(format!("{e}; nothing sent")),
+    };
+    let url = match parse_url(r.url) {
+        Ok(u) => u,
+        Err(e) => return Outcome::Failed(format!("{e}; nothing sent")),
+    };
+    let client = match reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .pool_max_idle_per_host(0)
+        .connect_timeout(r.timeout)
+        .timeout(r.timeout)
+        .user_agent(concat!("failover-console/", env!("CARGO_PKG_VERSION")))
+        .build()
+    {
+        Ok(c) => c,
+        Err(e) => return Outcome::Failed(format!("HTTP client unavailable: {e}; nothing sent")),
+    };
+    let mut request = client.request(method, url.clone());
+    for (name, value) in r.headers {
+        match parse_header(name, value) {
+            Ok((n, v)) => request = request.header(n, v),
+            Err(e) => return Outcome::Failed(format!("{e}; nothing sent")),
+        }
+    }
+    if let Some(body) = r.body {
+        request = request.body(body.to_string());
+    }
+    let where_ = shown_url(r.url);
+    let started = Instant::now();
+    match request.send().await {
+        Ok(mut response) => {
+            let took = started.elapsed();
+            let status = response.status().as_u16();
+            if status == r.expect_status {
+                return Outcome::Ok(format!("HTTP {status} in {} ms", took.as_millis()));
+            }
+            // The first bytes of the body say why, when the server says anything.
+            let mut bytes = Vec::new();
+            while bytes.len() < 4 * BODY_SNIPPET {
+                match response.chunk().await {
+                    Ok(Some(chunk)) => bytes.extend_from_slice(&chunk),
+                    _ => break,
+                }
+            }
+            let text = String::from_utf8_lossy(&bytes);
+            let text: String =
+                text.split_whitespace().collect::<Vec<_>>().join(" ").chars().filter(|c| !c.is_control()).take(BODY_SNIPPET).collect();
+            if text.is_empty() {
+                Outcome::Failed(format!("HTTP {status} (expected {})", r.expect_status))
+            } else {
+                Outcome::Failed(format!("HTTP {status}: {text}"))
+            }
+        }
+        Err(e) => {
+            let text = crate::sources::http::describe(&e, r.timeout);
+            if e.is_builder() {
+                Outcome::Failed(format!("invalid request to {where_}: {text}; nothing sent"))
+            } else if e.is_connect() {
+                // No connection (refused, unreachable, TLS handshake): the request never left.
+                Outcome::Failed(format!("cannot connect to {where_}: {text}; nothing sent"))
+            } else if e.is_timeout() {
+                Outcome::Unknown(format!(
+                    "no answer from {where_} within {}: the request may have been received; check by hand",
+                    humantime::format_duration(r.timeout)
+                ))
+            } else {
+                Outcome::Unknown(format!("{text} ({where_}): the request may have been received; check by hand"))
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn describe_masks_secrets() {
+        let headers = vec![
+            ("Authorization".to_string(), "Bearer abc123".to_string()),
+            ("X-Api-Key".to_string(), "k-456".to_string()),
+            ("Content-Type".to_string(), "application/json".to_string()),
+        ];
+        let lines = describe(
+            "post",
+            "https://ops:pw789@hooks.example/notify?channel=ops&token=t-000",
+            &headers,
+            Some(r#"{"text":"failover to B","password":"p-111","nested":{"api_key":"k-222"}}"#),
+            200,
+        );
+        let all = lines.join("\n");
+        for secret in ["abc123", "k-456", "pw789", "t-000", "p-111", "k-222"] {
+            assert!(!all.contains(secret), "{secret} shown in:\n{all}");
+        }
+        assert!(lines[0].starts_with("POST https://ops:***@hooks.example/notify?channel=ops&token=*** (expect 200)"), "{all}");
+        assert!(all.contains("header Content-Type: application/json") && all.contains("header Authorization: ***"), "{all}");
+        assert!(all.contains(r#""text":"failover to B""#), "{all}");
+    }
+}

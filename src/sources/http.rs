@@ -58,7 +58,7 @@ impl Default for Clients {
 }
 
 /// The operator wants "connection refused", not a chain of wrappers.
-fn describe(e: &reqwest::Error, timeout: Duration) -> String {
+pub fn describe(e: &reqwest::Error, timeout: Duration) -> String {
     if e.is_timeout() {
         return format!("timeout after {}", crate::ui::format::latency(timeout));
     }

@@ -66,11 +66,17 @@ impl Poller {
 }
 
 async fn connect(spec: &Member, timeout: Duration) -> Result<Client, String> {
-    let mut config: tokio_postgres::Config = spec.dsn.parse().map_err(|e| format!("invalid dsn: {e}"))?;
+    connect_dsn(&spec.dsn, spec.password_env.as_deref(), timeout).await
+}
+
+/// The connection settings of a DSN, with the password from `password_env` (when the DSN has
+/// none) or else from the password file, as libpq would. Errors never contain the DSN.
+pub fn config_for(dsn: &str, password_env: Option<&str>, timeout: Duration) -> Result<tokio_postgres::Config, String> {
+    let mut config: tokio_postgres::Config = dsn.parse().map_err(|e| format!("invalid dsn: {e}"))?;
     config.connect_timeout(timeout);
     config.application_name("failover-console");
     if config.get_password().is_none() {
-        if let Some(var) = &spec.password_env {
+        if let Some(var) = password_env {
             match std::env::var(var) {
                 Ok(p) => {
                     config.password(p);
@@ -81,7 +87,17 @@ async fn connect(spec: &Member, timeout: Duration) -> Result<Client, String> {
             config.password(p);
         }
     }
-    let (client, connection) = config.connect(NoTls).await.map_err(|e| describe(&e))?;
+    Ok(config)
+}
+
+/// One connection (its driver spawned on the runtime), bounded by `timeout` as a whole: TCP
+/// connect, TLS-less startup and authentication.
+pub async fn connect_dsn(dsn: &str, password_env: Option<&str>, timeout: Duration) -> Result<Client, String> {
+    let config = config_for(dsn, password_env, timeout)?;
+    let (client, connection) = match tokio::time::timeout(timeout, config.connect(NoTls)).await {
+        Ok(result) => result.map_err(|e| describe(&e))?,
+        Err(_) => return Err(format!("no connection within {}", crate::ui::format::latency(timeout))),
+    };
     tokio::spawn(async move {
         let _ = connection.await;
     });
@@ -162,7 +178,7 @@ async fn read_snapshot(client: &Client) -> Result<PgSnapshot, tokio_postgres::Er
 }
 
 /// "connection refused", "FATAL: the database system is starting up", never a whole error chain.
-fn describe(e: &tokio_postgres::Error) -> String {
+pub fn describe(e: &tokio_postgres::Error) -> String {
     if let Some(db) = e.as_db_error() {
         return format!("{}: {}", db.severity(), db.message());
     }
