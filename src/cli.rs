@@ -9,7 +9,11 @@ use crate::config::{self, Config};
 use crate::ui::{Theme, View};
 
 #[derive(Debug, Parser)]
-#[command(name = "failover-console", version, about = "A terminal console for failing a service over to its standby site, and back")]
+#[command(
+    name = "failover-console",
+    version,
+    about = "A terminal console for failing a service over to its standby site, and back"
+)]
 pub struct Cli {
     /// Config file [default: ./config.toml, else $XDG_CONFIG_HOME/failover-console/config.toml]
     #[arg(long, global = true, value_name = "FILE")]
@@ -83,7 +87,11 @@ pub fn operator_name(given: Option<&str>) -> String {
     if let Some(name) = given.filter(|n| !n.trim().is_empty()) {
         return name.trim().to_string();
     }
-    let user = std::env::var("USER").ok().filter(|u| !u.is_empty()).or_else(|| whoami::username().ok()).unwrap_or_else(|| "unknown".into());
+    let user = std::env::var("USER")
+        .ok()
+        .filter(|u| !u.is_empty())
+        .or_else(|| whoami::username().ok())
+        .unwrap_or_else(|| "unknown".into());
     let host = whoami::hostname().unwrap_or_else(|_| "localhost".into());
     format!("{user}@{host}")
 }
@@ -107,7 +115,11 @@ pub async fn run(cli: Cli) -> u8 {
                     return 1;
                 }
             };
-            let theme = cli.tui.theme.clone().unwrap_or_else(|| config.theme.clone());
+            let theme = cli
+                .tui
+                .theme
+                .clone()
+                .unwrap_or_else(|| config.theme.clone());
             let view = match view(&theme, cli.tui.ascii) {
                 Ok(v) => v,
                 Err(e) => {
@@ -156,7 +168,9 @@ pub async fn run(cli: Cli) -> u8 {
                 3
             }
         },
-        Some(Command::Journal { command: JournalCommand::Export { format, output } }) => {
+        Some(Command::Journal {
+            command: JournalCommand::Export { format, output },
+        }) => {
             let config = match load_config(&cli.config) {
                 Ok(c) => c,
                 Err(e) => {
@@ -175,14 +189,25 @@ fn export(config: &Config, format: ExportFormat, output: Option<PathBuf>) -> u8 
         ExportFormat::Jsonl => match std::fs::read_to_string(path) {
             Ok(t) => t,
             Err(e) => {
-                eprintln!("failover-console: cannot read journal {}: {e}", path.display());
+                eprintln!(
+                    "failover-console: cannot read journal {}: {e}",
+                    path.display()
+                );
                 return 1;
             }
         },
         ExportFormat::Markdown => match crate::timeline::journal::read_all(path) {
-            Ok((entries, unreadable)) => crate::timeline::export::markdown(&config.title, &path.display().to_string(), &entries, unreadable),
+            Ok((entries, unreadable)) => crate::timeline::export::markdown(
+                &config.title,
+                &path.display().to_string(),
+                &entries,
+                unreadable,
+            ),
             Err(e) => {
-                eprintln!("failover-console: cannot read journal {}: {e}", path.display());
+                eprintln!(
+                    "failover-console: cannot read journal {}: {e}",
+                    path.display()
+                );
                 return 1;
             }
         },

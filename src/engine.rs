@@ -41,11 +41,19 @@ pub struct Engine {
 impl Engine {
     /// Opens the journal (refusing to start without it), reads its tail and its runs back,
     /// starts every poller, records the start and, for a LIVE console, asks for the driver lock.
-    pub async fn start(config: Arc<Config>, mode: Mode, operator: String, view: View) -> Result<Engine, String> {
+    pub async fn start(
+        config: Arc<Config>,
+        mode: Mode,
+        operator: String,
+        view: View,
+    ) -> Result<Engine, String> {
         let path = config.journal.clone();
-        let file = Journal::open(&path).map_err(|e| format!("cannot open journal {}: {e}", path.display()))?;
-        let tail = journal::read_tail(&path, TIMELINE_CAPACITY).map_err(|e| format!("cannot read journal {}: {e}", path.display()))?;
-        let runs = journal::read_runs(&path).map_err(|e| format!("cannot read journal {}: {e}", path.display()))?;
+        let file = Journal::open(&path)
+            .map_err(|e| format!("cannot open journal {}: {e}", path.display()))?;
+        let tail = journal::read_tail(&path, TIMELINE_CAPACITY)
+            .map_err(|e| format!("cannot read journal {}: {e}", path.display()))?;
+        let runs = journal::read_runs(&path)
+            .map_err(|e| format!("cannot read journal {}: {e}", path.display()))?;
         let now = OffsetDateTime::now_utc();
         let mut model = Model::new(config.clone(), mode, operator.clone(), view, now);
         for entry in tail.entries {
@@ -64,14 +72,34 @@ impl Engine {
 
         let mut startup = Vec::new();
         if tail.torn_last_line {
-            startup.push(Entry::new(now, Severity::Warn, Kind::Console, "journal", "last journal line was torn (console killed while writing?): skipped"));
+            startup.push(Entry::new(
+                now,
+                Severity::Warn,
+                Kind::Console,
+                "journal",
+                "last journal line was torn (console killed while writing?): skipped",
+            ));
         }
         if tail.unreadable_lines > 0 {
-            startup.push(Entry::new(now, Severity::Warn, Kind::Console, "journal", format!("{} unreadable journal line(s) skipped", tail.unreadable_lines)));
+            startup.push(Entry::new(
+                now,
+                Severity::Warn,
+                Kind::Console,
+                "journal",
+                format!(
+                    "{} unreadable journal line(s) skipped",
+                    tail.unreadable_lines
+                ),
+            ));
         }
         let mode_label = if mode == Mode::Watch { "WATCH" } else { "LIVE" };
-        let started = format!("started ({mode_label}, pid {}, v{})", std::process::id(), env!("CARGO_PKG_VERSION"));
-        startup.push(Entry::new(now, Severity::Info, Kind::Console, "console", started).by(&operator));
+        let started = format!(
+            "started ({mode_label}, pid {}, v{})",
+            std::process::id(),
+            env!("CARGO_PKG_VERSION")
+        );
+        startup
+            .push(Entry::new(now, Severity::Info, Kind::Console, "console", started).by(&operator));
         for entry in startup {
             journal.append(entry).await?;
         }
@@ -129,9 +157,13 @@ impl Engine {
         {
             self.lock = None;
             self.executor = None;
-            self.pending.push_back(Msg::Driver(Driver::LockLost("another console broke this console's driver lock".into())));
+            self.pending.push_back(Msg::Driver(Driver::LockLost(
+                "another console broke this console's driver lock".into(),
+            )));
         }
-        if matches!(self.model.driver, Driver::LockHeld(_)) && self.last_lock_try.elapsed() > Duration::from_secs(2) {
+        if matches!(self.model.driver, Driver::LockHeld(_))
+            && self.last_lock_try.elapsed() > Duration::from_secs(2)
+        {
             self.try_lock().await;
         }
     }
@@ -140,8 +172,24 @@ impl Engine {
         self.last_lock_try = Instant::now();
         match lock::acquire(&self.model.config.journal, &self.model.operator) {
             Ok(Acquired::Driving(lock, token)) => {
-                let note = format!("driver lock taken by {} (pid {})", self.model.operator, std::process::id());
-                let _ = self.journal.append(Entry::new(OffsetDateTime::now_utc(), Severity::Info, Kind::Console, "lock", note).by(&self.model.operator)).await;
+                let note = format!(
+                    "driver lock taken by {} (pid {})",
+                    self.model.operator,
+                    std::process::id()
+                );
+                let _ = self
+                    .journal
+                    .append(
+                        Entry::new(
+                            OffsetDateTime::now_utc(),
+                            Severity::Info,
+                            Kind::Console,
+                            "lock",
+                            note,
+                        )
+                        .by(&self.model.operator),
+                    )
+                    .await;
                 self.lock = Some(lock);
                 self.pending.push_back(Msg::Driver(Driver::Driving(token)));
             }
@@ -152,7 +200,9 @@ impl Engine {
             }
             Err(e) => {
                 tracing::warn!("cannot take the driver lock: {e}");
-                self.pending.push_back(Msg::Driver(Driver::LockLost(format!("cannot take the driver lock: {e}"))));
+                self.pending.push_back(Msg::Driver(Driver::LockLost(format!(
+                    "cannot take the driver lock: {e}"
+                ))));
             }
         }
     }
@@ -160,7 +210,22 @@ impl Engine {
     /// Runs `update` and carries out its effects. Returns true when the operator asked to quit.
     pub async fn handle(&mut self, msg: Msg) -> bool {
         let mut quit = false;
-        for effect in update(&mut self.model, msg) {
+        let effects = update(&mut self.model, msg);
+        // The executor exists exactly while the model holds a driver token; a takeover's first
+        // effects (reading back an interrupted step) already need it.
+        match (self.model.driver.token(), &self.executor) {
+            (Some(token), None) => {
+                self.executor = Some(Executor::new(
+                    token,
+                    self.journal.clone(),
+                    self.internal_tx.clone(),
+                    self.model.operator.clone(),
+                ));
+            }
+            (None, Some(_)) => self.executor = None,
+            _ => {}
+        }
+        for effect in effects {
             match effect {
                 Effect::Record(entry) => {
                     if self.journal.append(entry).await.is_err() {
@@ -171,7 +236,11 @@ impl Engine {
                     Some(executor) => executor.execute(request),
                     None => self.model.flash("not driving: nothing executed"),
                 },
-                Effect::DryRun { run_id, runbook, actions } => match &self.executor {
+                Effect::DryRun {
+                    run_id,
+                    runbook,
+                    actions,
+                } => match &self.executor {
                     Some(executor) => executor.dry_run(run_id, runbook, actions),
                     None => self.model.flash("not driving: no dry run"),
                 },
@@ -179,23 +248,32 @@ impl Engine {
                 Effect::Quit => quit = true,
             }
         }
-        // The executor exists exactly while the model holds a driver token.
-        match (self.model.driver.token(), &self.executor) {
-            (Some(token), None) => {
-                self.executor = Some(Executor::new(token, self.journal.clone(), self.internal_tx.clone(), self.model.operator.clone()));
-            }
-            (None, Some(_)) => self.executor = None,
-            _ => {}
-        }
         quit
     }
 
     async fn break_lock(&mut self, reason: String) {
         match lock::break_lock(&self.model.config.journal, &self.model.operator) {
             Ok((lock, token, previous)) => {
-                let was = previous.map(|p| p.describe()).unwrap_or_else(|| "unknown".into());
-                let note = format!("driver lock BROKEN by {} (held by {was}): {reason}", self.model.operator);
-                let _ = self.journal.append(Entry::new(OffsetDateTime::now_utc(), Severity::Warn, Kind::Console, "lock", note).by(&self.model.operator)).await;
+                let was = previous
+                    .map(|p| p.describe())
+                    .unwrap_or_else(|| "unknown".into());
+                let note = format!(
+                    "driver lock BROKEN by {} (held by {was}): {reason}",
+                    self.model.operator
+                );
+                let _ = self
+                    .journal
+                    .append(
+                        Entry::new(
+                            OffsetDateTime::now_utc(),
+                            Severity::Warn,
+                            Kind::Console,
+                            "lock",
+                            note,
+                        )
+                        .by(&self.model.operator),
+                    )
+                    .await;
                 self.lock = Some(lock);
                 self.pending.push_back(Msg::Driver(Driver::Driving(token)));
             }
@@ -204,7 +282,11 @@ impl Engine {
     }
 
     /// Runs until `done(model)` holds or the deadline passes; says which.
-    pub async fn run_until(&mut self, deadline: Duration, mut done: impl FnMut(&Model) -> bool) -> bool {
+    pub async fn run_until(
+        &mut self,
+        deadline: Duration,
+        mut done: impl FnMut(&Model) -> bool,
+    ) -> bool {
         let end = Instant::now() + deadline;
         loop {
             if done(&self.model) {
@@ -222,8 +304,16 @@ impl Engine {
     /// Records the stop and waits (bounded) until everything queued is on disk.
     pub async fn shutdown(mut self, reason: &str) {
         self.pollers.abort_all();
-        let stop = Entry::new(OffsetDateTime::now_utc(), Severity::Info, Kind::Console, "console", format!("stopped: {reason}")).by(&self.model.operator);
-        let _ = tokio::time::timeout(Duration::from_secs(2), self.journal.append_synced(stop)).await;
+        let stop = Entry::new(
+            OffsetDateTime::now_utc(),
+            Severity::Info,
+            Kind::Console,
+            "console",
+            format!("stopped: {reason}"),
+        )
+        .by(&self.model.operator);
+        let _ =
+            tokio::time::timeout(Duration::from_secs(2), self.journal.append_synced(stop)).await;
     }
 }
 

@@ -24,12 +24,25 @@ pub struct Executor {
 }
 
 impl Executor {
-    pub fn new(_proof: &DriverToken, journal: JournalHandle, msgs: mpsc::Sender<Msg>, operator: String) -> Executor {
-        Executor { journal, msgs, operator }
+    pub fn new(
+        _proof: &DriverToken,
+        journal: JournalHandle,
+        msgs: mpsc::Sender<Msg>,
+        operator: String,
+    ) -> Executor {
+        Executor {
+            journal,
+            msgs,
+            operator,
+        }
     }
 
     pub fn execute(&self, request: ExecRequest) {
-        let (journal, msgs, operator) = (self.journal.clone(), self.msgs.clone(), self.operator.clone());
+        let (journal, msgs, operator) = (
+            self.journal.clone(),
+            self.msgs.clone(),
+            self.operator.clone(),
+        );
         tokio::spawn(async move {
             let outcome = run_phase(&journal, &msgs, &operator, &request, request.phase).await;
             if request.phase == Phase::Do && outcome == Some(StepResult::Unknown) {
@@ -40,50 +53,132 @@ impl Executor {
     }
 
     /// Checks each action without running it, then records the end of the dry run.
-    pub fn dry_run(&self, run_id: String, runbook: String, actions: Vec<(usize, String, crate::actions::ActionSpec)>) {
+    pub fn dry_run(
+        &self,
+        run_id: String,
+        runbook: String,
+        actions: Vec<(usize, String, crate::actions::ActionSpec)>,
+    ) {
         let (journal, operator) = (self.journal.clone(), self.operator.clone());
         tokio::spawn(async move {
             for (step, title, spec) in actions {
                 let problems = spec.preflight().await;
                 let would = spec.describe().join(" ; ");
-                let blocked = if problems.is_empty() { None } else { Some(problems.join("; ")) };
-                let (severity, message) = match &blocked {
-                    Some(b) => (Severity::Warn, format!("dry run step {} {title:?}: would block: {b}", step + 1)),
-                    None => (Severity::Info, format!("dry run step {} {title:?}: would run: {would}", step + 1)),
+                let blocked = if problems.is_empty() {
+                    None
+                } else {
+                    Some(problems.join("; "))
                 };
-                let event = Event::DryRunStep { step, would, blocked };
-                let _ = journal.append_synced(entry(&operator, &run_id, &runbook, event, severity, message)).await;
+                let (severity, message) = match &blocked {
+                    Some(b) => (
+                        Severity::Warn,
+                        format!("dry run step {} {title:?}: would block: {b}", step + 1),
+                    ),
+                    None => (
+                        Severity::Info,
+                        format!("dry run step {} {title:?}: would run: {would}", step + 1),
+                    ),
+                };
+                let event = Event::DryRunStep {
+                    step,
+                    would,
+                    blocked,
+                };
+                let _ = journal
+                    .append_synced(entry(
+                        &operator, &run_id, &runbook, event, severity, message,
+                    ))
+                    .await;
             }
-            let done = entry(&operator, &run_id, &runbook, Event::Finished, Severity::Info, format!("dry run of {runbook} finished: nothing was executed"));
+            let done = entry(
+                &operator,
+                &run_id,
+                &runbook,
+                Event::Finished,
+                Severity::Info,
+                format!("dry run of {runbook} finished: nothing was executed"),
+            );
             let _ = journal.append_synced(done).await;
         });
     }
 }
 
-fn entry(operator: &str, run_id: &str, runbook: &str, event: Event, severity: Severity, message: String) -> Entry {
-    let mut e = Entry::new(OffsetDateTime::now_utc(), severity, Kind::Run, format!("run/{runbook}"), message).by(operator);
-    e.run = Some(RunEvent { id: run_id.to_string(), runbook: runbook.to_string(), event });
+fn entry(
+    operator: &str,
+    run_id: &str,
+    runbook: &str,
+    event: Event,
+    severity: Severity,
+    message: String,
+) -> Entry {
+    let mut e = Entry::new(
+        OffsetDateTime::now_utc(),
+        severity,
+        Kind::Run,
+        format!("run/{runbook}"),
+        message,
+    )
+    .by(operator);
+    e.run = Some(RunEvent {
+        id: run_id.to_string(),
+        runbook: runbook.to_string(),
+        event,
+    });
     e
 }
 
-async fn run_phase(journal: &JournalHandle, msgs: &mpsc::Sender<Msg>, operator: &str, r: &ExecRequest, phase: Phase) -> Option<StepResult> {
+async fn run_phase(
+    journal: &JournalHandle,
+    msgs: &mpsc::Sender<Msg>,
+    operator: &str,
+    r: &ExecRequest,
+    phase: Phase,
+) -> Option<StepResult> {
     let n = r.step + 1;
     let what = match phase {
         Phase::Do => r.spec.describe().first().cloned().unwrap_or_default(),
         Phase::ReadBack => "reading the state back".into(),
-        Phase::Rollback => format!("rollback: {}", r.spec.describe().first().cloned().unwrap_or_default()),
+        Phase::Rollback => format!(
+            "rollback: {}",
+            r.spec.describe().first().cloned().unwrap_or_default()
+        ),
     };
     let verb = match phase {
         Phase::Do => "started",
         Phase::ReadBack => "read back started",
         Phase::Rollback => "rollback started",
     };
-    let start = entry(operator, &r.run_id, &r.runbook, Event::StepStarted { step: r.step, phase }, Severity::Info, format!("step {n} {:?} {verb}: {what}", r.title));
+    let start = entry(
+        operator,
+        &r.run_id,
+        &r.runbook,
+        Event::StepStarted {
+            step: r.step,
+            phase,
+        },
+        Severity::Info,
+        format!("step {n} {:?} {verb}: {what}", r.title),
+    );
     if let Err(e) = journal.append_synced(start).await {
         // Not journaled, not done: the operator sees why, and the step can be tried again.
         let reason = format!("the journal could not record the start ({e}): not executed");
-        let refused = entry(operator, &r.run_id, &r.runbook, Event::StepRefused { step: r.step, reason: reason.clone() }, Severity::Crit, format!("step {n} refused: {reason}"));
-        let _ = msgs.send(Msg::Journaled { entry: refused, error: Some(e) }).await;
+        let refused = entry(
+            operator,
+            &r.run_id,
+            &r.runbook,
+            Event::StepRefused {
+                step: r.step,
+                reason: reason.clone(),
+            },
+            Severity::Crit,
+            format!("step {n} refused: {reason}"),
+        );
+        let _ = msgs
+            .send(Msg::Journaled {
+                entry: refused,
+                error: Some(e),
+            })
+            .await;
         return None;
     }
     let started = Instant::now();
@@ -94,7 +189,12 @@ async fn run_phase(journal: &JournalHandle, msgs: &mpsc::Sender<Msg>, operator: 
                 let (msgs, run_id) = (msgs.clone(), r.run_id.clone());
                 tokio::spawn(async move {
                     while let Some(line) = rx.recv().await {
-                        let _ = msgs.send(Msg::Output { run_id: run_id.clone(), line }).await;
+                        let _ = msgs
+                            .send(Msg::Output {
+                                run_id: run_id.clone(),
+                                line,
+                            })
+                            .await;
                     }
                 })
             };
@@ -128,8 +228,22 @@ async fn run_phase(journal: &JournalHandle, msgs: &mpsc::Sender<Msg>, operator: 
         Phase::Rollback => "rollback ",
     };
     let ms = elapsed.as_millis() as u64;
-    let message = format!("step {n} {:?} {label}{word} in {}: {detail}", r.title, crate::ui::format::latency(elapsed));
-    let event = Event::StepFinished { step: r.step, phase, result, detail, elapsed_ms: ms };
-    let _ = journal.append_synced(entry(operator, &r.run_id, &r.runbook, event, severity, message)).await;
+    let message = format!(
+        "step {n} {:?} {label}{word} in {}: {detail}",
+        r.title,
+        crate::ui::format::latency(elapsed)
+    );
+    let event = Event::StepFinished {
+        step: r.step,
+        phase,
+        result,
+        detail,
+        elapsed_ms: ms,
+    };
+    let _ = journal
+        .append_synced(entry(
+            operator, &r.run_id, &r.runbook, event, severity, message,
+        ))
+        .await;
     Some(result)
 }

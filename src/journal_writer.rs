@@ -22,14 +22,27 @@ pub struct JournalHandle {
 impl JournalHandle {
     /// Queues the entry; it is shown once written.
     pub async fn append(&self, entry: Entry) -> Result<(), String> {
-        self.tx.send(Job { entry: self.stamp(entry), ack: None }).await.map_err(|_| "journal writer stopped".to_string())
+        self.tx
+            .send(Job {
+                entry: self.stamp(entry),
+                ack: None,
+            })
+            .await
+            .map_err(|_| "journal writer stopped".to_string())
     }
 
     /// Returns once the entry is on disk, or why it is not.
     pub async fn append_synced(&self, entry: Entry) -> Result<(), String> {
         let (ack, done) = oneshot::channel();
-        self.tx.send(Job { entry: self.stamp(entry), ack: Some(ack) }).await.map_err(|_| "journal writer stopped".to_string())?;
-        done.await.map_err(|_| "journal writer stopped".to_string())?
+        self.tx
+            .send(Job {
+                entry: self.stamp(entry),
+                ack: Some(ack),
+            })
+            .await
+            .map_err(|_| "journal writer stopped".to_string())?;
+        done.await
+            .map_err(|_| "journal writer stopped".to_string())?
     }
 
     fn stamp(&self, mut entry: Entry) -> Entry {
@@ -44,23 +57,31 @@ impl JournalHandle {
 pub fn spawn(mut journal: Journal, console_id: String) -> (JournalHandle, mpsc::Receiver<Msg>) {
     let (tx, mut rx) = mpsc::channel::<Job>(4096);
     let (done_tx, done_rx) = mpsc::channel::<Msg>(4096);
-    let spawned = std::thread::Builder::new().name("journal".into()).spawn(move || {
-        while let Some(Job { entry, ack }) = rx.blocking_recv() {
-            let error = journal.append(&entry).err().map(|e| format!("{}: {e}", journal.path().display()));
-            if let Some(e) = &error {
-                tracing::error!("journal write failed: {e}");
+    let spawned = std::thread::Builder::new()
+        .name("journal".into())
+        .spawn(move || {
+            while let Some(Job { entry, ack }) = rx.blocking_recv() {
+                let error = journal
+                    .append(&entry)
+                    .err()
+                    .map(|e| format!("{}: {e}", journal.path().display()));
+                if let Some(e) = &error {
+                    tracing::error!("journal write failed: {e}");
+                }
+                if let Some(ack) = ack {
+                    let _ = ack.send(match &error {
+                        None => Ok(()),
+                        Some(e) => Err(e.clone()),
+                    });
+                }
+                if done_tx
+                    .blocking_send(Msg::Journaled { entry, error })
+                    .is_err()
+                {
+                    return;
+                }
             }
-            if let Some(ack) = ack {
-                let _ = ack.send(match &error {
-                    None => Ok(()),
-                    Some(e) => Err(e.clone()),
-                });
-            }
-            if done_tx.blocking_send(Msg::Journaled { entry, error }).is_err() {
-                return;
-            }
-        }
-    });
+        });
     if let Err(e) = spawned {
         tracing::error!("cannot start the journal writer: {e}");
     }

@@ -27,7 +27,10 @@ pub struct LockInfo {
 impl LockInfo {
     pub fn describe(&self) -> String {
         let since = crate::ui::format::clock(self.since);
-        format!("{} on {} (pid {}) since {since} UTC", self.operator, self.host, self.pid)
+        format!(
+            "{} on {} (pid {}) since {since} UTC",
+            self.operator, self.host, self.pid
+        )
     }
 }
 
@@ -45,20 +48,33 @@ pub enum Acquired {
 }
 
 pub fn lock_path(journal: &Path) -> PathBuf {
-    let mut name = journal.file_name().map(|n| n.to_os_string()).unwrap_or_default();
+    let mut name = journal
+        .file_name()
+        .map(|n| n.to_os_string())
+        .unwrap_or_default();
     name.push(".lock");
     journal.with_file_name(name)
 }
 
 pub fn acquire(journal: &Path, operator: &str) -> io::Result<Acquired> {
     let path = lock_path(journal);
-    let mut file = OpenOptions::new().create(true).truncate(false).read(true).write(true).open(&path)?;
+    let mut file = OpenOptions::new()
+        .create(true)
+        .truncate(false)
+        .read(true)
+        .write(true)
+        .open(&path)?;
     match file.try_lock() {
         Ok(()) => {
             let info = write_info(&mut file, operator)?;
-            Ok(Acquired::Driving(DriverLock { file, path, info }, DriverToken { _private: () }))
+            Ok(Acquired::Driving(
+                DriverLock { file, path, info },
+                DriverToken { _private: () },
+            ))
         }
-        Err(std::fs::TryLockError::WouldBlock) => Ok(Acquired::HeldBy(read_info(&mut file).unwrap_or_else(|| unknown_holder()))),
+        Err(std::fs::TryLockError::WouldBlock) => Ok(Acquired::HeldBy(
+            read_info(&mut file).unwrap_or_else(|| unknown_holder()),
+        )),
         Err(std::fs::TryLockError::Error(e)) => Err(e),
     }
 }
@@ -66,16 +82,32 @@ pub fn acquire(journal: &Path, operator: &str) -> io::Result<Acquired> {
 /// Takes the lock from a holder that is still alive (a hung console, a lost SSH session): the
 /// old lock file is moved aside and a new one locked. The old driver notices (its lock file is
 /// no longer the one at the path, and the journal says so) and stops driving.
-pub fn break_lock(journal: &Path, operator: &str) -> io::Result<(DriverLock, DriverToken, Option<LockInfo>)> {
+pub fn break_lock(
+    journal: &Path,
+    operator: &str,
+) -> io::Result<(DriverLock, DriverToken, Option<LockInfo>)> {
     let path = lock_path(journal);
-    let previous = OpenOptions::new().read(true).open(&path).ok().and_then(|mut f| read_info(&mut f));
+    let previous = OpenOptions::new()
+        .read(true)
+        .open(&path)
+        .ok()
+        .and_then(|mut f| read_info(&mut f));
     let mut aside = path.clone().into_os_string();
     aside.push(".broken");
     let _ = std::fs::rename(&path, &aside);
-    let mut file = OpenOptions::new().create_new(true).read(true).write(true).open(&path)?;
-    file.try_lock().map_err(|e| io::Error::other(format!("cannot lock the new lock file: {e:?}")))?;
+    let mut file = OpenOptions::new()
+        .create_new(true)
+        .read(true)
+        .write(true)
+        .open(&path)?;
+    file.try_lock()
+        .map_err(|e| io::Error::other(format!("cannot lock the new lock file: {e:?}")))?;
     let info = write_info(&mut file, operator)?;
-    Ok((DriverLock { file, path, info }, DriverToken { _private: () }, previous))
+    Ok((
+        DriverLock { file, path, info },
+        DriverToken { _private: () },
+        previous,
+    ))
 }
 
 impl DriverLock {
@@ -111,7 +143,12 @@ fn read_info(file: &mut File) -> Option<LockInfo> {
 }
 
 fn unknown_holder() -> LockInfo {
-    LockInfo { operator: "unknown".into(), host: "?".into(), pid: 0, since: OffsetDateTime::UNIX_EPOCH }
+    LockInfo {
+        operator: "unknown".into(),
+        host: "?".into(),
+        pid: 0,
+        since: OffsetDateTime::UNIX_EPOCH,
+    }
 }
 
 #[cfg(test)]
@@ -122,7 +159,9 @@ mod tests {
     fn second_holder_is_refused_and_told_who_drives() {
         let dir = tempfile::tempdir().unwrap();
         let journal = dir.path().join("journal.jsonl");
-        let Acquired::Driving(first, _token) = acquire(&journal, "alice").unwrap() else { panic!("first must drive") };
+        let Acquired::Driving(first, _token) = acquire(&journal, "alice").unwrap() else {
+            panic!("first must drive")
+        };
         match acquire(&journal, "bob").unwrap() {
             Acquired::HeldBy(info) => assert_eq!(info.operator, "alice"),
             Acquired::Driving(..) => panic!("two drivers"),
@@ -130,8 +169,13 @@ mod tests {
         assert!(first.still_ours());
         let (_second, _t, previous) = break_lock(&journal, "bob").unwrap();
         assert_eq!(previous.map(|p| p.operator).as_deref(), Some("alice"));
-        assert!(!first.still_ours(), "the old driver must see its lock was broken");
+        assert!(
+            !first.still_ours(),
+            "the old driver must see its lock was broken"
+        );
         drop(first);
-        assert!(matches!(acquire(&journal, "carol").unwrap(), Acquired::HeldBy(i) if i.operator == "bob"));
+        assert!(
+            matches!(acquire(&journal, "carol").unwrap(), Acquired::HeldBy(i) if i.operator == "bob")
+        );
     }
 }

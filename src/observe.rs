@@ -6,9 +6,23 @@ use time::OffsetDateTime;
 
 #[derive(Debug, Clone, PartialEq)]
 pub enum Observation {
-    Probe { check: usize, at: OffsetDateTime, outcome: ProbeOutcome },
-    Postgres { db: usize, member: usize, at: OffsetDateTime, result: Result<PgSnapshot, String> },
-    Dns { record: usize, resolver: usize, at: OffsetDateTime, answer: DnsAnswer },
+    Probe {
+        check: usize,
+        at: OffsetDateTime,
+        outcome: ProbeOutcome,
+    },
+    Postgres {
+        db: usize,
+        member: usize,
+        at: OffsetDateTime,
+        result: Result<PgSnapshot, String>,
+    },
+    Dns {
+        record: usize,
+        resolver: usize,
+        at: OffsetDateTime,
+        answer: DnsAnswer,
+    },
 }
 
 /// One HTTP or TCP probe.
@@ -80,7 +94,10 @@ pub struct ReplicaReading {
 
 #[derive(Debug, Clone, PartialEq)]
 pub enum DnsAnswer {
-    Records { values: Vec<String>, ttl: u32 },
+    Records {
+        values: Vec<String>,
+        ttl: u32,
+    },
     /// The name exists but has no record of this type.
     NoData,
     NxDomain,

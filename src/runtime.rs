@@ -19,7 +19,12 @@ use crate::ui::{self, View};
 /// Frames are coalesced: at most one per this interval, drawn as soon as it is allowed.
 const FRAME_GAP: Duration = Duration::from_millis(30);
 
-pub async fn run(config: Arc<Config>, args: TuiArgs, view: View, operator: String) -> Result<(), String> {
+pub async fn run(
+    config: Arc<Config>,
+    args: TuiArgs,
+    view: View,
+    operator: String,
+) -> Result<(), String> {
     // Everything that can fail for a reason the operator must fix happens before the terminal
     // is touched.
     let _log_guard = start_logging(&config, args.log.clone());
@@ -48,7 +53,10 @@ pub async fn run(config: Arc<Config>, args: TuiArgs, view: View, operator: Strin
 }
 
 /// Returns why it stopped.
-async fn event_loop(terminal: &mut ratatui::DefaultTerminal, engine: &mut Engine) -> io::Result<String> {
+async fn event_loop(
+    terminal: &mut ratatui::DefaultTerminal,
+    engine: &mut Engine,
+) -> io::Result<String> {
     let mut keys = EventStream::new();
     let mut term = signal(SignalKind::terminate())?;
     let mut hup = signal(SignalKind::hangup())?;
@@ -84,7 +92,10 @@ async fn event_loop(terminal: &mut ratatui::DefaultTerminal, engine: &mut Engine
     }
 }
 
-fn start_logging(config: &Config, cli_log: Option<PathBuf>) -> Option<tracing_appender::non_blocking::WorkerGuard> {
+fn start_logging(
+    config: &Config,
+    cli_log: Option<PathBuf>,
+) -> Option<tracing_appender::non_blocking::WorkerGuard> {
     let path = cli_log.or_else(|| config.log.clone()).or_else(|| {
         let state = std::env::var_os("XDG_STATE_HOME")
             .map(PathBuf::from)
@@ -93,9 +104,19 @@ fn start_logging(config: &Config, cli_log: Option<PathBuf>) -> Option<tracing_ap
     })?;
     let dir = path.parent()?.to_path_buf();
     std::fs::create_dir_all(&dir).ok()?;
-    let file = std::fs::OpenOptions::new().create(true).append(true).open(&path).ok()?;
+    let file = std::fs::OpenOptions::new()
+        .create(true)
+        .append(true)
+        .open(&path)
+        .ok()?;
     let (writer, guard) = tracing_appender::non_blocking(file);
-    let filter = tracing_subscriber::EnvFilter::try_from_env("FAILOVER_CONSOLE_LOG").unwrap_or_else(|_| "info".into());
-    tracing_subscriber::fmt().with_writer(writer).with_ansi(false).with_env_filter(filter).try_init().ok()?;
+    let filter = tracing_subscriber::EnvFilter::try_from_env("FAILOVER_CONSOLE_LOG")
+        .unwrap_or_else(|_| "info".into());
+    tracing_subscriber::fmt()
+        .with_writer(writer)
+        .with_ansi(false)
+        .with_env_filter(filter)
+        .try_init()
+        .ok()?;
     Some(guard)
 }

@@ -20,7 +20,10 @@ pub async fn run(config: Arc<Config>, json: bool) -> u8 {
     let findings = verdict::assess(&model);
     let level = verdict::overall(&findings);
     if json {
-        println!("{}", serde_json::to_string_pretty(&to_json(&model, level, &findings)).unwrap_or_default());
+        println!(
+            "{}",
+            serde_json::to_string_pretty(&to_json(&model, level, &findings)).unwrap_or_default()
+        );
     } else {
         print!("{}", to_text(&model, level, &findings));
     }
@@ -34,8 +37,17 @@ pub async fn poll(config: Arc<Config>) -> Model {
         check.success_threshold = 1;
     }
     let one_shot = Arc::new(one_shot);
-    let view = View { theme: Theme::mono(), ascii: true };
-    let mut model = Model::new(one_shot.clone(), Mode::Watch, String::new(), view, OffsetDateTime::now_utc());
+    let view = View {
+        theme: Theme::mono(),
+        ascii: true,
+    };
+    let mut model = Model::new(
+        one_shot.clone(),
+        Mode::Watch,
+        String::new(),
+        view,
+        OffsetDateTime::now_utc(),
+    );
     for observation in crate::sources::poll_once(&one_shot).await {
         let _ = update(&mut model, Msg::Observed(observation));
     }
@@ -43,7 +55,8 @@ pub async fn poll(config: Arc<Config>) -> Model {
 }
 
 fn site_name(config: &Config, site: Option<usize>) -> Value {
-    site.map(|s| Value::String(config.sites[s].key.clone())).unwrap_or(Value::Null)
+    site.map(|s| Value::String(config.sites[s].key.clone()))
+        .unwrap_or(Value::Null)
 }
 
 pub fn to_json(model: &Model, level: Level, findings: &[verdict::Finding]) -> Value {
@@ -151,8 +164,16 @@ pub fn to_text(model: &Model, level: Level, findings: &[verdict::Finding]) -> St
     use std::fmt::Write;
     let config = &model.config;
     let mut out = String::new();
-    let serving = verdict::serving(model).agreed().map(|s| config.site_label(s).to_string()).unwrap_or_else(|| "unknown".into());
-    let _ = writeln!(out, "{}: {} (serving: {serving})", config.title, level.label());
+    let serving = verdict::serving(model)
+        .agreed()
+        .map(|s| config.site_label(s).to_string())
+        .unwrap_or_else(|| "unknown".into());
+    let _ = writeln!(
+        out,
+        "{}: {} (serving: {serving})",
+        config.title,
+        level.label()
+    );
     for f in findings {
         let _ = writeln!(out, "  {:<8} {}", f.level.label(), f.text);
     }
@@ -163,8 +184,17 @@ pub fn to_text(model: &Model, level: Level, findings: &[verdict::Finding]) -> St
             CheckStatus::Unhealthy => "FAIL",
             CheckStatus::Pending => "?",
         };
-        let detail = st.last.as_ref().map(|o| format!("{} in {}", o.detail, crate::ui::format::latency(o.latency))).unwrap_or_else(|| "no result".into());
-        let _ = writeln!(out, "  {state:<4} {} ({}): {detail}", spec.name, config.site_label(spec.site));
+        let detail = st
+            .last
+            .as_ref()
+            .map(|o| format!("{} in {}", o.detail, crate::ui::format::latency(o.latency)))
+            .unwrap_or_else(|| "no result".into());
+        let _ = writeln!(
+            out,
+            "  {state:<4} {} ({}): {detail}",
+            spec.name,
+            config.site_label(spec.site)
+        );
     }
     for (spec, db) in config.databases.iter().zip(&model.dbs) {
         let _ = writeln!(out, "database {}:", spec.name);
@@ -183,12 +213,19 @@ pub fn to_text(model: &Model, level: Level, findings: &[verdict::Finding]) -> St
     for (spec, st) in config.dns.iter().zip(&model.dns) {
         let _ = writeln!(out, "dns {} {}:", spec.name, spec.record_type);
         for (server, r) in spec.resolvers.iter().zip(&st.resolvers) {
-            let answer = r.answer.as_ref().map(|a| a.describe()).unwrap_or_else(|| "no answer".into());
+            let answer = r
+                .answer
+                .as_ref()
+                .map(|a| a.describe())
+                .unwrap_or_else(|| "no answer".into());
             let ttl = match &r.answer {
                 Some(DnsAnswer::Records { ttl, .. }) => format!(" ttl {ttl}"),
                 _ => String::new(),
             };
-            let site = r.matched.map(|m| crate::app::dns::site_text(config, m)).unwrap_or_default();
+            let site = r
+                .matched
+                .map(|m| crate::app::dns::site_text(config, m))
+                .unwrap_or_default();
             let _ = writeln!(out, "  @{server}: {answer}{ttl} -> {site}");
         }
     }

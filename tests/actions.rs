@@ -97,7 +97,10 @@ fn dig(server: SocketAddr, name: &str) -> String {
         ])
         .output()
         .expect("run dig");
-    let mut lines: Vec<String> = String::from_utf8_lossy(&out.stdout).lines().map(str::to_string).collect();
+    let mut lines: Vec<String> = String::from_utf8_lossy(&out.stdout)
+        .lines()
+        .map(str::to_string)
+        .collect();
     lines.sort();
     lines.join(" ")
 }
@@ -116,21 +119,33 @@ async fn run(spec: &ActionSpec) -> (Outcome, Vec<String>, Duration) {
     while let Ok(l) = rx.try_recv() {
         lines.push(l);
     }
-    eprintln!("{:?} -> {outcome:?} in {took:?}, output {lines:?}", spec.describe().first());
+    eprintln!(
+        "{:?} -> {outcome:?} in {took:?}, output {lines:?}",
+        spec.describe().first()
+    );
     (outcome, lines, took)
 }
 
 #[track_caller]
 fn assert_ok(o: &Outcome, needle: &str) {
-    assert!(matches!(o, Outcome::Ok(m) if m.contains(needle)), "expected Ok containing {needle:?}, got {o:?}");
+    assert!(
+        matches!(o, Outcome::Ok(m) if m.contains(needle)),
+        "expected Ok containing {needle:?}, got {o:?}"
+    );
 }
 #[track_caller]
 fn assert_failed(o: &Outcome, needle: &str) {
-    assert!(matches!(o, Outcome::Failed(m) if m.contains(needle)), "expected Failed containing {needle:?}, got {o:?}");
+    assert!(
+        matches!(o, Outcome::Failed(m) if m.contains(needle)),
+        "expected Failed containing {needle:?}, got {o:?}"
+    );
 }
 #[track_caller]
 fn assert_unknown(o: &Outcome, needle: &str) {
-    assert!(matches!(o, Outcome::Unknown(m) if m.contains(needle)), "expected Unknown containing {needle:?}, got {o:?}");
+    assert!(
+        matches!(o, Outcome::Unknown(m) if m.contains(needle)),
+        "expected Unknown containing {needle:?}, got {o:?}"
+    );
 }
 
 // -------------------------------------------------------------------------------------------------
@@ -140,7 +155,10 @@ fn assert_unknown(o: &Outcome, needle: &str) {
 fn promote_b(password_env: Option<&str>) -> ActionSpec {
     ActionSpec::Promote {
         member: "site-B member".into(),
-        dsn: format!("host=127.0.0.1 port={} user=postgres dbname=postgres", pg_replica_port()),
+        dsn: format!(
+            "host=127.0.0.1 port={} user=postgres dbname=postgres",
+            pg_replica_port()
+        ),
         password_env: password_env.map(str::to_string),
         timeout: Duration::from_secs(10),
     }
@@ -168,7 +186,10 @@ async fn promote_the_replica_then_again_is_refused() {
 
     let (outcome, _, took) = run(&spec).await;
     assert_ok(&outcome, "pg_is_in_recovery() = false");
-    assert!(matches!(&outcome, Outcome::Ok(m) if m.starts_with("promoted in ")), "{outcome:?}");
+    assert!(
+        matches!(&outcome, Outcome::Ok(m) if m.starts_with("promoted in ")),
+        "{outcome:?}"
+    );
     eprintln!("promote: {outcome:?} in {took:?}");
     let timeline = match spec.read_back().await {
         ReadBack::Applied(m) => {
@@ -180,10 +201,16 @@ async fn promote_the_replica_then_again_is_refused() {
 
     // Again: it is a primary now. Refused before anything is sent; the timeline does not move.
     let problems = spec.preflight().await;
-    assert!(problems.iter().any(|p| p.contains("not a replica")), "{problems:?}");
+    assert!(
+        problems.iter().any(|p| p.contains("not a replica")),
+        "{problems:?}"
+    );
     let (again, _, _) = run(&spec).await;
     assert_failed(&again, "not a replica: already primary?");
-    assert!(matches!(&again, Outcome::Failed(m) if m.contains("nothing done")), "{again:?}");
+    assert!(
+        matches!(&again, Outcome::Failed(m) if m.contains("nothing done")),
+        "{again:?}"
+    );
     assert_eq!(spec.read_back().await, ReadBack::Applied(timeline));
 }
 
@@ -195,14 +222,24 @@ async fn promote_a_stopped_node_fails_and_reads_back_unreadable() {
     let started = Instant::now();
     let (outcome, _, _) = run(&spec).await;
     assert_failed(&outcome, "connection refused");
-    assert!(matches!(&outcome, Outcome::Failed(m) if m.contains("nothing done")), "{outcome:?}");
+    assert!(
+        matches!(&outcome, Outcome::Failed(m) if m.contains("nothing done")),
+        "{outcome:?}"
+    );
     match spec.read_back().await {
         ReadBack::Unreadable(m) => assert!(m.contains("connection refused"), "{m}"),
         other => panic!("{other:?}"),
     }
     let problems = spec.preflight().await;
-    assert!(problems.iter().any(|p| p.contains("cannot connect")), "{problems:?}");
-    assert!(started.elapsed() < Duration::from_secs(5), "took {:?}", started.elapsed());
+    assert!(
+        problems.iter().any(|p| p.contains("cannot connect")),
+        "{problems:?}"
+    );
+    assert!(
+        started.elapsed() < Duration::from_secs(5),
+        "took {:?}",
+        started.elapsed()
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -210,11 +247,19 @@ async fn promote_without_its_password_variable_does_nothing() {
     let _lab = begin().await;
     let spec = promote_b(Some(UNSET_ENV));
     let problems = spec.preflight().await;
-    assert!(problems.iter().any(|p| p.contains(&format!("password-env {UNSET_ENV} is not set"))), "{problems:?}");
+    assert!(
+        problems
+            .iter()
+            .any(|p| p.contains(&format!("password-env {UNSET_ENV} is not set"))),
+        "{problems:?}"
+    );
     let (outcome, _, _) = run(&spec).await;
     assert_failed(&outcome, "is not set");
     // still a replica
-    assert!(matches!(promote_b(None).read_back().await, ReadBack::NotApplied(_)));
+    assert!(matches!(
+        promote_b(None).read_back().await,
+        ReadBack::NotApplied(_)
+    ));
 }
 
 /// What the proxy does once the client has sent a packet containing the trigger.
@@ -231,11 +276,15 @@ async fn cutting_proxy(target: SocketAddr, trigger: &'static [u8], cut: Cut) -> 
     use std::sync::Arc;
     use std::sync::atomic::{AtomicBool, Ordering};
     use tokio::io::{AsyncReadExt, AsyncWriteExt};
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind proxy");
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+        .await
+        .expect("bind proxy");
     let addr = listener.local_addr().expect("proxy addr");
     tokio::spawn(async move {
         while let Ok((client, _)) = listener.accept().await {
-            let Ok(server) = tokio::net::TcpStream::connect(target).await else { continue };
+            let Ok(server) = tokio::net::TcpStream::connect(target).await else {
+                continue;
+            };
             let (mut client_r, mut client_w) = client.into_split();
             let (mut server_r, mut server_w) = server.into_split();
             let triggered = Arc::new(AtomicBool::new(false));
@@ -285,7 +334,11 @@ async fn cutting_proxy(target: SocketAddr, trigger: &'static [u8], cut: Cut) -> 
 fn promote_via(addr: SocketAddr, timeout: Duration) -> ActionSpec {
     ActionSpec::Promote {
         member: "site-B member".into(),
-        dsn: format!("host={} port={} user=postgres dbname=postgres", addr.ip(), addr.port()),
+        dsn: format!(
+            "host={} port={} user=postgres dbname=postgres",
+            addr.ip(),
+            addr.port()
+        ),
         password_env: None,
         timeout,
     }
@@ -297,7 +350,10 @@ async fn promote_connection_lost_after_pg_promote_is_unknown_and_read_back_resol
     let replica: SocketAddr = ([127, 0, 0, 1], pg_replica_port()).into();
     let proxy = cutting_proxy(replica, b"pg_promote", Cut::Close).await;
     let (outcome, _, _) = run(&promote_via(proxy, Duration::from_secs(10))).await;
-    assert_unknown(&outcome, "connection to site-B member lost after pg_promote was sent");
+    assert_unknown(
+        &outcome,
+        "connection to site-B member lost after pg_promote was sent",
+    );
     // The server got the call: reading back (directly) says it took effect.
     let deadline = Instant::now() + Duration::from_secs(10);
     let mut read = promote_b(None).read_back().await;
@@ -305,7 +361,10 @@ async fn promote_connection_lost_after_pg_promote_is_unknown_and_read_back_resol
         tokio::time::sleep(Duration::from_millis(100)).await;
         read = promote_b(None).read_back().await;
     }
-    assert!(matches!(&read, ReadBack::Applied(m) if m.starts_with("primary, timeline ")), "{read:?}");
+    assert!(
+        matches!(&read, ReadBack::Applied(m) if m.starts_with("primary, timeline ")),
+        "{read:?}"
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -318,14 +377,22 @@ async fn promote_without_an_answer_is_unknown_within_its_timeout() {
     assert_unknown(&outcome, "after pg_promote was sent: it may have promoted");
     // pg_promote(true, 1) plus the client's margin (1 s for a 1 s timeout).
     assert!(took < Duration::from_secs(3), "{took:?}");
-    assert!(matches!(promote_b(None).read_back().await, ReadBack::Applied(_)));
+    assert!(matches!(
+        promote_b(None).read_back().await,
+        ReadBack::Applied(_)
+    ));
 }
 
 // -------------------------------------------------------------------------------------------------
 // DNS update
 // -------------------------------------------------------------------------------------------------
 
-fn dns_replace(server: SocketAddr, zone: Option<&str>, secret_env: Option<&str>, timeout: Duration) -> ActionSpec {
+fn dns_replace(
+    server: SocketAddr,
+    zone: Option<&str>,
+    secret_env: Option<&str>,
+    timeout: Duration,
+) -> ActionSpec {
     ActionSpec::DnsReplace {
         server,
         zone: zone.map(str::to_string),
@@ -333,7 +400,11 @@ fn dns_replace(server: SocketAddr, zone: Option<&str>, secret_env: Option<&str>,
         record_type: RecordType::A,
         ttl: 60,
         values: vec![IP_NEW.into()],
-        tsig: secret_env.map(|env| Tsig { key_name: "failover-key".into(), secret_env: env.into(), algorithm: "hmac-sha256".into() }),
+        tsig: secret_env.map(|env| Tsig {
+            key_name: "failover-key".into(),
+            secret_env: env.into(),
+            algorithm: "hmac-sha256".into(),
+        }),
         timeout,
     }
 }
@@ -344,19 +415,43 @@ async fn dns_replace_with_the_right_key_is_applied() {
     // zone: None -> found from the server's SOA.
     let spec = dns_replace(dns_addr(), None, Some(SECRET_ENV), Duration::from_secs(2));
     let lines = spec.describe();
-    assert!(lines.contains(&format!("update delete {API} A")), "{lines:?}");
-    assert!(lines.contains(&format!("update add {API} 60 A {IP_NEW}")), "{lines:?}");
-    assert!(lines.contains(&format!("key failover-key (hmac-sha256, secret from ${SECRET_ENV})")), "{lines:?}");
+    assert!(
+        lines.contains(&format!("update delete {API} A")),
+        "{lines:?}"
+    );
+    assert!(
+        lines.contains(&format!("update add {API} 60 A {IP_NEW}")),
+        "{lines:?}"
+    );
+    assert!(
+        lines.contains(&format!(
+            "key failover-key (hmac-sha256, secret from ${SECRET_ENV})"
+        )),
+        "{lines:?}"
+    );
 
     assert_eq!(spec.preflight().await, Vec::<String>::new());
-    assert_eq!(spec.read_back().await, ReadBack::NotApplied(format!("server answers {IP_INITIAL}")));
+    assert_eq!(
+        spec.read_back().await,
+        ReadBack::NotApplied(format!("server answers {IP_INITIAL}"))
+    );
 
     let (outcome, _, took) = run(&spec).await;
-    assert_eq!(outcome, Outcome::Ok(format!("server accepted: {API} A {IP_NEW} ttl 60")));
+    assert_eq!(
+        outcome,
+        Outcome::Ok(format!("server accepted: {API} A {IP_NEW} ttl 60"))
+    );
     eprintln!("dns update accepted in {took:?}");
-    assert_eq!(spec.read_back().await, ReadBack::Applied(format!("server answers {IP_NEW} (ttl 60)")));
+    assert_eq!(
+        spec.read_back().await,
+        ReadBack::Applied(format!("server answers {IP_NEW} (ttl 60)"))
+    );
     assert_eq!(dig(dns_addr(), API), IP_NEW, "dig on the updated server");
-    assert_eq!(dig(dns2_addr(), API), IP_INITIAL, "the other server was not touched");
+    assert_eq!(
+        dig(dns2_addr(), API),
+        IP_INITIAL,
+        "the other server was not touched"
+    );
 
     // The same update again is accepted (a replace is idempotent); two values at once.
     let two = ActionSpec::DnsReplace {
@@ -366,19 +461,30 @@ async fn dns_replace_with_the_right_key_is_applied() {
         record_type: RecordType::A,
         ttl: 30,
         values: vec!["10.0.2.101".into(), "10.0.2.100".into()],
-        tsig: Some(Tsig { key_name: "failover-key".into(), secret_env: SECRET_ENV.into(), algorithm: "hmac-sha256".into() }),
+        tsig: Some(Tsig {
+            key_name: "failover-key".into(),
+            secret_env: SECRET_ENV.into(),
+            algorithm: "hmac-sha256".into(),
+        }),
         timeout: Duration::from_secs(2),
     };
     let (outcome, _, _) = run(&two).await;
     assert_ok(&outcome, "server accepted");
-    assert_eq!(two.read_back().await, ReadBack::Applied("server answers 10.0.2.100, 10.0.2.101 (ttl 30)".into()));
+    assert_eq!(
+        two.read_back().await,
+        ReadBack::Applied("server answers 10.0.2.100, 10.0.2.101 (ttl 30)".into())
+    );
     assert_eq!(dig(dns_addr(), API), "10.0.2.100 10.0.2.101");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn dns_zone_is_found_from_the_server_for_new_names_and_other_types() {
     let _lab = begin().await;
-    let tsig = Some(Tsig { key_name: "failover-key".into(), secret_env: SECRET_ENV.into(), algorithm: "hmac-sha256".into() });
+    let tsig = Some(Tsig {
+        key_name: "failover-key".into(),
+        secret_env: SECRET_ENV.into(),
+        algorithm: "hmac-sha256".into(),
+    });
     // A name that does not exist yet (NXDOMAIN carries the zone's SOA), a TXT value with spaces
     // and quotes, longer than one 255-byte character-string.
     let text = format!("site=B \"moved\" at 03:12 {}", "x".repeat(300));
@@ -393,11 +499,18 @@ async fn dns_zone_is_found_from_the_server_for_new_names_and_other_types() {
         timeout: Duration::from_secs(2),
     };
     assert_eq!(spec.preflight().await, Vec::<String>::new());
-    assert_eq!(spec.read_back().await, ReadBack::NotApplied("server answers NXDOMAIN".into()));
+    assert_eq!(
+        spec.read_back().await,
+        ReadBack::NotApplied("server answers NXDOMAIN".into())
+    );
     let (outcome, _, _) = run(&spec).await;
     assert_ok(&outcome, "server accepted: status.deep.failover.test. TXT");
     match spec.read_back().await {
-        ReadBack::Applied(m) => assert!(m.starts_with(&format!("server answers {}...", &text[..120])) && m.ends_with("(ttl 120)"), "{m}"),
+        ReadBack::Applied(m) => assert!(
+            m.starts_with(&format!("server answers {}...", &text[..120]))
+                && m.ends_with("(ttl 120)"),
+            "{m}"
+        ),
         other => panic!("{other:?}"),
     }
 
@@ -413,9 +526,17 @@ async fn dns_zone_is_found_from_the_server_for_new_names_and_other_types() {
         timeout: Duration::from_secs(2),
     };
     let (outcome, _, _) = run(&outside).await;
-    assert_failed(&outcome, "not authoritative for any zone holding api.elsewhere.example.");
+    assert_failed(
+        &outcome,
+        "not authoritative for any zone holding api.elsewhere.example.",
+    );
     // A configured zone that does not hold the name.
-    let mismatch = dns_replace(dns_addr(), Some("other.test"), Some(SECRET_ENV), Duration::from_secs(2));
+    let mismatch = dns_replace(
+        dns_addr(),
+        Some("other.test"),
+        Some(SECRET_ENV),
+        Duration::from_secs(2),
+    );
     let (outcome, _, _) = run(&mismatch).await;
     assert_failed(&outcome, "is not in zone other.test.");
     assert_eq!(dig(dns_addr(), API), IP_INITIAL);
@@ -424,18 +545,37 @@ async fn dns_zone_is_found_from_the_server_for_new_names_and_other_types() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn dns_replace_with_a_wrong_key_is_refused_and_changes_nothing() {
     let _lab = begin().await;
-    let spec = dns_replace(dns_addr(), Some("failover.test."), Some(WRONG_SECRET_ENV), Duration::from_secs(2));
+    let spec = dns_replace(
+        dns_addr(),
+        Some("failover.test."),
+        Some(WRONG_SECRET_ENV),
+        Duration::from_secs(2),
+    );
     let problems = spec.preflight().await;
-    assert!(problems.iter().any(|p| p.contains("BADSIG")), "preflight: {problems:?}");
+    assert!(
+        problems.iter().any(|p| p.contains("BADSIG")),
+        "preflight: {problems:?}"
+    );
     let (outcome, _, took) = run(&spec).await;
     assert_failed(&outcome, "NOTAUTH");
     assert_failed(&outcome, "BADSIG");
-    assert!(took < Duration::from_secs(1), "a refusal is an answer, not a timeout: {took:?}");
+    assert!(
+        took < Duration::from_secs(1),
+        "a refusal is an answer, not a timeout: {took:?}"
+    );
     assert_eq!(dig(dns_addr(), API), IP_INITIAL);
-    assert_eq!(spec.read_back().await, ReadBack::NotApplied(format!("server answers {IP_INITIAL}")));
+    assert_eq!(
+        spec.read_back().await,
+        ReadBack::NotApplied(format!("server answers {IP_INITIAL}"))
+    );
 
     // An unknown key name: BADKEY.
-    let mut unknown_key = dns_replace(dns_addr(), Some("failover.test."), Some(SECRET_ENV), Duration::from_secs(2));
+    let mut unknown_key = dns_replace(
+        dns_addr(),
+        Some("failover.test."),
+        Some(SECRET_ENV),
+        Duration::from_secs(2),
+    );
     if let ActionSpec::DnsReplace { tsig: Some(t), .. } = &mut unknown_key {
         t.key_name = "no-such-key".into();
     }
@@ -443,7 +583,13 @@ async fn dns_replace_with_a_wrong_key_is_refused_and_changes_nothing() {
     assert_failed(&outcome, "BADKEY");
 
     // Unsigned: the zone only allows the key.
-    let (outcome, _, _) = run(&dns_replace(dns_addr(), Some("failover.test."), None, Duration::from_secs(2))).await;
+    let (outcome, _, _) = run(&dns_replace(
+        dns_addr(),
+        Some("failover.test."),
+        None,
+        Duration::from_secs(2),
+    ))
+    .await;
     assert_failed(&outcome, "REFUSED");
     assert_eq!(dig(dns_addr(), API), IP_INITIAL);
 }
@@ -452,22 +598,47 @@ async fn dns_replace_with_a_wrong_key_is_refused_and_changes_nothing() {
 async fn dns_replace_without_its_secret_sends_nothing() {
     let _lab = begin().await;
     // A server of our own that records anything sent to it.
-    let listener = tokio::net::UdpSocket::bind("127.0.0.1:0").await.expect("bind udp");
+    let listener = tokio::net::UdpSocket::bind("127.0.0.1:0")
+        .await
+        .expect("bind udp");
     let server = listener.local_addr().expect("addr");
     for zone in [Some("failover.test."), None] {
         let spec = dns_replace(server, zone, Some(UNSET_ENV), Duration::from_secs(1));
         let (outcome, _, took) = run(&spec).await;
-        assert_eq!(outcome, Outcome::Failed(format!("environment variable {UNSET_ENV} is not set; nothing sent")));
+        assert_eq!(
+            outcome,
+            Outcome::Failed(format!(
+                "environment variable {UNSET_ENV} is not set; nothing sent"
+            ))
+        );
         assert!(took < Duration::from_millis(200), "{took:?}");
     }
     let mut buf = [0u8; 512];
     let got = tokio::time::timeout(Duration::from_millis(300), listener.recv_from(&mut buf)).await;
-    assert!(got.is_err(), "something was sent without the secret: {got:?}");
-    let spec = dns_replace(dns_addr(), Some("failover.test."), Some(UNSET_ENV), Duration::from_secs(1));
+    assert!(
+        got.is_err(),
+        "something was sent without the secret: {got:?}"
+    );
+    let spec = dns_replace(
+        dns_addr(),
+        Some("failover.test."),
+        Some(UNSET_ENV),
+        Duration::from_secs(1),
+    );
     let problems = spec.preflight().await;
-    assert!(problems.iter().any(|p| p == &format!("environment variable {UNSET_ENV} is not set")), "{problems:?}");
+    assert!(
+        problems
+            .iter()
+            .any(|p| p == &format!("environment variable {UNSET_ENV} is not set")),
+        "{problems:?}"
+    );
     // Invalid base64 is caught the same way.
-    let spec = dns_replace(dns_addr(), Some("failover.test."), Some(PG_PASSWORD_ENV), Duration::from_secs(1));
+    let spec = dns_replace(
+        dns_addr(),
+        Some("failover.test."),
+        Some(PG_PASSWORD_ENV),
+        Duration::from_secs(1),
+    );
     let (outcome, _, _) = run(&spec).await;
     assert_failed(&outcome, "is not valid base64");
     assert_eq!(dig(dns_addr(), API), IP_INITIAL);
@@ -478,18 +649,33 @@ async fn dns_replace_to_a_stopped_server_is_unknown_after_the_timeout() {
     let lab = begin().await;
     lab.run(&["dns-stop"]).await;
     let timeout = Duration::from_secs(1);
-    let spec = dns_replace(dns_addr(), Some("failover.test."), Some(SECRET_ENV), timeout);
+    let spec = dns_replace(
+        dns_addr(),
+        Some("failover.test."),
+        Some(SECRET_ENV),
+        timeout,
+    );
     let (outcome, _, took) = run(&spec).await;
     assert_unknown(&outcome, "no answer from");
-    assert!(took >= timeout && took < timeout * 2, "the timeout is honoured: {took:?}");
+    assert!(
+        took >= timeout && took < timeout * 2,
+        "the timeout is honoured: {took:?}"
+    );
     let started = Instant::now();
     match spec.read_back().await {
         ReadBack::Unreadable(m) => assert!(m.contains("timeout"), "{m}"),
         other => panic!("{other:?}"),
     }
-    assert!(started.elapsed() < timeout * 2, "read back {:?}", started.elapsed());
+    assert!(
+        started.elapsed() < timeout * 2,
+        "read back {:?}",
+        started.elapsed()
+    );
     let problems = spec.preflight().await;
-    assert!(problems.iter().any(|p| p.contains("no answer")), "{problems:?}");
+    assert!(
+        problems.iter().any(|p| p.contains("no answer")),
+        "{problems:?}"
+    );
 
     // Without a zone, finding it fails first: nothing was sent, so Failed, within the timeout too.
     let spec = dns_replace(dns_addr(), None, Some(SECRET_ENV), timeout);
@@ -503,19 +689,36 @@ async fn dns_replace_to_a_stopped_server_is_unknown_after_the_timeout() {
 // -------------------------------------------------------------------------------------------------
 
 fn exec(argv: &[&str], timeout: Duration) -> ActionSpec {
-    ActionSpec::Exec { argv: argv.iter().map(|s| s.to_string()).collect(), cwd: None, timeout }
+    ActionSpec::Exec {
+        argv: argv.iter().map(|s| s.to_string()).collect(),
+        cwd: None,
+        timeout,
+    }
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn exec_streams_output_as_it_comes() {
-    let spec = exec(&["sh", "-c", "echo one; echo two >&2; sleep 1; echo three"], Duration::from_secs(10));
+    let spec = exec(
+        &["sh", "-c", "echo one; echo two >&2; sleep 1; echo three"],
+        Duration::from_secs(10),
+    );
     assert_eq!(spec.preflight().await, Vec::<String>::new());
     let (tx, mut rx) = sink();
     let started = Instant::now();
     let task = tokio::spawn(async move { spec.execute(&tx).await });
-    let first = tokio::time::timeout(Duration::from_secs(5), rx.recv()).await.expect("a line before the end").expect("line");
-    assert!(started.elapsed() < Duration::from_millis(900), "the first line came only after {:?}", started.elapsed());
-    assert!(!task.is_finished(), "the command was still running when its first line arrived");
+    let first = tokio::time::timeout(Duration::from_secs(5), rx.recv())
+        .await
+        .expect("a line before the end")
+        .expect("line");
+    assert!(
+        started.elapsed() < Duration::from_millis(900),
+        "the first line came only after {:?}",
+        started.elapsed()
+    );
+    assert!(
+        !task.is_finished(),
+        "the command was still running when its first line arrived"
+    );
     let outcome = task.await.expect("join");
     let mut lines = vec![first];
     while let Some(l) = rx.recv().await {
@@ -528,19 +731,39 @@ async fn exec_streams_output_as_it_comes() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn exec_nonzero_exit_fails_and_missing_programs_are_named() {
-    let (outcome, _, _) = run(&exec(&["sh", "-c", "echo failing >&2; exit 3"], Duration::from_secs(10))).await;
+    let (outcome, _, _) = run(&exec(
+        &["sh", "-c", "echo failing >&2; exit 3"],
+        Duration::from_secs(10),
+    ))
+    .await;
     assert_eq!(outcome, Outcome::Failed("exit 3".into()));
 
-    let missing = exec(&["no-such-command-for-failover", "x"], Duration::from_secs(10));
-    assert_eq!(missing.preflight().await, vec!["no-such-command-for-failover not found on PATH".to_string()]);
+    let missing = exec(
+        &["no-such-command-for-failover", "x"],
+        Duration::from_secs(10),
+    );
+    assert_eq!(
+        missing.preflight().await,
+        vec!["no-such-command-for-failover not found on PATH".to_string()]
+    );
     let (outcome, _, _) = run(&missing).await;
-    assert_eq!(outcome, Outcome::Failed("cannot run no-such-command-for-failover: not found".into()));
+    assert_eq!(
+        outcome,
+        Outcome::Failed("cannot run no-such-command-for-failover: not found".into())
+    );
 
     let abs = exec(&["/nonexistent/bin/tool"], Duration::from_secs(10));
-    assert_eq!(abs.preflight().await, vec!["/nonexistent/bin/tool not found".to_string()]);
+    assert_eq!(
+        abs.preflight().await,
+        vec!["/nonexistent/bin/tool not found".to_string()]
+    );
 
     // stdin is /dev/null: a command reading it ends at once.
-    let (outcome, lines, _) = run(&exec(&["sh", "-c", "cat; echo done"], Duration::from_secs(5))).await;
+    let (outcome, lines, _) = run(&exec(
+        &["sh", "-c", "cat; echo done"],
+        Duration::from_secs(5),
+    ))
+    .await;
     assert_ok(&outcome, "exit 0");
     assert_eq!(lines, vec!["done"]);
 
@@ -553,23 +776,45 @@ async fn exec_nonzero_exit_fails_and_missing_programs_are_named() {
         use std::os::unix::fs::PermissionsExt;
         std::fs::set_permissions(&script, std::fs::Permissions::from_mode(0o755)).expect("chmod");
     }
-    let spec = ActionSpec::Exec { argv: vec!["./hello.sh".into()], cwd: Some(dir.path().to_path_buf()), timeout: Duration::from_secs(5) };
+    let spec = ActionSpec::Exec {
+        argv: vec!["./hello.sh".into()],
+        cwd: Some(dir.path().to_path_buf()),
+        timeout: Duration::from_secs(5),
+    };
     assert_eq!(spec.preflight().await, Vec::<String>::new());
     let (outcome, lines, _) = run(&spec).await;
     assert_ok(&outcome, "exit 0");
-    assert_eq!(lines, vec![dir.path().canonicalize().expect("canon").display().to_string()]);
+    assert_eq!(
+        lines,
+        vec![
+            dir.path()
+                .canonicalize()
+                .expect("canon")
+                .display()
+                .to_string()
+        ]
+    );
 }
 
 fn alive(pid: u32) -> bool {
     // a zombie is dead for our purposes
     match std::fs::read_to_string(format!("/proc/{pid}/stat")) {
-        Ok(stat) => !stat.rsplit(')').next().unwrap_or("").trim_start().starts_with('Z'),
+        Ok(stat) => !stat
+            .rsplit(')')
+            .next()
+            .unwrap_or("")
+            .trim_start()
+            .starts_with('Z'),
         Err(_) => false,
     }
 }
 
 fn read_pid(path: &PathBuf) -> u32 {
-    std::fs::read_to_string(path).unwrap_or_default().trim().parse().unwrap_or_else(|_| panic!("no pid in {}", path.display()))
+    std::fs::read_to_string(path)
+        .unwrap_or_default()
+        .trim()
+        .parse()
+        .unwrap_or_else(|_| panic!("no pid in {}", path.display()))
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -577,22 +822,34 @@ async fn exec_timeout_kills_the_whole_process_group() {
     let dir = tempfile::tempdir().expect("tempdir");
     let (shell_pid, child_pid) = (dir.path().join("shell.pid"), dir.path().join("child.pid"));
     // A shell that starts a grandchild (which ignores TERM) and waits for it.
-    let script =
-        format!("echo $$ > {}; (trap '' TERM; exec sleep 60) & echo $! > {}; echo started; wait", shell_pid.display(), child_pid.display());
+    let script = format!(
+        "echo $$ > {}; (trap '' TERM; exec sleep 60) & echo $! > {}; echo started; wait",
+        shell_pid.display(),
+        child_pid.display()
+    );
     let timeout = Duration::from_millis(700);
     let (outcome, lines, took) = run(&exec(&["sh", "-c", &script], timeout)).await;
     assert_unknown(&outcome, "killed after timeout");
-    assert!(matches!(&outcome, Outcome::Unknown(m) if m.contains("effect unknown")), "{outcome:?}");
+    assert!(
+        matches!(&outcome, Outcome::Unknown(m) if m.contains("effect unknown")),
+        "{outcome:?}"
+    );
     assert_eq!(lines, vec!["started"]);
     // TERM, then KILL for what ignores it: bounded by the timeout plus the grace.
-    assert!(took >= timeout && took < timeout + Duration::from_secs(4), "{took:?}");
+    assert!(
+        took >= timeout && took < timeout + Duration::from_secs(4),
+        "{took:?}"
+    );
     let (shell, child) = (read_pid(&shell_pid), read_pid(&child_pid));
     let deadline = Instant::now() + Duration::from_secs(2);
     while (alive(shell) || alive(child)) && Instant::now() < deadline {
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
     assert!(!alive(shell), "the shell {shell} survived");
-    assert!(!alive(child), "the grandchild {child} (ignoring TERM) survived");
+    assert!(
+        !alive(child),
+        "the grandchild {child} (ignoring TERM) survived"
+    );
 }
 
 // -------------------------------------------------------------------------------------------------
@@ -603,7 +860,10 @@ fn hook(url: String, timeout: Duration) -> ActionSpec {
     ActionSpec::Http {
         method: "GET".into(),
         url,
-        headers: vec![("Authorization".into(), "Bearer hook-token-never-shown".into())],
+        headers: vec![(
+            "Authorization".into(),
+            "Bearer hook-token-never-shown".into(),
+        )],
         body: None,
         expect_status: 200,
         timeout,
@@ -617,14 +877,23 @@ async fn webhook_200_503_timeout_and_refused() {
     lab.run(&["http", "actions-hook", "up"]).await;
     let spec = hook(url.clone(), Duration::from_secs(2));
     assert_eq!(spec.preflight().await, Vec::<String>::new());
-    assert_eq!(spec.describe(), vec![format!("GET {url} (expect 200)"), "header Authorization: ***".to_string()]);
+    assert_eq!(
+        spec.describe(),
+        vec![
+            format!("GET {url} (expect 200)"),
+            "header Authorization: ***".to_string()
+        ]
+    );
     let (outcome, _, _) = run(&spec).await;
     assert_ok(&outcome, "HTTP 200 in ");
 
     lab.run(&["http", "actions-hook", "down"]).await;
     let (outcome, _, _) = run(&spec).await;
     assert_failed(&outcome, "HTTP 503: ");
-    assert!(matches!(&outcome, Outcome::Failed(m) if m.chars().count() <= "HTTP 503: ".len() + 200), "{outcome:?}");
+    assert!(
+        matches!(&outcome, Outcome::Failed(m) if m.chars().count() <= "HTTP 503: ".len() + 200),
+        "{outcome:?}"
+    );
 
     // nginx answers only after 3 s: our 1 s timeout, once connected, is Unknown.
     lab.run(&["http", "actions-hook", "slow"]).await;
@@ -634,13 +903,19 @@ async fn webhook_200_503_timeout_and_refused() {
     assert!(took >= timeout && took < timeout * 2, "{took:?}");
 
     // Nothing listens: refused, nothing sent.
-    let port = std::net::TcpListener::bind("127.0.0.1:0").and_then(|l| l.local_addr()).expect("free port").port();
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .expect("free port")
+        .port();
     let (outcome, _, _) = run(&hook(format!("http://127.0.0.1:{port}/hook"), timeout)).await;
     assert_failed(&outcome, "connection refused");
 
     let bad = hook("not a url".into(), timeout);
     let problems = bad.preflight().await;
-    assert!(problems.iter().any(|p| p.contains("invalid URL")), "{problems:?}");
+    assert!(
+        problems.iter().any(|p| p.contains("invalid URL")),
+        "{problems:?}"
+    );
 }
 
 // -------------------------------------------------------------------------------------------------
@@ -655,7 +930,10 @@ async fn describe_never_shows_a_secret() {
         promote_b(Some(PG_PASSWORD_ENV)),
         ActionSpec::Promote {
             member: "b".into(),
-            dsn: format!("postgresql://postgres:{PG_PASSWORD}@127.0.0.1:{}/postgres", pg_replica_port()),
+            dsn: format!(
+                "postgresql://postgres:{PG_PASSWORD}@127.0.0.1:{}/postgres",
+                pg_replica_port()
+            ),
             password_env: None,
             timeout: Duration::from_secs(5),
         },

@@ -44,21 +44,52 @@ fn refused(name: &str, line: usize, col: usize, message: &str) {
     let out = run(&["check-config", "--config", &path_text]);
     let err = stderr(&out);
     no_panic(&out);
-    assert_eq!(out.status.code(), Some(1), "{name}: expected exit 1, stderr:\n{err}");
-    assert!(out.stdout.is_empty(), "{name}: nothing on stdout for a bad config, got {:?}", String::from_utf8_lossy(&out.stdout));
+    assert_eq!(
+        out.status.code(),
+        Some(1),
+        "{name}: expected exit 1, stderr:\n{err}"
+    );
+    assert!(
+        out.stdout.is_empty(),
+        "{name}: nothing on stdout for a bad config, got {:?}",
+        String::from_utf8_lossy(&out.stdout)
+    );
     let first = err.lines().next().unwrap_or_default();
     let prefix = format!("{path_text}:{line}:{col}: ");
-    assert!(first.starts_with(&prefix), "{name}: expected first line to start with {prefix:?}, got:\n{err}");
-    assert!(first.contains(message), "{name}: expected {message:?} in:\n{err}");
-    assert!(err.contains(&format!("{name}.toml")), "{name}: file name missing from:\n{err}");
+    assert!(
+        first.starts_with(&prefix),
+        "{name}: expected first line to start with {prefix:?}, got:\n{err}"
+    );
+    assert!(
+        first.contains(message),
+        "{name}: expected {message:?} in:\n{err}"
+    );
+    assert!(
+        err.contains(&format!("{name}.toml")),
+        "{name}: file name missing from:\n{err}"
+    );
     // The excerpt under it shows the offending line with a caret in the right column.
-    let shown = std::fs::read_to_string(&path).unwrap().lines().nth(line - 1).unwrap().to_string();
+    let shown = std::fs::read_to_string(&path)
+        .unwrap()
+        .lines()
+        .nth(line - 1)
+        .unwrap()
+        .to_string();
     let excerpt = format!("{line} | {shown}");
-    assert!(err.contains(&excerpt), "{name}: expected the excerpt {excerpt:?} in:\n{err}");
-    let caret = err.lines().find(|l| l.trim_end().ends_with('^')).unwrap_or_else(|| panic!("{name}: no caret line in:\n{err}"));
+    assert!(
+        err.contains(&excerpt),
+        "{name}: expected the excerpt {excerpt:?} in:\n{err}"
+    );
+    let caret = err
+        .lines()
+        .find(|l| l.trim_end().ends_with('^'))
+        .unwrap_or_else(|| panic!("{name}: no caret line in:\n{err}"));
     let bar = caret.find('|').unwrap();
     let caret_col = caret[bar + 2..].chars().count();
-    assert_eq!(caret_col, col, "{name}: caret under the wrong column:\n{err}");
+    assert_eq!(
+        caret_col, col,
+        "{name}: caret under the wrong column:\n{err}"
+    );
 }
 
 macro_rules! refused {
@@ -117,7 +148,10 @@ fn password_never_echoed() {
         let path = dir().join("invalid_configs").join(format!("{name}.toml"));
         let out = run(&["check-config", "--config", path.to_str().unwrap()]);
         let first = stderr(&out).lines().next().unwrap_or_default().to_string();
-        assert!(!first.contains("hunter2"), "{name}: password in the message line: {first}");
+        assert!(
+            !first.contains("hunter2"),
+            "{name}: password in the message line: {first}"
+        );
     }
 }
 
@@ -128,7 +162,10 @@ fn no_sites_has_no_position() {
     no_panic(&out);
     assert_eq!(out.status.code(), Some(1));
     let err = stderr(&out);
-    assert!(err.starts_with(&format!("{}: no [sites.<name>] tables", path.display())), "{err}");
+    assert!(
+        err.starts_with(&format!("{}: no [sites.<name>] tables", path.display())),
+        "{err}"
+    );
 }
 
 #[test]
@@ -150,7 +187,12 @@ fn issue_example_is_accepted_as_written() {
     no_panic(&out);
     assert_eq!(out.status.code(), Some(0), "stderr:\n{}", stderr(&out));
     let stdout = String::from_utf8_lossy(&out.stdout);
-    assert!(stdout.contains("OK (2 sites, 2 health checks, 1 databases with 2 members, 1 dns records, 0 runbooks)"), "{stdout}");
+    assert!(
+        stdout.contains(
+            "OK (2 sites, 2 health checks, 1 databases with 2 members, 1 dns records, 0 runbooks)"
+        ),
+        "{stdout}"
+    );
     assert!(out.stderr.is_empty(), "{}", stderr(&out));
 }
 
@@ -160,24 +202,51 @@ fn issue_example_parses_to_what_it_says() {
     let text = std::fs::read_to_string(&path).unwrap();
     let c = failover_console::config::from_str(&text, &path).unwrap();
     assert_eq!(c.title, "orders: site A / site B");
-    assert_eq!(c.journal, dir().join("fixtures/journal.jsonl"), "journal is relative to the config file");
+    assert_eq!(
+        c.journal,
+        dir().join("fixtures/journal.jsonl"),
+        "journal is relative to the config file"
+    );
     assert_eq!(c.theme, "dark");
-    assert_eq!(c.sites.iter().map(|s| (s.key.as_str(), s.label.as_str())).collect::<Vec<_>>(), [("primary", "site A"), ("secondary", "site B")]);
+    assert_eq!(
+        c.sites
+            .iter()
+            .map(|s| (s.key.as_str(), s.label.as_str()))
+            .collect::<Vec<_>>(),
+        [("primary", "site A"), ("secondary", "site B")]
+    );
     let api = &c.health[0];
     assert_eq!(api.name, "api-a");
     assert_eq!((api.failure_threshold, api.success_threshold), (3, 2));
     assert_eq!(api.interval, std::time::Duration::from_secs(1));
     assert_eq!(api.timeout, std::time::Duration::from_millis(500));
-    assert!(matches!(&api.target, failover_console::config::Target::Http { expect_status: 200, .. }));
-    assert!(matches!(&c.health[1].target, failover_console::config::Target::Tcp { addr } if addr == "127.0.0.1:54322"));
+    assert!(matches!(
+        &api.target,
+        failover_console::config::Target::Http {
+            expect_status: 200,
+            ..
+        }
+    ));
+    assert!(
+        matches!(&c.health[1].target, failover_console::config::Target::Tcp { addr } if addr == "127.0.0.1:54322")
+    );
     let db = &c.databases[0];
     assert_eq!(db.max_lag_bytes, 1_048_576);
     assert_eq!(db.max_lag, std::time::Duration::from_secs(30));
-    assert_eq!(db.members.iter().map(|m| m.site).collect::<Vec<_>>(), [0, 1]);
+    assert_eq!(
+        db.members.iter().map(|m| m.site).collect::<Vec<_>>(),
+        [0, 1]
+    );
     let dns = &c.dns[0];
     assert_eq!(dns.name, "api.failover.test.");
     assert_eq!(dns.resolvers, ["127.0.0.1:5353".parse().unwrap()]);
-    assert_eq!(dns.answers, [(0, vec!["10.0.1.100".to_string()]), (1, vec!["10.0.2.100".to_string()])]);
+    assert_eq!(
+        dns.answers,
+        [
+            (0, vec!["10.0.1.100".to_string()]),
+            (1, vec!["10.0.2.100".to_string()])
+        ]
+    );
 }
 
 #[test]
@@ -194,9 +263,17 @@ fn status_on_bad_config_is_unknown() {
     let path = dir().join("invalid_configs/bad_url.toml");
     let out = run(&["status", "--config", path.to_str().unwrap()]);
     no_panic(&out);
-    assert_eq!(out.status.code(), Some(3), "status must exit 3 (UNKNOWN) on a bad config; stderr:\n{}", stderr(&out));
+    assert_eq!(
+        out.status.code(),
+        Some(3),
+        "status must exit 3 (UNKNOWN) on a bad config; stderr:\n{}",
+        stderr(&out)
+    );
     let err = stderr(&out);
-    assert!(err.contains(&format!("{}:7:8: invalid URL", path.display())), "{err}");
+    assert!(
+        err.contains(&format!("{}:7:8: invalid URL", path.display())),
+        "{err}"
+    );
 }
 
 #[test]
@@ -216,7 +293,11 @@ fn tui_on_bad_config_exits_before_the_terminal() {
     assert_eq!(out.status.code(), Some(1));
     let err = stderr(&out);
     assert!(err.contains(":8:8: unknown site \"tertiary\""), "{err}");
-    assert!(out.stdout.is_empty(), "the terminal was touched: {:?}", String::from_utf8_lossy(&out.stdout));
+    assert!(
+        out.stdout.is_empty(),
+        "the terminal was touched: {:?}",
+        String::from_utf8_lossy(&out.stdout)
+    );
 }
 
 /// A copy of the example config in a temp dir, so that if the console did get past its checks,
@@ -235,34 +316,60 @@ fn unknown_theme_fails_before_the_terminal() {
     no_panic(&out);
     assert_eq!(out.status.code(), Some(1), "stderr:\n{}", stderr(&out));
     let err = stderr(&out);
-    assert!(err.contains("unknown theme \"nosuch\": expected one of dark, light, high-contrast, mono"), "{err}");
-    assert!(!err.contains("terminal"), "failed on the terminal, not the theme: {err}");
-    assert!(out.stdout.is_empty(), "the terminal was touched: {:?}", String::from_utf8_lossy(&out.stdout));
-    assert!(!tmp.path().join("journal.jsonl").exists(), "the console started (journal opened) before refusing the theme");
+    assert!(
+        err.contains("unknown theme \"nosuch\": expected one of dark, light, high-contrast, mono"),
+        "{err}"
+    );
+    assert!(
+        !err.contains("terminal"),
+        "failed on the terminal, not the theme: {err}"
+    );
+    assert!(
+        out.stdout.is_empty(),
+        "the terminal was touched: {:?}",
+        String::from_utf8_lossy(&out.stdout)
+    );
+    assert!(
+        !tmp.path().join("journal.jsonl").exists(),
+        "the console started (journal opened) before refusing the theme"
+    );
 }
 
 #[test]
 fn missing_theme_file_fails_before_the_terminal() {
     let (tmp, path) = scratch_config();
     let theme = tmp.path().join("nosuch-theme.toml");
-    let out = run(&["--config", path.to_str().unwrap(), "--theme", theme.to_str().unwrap()]);
+    let out = run(&[
+        "--config",
+        path.to_str().unwrap(),
+        "--theme",
+        theme.to_str().unwrap(),
+    ]);
     no_panic(&out);
     assert_eq!(out.status.code(), Some(1));
     let err = stderr(&out);
-    assert!(err.contains("cannot read theme") && err.contains("nosuch-theme.toml"), "{err}");
+    assert!(
+        err.contains("cannot read theme") && err.contains("nosuch-theme.toml"),
+        "{err}"
+    );
     assert!(out.stdout.is_empty());
 }
 
 #[test]
 fn unknown_theme_in_config_is_refused_by_check_config() {
     let (tmp, path) = scratch_config();
-    let text = std::fs::read_to_string(&path).unwrap().replace("theme = \"dark\"", "theme = \"neon\"");
+    let text = std::fs::read_to_string(&path)
+        .unwrap()
+        .replace("theme = \"dark\"", "theme = \"neon\"");
     std::fs::write(&path, text).unwrap();
     let out = run(&["check-config", "--config", path.to_str().unwrap()]);
     no_panic(&out);
     assert_eq!(out.status.code(), Some(1));
     let err = stderr(&out);
-    assert!(err.contains("config.toml") && err.contains("unknown theme \"neon\""), "{err}");
+    assert!(
+        err.contains("config.toml") && err.contains("unknown theme \"neon\""),
+        "{err}"
+    );
     drop(tmp);
 }
 
@@ -282,11 +389,26 @@ fn every_invalid_config_is_refused_without_panic() {
             let out = run(&all);
             no_panic(&out);
             let want = if args[0] == "status" { 3 } else { 1 };
-            assert_eq!(out.status.code(), Some(want), "{} {}: stderr:\n{}", args[0], path.display(), stderr(&out));
-            assert!(stderr(&out).starts_with(&path.display().to_string()), "{}: {}", path.display(), stderr(&out));
+            assert_eq!(
+                out.status.code(),
+                Some(want),
+                "{} {}: stderr:\n{}",
+                args[0],
+                path.display(),
+                stderr(&out)
+            );
+            assert!(
+                stderr(&out).starts_with(&path.display().to_string()),
+                "{}: {}",
+                path.display(),
+                stderr(&out)
+            );
         }
     }
-    assert!(count >= 29, "expected at least 29 invalid configs, found {count}");
+    assert!(
+        count >= 29,
+        "expected at least 29 invalid configs, found {count}"
+    );
 }
 
 #[test]
@@ -303,8 +425,15 @@ fn unknown_theme_fails_even_with_no_color() {
         .unwrap();
     no_panic(&out);
     assert_eq!(out.status.code(), Some(1), "stderr:\n{}", stderr(&out));
-    assert!(stderr(&out).contains("unknown theme \"nosuch\""), "{}", stderr(&out));
-    assert!(!tmp.path().join("journal.jsonl").exists(), "the console started before refusing the theme");
+    assert!(
+        stderr(&out).contains("unknown theme \"nosuch\""),
+        "{}",
+        stderr(&out)
+    );
+    assert!(
+        !tmp.path().join("journal.jsonl").exists(),
+        "the console started before refusing the theme"
+    );
 }
 
 #[test]
@@ -325,13 +454,27 @@ fn no_terminal_is_a_clean_error_not_a_panic() {
         .unwrap();
     no_panic(&out);
     assert_eq!(out.status.code(), Some(1), "stderr:\n{}", stderr(&out));
-    assert!(stderr(&out).contains("cannot start the terminal"), "{}", stderr(&out));
-    assert!(out.stdout.is_empty(), "escape codes written to a non-terminal: {:?}", String::from_utf8_lossy(&out.stdout));
+    assert!(
+        stderr(&out).contains("cannot start the terminal"),
+        "{}",
+        stderr(&out)
+    );
+    assert!(
+        out.stdout.is_empty(),
+        "escape codes written to a non-terminal: {:?}",
+        String::from_utf8_lossy(&out.stdout)
+    );
     // The journal has the start and the stop, with why.
     let journal = std::fs::read_to_string(tmp.path().join("journal.jsonl")).unwrap();
     // (A LIVE console also takes the driver lock and says so.)
-    let lines: Vec<&str> = journal.lines().filter(|l| !l.contains("\"source\":\"lock\"")).collect();
+    let lines: Vec<&str> = journal
+        .lines()
+        .filter(|l| !l.contains("\"source\":\"lock\""))
+        .collect();
     assert_eq!(lines.len(), 2, "{journal}");
     assert!(lines[0].contains("\"started (LIVE"), "{journal}");
-    assert!(lines[1].contains("\"stopped: cannot start the terminal"), "{journal}");
+    assert!(
+        lines[1].contains("\"stopped: cannot start the terminal"),
+        "{journal}"
+    );
 }

@@ -12,7 +12,10 @@ use failover_console::app::model::{Overlay, Pane};
 use failover_console::app::replication::{BytesSource, Role, TimeSource};
 use failover_console::app::verdict::{self, Level};
 use failover_console::app::{Effect, Mode, Model, Msg, update};
-use failover_console::observe::{DnsAnswer, Lsn, Observation, PgSnapshot, PrimaryReading, ProbeOutcome, ReplicaReading, StandbyRow};
+use failover_console::observe::{
+    DnsAnswer, Lsn, Observation, PgSnapshot, PrimaryReading, ProbeOutcome, ReplicaReading,
+    StandbyRow,
+};
 use failover_console::timeline::{Entry, Kind, Severity};
 use failover_console::ui::{Theme, View};
 use time::OffsetDateTime;
@@ -76,8 +79,12 @@ fn at(secs: f64) -> OffsetDateTime {
 }
 
 fn model_from(text: &str, mode: Mode) -> Model {
-    let config = failover_console::config::from_str(text, Path::new("test.toml")).expect("test config is valid");
-    let view = View { theme: Theme::load("dark").unwrap(), ascii: false };
+    let config = failover_console::config::from_str(text, Path::new("test.toml"))
+        .expect("test config is valid");
+    let view = View {
+        theme: Theme::load("dark").unwrap(),
+        ascii: false,
+    };
     Model::new(Arc::new(config), mode, "alice@ops".into(), view, T0)
 }
 
@@ -101,26 +108,71 @@ fn step(m: &mut Model, msg: Msg) -> Vec<Entry> {
 }
 
 fn describe(entries: &[Entry]) -> String {
-    entries.iter().map(|e| format!("  {:?} {} {}: {}\n", e.kind, e.severity.label(), e.source, e.message)).collect()
+    entries
+        .iter()
+        .map(|e| {
+            format!(
+                "  {:?} {} {}: {}\n",
+                e.kind,
+                e.severity.label(),
+                e.source,
+                e.message
+            )
+        })
+        .collect()
 }
 
 // ---- observations -------------------------------------------------------------------------
 
 fn probe(m: &mut Model, check: usize, secs: f64, ok: bool) -> Vec<Entry> {
-    let detail = if ok { "200".to_string() } else { "status 503 (expected 200)".to_string() };
-    step(m, Msg::Observed(Observation::Probe { check, at: at(secs), outcome: ProbeOutcome { ok, latency: Duration::from_millis(12), detail } }))
+    let detail = if ok {
+        "200".to_string()
+    } else {
+        "status 503 (expected 200)".to_string()
+    };
+    step(
+        m,
+        Msg::Observed(Observation::Probe {
+            check,
+            at: at(secs),
+            outcome: ProbeOutcome {
+                ok,
+                latency: Duration::from_millis(12),
+                detail,
+            },
+        }),
+    )
 }
 
 fn pg(m: &mut Model, member: usize, secs: f64, result: Result<PgSnapshot, String>) -> Vec<Entry> {
-    step(m, Msg::Observed(Observation::Postgres { db: 0, member, at: at(secs), result }))
+    step(
+        m,
+        Msg::Observed(Observation::Postgres {
+            db: 0,
+            member,
+            at: at(secs),
+            result,
+        }),
+    )
 }
 
 fn dns(m: &mut Model, resolver: usize, secs: f64, answer: DnsAnswer) -> Vec<Entry> {
-    step(m, Msg::Observed(Observation::Dns { record: 0, resolver, at: at(secs), answer }))
+    step(
+        m,
+        Msg::Observed(Observation::Dns {
+            record: 0,
+            resolver,
+            at: at(secs),
+            answer,
+        }),
+    )
 }
 
 fn a_record(ip: &str, ttl: u32) -> DnsAnswer {
-    DnsAnswer::Records { values: vec![ip.to_string()], ttl }
+    DnsAnswer::Records {
+        values: vec![ip.to_string()],
+        ttl,
+    }
 }
 
 /// A primary whose `pg_stat_replication` has one standby, `site_b`, `lag` bytes behind.
@@ -167,7 +219,10 @@ fn promoted() -> PgSnapshot {
         timeline: Some(2),
         server_version: "17.2".into(),
         cluster_name: "site_b".into(),
-        primary: Some(PrimaryReading { current_lsn: Lsn(0x3_0000_1000), standbys: vec![] }),
+        primary: Some(PrimaryReading {
+            current_lsn: Lsn(0x3_0000_1000),
+            standbys: vec![],
+        }),
         replica: None,
     }
 }
@@ -190,16 +245,31 @@ fn all_healthy(m: &mut Model) {
 fn healthy_check_flips_only_on_the_third_consecutive_failure() {
     let mut m = model();
     assert_eq!(probe(&mut m, API, 1.0, true), []);
-    assert_eq!(m.health[API].status, CheckStatus::Pending, "one ok is below success-threshold 2");
+    assert_eq!(
+        m.health[API].status,
+        CheckStatus::Pending,
+        "one ok is below success-threshold 2"
+    );
     let e = probe(&mut m, API, 2.0, true);
     assert_eq!(m.health[API].status, CheckStatus::Healthy);
     assert_eq!(e.len(), 1, "{}", describe(&e));
-    assert_eq!((e[0].severity, e[0].kind, e[0].source.as_str()), (Severity::Ok, Kind::Edge, "health/api-a"));
-    assert!(e[0].message.contains("pending → healthy after 2 ok"), "{}", e[0].message);
+    assert_eq!(
+        (e[0].severity, e[0].kind, e[0].source.as_str()),
+        (Severity::Ok, Kind::Edge, "health/api-a")
+    );
+    assert!(
+        e[0].message.contains("pending → healthy after 2 ok"),
+        "{}",
+        e[0].message
+    );
 
     assert_eq!(probe(&mut m, API, 3.0, false), []);
     assert_eq!(probe(&mut m, API, 4.0, false), []);
-    assert_eq!(m.health[API].status, CheckStatus::Healthy, "two failures do not flip a healthy check");
+    assert_eq!(
+        m.health[API].status,
+        CheckStatus::Healthy,
+        "two failures do not flip a healthy check"
+    );
     assert_eq!(m.health[API].fail_run, 2);
 
     let e = probe(&mut m, API, 5.0, false);
@@ -208,7 +278,12 @@ fn healthy_check_flips_only_on_the_third_consecutive_failure() {
     assert_eq!(e.len(), 1, "exactly one edge: {}", describe(&e));
     assert_eq!(e[0].severity, Severity::Crit);
     assert_eq!(e[0].at, at(5.0));
-    assert!(e[0].message.contains("healthy → unhealthy after 3 failed: status 503 (expected 200)"), "{}", e[0].message);
+    assert!(
+        e[0].message
+            .contains("healthy → unhealthy after 3 failed: status 503 (expected 200)"),
+        "{}",
+        e[0].message
+    );
 
     // Staying down says nothing more.
     assert_eq!(probe(&mut m, API, 6.0, false), []);
@@ -226,12 +301,20 @@ fn recovery_needs_success_threshold_consecutive_oks() {
     assert_eq!(probe(&mut m, API, 4.0, true), [], "one ok is not recovery");
     assert_eq!(m.health[API].status, CheckStatus::Unhealthy);
     assert_eq!(probe(&mut m, API, 5.0, false), []);
-    assert_eq!(probe(&mut m, API, 6.0, true), [], "the ok run restarted after the failure");
+    assert_eq!(
+        probe(&mut m, API, 6.0, true),
+        [],
+        "the ok run restarted after the failure"
+    );
     let e = probe(&mut m, API, 7.0, true);
     assert_eq!(m.health[API].status, CheckStatus::Healthy);
     assert_eq!(e.len(), 1, "{}", describe(&e));
     assert_eq!(e[0].severity, Severity::Ok);
-    assert!(e[0].message.contains("unhealthy → healthy after 2 ok"), "{}", e[0].message);
+    assert!(
+        e[0].message.contains("unhealthy → healthy after 2 ok"),
+        "{}",
+        e[0].message
+    );
 }
 
 #[test]
@@ -251,13 +334,20 @@ fn intermittent_ok_fail_ok_never_flips() {
     edges.extend(probe(&mut m, API, 41.0, false));
     edges.extend(probe(&mut m, API, 42.0, true));
     assert_eq!(m.health[API].status, CheckStatus::Healthy);
-    assert!(edges.is_empty(), "flapping produced edges: {}", describe(&edges));
+    assert!(
+        edges.is_empty(),
+        "flapping produced edges: {}",
+        describe(&edges)
+    );
 
     // And while unhealthy, ok/fail/ok does not recover it.
     for s in 50..53 {
         probe(&mut m, API, s as f64, false);
     }
-    for (i, ok) in [true, false, true, false, true, false].into_iter().enumerate() {
+    for (i, ok) in [true, false, true, false, true, false]
+        .into_iter()
+        .enumerate()
+    {
         assert_eq!(probe(&mut m, API, 60.0 + i as f64, ok), []);
     }
     assert_eq!(m.health[API].status, CheckStatus::Unhealthy);
@@ -272,17 +362,44 @@ fn pending_check_goes_straight_to_unhealthy() {
     let e = probe(&mut m, API, 3.0, false);
     assert_eq!(m.health[API].status, CheckStatus::Unhealthy);
     assert_eq!(e.len(), 1);
-    assert!(e[0].message.starts_with("pending → unhealthy after 3 failed"), "{}", e[0].message);
+    assert!(
+        e[0].message
+            .starts_with("pending → unhealthy after 3 failed"),
+        "{}",
+        e[0].message
+    );
 }
 
 #[test]
 fn observations_for_unknown_indexes_are_ignored() {
     let mut m = model();
     assert_eq!(probe(&mut m, 7, 1.0, false), []);
-    assert_eq!(step(&mut m, Msg::Observed(Observation::Postgres { db: 3, member: 0, at: at(1.0), result: Ok(replica(false)) })), []);
+    assert_eq!(
+        step(
+            &mut m,
+            Msg::Observed(Observation::Postgres {
+                db: 3,
+                member: 0,
+                at: at(1.0),
+                result: Ok(replica(false))
+            })
+        ),
+        []
+    );
     assert_eq!(pg(&mut m, 5, 1.0, Ok(replica(false))), []);
     assert_eq!(dns(&mut m, 9, 1.0, a_record("10.0.1.100", 60)), []);
-    assert_eq!(step(&mut m, Msg::Observed(Observation::Dns { record: 4, resolver: 0, at: at(1.0), answer: DnsAnswer::Timeout })), []);
+    assert_eq!(
+        step(
+            &mut m,
+            Msg::Observed(Observation::Dns {
+                record: 4,
+                resolver: 0,
+                at: at(1.0),
+                answer: DnsAnswer::Timeout
+            })
+        ),
+        []
+    );
 }
 
 // ---- staleness ----------------------------------------------------------------------------
@@ -301,14 +418,29 @@ fn stale_after_interval_plus_timeout_with_one_edge_then_recovers() {
     let e = step(&mut m, Msg::Tick(at(2.0)));
     assert!(m.health[API].stale);
     assert_eq!(e.len(), 1, "only api-a is overdue at 2s: {}", describe(&e));
-    assert_eq!((e[0].severity, e[0].source.as_str()), (Severity::Warn, "health/api-a"));
-    assert!(e[0].message.starts_with("stale: no answer for "), "{}", e[0].message);
-    assert!(e[0].message.ends_with("(limit 1.5s)"), "the limit is interval + timeout, unrounded: {}", e[0].message);
+    assert_eq!(
+        (e[0].severity, e[0].source.as_str()),
+        (Severity::Warn, "health/api-a")
+    );
+    assert!(
+        e[0].message.starts_with("stale: no answer for "),
+        "{}",
+        e[0].message
+    );
+    assert!(
+        e[0].message.ends_with("(limit 1.5s)"),
+        "the limit is interval + timeout, unrounded: {}",
+        e[0].message
+    );
     assert_eq!(e[0].at, at(2.0));
 
     // Still stale: no repeat.
     let e = step(&mut m, Msg::Tick(at(2.5)));
-    assert!(e.iter().all(|x| x.source != "health/api-a"), "{}", describe(&e));
+    assert!(
+        e.iter().all(|x| x.source != "health/api-a"),
+        "{}",
+        describe(&e)
+    );
 
     let e = probe(&mut m, API, 2.6, true);
     assert!(!m.health[API].stale);
@@ -324,14 +456,30 @@ fn never_answered_sources_go_stale_counting_from_start() {
     let e = step(&mut m, Msg::Tick(at(3.5)));
     let mut sources: Vec<&str> = e.iter().map(|x| x.source.as_str()).collect();
     sources.sort();
-    assert_eq!(sources, ["db/orders/site A", "db/orders/site B", "health/api-a"], "{}", describe(&e));
+    assert_eq!(
+        sources,
+        ["db/orders/site A", "db/orders/site B", "health/api-a"],
+        "{}",
+        describe(&e)
+    );
     assert!(m.dbs[0].members.iter().all(|x| x.stale));
 
     let e = step(&mut m, Msg::Tick(at(4.5)));
     assert_eq!(e.len(), 2, "both resolvers: {}", describe(&e));
-    assert!(e.iter().all(|x| x.source == "dns/api.failover.test. A" && x.severity == Severity::Warn));
-    assert!(e[0].message.starts_with("@127.0.0.1:5353 stale"), "{}", e[0].message);
-    assert!(e[1].message.starts_with("@127.0.0.1:5354 stale"), "{}", e[1].message);
+    assert!(
+        e.iter()
+            .all(|x| x.source == "dns/api.failover.test. A" && x.severity == Severity::Warn)
+    );
+    assert!(
+        e[0].message.starts_with("@127.0.0.1:5353 stale"),
+        "{}",
+        e[0].message
+    );
+    assert!(
+        e[1].message.starts_with("@127.0.0.1:5354 stale"),
+        "{}",
+        e[1].message
+    );
 
     let e = step(&mut m, Msg::Tick(at(12.5)));
     assert_eq!(e.len(), 1);
@@ -342,9 +490,18 @@ fn never_answered_sources_go_stale_counting_from_start() {
     assert!(e.iter().any(|x| x.severity == Severity::Ok && x.message == "answering again (no longer stale)"), "{}", describe(&e));
     assert!(!m.dbs[0].members[B].stale);
     let e = dns(&mut m, 1, 13.0, a_record("10.0.1.100", 60));
-    assert!(e.iter().any(|x| x.severity == Severity::Ok && x.message.contains("@127.0.0.1:5354 answering again")), "{}", describe(&e));
+    assert!(
+        e.iter()
+            .any(|x| x.severity == Severity::Ok
+                && x.message.contains("@127.0.0.1:5354 answering again")),
+        "{}",
+        describe(&e)
+    );
     assert!(!m.dns[0].resolvers[1].stale);
-    assert!(m.dns[0].resolvers[0].stale, "the other resolver is still stale");
+    assert!(
+        m.dns[0].resolvers[0].stale,
+        "the other resolver is still stale"
+    );
 }
 
 // ---- postgres -----------------------------------------------------------------------------
@@ -356,15 +513,24 @@ fn first_readings_give_roles() {
     let e = pg(&mut m, A, 1.0, Ok(primary(1, Some(0))));
     assert_eq!(m.dbs[0].members[A].role, Role::Primary);
     assert_eq!(e.len(), 1, "{}", describe(&e));
-    assert_eq!((e[0].severity, e[0].source.as_str(), e[0].message.as_str()), (Severity::Info, "db/orders/site A", "primary, timeline 1"));
+    assert_eq!(
+        (e[0].severity, e[0].source.as_str(), e[0].message.as_str()),
+        (Severity::Info, "db/orders/site A", "primary, timeline 1")
+    );
 
     let e = pg(&mut m, B, 1.0, Ok(replica(false)));
     assert_eq!(m.dbs[0].members[B].role, Role::Replica);
     assert_eq!(e.len(), 1, "{}", describe(&e));
-    assert_eq!((e[0].source.as_str(), e[0].message.as_str()), ("db/orders/site B", "replica, timeline 1"));
+    assert_eq!(
+        (e[0].source.as_str(), e[0].message.as_str()),
+        ("db/orders/site B", "replica, timeline 1")
+    );
     assert_eq!(m.dbs[0].primaries(), [A]);
 
-    let lag = m.dbs[0].members[B].lag.clone().expect("a reachable replica has a lag figure");
+    let lag = m.dbs[0].members[B]
+        .lag
+        .clone()
+        .expect("a reachable replica has a lag figure");
     assert_eq!(lag.bytes, Some((0, BytesSource::StatReplication)));
     assert_eq!(lag.time, Some((Duration::ZERO, TimeSource::CaughtUp)));
     assert!(!lag.over_limit);
@@ -383,22 +549,47 @@ fn lag_over_limit_raises_one_edge_and_back_within_gives_ok() {
 
     let e = pg(&mut m, A, 2.0, Ok(primary(1, Some(5 * 1024 * 1024))));
     assert_eq!(e.len(), 1, "{}", describe(&e));
-    assert_eq!((e[0].severity, e[0].source.as_str()), (Severity::Warn, "db/orders/site B"), "the edge is about the replica");
-    assert!(e[0].message.starts_with("lag over limit: 5.0 MiB"), "{}", e[0].message);
-    assert!(e[0].message.contains("limit 1.0 MiB, 30 s"), "{}", e[0].message);
+    assert_eq!(
+        (e[0].severity, e[0].source.as_str()),
+        (Severity::Warn, "db/orders/site B"),
+        "the edge is about the replica"
+    );
+    assert!(
+        e[0].message.starts_with("lag over limit: 5.0 MiB"),
+        "{}",
+        e[0].message
+    );
+    assert!(
+        e[0].message.contains("limit 1.0 MiB, 30 s"),
+        "{}",
+        e[0].message
+    );
     let lag = m.dbs[0].members[B].lag.clone().unwrap();
-    assert_eq!(lag.bytes, Some((5 * 1024 * 1024, BytesSource::StatReplication)));
-    assert_eq!(lag.time, Some((Duration::from_millis(40), TimeSource::ReplayLag)));
+    assert_eq!(
+        lag.bytes,
+        Some((5 * 1024 * 1024, BytesSource::StatReplication))
+    );
+    assert_eq!(
+        lag.time,
+        Some((Duration::from_millis(40), TimeSource::ReplayLag))
+    );
     assert!(lag.over_limit);
 
     // Still over, different figure: no new edge.
-    assert_eq!(pg(&mut m, A, 3.0, Ok(primary(1, Some(6 * 1024 * 1024)))), []);
+    assert_eq!(
+        pg(&mut m, A, 3.0, Ok(primary(1, Some(6 * 1024 * 1024)))),
+        []
+    );
     assert_eq!(pg(&mut m, B, 3.0, Ok(replica(false))), []);
 
     let e = pg(&mut m, A, 4.0, Ok(primary(1, Some(512))));
     assert_eq!(e.len(), 1, "{}", describe(&e));
     assert_eq!(e[0].severity, Severity::Ok);
-    assert!(e[0].message.starts_with("lag back within limits: 512 B"), "{}", e[0].message);
+    assert!(
+        e[0].message.starts_with("lag back within limits: 512 B"),
+        "{}",
+        e[0].message
+    );
     assert!(!m.dbs[0].members[B].lag.as_ref().unwrap().over_limit);
 }
 
@@ -414,9 +605,16 @@ fn paused_replay_is_an_edge_and_lag_time_comes_from_last_replay() {
     assert!(messages.contains(&"WAL replay paused"), "{}", describe(&e));
     // With replay paused, replay_lag is not trusted: time comes from the last replayed commit.
     let lag = m.dbs[0].members[B].lag.clone().unwrap();
-    assert_eq!(lag.time, Some((Duration::from_secs(45), TimeSource::SinceLastReplay)));
+    assert_eq!(
+        lag.time,
+        Some((Duration::from_secs(45), TimeSource::SinceLastReplay))
+    );
     assert!(lag.over_limit, "45 s is over max-lag 30 s");
-    assert!(messages.iter().any(|x| x.starts_with("lag over limit")), "{}", describe(&e));
+    assert!(
+        messages.iter().any(|x| x.starts_with("lag over limit")),
+        "{}",
+        describe(&e)
+    );
     assert_eq!(e.len(), 2, "{}", describe(&e));
 
     let e = pg(&mut m, B, 3.0, Ok(replica(false)));
@@ -437,7 +635,10 @@ fn replica_that_stops_streaming_is_an_edge() {
     assert_eq!(e[0].message, "not streaming (walreceiver: none)");
     let e = pg(&mut m, B, 3.0, Ok(replica(false)));
     assert_eq!(e.len(), 1, "{}", describe(&e));
-    assert_eq!((e[0].severity, e[0].message.as_str()), (Severity::Ok, "streaming again"));
+    assert_eq!(
+        (e[0].severity, e[0].message.as_str()),
+        (Severity::Ok, "streaming again")
+    );
 }
 
 #[test]
@@ -449,14 +650,23 @@ fn promotion_swaps_roles_and_flags_split_brain_while_both_say_primary() {
     let e = pg(&mut m, B, 2.0, Ok(promoted()));
     assert_eq!(m.dbs[0].members[B].role, Role::Primary);
     assert_eq!(m.dbs[0].primaries(), [A, B]);
-    let promotions: Vec<&Entry> = e.iter().filter(|x| x.source == "db/orders/site B").collect();
+    let promotions: Vec<&Entry> = e
+        .iter()
+        .filter(|x| x.source == "db/orders/site B")
+        .collect();
     assert_eq!(promotions.len(), 1, "{}", describe(&e));
     assert_eq!(promotions[0].severity, Severity::Warn);
-    assert_eq!(promotions[0].message, "replica → primary (promoted, timeline 2)");
+    assert_eq!(
+        promotions[0].message,
+        "replica → primary (promoted, timeline 2)"
+    );
     let split: Vec<&Entry> = e.iter().filter(|x| x.source == "db/orders").collect();
     assert_eq!(split.len(), 1, "{}", describe(&e));
     assert_eq!(split[0].severity, Severity::Crit);
-    assert_eq!(split[0].message, "split brain: 2 writable primaries (site A, site B)");
+    assert_eq!(
+        split[0].message,
+        "split brain: 2 writable primaries (site A, site B)"
+    );
     assert_eq!(e.len(), 2, "{}", describe(&e));
     assert_eq!(m.dbs[0].members[B].lag, None, "no lag for a primary");
 
@@ -467,11 +677,24 @@ fn promotion_swaps_roles_and_flags_split_brain_while_both_say_primary() {
     let e = pg(&mut m, A, 4.0, Err("connection refused".into()));
     assert_eq!(m.dbs[0].members[A].role, Role::Unreachable);
     assert_eq!(m.dbs[0].primaries(), [B]);
-    let down = e.iter().find(|x| x.source == "db/orders/site A").unwrap_or_else(|| panic!("{}", describe(&e)));
-    assert_eq!(down.severity, Severity::Crit, "losing a primary is critical");
+    let down = e
+        .iter()
+        .find(|x| x.source == "db/orders/site A")
+        .unwrap_or_else(|| panic!("{}", describe(&e)));
+    assert_eq!(
+        down.severity,
+        Severity::Crit,
+        "losing a primary is critical"
+    );
     assert_eq!(down.message, "primary → unreachable: connection refused");
-    let one = e.iter().find(|x| x.source == "db/orders").unwrap_or_else(|| panic!("{}", describe(&e)));
-    assert_eq!((one.severity, one.message.as_str()), (Severity::Ok, "one primary: site B"));
+    let one = e
+        .iter()
+        .find(|x| x.source == "db/orders")
+        .unwrap_or_else(|| panic!("{}", describe(&e)));
+    assert_eq!(
+        (one.severity, one.message.as_str()),
+        (Severity::Ok, "one primary: site B")
+    );
     assert_eq!(e.len(), 2, "{}", describe(&e));
 
     // It comes back as a replica of B (rewound): a plain role change.
@@ -481,7 +704,10 @@ fn promotion_swaps_roles_and_flags_split_brain_while_both_say_primary() {
     let e = pg(&mut m, A, 5.0, Ok(rewound));
     assert_eq!(m.dbs[0].members[A].role, Role::Replica);
     assert_eq!(e.len(), 1, "{}", describe(&e));
-    assert_eq!((e[0].severity, e[0].message.as_str()), (Severity::Ok, "reachable again: replica, timeline 2"));
+    assert_eq!(
+        (e[0].severity, e[0].message.as_str()),
+        (Severity::Ok, "reachable again: replica, timeline 2")
+    );
 }
 
 #[test]
@@ -494,21 +720,40 @@ fn unreachable_member() {
     let st = &m.dbs[0].members[B];
     assert_eq!(st.role, Role::Unreachable);
     assert_eq!(st.error.as_deref(), Some("timeout after 2s"));
-    assert!(st.snapshot.as_ref().is_some_and(|s| s.in_recovery), "the last good reading is kept");
+    assert!(
+        st.snapshot.as_ref().is_some_and(|s| s.in_recovery),
+        "the last good reading is kept"
+    );
     assert_eq!(st.lag, None, "no lag figure for an unreachable member");
     assert_eq!(e.len(), 1, "{}", describe(&e));
-    assert_eq!((e[0].severity, e[0].message.as_str()), (Severity::Warn, "replica → unreachable: timeout after 2s"));
-    assert_eq!(pg(&mut m, B, 3.0, Err("timeout after 2s".into())), [], "still unreachable: no repeat");
+    assert_eq!(
+        (e[0].severity, e[0].message.as_str()),
+        (Severity::Warn, "replica → unreachable: timeout after 2s")
+    );
+    assert_eq!(
+        pg(&mut m, B, 3.0, Err("timeout after 2s".into())),
+        [],
+        "still unreachable: no repeat"
+    );
 
     // The primary goes too: no writable primary.
     let e = pg(&mut m, A, 4.0, Err("connection refused".into()));
-    assert!(e.iter().any(|x| x.source == "db/orders" && x.severity == Severity::Crit && x.message == "no writable primary"), "{}", describe(&e));
+    assert!(
+        e.iter().any(|x| x.source == "db/orders"
+            && x.severity == Severity::Crit
+            && x.message == "no writable primary"),
+        "{}",
+        describe(&e)
+    );
 }
 
 #[test]
 fn unknown_lag_is_never_zero() {
     let mut m = model();
-    assert_eq!(m.dbs[0].members[B].lag, None, "no snapshot yet: no lag, not 0");
+    assert_eq!(
+        m.dbs[0].members[B].lag, None,
+        "no snapshot yet: no lag, not 0"
+    );
 
     // A replica seen before anything is known of the primary, not yet receiving WAL.
     let mut blind = replica(false);
@@ -518,11 +763,17 @@ fn unknown_lag_is_never_zero() {
     r.since_last_replay = None;
     r.receiver_status = Some("starting".into());
     pg(&mut m, B, 1.0, Ok(blind));
-    let lag = m.dbs[0].members[B].lag.clone().expect("lag entry for a replica");
+    let lag = m.dbs[0].members[B]
+        .lag
+        .clone()
+        .expect("lag entry for a replica");
     assert_eq!(lag.bytes, None, "unknown bytes must stay unknown");
     assert_eq!(lag.time, None, "unknown time must stay unknown");
     assert!(!lag.over_limit);
-    assert_eq!(failover_console::app::replication::lag_text(&lag), "? B, ? s");
+    assert_eq!(
+        failover_console::app::replication::lag_text(&lag),
+        "? B, ? s"
+    );
 
     // A snapshot without a replica reading at all.
     let mut bare = replica(false);
@@ -547,7 +798,10 @@ fn unknown_lag_is_never_zero() {
     paused.replica.as_mut().unwrap().replay_paused = true;
     pg(&mut m, B, 4.0, Ok(paused));
     let lag = m.dbs[0].members[B].lag.clone().unwrap();
-    assert_eq!(lag.time, Some((Duration::from_secs(2), TimeSource::SinceLastReplay)));
+    assert_eq!(
+        lag.time,
+        Some((Duration::from_secs(2), TimeSource::SinceLastReplay))
+    );
 }
 
 #[test]
@@ -570,9 +824,16 @@ fn dns_first_answers_then_agreement() {
     let mut m = model();
     let e = dns(&mut m, 0, 1.0, a_record("10.0.1.100", 60));
     assert_eq!(e.len(), 1, "{}", describe(&e));
-    assert_eq!((e[0].severity, e[0].source.as_str()), (Severity::Info, "dns/api.failover.test. A"));
+    assert_eq!(
+        (e[0].severity, e[0].source.as_str()),
+        (Severity::Info, "dns/api.failover.test. A")
+    );
     assert_eq!(e[0].message, "@127.0.0.1:5353: 10.0.1.100 (site A)");
-    assert_eq!(m.dns[0].site, RecordSite::Pending, "one resolver has not answered");
+    assert_eq!(
+        m.dns[0].site,
+        RecordSite::Pending,
+        "one resolver has not answered"
+    );
 
     let e = dns(&mut m, 1, 1.0, a_record("10.0.1.100", 60));
     assert_eq!(e.len(), 2, "{}", describe(&e));
@@ -590,14 +851,29 @@ fn dns_answer_change_moves_the_site() {
     let e = dns(&mut m, 0, 2.0, a_record("10.0.2.100", 60));
     assert_eq!(m.dns[0].site, RecordSite::Mixed);
     assert_eq!(e.len(), 2, "{}", describe(&e));
-    assert_eq!((e[0].severity, e[0].message.as_str()), (Severity::Info, "@127.0.0.1:5353: 10.0.1.100 → 10.0.2.100 (site B)"));
-    assert_eq!((e[1].severity, e[1].message.as_str()), (Severity::Warn, "resolvers disagree (mixed)"));
+    assert_eq!(
+        (e[0].severity, e[0].message.as_str()),
+        (
+            Severity::Info,
+            "@127.0.0.1:5353: 10.0.1.100 → 10.0.2.100 (site B)"
+        )
+    );
+    assert_eq!(
+        (e[1].severity, e[1].message.as_str()),
+        (Severity::Warn, "resolvers disagree (mixed)")
+    );
 
     let e = dns(&mut m, 1, 2.0, a_record("10.0.2.100", 60));
     assert_eq!(m.dns[0].site, RecordSite::Site(B));
     assert_eq!(e.len(), 2, "{}", describe(&e));
-    assert_eq!(e[0].message, "@127.0.0.1:5354: 10.0.1.100 → 10.0.2.100 (site B)");
-    assert_eq!((e[1].severity, e[1].message.as_str()), (Severity::Info, "all resolvers agree: site B"));
+    assert_eq!(
+        e[0].message,
+        "@127.0.0.1:5354: 10.0.1.100 → 10.0.2.100 (site B)"
+    );
+    assert_eq!(
+        (e[1].severity, e[1].message.as_str()),
+        (Severity::Info, "all resolvers agree: site B")
+    );
 }
 
 #[test]
@@ -609,7 +885,11 @@ fn ttl_only_change_is_not_an_edge() {
         let e = dns(&mut m, 0, 2.0 + i as f64, a_record("10.0.1.100", ttl));
         assert_eq!(e, [], "ttl {ttl}: {}", describe(&e));
     }
-    assert_eq!(m.dns[0].resolvers[0].answer, Some(a_record("10.0.1.100", 300)), "the latest TTL is kept for display");
+    assert_eq!(
+        m.dns[0].resolvers[0].answer,
+        Some(a_record("10.0.1.100", 300)),
+        "the latest TTL is kept for display"
+    );
     assert_eq!(m.dns[0].site, RecordSite::Site(A));
 }
 
@@ -622,14 +902,33 @@ fn nxdomain_and_timeout_are_no_answer() {
     let e = dns(&mut m, 0, 2.0, DnsAnswer::NxDomain);
     assert_eq!(m.dns[0].resolvers[0].matched, Some(Match::NoAnswer));
     assert_eq!(m.dns[0].site, RecordSite::Mixed);
-    assert_eq!((e[0].severity, e[0].message.as_str()), (Severity::Warn, "@127.0.0.1:5353: 10.0.1.100 → NXDOMAIN (no answer)"));
+    assert_eq!(
+        (e[0].severity, e[0].message.as_str()),
+        (
+            Severity::Warn,
+            "@127.0.0.1:5353: 10.0.1.100 → NXDOMAIN (no answer)"
+        )
+    );
 
     let e = dns(&mut m, 1, 2.0, DnsAnswer::Timeout);
     assert_eq!(m.dns[0].resolvers[1].matched, Some(Match::NoAnswer));
-    assert_eq!(m.dns[0].site, RecordSite::NoAnswer, "NXDOMAIN and timeout both mean no answer");
+    assert_eq!(
+        m.dns[0].site,
+        RecordSite::NoAnswer,
+        "NXDOMAIN and timeout both mean no answer"
+    );
     assert_eq!(e.len(), 2, "{}", describe(&e));
-    assert_eq!((e[0].severity, e[0].message.as_str()), (Severity::Warn, "@127.0.0.1:5354: 10.0.1.100 → timeout (no answer)"));
-    assert_eq!((e[1].severity, e[1].message.as_str()), (Severity::Warn, "no resolver gives an answer"));
+    assert_eq!(
+        (e[0].severity, e[0].message.as_str()),
+        (
+            Severity::Warn,
+            "@127.0.0.1:5354: 10.0.1.100 → timeout (no answer)"
+        )
+    );
+    assert_eq!(
+        (e[1].severity, e[1].message.as_str()),
+        (Severity::Warn, "no resolver gives an answer")
+    );
 
     // Repeated timeouts: no new edges.
     assert_eq!(dns(&mut m, 1, 3.0, DnsAnswer::Timeout), []);
@@ -641,7 +940,10 @@ fn answer_for_no_site_is_unknown() {
     let mut m = model();
     let e = dns(&mut m, 0, 1.0, a_record("192.0.2.7", 60));
     assert_eq!(m.dns[0].resolvers[0].matched, Some(Match::Unknown));
-    assert_eq!((e[0].severity, e[0].message.as_str()), (Severity::Warn, "@127.0.0.1:5353: 192.0.2.7 (no site)"));
+    assert_eq!(
+        (e[0].severity, e[0].message.as_str()),
+        (Severity::Warn, "@127.0.0.1:5353: 192.0.2.7 (no site)")
+    );
     let e = dns(&mut m, 1, 1.0, a_record("192.0.2.7", 60));
     assert_eq!(m.dns[0].site, RecordSite::Unknown);
     assert_eq!(e.last().unwrap().message, "answers match no site");
@@ -649,13 +951,21 @@ fn answer_for_no_site_is_unknown() {
 
 #[test]
 fn single_resolver_record_has_no_agreement_edges() {
-    let text = CONFIG.replace(r#"resolvers = ["127.0.0.1:5353", "127.0.0.1:5354"]"#, r#"resolvers = ["127.0.0.1:5353"]"#);
+    let text = CONFIG.replace(
+        r#"resolvers = ["127.0.0.1:5353", "127.0.0.1:5354"]"#,
+        r#"resolvers = ["127.0.0.1:5353"]"#,
+    );
     let mut m = model_from(&text, Mode::Live);
     let e = dns(&mut m, 0, 1.0, a_record("10.0.1.100", 60));
     assert_eq!(e.len(), 1, "{}", describe(&e));
     assert_eq!(m.dns[0].site, RecordSite::Site(A));
     let e = dns(&mut m, 0, 2.0, a_record("10.0.2.100", 60));
-    assert_eq!(e.len(), 1, "the answer edge already says the site: {}", describe(&e));
+    assert_eq!(
+        e.len(),
+        1,
+        "the answer edge already says the site: {}",
+        describe(&e)
+    );
     assert_eq!(m.dns[0].site, RecordSite::Site(B));
 }
 
@@ -685,13 +995,22 @@ fn tab_and_backtab_cycle_focus() {
         press(&mut m, KeyCode::Tab);
         seen.push(m.ui.focus);
     }
-    assert_eq!(seen, [Pane::Replication, Pane::Dns, Pane::Timeline, Pane::Health]);
+    assert_eq!(
+        seen,
+        [Pane::Replication, Pane::Dns, Pane::Timeline, Pane::Health]
+    );
     let mut seen = Vec::new();
     for _ in 0..4 {
-        update(&mut m, Msg::Key(KeyEvent::new(KeyCode::BackTab, KeyModifiers::SHIFT)));
+        update(
+            &mut m,
+            Msg::Key(KeyEvent::new(KeyCode::BackTab, KeyModifiers::SHIFT)),
+        );
         seen.push(m.ui.focus);
     }
-    assert_eq!(seen, [Pane::Timeline, Pane::Dns, Pane::Replication, Pane::Health]);
+    assert_eq!(
+        seen,
+        [Pane::Timeline, Pane::Dns, Pane::Replication, Pane::Health]
+    );
 }
 
 #[test]
@@ -736,11 +1055,41 @@ fn journal(m: &mut Model, secs: f64, severity: Severity, source: &str, message: 
 }
 
 fn some_history(m: &mut Model) {
-    journal(m, 1.0, Severity::Info, "db/orders/site A", "primary, timeline 1");
-    journal(m, 2.0, Severity::Info, "dns/api.failover.test. A", "@127.0.0.1:5353: 10.0.1.100 (site A)");
-    journal(m, 3.0, Severity::Crit, "health/api-a", "healthy → unhealthy after 3 failed: connection refused");
-    journal(m, 4.0, Severity::Info, "dns/api.failover.test. A", "@127.0.0.1:5353: 10.0.1.100 → 10.0.2.100 (site B)");
-    journal(m, 5.0, Severity::Warn, "db/orders/site B", "replica → primary (promoted, timeline 2)");
+    journal(
+        m,
+        1.0,
+        Severity::Info,
+        "db/orders/site A",
+        "primary, timeline 1",
+    );
+    journal(
+        m,
+        2.0,
+        Severity::Info,
+        "dns/api.failover.test. A",
+        "@127.0.0.1:5353: 10.0.1.100 (site A)",
+    );
+    journal(
+        m,
+        3.0,
+        Severity::Crit,
+        "health/api-a",
+        "healthy → unhealthy after 3 failed: connection refused",
+    );
+    journal(
+        m,
+        4.0,
+        Severity::Info,
+        "dns/api.failover.test. A",
+        "@127.0.0.1:5353: 10.0.1.100 → 10.0.2.100 (site B)",
+    );
+    journal(
+        m,
+        5.0,
+        Severity::Warn,
+        "db/orders/site B",
+        "replica → primary (promoted, timeline 2)",
+    );
 }
 
 #[test]
@@ -757,14 +1106,21 @@ fn slash_filters_the_timeline_as_you_type_and_esc_clears() {
     assert_eq!(m.ui.filter, "dns");
     assert_eq!(m.timeline.count_matching(&m.ui.filter), 2);
     assert_eq!(m.rows_in(Pane::Timeline), 2);
-    assert!(matches!(&m.ui.overlay, Overlay::Filter(i) if i.value() == "dns"), "still typing");
+    assert!(
+        matches!(&m.ui.overlay, Overlay::Filter(i) if i.value() == "dns"),
+        "still typing"
+    );
 
     press(&mut m, KeyCode::Backspace);
     press(&mut m, KeyCode::Backspace);
     press(&mut m, KeyCode::Backspace);
     type_text(&mut m, "crit");
     assert_eq!(m.ui.filter, "crit");
-    assert_eq!(m.timeline.count_matching("crit"), 1, "severity label matches");
+    assert_eq!(
+        m.timeline.count_matching("crit"),
+        1,
+        "severity label matches"
+    );
 
     press(&mut m, KeyCode::Esc);
     assert!(matches!(m.ui.overlay, Overlay::None));
@@ -781,7 +1137,11 @@ fn enter_keeps_the_filter_and_slash_edits_it() {
     press(&mut m, KeyCode::Enter);
     assert!(matches!(m.ui.overlay, Overlay::None));
     assert_eq!(m.ui.filter, "site b", "trimmed");
-    assert_eq!(m.timeline.count_matching(&m.ui.filter), 2, "case-insensitive, source or message");
+    assert_eq!(
+        m.timeline.count_matching(&m.ui.filter),
+        2,
+        "case-insensitive, source or message"
+    );
     // Keys work normally again (q would quit, so use j).
     assert!(press(&mut m, KeyCode::Char('j')).is_empty());
     // `/` again starts from the current filter.
@@ -797,8 +1157,18 @@ fn new_entries_keep_a_scrolled_timeline_in_place() {
     press(&mut m, KeyCode::Char('j'));
     press(&mut m, KeyCode::Char('j'));
     assert_eq!(m.ui.scroll[Pane::Timeline.index()], 2);
-    journal(&mut m, 6.0, Severity::Info, "health/api-a", "unhealthy → healthy after 2 ok (200)");
-    assert_eq!(m.ui.scroll[Pane::Timeline.index()], 3, "the rows being read stay put");
+    journal(
+        &mut m,
+        6.0,
+        Severity::Info,
+        "health/api-a",
+        "unhealthy → healthy after 2 ok (200)",
+    );
+    assert_eq!(
+        m.ui.scroll[Pane::Timeline.index()],
+        3,
+        "the rows being read stay put"
+    );
 }
 
 #[test]
@@ -812,7 +1182,9 @@ fn note_produces_one_note_entry_by_the_operator() {
     let effects = press(&mut m, KeyCode::Enter);
     assert!(matches!(m.ui.overlay, Overlay::None));
     assert_eq!(effects.len(), 1, "{effects:?}");
-    let Effect::Record(entry) = &effects[0] else { panic!("{effects:?}") };
+    let Effect::Record(entry) = &effects[0] else {
+        panic!("{effects:?}")
+    };
     assert_eq!(entry.kind, Kind::Note);
     assert_eq!(entry.severity, Severity::Info);
     assert_eq!(entry.source, "operator");
@@ -849,7 +1221,11 @@ fn help_opens_and_any_key_closes_it() {
     let effects = press(&mut m, KeyCode::Char('j'));
     assert!(effects.is_empty());
     assert!(matches!(m.ui.overlay, Overlay::None));
-    assert_eq!(m.ui.scroll[Pane::Health.index()], 0, "the closing key does nothing else");
+    assert_eq!(
+        m.ui.scroll[Pane::Health.index()],
+        0,
+        "the closing key does nothing else"
+    );
 
     press(&mut m, KeyCode::Char('?'));
     press(&mut m, KeyCode::Esc);
@@ -869,10 +1245,22 @@ fn help_opens_and_any_key_closes_it() {
 fn q_and_ctrl_c_quit() {
     let mut m = model();
     assert_eq!(press(&mut m, KeyCode::Char('q')), [Effect::Quit]);
-    assert_eq!(update(&mut m, Msg::Key(KeyEvent::new(KeyCode::Char('c'), KeyModifiers::CONTROL))), [Effect::Quit]);
+    assert_eq!(
+        update(
+            &mut m,
+            Msg::Key(KeyEvent::new(KeyCode::Char('c'), KeyModifiers::CONTROL))
+        ),
+        [Effect::Quit]
+    );
     // Ctrl-C quits even while typing a note.
     press(&mut m, KeyCode::Char('n'));
-    assert_eq!(update(&mut m, Msg::Key(KeyEvent::new(KeyCode::Char('c'), KeyModifiers::CONTROL))), [Effect::Quit]);
+    assert_eq!(
+        update(
+            &mut m,
+            Msg::Key(KeyEvent::new(KeyCode::Char('c'), KeyModifiers::CONTROL))
+        ),
+        [Effect::Quit]
+    );
 }
 
 #[test]
@@ -902,10 +1290,29 @@ fn unbound_keys_do_nothing() {
 #[test]
 fn journal_failure_is_shown_and_the_entry_marked() {
     let mut m = model();
-    let entry = Entry::new(at(1.0), Severity::Crit, Kind::Edge, "health/api-a", "healthy → unhealthy after 3 failed: timeout");
-    update(&mut m, Msg::Journaled { entry: entry.clone(), error: Some("No space left on device (os error 28)".into()) });
-    assert_eq!(m.journal_problem.as_deref(), Some("No space left on device (os error 28)"));
-    assert_eq!(m.timeline.len(), 1, "shown even though it could not be written");
+    let entry = Entry::new(
+        at(1.0),
+        Severity::Crit,
+        Kind::Edge,
+        "health/api-a",
+        "healthy → unhealthy after 3 failed: timeout",
+    );
+    update(
+        &mut m,
+        Msg::Journaled {
+            entry: entry.clone(),
+            error: Some("No space left on device (os error 28)".into()),
+        },
+    );
+    assert_eq!(
+        m.journal_problem.as_deref(),
+        Some("No space left on device (os error 28)")
+    );
+    assert_eq!(
+        m.timeline.len(),
+        1,
+        "shown even though it could not be written"
+    );
     let shown = m.timeline.newest_first().next().unwrap();
     assert!(!shown.journaled);
     assert_eq!(shown.entry, entry);
@@ -934,8 +1341,16 @@ fn verdict_nothing_heard_is_unknown() {
     let m = model();
     let findings = verdict::assess(&m);
     assert_eq!(verdict::overall(&findings), Level::Unknown);
-    assert!(findings.iter().any(|f| f.text == "health api-a (site A): no result"), "{findings:?}");
-    assert!(findings.iter().all(|f| f.level == Level::Unknown), "nothing is known to be wrong yet: {findings:?}");
+    assert!(
+        findings
+            .iter()
+            .any(|f| f.text == "health api-a (site A): no result"),
+        "{findings:?}"
+    );
+    assert!(
+        findings.iter().all(|f| f.level == Level::Unknown),
+        "nothing is known to be wrong yet: {findings:?}"
+    );
 }
 
 #[test]
@@ -943,8 +1358,18 @@ fn verdict_no_primary_only_once_every_member_is_seen() {
     let mut m = model();
     pg(&mut m, B, 1.0, Ok(replica(false)));
     let findings = verdict::assess(&m);
-    assert!(!findings.iter().any(|f| f.text.contains("no writable primary")), "site A has not answered yet: {findings:?}");
-    assert!(findings.iter().any(|f| f.level == Level::Unknown && f.text == "db/orders/site A: no result"), "{findings:?}");
+    assert!(
+        !findings
+            .iter()
+            .any(|f| f.text.contains("no writable primary")),
+        "site A has not answered yet: {findings:?}"
+    );
+    assert!(
+        findings
+            .iter()
+            .any(|f| f.level == Level::Unknown && f.text == "db/orders/site A: no result"),
+        "{findings:?}"
+    );
     pg(&mut m, A, 2.0, Err("connection refused".into()));
     let findings = verdict::assess(&m);
     assert!(findings.iter().any(|f| f.level == Level::Critical && f.text == "database orders: no writable primary"), "{findings:?}");
@@ -957,7 +1382,11 @@ fn verdict_two_primaries_is_critical() {
     pg(&mut m, B, 1.0, Ok(promoted()));
     let findings = verdict::assess(&m);
     assert_eq!(verdict::overall(&findings), Level::Critical);
-    assert!(findings.iter().any(|f| f.level == Level::Critical && f.text == "database orders: split brain, 2 writable primaries"), "{findings:?}");
+    assert!(
+        findings.iter().any(|f| f.level == Level::Critical
+            && f.text == "database orders: split brain, 2 writable primaries"),
+        "{findings:?}"
+    );
 }
 
 #[test]
@@ -968,7 +1397,12 @@ fn verdict_lag_over_is_warning() {
     let findings = verdict::assess(&m);
     assert_eq!(verdict::overall(&findings), Level::Warning, "{findings:?}");
     assert_eq!(findings.len(), 1, "{findings:?}");
-    assert!(findings[0].text.starts_with("db/orders/site B: lag over limit (50.0 MiB"), "{findings:?}");
+    assert!(
+        findings[0]
+            .text
+            .starts_with("db/orders/site B: lag over limit (50.0 MiB"),
+        "{findings:?}"
+    );
 }
 
 #[test]
@@ -979,7 +1413,13 @@ fn verdict_dns_and_primary_on_different_sites_is_critical() {
     dns(&mut m, 1, 1.0, a_record("10.0.2.100", 60));
     let findings = verdict::assess(&m);
     assert_eq!(verdict::overall(&findings), Level::Critical);
-    assert!(findings.iter().any(|f| f.text == "traffic and primary disagree: DNS points at site B, primary at site A"), "{findings:?}");
+    assert!(
+        findings
+            .iter()
+            .any(|f| f.text
+                == "traffic and primary disagree: DNS points at site B, primary at site A"),
+        "{findings:?}"
+    );
 }
 
 #[test]
@@ -1004,6 +1444,12 @@ fn verdict_mixed_dns_is_warning() {
     all_healthy(&mut m);
     dns(&mut m, 1, 1.0, a_record("10.0.2.100", 60));
     let findings = verdict::assess(&m);
-    assert!(findings.iter().any(|f| f.level == Level::Warning && f.text == "dns api.failover.test.: resolvers disagree"), "{findings:?}");
+    assert!(
+        findings
+            .iter()
+            .any(|f| f.level == Level::Warning
+                && f.text == "dns api.failover.test.: resolvers disagree"),
+        "{findings:?}"
+    );
     assert_eq!(verdict::overall(&findings), Level::Warning);
 }

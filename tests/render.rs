@@ -8,7 +8,10 @@ use std::time::Duration;
 
 use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
 use failover_console::app::{Effect, Mode, Model, Msg, update};
-use failover_console::observe::{DnsAnswer, Lsn, Observation, PgSnapshot, PrimaryReading, ProbeOutcome, ReplicaReading, StandbyRow};
+use failover_console::observe::{
+    DnsAnswer, Lsn, Observation, PgSnapshot, PrimaryReading, ProbeOutcome, ReplicaReading,
+    StandbyRow,
+};
 use failover_console::ui::{Theme, View};
 use ratatui::Terminal;
 use ratatui::backend::TestBackend;
@@ -75,7 +78,10 @@ fn at(secs: f64) -> OffsetDateTime {
 
 fn model_with(mode: Mode, ascii: bool) -> Model {
     let config = failover_console::config::from_str(CONFIG, Path::new("test.toml")).unwrap();
-    let view = View { theme: Theme::load("dark").unwrap(), ascii };
+    let view = View {
+        theme: Theme::load("dark").unwrap(),
+        ascii,
+    };
     Model::new(Arc::new(config), mode, "alice@ops".into(), view, T0)
 }
 
@@ -93,16 +99,46 @@ fn apply(m: &mut Model, msg: Msg) {
 }
 
 fn probe(m: &mut Model, check: usize, secs: f64, ok: bool, detail: &str, ms: u64) {
-    let outcome = ProbeOutcome { ok, latency: Duration::from_millis(ms), detail: detail.into() };
-    apply(m, Msg::Observed(Observation::Probe { check, at: at(secs), outcome }));
+    let outcome = ProbeOutcome {
+        ok,
+        latency: Duration::from_millis(ms),
+        detail: detail.into(),
+    };
+    apply(
+        m,
+        Msg::Observed(Observation::Probe {
+            check,
+            at: at(secs),
+            outcome,
+        }),
+    );
 }
 
 fn pg(m: &mut Model, member: usize, secs: f64, result: Result<PgSnapshot, String>) {
-    apply(m, Msg::Observed(Observation::Postgres { db: 0, member, at: at(secs), result }));
+    apply(
+        m,
+        Msg::Observed(Observation::Postgres {
+            db: 0,
+            member,
+            at: at(secs),
+            result,
+        }),
+    );
 }
 
 fn dns(m: &mut Model, resolver: usize, secs: f64, ip: &str) {
-    apply(m, Msg::Observed(Observation::Dns { record: 0, resolver, at: at(secs), answer: DnsAnswer::Records { values: vec![ip.into()], ttl: 60 } }));
+    apply(
+        m,
+        Msg::Observed(Observation::Dns {
+            record: 0,
+            resolver,
+            at: at(secs),
+            answer: DnsAnswer::Records {
+                values: vec![ip.into()],
+                ttl: 60,
+            },
+        }),
+    );
 }
 
 fn key(m: &mut Model, code: KeyCode) {
@@ -123,7 +159,12 @@ fn primary(timeline: u32, lag: u64, replay_lag: Duration) -> PgSnapshot {
         cluster_name: "site_a".into(),
         primary: Some(PrimaryReading {
             current_lsn: Lsn(0x16_B374_D848),
-            standbys: vec![StandbyRow { application_name: "site_b".into(), state: "streaming".into(), lag_bytes: Some(lag), replay_lag: Some(replay_lag) }],
+            standbys: vec![StandbyRow {
+                application_name: "site_b".into(),
+                state: "streaming".into(),
+                lag_bytes: Some(lag),
+                replay_lag: Some(replay_lag),
+            }],
         }),
         replica: None,
     }
@@ -155,7 +196,12 @@ fn healthy(mode: Mode, ascii: bool) -> Model {
         probe(&mut m, 1, s + 0.1, true, "200", 4);
         probe(&mut m, 2, s + 0.2, true, "connected", 1);
         pg(&mut m, 0, s + 0.3, Ok(primary(1, 0, Duration::ZERO)));
-        pg(&mut m, 1, s + 0.4, Ok(replica(false, Duration::from_secs(2))));
+        pg(
+            &mut m,
+            1,
+            s + 0.4,
+            Ok(replica(false, Duration::from_secs(2))),
+        );
     }
     dns(&mut m, 0, 2.5, "10.0.1.100");
     dns(&mut m, 1, 2.6, "10.0.1.100");
@@ -171,7 +217,16 @@ fn trouble(ascii: bool) -> Model {
     }
     probe(&mut m, 1, 5.1, true, "200", 5);
     pg(&mut m, 1, 5.2, Ok(replica(true, Duration::from_secs(95))));
-    pg(&mut m, 0, 5.3, Ok(primary(1, 5 * 1024 * 1024 + 300 * 1024, Duration::from_secs(41))));
+    pg(
+        &mut m,
+        0,
+        5.3,
+        Ok(primary(
+            1,
+            5 * 1024 * 1024 + 300 * 1024,
+            Duration::from_secs(41),
+        )),
+    );
     dns(&mut m, 0, 5.4, "10.0.2.100");
     dns(&mut m, 1, 5.5, "10.0.1.100");
     m.now = at(6.0);
@@ -185,7 +240,10 @@ fn split_brain() -> Model {
         timeline: Some(2),
         server_version: "17.2".into(),
         cluster_name: "site_b".into(),
-        primary: Some(PrimaryReading { current_lsn: Lsn(0x16_B375_0000), standbys: vec![] }),
+        primary: Some(PrimaryReading {
+            current_lsn: Lsn(0x16_B375_0000),
+            standbys: vec![],
+        }),
         replica: None,
     };
     pg(&mut m, 1, 10.0, Ok(promoted));
@@ -200,7 +258,9 @@ fn split_brain() -> Model {
 
 fn render(m: &Model, width: u16, height: u16) -> String {
     let mut terminal = Terminal::new(TestBackend::new(width, height)).unwrap();
-    terminal.draw(|frame| failover_console::ui::render(frame, m)).unwrap();
+    terminal
+        .draw(|frame| failover_console::ui::render(frame, m))
+        .unwrap();
     let buffer = terminal.backend().buffer();
     let mut out = String::new();
     for y in 0..buffer.area.height {
@@ -255,7 +315,10 @@ fn watch_mode() {
     snapshot_both("watch_mode", &m);
     for (w, h) in SIZES {
         let screen = render(&m, w, h);
-        assert!(screen.lines().next().unwrap().contains(" WATCH "), "{screen}");
+        assert!(
+            screen.lines().next().unwrap().contains(" WATCH "),
+            "{screen}"
+        );
         assert!(!screen.contains(" LIVE "));
     }
 }
@@ -275,7 +338,10 @@ fn help_overlay_watch() {
     key(&mut m, KeyCode::Char('?'));
     let screen = render(&m, 80, 24);
     insta::assert_snapshot!("help_overlay_watch_80x24", screen);
-    assert!(screen.contains("WATCH mode: this console can change nothing"), "the watch line must fit at 80x24:\n{screen}");
+    assert!(
+        screen.contains("WATCH mode: this console can change nothing"),
+        "the watch line must fit at 80x24:\n{screen}"
+    );
 }
 
 #[test]
@@ -285,7 +351,14 @@ fn note_input() {
     type_text(&mut m, "paged the DBA on-call, waiting for ack");
     snapshot_both("note_input", &m);
     let screen = render(&m, 80, 24);
-    assert!(screen.lines().last().unwrap().starts_with("note: paged the DBA on-call, waiting for ack"), "{screen}");
+    assert!(
+        screen
+            .lines()
+            .last()
+            .unwrap()
+            .starts_with("note: paged the DBA on-call, waiting for ack"),
+        "{screen}"
+    );
 }
 
 #[test]
@@ -316,15 +389,26 @@ fn stale_sources() {
     for (w, h) in SIZES {
         let screen = render(&m, w, h);
         // Stale members say for how long, with the detail after a space, not run into it.
-        assert!(screen.contains("site A primary stale 17s    tl 1"), "{screen}");
-        assert!(screen.contains("site B replica stale 17s    lag 0 B"), "{screen}");
+        assert!(
+            screen.contains("site A primary stale 17s    tl 1"),
+            "{screen}"
+        );
+        assert!(
+            screen.contains("site B replica stale 17s    lag 0 B"),
+            "{screen}"
+        );
     }
 }
 
 #[test]
 fn primary_unreachable() {
     let mut m = healthy(Mode::Live, false);
-    pg(&mut m, 0, 4.0, Err("connection refused (is the server running on 127.0.0.1:54321?)".into()));
+    pg(
+        &mut m,
+        0,
+        4.0,
+        Err("connection refused (is the server running on 127.0.0.1:54321?)".into()),
+    );
     m.now = at(4.5);
     snapshot_both("primary_unreachable", &m);
     let screen = render(&m, 80, 24);
@@ -338,7 +422,10 @@ fn just_started() {
     snapshot_both("just_started", &m);
     let screen = render(&m, 80, 24);
     assert!(screen.contains("waiting"), "{screen}");
-    assert!(!screen.contains("CRITICAL"), "nothing is known to be wrong yet:\n{screen}");
+    assert!(
+        !screen.contains("CRITICAL"),
+        "nothing is known to be wrong yet:\n{screen}"
+    );
 }
 
 #[test]
@@ -352,7 +439,13 @@ fn journal_write_failed() {
         "starting the drill",
     )
     .by("alice@ops");
-    apply(&mut m, Msg::Journaled { entry, error: Some("No space left on device (os error 28)".into()) });
+    apply(
+        &mut m,
+        Msg::Journaled {
+            entry,
+            error: Some("No space left on device (os error 28)".into()),
+        },
+    );
     snapshot_both("journal_write_failed", &m);
     let screen = render(&m, 80, 24);
     assert!(screen.contains("JOURNAL WRITE FAILED"), "{screen}");
@@ -383,7 +476,10 @@ fn terminal_too_small() {
     let screen = render(&m, 30, 8);
     insta::assert_snapshot!("too_small_30x8", screen);
     assert!(screen.contains("too small"), "{screen}");
-    assert!(screen.contains("40x10"), "says what size is needed:\n{screen}");
+    assert!(
+        screen.contains("40x10"),
+        "says what size is needed:\n{screen}"
+    );
 }
 
 #[test]
@@ -395,7 +491,10 @@ fn named_members() {
     );
     let config = failover_console::config::from_str(&text, Path::new("test.toml")).unwrap();
     assert_eq!(config.databases[0].members[0].name, "pg17-orders-a");
-    let view = View { theme: Theme::load("dark").unwrap(), ascii: false };
+    let view = View {
+        theme: Theme::load("dark").unwrap(),
+        ascii: false,
+    };
     let mut m = Model::new(Arc::new(config), Mode::Live, "alice@ops".into(), view, T0);
     pg(&mut m, 0, 1.0, Ok(primary(1, 0, Duration::ZERO)));
     pg(&mut m, 1, 1.1, Ok(replica(false, Duration::from_secs(2))));

@@ -23,7 +23,9 @@ const B_IP: &str = "10.0.2.100";
 const A_IP: &str = "10.0.1.100";
 
 async fn key(engine: &mut Engine, code: KeyCode) {
-    engine.handle(Msg::Key(KeyEvent::new(code, KeyModifiers::NONE))).await;
+    engine
+        .handle(Msg::Key(KeyEvent::new(code, KeyModifiers::NONE)))
+        .await;
 }
 
 async fn type_line(engine: &mut Engine, text: &str) {
@@ -43,7 +45,10 @@ fn tsig_hint() {
 async fn driving(lab: &Lab) -> Engine {
     tsig_hint();
     let mut engine = lab.engine().await;
-    wait(&mut engine, "the driver lock and a normal lab", |m| m.driver.token().is_some() && normal(m)).await;
+    wait(&mut engine, "the driver lock and a normal lab", |m| {
+        m.driver.token().is_some() && normal(m)
+    })
+    .await;
     engine
 }
 
@@ -61,7 +66,10 @@ async fn arm(engine: &mut Engine, runbook: usize, site: &str, reason: &str) {
 }
 
 fn run_events(entries: &[Entry]) -> Vec<Event> {
-    entries.iter().filter_map(|e| e.run.as_ref().map(|r| r.event.clone())).collect()
+    entries
+        .iter()
+        .filter_map(|e| e.run.as_ref().map(|r| r.event.clone()))
+        .collect()
 }
 
 fn step_status(m: &Model, step: usize) -> Option<StepStatus> {
@@ -73,7 +81,13 @@ fn run_dump(m: &Model) -> String {
     if let Some(run) = &m.runs.current {
         s.push_str(&format!("--- run {} {:?}\n", run.id, run.state));
         for (i, st) in run.steps.iter().enumerate() {
-            s.push_str(&format!("  {} {:?} {:?} {}\n", i + 1, st.status, st.phase, st.detail));
+            s.push_str(&format!(
+                "  {} {:?} {:?} {}\n",
+                i + 1,
+                st.status,
+                st.phase,
+                st.detail
+            ));
         }
     }
     if let Some((flash, _)) = &m.ui.flash {
@@ -86,16 +100,43 @@ fn run_dump(m: &Model) -> String {
 async fn do_step(engine: &mut Engine, step: usize) {
     key(engine, KeyCode::Enter).await;
     let ok = engine
-        .run_until(Duration::from_secs(30), |m| matches!(step_status(m, step), Some(StepStatus::Ok | StepStatus::Failed | StepStatus::Unknown)) && m.runs.in_flight.is_none())
+        .run_until(Duration::from_secs(30), |m| {
+            matches!(
+                step_status(m, step),
+                Some(StepStatus::Ok | StepStatus::Failed | StepStatus::Unknown)
+            ) && m.runs.in_flight.is_none()
+        })
         .await;
-    assert!(ok, "step {} did not settle{}", step + 1, run_dump(&engine.model));
-    assert_eq!(step_status(&engine.model, step), Some(StepStatus::Ok), "step {} is not ok{}", step + 1, run_dump(&engine.model));
+    assert!(
+        ok,
+        "step {} did not settle{}",
+        step + 1,
+        run_dump(&engine.model)
+    );
+    assert_eq!(
+        step_status(&engine.model, step),
+        Some(StepStatus::Ok),
+        "step {} is not ok{}",
+        step + 1,
+        run_dump(&engine.model)
+    );
 }
 
 async fn psql(lab: &Lab, port_var: &str, default: u16, sql: &str) -> String {
     let port = env_port(port_var, default).to_string();
     let out = tokio::process::Command::new("/usr/lib/postgresql/15/bin/psql")
-        .args(["-h", "127.0.0.1", "-p", &port, "-U", "postgres", "-d", "postgres", "-Atc", sql])
+        .args([
+            "-h",
+            "127.0.0.1",
+            "-p",
+            &port,
+            "-U",
+            "postgres",
+            "-d",
+            "postgres",
+            "-Atc",
+            sql,
+        ])
         .output()
         .await
         .expect("run psql");
@@ -106,7 +147,14 @@ async fn psql(lab: &Lab, port_var: &str, default: u16, sql: &str) -> String {
 async fn dig(port_var: &str, default: u16) -> String {
     let port = env_port(port_var, default).to_string();
     let out = tokio::process::Command::new("dig")
-        .args(["+short", "@127.0.0.1", "-p", &port, "api.failover.test.", "A"])
+        .args([
+            "+short",
+            "@127.0.0.1",
+            "-p",
+            &port,
+            "api.failover.test.",
+            "A",
+        ])
         .output()
         .await
         .expect("run dig");
@@ -116,7 +164,13 @@ async fn dig(port_var: &str, default: u16) -> String {
 /// The whole failover, keys only, against the real PostgreSQL pair and DNS servers.
 async fn failover(lab: &Lab, engine: &mut Engine) {
     arm(engine, FAILOVER, "secondary", "e2e: site A is failing").await;
-    wait(engine, "the run armed", |m| m.runs.current.as_ref().is_some_and(|r| r.is_active() && !r.dry_run)).await;
+    wait(engine, "the run armed", |m| {
+        m.runs
+            .current
+            .as_ref()
+            .is_some_and(|r| r.is_active() && !r.dry_run)
+    })
+    .await;
     do_step(engine, 0).await; // lag gate
     do_step(engine, 1).await; // healthy gate
     // Site A still answers as a writable primary: promote asks for a second, typed confirmation.
@@ -127,19 +181,52 @@ async fn failover(lab: &Lab, engine: &mut Engine) {
         run_dump(&engine.model)
     );
     type_line(engine, "promote").await;
-    let ok = engine.run_until(Duration::from_secs(30), |m| step_status(m, 2) == Some(StepStatus::Ok) && m.runs.in_flight.is_none()).await;
+    let ok = engine
+        .run_until(Duration::from_secs(30), |m| {
+            step_status(m, 2) == Some(StepStatus::Ok) && m.runs.in_flight.is_none()
+        })
+        .await;
     assert!(ok, "promote did not finish{}", run_dump(&engine.model));
-    assert_eq!(psql(lab, "LAB_PG_REPLICA_PORT", 54322, "SELECT pg_is_in_recovery()").await, "f", "node b is really primary");
+    assert_eq!(
+        psql(
+            lab,
+            "LAB_PG_REPLICA_PORT",
+            54322,
+            "SELECT pg_is_in_recovery()"
+        )
+        .await,
+        "f",
+        "node b is really primary"
+    );
     do_step(engine, 3).await; // dns on the main server
-    assert_eq!(dig("LAB_DNS_PORT", 5353).await, B_IP, "the main DNS server really answers site B");
+    assert_eq!(
+        dig("LAB_DNS_PORT", 5353).await,
+        B_IP,
+        "the main DNS server really answers site B"
+    );
     do_step(engine, 4).await; // dns on the second server
     assert_eq!(dig("LAB_DNS2_PORT", 5354).await, B_IP);
     // The wait finishes by itself once every resolver answers site B.
     key(engine, KeyCode::Enter).await;
-    let ok = engine.run_until(Duration::from_secs(20), |m| step_status(m, 5) == Some(StepStatus::Ok)).await;
-    assert!(ok, "the DNS wait did not see site B{}", run_dump(&engine.model));
+    let ok = engine
+        .run_until(Duration::from_secs(20), |m| {
+            step_status(m, 5) == Some(StepStatus::Ok)
+        })
+        .await;
+    assert!(
+        ok,
+        "the DNS wait did not see site B{}",
+        run_dump(&engine.model)
+    );
     do_step(engine, 6).await; // manual
-    let ok = engine.run_until(Duration::from_secs(5), |m| m.runs.current.as_ref().is_some_and(|r| r.state == RunState::Finished)).await;
+    let ok = engine
+        .run_until(Duration::from_secs(5), |m| {
+            m.runs
+                .current
+                .as_ref()
+                .is_some_and(|r| r.state == RunState::Finished)
+        })
+        .await;
     assert!(ok, "the run did not finish{}", run_dump(&engine.model));
 }
 
@@ -152,24 +239,72 @@ async fn failover_by_keys_promotes_and_repoints_dns_and_journals_every_step() {
 
     let entries = lab.journal();
     let events = run_events(&entries);
-    assert!(matches!(&events[0], Event::Armed { target, reason, .. } if target == "secondary" && reason == "e2e: site A is failing"));
+    assert!(
+        matches!(&events[0], Event::Armed { target, reason, .. } if target == "secondary" && reason == "e2e: site A is failing")
+    );
     // Every action: started (journaled) before it finished, exactly once each.
     for step in [2, 3, 4] {
-        let started: Vec<usize> = events.iter().enumerate().filter(|(_, e)| matches!(e, Event::StepStarted { step: s, .. } if *s == step)).map(|(i, _)| i).collect();
-        let finished: Vec<usize> = events.iter().enumerate().filter(|(_, e)| matches!(e, Event::StepFinished { step: s, .. } if *s == step)).map(|(i, _)| i).collect();
-        assert_eq!((started.len(), finished.len()), (1, 1), "step {} starts and finishes once: {events:#?}", step + 1);
-        assert!(started[0] < finished[0], "step {} journaled before it ran", step + 1);
+        let started: Vec<usize> = events
+            .iter()
+            .enumerate()
+            .filter(|(_, e)| matches!(e, Event::StepStarted { step: s, .. } if *s == step))
+            .map(|(i, _)| i)
+            .collect();
+        let finished: Vec<usize> = events
+            .iter()
+            .enumerate()
+            .filter(|(_, e)| matches!(e, Event::StepFinished { step: s, .. } if *s == step))
+            .map(|(i, _)| i)
+            .collect();
+        assert_eq!(
+            (started.len(), finished.len()),
+            (1, 1),
+            "step {} starts and finishes once: {events:#?}",
+            step + 1
+        );
+        assert!(
+            started[0] < finished[0],
+            "step {} journaled before it ran",
+            step + 1
+        );
     }
-    assert!(events.iter().any(|e| matches!(e, Event::SplitBrainAccepted { step: 2, .. })), "the split-brain confirmation is on record");
-    assert_eq!(events.iter().filter(|e| matches!(e, Event::GatePassed { .. })).count(), 2);
-    assert!(events.iter().any(|e| matches!(e, Event::ManualDone { step: 6 })));
-    assert!(matches!(events.last(), Some(Event::Finished)), "{events:#?}");
+    assert!(
+        events
+            .iter()
+            .any(|e| matches!(e, Event::SplitBrainAccepted { step: 2, .. })),
+        "the split-brain confirmation is on record"
+    );
+    assert_eq!(
+        events
+            .iter()
+            .filter(|e| matches!(e, Event::GatePassed { .. }))
+            .count(),
+        2
+    );
+    assert!(
+        events
+            .iter()
+            .any(|e| matches!(e, Event::ManualDone { step: 6 }))
+    );
+    assert!(
+        matches!(events.last(), Some(Event::Finished)),
+        "{events:#?}"
+    );
     for e in entries.iter().filter(|e| e.run.is_some()) {
-        assert_eq!(e.operator.as_deref(), Some("lab-test"), "every run entry names the operator: {e:?}");
+        assert_eq!(
+            e.operator.as_deref(),
+            Some("lab-test"),
+            "every run entry names the operator: {e:?}"
+        );
     }
-    let (code, markdown, _) = lab.console(&["journal", "export", "--format", "markdown"]).await;
+    let (code, markdown, _) = lab
+        .console(&["journal", "export", "--format", "markdown"])
+        .await;
     assert_eq!(code, 0);
-    assert!(markdown.contains("## Runs") && markdown.contains("Reason: e2e: site A is failing"), "{markdown}");
+    assert!(
+        markdown.contains("## Runs") && markdown.contains("Reason: e2e: site A is failing"),
+        "{markdown}"
+    );
     assert!(markdown.contains("\"Promote site B\" ok in"), "{markdown}");
 }
 
@@ -181,12 +316,24 @@ async fn wrong_site_name_arms_nothing() {
     key(&mut engine, KeyCode::Enter).await;
     key(&mut engine, KeyCode::Enter).await;
     type_line(&mut engine, "primary").await;
-    assert!(matches!(engine.model.ui.overlay, Overlay::None), "a wrong name closes the prompt");
+    assert!(
+        matches!(engine.model.ui.overlay, Overlay::None),
+        "a wrong name closes the prompt"
+    );
     type_line(&mut engine, "secondary ").await; // not in a prompt any more: Enter opens it, text is not a name
-    engine.run_until(Duration::from_millis(800), |_| false).await;
-    assert!(engine.model.runs.current.is_none(), "nothing armed{}", run_dump(&engine.model));
+    engine
+        .run_until(Duration::from_millis(800), |_| false)
+        .await;
+    assert!(
+        engine.model.runs.current.is_none(),
+        "nothing armed{}",
+        run_dump(&engine.model)
+    );
     engine.shutdown("test done").await;
-    assert!(run_events(&lab.journal()).is_empty(), "no run event in the journal");
+    assert!(
+        run_events(&lab.journal()).is_empty(),
+        "no run event in the journal"
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -195,14 +342,36 @@ async fn paused_replay_blocks_the_lag_gate_until_overridden() {
     let mut engine = driving(&lab).await;
     lab.run(&["pause-replay"]).await;
     lab.run(&["write", "3000"]).await;
-    wait(&mut engine, "lag over the limit", |m| m.dbs[0].members[1].lag.as_ref().is_some_and(|l| l.over_limit)).await;
+    wait(&mut engine, "lag over the limit", |m| {
+        m.dbs[0].members[1]
+            .lag
+            .as_ref()
+            .is_some_and(|l| l.over_limit)
+    })
+    .await;
     arm(&mut engine, FAILOVER, "secondary", "gate test").await;
     wait(&mut engine, "armed", |m| m.runs.current.is_some()).await;
     key(&mut engine, KeyCode::Enter).await;
-    engine.run_until(Duration::from_millis(800), |_| false).await;
-    assert_eq!(step_status(&engine.model, 0), Some(StepStatus::Pending), "a failing gate blocks Enter{}", run_dump(&engine.model));
-    let flash = engine.model.ui.flash.clone().map(|f| f.0).unwrap_or_default();
-    assert!(flash.contains("gate blocks") && flash.contains("over"), "the operator is told why: {flash}");
+    engine
+        .run_until(Duration::from_millis(800), |_| false)
+        .await;
+    assert_eq!(
+        step_status(&engine.model, 0),
+        Some(StepStatus::Pending),
+        "a failing gate blocks Enter{}",
+        run_dump(&engine.model)
+    );
+    let flash = engine
+        .model
+        .ui
+        .flash
+        .clone()
+        .map(|f| f.0)
+        .unwrap_or_default();
+    assert!(
+        flash.contains("gate blocks") && flash.contains("over"),
+        "the operator is told why: {flash}"
+    );
     // Override: the word, then a reason; a wrong word does nothing.
     key(&mut engine, KeyCode::Char('o')).await;
     type_line(&mut engine, "yes").await;
@@ -210,10 +379,18 @@ async fn paused_replay_blocks_the_lag_gate_until_overridden() {
     key(&mut engine, KeyCode::Char('o')).await;
     type_line(&mut engine, "override").await;
     type_line(&mut engine, "DBA accepts the loss of 3 MB").await;
-    wait(&mut engine, "gate overridden", |m| step_status(m, 0) == Some(StepStatus::Ok)).await;
+    wait(&mut engine, "gate overridden", |m| {
+        step_status(m, 0) == Some(StepStatus::Ok)
+    })
+    .await;
     engine.shutdown("test done").await;
     let events = run_events(&lab.journal());
-    assert!(!events.iter().any(|e| matches!(e, Event::GatePassed { step: 0, .. })), "the gate never passed");
+    assert!(
+        !events
+            .iter()
+            .any(|e| matches!(e, Event::GatePassed { step: 0, .. })),
+        "the gate never passed"
+    );
     assert!(
         events.iter().any(|e| matches!(e, Event::GateOverridden { step: 0, reason, evidence } if reason == "DBA accepts the loss of 3 MB" && evidence.contains("over"))),
         "{events:#?}"
@@ -227,63 +404,158 @@ async fn dry_run_changes_nothing_and_says_so() {
     key(&mut engine, KeyCode::Char('r')).await;
     key(&mut engine, KeyCode::Enter).await;
     key(&mut engine, KeyCode::Char('D')).await;
-    let ok = engine.run_until(Duration::from_secs(20), |m| m.runs.current.as_ref().is_some_and(|r| r.dry_run && r.state == RunState::Finished)).await;
+    let ok = engine
+        .run_until(Duration::from_secs(20), |m| {
+            m.runs
+                .current
+                .as_ref()
+                .is_some_and(|r| r.dry_run && r.state == RunState::Finished)
+        })
+        .await;
     assert!(ok, "the dry run did not finish{}", run_dump(&engine.model));
     engine.shutdown("test done").await;
-    assert_eq!(psql(&lab, "LAB_PG_REPLICA_PORT", 54322, "SELECT pg_is_in_recovery()").await, "t", "node b still a replica");
+    assert_eq!(
+        psql(
+            &lab,
+            "LAB_PG_REPLICA_PORT",
+            54322,
+            "SELECT pg_is_in_recovery()"
+        )
+        .await,
+        "t",
+        "node b still a replica"
+    );
     assert_eq!(dig("LAB_DNS_PORT", 5353).await, A_IP, "DNS unchanged");
     assert_eq!(dig("LAB_DNS2_PORT", 5354).await, A_IP, "DNS unchanged");
     let entries = lab.journal();
     let events = run_events(&entries);
-    assert!(matches!(events.first(), Some(Event::DryRun { .. })), "{events:#?}");
-    assert!(!events.iter().any(|e| matches!(e, Event::StepStarted { .. } | Event::Armed { .. })), "nothing started: {events:#?}");
-    assert_eq!(events.iter().filter(|e| matches!(e, Event::DryRunStep { .. })).count(), 7, "every step evaluated: {events:#?}");
-    assert!(entries.iter().filter(|e| e.run.is_some()).all(|e| e.message.to_lowercase().contains("dry run")), "every entry says dry run");
+    assert!(
+        matches!(events.first(), Some(Event::DryRun { .. })),
+        "{events:#?}"
+    );
+    assert!(
+        !events
+            .iter()
+            .any(|e| matches!(e, Event::StepStarted { .. } | Event::Armed { .. })),
+        "nothing started: {events:#?}"
+    );
+    assert_eq!(
+        events
+            .iter()
+            .filter(|e| matches!(e, Event::DryRunStep { .. }))
+            .count(),
+        7,
+        "every step evaluated: {events:#?}"
+    );
+    assert!(
+        entries
+            .iter()
+            .filter(|e| e.run.is_some())
+            .all(|e| e.message.to_lowercase().contains("dry run")),
+        "every entry says dry run"
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_second_console_cannot_drive_and_follows_the_run() {
     let lab = Lab::begin().await;
     let mut first = driving(&lab).await;
-    let view = View { theme: Theme::mono(), ascii: true };
-    let mut second = Engine::start(lab.config.clone(), Mode::Live, "second".into(), view).await.expect("second engine");
-    wait(&mut second, "the lock held by the first", |m| matches!(&m.driver, Driver::LockHeld(info) if info.operator == "lab-test")).await;
+    let view = View {
+        theme: Theme::mono(),
+        ascii: true,
+    };
+    let mut second = Engine::start(lab.config.clone(), Mode::Live, "second".into(), view)
+        .await
+        .expect("second engine");
+    wait(
+        &mut second,
+        "the lock held by the first",
+        |m| matches!(&m.driver, Driver::LockHeld(info) if info.operator == "lab-test"),
+    )
+    .await;
     // Its run keys do nothing but say who drives.
     key(&mut second, KeyCode::Char('r')).await;
-    let flash = second.model.ui.flash.clone().map(|f| f.0).unwrap_or_default();
-    assert!(flash.contains("lab-test") && flash.contains("drives"), "{flash}");
+    let flash = second
+        .model
+        .ui
+        .flash
+        .clone()
+        .map(|f| f.0)
+        .unwrap_or_default();
+    assert!(
+        flash.contains("lab-test") && flash.contains("drives"),
+        "{flash}"
+    );
     assert!(matches!(second.model.ui.overlay, Overlay::None));
     // The driver arms and passes a gate; the second console sees it from the journal.
     arm(&mut first, FAILOVER, "secondary", "two consoles").await;
     wait(&mut first, "armed", |m| m.runs.current.is_some()).await;
     do_step(&mut first, 0).await;
-    let ok = second.run_until(Duration::from_secs(5), |m| step_status(m, 0) == Some(StepStatus::Ok)).await;
-    assert!(ok, "the watcher follows the driver's run{}", run_dump(&second.model));
+    let ok = second
+        .run_until(Duration::from_secs(5), |m| {
+            step_status(m, 0) == Some(StepStatus::Ok)
+        })
+        .await;
+    assert!(
+        ok,
+        "the watcher follows the driver's run{}",
+        run_dump(&second.model)
+    );
     second.shutdown("test done").await;
     first.shutdown("test done").await;
     let events = run_events(&lab.journal());
-    assert_eq!(events.iter().filter(|e| matches!(e, Event::Armed { .. })).count(), 1, "{events:#?}");
+    assert_eq!(
+        events
+            .iter()
+            .filter(|e| matches!(e, Event::Armed { .. }))
+            .count(),
+        1,
+        "{events:#?}"
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn watch_mode_changes_nothing() {
     let lab = Lab::begin().await;
-    let view = View { theme: Theme::mono(), ascii: true };
-    let mut watcher = Engine::start(lab.config.clone(), Mode::Watch, "watcher".into(), view).await.expect("watch engine");
+    let view = View {
+        theme: Theme::mono(),
+        ascii: true,
+    };
+    let mut watcher = Engine::start(lab.config.clone(), Mode::Watch, "watcher".into(), view)
+        .await
+        .expect("watch engine");
     wait(&mut watcher, "a normal lab", normal).await;
     assert!(matches!(watcher.model.driver, Driver::Watching));
     for c in ['r', 'D', 'o', 's', 'a', 'R', 'v'] {
         key(&mut watcher, KeyCode::Char(c)).await;
-        let flash = watcher.model.ui.flash.clone().map(|f| f.0).unwrap_or_default();
+        let flash = watcher
+            .model
+            .ui
+            .flash
+            .clone()
+            .map(|f| f.0)
+            .unwrap_or_default();
         assert!(flash.contains("watching"), "key {c}: {flash}");
     }
     key(&mut watcher, KeyCode::Enter).await;
     watcher.run_until(Duration::from_secs(1), |_| false).await;
     assert!(watcher.model.runs.current.is_none());
-    assert!(!lock_file_taken(&lab), "a watcher never takes the driver lock");
+    assert!(
+        !lock_file_taken(&lab),
+        "a watcher never takes the driver lock"
+    );
     watcher.shutdown("test done").await;
     assert!(run_events(&lab.journal()).is_empty());
-    assert_eq!(psql(&lab, "LAB_PG_REPLICA_PORT", 54322, "SELECT pg_is_in_recovery()").await, "t");
+    assert_eq!(
+        psql(
+            &lab,
+            "LAB_PG_REPLICA_PORT",
+            54322,
+            "SELECT pg_is_in_recovery()"
+        )
+        .await,
+        "t"
+    );
 }
 
 fn lock_file_taken(lab: &Lab) -> bool {
@@ -298,29 +570,62 @@ async fn failback_after_rejoin_returns_to_site_a() {
     failover(&lab, &mut engine).await;
     lab.run(&["rejoin", "a"]).await;
     wait(&mut engine, "site A streaming from site B", |m| {
-        m.dbs[0].members[0].role == Role::Replica && m.dbs[0].members[0].streaming() == Some(true) && m.dbs[0].members[0].lag.as_ref().is_some_and(|l| !l.over_limit)
+        m.dbs[0].members[0].role == Role::Replica
+            && m.dbs[0].members[0].streaming() == Some(true)
+            && m.dbs[0].members[0]
+                .lag
+                .as_ref()
+                .is_some_and(|l| !l.over_limit)
     })
     .await;
     key(&mut engine, KeyCode::Esc).await;
     arm(&mut engine, FAILBACK, "primary", "site A repaired").await;
-    wait(&mut engine, "failback armed", |m| m.runs.current.as_ref().is_some_and(|r| r.runbook == "failback" && r.is_active())).await;
+    wait(&mut engine, "failback armed", |m| {
+        m.runs
+            .current
+            .as_ref()
+            .is_some_and(|r| r.runbook == "failback" && r.is_active())
+    })
+    .await;
     do_step(&mut engine, 0).await; // manual: rejoined
     do_step(&mut engine, 1).await; // lag gate on site A
     do_step(&mut engine, 2).await; // site A healthy
     key(&mut engine, KeyCode::Enter).await; // promote A while B is writable: a switchover back
     type_line(&mut engine, "promote").await;
-    let ok = engine.run_until(Duration::from_secs(30), |m| step_status(m, 3) == Some(StepStatus::Ok) && m.runs.in_flight.is_none()).await;
+    let ok = engine
+        .run_until(Duration::from_secs(30), |m| {
+            step_status(m, 3) == Some(StepStatus::Ok) && m.runs.in_flight.is_none()
+        })
+        .await;
     assert!(ok, "promote A{}", run_dump(&engine.model));
     do_step(&mut engine, 4).await;
     do_step(&mut engine, 5).await;
     key(&mut engine, KeyCode::Enter).await;
-    let ok = engine.run_until(Duration::from_secs(20), |m| step_status(m, 6) == Some(StepStatus::Ok)).await;
+    let ok = engine
+        .run_until(Duration::from_secs(20), |m| {
+            step_status(m, 6) == Some(StepStatus::Ok)
+        })
+        .await;
     assert!(ok, "resolvers back on site A{}", run_dump(&engine.model));
     do_step(&mut engine, 7).await; // exec: scripts/lab status, output streamed
     let run = engine.model.runs.current.clone().expect("run");
-    assert!(run.output.iter().any(|l| l.contains("pg-a")), "exec output reaches the run pane: {:?}", run.output);
+    assert!(
+        run.output.iter().any(|l| l.contains("pg-a")),
+        "exec output reaches the run pane: {:?}",
+        run.output
+    );
     engine.shutdown("test done").await;
-    assert_eq!(psql(&lab, "LAB_PG_PRIMARY_PORT", 54321, "SELECT pg_is_in_recovery()").await, "f", "node a is primary again");
+    assert_eq!(
+        psql(
+            &lab,
+            "LAB_PG_PRIMARY_PORT",
+            54321,
+            "SELECT pg_is_in_recovery()"
+        )
+        .await,
+        "f",
+        "node a is primary again"
+    );
     assert_eq!(dig("LAB_DNS_PORT", 5353).await, A_IP);
     assert_eq!(dig("LAB_DNS2_PORT", 5354).await, A_IP);
 }

@@ -15,7 +15,9 @@ use base64::Engine as _;
 use hickory_proto::op::{Message, MessageType, OpCode, Query, ResponseCode, UpdateMessage};
 use hickory_proto::rr::rdata::tsig::{TsigAlgorithm, TsigError};
 use hickory_proto::rr::rdata::{A, AAAA, CNAME, TXT};
-use hickory_proto::rr::{DNSClass, Name, RData, Record, RecordType as HType, TSigVerifier, TSigner};
+use hickory_proto::rr::{
+    DNSClass, Name, RData, Record, RecordType as HType, TSigVerifier, TSigner,
+};
 use tokio::net::UdpSocket;
 use tokio::time::Instant;
 
@@ -40,7 +42,16 @@ struct Update<'a> {
 
 fn fields(spec: &ActionSpec) -> Option<Update<'_>> {
     match spec {
-        ActionSpec::DnsReplace { server, zone, name, record_type, ttl, values, tsig, timeout } => Some(Update {
+        ActionSpec::DnsReplace {
+            server,
+            zone,
+            name,
+            record_type,
+            ttl,
+            values,
+            tsig,
+            timeout,
+        } => Some(Update {
             server: *server,
             zone: zone.as_deref(),
             name,
@@ -57,12 +68,20 @@ fn fields(spec: &ActionSpec) -> Option<Update<'_>> {
 /// "api.failover.test." whether or not the config wrote the final dot.
 fn fqdn(name: &str) -> String {
     let n = name.trim();
-    if n.ends_with('.') { n.to_string() } else { format!("{n}.") }
+    if n.ends_with('.') {
+        n.to_string()
+    } else {
+        format!("{n}.")
+    }
 }
 
 /// At most `max` characters, marked when cut: outcomes stay one short line.
 fn short(text: &str, max: usize) -> String {
-    if text.chars().count() <= max { text.to_string() } else { format!("{}...", text.chars().take(max).collect::<String>()) }
+    if text.chars().count() <= max {
+        text.to_string()
+    } else {
+        format!("{}...", text.chars().take(max).collect::<String>())
+    }
 }
 
 fn human(d: Duration) -> String {
@@ -86,22 +105,41 @@ pub fn describe(spec: &ActionSpec) -> Vec<String> {
     let mut lines = vec![format!("server {} {}", u.server.ip(), u.server.port())];
     match u.zone {
         Some(zone) => lines.push(format!("zone {}", fqdn(zone))),
-        None => lines.push(format!("zone: from the server's SOA for {name} (asked before sending)")),
+        None => lines.push(format!(
+            "zone: from the server's SOA for {name} (asked before sending)"
+        )),
     }
     lines.push(format!("update delete {name} {}", u.record_type));
     for value in u.values {
-        lines.push(format!("update add {name} {} {} {}", u.ttl, u.record_type, shown_value(u.record_type, value)));
+        lines.push(format!(
+            "update add {name} {} {} {}",
+            u.ttl,
+            u.record_type,
+            shown_value(u.record_type, value)
+        ));
     }
     match u.tsig {
-        Some(t) => lines.push(format!("key {} ({}, secret from ${})", t.key_name, algorithm_text(&t.algorithm), t.secret_env)),
+        Some(t) => lines.push(format!(
+            "key {} ({}, secret from ${})",
+            t.key_name,
+            algorithm_text(&t.algorithm),
+            t.secret_env
+        )),
         None => lines.push("no key: unsigned update".into()),
     }
-    lines.push(format!("send (one UPDATE; no answer within {} = outcome unknown)", human(u.timeout)));
+    lines.push(format!(
+        "send (one UPDATE; no answer within {} = outcome unknown)",
+        human(u.timeout)
+    ));
     lines
 }
 
 fn algorithm_text(a: &str) -> String {
-    if a.trim().is_empty() { "hmac-sha256".into() } else { a.trim().to_ascii_lowercase() }
+    if a.trim().is_empty() {
+        "hmac-sha256".into()
+    } else {
+        a.trim().to_ascii_lowercase()
+    }
 }
 
 // ------------------------------------------------------------------------------------------------
@@ -109,7 +147,8 @@ fn algorithm_text(a: &str) -> String {
 // ------------------------------------------------------------------------------------------------
 
 fn parse_name(text: &str) -> Result<Name, String> {
-    let mut name = Name::from_ascii(fqdn(text)).map_err(|e| format!("invalid name {text:?}: {e}"))?;
+    let mut name =
+        Name::from_ascii(fqdn(text)).map_err(|e| format!("invalid name {text:?}: {e}"))?;
     name.set_fqdn(true);
     Ok(name)
 }
@@ -126,14 +165,22 @@ fn hickory_type(t: RecordType) -> HType {
 fn rdata(record_type: RecordType, value: &str) -> Result<RData, String> {
     let v = value.trim();
     match record_type {
-        RecordType::A => v.parse::<Ipv4Addr>().map(|ip| RData::A(A(ip))).map_err(|_| format!("{v:?} is not an IPv4 address (A)")),
-        RecordType::Aaaa => {
-            v.parse::<Ipv6Addr>().map(|ip| RData::AAAA(AAAA(ip))).map_err(|_| format!("{v:?} is not an IPv6 address (AAAA)"))
-        }
+        RecordType::A => v
+            .parse::<Ipv4Addr>()
+            .map(|ip| RData::A(A(ip)))
+            .map_err(|_| format!("{v:?} is not an IPv4 address (A)")),
+        RecordType::Aaaa => v
+            .parse::<Ipv6Addr>()
+            .map(|ip| RData::AAAA(AAAA(ip)))
+            .map_err(|_| format!("{v:?} is not an IPv6 address (AAAA)")),
         RecordType::Cname => parse_name(v).map(|n| RData::CNAME(CNAME(n))),
         RecordType::Txt => {
             // One TXT value, in character-strings of at most 255 bytes (read back concatenated).
-            let chunks: Vec<&[u8]> = if value.is_empty() { vec![&[][..]] } else { value.as_bytes().chunks(255).collect() };
+            let chunks: Vec<&[u8]> = if value.is_empty() {
+                vec![&[][..]]
+            } else {
+                value.as_bytes().chunks(255).collect()
+            };
             Ok(RData::TXT(TXT::from_bytes(chunks)))
         }
     }
@@ -151,7 +198,9 @@ fn algorithm(text: &str) -> Result<TsigAlgorithm, String> {
         "hmac-sha256" => Ok(TsigAlgorithm::HmacSha256),
         "hmac-sha384" => Ok(TsigAlgorithm::HmacSha384),
         "hmac-sha512" => Ok(TsigAlgorithm::HmacSha512),
-        other => Err(format!("TSIG algorithm {other} is not supported (hmac-sha256, hmac-sha384, hmac-sha512)")),
+        other => Err(format!(
+            "TSIG algorithm {other} is not supported (hmac-sha256, hmac-sha384, hmac-sha512)"
+        )),
     }
 }
 
@@ -161,19 +210,30 @@ fn signer(t: &Tsig) -> Result<TSigner, String> {
     let secret = match std::env::var(&t.secret_env) {
         Ok(s) if !s.trim().is_empty() => s,
         Ok(_) => return Err(format!("environment variable {} is empty", t.secret_env)),
-        Err(std::env::VarError::NotPresent) => return Err(format!("environment variable {} is not set", t.secret_env)),
-        Err(std::env::VarError::NotUnicode(_)) => return Err(format!("environment variable {} is not valid base64", t.secret_env)),
+        Err(std::env::VarError::NotPresent) => {
+            return Err(format!("environment variable {} is not set", t.secret_env));
+        }
+        Err(std::env::VarError::NotUnicode(_)) => {
+            return Err(format!(
+                "environment variable {} is not valid base64",
+                t.secret_env
+            ));
+        }
     };
     let key = base64::engine::general_purpose::STANDARD
         .decode(secret.trim())
         .map_err(|_| format!("environment variable {} is not valid base64", t.secret_env))?;
     let algorithm = algorithm(&t.algorithm)?;
     let key_name = parse_name(&t.key_name).map_err(|e| format!("TSIG key name: {e}"))?;
-    TSigner::new(key, algorithm, key_name, FUDGE).map_err(|e| format!("TSIG key {}: {e}", t.key_name))
+    TSigner::new(key, algorithm, key_name, FUDGE)
+        .map_err(|e| format!("TSIG key {}: {e}", t.key_name))
 }
 
 fn unix_now() -> u64 {
-    SystemTime::now().duration_since(UNIX_EPOCH).map(|d| d.as_secs()).unwrap_or(0)
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map(|d| d.as_secs())
+        .unwrap_or(0)
 }
 
 /// delete name/type, add each value: one message, applied all-or-nothing by the server.
@@ -218,27 +278,46 @@ enum Exchange {
 /// The socket is not connected, so an ICMP "port unreachable" is not taken as an answer: only a
 /// DNS answer from the server ends the wait.
 async fn exchange(server: SocketAddr, request: &[u8], deadline: Instant) -> Exchange {
-    let local: SocketAddr = if server.is_ipv4() { (Ipv4Addr::UNSPECIFIED, 0).into() } else { (Ipv6Addr::UNSPECIFIED, 0).into() };
+    let local: SocketAddr = if server.is_ipv4() {
+        (Ipv4Addr::UNSPECIFIED, 0).into()
+    } else {
+        (Ipv6Addr::UNSPECIFIED, 0).into()
+    };
     let socket = match UdpSocket::bind(local).await {
         Ok(s) => s,
-        Err(e) => return Exchange::NotSent(format!("cannot open a UDP socket: {}", crate::sources::tcp::io_error_text(&e))),
+        Err(e) => {
+            return Exchange::NotSent(format!(
+                "cannot open a UDP socket: {}",
+                crate::sources::tcp::io_error_text(&e)
+            ));
+        }
     };
     let total = deadline.saturating_duration_since(Instant::now());
     let resend = (total / 3).clamp(Duration::from_millis(250), Duration::from_secs(2));
-    let id = [request.first().copied().unwrap_or(0), request.get(1).copied().unwrap_or(0)];
+    let id = [
+        request.first().copied().unwrap_or(0),
+        request.get(1).copied().unwrap_or(0),
+    ];
     let mut sent = false;
     let mut next_send = Instant::now();
     let mut buf = vec![0u8; 65535];
     loop {
         let now = Instant::now();
         if now >= deadline {
-            return if sent { Exchange::NoAnswer } else { Exchange::NotSent("could not send before the deadline".into()) };
+            return if sent {
+                Exchange::NoAnswer
+            } else {
+                Exchange::NotSent("could not send before the deadline".into())
+            };
         }
         if now >= next_send {
             match socket.send_to(request, server).await {
                 Ok(_) => sent = true,
                 Err(e) if !sent => {
-                    return Exchange::NotSent(format!("cannot send to {server}: {}", crate::sources::tcp::io_error_text(&e)));
+                    return Exchange::NotSent(format!(
+                        "cannot send to {server}: {}",
+                        crate::sources::tcp::io_error_text(&e)
+                    ));
                 }
                 Err(_) => {}
             }
@@ -277,9 +356,15 @@ fn rcode_name(code: ResponseCode) -> String {
 
 fn tsig_error_text(e: &TsigError, key: &str) -> String {
     match e {
-        TsigError::BadSig => format!("TSIG BADSIG: the signature does not verify (wrong secret for key {key}?)"),
-        TsigError::BadKey => format!("TSIG BADKEY: the server does not know key {key} with this algorithm"),
-        TsigError::BadTime => format!("TSIG BADTIME: this machine's clock and the server's differ by more than {FUDGE} s"),
+        TsigError::BadSig => {
+            format!("TSIG BADSIG: the signature does not verify (wrong secret for key {key}?)")
+        }
+        TsigError::BadKey => {
+            format!("TSIG BADKEY: the server does not know key {key} with this algorithm")
+        }
+        TsigError::BadTime => format!(
+            "TSIG BADTIME: this machine's clock and the server's differ by more than {FUDGE} s"
+        ),
         TsigError::BadTrunc => "TSIG BADTRUNC: truncated signature refused".into(),
         TsigError::Unknown(code) => format!("TSIG error {code}"),
     }
@@ -293,16 +378,27 @@ fn refusal(answer: &Message, zone: &Name, name: &str, key: Option<&str>) -> Stri
         return format!("{code}, {}", tsig_error_text(&e, key.unwrap_or("?")));
     }
     let why = match answer.metadata.response_code {
-        ResponseCode::Refused if key.is_none() => "the server does not allow unsigned updates here (no TSIG key configured)".to_string(),
-        ResponseCode::Refused => format!("the server does not allow key {} to update zone {zone}", key.unwrap_or("?")),
-        ResponseCode::NotAuth => format!("the server is not authoritative (primary) for zone {zone}"),
+        ResponseCode::Refused if key.is_none() => {
+            "the server does not allow unsigned updates here (no TSIG key configured)".to_string()
+        }
+        ResponseCode::Refused => format!(
+            "the server does not allow key {} to update zone {zone}",
+            key.unwrap_or("?")
+        ),
+        ResponseCode::NotAuth => {
+            format!("the server is not authoritative (primary) for zone {zone}")
+        }
         ResponseCode::NotZone => format!("{name} is not in zone {zone}"),
         ResponseCode::ServFail => "the server failed to apply it (see its log)".to_string(),
         ResponseCode::FormErr => "the server could not parse the update".to_string(),
         ResponseCode::NotImp => "the server does not support dynamic updates".to_string(),
         _ => String::new(),
     };
-    if why.is_empty() { code } else { format!("{code}: {why}") }
+    if why.is_empty() {
+        code
+    } else {
+        format!("{code}: {why}")
+    }
 }
 
 /// The zone that holds `name` on this server: the owner of the SOA in the answer (or in the
@@ -312,27 +408,46 @@ async fn find_zone(server: SocketAddr, name: &Name, deadline: Instant) -> Result
     let mut candidate = name.clone();
     loop {
         let query = soa_query(&candidate);
-        let bytes = query.to_vec().map_err(|e| format!("cannot encode the SOA query: {e}"))?;
+        let bytes = query
+            .to_vec()
+            .map_err(|e| format!("cannot encode the SOA query: {e}"))?;
         let last = match exchange(server, &bytes, deadline).await {
             Exchange::NotSent(e) => return Err(e),
-            Exchange::NoAnswer => return Err(format!("no answer from {server} to the SOA query for {candidate}")),
+            Exchange::NoAnswer => {
+                return Err(format!(
+                    "no answer from {server} to the SOA query for {candidate}"
+                ));
+            }
             Exchange::Answer(raw) => {
-                let answer = Message::from_vec(&raw).map_err(|e| format!("unreadable answer from {server}: {e}"))?;
-                let soa = answer.answers.iter().chain(answer.authorities.iter()).find(|r| r.record_type() == HType::SOA);
+                let answer = Message::from_vec(&raw)
+                    .map_err(|e| format!("unreadable answer from {server}: {e}"))?;
+                let soa = answer
+                    .answers
+                    .iter()
+                    .chain(answer.authorities.iter())
+                    .find(|r| r.record_type() == HType::SOA);
                 if let Some(soa) = soa
                     && soa.name.zone_of(name)
                 {
                     return Ok(soa.name.clone());
                 }
-                if answer.authorities.iter().any(|r| r.record_type() == HType::NS) && answer.metadata.response_code == ResponseCode::NoError
+                if answer
+                    .authorities
+                    .iter()
+                    .any(|r| r.record_type() == HType::NS)
+                    && answer.metadata.response_code == ResponseCode::NoError
                 {
-                    return Err(format!("{server} refers {name} to other name servers: it is not the zone's primary"));
+                    return Err(format!(
+                        "{server} refers {name} to other name servers: it is not the zone's primary"
+                    ));
                 }
                 rcode_name(answer.metadata.response_code)
             }
         };
         if candidate.is_root() || candidate.num_labels() == 0 {
-            return Err(format!("{server} is not authoritative for any zone holding {name} (last answer {last})"));
+            return Err(format!(
+                "{server} is not authoritative for any zone holding {name} (last answer {last})"
+            ));
         }
         candidate = candidate.base_name();
     }
@@ -375,7 +490,9 @@ pub async fn execute(spec: &ActionSpec) -> Outcome {
     };
     let zone = match zone_for(&u, &name, deadline).await {
         Ok(z) => z,
-        Err(e) => return Outcome::Failed(format!("zone for {}: {e}; update not sent", fqdn(u.name))),
+        Err(e) => {
+            return Outcome::Failed(format!("zone for {}: {e}; update not sent", fqdn(u.name)));
+        }
     };
     let mut message = update_message(&zone, &name, &u, data);
     let mut verifier: Option<TSigVerifier> = None;
@@ -402,30 +519,59 @@ pub async fn execute(spec: &ActionSpec) -> Outcome {
     };
     let answer = match Message::from_vec(&raw) {
         Ok(m) => m,
-        Err(e) => return Outcome::Unknown(format!("unreadable answer from {} ({e}): read back", u.server)),
+        Err(e) => {
+            return Outcome::Unknown(format!(
+                "unreadable answer from {} ({e}): read back",
+                u.server
+            ));
+        }
     };
-    if answer.metadata.message_type != MessageType::Response || answer.metadata.op_code != OpCode::Update {
-        return Outcome::Unknown(format!("unexpected answer from {} (not an UPDATE response): read back", u.server));
+    if answer.metadata.message_type != MessageType::Response
+        || answer.metadata.op_code != OpCode::Update
+    {
+        return Outcome::Unknown(format!(
+            "unexpected answer from {} (not an UPDATE response): read back",
+            u.server
+        ));
     }
     let key = u.tsig.map(|t| t.key_name.as_str());
     if answer.metadata.response_code != ResponseCode::NoError {
-        return Outcome::Failed(format!("server refused the update: {}", refusal(&answer, &zone, &fqdn(u.name), key)));
+        return Outcome::Failed(format!(
+            "server refused the update: {}",
+            refusal(&answer, &zone, &fqdn(u.name), key)
+        ));
     }
     // NOERROR: believed only if signed by the same key when the request was.
     if let Some(mut v) = verifier {
         if answer.signature().is_none() {
-            return Outcome::Unknown(format!("NOERROR from {} without a TSIG signature: cannot trust it; read back", u.server));
+            return Outcome::Unknown(format!(
+                "NOERROR from {} without a TSIG signature: cannot trust it; read back",
+                u.server
+            ));
         }
         if let Err(e) = v.verify(&raw) {
-            return Outcome::Unknown(format!("NOERROR from {} whose TSIG does not verify ({e}): read back", u.server));
+            return Outcome::Unknown(format!(
+                "NOERROR from {} whose TSIG does not verify ({e}): read back",
+                u.server
+            ));
         }
     }
     let values = if u.values.is_empty() {
         "(none: record set deleted)".to_string()
     } else {
-        u.values.iter().map(|v| v.trim()).collect::<Vec<_>>().join(", ")
+        u.values
+            .iter()
+            .map(|v| v.trim())
+            .collect::<Vec<_>>()
+            .join(", ")
     };
-    Outcome::Ok(format!("server accepted: {} {} {} ttl {}", fqdn(u.name), u.record_type, short(&values, 120), u.ttl))
+    Outcome::Ok(format!(
+        "server accepted: {} {} {} ttl {}",
+        fqdn(u.name),
+        u.record_type,
+        short(&values, 120),
+        u.ttl
+    ))
 }
 
 /// Values parse, the key is usable, the server answers for the zone's SOA and accepts the key
@@ -481,7 +627,11 @@ pub async fn preflight(spec: &ActionSpec) -> Vec<String> {
     };
     match exchange(u.server, &bytes, Instant::now() + u.timeout).await {
         Exchange::NotSent(e) => problems.push(e),
-        Exchange::NoAnswer => problems.push(format!("no answer from {} for the SOA of {zone} within {}", u.server, human(u.timeout))),
+        Exchange::NoAnswer => problems.push(format!(
+            "no answer from {} for the SOA of {zone} within {}",
+            u.server,
+            human(u.timeout)
+        )),
         Exchange::Answer(raw) => match Message::from_vec(&raw) {
             Err(e) => problems.push(format!("unreadable answer from {}: {e}", u.server)),
             Ok(answer) if answer.metadata.response_code != ResponseCode::NoError => {
@@ -493,7 +643,10 @@ pub async fn preflight(spec: &ActionSpec) -> Vec<String> {
                 ));
             }
             Ok(answer) => {
-                let has_soa = answer.answers.iter().any(|r| r.record_type() == HType::SOA && r.name == zone);
+                let has_soa = answer
+                    .answers
+                    .iter()
+                    .any(|r| r.record_type() == HType::SOA && r.name == zone);
                 if !has_soa || !answer.metadata.authoritative {
                     problems.push(format!("{} is not authoritative for zone {zone}", u.server));
                 }
@@ -520,22 +673,33 @@ pub async fn read_back(spec: &ActionSpec) -> ReadBack {
         Ok(p) => p,
         Err(e) => return ReadBack::Unreadable(e),
     };
-    let mut wanted: Vec<String> = u.values.iter().map(|v| normalise_answer(u.record_type, v)).collect();
+    let mut wanted: Vec<String> = u
+        .values
+        .iter()
+        .map(|v| normalise_answer(u.record_type, v))
+        .collect();
     wanted.sort();
     wanted.dedup();
     let answer = probe.ask(&fqdn(u.name), u.record_type).await;
     match answer {
         DnsAnswer::Records { values, ttl } => {
             if values == wanted {
-                ReadBack::Applied(format!("server answers {} (ttl {ttl})", short(&values.join(", "), 120)))
+                ReadBack::Applied(format!(
+                    "server answers {} (ttl {ttl})",
+                    short(&values.join(", "), 120)
+                ))
             } else {
                 ReadBack::NotApplied(format!("server answers {}", short(&values.join(", "), 120)))
             }
         }
-        DnsAnswer::NoData | DnsAnswer::NxDomain if wanted.is_empty() => {
-            ReadBack::Applied(format!("server answers {}: no {} record, as intended", answer.describe(), u.record_type))
+        DnsAnswer::NoData | DnsAnswer::NxDomain if wanted.is_empty() => ReadBack::Applied(format!(
+            "server answers {}: no {} record, as intended",
+            answer.describe(),
+            u.record_type
+        )),
+        DnsAnswer::NoData | DnsAnswer::NxDomain => {
+            ReadBack::NotApplied(format!("server answers {}", answer.describe()))
         }
-        DnsAnswer::NoData | DnsAnswer::NxDomain => ReadBack::NotApplied(format!("server answers {}", answer.describe())),
         other => ReadBack::Unreadable(format!("no answer from {}: {}", u.server, other.describe())),
     }
 }
@@ -559,7 +723,11 @@ mod tests {
 
     #[test]
     fn describe_reads_like_nsupdate() {
-        let tsig = Tsig { key_name: "failover-key".into(), secret_env: "FAILOVER_TSIG_SECRET".into(), algorithm: "hmac-sha256".into() };
+        let tsig = Tsig {
+            key_name: "failover-key".into(),
+            secret_env: "FAILOVER_TSIG_SECRET".into(),
+            algorithm: "hmac-sha256".into(),
+        };
         assert_eq!(
             describe(&spec(Some(tsig))),
             vec![
@@ -587,7 +755,10 @@ mod tests {
         assert_eq!(back.queries[0].query_type(), HType::SOA);
         assert_eq!(back.authorities.len(), 2);
         assert_eq!(back.authorities[0].dns_class, DNSClass::ANY);
-        assert_eq!(back.authorities[1].data, RData::A(A("10.0.2.100".parse().unwrap())));
+        assert_eq!(
+            back.authorities[1].data,
+            RData::A(A("10.0.2.100".parse().unwrap()))
+        );
     }
 
     #[test]

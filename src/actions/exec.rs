@@ -23,22 +23,36 @@ const MAX_LINE: u64 = 16 * 1024;
 
 /// The command line, shell-quoted, where it runs and its timeout.
 pub fn describe(argv: &[String], cwd: Option<&Path>, timeout: Duration) -> Vec<String> {
-    let mut lines = vec![if argv.is_empty() { "run: (no command)".to_string() } else { format!("run: {}", shell_join(argv)) }];
+    let mut lines = vec![if argv.is_empty() {
+        "run: (no command)".to_string()
+    } else {
+        format!("run: {}", shell_join(argv))
+    }];
     if let Some(dir) = cwd {
         lines.push(format!("in {}", shell_quote(&dir.display().to_string())));
     }
-    lines.push(format!("timeout {}: then its process group is killed (outcome unknown)", humantime::format_duration(timeout)));
+    lines.push(format!(
+        "timeout {}: then its process group is killed (outcome unknown)",
+        humantime::format_duration(timeout)
+    ));
     lines
 }
 
 pub fn shell_join(argv: &[String]) -> String {
-    argv.iter().map(|a| shell_quote(a)).collect::<Vec<_>>().join(" ")
+    argv.iter()
+        .map(|a| shell_quote(a))
+        .collect::<Vec<_>>()
+        .join(" ")
 }
 
 /// As a POSIX shell would need it: bare when safe, else in single quotes.
 pub fn shell_quote(s: &str) -> String {
     let safe = |c: char| c.is_ascii_alphanumeric() || "_@%+=:,./-".contains(c);
-    if !s.is_empty() && s.chars().all(safe) { s.to_string() } else { format!("'{}'", s.replace('\'', r"'\''")) }
+    if !s.is_empty() && s.chars().all(safe) {
+        s.to_string()
+    } else {
+        format!("'{}'", s.replace('\'', r"'\''"))
+    }
 }
 
 fn fields(spec: &ActionSpec) -> Option<(&[String], Option<&Path>, Duration)> {
@@ -57,7 +71,10 @@ pub fn preflight(spec: &ActionSpec) -> Vec<String> {
     if let Some(dir) = cwd
         && !dir.is_dir()
     {
-        problems.push(format!("working directory {} does not exist", dir.display()));
+        problems.push(format!(
+            "working directory {} does not exist",
+            dir.display()
+        ));
     }
     match argv.first() {
         None => problems.push("no command to run".into()),
@@ -116,7 +133,10 @@ fn executable(_meta: &std::fs::Metadata) -> bool {
 fn spawn_error(program: &str, cwd: Option<&Path>, e: &std::io::Error) -> String {
     match e.kind() {
         ErrorKind::NotFound => match cwd {
-            Some(dir) if !dir.is_dir() => format!("cannot run {program}: directory {} not found", dir.display()),
+            Some(dir) if !dir.is_dir() => format!(
+                "cannot run {program}: directory {} not found",
+                dir.display()
+            ),
             _ => format!("cannot run {program}: not found"),
         },
         ErrorKind::PermissionDenied => format!("cannot run {program}: permission denied"),
@@ -154,13 +174,21 @@ impl Drop for Group {
 
 /// Sends each line of `stream` to `sink` (prefixed), until EOF. Keeps reading when the sink is
 /// gone, so the command never blocks on a full pipe.
-fn pump<R: AsyncRead + Unpin + Send + 'static>(stream: R, prefix: &'static str, sink: OutputSink) -> JoinHandle<()> {
+fn pump<R: AsyncRead + Unpin + Send + 'static>(
+    stream: R,
+    prefix: &'static str,
+    sink: OutputSink,
+) -> JoinHandle<()> {
     tokio::spawn(async move {
         let mut reader = BufReader::new(stream);
         let mut buf = Vec::new();
         loop {
             buf.clear();
-            match (&mut reader).take(MAX_LINE).read_until(b'\n', &mut buf).await {
+            match (&mut reader)
+                .take(MAX_LINE)
+                .read_until(b'\n', &mut buf)
+                .await
+            {
                 Ok(0) | Err(_) => return,
                 Ok(_) => {
                     while buf.last().is_some_and(|b| *b == b'\n' || *b == b'\r') {
@@ -192,7 +220,12 @@ pub async fn execute(spec: &ActionSpec, output: &OutputSink) -> Outcome {
         return Outcome::Failed("no command to run".into());
     };
     let mut command = Command::new(program);
-    command.args(args).stdin(Stdio::null()).stdout(Stdio::piped()).stderr(Stdio::piped()).kill_on_drop(true);
+    command
+        .args(args)
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .kill_on_drop(true);
     #[cfg(unix)]
     command.process_group(0);
     if let Some(dir) = cwd {
@@ -204,7 +237,9 @@ pub async fn execute(spec: &ActionSpec, output: &OutputSink) -> Outcome {
         Err(e) => return Outcome::Failed(spawn_error(program, cwd, &e)),
     };
     // process_group(0): the child's pid is its group id.
-    let mut group = Group { pgid: child.id().and_then(|p| i32::try_from(p).ok()) };
+    let mut group = Group {
+        pgid: child.id().and_then(|p| i32::try_from(p).ok()),
+    };
     let mut readers = Vec::new();
     if let Some(out) = child.stdout.take() {
         readers.push(pump(out, "", output.clone()));
@@ -228,7 +263,10 @@ pub async fn execute(spec: &ActionSpec, output: &OutputSink) -> Outcome {
             let _ = tokio::time::timeout(TERM_GRACE, child.wait()).await;
             group.disarm();
             drain(readers, DRAIN).await;
-            return Outcome::Unknown(format!("killed after timeout ({}): effect unknown", humantime::format_duration(timeout)));
+            return Outcome::Unknown(format!(
+                "killed after timeout ({}): effect unknown",
+                humantime::format_duration(timeout)
+            ));
         }
     };
     let took = started.elapsed();

@@ -22,7 +22,12 @@ use crate::config::RecordType;
 #[derive(Debug, Clone, PartialEq)]
 pub enum ActionSpec {
     /// `SELECT pg_promote(true, timeout)` on the target member, after checking it is a replica.
-    Promote { member: String, dsn: String, password_env: Option<String>, timeout: Duration },
+    Promote {
+        member: String,
+        dsn: String,
+        password_env: Option<String>,
+        timeout: Duration,
+    },
     /// RFC 2136: replace the record set `name`/`record_type` with `values` in one update.
     DnsReplace {
         server: SocketAddr,
@@ -36,9 +41,20 @@ pub enum ActionSpec {
         timeout: Duration,
     },
     /// A command line (no shell), output streamed, exit code recorded.
-    Exec { argv: Vec<String>, cwd: Option<PathBuf>, timeout: Duration },
+    Exec {
+        argv: Vec<String>,
+        cwd: Option<PathBuf>,
+        timeout: Duration,
+    },
     /// A webhook call.
-    Http { method: String, url: String, headers: Vec<(String, String)>, body: Option<String>, expect_status: u16, timeout: Duration },
+    Http {
+        method: String,
+        url: String,
+        headers: Vec<(String, String)>,
+        body: Option<String>,
+        expect_status: u16,
+        timeout: Duration,
+    },
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -75,12 +91,24 @@ impl ActionSpec {
     /// line, the HTTP request. Never a secret.
     pub fn describe(&self) -> Vec<String> {
         match self {
-            ActionSpec::Promote { member, dsn, timeout, .. } => promote::describe(member, dsn, *timeout),
+            ActionSpec::Promote {
+                member,
+                dsn,
+                timeout,
+                ..
+            } => promote::describe(member, dsn, *timeout),
             ActionSpec::DnsReplace { .. } => dns_update::describe(self),
-            ActionSpec::Exec { argv, cwd, timeout } => exec::describe(argv, cwd.as_deref(), *timeout),
-            ActionSpec::Http { method, url, headers, body, expect_status, .. } => {
-                webhook::describe(method, url, headers, body.as_deref(), *expect_status)
+            ActionSpec::Exec { argv, cwd, timeout } => {
+                exec::describe(argv, cwd.as_deref(), *timeout)
             }
+            ActionSpec::Http {
+                method,
+                url,
+                headers,
+                body,
+                expect_status,
+                ..
+            } => webhook::describe(method, url, headers, body.as_deref(), *expect_status),
         }
     }
 
@@ -107,8 +135,12 @@ impl ActionSpec {
         match self {
             ActionSpec::Promote { .. } => promote::read_back(self).await,
             ActionSpec::DnsReplace { .. } => dns_update::read_back(self).await,
-            ActionSpec::Exec { .. } => ReadBack::Unreadable("a command cannot be read back: check its effect by hand".into()),
-            ActionSpec::Http { .. } => ReadBack::Unreadable("a webhook cannot be read back: check its effect by hand".into()),
+            ActionSpec::Exec { .. } => ReadBack::Unreadable(
+                "a command cannot be read back: check its effect by hand".into(),
+            ),
+            ActionSpec::Http { .. } => ReadBack::Unreadable(
+                "a webhook cannot be read back: check its effect by hand".into(),
+            ),
         }
     }
 }

@@ -20,12 +20,16 @@ fn answer_margin(timeout: Duration) -> Duration {
 
 /// The timeline of a primary, from its current WAL file (pg_control_checkpoint() lags behind a
 /// promotion until the next checkpoint).
-const TIMELINE_SQL: &str = "SELECT ('x' || substr(pg_walfile_name(pg_current_wal_lsn()), 1, 8))::bit(32)::int";
+const TIMELINE_SQL: &str =
+    "SELECT ('x' || substr(pg_walfile_name(pg_current_wal_lsn()), 1, 8))::bit(32)::int";
 
 /// The plan's lines: where, the check, the call. Host/port/user/db only, never a password.
 pub fn describe(member: &str, dsn: &str, timeout: Duration) -> Vec<String> {
     vec![
-        format!("on {member} ({}): SELECT pg_is_in_recovery()  -- must be true", target(dsn)),
+        format!(
+            "on {member} ({}): SELECT pg_is_in_recovery()  -- must be true",
+            target(dsn)
+        ),
         format!("SELECT pg_promote(true, {})", wait_seconds(timeout)),
     ]
 }
@@ -60,7 +64,12 @@ fn wait_seconds(timeout: Duration) -> u64 {
 
 fn fields(spec: &ActionSpec) -> Option<(&str, &str, Option<&str>, Duration)> {
     match spec {
-        ActionSpec::Promote { member, dsn, password_env, timeout } => Some((member, dsn, password_env.as_deref(), *timeout)),
+        ActionSpec::Promote {
+            member,
+            dsn,
+            password_env,
+            timeout,
+        } => Some((member, dsn, password_env.as_deref(), *timeout)),
         _ => None,
     }
 }
@@ -101,13 +110,25 @@ pub async fn preflight(spec: &ActionSpec) -> Vec<String> {
     let mut problems = Vec::new();
     match ask_bool(&client, "SELECT pg_is_in_recovery()", timeout).await {
         Ok(true) => {}
-        Ok(false) => problems.push(format!("target {member} is not a replica: already primary? (pg_is_in_recovery() = false)")),
+        Ok(false) => problems.push(format!(
+            "target {member} is not a replica: already primary? (pg_is_in_recovery() = false)"
+        )),
         Err(e) => problems.push(format!("cannot read pg_is_in_recovery() on {member}: {e}")),
     }
-    match ask_bool(&client, "SELECT has_function_privilege('pg_catalog.pg_promote(boolean, integer)', 'EXECUTE')", timeout).await {
+    match ask_bool(
+        &client,
+        "SELECT has_function_privilege('pg_catalog.pg_promote(boolean, integer)', 'EXECUTE')",
+        timeout,
+    )
+    .await
+    {
         Ok(true) => {}
-        Ok(false) => problems.push(format!("the user on {member} may not call pg_promote (needs superuser or GRANT EXECUTE)")),
-        Err(e) => problems.push(format!("cannot check the right to call pg_promote on {member}: {e}")),
+        Ok(false) => problems.push(format!(
+            "the user on {member} may not call pg_promote (needs superuser or GRANT EXECUTE)"
+        )),
+        Err(e) => problems.push(format!(
+            "cannot check the right to call pg_promote on {member}: {e}"
+        )),
     }
     problems
 }
@@ -129,7 +150,11 @@ pub async fn execute(spec: &ActionSpec) -> Outcome {
                 "target {member} is not a replica: already primary? (pg_is_in_recovery() = false); nothing done"
             ));
         }
-        Err(e) => return Outcome::Failed(format!("cannot check pg_is_in_recovery() on {member}: {e}; pg_promote not sent")),
+        Err(e) => {
+            return Outcome::Failed(format!(
+                "cannot check pg_is_in_recovery() on {member}: {e}; pg_promote not sent"
+            ));
+        }
     }
 
     let secs = wait_seconds(timeout);
@@ -143,7 +168,9 @@ pub async fn execute(spec: &ActionSpec) -> Outcome {
     let messages = match answer {
         Ok(Ok(messages)) => messages,
         // The server refused the call (permission, "recovery is not in progress"...): nothing done.
-        Ok(Err(e)) if e.as_db_error().is_some() => return Outcome::Failed(format!("pg_promote failed on {member}: {}", pg_error(&e))),
+        Ok(Err(e)) if e.as_db_error().is_some() => {
+            return Outcome::Failed(format!("pg_promote failed on {member}: {}", pg_error(&e)));
+        }
         Ok(Err(e)) => {
             return Outcome::Unknown(format!(
                 "connection to {member} lost after pg_promote was sent ({}): it may have promoted; read back",
@@ -163,22 +190,34 @@ pub async fn execute(spec: &ActionSpec) -> Outcome {
     });
     match returned.flatten().as_deref() {
         Some("t") => match ask_bool(&client, "SELECT pg_is_in_recovery()", timeout).await {
-            Ok(false) => Outcome::Ok(format!("promoted in {} ms; pg_is_in_recovery() = false", ms(took))),
-            Ok(true) => {
-                Outcome::Unknown(format!("pg_promote returned true in {} ms but pg_is_in_recovery() is still true: read back", ms(took)))
-            }
+            Ok(false) => Outcome::Ok(format!(
+                "promoted in {} ms; pg_is_in_recovery() = false",
+                ms(took)
+            )),
+            Ok(true) => Outcome::Unknown(format!(
+                "pg_promote returned true in {} ms but pg_is_in_recovery() is still true: read back",
+                ms(took)
+            )),
             // pg_promote(true, ..) returning true is the server's word that promotion completed.
-            Err(_) => Outcome::Ok(format!("promoted in {} ms (pg_promote returned true)", ms(took))),
+            Err(_) => Outcome::Ok(format!(
+                "promoted in {} ms (pg_promote returned true)",
+                ms(took)
+            )),
         },
         // The promotion was requested and may still complete after the wait: not a failure the
         // operator may act on as "nothing happened".
         Some("f") => match ask_bool(&client, "SELECT pg_is_in_recovery()", timeout).await {
-            Ok(false) => Outcome::Ok(format!("promoted in {} ms (just after pg_promote's wait); pg_is_in_recovery() = false", ms(took))),
+            Ok(false) => Outcome::Ok(format!(
+                "promoted in {} ms (just after pg_promote's wait); pg_is_in_recovery() = false",
+                ms(took)
+            )),
             _ => Outcome::Unknown(format!(
                 "pg_promote returned false: not promoted within {secs} s; the promotion was requested and may still complete: read back"
             )),
         },
-        other => Outcome::Unknown(format!("unexpected answer to pg_promote ({other:?}): read back")),
+        other => Outcome::Unknown(format!(
+            "unexpected answer to pg_promote ({other:?}): read back"
+        )),
     }
 }
 
@@ -196,7 +235,9 @@ pub async fn read_back(spec: &ActionSpec) -> ReadBack {
             Some(tli) => ReadBack::Applied(format!("primary, timeline {tli}")),
             None => ReadBack::Applied("primary (pg_is_in_recovery() = false)".into()),
         },
-        Ok(true) => ReadBack::NotApplied(format!("{member} is still a replica (pg_is_in_recovery() = true)")),
+        Ok(true) => ReadBack::NotApplied(format!(
+            "{member} is still a replica (pg_is_in_recovery() = true)"
+        )),
         Err(e) => ReadBack::Unreadable(format!("cannot read pg_is_in_recovery() on {member}: {e}")),
     }
 }
@@ -207,8 +248,11 @@ mod tests {
 
     #[test]
     fn describe_shows_where_and_what_never_a_password() {
-        let lines =
-            describe("site-B member", "host=127.0.0.1 port=54322 user=postgres password=hunter2 dbname=postgres", Duration::from_secs(60));
+        let lines = describe(
+            "site-B member",
+            "host=127.0.0.1 port=54322 user=postgres password=hunter2 dbname=postgres",
+            Duration::from_secs(60),
+        );
         assert_eq!(
             lines,
             vec![
@@ -216,11 +260,25 @@ mod tests {
                 "SELECT pg_promote(true, 60)"
             ]
         );
-        let url = describe("b", "postgresql://postgres:hunter2@10.0.0.5:6432/orders", Duration::from_millis(1500));
-        assert!(url[0].contains("host 10.0.0.5 port 6432 user postgres db orders"), "{url:?}");
+        let url = describe(
+            "b",
+            "postgresql://postgres:hunter2@10.0.0.5:6432/orders",
+            Duration::from_millis(1500),
+        );
+        assert!(
+            url[0].contains("host 10.0.0.5 port 6432 user postgres db orders"),
+            "{url:?}"
+        );
         assert_eq!(url[1], "SELECT pg_promote(true, 2)");
         assert!(!url.concat().contains("hunter2"));
-        let bad = describe("b", "host='unterminated password=hunter2", Duration::from_secs(1));
-        assert!(bad[0].contains("invalid dsn") && !bad.concat().contains("hunter2"), "{bad:?}");
+        let bad = describe(
+            "b",
+            "host='unterminated password=hunter2",
+            Duration::from_secs(1),
+        );
+        assert!(
+            bad[0].contains("invalid dsn") && !bad.concat().contains("hunter2"),
+            "{bad:?}"
+        );
     }
 }

@@ -16,22 +16,51 @@ const BODY_SHOWN: usize = 300;
 /// Names of headers, query parameters and JSON fields whose values are never shown.
 fn looks_secret(name: &str) -> bool {
     let n = name.to_ascii_lowercase();
-    ["authorization", "auth", "token", "key", "secret", "password", "passwd", "cookie", "signature", "credential"]
-        .iter()
-        .any(|s| n.contains(s))
+    [
+        "authorization",
+        "auth",
+        "token",
+        "key",
+        "secret",
+        "password",
+        "passwd",
+        "cookie",
+        "signature",
+        "credential",
+    ]
+    .iter()
+    .any(|s| n.contains(s))
 }
 
 /// "POST http://... (expect 200)", the headers (secret-looking values as ***), the body.
-pub fn describe(method: &str, url: &str, headers: &[(String, String)], body: Option<&str>, expect_status: u16) -> Vec<String> {
-    let mut lines = vec![format!("{} {} (expect {expect_status})", method.to_ascii_uppercase(), shown_url(url))];
+pub fn describe(
+    method: &str,
+    url: &str,
+    headers: &[(String, String)],
+    body: Option<&str>,
+    expect_status: u16,
+) -> Vec<String> {
+    let mut lines = vec![format!(
+        "{} {} (expect {expect_status})",
+        method.to_ascii_uppercase(),
+        shown_url(url)
+    )];
     for (name, value) in headers {
-        let value = if looks_secret(name) { "***" } else { value.as_str() };
+        let value = if looks_secret(name) {
+            "***"
+        } else {
+            value.as_str()
+        };
         lines.push(format!("header {name}: {value}"));
     }
     if let Some(body) = body {
         let shown = shown_body(body);
         let cut: String = shown.chars().take(BODY_SHOWN).collect();
-        let more = if cut.len() < shown.len() { format!(" ... ({} bytes)", body.len()) } else { String::new() };
+        let more = if cut.len() < shown.len() {
+            format!(" ... ({} bytes)", body.len())
+        } else {
+            String::new()
+        };
         lines.push(format!("body: {cut}{more}"));
     }
     lines
@@ -45,9 +74,18 @@ fn shown_url(url: &str) -> String {
     if parsed.password().is_some() {
         let _ = parsed.set_password(Some("***"));
     }
-    let pairs: Vec<(String, String)> = parsed.query_pairs().map(|(k, v)| (k.into_owned(), v.into_owned())).collect();
+    let pairs: Vec<(String, String)> = parsed
+        .query_pairs()
+        .map(|(k, v)| (k.into_owned(), v.into_owned()))
+        .collect();
     if pairs.iter().any(|(k, _)| looks_secret(k)) {
-        let masked = pairs.into_iter().map(|(k, v)| if looks_secret(&k) { (k, "***".to_string()) } else { (k, v) });
+        let masked = pairs.into_iter().map(|(k, v)| {
+            if looks_secret(&k) {
+                (k, "***".to_string())
+            } else {
+                (k, v)
+            }
+        });
         parsed.query_pairs_mut().clear().extend_pairs(masked);
     }
     parsed.to_string().replace("%2A%2A%2A", "***")
@@ -91,15 +129,28 @@ struct Request<'a> {
 
 fn fields(spec: &ActionSpec) -> Option<Request<'_>> {
     match spec {
-        ActionSpec::Http { method, url, headers, body, expect_status, timeout } => {
-            Some(Request { method, url, headers, body: body.as_deref(), expect_status: *expect_status, timeout: *timeout })
-        }
+        ActionSpec::Http {
+            method,
+            url,
+            headers,
+            body,
+            expect_status,
+            timeout,
+        } => Some(Request {
+            method,
+            url,
+            headers,
+            body: body.as_deref(),
+            expect_status: *expect_status,
+            timeout: *timeout,
+        }),
         _ => None,
     }
 }
 
 fn parse_method(method: &str) -> Result<Method, String> {
-    Method::from_bytes(method.to_ascii_uppercase().as_bytes()).map_err(|_| format!("invalid HTTP method {method:?}"))
+    Method::from_bytes(method.to_ascii_uppercase().as_bytes())
+        .map_err(|_| format!("invalid HTTP method {method:?}"))
 }
 
 fn parse_url(url: &str) -> Result<Url, String> {
@@ -115,7 +166,8 @@ fn parse_url(url: &str) -> Result<Url, String> {
 
 /// Never the value: it may be a secret.
 fn parse_header(name: &str, value: &str) -> Result<(HeaderName, HeaderValue), String> {
-    let n = HeaderName::from_bytes(name.as_bytes()).map_err(|_| format!("invalid header name {name:?}"))?;
+    let n = HeaderName::from_bytes(name.as_bytes())
+        .map_err(|_| format!("invalid header name {name:?}"))?;
     let v = HeaderValue::from_str(value).map_err(|_| format!("invalid value for header {name}"))?;
     Ok((n, v))
 }
@@ -138,7 +190,10 @@ pub fn preflight(spec: &ActionSpec) -> Vec<String> {
         }
     }
     if !(100..=599).contains(&r.expect_status) {
-        problems.push(format!("expected status {} is not an HTTP status", r.expect_status));
+        problems.push(format!(
+            "expected status {} is not an HTTP status",
+            r.expect_status
+        ));
     }
     problems
 }
@@ -194,8 +249,14 @@ pub async fn execute(spec: &ActionSpec) -> Outcome {
                 }
             }
             let text = String::from_utf8_lossy(&bytes);
-            let text: String =
-                text.split_whitespace().collect::<Vec<_>>().join(" ").chars().filter(|c| !c.is_control()).take(BODY_SNIPPET).collect();
+            let text: String = text
+                .split_whitespace()
+                .collect::<Vec<_>>()
+                .join(" ")
+                .chars()
+                .filter(|c| !c.is_control())
+                .take(BODY_SNIPPET)
+                .collect();
             if text.is_empty() {
                 Outcome::Failed(format!("HTTP {status} (expected {})", r.expect_status))
             } else {
@@ -215,7 +276,9 @@ pub async fn execute(spec: &ActionSpec) -> Outcome {
                     humantime::format_duration(r.timeout)
                 ))
             } else {
-                Outcome::Unknown(format!("{text} ({where_}): the request may have been received; check by hand"))
+                Outcome::Unknown(format!(
+                    "{text} ({where_}): the request may have been received; check by hand"
+                ))
             }
         }
     }
@@ -243,8 +306,17 @@ mod tests {
         for secret in ["abc123", "k-456", "pw789", "t-000", "p-111", "k-222"] {
             assert!(!all.contains(secret), "{secret} shown in:\n{all}");
         }
-        assert!(lines[0].starts_with("POST https://ops:***@hooks.example/notify?channel=ops&token=*** (expect 200)"), "{all}");
-        assert!(all.contains("header Content-Type: application/json") && all.contains("header Authorization: ***"), "{all}");
+        assert!(
+            lines[0].starts_with(
+                "POST https://ops:***@hooks.example/notify?channel=ops&token=*** (expect 200)"
+            ),
+            "{all}"
+        );
+        assert!(
+            all.contains("header Content-Type: application/json")
+                && all.contains("header Authorization: ***"),
+            "{all}"
+        );
         assert!(all.contains(r#""text":"failover to B""#), "{all}");
     }
 }

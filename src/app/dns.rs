@@ -44,7 +44,14 @@ pub struct RecordState {
 
 impl RecordState {
     pub fn new(spec: &DnsRecord) -> Self {
-        RecordState { resolvers: spec.resolvers.iter().map(|_| ResolverState::default()).collect(), site: RecordSite::Pending }
+        RecordState {
+            resolvers: spec
+                .resolvers
+                .iter()
+                .map(|_| ResolverState::default())
+                .collect(),
+            site: RecordSite::Pending,
+        }
     }
 }
 
@@ -53,7 +60,9 @@ pub fn source(spec: &DnsRecord) -> String {
 }
 
 pub fn match_answer(spec: &DnsRecord, answer: &DnsAnswer) -> Match {
-    let DnsAnswer::Records { values, .. } = answer else { return Match::NoAnswer };
+    let DnsAnswer::Records { values, .. } = answer else {
+        return Match::NoAnswer;
+    };
     if values.is_empty() {
         return Match::NoAnswer;
     }
@@ -67,7 +76,9 @@ pub fn match_answer(spec: &DnsRecord, answer: &DnsAnswer) -> Match {
 fn combine(state: &RecordState) -> RecordSite {
     let mut seen: Option<Match> = None;
     for r in &state.resolvers {
-        let Some(m) = r.matched else { return RecordSite::Pending };
+        let Some(m) = r.matched else {
+            return RecordSite::Pending;
+        };
         match seen {
             None => seen = Some(m),
             Some(prev) if prev != m => return RecordSite::Mixed,
@@ -99,14 +110,27 @@ fn same_answer(a: &DnsAnswer, b: &DnsAnswer) -> bool {
     }
 }
 
-pub fn on_answer(config: &Config, spec: &DnsRecord, state: &mut RecordState, resolver: usize, at: OffsetDateTime, answer: DnsAnswer, fx: &mut Fx) {
+pub fn on_answer(
+    config: &Config,
+    spec: &DnsRecord,
+    state: &mut RecordState,
+    resolver: usize,
+    at: OffsetDateTime,
+    answer: DnsAnswer,
+    fx: &mut Fx,
+) {
     let source = source(spec);
     let server = spec.resolvers[resolver];
     let matched = match_answer(spec, &answer);
     let r = &mut state.resolvers[resolver];
     if r.stale {
         r.stale = false;
-        fx.edge(at, Severity::Ok, source.clone(), format!("@{server} answering again (no longer stale)"));
+        fx.edge(
+            at,
+            Severity::Ok,
+            source.clone(),
+            format!("@{server} answering again (no longer stale)"),
+        );
     }
     let changed = match &r.answer {
         None => true,
@@ -130,7 +154,10 @@ pub fn on_answer(config: &Config, spec: &DnsRecord, state: &mut RecordState, res
     let site = combine(state);
     if site != state.site && site != RecordSite::Pending && spec.resolvers.len() > 1 {
         let (severity, message) = match site {
-            RecordSite::Site(s) => (Severity::Info, format!("all resolvers agree: {}", config.site_label(s))),
+            RecordSite::Site(s) => (
+                Severity::Info,
+                format!("all resolvers agree: {}", config.site_label(s)),
+            ),
             RecordSite::Mixed => (Severity::Warn, "resolvers disagree (mixed)".to_string()),
             RecordSite::Unknown => (Severity::Warn, "answers match no site".to_string()),
             _ => (Severity::Warn, "no resolver gives an answer".to_string()),

@@ -42,10 +42,21 @@ pub fn source(spec: &HealthCheck) -> String {
     format!("health/{}", spec.name)
 }
 
-pub fn on_probe(spec: &HealthCheck, state: &mut CheckState, at: OffsetDateTime, outcome: ProbeOutcome, fx: &mut Fx) {
+pub fn on_probe(
+    spec: &HealthCheck,
+    state: &mut CheckState,
+    at: OffsetDateTime,
+    outcome: ProbeOutcome,
+    fx: &mut Fx,
+) {
     if state.stale {
         state.stale = false;
-        fx.edge(at, Severity::Ok, source(spec), "answering again (no longer stale)");
+        fx.edge(
+            at,
+            Severity::Ok,
+            source(spec),
+            "answering again (no longer stale)",
+        );
     }
     if outcome.ok {
         state.ok_run = state.ok_run.saturating_add(1);
@@ -55,19 +66,33 @@ pub fn on_probe(spec: &HealthCheck, state: &mut CheckState, at: OffsetDateTime, 
         state.ok_run = 0;
     }
     let next = match state.status {
-        CheckStatus::Pending | CheckStatus::Unhealthy if state.ok_run >= spec.success_threshold => CheckStatus::Healthy,
-        CheckStatus::Pending | CheckStatus::Healthy if state.fail_run >= spec.failure_threshold => CheckStatus::Unhealthy,
+        CheckStatus::Pending | CheckStatus::Unhealthy if state.ok_run >= spec.success_threshold => {
+            CheckStatus::Healthy
+        }
+        CheckStatus::Pending | CheckStatus::Healthy if state.fail_run >= spec.failure_threshold => {
+            CheckStatus::Unhealthy
+        }
         same => same,
     };
     if next != state.status {
         let (severity, message) = match next {
             CheckStatus::Healthy => (
                 Severity::Ok,
-                format!("{} → healthy after {} ok ({})", state.status.label(), state.ok_run, outcome.detail),
+                format!(
+                    "{} → healthy after {} ok ({})",
+                    state.status.label(),
+                    state.ok_run,
+                    outcome.detail
+                ),
             ),
             _ => (
                 Severity::Crit,
-                format!("{} → unhealthy after {} failed: {}", state.status.label(), state.fail_run, outcome.detail),
+                format!(
+                    "{} → unhealthy after {} failed: {}",
+                    state.status.label(),
+                    state.fail_run,
+                    outcome.detail
+                ),
             ),
         };
         fx.edge(at, severity, source(spec), message);

@@ -37,7 +37,13 @@ pub struct KeyMap {
 }
 
 fn bind(code: KeyCode, command: Command, keys: &'static str, help: &'static str) -> Binding {
-    Binding { code, ctrl: false, command, keys, help }
+    Binding {
+        code,
+        ctrl: false,
+        command,
+        keys,
+        help,
+    }
 }
 
 impl KeyMap {
@@ -48,7 +54,13 @@ impl KeyMap {
         let bindings = vec![
             bind(K::Char('?'), C::Help, "?", "help (this screen)"),
             bind(K::Char('q'), C::Quit, "q / Ctrl-C", "quit"),
-            Binding { code: K::Char('c'), ctrl: true, command: C::Quit, keys: "", help: "" },
+            Binding {
+                code: K::Char('c'),
+                ctrl: true,
+                command: C::Quit,
+                keys: "",
+                help: "",
+            },
             bind(K::Tab, C::FocusNext, "Tab", "focus next pane"),
             bind(K::BackTab, C::FocusPrev, "Shift-Tab", "focus previous pane"),
             bind(K::Char('j'), C::Down, "j / Down", "scroll down"),
@@ -62,24 +74,57 @@ impl KeyMap {
             bind(K::Char('G'), C::Bottom, "G / End", "bottom"),
             bind(K::End, C::Bottom, "", ""),
             bind(K::Char('/'), C::Filter, "/", "filter the timeline"),
-            bind(K::Char('n'), C::Note, "n", "add an operator note to the timeline"),
-            bind(K::Char('r'), C::Run(R::Runbooks), "r", "runbooks: list, plan, or the current run"),
-            bind(K::Enter, C::Run(R::Act), "Enter", "plan: arm (type the site) / run: do the current step"),
-            bind(K::Char('D'), C::Run(R::DryRun), "D", "dry run of the plan (executes nothing)"),
-            bind(K::Char('o'), C::Run(R::Override), "o", "override a failing gate (type override + reason)"),
-            bind(K::Char('s'), C::Run(R::Skip), "s", "skip the current step (reason)"),
-            bind(K::Char('a'), C::Run(R::Abort), "a", "abort the run (type abort + reason)"),
-            bind(K::Char('R'), C::Run(R::Rollback), "R", "roll back the last completed step (type rollback)"),
-            bind(K::Char('v'), C::Run(R::ReadBack), "v", "read the state back for an unknown outcome"),
-            bind(K::Char('B'), C::Run(R::BreakLock), "B", "break another console's driver lock (reason)"),
-            bind(K::Esc, C::Run(R::Close), "Esc", "close the plan / a finished run"),
+            bind(K::Char('n'), C::Note, "n", "operator note"),
+            bind(
+                K::Char('r'),
+                C::Run(R::Runbooks),
+                "r",
+                "runbooks / current run",
+            ),
+            bind(K::Enter, C::Run(R::Act), "Enter", "arm / do the step"),
+            bind(
+                K::Char('D'),
+                C::Run(R::DryRun),
+                "D",
+                "dry run (runs nothing)",
+            ),
+            bind(
+                K::Char('o'),
+                C::Run(R::Override),
+                "o",
+                "override a failing gate",
+            ),
+            bind(K::Char('s'), C::Run(R::Skip), "s", "skip the step (reason)"),
+            bind(K::Char('a'), C::Run(R::Abort), "a", "abort the run"),
+            bind(
+                K::Char('R'),
+                C::Run(R::Rollback),
+                "R",
+                "roll back the last step",
+            ),
+            bind(
+                K::Char('v'),
+                C::Run(R::ReadBack),
+                "v",
+                "read the state back",
+            ),
+            bind(
+                K::Char('B'),
+                C::Run(R::BreakLock),
+                "B",
+                "break the driver lock",
+            ),
+            bind(K::Esc, C::Run(R::Close), "Esc", "close plan / ended run"),
         ];
         KeyMap { bindings }
     }
 
     pub fn lookup(&self, key: &KeyEvent) -> Option<Command> {
         let ctrl = key.modifiers.contains(KeyModifiers::CONTROL);
-        self.bindings.iter().find(|b| b.code == key.code && b.ctrl == ctrl).map(|b| b.command)
+        self.bindings
+            .iter()
+            .find(|b| b.code == key.code && b.ctrl == ctrl)
+            .map(|b| b.command)
     }
 
     /// The bindings worth listing in help, in order.

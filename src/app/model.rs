@@ -50,7 +50,10 @@ impl Driver {
             Driver::Driving(_) => None,
             Driver::Watching => Some("watching: this console is read-only (--watch)".into()),
             Driver::NotYet => Some("not driving yet: waiting for the driver lock".into()),
-            Driver::LockHeld(info) => Some(format!("watching: {} drives (B breaks the lock)", info.describe())),
+            Driver::LockHeld(info) => Some(format!(
+                "watching: {} drives (B breaks the lock)",
+                info.describe()
+            )),
             Driver::LockLost(why) => Some(format!("watching: {why}")),
         }
     }
@@ -67,7 +70,13 @@ pub enum Pane {
 }
 
 impl Pane {
-    pub const ALL: [Pane; 5] = [Pane::Health, Pane::Replication, Pane::Dns, Pane::Timeline, Pane::Run];
+    pub const ALL: [Pane; 5] = [
+        Pane::Health,
+        Pane::Replication,
+        Pane::Dns,
+        Pane::Timeline,
+        Pane::Run,
+    ];
 
     pub fn index(self) -> usize {
         Pane::ALL.iter().position(|p| *p == self).unwrap_or(0)
@@ -92,7 +101,9 @@ pub enum Overlay {
     Filter(Input),
     Note(Input),
     /// Choosing a runbook.
-    Runbooks { selected: usize },
+    Runbooks {
+        selected: usize,
+    },
     /// A typed confirmation or reason.
     Prompt(Prompt),
 }
@@ -123,7 +134,14 @@ pub enum Purpose {
 impl Purpose {
     /// The question, shown before the input.
     pub fn question(&self, model: &Model) -> String {
-        let runbook_to = |r: usize| model.config.runbooks.get(r).map(|rb| model.config.sites[rb.to].key.clone()).unwrap_or_default();
+        let runbook_to = |r: usize| {
+            model
+                .config
+                .runbooks
+                .get(r)
+                .map(|rb| model.config.sites[rb.to].key.clone())
+                .unwrap_or_default()
+        };
         match self {
             Purpose::ArmSite { runbook } => format!("type {} to arm: ", runbook_to(*runbook)),
             Purpose::ArmReason { .. } => "reason for this run: ".into(),
@@ -133,8 +151,13 @@ impl Purpose {
             Purpose::AbortWord => "type abort to end this run: ".into(),
             Purpose::AbortReason => "reason for aborting: ".into(),
             Purpose::RollbackWord { step } => format!("type rollback to undo step {}: ", step + 1),
-            Purpose::SplitBrainWord { .. } => "OLD PRIMARY STILL WRITABLE: type promote for split brain: ".into(),
-            Purpose::RetryWord { step } => format!("step {} outcome unknown, not readable; type retry to run it again: ", step + 1),
+            Purpose::SplitBrainWord { .. } => {
+                "OLD PRIMARY STILL WRITABLE: type promote for split brain: ".into()
+            }
+            Purpose::RetryWord { step } => format!(
+                "step {} outcome unknown, not readable; type retry to run it again: ",
+                step + 1
+            ),
             Purpose::QuitWord => "a run is in progress (it can be resumed); type quit: ".into(),
             Purpose::BreakLockReason => "break the driver lock; reason: ".into(),
         }
@@ -191,8 +214,18 @@ pub struct Model {
 pub const TIMELINE_CAPACITY: usize = 5_000;
 
 impl Model {
-    pub fn new(config: Arc<Config>, mode: Mode, operator: String, view: View, now: OffsetDateTime) -> Self {
-        let health = config.health.iter().map(|_| CheckState::default()).collect();
+    pub fn new(
+        config: Arc<Config>,
+        mode: Mode,
+        operator: String,
+        view: View,
+        now: OffsetDateTime,
+    ) -> Self {
+        let health = config
+            .health
+            .iter()
+            .map(|_| CheckState::default())
+            .collect();
         let dbs = config.databases.iter().map(DbState::new).collect();
         let dns = config.dns.iter().map(RecordState::new).collect();
         Model {
@@ -206,8 +239,19 @@ impl Model {
             dbs,
             dns,
             timeline: Timeline::new(TIMELINE_CAPACITY),
-            ui: UiState { focus: Pane::Health, scroll: [0; 5], overlay: Overlay::None, filter: String::new(), dirty: true, flash: None },
-            driver: if mode == Mode::Watch { Driver::Watching } else { Driver::NotYet },
+            ui: UiState {
+                focus: Pane::Health,
+                scroll: [0; 5],
+                overlay: Overlay::None,
+                filter: String::new(),
+                dirty: true,
+                flash: None,
+            },
+            driver: if mode == Mode::Watch {
+                Driver::Watching
+            } else {
+                Driver::NotYet
+            },
             runs: Runs::default(),
             console_id: console_id(),
             journal_problem: None,
@@ -230,7 +274,14 @@ impl Model {
             Pane::Replication => self.dbs.iter().map(|d| d.members.len() + 1).sum(),
             Pane::Dns => self.dns.iter().map(|r| r.resolvers.len() + 1).sum(),
             Pane::Timeline => self.timeline.count_matching(&self.ui.filter),
-            Pane::Run => self.runs.current.as_ref().map(|r| r.steps.len()).unwrap_or(0) + 20,
+            Pane::Run => {
+                self.runs
+                    .current
+                    .as_ref()
+                    .map(|r| r.steps.len())
+                    .unwrap_or(0)
+                    + 20
+            }
         }
     }
 }
@@ -239,6 +290,10 @@ impl Model {
 fn console_id() -> String {
     static COUNT: std::sync::atomic::AtomicU32 = std::sync::atomic::AtomicU32::new(0);
     let n = COUNT.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-    let base = format!("{}:{}", whoami::hostname().unwrap_or_else(|_| "localhost".into()), std::process::id());
+    let base = format!(
+        "{}:{}",
+        whoami::hostname().unwrap_or_else(|_| "localhost".into()),
+        std::process::id()
+    );
     if n == 0 { base } else { format!("{base}#{n}") }
 }

@@ -106,11 +106,19 @@ pub struct DbState {
 
 impl DbState {
     pub fn new(spec: &Database) -> Self {
-        DbState { members: spec.members.iter().map(|_| MemberState::default()).collect() }
+        DbState {
+            members: spec
+                .members
+                .iter()
+                .map(|_| MemberState::default())
+                .collect(),
+        }
     }
 
     pub fn primaries(&self) -> Vec<usize> {
-        (0..self.members.len()).filter(|i| self.members[*i].role == Role::Primary).collect()
+        (0..self.members.len())
+            .filter(|i| self.members[*i].role == Role::Primary)
+            .collect()
     }
 
     /// Every member has answered or failed at least once.
@@ -121,7 +129,11 @@ impl DbState {
 
 pub fn member_source(config: &Config, db: &Database, member: usize) -> String {
     let m = &db.members[member];
-    let label = if m.name == config.sites[m.site].key { config.site_label(m.site).to_string() } else { m.name.clone() };
+    let label = if m.name == config.sites[m.site].key {
+        config.site_label(m.site).to_string()
+    } else {
+        m.name.clone()
+    };
     format!("db/{}/{}", db.name, label)
 }
 
@@ -137,9 +149,21 @@ fn facts(m: &MemberState) -> Facts {
     let reachable_replica = m.role == Role::Replica;
     Facts {
         role: m.role,
-        lag_over: if reachable_replica { m.lag.as_ref().map(|l| l.over_limit) } else { None },
-        streaming: if reachable_replica { m.streaming() } else { None },
-        paused: if reachable_replica { m.replay_paused() } else { None },
+        lag_over: if reachable_replica {
+            m.lag.as_ref().map(|l| l.over_limit)
+        } else {
+            None
+        },
+        streaming: if reachable_replica {
+            m.streaming()
+        } else {
+            None
+        },
+        paused: if reachable_replica {
+            m.replay_paused()
+        } else {
+            None
+        },
     }
 }
 
@@ -159,12 +183,21 @@ pub fn on_reading(
         let m = &mut state.members[member];
         if m.stale {
             m.stale = false;
-            fx.edge(at, Severity::Ok, member_source(config, db, member), "answering again (no longer stale)");
+            fx.edge(
+                at,
+                Severity::Ok,
+                member_source(config, db, member),
+                "answering again (no longer stale)",
+            );
         }
         m.last_at = Some(at);
         match result {
             Ok(snapshot) => {
-                m.role = if snapshot.in_recovery { Role::Replica } else { Role::Primary };
+                m.role = if snapshot.in_recovery {
+                    Role::Replica
+                } else {
+                    Role::Primary
+                };
                 m.error = None;
                 m.snapshot = Some(snapshot);
             }
@@ -183,13 +216,31 @@ pub fn on_reading(
     }
     let primaries = state.primaries();
     if primaries != primaries_before && state.all_seen() {
-        let names = |ids: &[usize]| ids.iter().map(|i| config.site_label(db.members[*i].site)).collect::<Vec<_>>().join(", ");
+        let names = |ids: &[usize]| {
+            ids.iter()
+                .map(|i| config.site_label(db.members[*i].site))
+                .collect::<Vec<_>>()
+                .join(", ")
+        };
         let source = format!("db/{}", db.name);
         match primaries.len() {
             0 => fx.edge(at, Severity::Crit, source, "no writable primary"),
-            1 if primaries_before.len() != 1 => fx.edge(at, Severity::Ok, source, format!("one primary: {}", names(&primaries))),
+            1 if primaries_before.len() != 1 => fx.edge(
+                at,
+                Severity::Ok,
+                source,
+                format!("one primary: {}", names(&primaries)),
+            ),
             1 => {}
-            n => fx.edge(at, Severity::Crit, source, format!("split brain: {n} writable primaries ({})", names(&primaries))),
+            n => fx.edge(
+                at,
+                Severity::Crit,
+                source,
+                format!(
+                    "split brain: {n} writable primaries ({})",
+                    names(&primaries)
+                ),
+            ),
         }
     }
 }
@@ -207,41 +258,93 @@ fn describe_member_change(
 ) {
     let source = member_source(config, db, i);
     if old.role != new.role {
-        let timeline = m.snapshot.as_ref().and_then(|s| s.timeline).map(|t| format!(", timeline {t}")).unwrap_or_default();
+        let timeline = m
+            .snapshot
+            .as_ref()
+            .and_then(|s| s.timeline)
+            .map(|t| format!(", timeline {t}"))
+            .unwrap_or_default();
         let (severity, message) = match (old.role, new.role) {
             (_, Role::Unreachable) => (
-                if old.role == Role::Primary { Severity::Crit } else { Severity::Warn },
-                format!("{} → unreachable: {}", old.role.label(), m.error.as_deref().unwrap_or("?")),
+                if old.role == Role::Primary {
+                    Severity::Crit
+                } else {
+                    Severity::Warn
+                },
+                format!(
+                    "{} → unreachable: {}",
+                    old.role.label(),
+                    m.error.as_deref().unwrap_or("?")
+                ),
             ),
             (Role::Unknown, role) => (Severity::Info, format!("{}{timeline}", role.label())),
-            (Role::Unreachable, role) => (Severity::Ok, format!("reachable again: {}{timeline}", role.label())),
-            (Role::Replica, Role::Primary) => (Severity::Warn, format!("replica → primary (promoted{timeline})")),
-            (from, to) => (Severity::Warn, format!("{} → {}{timeline}", from.label(), to.label())),
+            (Role::Unreachable, role) => (
+                Severity::Ok,
+                format!("reachable again: {}{timeline}", role.label()),
+            ),
+            (Role::Replica, Role::Primary) => (
+                Severity::Warn,
+                format!("replica → primary (promoted{timeline})"),
+            ),
+            (from, to) => (
+                Severity::Warn,
+                format!("{} → {}{timeline}", from.label(), to.label()),
+            ),
         };
         fx.edge(at, severity, source.clone(), message);
     }
     if old.lag_over != new.lag_over {
         let figures = m.lag.as_ref().map(lag_text).unwrap_or_default();
         match new.lag_over {
-            Some(true) => fx.edge(at, Severity::Warn, source.clone(), format!("lag over limit: {figures} (limit {}, {})", bytes(db.max_lag_bytes), secs(db.max_lag))),
-            Some(false) if old.lag_over == Some(true) => fx.edge(at, Severity::Ok, source.clone(), format!("lag back within limits: {figures}")),
+            Some(true) => fx.edge(
+                at,
+                Severity::Warn,
+                source.clone(),
+                format!(
+                    "lag over limit: {figures} (limit {}, {})",
+                    bytes(db.max_lag_bytes),
+                    secs(db.max_lag)
+                ),
+            ),
+            Some(false) if old.lag_over == Some(true) => fx.edge(
+                at,
+                Severity::Ok,
+                source.clone(),
+                format!("lag back within limits: {figures}"),
+            ),
             _ => {}
         }
     }
     if old.streaming != new.streaming {
         match new.streaming {
             Some(false) => {
-                let status = m.snapshot.as_ref().and_then(|s| s.replica.as_ref()).and_then(|r| r.receiver_status.clone());
-                fx.edge(at, Severity::Warn, source.clone(), format!("not streaming (walreceiver: {})", status.as_deref().unwrap_or("none")));
+                let status = m
+                    .snapshot
+                    .as_ref()
+                    .and_then(|s| s.replica.as_ref())
+                    .and_then(|r| r.receiver_status.clone());
+                fx.edge(
+                    at,
+                    Severity::Warn,
+                    source.clone(),
+                    format!(
+                        "not streaming (walreceiver: {})",
+                        status.as_deref().unwrap_or("none")
+                    ),
+                );
             }
-            Some(true) if old.streaming == Some(false) => fx.edge(at, Severity::Ok, source.clone(), "streaming again"),
+            Some(true) if old.streaming == Some(false) => {
+                fx.edge(at, Severity::Ok, source.clone(), "streaming again")
+            }
             _ => {}
         }
     }
     if old.paused != new.paused {
         match new.paused {
             Some(true) => fx.edge(at, Severity::Warn, source, "WAL replay paused"),
-            Some(false) if old.paused == Some(true) => fx.edge(at, Severity::Ok, source, "WAL replay resumed"),
+            Some(false) if old.paused == Some(true) => {
+                fx.edge(at, Severity::Ok, source, "WAL replay resumed")
+            }
             _ => {}
         }
     }
@@ -249,8 +352,16 @@ fn describe_member_change(
 
 fn recompute_lag(db: &Database, state: &mut DbState) {
     let primaries = state.primaries();
-    let primary = if primaries.len() == 1 { state.members[primaries[0]].snapshot.clone() } else { None };
-    let replicas = state.members.iter().filter(|m| m.role == Role::Replica).count();
+    let primary = if primaries.len() == 1 {
+        state.members[primaries[0]].snapshot.clone()
+    } else {
+        None
+    };
+    let replicas = state
+        .members
+        .iter()
+        .filter(|m| m.role == Role::Replica)
+        .count();
     for m in state.members.iter_mut() {
         if m.role != Role::Replica {
             m.lag = None;
@@ -260,19 +371,39 @@ fn recompute_lag(db: &Database, state: &mut DbState) {
             m.lag = None;
             continue;
         };
-        let cluster_name = m.snapshot.as_ref().map(|s| s.cluster_name.clone()).unwrap_or_default();
+        let cluster_name = m
+            .snapshot
+            .as_ref()
+            .map(|s| s.cluster_name.clone())
+            .unwrap_or_default();
         let primary_reading = primary.as_ref().and_then(|p| p.primary.as_ref());
         let row = primary_reading.and_then(|p| {
             p.standbys
                 .iter()
                 .find(|r| !cluster_name.is_empty() && r.application_name == cluster_name)
-                .or_else(|| if p.standbys.len() == 1 && replicas == 1 { p.standbys.first() } else { None })
+                .or_else(|| {
+                    if p.standbys.len() == 1 && replicas == 1 {
+                        p.standbys.first()
+                    } else {
+                        None
+                    }
+                })
         });
-        let bytes = match (row.and_then(|r| r.lag_bytes), primary_reading, replica.replay_lsn) {
+        let bytes = match (
+            row.and_then(|r| r.lag_bytes),
+            primary_reading,
+            replica.replay_lsn,
+        ) {
             (Some(b), _, _) => Some((b, BytesSource::StatReplication)),
-            (None, Some(p), Some(replay)) => Some((p.current_lsn.0.saturating_sub(replay.0), BytesSource::PrimaryMinusReplay)),
+            (None, Some(p), Some(replay)) => Some((
+                p.current_lsn.0.saturating_sub(replay.0),
+                BytesSource::PrimaryMinusReplay,
+            )),
             _ => match (replica.receive_lsn, replica.replay_lsn) {
-                (Some(recv), Some(replay)) => Some((recv.0.saturating_sub(replay.0), BytesSource::ReceivedNotReplayed)),
+                (Some(recv), Some(replay)) => Some((
+                    recv.0.saturating_sub(replay.0),
+                    BytesSource::ReceivedNotReplayed,
+                )),
                 _ => None,
             },
         };
@@ -285,20 +416,32 @@ fn recompute_lag(db: &Database, state: &mut DbState) {
                 let streaming = replica.receiver_status.as_deref() == Some("streaming");
                 match (replay_lag, replica.replay_paused || !streaming) {
                     (Some(t), false) => Some((t, TimeSource::ReplayLag)),
-                    (_, true) => replica.since_last_replay.map(|t| (t, TimeSource::SinceLastReplay)),
+                    (_, true) => replica
+                        .since_last_replay
+                        .map(|t| (t, TimeSource::SinceLastReplay)),
                     (None, false) => None,
                 }
             }
         };
         let over_bytes = bytes.is_some_and(|(b, _)| b > db.max_lag_bytes);
         let over_time = time.is_some_and(|(t, _)| t > db.max_lag);
-        m.lag = Some(Lag { bytes, time, over_limit: over_bytes || over_time });
+        m.lag = Some(Lag {
+            bytes,
+            time,
+            over_limit: over_bytes || over_time,
+        });
     }
 }
 
 pub fn lag_text(lag: &Lag) -> String {
-    let b = lag.bytes.map(|(b, _)| bytes(b)).unwrap_or_else(|| "? B".into());
-    let t = lag.time.map(|(t, _)| secs(t)).unwrap_or_else(|| "? s".into());
+    let b = lag
+        .bytes
+        .map(|(b, _)| bytes(b))
+        .unwrap_or_else(|| "? B".into());
+    let t = lag
+        .time
+        .map(|(t, _)| secs(t))
+        .unwrap_or_else(|| "? s".into());
     format!("{b}, {t}")
 }
 
@@ -319,7 +462,11 @@ pub fn bytes(n: u64) -> String {
 
 pub fn secs(d: Duration) -> String {
     let s = d.as_secs_f64();
-    if s < 10.0 { format!("{s:.1} s") } else { format!("{:.0} s", s) }
+    if s < 10.0 {
+        format!("{s:.1} s")
+    } else {
+        format!("{:.0} s", s)
+    }
 }
 
 #[cfg(test)]

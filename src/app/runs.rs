@@ -10,7 +10,9 @@ use super::update::{Effect, Fx};
 use crate::actions::ActionSpec;
 use crate::config::runbook::{Rollback, StepKind};
 use crate::lock::DriverToken;
-use crate::runbook::{self, Event, ExpectedPrimary, Phase, RunEvent, RunState, StepStatus, evidence};
+use crate::runbook::{
+    self, Event, ExpectedPrimary, Phase, RunEvent, RunState, StepStatus, evidence,
+};
 use crate::timeline::{Entry, Kind, Severity};
 
 /// A request for the executor: the only way anything is done to the world.
@@ -39,9 +41,27 @@ pub enum RunKey {
     Close,
 }
 
-fn run_entry(model: &Model, runbook: &str, id: &str, event: Event, severity: Severity, message: String) -> Entry {
-    let mut e = Entry::new(model.now, severity, Kind::Run, format!("run/{runbook}"), message).by(&model.operator);
-    e.run = Some(RunEvent { id: id.to_string(), runbook: runbook.to_string(), event });
+fn run_entry(
+    model: &Model,
+    runbook: &str,
+    id: &str,
+    event: Event,
+    severity: Severity,
+    message: String,
+) -> Entry {
+    let mut e = Entry::new(
+        model.now,
+        severity,
+        Kind::Run,
+        format!("run/{runbook}"),
+        message,
+    )
+    .by(&model.operator);
+    e.run = Some(RunEvent {
+        id: id.to_string(),
+        runbook: runbook.to_string(),
+        event,
+    });
     e
 }
 
@@ -61,7 +81,10 @@ pub fn on_key(model: &mut Model, key: RunKey, fx: &mut Fx) {
     if key == RunKey::BreakLock {
         match &model.driver {
             Driver::LockHeld(_) | Driver::LockLost(_) => {
-                model.ui.overlay = Overlay::Prompt(Prompt { purpose: Purpose::BreakLockReason, input: Input::default() })
+                model.ui.overlay = Overlay::Prompt(Prompt {
+                    purpose: Purpose::BreakLockReason,
+                    input: Input::default(),
+                })
             }
             Driver::Driving(_) => model.flash("this console already drives"),
             other => model.flash(other.why_not().unwrap_or_default()),
@@ -102,12 +125,19 @@ fn on_key_driving(model: &mut Model, token: &DriverToken, key: RunKey, fx: &mut 
             } else if model.config.runbooks.is_empty() {
                 model.flash("no [[runbook]] in the config");
             } else {
-                model.ui.overlay = Overlay::Runbooks { selected: model.runs.plan.unwrap_or(0) };
+                model.ui.overlay = Overlay::Runbooks {
+                    selected: model.runs.plan.unwrap_or(0),
+                };
             }
         }
         RunKey::Act if active => act(model, token, fx),
         RunKey::Act => match model.runs.plan {
-            Some(runbook) => model.ui.overlay = Overlay::Prompt(Prompt { purpose: Purpose::ArmSite { runbook }, input: Input::default() }),
+            Some(runbook) => {
+                model.ui.overlay = Overlay::Prompt(Prompt {
+                    purpose: Purpose::ArmSite { runbook },
+                    input: Input::default(),
+                })
+            }
             None => model.flash("r lists runbooks"),
         },
         RunKey::DryRun if active => model.flash("a run is in progress: abort it before a dry run"),
@@ -115,14 +145,19 @@ fn on_key_driving(model: &mut Model, token: &DriverToken, key: RunKey, fx: &mut 
             Some(runbook) => dry_run(model, token, runbook, fx),
             None => model.flash("open a runbook's plan first (r)"),
         },
-        RunKey::Override | RunKey::Skip | RunKey::Abort | RunKey::Rollback | RunKey::ReadBack if !active => {
+        RunKey::Override | RunKey::Skip | RunKey::Abort | RunKey::Rollback | RunKey::ReadBack
+            if !active =>
+        {
             model.flash("no run in progress")
         }
         RunKey::Override => {
             let Some(step) = cursor(model) else { return };
             match step_kind(model, step) {
                 Some(StepKind::Gate(gate)) if !evidence::gate(model, &gate).pass => {
-                    model.ui.overlay = Overlay::Prompt(Prompt { purpose: Purpose::OverrideWord { step }, input: Input::default() })
+                    model.ui.overlay = Overlay::Prompt(Prompt {
+                        purpose: Purpose::OverrideWord { step },
+                        input: Input::default(),
+                    })
                 }
                 Some(StepKind::Gate(_)) => model.flash("the gate passes: Enter takes it"),
                 _ => model.flash("only a failing gate can be overridden"),
@@ -133,14 +168,31 @@ fn on_key_driving(model: &mut Model, token: &DriverToken, key: RunKey, fx: &mut 
             if model.runs.in_flight.is_some() || running(model).is_some() {
                 model.flash("a step is running: wait for its outcome");
             } else {
-                model.ui.overlay = Overlay::Prompt(Prompt { purpose: Purpose::SkipReason { step }, input: Input::default() });
+                model.ui.overlay = Overlay::Prompt(Prompt {
+                    purpose: Purpose::SkipReason { step },
+                    input: Input::default(),
+                });
             }
         }
-        RunKey::Abort => model.ui.overlay = Overlay::Prompt(Prompt { purpose: Purpose::AbortWord, input: Input::default() }),
+        RunKey::Abort => {
+            model.ui.overlay = Overlay::Prompt(Prompt {
+                purpose: Purpose::AbortWord,
+                input: Input::default(),
+            })
+        }
         RunKey::Rollback => {
-            let candidate = model.runs.current.as_ref().and_then(|r| r.rollback_candidate(&model.config));
+            let candidate = model
+                .runs
+                .current
+                .as_ref()
+                .and_then(|r| r.rollback_candidate(&model.config));
             match candidate {
-                Some(step) => model.ui.overlay = Overlay::Prompt(Prompt { purpose: Purpose::RollbackWord { step }, input: Input::default() }),
+                Some(step) => {
+                    model.ui.overlay = Overlay::Prompt(Prompt {
+                        purpose: Purpose::RollbackWord { step },
+                        input: Input::default(),
+                    })
+                }
                 None => model.flash("no completed step with a rollback"),
             }
         }
@@ -151,7 +203,9 @@ fn on_key_driving(model: &mut Model, token: &DriverToken, key: RunKey, fx: &mut 
                 (Some(StepStatus::Unknown | StepStatus::Failed), Some(StepKind::Action(a))) => {
                     request(model, token, step, Phase::ReadBack, a.spec, fx);
                 }
-                _ => model.flash("read back applies to an action whose outcome is unknown or failed"),
+                _ => {
+                    model.flash("read back applies to an action whose outcome is unknown or failed")
+                }
             }
         }
         RunKey::Close | RunKey::BreakLock => {}
@@ -188,56 +242,105 @@ fn step_kind(model: &Model, step: usize) -> Option<StepKind> {
 
 /// Enter on the current step.
 fn act(model: &mut Model, token: &DriverToken, fx: &mut Fx) {
-    let Some(run) = &model.runs.current else { return };
+    let Some(run) = &model.runs.current else {
+        return;
+    };
     if run.config_changed {
-        model.flash("the runbook changed in the config since this run was armed: abort it and arm again");
+        model.flash(
+            "the runbook changed in the config since this run was armed: abort it and arm again",
+        );
         return;
     }
     let Some(step) = run.cursor() else { return };
     let status = run.steps[step].status;
     if model.runs.in_flight.is_some() || status == StepStatus::Running {
-        model.flash(format!("step {} is running: wait for its outcome", step + 1));
+        model.flash(format!(
+            "step {} is running: wait for its outcome",
+            step + 1
+        ));
         return;
     }
     if status == StepStatus::Unknown {
-        let unreadable = run.steps[step].phase == Phase::ReadBack && run.steps[step].finished.is_some();
+        let unreadable =
+            run.steps[step].phase == Phase::ReadBack && run.steps[step].finished.is_some();
         if unreadable {
             // Read back and still unknown: only a typed retry runs it again.
-            model.ui.overlay = Overlay::Prompt(Prompt { purpose: Purpose::RetryWord { step }, input: Input::default() });
+            model.ui.overlay = Overlay::Prompt(Prompt {
+                purpose: Purpose::RetryWord { step },
+                input: Input::default(),
+            });
         } else {
             model.flash("outcome unknown: reading it back first (v reads again); nothing is retried blindly");
         }
         return;
     }
-    let Some(kind) = step_kind(model, step) else { return };
+    let Some(kind) = step_kind(model, step) else {
+        return;
+    };
     let title = run.steps[step].title.clone();
     match kind {
         StepKind::Gate(gate) => {
             let ev = evidence::gate(model, &gate);
             if ev.pass {
                 let summary = ev.summary();
-                record(model, fx, Event::GatePassed { step, evidence: summary.clone() }, Severity::Ok, format!("step {} {title:?} gate passed: {summary}", step + 1));
+                record(
+                    model,
+                    fx,
+                    Event::GatePassed {
+                        step,
+                        evidence: summary.clone(),
+                    },
+                    Severity::Ok,
+                    format!("step {} {title:?} gate passed: {summary}", step + 1),
+                );
             } else {
                 model.flash(format!("gate blocks: {} (o overrides)", ev.summary()));
             }
         }
         StepKind::Manual(text) => {
-            record(model, fx, Event::ManualDone { step }, Severity::Info, format!("step {} {title:?} done by hand: {text}", step + 1));
+            record(
+                model,
+                fx,
+                Event::ManualDone { step },
+                Severity::Info,
+                format!("step {} {title:?} done by hand: {text}", step + 1),
+            );
         }
         StepKind::Wait(_) => {
-            record(model, fx, Event::StepStarted { step, phase: Phase::Do }, Severity::Info, format!("step {} {title:?} waiting", step + 1));
+            record(
+                model,
+                fx,
+                Event::StepStarted {
+                    step,
+                    phase: Phase::Do,
+                },
+                Severity::Info,
+                format!("step {} {title:?} waiting", step + 1),
+            );
         }
         StepKind::Action(action) => {
             if let Some((db, member)) = action.promotes {
                 match promote_guard(model, db, member) {
                     Guard::Go => {}
                     Guard::Refuse(reason) => {
-                        record(model, fx, Event::StepRefused { step, reason: reason.clone() }, Severity::Warn, format!("step {} {title:?} refused: {reason}", step + 1));
+                        record(
+                            model,
+                            fx,
+                            Event::StepRefused {
+                                step,
+                                reason: reason.clone(),
+                            },
+                            Severity::Warn,
+                            format!("step {} {title:?} refused: {reason}", step + 1),
+                        );
                         model.flash(format!("refused: {reason}"));
                         return;
                     }
                     Guard::SplitBrain => {
-                        model.ui.overlay = Overlay::Prompt(Prompt { purpose: Purpose::SplitBrainWord { step }, input: Input::default() });
+                        model.ui.overlay = Overlay::Prompt(Prompt {
+                            purpose: Purpose::SplitBrainWord { step },
+                            input: Input::default(),
+                        });
                         return;
                     }
                 }
@@ -261,33 +364,56 @@ fn promote_guard(model: &Model, db: usize, member: usize) -> Guard {
     let state = &model.dbs[db];
     let target = &state.members[member];
     if target.role != Role::Replica || target.stale {
-        let now = if target.stale { "stale".to_string() } else { target.role.label().to_string() };
-        return Guard::Refuse(format!("{} is not a replica now ({now})", spec.members[member].name));
+        let now = if target.stale {
+            "stale".to_string()
+        } else {
+            target.role.label().to_string()
+        };
+        return Guard::Refuse(format!(
+            "{} is not a replica now ({now})",
+            spec.members[member].name
+        ));
     }
-    let expected = model
-        .runs
-        .current
-        .as_ref()
-        .and_then(|r| r.expected_primaries.iter().find(|e| e.database == spec.name).cloned());
+    let expected = model.runs.current.as_ref().and_then(|r| {
+        r.expected_primaries
+            .iter()
+            .find(|e| e.database == spec.name)
+            .cloned()
+    });
     let primaries: Vec<usize> = state.primaries();
     let name = |i: usize| spec.members[i].name.clone();
     match expected.and_then(|e| e.member) {
         Some(expected_name) => {
             if let Some(other) = primaries.iter().find(|p| name(**p) != expected_name) {
-                return Guard::Refuse(format!("the primary changed since arming: was {expected_name}, now {}", name(*other)));
+                return Guard::Refuse(format!(
+                    "the primary changed since arming: was {expected_name}, now {}",
+                    name(*other)
+                ));
             }
             if primaries.iter().any(|p| name(*p) == expected_name) {
                 return Guard::SplitBrain;
             }
             Guard::Go
         }
-        None if !primaries.is_empty() => Guard::Refuse(format!("there was no primary at arming; now {} is", name(primaries[0]))),
+        None if !primaries.is_empty() => Guard::Refuse(format!(
+            "there was no primary at arming; now {} is",
+            name(primaries[0])
+        )),
         None => Guard::Go,
     }
 }
 
-fn request(model: &mut Model, _token: &DriverToken, step: usize, phase: Phase, spec: ActionSpec, fx: &mut Fx) {
-    let Some(run) = &model.runs.current else { return };
+fn request(
+    model: &mut Model,
+    _token: &DriverToken,
+    step: usize,
+    phase: Phase,
+    spec: ActionSpec,
+    fx: &mut Fx,
+) {
+    let Some(run) = &model.runs.current else {
+        return;
+    };
     model.runs.in_flight = Some(step);
     fx.effects.push(Effect::Execute(ExecRequest {
         run_id: run.id.clone(),
@@ -304,14 +430,25 @@ fn dry_run(model: &mut Model, _token: &DriverToken, runbook_index: usize, fx: &m
     let id = format!("{}-dry", runbook::new_id(&runbook.name, model.now));
     let steps: Vec<String> = runbook.steps.iter().map(|s| s.title.clone()).collect();
     let target = model.config.sites[runbook.to].key.clone();
-    let start = run_entry(model, &runbook.name, &id, Event::DryRun { target, steps }, Severity::Info, format!("DRY RUN of {} (nothing is executed)", runbook.name));
+    let start = run_entry(
+        model,
+        &runbook.name,
+        &id,
+        Event::DryRun { target, steps },
+        Severity::Info,
+        format!("DRY RUN of {} (nothing is executed)", runbook.name),
+    );
     fx.effects.push(Effect::Record(start));
     let mut actions = Vec::new();
     for (i, step) in runbook.steps.iter().enumerate() {
         let described = runbook::plan::describe_kind(&model.config, &step.kind).join(" ; ");
         let blocked = match &step.kind {
-            StepKind::Gate(g) => Some(evidence::gate(model, g)).filter(|e| !e.pass).map(|e| e.summary()),
-            StepKind::Wait(w) => Some(evidence::wait(model, w)).filter(|e| !e.pass).map(|e| format!("not yet: {}", e.summary())),
+            StepKind::Gate(g) => Some(evidence::gate(model, g))
+                .filter(|e| !e.pass)
+                .map(|e| e.summary()),
+            StepKind::Wait(w) => Some(evidence::wait(model, w))
+                .filter(|e| !e.pass)
+                .map(|e| format!("not yet: {}", e.summary())),
             StepKind::Manual(_) => None,
             StepKind::Action(a) => {
                 actions.push((i, step.title.clone(), a.spec.clone()));
@@ -320,13 +457,36 @@ fn dry_run(model: &mut Model, _token: &DriverToken, runbook_index: usize, fx: &m
         };
         let message = match &blocked {
             Some(b) => format!("dry run step {} {:?}: would block: {b}", i + 1, step.title),
-            None => format!("dry run step {} {:?}: would pass: {described}", i + 1, step.title),
+            None => format!(
+                "dry run step {} {:?}: would pass: {described}",
+                i + 1,
+                step.title
+            ),
         };
-        let severity = if blocked.is_some() { Severity::Warn } else { Severity::Info };
-        fx.effects.push(Effect::Record(run_entry(model, &runbook.name, &id, Event::DryRunStep { step: i, would: described, blocked }, severity, message)));
+        let severity = if blocked.is_some() {
+            Severity::Warn
+        } else {
+            Severity::Info
+        };
+        fx.effects.push(Effect::Record(run_entry(
+            model,
+            &runbook.name,
+            &id,
+            Event::DryRunStep {
+                step: i,
+                would: described,
+                blocked,
+            },
+            severity,
+            message,
+        )));
     }
     // The executor checks each action without running it, then records the end of the dry run.
-    fx.effects.push(Effect::DryRun { run_id: id, runbook: runbook.name.clone(), actions });
+    fx.effects.push(Effect::DryRun {
+        run_id: id,
+        runbook: runbook.name.clone(),
+        actions,
+    });
     model.runs.shown = true;
     model.runs.plan = Some(runbook_index);
 }
@@ -341,7 +501,9 @@ pub fn on_prompt(model: &mut Model, purpose: Purpose, text: String, fx: &mut Fx)
                 fx.effects.push(Effect::Quit);
             }
         }
-        Purpose::BreakLockReason if !text.is_empty() => fx.effects.push(Effect::BreakLock { reason: text }),
+        Purpose::BreakLockReason if !text.is_empty() => {
+            fx.effects.push(Effect::BreakLock { reason: text })
+        }
         Purpose::BreakLockReason => model.flash("a reason is required: nothing done"),
         other => {
             if model.driver.token().is_none() {
@@ -349,39 +511,90 @@ pub fn on_prompt(model: &mut Model, purpose: Purpose, text: String, fx: &mut Fx)
                 model.flash(why);
                 return;
             }
-            with_token(model, |model, token| answered(model, token, other, text, fx));
+            with_token(model, |model, token| {
+                answered(model, token, other, text, fx)
+            });
         }
     }
 }
 
 fn answered(model: &mut Model, token: &DriverToken, purpose: Purpose, text: String, fx: &mut Fx) {
-    let next = |purpose| Overlay::Prompt(Prompt { purpose, input: Input::default() });
+    let next = |purpose| {
+        Overlay::Prompt(Prompt {
+            purpose,
+            input: Input::default(),
+        })
+    };
     {
         {
             match purpose {
                 Purpose::ArmSite { runbook } => {
-                    let expected = model.config.sites[model.config.runbooks[runbook].to].key.clone();
+                    let expected = model.config.sites[model.config.runbooks[runbook].to]
+                        .key
+                        .clone();
                     if text == expected {
                         model.ui.overlay = next(Purpose::ArmReason { runbook });
                     } else {
                         model.flash(format!("{text:?} is not {expected:?}: nothing armed"));
                     }
                 }
-                Purpose::ArmReason { runbook } if !text.is_empty() => arm(model, token, runbook, text, fx),
-                Purpose::OverrideWord { step } if text == "override" => model.ui.overlay = next(Purpose::OverrideReason { step }),
+                Purpose::ArmReason { runbook } if !text.is_empty() => {
+                    arm(model, token, runbook, text, fx)
+                }
+                Purpose::OverrideWord { step } if text == "override" => {
+                    model.ui.overlay = next(Purpose::OverrideReason { step })
+                }
                 Purpose::OverrideReason { step } if !text.is_empty() => {
                     let evidence = step_kind(model, step)
-                        .and_then(|k| if let StepKind::Gate(g) = k { Some(evidence::gate(model, &g).summary()) } else { None })
+                        .and_then(|k| {
+                            if let StepKind::Gate(g) = k {
+                                Some(evidence::gate(model, &g).summary())
+                            } else {
+                                None
+                            }
+                        })
                         .unwrap_or_default();
-                    let message = format!("step {} gate OVERRIDDEN: {text} (evidence: {evidence})", step + 1);
-                    record(model, fx, Event::GateOverridden { step, reason: text, evidence }, Severity::Warn, message);
+                    let message = format!(
+                        "step {} gate OVERRIDDEN: {text} (evidence: {evidence})",
+                        step + 1
+                    );
+                    record(
+                        model,
+                        fx,
+                        Event::GateOverridden {
+                            step,
+                            reason: text,
+                            evidence,
+                        },
+                        Severity::Warn,
+                        message,
+                    );
                 }
                 Purpose::SkipReason { step } if !text.is_empty() => {
-                    record(model, fx, Event::Skipped { step, reason: text.clone() }, Severity::Warn, format!("step {} skipped: {text}", step + 1));
+                    record(
+                        model,
+                        fx,
+                        Event::Skipped {
+                            step,
+                            reason: text.clone(),
+                        },
+                        Severity::Warn,
+                        format!("step {} skipped: {text}", step + 1),
+                    );
                 }
-                Purpose::AbortWord if text == "abort" => model.ui.overlay = next(Purpose::AbortReason),
+                Purpose::AbortWord if text == "abort" => {
+                    model.ui.overlay = next(Purpose::AbortReason)
+                }
                 Purpose::AbortReason if !text.is_empty() => {
-                    record(model, fx, Event::Aborted { reason: text.clone() }, Severity::Warn, format!("run ABORTED: {text}"));
+                    record(
+                        model,
+                        fx,
+                        Event::Aborted {
+                            reason: text.clone(),
+                        },
+                        Severity::Warn,
+                        format!("run ABORTED: {text}"),
+                    );
                 }
                 Purpose::RollbackWord { step } if text == "rollback" => {
                     let rollback = model
@@ -392,7 +605,9 @@ fn answered(model: &mut Model, token: &DriverToken, purpose: Purpose, text: Stri
                         .and_then(|i| model.config.runbooks[i].steps.get(step))
                         .and_then(|s| s.rollback.clone());
                     match rollback {
-                        Some(Rollback::Action(a)) => request(model, token, step, Phase::Rollback, a.spec, fx),
+                        Some(Rollback::Action(a)) => {
+                            request(model, token, step, Phase::Rollback, a.spec, fx)
+                        }
                         Some(Rollback::Manual(how)) => {
                             let event = Event::StepFinished {
                                 step,
@@ -401,7 +616,13 @@ fn answered(model: &mut Model, token: &DriverToken, purpose: Purpose, text: Stri
                                 detail: format!("rolled back by hand: {how}"),
                                 elapsed_ms: 0,
                             };
-                            record(model, fx, event, Severity::Warn, format!("step {} rolled back by hand: {how}", step + 1));
+                            record(
+                                model,
+                                fx,
+                                event,
+                                Severity::Warn,
+                                format!("step {} rolled back by hand: {how}", step + 1),
+                            );
                         }
                         None => model.flash("that step has no rollback"),
                     }
@@ -412,17 +633,33 @@ fn answered(model: &mut Model, token: &DriverToken, purpose: Purpose, text: Stri
                     }
                 }
                 Purpose::SplitBrainWord { step } if text == "promote" => {
-                    let Some(StepKind::Action(action)) = step_kind(model, step) else { return };
+                    let Some(StepKind::Action(action)) = step_kind(model, step) else {
+                        return;
+                    };
                     let evidence = action
                         .promotes
                         .map(|(db, _)| {
                             let state = &model.dbs[db];
                             let spec = &model.config.databases[db];
-                            state.primaries().iter().map(|p| format!("{} is primary", spec.members[*p].name)).collect::<Vec<_>>().join(", ")
+                            state
+                                .primaries()
+                                .iter()
+                                .map(|p| format!("{} is primary", spec.members[*p].name))
+                                .collect::<Vec<_>>()
+                                .join(", ")
                         })
                         .unwrap_or_default();
-                    let message = format!("step {} split brain accepted: promoting while {evidence}", step + 1);
-                    record(model, fx, Event::SplitBrainAccepted { step, evidence }, Severity::Crit, message);
+                    let message = format!(
+                        "step {} split brain accepted: promoting while {evidence}",
+                        step + 1
+                    );
+                    record(
+                        model,
+                        fx,
+                        Event::SplitBrainAccepted { step, evidence },
+                        Severity::Crit,
+                        message,
+                    );
                     request(model, token, step, Phase::Do, action.spec, fx);
                 }
                 _ => model.flash("not confirmed: nothing done"),
@@ -454,9 +691,26 @@ fn arm(model: &mut Model, _token: &DriverToken, runbook_index: usize, reason: St
         .join(", ");
     let target = model.config.sites[runbook.to].key.clone();
     let steps = runbook.steps.iter().map(|s| s.title.clone()).collect();
-    let message = format!("ARMED {} → {} by {}: {reason} (primary at arming: {primaries_text})", runbook.name, model.config.site_label(runbook.to), model.operator);
-    let event = Event::Armed { target, reason, steps, expected_primaries };
-    fx.effects.push(Effect::Record(run_entry(model, &runbook.name, &id, event, Severity::Warn, message)));
+    let message = format!(
+        "ARMED {} → {} by {}: {reason} (primary at arming: {primaries_text})",
+        runbook.name,
+        model.config.site_label(runbook.to),
+        model.operator
+    );
+    let event = Event::Armed {
+        target,
+        reason,
+        steps,
+        expected_primaries,
+    };
+    fx.effects.push(Effect::Record(run_entry(
+        model,
+        &runbook.name,
+        &id,
+        event,
+        Severity::Warn,
+        message,
+    )));
     model.runs.plan = Some(runbook_index);
     model.runs.shown = true;
     model.ui.focus = Pane::Run;
@@ -467,7 +721,9 @@ pub fn progress(model: &mut Model, now: OffsetDateTime, fx: &mut Fx) {
     if model.driver.token().is_none() {
         return;
     }
-    let Some(run) = &model.runs.current else { return };
+    let Some(run) = &model.runs.current else {
+        return;
+    };
     if !run.is_active() || run.dry_run {
         return;
     }
@@ -487,19 +743,52 @@ pub fn progress(model: &mut Model, now: OffsetDateTime, fx: &mut Fx) {
                 detail: ev.summary(),
                 elapsed_ms: elapsed.as_millis() as u64,
             };
-            record(model, fx, event, Severity::Ok, format!("step {} {title:?} ok after {}: {}", step + 1, crate::ui::format::latency(elapsed), ev.summary()));
+            record(
+                model,
+                fx,
+                event,
+                Severity::Ok,
+                format!(
+                    "step {} {title:?} ok after {}: {}",
+                    step + 1,
+                    crate::ui::format::latency(elapsed),
+                    ev.summary()
+                ),
+            );
             model.runs.in_flight = Some(step);
         } else if elapsed > timeout {
-            let detail = format!("timed out after {}: {}", crate::ui::format::age(timeout), ev.summary());
-            let event = Event::StepFinished { step, phase: Phase::Do, result: runbook::StepResult::Failed, detail: detail.clone(), elapsed_ms: elapsed.as_millis() as u64 };
-            record(model, fx, event, Severity::Crit, format!("step {} {title:?} FAILED: {detail}", step + 1));
+            let detail = format!(
+                "timed out after {}: {}",
+                crate::ui::format::age(timeout),
+                ev.summary()
+            );
+            let event = Event::StepFinished {
+                step,
+                phase: Phase::Do,
+                result: runbook::StepResult::Failed,
+                detail: detail.clone(),
+                elapsed_ms: elapsed.as_millis() as u64,
+            };
+            record(
+                model,
+                fx,
+                event,
+                Severity::Crit,
+                format!("step {} {title:?} FAILED: {detail}", step + 1),
+            );
             model.runs.in_flight = Some(step);
         }
         return;
     }
     if run.cursor().is_none() && model.runs.in_flight.is_none() {
         model.runs.in_flight = Some(usize::MAX);
-        record(model, fx, Event::Finished, Severity::Ok, format!("run {} finished", run.runbook));
+        record(
+            model,
+            fx,
+            Event::Finished,
+            Severity::Ok,
+            format!("run {} finished", run.runbook),
+        );
     }
 }
 
@@ -509,7 +798,13 @@ pub fn on_journaled(model: &mut Model, entry: &Entry) {
     runbook::apply(&mut model.runs.current, entry, &model.config);
     let clears = matches!(
         ev.event,
-        Event::StepFinished { .. } | Event::GatePassed { .. } | Event::Skipped { .. } | Event::ManualDone { .. } | Event::StepRefused { .. } | Event::Finished | Event::Aborted { .. }
+        Event::StepFinished { .. }
+            | Event::GatePassed { .. }
+            | Event::Skipped { .. }
+            | Event::ManualDone { .. }
+            | Event::StepRefused { .. }
+            | Event::Finished
+            | Event::Aborted { .. }
     );
     if clears {
         model.runs.in_flight = None;
@@ -532,6 +827,8 @@ pub fn on_journaled(model: &mut Model, entry: &Entry) {
 /// After a takeover: read back an action step whose outcome is unknown.
 pub fn read_back_after_resume(model: &mut Model, step: usize, fx: &mut Fx) {
     if let Some(StepKind::Action(a)) = step_kind(model, step) {
-        with_token(model, |model, token| request(model, token, step, Phase::ReadBack, a.spec, fx));
+        with_token(model, |model, token| {
+            request(model, token, step, Phase::ReadBack, a.spec, fx)
+        });
     }
 }

@@ -21,13 +21,19 @@ pub enum Msg {
     Key(KeyEvent),
     Resized,
     /// An entry reached the journal (or failed to): now it may be shown.
-    Journaled { entry: Entry, error: Option<String> },
+    Journaled {
+        entry: Entry,
+        error: Option<String>,
+    },
     /// An entry another console wrote to the same journal.
     Foreign(Entry),
     /// The driver lock was taken, lost or found held.
     Driver(super::model::Driver),
     /// A line of output from the running step.
-    Output { run_id: String, line: String },
+    Output {
+        run_id: String,
+        line: String,
+    },
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -37,8 +43,14 @@ pub enum Effect {
     /// Run a step's action (or its read-back or rollback): only a driving console's executor.
     Execute(super::runs::ExecRequest),
     /// Check each action of a dry run without running it, then record the end of the dry run.
-    DryRun { run_id: String, runbook: String, actions: Vec<(usize, String, crate::actions::ActionSpec)> },
-    BreakLock { reason: String },
+    DryRun {
+        run_id: String,
+        runbook: String,
+        actions: Vec<(usize, String, crate::actions::ActionSpec)>,
+    },
+    BreakLock {
+        reason: String,
+    },
     Quit,
 }
 
@@ -49,8 +61,20 @@ pub struct Fx {
 }
 
 impl Fx {
-    pub fn edge(&mut self, at: OffsetDateTime, severity: Severity, source: String, message: impl Into<String>) {
-        self.effects.push(Effect::Record(Entry::new(at, severity, Kind::Edge, source, message)));
+    pub fn edge(
+        &mut self,
+        at: OffsetDateTime,
+        severity: Severity,
+        source: String,
+        message: impl Into<String>,
+    ) {
+        self.effects.push(Effect::Record(Entry::new(
+            at,
+            severity,
+            Kind::Edge,
+            source,
+            message,
+        )));
     }
 }
 
@@ -96,7 +120,12 @@ pub fn update(model: &mut Model, msg: Msg) -> Vec<Effect> {
         }
     }
     super::runs::progress(model, model.now, &mut fx);
-    if model.ui.flash.as_ref().is_some_and(|(_, until)| *until < model.now) {
+    if model
+        .ui
+        .flash
+        .as_ref()
+        .is_some_and(|(_, until)| *until < model.now)
+    {
         model.ui.flash = None;
     }
     model.ui.dirty = true;
@@ -112,17 +141,41 @@ fn show(model: &mut Model, entry: Entry, journaled: bool) {
 }
 
 fn resume(model: &mut Model, fx: &mut Fx) {
-    let Some(run) = model.runs.current.as_mut().filter(|r| r.is_active() && !r.dry_run) else { return };
+    let Some(run) = model
+        .runs
+        .current
+        .as_mut()
+        .filter(|r| r.is_active() && !r.dry_run)
+    else {
+        return;
+    };
     let interrupted = run.interrupted();
     let (id, name) = (run.id.clone(), run.runbook.clone());
     let message = if interrupted.is_empty() {
         format!("run {name} taken over by {}", model.operator)
     } else {
         let steps: Vec<String> = interrupted.iter().map(|i| (i + 1).to_string()).collect();
-        format!("run {name} resumed by {}: step {} was in flight, outcome unknown: reading back", model.operator, steps.join(", "))
+        format!(
+            "run {name} resumed by {}: step {} was in flight, outcome unknown: reading back",
+            model.operator,
+            steps.join(", ")
+        )
     };
-    let mut entry = Entry::new(model.now, Severity::Warn, Kind::Run, format!("run/{name}"), message).by(&model.operator);
-    entry.run = Some(crate::runbook::RunEvent { id, runbook: name, event: crate::runbook::Event::Resumed { interrupted: interrupted.clone() } });
+    let mut entry = Entry::new(
+        model.now,
+        Severity::Warn,
+        Kind::Run,
+        format!("run/{name}"),
+        message,
+    )
+    .by(&model.operator);
+    entry.run = Some(crate::runbook::RunEvent {
+        id,
+        runbook: name,
+        event: crate::runbook::Event::Resumed {
+            interrupted: interrupted.clone(),
+        },
+    });
     fx.effects.push(Effect::Record(entry));
     for step in interrupted {
         super::runs::read_back_after_resume(model, step, fx);
@@ -133,18 +186,30 @@ fn observe(model: &mut Model, observation: Observation, fx: &mut Fx) {
     let config = model.config.clone();
     match observation {
         Observation::Probe { check, at, outcome } => {
-            if let (Some(spec), Some(state)) = (config.health.get(check), model.health.get_mut(check)) {
+            if let (Some(spec), Some(state)) =
+                (config.health.get(check), model.health.get_mut(check))
+            {
                 health::on_probe(spec, state, at, outcome, fx);
             }
         }
-        Observation::Postgres { db, member, at, result } => {
+        Observation::Postgres {
+            db,
+            member,
+            at,
+            result,
+        } => {
             if let Some(state) = model.dbs.get_mut(db)
                 && member < state.members.len()
             {
                 replication::on_reading(&config, db, state, member, at, result, fx);
             }
         }
-        Observation::Dns { record, resolver, at, answer } => {
+        Observation::Dns {
+            record,
+            resolver,
+            at,
+            answer,
+        } => {
             if let (Some(spec), Some(state)) = (config.dns.get(record), model.dns.get_mut(record))
                 && resolver < state.resolvers.len()
             {
@@ -165,7 +230,11 @@ fn mark_stale(model: &mut Model, fx: &mut Fx) {
         (age > limit).then_some(age)
     };
     let message = |age: Duration, limit: Duration| {
-        format!("stale: no answer for {} (limit {})", crate::ui::format::latency(age), crate::ui::format::latency(limit))
+        format!(
+            "stale: no answer for {} (limit {})",
+            crate::ui::format::latency(age),
+            crate::ui::format::latency(limit)
+        )
     };
     for (spec, state) in config.health.iter().zip(model.health.iter_mut()) {
         let limit = spec.interval + spec.timeout;
@@ -173,17 +242,32 @@ fn mark_stale(model: &mut Model, fx: &mut Fx) {
             && let Some(age) = overdue(state.last_at, limit)
         {
             state.stale = true;
-            fx.edge(now, Severity::Warn, health::source(spec), message(age, limit));
+            fx.edge(
+                now,
+                Severity::Warn,
+                health::source(spec),
+                message(age, limit),
+            );
         }
     }
-    for (db_index, (spec, state)) in config.databases.iter().zip(model.dbs.iter_mut()).enumerate() {
+    for (db_index, (spec, state)) in config
+        .databases
+        .iter()
+        .zip(model.dbs.iter_mut())
+        .enumerate()
+    {
         let limit = spec.interval + spec.timeout;
         for (i, m) in state.members.iter_mut().enumerate() {
             if !m.stale
                 && let Some(age) = overdue(m.last_at, limit)
             {
                 m.stale = true;
-                fx.edge(now, Severity::Warn, replication::member_source(&config, &config.databases[db_index], i), message(age, limit));
+                fx.edge(
+                    now,
+                    Severity::Warn,
+                    replication::member_source(&config, &config.databases[db_index], i),
+                    message(age, limit),
+                );
             }
         }
     }
@@ -194,7 +278,12 @@ fn mark_stale(model: &mut Model, fx: &mut Fx) {
                 && let Some(age) = overdue(r.last_at, limit)
             {
                 r.stale = true;
-                fx.edge(now, Severity::Warn, dns::source(spec), format!("@{server} {}", message(age, limit)));
+                fx.edge(
+                    now,
+                    Severity::Warn,
+                    dns::source(spec),
+                    format!("@{server} {}", message(age, limit)),
+                );
             }
         }
     }
@@ -205,7 +294,11 @@ fn on_key(model: &mut Model, key: KeyEvent, fx: &mut Fx) {
         return;
     }
     let keymap = KeyMap::for_mode(model.mode);
-    if key.code == KeyCode::Char('c') && key.modifiers.contains(crossterm::event::KeyModifiers::CONTROL) {
+    if key.code == KeyCode::Char('c')
+        && key
+            .modifiers
+            .contains(crossterm::event::KeyModifiers::CONTROL)
+    {
         fx.effects.push(Effect::Quit);
         return;
     }
@@ -240,8 +333,16 @@ fn on_key(model: &mut Model, key: KeyEvent, fx: &mut Fx) {
                     model.runs.shown = true;
                     model.ui.focus = Pane::Run;
                 }
-                KeyCode::Char('j') | KeyCode::Down => model.ui.overlay = Overlay::Runbooks { selected: (selected + 1).min(count.saturating_sub(1)) },
-                KeyCode::Char('k') | KeyCode::Up => model.ui.overlay = Overlay::Runbooks { selected: selected.saturating_sub(1) },
+                KeyCode::Char('j') | KeyCode::Down => {
+                    model.ui.overlay = Overlay::Runbooks {
+                        selected: (selected + 1).min(count.saturating_sub(1)),
+                    }
+                }
+                KeyCode::Char('k') | KeyCode::Up => {
+                    model.ui.overlay = Overlay::Runbooks {
+                        selected: selected.saturating_sub(1),
+                    }
+                }
                 _ if keymap.lookup(&key) == Some(Command::Quit) => fx.effects.push(Effect::Quit),
                 _ => model.ui.overlay = Overlay::Runbooks { selected },
             }
@@ -250,7 +351,9 @@ fn on_key(model: &mut Model, key: KeyEvent, fx: &mut Fx) {
         Overlay::Prompt(prompt) => {
             let super::model::Prompt { purpose, input } = prompt;
             match edit(input, key) {
-                Edited::Editing(input) => model.ui.overlay = Overlay::Prompt(super::model::Prompt { purpose, input }),
+                Edited::Editing(input) => {
+                    model.ui.overlay = Overlay::Prompt(super::model::Prompt { purpose, input })
+                }
                 Edited::Submitted(text) => super::runs::on_prompt(model, purpose, text, fx),
                 Edited::Cancelled => model.flash("cancelled: nothing done"),
             }
@@ -260,7 +363,14 @@ fn on_key(model: &mut Model, key: KeyEvent, fx: &mut Fx) {
             match edit(input, key) {
                 Edited::Editing(input) => model.ui.overlay = Overlay::Note(input),
                 Edited::Submitted(text) if !text.trim().is_empty() => {
-                    let entry = Entry::new(model.now, Severity::Info, Kind::Note, "operator", text.trim()).by(&model.operator);
+                    let entry = Entry::new(
+                        model.now,
+                        Severity::Info,
+                        Kind::Note,
+                        "operator",
+                        text.trim(),
+                    )
+                    .by(&model.operator);
                     fx.effects.push(Effect::Record(entry));
                 }
                 Edited::Submitted(_) | Edited::Cancelled => {}
@@ -268,15 +378,24 @@ fn on_key(model: &mut Model, key: KeyEvent, fx: &mut Fx) {
             return;
         }
     }
-    let Some(command) = keymap.lookup(&key) else { return };
+    let Some(command) = keymap.lookup(&key) else {
+        return;
+    };
     let focus = model.ui.focus;
     let rows = model.rows_in(focus);
     let scroll = &mut model.ui.scroll[focus.index()];
     match command {
         Command::Quit => {
-            let running = model.runs.current.as_ref().is_some_and(|r| r.is_active() && !r.dry_run);
+            let running = model
+                .runs
+                .current
+                .as_ref()
+                .is_some_and(|r| r.is_active() && !r.dry_run);
             if running && model.driver.token().is_some() {
-                model.ui.overlay = Overlay::Prompt(super::model::Prompt { purpose: super::model::Purpose::QuitWord, input: Input::default() });
+                model.ui.overlay = Overlay::Prompt(super::model::Prompt {
+                    purpose: super::model::Purpose::QuitWord,
+                    input: Input::default(),
+                });
             } else {
                 fx.effects.push(Effect::Quit);
             }
@@ -284,9 +403,16 @@ fn on_key(model: &mut Model, key: KeyEvent, fx: &mut Fx) {
         Command::Run(run_key) => super::runs::on_key(model, run_key, fx),
         Command::Help => model.ui.overlay = Overlay::Help,
         Command::FocusNext | Command::FocusPrev => {
-            let panes: Vec<Pane> = Pane::ALL.into_iter().filter(|p| *p != Pane::Run || model.run_pane_open()).collect();
+            let panes: Vec<Pane> = Pane::ALL
+                .into_iter()
+                .filter(|p| *p != Pane::Run || model.run_pane_open())
+                .collect();
             let at = panes.iter().position(|p| *p == focus).unwrap_or(0);
-            let step = if command == Command::FocusNext { 1 } else { panes.len() - 1 };
+            let step = if command == Command::FocusNext {
+                1
+            } else {
+                panes.len() - 1
+            };
             model.ui.focus = panes[(at + step) % panes.len()];
         }
         Command::Down => *scroll = (*scroll + 1).min(rows.saturating_sub(1)),

@@ -57,7 +57,13 @@ pub struct Serving {
 impl Serving {
     /// Every site that a primary or a DNS answer points at.
     pub fn pointed_at(&self) -> std::collections::BTreeSet<SiteId> {
-        let dns = self.dns.iter().filter_map(|r| if let RecordSite::Site(s) = r { Some(*s) } else { None });
+        let dns = self.dns.iter().filter_map(|r| {
+            if let RecordSite::Site(s) = r {
+                Some(*s)
+            } else {
+                None
+            }
+        });
         self.db.iter().flatten().copied().chain(dns).collect()
     }
 
@@ -82,7 +88,11 @@ impl Serving {
             _ => None,
         });
         let db = self.no_primary.iter().filter(|n| **n).map(|_| "no primary");
-        let brain = self.db.iter().filter(|d| d.len() > 1).map(|_| "split brain");
+        let brain = self
+            .db
+            .iter()
+            .filter(|d| d.len() > 1)
+            .map(|_| "split brain");
         dns.chain(db).chain(brain).collect()
     }
 
@@ -99,11 +109,19 @@ impl Serving {
 pub fn serving(model: &Model) -> Serving {
     let primaries_of = |i: usize| -> Vec<SiteId> {
         let spec = &model.config.databases[i];
-        model.dbs[i].primaries().iter().map(|m| spec.members[*m].site).collect()
+        model.dbs[i]
+            .primaries()
+            .iter()
+            .map(|m| spec.members[*m].site)
+            .collect()
     };
     Serving {
         db: (0..model.dbs.len()).map(primaries_of).collect(),
-        no_primary: model.dbs.iter().map(|d| d.all_seen() && d.primaries().is_empty()).collect(),
+        no_primary: model
+            .dbs
+            .iter()
+            .map(|d| d.all_seen() && d.primaries().is_empty())
+            .collect(),
         dns: model.dns.iter().map(|r| r.site).collect(),
     }
 }
@@ -118,15 +136,32 @@ pub fn assess(model: &Model) -> Vec<Finding> {
     for (spec, state) in config.health.iter().zip(&model.health) {
         let site = config.site_label(spec.site);
         if state.stale {
-            push(Level::Warning, format!("health {} ({site}): stale", spec.name));
+            push(
+                Level::Warning,
+                format!("health {} ({site}): stale", spec.name),
+            );
         }
         match state.status {
             CheckStatus::Unhealthy => {
-                let detail = state.last.as_ref().map(|o| o.detail.as_str()).unwrap_or("?");
-                let level = if agreed.is_some_and(|s| s != spec.site) { Level::Warning } else { Level::Critical };
-                push(level, format!("health {} ({site}) unhealthy: {detail}", spec.name));
+                let detail = state
+                    .last
+                    .as_ref()
+                    .map(|o| o.detail.as_str())
+                    .unwrap_or("?");
+                let level = if agreed.is_some_and(|s| s != spec.site) {
+                    Level::Warning
+                } else {
+                    Level::Critical
+                };
+                push(
+                    level,
+                    format!("health {} ({site}) unhealthy: {detail}", spec.name),
+                );
             }
-            CheckStatus::Pending if state.last.is_none() => push(Level::Unknown, format!("health {} ({site}): no result", spec.name)),
+            CheckStatus::Pending if state.last.is_none() => push(
+                Level::Unknown,
+                format!("health {} ({site}): no result", spec.name),
+            ),
             _ => {}
         }
     }
@@ -136,9 +171,18 @@ pub fn assess(model: &Model) -> Vec<Finding> {
         match primaries.len() {
             // Until every member has answered (or failed), "no primary" is not known yet.
             0 if !state.all_seen() => {}
-            0 => push(Level::Critical, format!("database {}: no writable primary", spec.name)),
+            0 => push(
+                Level::Critical,
+                format!("database {}: no writable primary", spec.name),
+            ),
             1 => {}
-            n => push(Level::Critical, format!("database {}: split brain, {n} writable primaries", spec.name)),
+            n => push(
+                Level::Critical,
+                format!(
+                    "database {}: split brain, {n} writable primaries",
+                    spec.name
+                ),
+            ),
         }
         for (i, m) in state.members.iter().enumerate() {
             let who = super::replication::member_source(config, spec, i);
@@ -146,11 +190,18 @@ pub fn assess(model: &Model) -> Vec<Finding> {
                 push(Level::Warning, format!("{who}: stale"));
             }
             match m.role {
-                Role::Unreachable => push(Level::Warning, format!("{who} unreachable: {}", m.error.as_deref().unwrap_or("?"))),
+                Role::Unreachable => push(
+                    Level::Warning,
+                    format!("{who} unreachable: {}", m.error.as_deref().unwrap_or("?")),
+                ),
                 Role::Unknown => push(Level::Unknown, format!("{who}: no result")),
                 Role::Replica => {
                     if m.lag.as_ref().is_some_and(|l| l.over_limit) {
-                        let lag = m.lag.as_ref().map(super::replication::lag_text).unwrap_or_default();
+                        let lag = m
+                            .lag
+                            .as_ref()
+                            .map(super::replication::lag_text)
+                            .unwrap_or_default();
                         push(Level::Warning, format!("{who}: lag over limit ({lag})"));
                     }
                     if m.streaming() == Some(false) {
@@ -176,20 +227,43 @@ pub fn assess(model: &Model) -> Vec<Finding> {
         match state.site {
             RecordSite::Site(_) => {}
             RecordSite::Mixed => push(Level::Warning, format!("dns {name}: resolvers disagree")),
-            RecordSite::Unknown => push(Level::Critical, format!("dns {name}: answer matches no site")),
+            RecordSite::Unknown => push(
+                Level::Critical,
+                format!("dns {name}: answer matches no site"),
+            ),
             RecordSite::NoAnswer => push(Level::Critical, format!("dns {name}: no answer")),
             RecordSite::Pending => push(Level::Unknown, format!("dns {name}: no result")),
         }
     }
 
-    let db_sites: Vec<SiteId> = serving.db.iter().filter(|d| d.len() == 1).flatten().copied().collect();
-    let dns_sites: Vec<SiteId> = serving.dns.iter().filter_map(|r| if let RecordSite::Site(s) = r { Some(*s) } else { None }).collect();
+    let db_sites: Vec<SiteId> = serving
+        .db
+        .iter()
+        .filter(|d| d.len() == 1)
+        .flatten()
+        .copied()
+        .collect();
+    let dns_sites: Vec<SiteId> = serving
+        .dns
+        .iter()
+        .filter_map(|r| {
+            if let RecordSite::Site(s) = r {
+                Some(*s)
+            } else {
+                None
+            }
+        })
+        .collect();
     if let (Some(db), Some(dns)) = (db_sites.first(), dns_sites.first())
         && (db_sites.iter().any(|s| s != db) || dns_sites.iter().any(|s| s != db) || db != dns)
     {
         push(
             Level::Critical,
-            format!("traffic and primary disagree: DNS points at {}, primary at {}", config.site_label(*dns), config.site_label(*db)),
+            format!(
+                "traffic and primary disagree: DNS points at {}, primary at {}",
+                config.site_label(*dns),
+                config.site_label(*db)
+            ),
         );
     }
     findings

@@ -50,8 +50,14 @@ pub struct HealthCheck {
 
 #[derive(Debug, Clone)]
 pub enum Target {
-    Http { url: String, expect_status: u16, insecure: bool },
-    Tcp { addr: String },
+    Http {
+        url: String,
+        expect_status: u16,
+        insecure: bool,
+    },
+    Tcp {
+        addr: String,
+    },
 }
 
 impl Target {
@@ -121,7 +127,10 @@ pub struct DnsRecord {
 
 impl Config {
     pub fn site_label(&self, site: SiteId) -> &str {
-        self.sites.get(site).map(|s| s.label.as_str()).unwrap_or("?")
+        self.sites
+            .get(site)
+            .map(|s| s.label.as_str())
+            .unwrap_or("?")
     }
 
     pub fn site_by_key(&self, key: &str) -> Option<SiteId> {
@@ -133,7 +142,11 @@ impl Config {
         let health = self.health.iter().map(|h| h.timeout);
         let db = self.databases.iter().map(|d| d.timeout);
         let dns = self.dns.iter().map(|d| d.timeout);
-        health.chain(db).chain(dns).max().unwrap_or(Duration::from_secs(1))
+        health
+            .chain(db)
+            .chain(dns)
+            .max()
+            .unwrap_or(Duration::from_secs(1))
     }
 }
 
@@ -150,12 +163,18 @@ pub struct ConfigError {
 impl fmt::Display for ConfigError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self.position {
-            Some((line, col)) => write!(f, "{}:{line}:{col}: {}", self.file.display(), self.message)?,
+            Some((line, col)) => {
+                write!(f, "{}:{line}:{col}: {}", self.file.display(), self.message)?
+            }
             None => write!(f, "{}: {}", self.file.display(), self.message)?,
         }
         if let (Some(text), Some((line, col))) = (&self.line_text, self.position) {
             let gutter = line.to_string().len();
-            write!(f, "\n{:gutter$} |\n{line} | {text}\n{:gutter$} | {:>col$}", "", "", "^")?;
+            write!(
+                f,
+                "\n{:gutter$} |\n{line} | {text}\n{:gutter$} | {:>col$}",
+                "", "", "^"
+            )?;
         }
         Ok(())
     }

@@ -59,7 +59,11 @@ pub struct ActionStep {
 #[derive(Debug, Clone, PartialEq)]
 pub enum Wait {
     /// Every resolver of the [[dns]] record answers `site`'s answers.
-    Dns { record: usize, site: SiteId, timeout: Duration },
+    Dns {
+        record: usize,
+        site: SiteId,
+        timeout: Duration,
+    },
 }
 
 impl StepKind {
@@ -73,9 +77,14 @@ impl StepKind {
     }
 }
 
-const DEFAULT_TIMEOUTS: [(&str, u64); 4] = [("promote", 60), ("dns", 10), ("exec", 60), ("http", 10)];
+const DEFAULT_TIMEOUTS: [(&str, u64); 4] =
+    [("promote", 60), ("dns", 10), ("exec", 60), ("http", 10)];
 
-pub(super) fn build(c: &Checker<'_>, file: &RunbookFile, config: &Config) -> Result<Runbook, ConfigError> {
+pub(super) fn build(
+    c: &Checker<'_>,
+    file: &RunbookFile,
+    config: &Config,
+) -> Result<Runbook, ConfigError> {
     let site_of = |name: &Spanned<String>| c.site(config, name);
     let from = site_of(&file.from)?;
     let to = site_of(&file.to)?;
@@ -83,26 +92,53 @@ pub(super) fn build(c: &Checker<'_>, file: &RunbookFile, config: &Config) -> Res
         return Err(c.at(&file.to, "from and to are the same site"));
     }
     if file.step.is_empty() {
-        return Err(c.at(&file.name, format!("runbook {:?} has no [[runbook.step]]", file.name.get_ref())));
+        return Err(c.at(
+            &file.name,
+            format!("runbook {:?} has no [[runbook.step]]", file.name.get_ref()),
+        ));
     }
     let mut steps = Vec::new();
     for step in &file.step {
-        let title = step.get_ref().title.clone().ok_or_else(|| c.at(step, "a step needs a title"))?;
+        let title = step
+            .get_ref()
+            .title
+            .clone()
+            .ok_or_else(|| c.at(step, "a step needs a title"))?;
         let kind = kind(c, step, config, to)?;
         let rollback = match &step.get_ref().rollback {
             None => None,
             Some(r) => Some(match kind_of_rollback(c, r, config, from)? {
                 StepKind::Action(a) => Rollback::Action(a),
                 StepKind::Manual(text) => Rollback::Manual(text),
-                _ => return Err(c.at(r, "a rollback is an action or a manual instruction, not a gate or a wait")),
+                _ => {
+                    return Err(c.at(
+                        r,
+                        "a rollback is an action or a manual instruction, not a gate or a wait",
+                    ));
+                }
             }),
         };
-        steps.push(Step { title, kind, rollback });
+        steps.push(Step {
+            title,
+            kind,
+            rollback,
+        });
     }
-    Ok(Runbook { name: file.name.get_ref().clone(), description: file.description.clone().unwrap_or_default(), from, to, steps })
+    Ok(Runbook {
+        name: file.name.get_ref().clone(),
+        description: file.description.clone().unwrap_or_default(),
+        from,
+        to,
+        steps,
+    })
 }
 
-fn kind_of_rollback(c: &Checker<'_>, step: &Spanned<StepFile>, config: &Config, toward: SiteId) -> Result<StepKind, ConfigError> {
+fn kind_of_rollback(
+    c: &Checker<'_>,
+    step: &Spanned<StepFile>,
+    config: &Config,
+    toward: SiteId,
+) -> Result<StepKind, ConfigError> {
     if step.get_ref().rollback.is_some() {
         return Err(c.at(step, "a rollback cannot have its own rollback"));
     }
@@ -110,13 +146,34 @@ fn kind_of_rollback(c: &Checker<'_>, step: &Spanned<StepFile>, config: &Config, 
 }
 
 /// `toward` is the site the step moves things to: the runbook's `to`, or `from` for a rollback.
-fn kind(c: &Checker<'_>, spanned: &Spanned<StepFile>, config: &Config, toward: SiteId) -> Result<StepKind, ConfigError> {
+fn kind(
+    c: &Checker<'_>,
+    spanned: &Spanned<StepFile>,
+    config: &Config,
+    toward: SiteId,
+) -> Result<StepKind, ConfigError> {
     let s = spanned.get_ref();
-    let chosen = [s.gate.is_some(), s.action.is_some(), s.wait.is_some(), s.manual.is_some()].iter().filter(|b| **b).count();
+    let chosen = [
+        s.gate.is_some(),
+        s.action.is_some(),
+        s.wait.is_some(),
+        s.manual.is_some(),
+    ]
+    .iter()
+    .filter(|b| **b)
+    .count();
     if chosen != 1 {
-        return Err(c.at(spanned, "a step has exactly one of gate, action, wait or manual"));
+        return Err(c.at(
+            spanned,
+            "a step has exactly one of gate, action, wait or manual",
+        ));
     }
-    let timeout = |default: u64| s.timeout.as_ref().map(|t| t.get_ref().0).unwrap_or(Duration::from_secs(default));
+    let timeout = |default: u64| {
+        s.timeout
+            .as_ref()
+            .map(|t| t.get_ref().0)
+            .unwrap_or(Duration::from_secs(default))
+    };
     if let Some(gate) = &s.gate {
         return match gate.get_ref().as_str() {
             "lag" => {
@@ -130,7 +187,10 @@ fn kind(c: &Checker<'_>, spanned: &Spanned<StepFile>, config: &Config, toward: S
                 };
                 Ok(StepKind::Gate(Gate::Healthy { site }))
             }
-            other => Err(c.at(gate, format!("unknown gate {other:?}: expected \"lag\" or \"healthy\""))),
+            other => Err(c.at(
+                gate,
+                format!("unknown gate {other:?}: expected \"lag\" or \"healthy\""),
+            )),
         };
     }
     if let Some(wait) = &s.wait {
@@ -141,7 +201,11 @@ fn kind(c: &Checker<'_>, spanned: &Spanned<StepFile>, config: &Config, toward: S
                     Some(name) => c.site(config, name)?,
                     None => toward,
                 };
-                Ok(StepKind::Wait(Wait::Dns { record, site, timeout: timeout(90) }))
+                Ok(StepKind::Wait(Wait::Dns {
+                    record,
+                    site,
+                    timeout: timeout(90),
+                }))
             }
             other => Err(c.at(wait, format!("unknown wait {other:?}: expected \"dns\""))),
         };
@@ -149,22 +213,41 @@ fn kind(c: &Checker<'_>, spanned: &Spanned<StepFile>, config: &Config, toward: S
     if let Some(text) = &s.manual {
         return Ok(StepKind::Manual(text.clone()));
     }
-    let Some(action) = &s.action else { return Err(c.at(spanned, "a step has exactly one of gate, action, wait or manual")) };
-    let default_timeout = DEFAULT_TIMEOUTS.iter().find(|(n, _)| *n == action.get_ref()).map(|(_, t)| *t).unwrap_or(10);
+    let Some(action) = &s.action else {
+        return Err(c.at(
+            spanned,
+            "a step has exactly one of gate, action, wait or manual",
+        ));
+    };
+    let default_timeout = DEFAULT_TIMEOUTS
+        .iter()
+        .find(|(n, _)| *n == action.get_ref())
+        .map(|(_, t)| *t)
+        .unwrap_or(10);
     let step = match action.get_ref().as_str() {
         "promote" => {
             let (db, member) = member_at(c, config, s.database.as_ref(), action, toward)?;
             let m = &config.databases[db].members[member];
             let spec = ActionSpec::Promote {
-                member: format!("{}/{}", config.databases[db].name, config.site_label(m.site)),
+                member: format!(
+                    "{}/{}",
+                    config.databases[db].name,
+                    config.site_label(m.site)
+                ),
                 dsn: m.dsn.clone(),
                 password_env: m.password_env.clone(),
                 timeout: timeout(default_timeout),
             };
-            ActionStep { spec, promotes: Some((db, member)) }
+            ActionStep {
+                spec,
+                promotes: Some((db, member)),
+            }
         }
         "dns" => {
-            let record_name = s.record.as_ref().ok_or_else(|| c.at(action, "a dns action needs record = \"name.\""))?;
+            let record_name = s
+                .record
+                .as_ref()
+                .ok_or_else(|| c.at(action, "a dns action needs record = \"name.\""))?;
             let name = fqdn(record_name.get_ref());
             let known = config.dns.iter().position(|d| d.name == name);
             let record_type = match (&s.record_type, known) {
@@ -172,20 +255,41 @@ fn kind(c: &Checker<'_>, spanned: &Spanned<StepFile>, config: &Config, toward: S
                 (None, Some(i)) => config.dns[i].record_type,
                 (None, None) => RecordType::A,
             };
-            let values = match (&s.values, known) {
-                (Some(v), _) => v.iter().map(|x| super::normalise_answer(record_type, x)).collect(),
-                (None, Some(i)) => config.dns[i]
-                    .answers
-                    .iter()
-                    .find(|(site, _)| *site == toward)
-                    .map(|(_, v)| v.clone())
-                    .ok_or_else(|| c.at(record_name, format!("[[dns]] {name} has no answers.{}: give values = [...]", config.sites[toward].key)))?,
-                (None, None) => return Err(c.at(record_name, format!("no [[dns]] record {name} to take answers.{} from: give values = [...]", config.sites[toward].key))),
-            };
+            let values =
+                match (&s.values, known) {
+                    (Some(v), _) => v
+                        .iter()
+                        .map(|x| super::normalise_answer(record_type, x))
+                        .collect(),
+                    (None, Some(i)) => config.dns[i]
+                        .answers
+                        .iter()
+                        .find(|(site, _)| *site == toward)
+                        .map(|(_, v)| v.clone())
+                        .ok_or_else(|| {
+                            c.at(
+                                record_name,
+                                format!(
+                                    "[[dns]] {name} has no answers.{}: give values = [...]",
+                                    config.sites[toward].key
+                                ),
+                            )
+                        })?,
+                    (None, None) => return Err(c.at(
+                        record_name,
+                        format!(
+                            "no [[dns]] record {name} to take answers.{} from: give values = [...]",
+                            config.sites[toward].key
+                        ),
+                    )),
+                };
             if values.is_empty() {
                 return Err(c.at(record_name, "a dns action needs at least one value"));
             }
-            let server = s.server.as_ref().ok_or_else(|| c.at(action, "a dns action needs server = \"ip:port\""))?;
+            let server = s
+                .server
+                .as_ref()
+                .ok_or_else(|| c.at(action, "a dns action needs server = \"ip:port\""))?;
             let server_addr = super::validate::resolver_addr(c, server, "server")?;
             let tsig = match (&s.tsig_key_name, &s.tsig_secret_env) {
                 (Some(key), Some(env)) => Some(Tsig {
@@ -210,73 +314,154 @@ fn kind(c: &Checker<'_>, spanned: &Spanned<StepFile>, config: &Config, toward: S
                 tsig,
                 timeout: timeout(default_timeout),
             };
-            ActionStep { spec, promotes: None }
+            ActionStep {
+                spec,
+                promotes: None,
+            }
         }
         "exec" => {
-            let command = s.command.as_ref().ok_or_else(|| c.at(action, "an exec action needs command = \"...\" or [\"prog\", \"arg\"]"))?;
+            let command = s.command.as_ref().ok_or_else(|| {
+                c.at(
+                    action,
+                    "an exec action needs command = \"...\" or [\"prog\", \"arg\"]",
+                )
+            })?;
             let argv = match command.get_ref() {
                 CommandFile::Argv(v) => v.clone(),
-                CommandFile::Line(line) => shell_words::split(line).map_err(|e| c.at(command, format!("cannot split the command line: {e}")))?,
+                CommandFile::Line(line) => shell_words::split(line)
+                    .map_err(|e| c.at(command, format!("cannot split the command line: {e}")))?,
             };
             if argv.is_empty() || argv[0].is_empty() {
                 return Err(c.at(command, "empty command"));
             }
             let cwd = s.cwd.as_ref().map(|d| c.relative(d));
-            ActionStep { spec: ActionSpec::Exec { argv, cwd, timeout: timeout(default_timeout) }, promotes: None }
+            ActionStep {
+                spec: ActionSpec::Exec {
+                    argv,
+                    cwd,
+                    timeout: timeout(default_timeout),
+                },
+                promotes: None,
+            }
         }
         "http" => {
-            let url = s.url.as_ref().ok_or_else(|| c.at(action, "an http action needs url = \"...\""))?;
-            let parsed = reqwest::Url::parse(url.get_ref()).map_err(|e| c.at(url, format!("invalid URL {:?}: {e}", url.get_ref())))?;
+            let url = s
+                .url
+                .as_ref()
+                .ok_or_else(|| c.at(action, "an http action needs url = \"...\""))?;
+            let parsed = reqwest::Url::parse(url.get_ref())
+                .map_err(|e| c.at(url, format!("invalid URL {:?}: {e}", url.get_ref())))?;
             if !matches!(parsed.scheme(), "http" | "https") {
                 return Err(c.at(url, "expected an http or https URL"));
             }
-            let method = s.method.as_ref().map(|m| m.get_ref().to_ascii_uppercase()).unwrap_or_else(|| "POST".into());
+            let method = s
+                .method
+                .as_ref()
+                .map(|m| m.get_ref().to_ascii_uppercase())
+                .unwrap_or_else(|| "POST".into());
             if !["GET", "POST", "PUT", "PATCH", "DELETE"].contains(&method.as_str()) {
                 let span = s.method.as_ref().map(|m| m.span());
-                return Err(c.error(span, format!("unsupported method {method:?}: expected GET, POST, PUT, PATCH or DELETE")));
+                return Err(c.error(
+                    span,
+                    format!(
+                        "unsupported method {method:?}: expected GET, POST, PUT, PATCH or DELETE"
+                    ),
+                ));
             }
             let spec = ActionSpec::Http {
                 method,
                 url: url.get_ref().clone(),
-                headers: s.headers.iter().map(|(k, v)| (k.clone(), v.clone())).collect(),
+                headers: s
+                    .headers
+                    .iter()
+                    .map(|(k, v)| (k.clone(), v.clone()))
+                    .collect(),
                 body: s.body.clone(),
                 expect_status: s.expect_status.unwrap_or(200),
                 timeout: timeout(default_timeout),
             };
-            ActionStep { spec, promotes: None }
+            ActionStep {
+                spec,
+                promotes: None,
+            }
         }
-        other => return Err(c.at(action, format!("unknown action {other:?}: expected \"promote\", \"dns\", \"exec\" or \"http\""))),
+        other => {
+            return Err(c.at(
+                action,
+                format!(
+                    "unknown action {other:?}: expected \"promote\", \"dns\", \"exec\" or \"http\""
+                ),
+            ));
+        }
     };
     Ok(StepKind::Action(step))
 }
 
 fn fqdn(name: &str) -> String {
     let lower = name.trim().to_ascii_lowercase();
-    if lower.ends_with('.') { lower } else { format!("{lower}.") }
+    if lower.ends_with('.') {
+        lower
+    } else {
+        format!("{lower}.")
+    }
 }
 
 /// The member of `database` that sits at `site`.
-fn member_at(c: &Checker<'_>, config: &Config, database: Option<&Spanned<String>>, at: &Spanned<String>, site: SiteId) -> Result<(usize, usize), ConfigError> {
+fn member_at(
+    c: &Checker<'_>,
+    config: &Config,
+    database: Option<&Spanned<String>>,
+    at: &Spanned<String>,
+    site: SiteId,
+) -> Result<(usize, usize), ConfigError> {
     let name = database.ok_or_else(|| c.at(at, "this step needs database = \"name\""))?;
     let db = config
         .databases
         .iter()
         .position(|d| &d.name == name.get_ref())
         .ok_or_else(|| c.at(name, format!("unknown database {:?}", name.get_ref())))?;
-    let members: Vec<usize> = (0..config.databases[db].members.len()).filter(|m| config.databases[db].members[*m].site == site).collect();
+    let members: Vec<usize> = (0..config.databases[db].members.len())
+        .filter(|m| config.databases[db].members[*m].site == site)
+        .collect();
     match members.as_slice() {
         [one] => Ok((db, *one)),
-        [] => Err(c.at(name, format!("database {:?} has no member at site {:?}", name.get_ref(), config.sites[site].key))),
-        _ => Err(c.at(name, format!("database {:?} has several members at site {:?}", name.get_ref(), config.sites[site].key))),
+        [] => Err(c.at(
+            name,
+            format!(
+                "database {:?} has no member at site {:?}",
+                name.get_ref(),
+                config.sites[site].key
+            ),
+        )),
+        _ => Err(c.at(
+            name,
+            format!(
+                "database {:?} has several members at site {:?}",
+                name.get_ref(),
+                config.sites[site].key
+            ),
+        )),
     }
 }
 
-fn dns_record(c: &Checker<'_>, config: &Config, record: Option<&Spanned<String>>, at: &Spanned<String>) -> Result<usize, ConfigError> {
+fn dns_record(
+    c: &Checker<'_>,
+    config: &Config,
+    record: Option<&Spanned<String>>,
+    at: &Spanned<String>,
+) -> Result<usize, ConfigError> {
     let name = record.ok_or_else(|| c.at(at, "this step needs record = \"name.\""))?;
     let wanted = fqdn(name.get_ref());
     config
         .dns
         .iter()
         .position(|d| d.name == wanted)
-        .ok_or_else(|| c.at(name, format!("no [[dns]] record {wanted}: a dns wait watches a record the DNS pane watches")))
+        .ok_or_else(|| {
+            c.at(
+                name,
+                format!(
+                    "no [[dns]] record {wanted}: a dns wait watches a record the DNS pane watches"
+                ),
+            )
+        })
 }

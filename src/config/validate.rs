@@ -19,34 +19,69 @@ pub(super) struct Checker<'a> {
 }
 
 impl Checker<'_> {
-    pub(super) fn error(&self, span: Option<Range<usize>>, message: impl Into<String>) -> ConfigError {
+    pub(super) fn error(
+        &self,
+        span: Option<Range<usize>>,
+        message: impl Into<String>,
+    ) -> ConfigError {
         let position = span.map(|s| line_col(self.text, s.start));
-        let line_text = position.and_then(|(line, _)| self.text.lines().nth(line - 1)).map(str::to_string);
-        ConfigError { file: self.path.to_path_buf(), position, message: message.into(), line_text }
+        let line_text = position
+            .and_then(|(line, _)| self.text.lines().nth(line - 1))
+            .map(str::to_string);
+        ConfigError {
+            file: self.path.to_path_buf(),
+            position,
+            message: message.into(),
+            line_text,
+        }
     }
 
     pub(super) fn at<T>(&self, value: &Spanned<T>, message: impl Into<String>) -> ConfigError {
         self.error(Some(value.span()), message)
     }
 
-    pub(super) fn site(&self, config: &Config, name: &Spanned<String>) -> Result<SiteId, ConfigError> {
+    pub(super) fn site(
+        &self,
+        config: &Config,
+        name: &Spanned<String>,
+    ) -> Result<SiteId, ConfigError> {
         config.site_by_key(name.get_ref()).ok_or_else(|| {
             let keys: Vec<&str> = config.sites.iter().map(|s| s.key.as_str()).collect();
-            self.at(name, format!("unknown site {:?}: expected one of {}", name.get_ref(), keys.join(", ")))
+            self.at(
+                name,
+                format!(
+                    "unknown site {:?}: expected one of {}",
+                    name.get_ref(),
+                    keys.join(", ")
+                ),
+            )
         })
     }
 
     /// A path relative to the config file's directory.
     pub(super) fn relative(&self, p: &str) -> PathBuf {
         let p = PathBuf::from(p);
-        if p.is_absolute() { p } else { self.path.parent().map(Path::to_path_buf).unwrap_or_default().join(p) }
+        if p.is_absolute() {
+            p
+        } else {
+            self.path
+                .parent()
+                .map(Path::to_path_buf)
+                .unwrap_or_default()
+                .join(p)
+        }
     }
 }
 
 fn line_col(text: &str, offset: usize) -> (usize, usize) {
     let before = &text[..offset.min(text.len())];
     let line = before.matches('\n').count() + 1;
-    let col = before.rsplit('\n').next().map(|l| l.chars().count()).unwrap_or(0) + 1;
+    let col = before
+        .rsplit('\n')
+        .next()
+        .map(|l| l.chars().count())
+        .unwrap_or(0)
+        + 1;
     (line, col)
 }
 
@@ -67,7 +102,10 @@ fn build(c: &Checker<'_>, file: FileConfig) -> Result<Config, ConfigError> {
     };
 
     if file.sites.is_empty() {
-        return Err(c.error(None, "no [sites.<name>] tables: at least one site is needed"));
+        return Err(c.error(
+            None,
+            "no [sites.<name>] tables: at least one site is needed",
+        ));
     }
     let sites: Vec<Site> = file
         .sites
@@ -79,9 +117,19 @@ fn build(c: &Checker<'_>, file: FileConfig) -> Result<Config, ConfigError> {
         .collect();
     let site_keys: Vec<&str> = sites.iter().map(|s| s.key.as_str()).collect();
     let site_of = |name: &Spanned<String>| -> Result<SiteId, ConfigError> {
-        site_keys.iter().position(|k| *k == name.get_ref()).ok_or_else(|| {
-            c.at(name, format!("unknown site {:?}: expected one of {}", name.get_ref(), site_keys.join(", ")))
-        })
+        site_keys
+            .iter()
+            .position(|k| *k == name.get_ref())
+            .ok_or_else(|| {
+                c.at(
+                    name,
+                    format!(
+                        "unknown site {:?}: expected one of {}",
+                        name.get_ref(),
+                        site_keys.join(", ")
+                    ),
+                )
+            })
     };
 
     let theme = match &file.console.theme {
@@ -111,7 +159,11 @@ fn build(c: &Checker<'_>, file: FileConfig) -> Result<Config, ConfigError> {
 
     let mut config = Config {
         path: c.path.to_path_buf(),
-        title: file.console.title.clone().unwrap_or_else(|| "failover-console".to_string()),
+        title: file
+            .console
+            .title
+            .clone()
+            .unwrap_or_else(|| "failover-console".to_string()),
         journal: relative(file.console.journal.as_deref().unwrap_or("journal.jsonl")),
         log: file.console.log.as_deref().map(relative),
         theme,
@@ -130,12 +182,23 @@ fn build(c: &Checker<'_>, file: FileConfig) -> Result<Config, ConfigError> {
     Ok(config)
 }
 
-fn unique(c: &Checker<'_>, seen: &mut HashSet<String>, name: &Spanned<String>, what: &str) -> Result<(), ConfigError> {
+fn unique(
+    c: &Checker<'_>,
+    seen: &mut HashSet<String>,
+    name: &Spanned<String>,
+    what: &str,
+) -> Result<(), ConfigError> {
     if name.get_ref().trim().is_empty() {
         return Err(c.at(name, format!("empty {what} name")));
     }
     if !seen.insert(name.get_ref().clone()) {
-        return Err(c.at(name, format!("duplicate {what} name {:?}: names must be unique", name.get_ref())));
+        return Err(c.at(
+            name,
+            format!(
+                "duplicate {what} name {:?}: names must be unique",
+                name.get_ref()
+            ),
+        ));
     }
     Ok(())
 }
@@ -165,11 +228,18 @@ fn interval_and_timeout(
     Ok((i, t))
 }
 
-fn threshold(c: &Checker<'_>, value: &Option<Spanned<u32>>, default: u32) -> Result<u32, ConfigError> {
+fn threshold(
+    c: &Checker<'_>,
+    value: &Option<Spanned<u32>>,
+    default: u32,
+) -> Result<u32, ConfigError> {
     match value {
         None => Ok(default),
         Some(v) if (1..=10).contains(v.get_ref()) => Ok(*v.get_ref()),
-        Some(v) => Err(c.at(v, format!("threshold {} out of range: expected 1 to 10", v.get_ref()))),
+        Some(v) => Err(c.at(
+            v,
+            format!("threshold {} out of range: expected 1 to 10", v.get_ref()),
+        )),
     }
 }
 
@@ -179,32 +249,64 @@ fn health_check(c: &Checker<'_>, h: &HealthFile, site: SiteId) -> Result<HealthC
             let parsed = reqwest::Url::parse(url.get_ref())
                 .map_err(|e| c.at(url, format!("invalid URL {:?}: {e}", url.get_ref())))?;
             if !matches!(parsed.scheme(), "http" | "https") {
-                return Err(c.at(url, format!("unsupported URL scheme {:?}: expected http or https", parsed.scheme())));
+                return Err(c.at(
+                    url,
+                    format!(
+                        "unsupported URL scheme {:?}: expected http or https",
+                        parsed.scheme()
+                    ),
+                ));
             }
             let expect_status = match &h.expect_status {
                 Some(s) if (100..=599).contains(s.get_ref()) => *s.get_ref(),
-                Some(s) => return Err(c.at(s, format!("expect-status {} is not an HTTP status: expected 100 to 599", s.get_ref()))),
+                Some(s) => {
+                    return Err(c.at(
+                        s,
+                        format!(
+                            "expect-status {} is not an HTTP status: expected 100 to 599",
+                            s.get_ref()
+                        ),
+                    ));
+                }
                 None => 200,
             };
-            Target::Http { url: url.get_ref().clone(), expect_status, insecure: h.insecure_skip_tls_verify.unwrap_or(false) }
+            Target::Http {
+                url: url.get_ref().clone(),
+                expect_status,
+                insecure: h.insecure_skip_tls_verify.unwrap_or(false),
+            }
         }
         (None, Some(addr)) => {
             let text = addr.get_ref();
-            let port_ok = text.rsplit_once(':').is_some_and(|(host, port)| !host.is_empty() && port.parse::<u16>().is_ok());
+            let port_ok = text
+                .rsplit_once(':')
+                .is_some_and(|(host, port)| !host.is_empty() && port.parse::<u16>().is_ok());
             if !port_ok {
-                return Err(c.at(addr, format!("invalid tcp target {text:?}: expected host:port, e.g. \"127.0.0.1:5432\"")));
+                return Err(c.at(
+                    addr,
+                    format!(
+                        "invalid tcp target {text:?}: expected host:port, e.g. \"127.0.0.1:5432\""
+                    ),
+                ));
             }
             if h.expect_status.is_some() {
                 return Err(c.at(&h.name, "expect-status applies only to http checks"));
             }
             Target::Tcp { addr: text.clone() }
         }
-        (Some(_), Some(tcp)) => return Err(c.at(tcp, "a health check has either http or tcp, not both")),
+        (Some(_), Some(tcp)) => {
+            return Err(c.at(tcp, "a health check has either http or tcp, not both"));
+        }
         (None, None) => {
             return Err(c.at(&h.name, format!("health check {:?} has no target: expected http = \"URL\" or tcp = \"host:port\"", h.name.get_ref())));
         }
     };
-    let (interval, timeout) = interval_and_timeout(c, &h.interval, &h.timeout, (Duration::from_secs(10), Duration::from_secs(2)))?;
+    let (interval, timeout) = interval_and_timeout(
+        c,
+        &h.interval,
+        &h.timeout,
+        (Duration::from_secs(10), Duration::from_secs(2)),
+    )?;
     Ok(HealthCheck {
         name: h.name.get_ref().clone(),
         site,
@@ -223,12 +325,25 @@ fn database(
 ) -> Result<Database, ConfigError> {
     let kind = match d.kind.get_ref().as_str() {
         "postgres" => DatabaseKind::Postgres,
-        other => return Err(c.at(&d.kind, format!("unknown database kind {other:?}: expected \"postgres\""))),
+        other => {
+            return Err(c.at(
+                &d.kind,
+                format!("unknown database kind {other:?}: expected \"postgres\""),
+            ));
+        }
     };
     if d.member.is_empty() {
-        return Err(c.at(&d.name, format!("database {:?} has no [[database.member]]", d.name.get_ref())));
+        return Err(c.at(
+            &d.name,
+            format!("database {:?} has no [[database.member]]", d.name.get_ref()),
+        ));
     }
-    let (interval, timeout) = interval_and_timeout(c, &d.interval, &d.timeout, (Duration::from_secs(2), Duration::from_secs(2)))?;
+    let (interval, timeout) = interval_and_timeout(
+        c,
+        &d.interval,
+        &d.timeout,
+        (Duration::from_secs(2), Duration::from_secs(2)),
+    )?;
     let mut members = Vec::new();
     let mut member_names = HashSet::new();
     for m in &d.member {
@@ -236,16 +351,30 @@ fn database(
         if dsn_has_password(m.dsn.get_ref()) {
             return Err(c.at(&m.dsn, "the dsn holds a password: passwords never sit in the file; use password-env = \"NAME\" or ~/.pgpass"));
         }
-        m.dsn.get_ref().parse::<tokio_postgres::Config>().map_err(|e| c.at(&m.dsn, format!("invalid dsn: {e}")))?;
+        m.dsn
+            .get_ref()
+            .parse::<tokio_postgres::Config>()
+            .map_err(|e| c.at(&m.dsn, format!("invalid dsn: {e}")))?;
         let name = match &m.name {
             Some(n) => n.clone(),
             None => Spanned::new(m.site.span(), m.site.get_ref().clone()),
         };
         if m.name.is_none() && member_names.contains(name.get_ref()) {
-            return Err(c.at(&m.site, format!("two members on site {:?}: give each one a name = \"...\"", m.site.get_ref())));
+            return Err(c.at(
+                &m.site,
+                format!(
+                    "two members on site {:?}: give each one a name = \"...\"",
+                    m.site.get_ref()
+                ),
+            ));
         }
         unique(c, &mut member_names, &name, "member")?;
-        members.push(Member { name: name.into_inner(), site, dsn: m.dsn.get_ref().clone(), password_env: m.password_env.clone() });
+        members.push(Member {
+            name: name.into_inner(),
+            site,
+            dsn: m.dsn.get_ref().clone(),
+            password_env: m.password_env.clone(),
+        });
     }
     Ok(Database {
         name: d.name.get_ref().clone(),
@@ -264,10 +393,14 @@ fn dsn_has_password(dsn: &str) -> bool {
     if lower.starts_with("postgres://") || lower.starts_with("postgresql://") {
         let rest = &dsn[dsn.find("://").map(|i| i + 3).unwrap_or(0)..];
         let authority = rest.split(['/', '?']).next().unwrap_or("");
-        let userinfo_has_password = authority.rsplit_once('@').is_some_and(|(user, _)| user.contains(':'));
+        let userinfo_has_password = authority
+            .rsplit_once('@')
+            .is_some_and(|(user, _)| user.contains(':'));
         return userinfo_has_password || lower.contains("password=");
     }
-    lower.split_whitespace().any(|pair| pair.trim_start().starts_with("password"))
+    lower
+        .split_whitespace()
+        .any(|pair| pair.trim_start().starts_with("password"))
 }
 
 fn dns_record(
@@ -280,16 +413,26 @@ fn dns_record(
     if raw.is_empty() || raw.contains(' ') {
         return Err(c.at(&d.name, format!("invalid DNS name {raw:?}")));
     }
-    let name = if raw.ends_with('.') { raw.to_ascii_lowercase() } else { format!("{}.", raw.to_ascii_lowercase()) };
+    let name = if raw.ends_with('.') {
+        raw.to_ascii_lowercase()
+    } else {
+        format!("{}.", raw.to_ascii_lowercase())
+    };
     let record_type = match &d.record_type {
         None => RecordType::A,
         Some(t) => record_type(c, t)?,
     };
     if !seen.insert(format!("{name} {record_type}")) {
-        return Err(c.at(&d.name, format!("duplicate dns record {name} {record_type}")));
+        return Err(c.at(
+            &d.name,
+            format!("duplicate dns record {name} {record_type}"),
+        ));
     }
     if d.resolvers.get_ref().is_empty() {
-        return Err(c.at(&d.resolvers, "resolvers is empty: expected at least one \"ip:port\""));
+        return Err(c.at(
+            &d.resolvers,
+            "resolvers is empty: expected at least one \"ip:port\"",
+        ));
     }
     let mut resolvers = Vec::new();
     for r in d.resolvers.get_ref() {
@@ -299,7 +442,11 @@ fn dns_record(
     for (site_key, values) in &d.answers {
         let key = Spanned::new(values.span(), site_key.clone());
         let site = site_of(&key)?;
-        let normalised: Vec<String> = values.get_ref().iter().map(|v| normalise_answer(record_type, v.get_ref())).collect();
+        let normalised: Vec<String> = values
+            .get_ref()
+            .iter()
+            .map(|v| normalise_answer(record_type, v.get_ref()))
+            .collect();
         if record_type == RecordType::A || record_type == RecordType::Aaaa {
             for v in values.get_ref() {
                 let ok = match record_type {
@@ -307,14 +454,32 @@ fn dns_record(
                     _ => v.get_ref().parse::<std::net::Ipv6Addr>().is_ok(),
                 };
                 if !ok {
-                    return Err(c.at(v, format!("answers.{site_key}: {:?} is not an {record_type} value", v.get_ref())));
+                    return Err(c.at(
+                        v,
+                        format!(
+                            "answers.{site_key}: {:?} is not an {record_type} value",
+                            v.get_ref()
+                        ),
+                    ));
                 }
             }
         }
         answers.push((site, normalised));
     }
-    let (interval, timeout) = interval_and_timeout(c, &d.interval, &d.timeout, (Duration::from_secs(5), Duration::from_secs(2)))?;
-    Ok(DnsRecord { name, record_type, resolvers, interval, timeout, answers })
+    let (interval, timeout) = interval_and_timeout(
+        c,
+        &d.interval,
+        &d.timeout,
+        (Duration::from_secs(5), Duration::from_secs(2)),
+    )?;
+    Ok(DnsRecord {
+        name,
+        record_type,
+        resolvers,
+        interval,
+        timeout,
+        answers,
+    })
 }
 
 pub(super) fn record_type(c: &Checker<'_>, t: &Spanned<String>) -> Result<RecordType, ConfigError> {
@@ -323,12 +488,19 @@ pub(super) fn record_type(c: &Checker<'_>, t: &Spanned<String>) -> Result<Record
         "AAAA" => Ok(RecordType::Aaaa),
         "CNAME" => Ok(RecordType::Cname),
         "TXT" => Ok(RecordType::Txt),
-        other => Err(c.at(t, format!("unsupported record type {other:?}: expected A, AAAA, CNAME or TXT"))),
+        other => Err(c.at(
+            t,
+            format!("unsupported record type {other:?}: expected A, AAAA, CNAME or TXT"),
+        )),
     }
 }
 
 /// "ip:port", or "ip" for port 53.
-pub(super) fn resolver_addr(c: &Checker<'_>, r: &Spanned<String>, what: &str) -> Result<SocketAddr, ConfigError> {
+pub(super) fn resolver_addr(
+    c: &Checker<'_>,
+    r: &Spanned<String>,
+    what: &str,
+) -> Result<SocketAddr, ConfigError> {
     let text = r.get_ref();
     text.parse::<SocketAddr>()
         .or_else(|_| text.parse::<IpAddr>().map(|ip| SocketAddr::new(ip, 53)))
@@ -339,10 +511,17 @@ pub(super) fn resolver_addr(c: &Checker<'_>, r: &Spanned<String>, what: &str) ->
 pub fn normalise_answer(record_type: RecordType, value: &str) -> String {
     let v = value.trim();
     match record_type {
-        RecordType::A | RecordType::Aaaa => v.parse::<IpAddr>().map(|ip| ip.to_string()).unwrap_or_else(|_| v.to_string()),
+        RecordType::A | RecordType::Aaaa => v
+            .parse::<IpAddr>()
+            .map(|ip| ip.to_string())
+            .unwrap_or_else(|_| v.to_string()),
         RecordType::Cname => {
             let lower = v.to_ascii_lowercase();
-            if lower.ends_with('.') { lower } else { format!("{lower}.") }
+            if lower.ends_with('.') {
+                lower
+            } else {
+                format!("{lower}.")
+            }
         }
         RecordType::Txt => v.to_string(),
     }

@@ -33,7 +33,10 @@ pub fn gate(model: &Model, gate: &Gate) -> Evidence {
             match m.role {
                 Role::Replica => {}
                 Role::Primary => problems.push("is a primary, not a replica".into()),
-                Role::Unreachable => problems.push(format!("unreachable: {}", m.error.as_deref().unwrap_or("?"))),
+                Role::Unreachable => problems.push(format!(
+                    "unreachable: {}",
+                    m.error.as_deref().unwrap_or("?")
+                )),
                 Role::Unknown => problems.push("no reading yet".into()),
             }
             let mut figures = String::new();
@@ -43,7 +46,11 @@ pub fn gate(model: &Model, gate: &Gate) -> Evidence {
                         let bytes = match lag.bytes {
                             Some((b, src)) => {
                                 if b > spec.max_lag_bytes {
-                                    problems.push(format!("lag {} over {}", replication::bytes(b), replication::bytes(spec.max_lag_bytes)));
+                                    problems.push(format!(
+                                        "lag {} over {}",
+                                        replication::bytes(b),
+                                        replication::bytes(spec.max_lag_bytes)
+                                    ));
                                 }
                                 format!("{} ({})", replication::bytes(b), src.label())
                             }
@@ -55,7 +62,11 @@ pub fn gate(model: &Model, gate: &Gate) -> Evidence {
                         let time = match lag.time {
                             Some((t, src)) => {
                                 if t > spec.max_lag {
-                                    problems.push(format!("lag {} over {}", replication::secs(t), replication::secs(spec.max_lag)));
+                                    problems.push(format!(
+                                        "lag {} over {}",
+                                        replication::secs(t),
+                                        replication::secs(spec.max_lag)
+                                    ));
                                 }
                                 format!("{} ({})", replication::secs(t), src.label())
                             }
@@ -79,21 +90,36 @@ pub fn gate(model: &Model, gate: &Gate) -> Evidence {
             if !problems.is_empty() {
                 line.push_str(&format!(" — {}", problems.join(", ")));
             }
-            Evidence { pass: problems.is_empty(), lines: vec![line] }
+            Evidence {
+                pass: problems.is_empty(),
+                lines: vec![line],
+            }
         }
         Gate::Healthy { site } => {
             let mut lines = Vec::new();
             let mut pass = true;
-            for (spec, st) in config.health.iter().zip(&model.health).filter(|(spec, _)| spec.site == *site) {
+            for (spec, st) in config
+                .health
+                .iter()
+                .zip(&model.health)
+                .filter(|(spec, _)| spec.site == *site)
+            {
                 let ok = st.status == CheckStatus::Healthy && !st.stale;
                 pass &= ok;
-                let detail = st.last.as_ref().map(|o| o.detail.as_str()).unwrap_or("no result");
+                let detail = st
+                    .last
+                    .as_ref()
+                    .map(|o| o.detail.as_str())
+                    .unwrap_or("no result");
                 let state = if st.stale { "stale" } else { st.status.label() };
                 lines.push(format!("{} {state} ({detail})", spec.name));
             }
             if lines.is_empty() {
                 pass = false;
-                lines.push(format!("no health check is configured for {}", config.site_label(*site)));
+                lines.push(format!(
+                    "no health check is configured for {}",
+                    config.site_label(*site)
+                ));
             }
             Evidence { pass, lines }
         }
@@ -111,12 +137,19 @@ pub fn wait(model: &Model, wait: &Wait) -> Evidence {
             for (server, r) in spec.resolvers.iter().zip(&state.resolvers) {
                 let ok = r.matched == Some(Match::Site(*site)) && !r.stale;
                 pass &= ok;
-                let answer = r.answer.as_ref().map(|a| a.describe()).unwrap_or_else(|| "no answer yet".into());
+                let answer = r
+                    .answer
+                    .as_ref()
+                    .map(|a| a.describe())
+                    .unwrap_or_else(|| "no answer yet".into());
                 let ttl = match &r.answer {
                     Some(crate::observe::DnsAnswer::Records { ttl, .. }) => format!(" ttl {ttl}"),
                     _ => String::new(),
                 };
-                let matched = r.matched.map(|m| crate::app::dns::site_text(config, m)).unwrap_or_default();
+                let matched = r
+                    .matched
+                    .map(|m| crate::app::dns::site_text(config, m))
+                    .unwrap_or_default();
                 lines.push(format!("@{server} {answer}{ttl} ({matched})"));
             }
             Evidence { pass, lines }

@@ -24,24 +24,67 @@ pub struct RunEvent {
 #[serde(tag = "event", rename_all = "kebab-case")]
 pub enum Event {
     /// A real run, armed by typing the target site and a reason.
-    Armed { target: String, reason: String, steps: Vec<String>, expected_primaries: Vec<ExpectedPrimary> },
+    Armed {
+        target: String,
+        reason: String,
+        steps: Vec<String>,
+        expected_primaries: Vec<ExpectedPrimary>,
+    },
     /// A dry run: every step evaluated, nothing executed.
-    DryRun { target: String, steps: Vec<String> },
-    DryRunStep { step: usize, would: String, blocked: Option<String> },
-    StepStarted { step: usize, phase: Phase },
-    StepFinished { step: usize, phase: Phase, result: StepResult, detail: String, elapsed_ms: u64 },
+    DryRun {
+        target: String,
+        steps: Vec<String>,
+    },
+    DryRunStep {
+        step: usize,
+        would: String,
+        blocked: Option<String>,
+    },
+    StepStarted {
+        step: usize,
+        phase: Phase,
+    },
+    StepFinished {
+        step: usize,
+        phase: Phase,
+        result: StepResult,
+        detail: String,
+        elapsed_ms: u64,
+    },
     /// The console would not start the step (a guard failed); nothing was done.
-    StepRefused { step: usize, reason: String },
-    GatePassed { step: usize, evidence: String },
-    GateOverridden { step: usize, reason: String, evidence: String },
-    Skipped { step: usize, reason: String },
-    ManualDone { step: usize },
+    StepRefused {
+        step: usize,
+        reason: String,
+    },
+    GatePassed {
+        step: usize,
+        evidence: String,
+    },
+    GateOverridden {
+        step: usize,
+        reason: String,
+        evidence: String,
+    },
+    Skipped {
+        step: usize,
+        reason: String,
+    },
+    ManualDone {
+        step: usize,
+    },
     /// The operator promoted although the old primary still answered as writable.
-    SplitBrainAccepted { step: usize, evidence: String },
-    Aborted { reason: String },
+    SplitBrainAccepted {
+        step: usize,
+        evidence: String,
+    },
+    Aborted {
+        reason: String,
+    },
     Finished,
     /// A console took over an interrupted run (after a crash or a broken lock).
-    Resumed { interrupted: Vec<usize> },
+    Resumed {
+        interrupted: Vec<usize>,
+    },
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -149,7 +192,9 @@ impl RunView {
     }
 
     pub fn running(&self) -> Option<usize> {
-        self.steps.iter().position(|s| s.status == StepStatus::Running)
+        self.steps
+            .iter()
+            .position(|s| s.status == StepStatus::Running)
     }
 
     /// The last step that completed and has a rollback that has not run yet.
@@ -157,7 +202,10 @@ impl RunView {
         let runbook = &config.runbooks[self.runbook_index?];
         (0..self.steps.len())
             .rev()
-            .find(|i| self.steps[*i].status == StepStatus::Ok && runbook.steps.get(*i).is_some_and(|s| s.rollback.is_some()))
+            .find(|i| {
+                self.steps[*i].status == StepStatus::Ok
+                    && runbook.steps.get(*i).is_some_and(|s| s.rollback.is_some())
+            })
             .filter(|i| self.steps[*i].rollback.is_none())
     }
 
@@ -180,9 +228,19 @@ impl RunView {
 pub fn apply(current: &mut Option<RunView>, entry: &Entry, config: &Config) {
     let Some(ev) = &entry.run else { return };
     let at = entry.at;
-    let new_run = |target: &String, reason: String, steps: &Vec<String>, dry_run: bool, expected: Vec<ExpectedPrimary>| {
+    let new_run = |target: &String,
+                   reason: String,
+                   steps: &Vec<String>,
+                   dry_run: bool,
+                   expected: Vec<ExpectedPrimary>| {
         let runbook_index = config.runbooks.iter().position(|r| r.name == ev.runbook);
-        let config_changed = runbook_index.is_none_or(|i| config.runbooks[i].steps.iter().map(|s| &s.title).ne(steps.iter()));
+        let config_changed = runbook_index.is_none_or(|i| {
+            config.runbooks[i]
+                .steps
+                .iter()
+                .map(|s| &s.title)
+                .ne(steps.iter())
+        });
         RunView {
             id: ev.id.clone(),
             runbook: ev.runbook.clone(),
@@ -212,8 +270,19 @@ pub fn apply(current: &mut Option<RunView>, entry: &Entry, config: &Config) {
         }
     };
     match &ev.event {
-        Event::Armed { target, reason, steps, expected_primaries } => {
-            *current = Some(new_run(target, reason.clone(), steps, false, expected_primaries.clone()));
+        Event::Armed {
+            target,
+            reason,
+            steps,
+            expected_primaries,
+        } => {
+            *current = Some(new_run(
+                target,
+                reason.clone(),
+                steps,
+                false,
+                expected_primaries.clone(),
+            ));
             return;
         }
         Event::DryRun { target, steps } => {
@@ -222,12 +291,22 @@ pub fn apply(current: &mut Option<RunView>, entry: &Entry, config: &Config) {
         }
         _ => {}
     }
-    let Some(run) = current.as_mut().filter(|r| r.id == ev.id) else { return };
+    let Some(run) = current.as_mut().filter(|r| r.id == ev.id) else {
+        return;
+    };
     match &ev.event {
         Event::Armed { .. } | Event::DryRun { .. } => {}
-        Event::DryRunStep { step, would, blocked } => {
+        Event::DryRunStep {
+            step,
+            would,
+            blocked,
+        } => {
             if let Some(s) = run.steps.get_mut(*step) {
-                s.status = if blocked.is_some() { StepStatus::Failed } else { StepStatus::Ok };
+                s.status = if blocked.is_some() {
+                    StepStatus::Failed
+                } else {
+                    StepStatus::Ok
+                };
                 s.detail = match blocked {
                     Some(b) => format!("would block: {b}"),
                     None => format!("would: {would}"),
@@ -238,13 +317,19 @@ pub fn apply(current: &mut Option<RunView>, entry: &Entry, config: &Config) {
         Event::StepStarted { step, phase } => {
             if let Some(s) = run.steps.get_mut(*step) {
                 match phase {
-                    Phase::Rollback => s.rollback = Some((StepStatus::Running, "rolling back".into())),
+                    Phase::Rollback => {
+                        s.rollback = Some((StepStatus::Running, "rolling back".into()))
+                    }
                     _ => {
                         s.status = StepStatus::Running;
                         s.phase = *phase;
                         s.started = Some(at);
                         s.finished = None;
-                        s.detail = if *phase == Phase::ReadBack { "reading the state back".into() } else { String::new() };
+                        s.detail = if *phase == Phase::ReadBack {
+                            "reading the state back".into()
+                        } else {
+                            String::new()
+                        };
                         if *phase == Phase::Do {
                             run.output.clear();
                         }
@@ -252,7 +337,13 @@ pub fn apply(current: &mut Option<RunView>, entry: &Entry, config: &Config) {
                 }
             }
         }
-        Event::StepFinished { step, phase, result, detail, .. } => {
+        Event::StepFinished {
+            step,
+            phase,
+            result,
+            detail,
+            ..
+        } => {
             if let Some(s) = run.steps.get_mut(*step) {
                 let status = match result {
                     StepResult::Ok | StepResult::Applied => StepStatus::Ok,
@@ -266,9 +357,15 @@ pub fn apply(current: &mut Option<RunView>, entry: &Entry, config: &Config) {
                         s.phase = *phase;
                         s.finished = Some(at);
                         s.detail = match (phase, result) {
-                            (Phase::ReadBack, StepResult::Applied) => format!("verified by read-back: {detail}"),
-                            (Phase::ReadBack, StepResult::NotApplied) => format!("read back: not applied ({detail}); Enter retries"),
-                            (Phase::ReadBack, _) => format!("read back failed: {detail}; v reads again"),
+                            (Phase::ReadBack, StepResult::Applied) => {
+                                format!("verified by read-back: {detail}")
+                            }
+                            (Phase::ReadBack, StepResult::NotApplied) => {
+                                format!("read back: not applied ({detail}); Enter retries")
+                            }
+                            (Phase::ReadBack, _) => {
+                                format!("read back failed: {detail}; v reads again")
+                            }
                             _ => detail.clone(),
                         };
                     }
@@ -291,21 +388,30 @@ pub fn apply(current: &mut Option<RunView>, entry: &Entry, config: &Config) {
             if let Some(s) = run.steps.get_mut(*step) {
                 s.status = StepStatus::Ok;
                 s.overridden = true;
-                s.detail = format!("OVERRIDDEN by {}: {reason}", entry.operator.as_deref().unwrap_or("?"));
+                s.detail = format!(
+                    "OVERRIDDEN by {}: {reason}",
+                    entry.operator.as_deref().unwrap_or("?")
+                );
                 s.finished = Some(at);
             }
         }
         Event::Skipped { step, reason } => {
             if let Some(s) = run.steps.get_mut(*step) {
                 s.status = StepStatus::Skipped;
-                s.detail = format!("skipped by {}: {reason}", entry.operator.as_deref().unwrap_or("?"));
+                s.detail = format!(
+                    "skipped by {}: {reason}",
+                    entry.operator.as_deref().unwrap_or("?")
+                );
                 s.finished = Some(at);
             }
         }
         Event::ManualDone { step } => {
             if let Some(s) = run.steps.get_mut(*step) {
                 s.status = StepStatus::Ok;
-                s.detail = format!("done, confirmed by {}", entry.operator.as_deref().unwrap_or("?"));
+                s.detail = format!(
+                    "done, confirmed by {}",
+                    entry.operator.as_deref().unwrap_or("?")
+                );
                 s.finished = Some(at);
             }
         }
@@ -335,6 +441,9 @@ pub fn new_id(runbook: &str, at: OffsetDateTime) -> String {
         at.hour(),
         at.minute(),
         at.second(),
-        runbook.chars().filter(|c| c.is_ascii_alphanumeric() || *c == '-').collect::<String>()
+        runbook
+            .chars()
+            .filter(|c| c.is_ascii_alphanumeric() || *c == '-')
+            .collect::<String>()
     )
 }

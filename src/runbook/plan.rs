@@ -29,13 +29,25 @@ pub fn describe_kind(config: &Config, kind: &StepKind) -> Vec<String> {
                 crate::app::replication::secs(d.max_lag)
             )]
         }
-        StepKind::Gate(Gate::Healthy { site }) => vec![format!("gate: every health check of {} is healthy", config.site_label(*site))],
+        StepKind::Gate(Gate::Healthy { site }) => vec![format!(
+            "gate: every health check of {} is healthy",
+            config.site_label(*site)
+        )],
         StepKind::Action(a) => a.spec.describe(),
-        StepKind::Wait(Wait::Dns { record, site, timeout }) => vec![format!(
+        StepKind::Wait(Wait::Dns {
+            record,
+            site,
+            timeout,
+        }) => vec![format!(
             "wait: every resolver of {} answers {} ({}), up to {}",
             config.dns[*record].name,
             config.site_label(*site),
-            config.dns[*record].answers.iter().find(|(s, _)| s == site).map(|(_, v)| v.join(", ")).unwrap_or_default(),
+            config.dns[*record]
+                .answers
+                .iter()
+                .find(|(s, _)| s == site)
+                .map(|(_, v)| v.join(", "))
+                .unwrap_or_default(),
             crate::ui::format::age(*timeout)
         )],
         StepKind::Manual(text) => vec![format!("by hand: {text}")],

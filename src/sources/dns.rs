@@ -67,7 +67,11 @@ impl Probe {
                 }
                 values.sort();
                 values.dedup();
-                if values.is_empty() { DnsAnswer::NoData } else { DnsAnswer::Records { values, ttl } }
+                if values.is_empty() {
+                    DnsAnswer::NoData
+                } else {
+                    DnsAnswer::Records { values, ttl }
+                }
             }
             Err(e) => classify(&e),
         }
@@ -90,7 +94,11 @@ fn classify(e: &hickory_resolver::net::NetError) -> DnsAnswer {
         NetError::Io(io) => DnsAnswer::Error(super::tcp::io_error_text(io)),
         other => {
             let text = other.to_string();
-            if text.contains("timed out") { DnsAnswer::Timeout } else { DnsAnswer::Error(text) }
+            if text.contains("timed out") {
+                DnsAnswer::Timeout
+            } else {
+                DnsAnswer::Error(text)
+            }
         }
     }
 }

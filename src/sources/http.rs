@@ -25,14 +25,35 @@ impl Clients {
         let verified = builder().build();
         let unverified = builder().danger_accept_invalid_certs(true).build();
         let build_error = verified.as_ref().err().map(|e| e.to_string());
-        Clients { verified: verified.ok(), unverified: unverified.ok(), build_error }
+        Clients {
+            verified: verified.ok(),
+            unverified: unverified.ok(),
+            build_error,
+        }
     }
 
-    pub async fn probe(&self, url: &str, expect_status: u16, insecure: bool, timeout: Duration) -> ProbeOutcome {
-        let client = if insecure { &self.unverified } else { &self.verified };
+    pub async fn probe(
+        &self,
+        url: &str,
+        expect_status: u16,
+        insecure: bool,
+        timeout: Duration,
+    ) -> ProbeOutcome {
+        let client = if insecure {
+            &self.unverified
+        } else {
+            &self.verified
+        };
         let Some(client) = client else {
-            let detail = format!("HTTP client unavailable: {}", self.build_error.as_deref().unwrap_or("?"));
-            return ProbeOutcome { ok: false, latency: Duration::ZERO, detail };
+            let detail = format!(
+                "HTTP client unavailable: {}",
+                self.build_error.as_deref().unwrap_or("?")
+            );
+            return ProbeOutcome {
+                ok: false,
+                latency: Duration::ZERO,
+                detail,
+            };
         };
         let started = Instant::now();
         let result = client.get(url).timeout(timeout).send().await;
@@ -41,12 +62,24 @@ impl Clients {
             Ok(response) => {
                 let status = response.status().as_u16();
                 if status == expect_status {
-                    ProbeOutcome { ok: true, latency, detail: status.to_string() }
+                    ProbeOutcome {
+                        ok: true,
+                        latency,
+                        detail: status.to_string(),
+                    }
                 } else {
-                    ProbeOutcome { ok: false, latency, detail: format!("status {status} (expected {expect_status})") }
+                    ProbeOutcome {
+                        ok: false,
+                        latency,
+                        detail: format!("status {status} (expected {expect_status})"),
+                    }
                 }
             }
-            Err(e) => ProbeOutcome { ok: false, latency, detail: describe(&e, timeout) },
+            Err(e) => ProbeOutcome {
+                ok: false,
+                latency,
+                detail: describe(&e, timeout),
+            },
         }
     }
 }

@@ -23,7 +23,11 @@ pub fn spawn_all(config: &Arc<Config>, tx: Sender) -> JoinSet<()> {
     let mut tasks = JoinSet::new();
     let http_client = http::Clients::new();
     // First probes spread over at most a second, so a large config does not start in one burst.
-    let spread = |i: usize, n: usize, interval: Duration| interval.min(Duration::from_secs(1)).mul_f64(i as f64 / n.max(1) as f64);
+    let spread = |i: usize, n: usize, interval: Duration| {
+        interval
+            .min(Duration::from_secs(1))
+            .mul_f64(i as f64 / n.max(1) as f64)
+    };
     let n = config.health.len();
     for (i, check) in config.health.iter().enumerate() {
         let tx = tx.clone();
@@ -33,7 +37,13 @@ pub fn spawn_all(config: &Arc<Config>, tx: Sender) -> JoinSet<()> {
         tasks.spawn(async move {
             every(check.interval, start, || async {
                 let outcome = probe_check(&clients, &check).await;
-                tx.send(Observation::Probe { check: i, at: time::OffsetDateTime::now_utc(), outcome }).await.is_ok()
+                tx.send(Observation::Probe {
+                    check: i,
+                    at: time::OffsetDateTime::now_utc(),
+                    outcome,
+                })
+                .await
+                .is_ok()
             })
             .await
         });
@@ -52,10 +62,19 @@ pub fn spawn_all(config: &Arc<Config>, tx: Sender) -> JoinSet<()> {
             let record = record.clone();
             let server = *server;
             tasks.spawn(async move {
-                let Ok(resolver) = dns::Probe::new(server, record.timeout) else { return };
+                let Ok(resolver) = dns::Probe::new(server, record.timeout) else {
+                    return;
+                };
                 every(record.interval, Duration::ZERO, || async {
                     let answer = resolver.ask(&record.name, record.record_type).await;
-                    tx.send(Observation::Dns { record: r, resolver: s, at: time::OffsetDateTime::now_utc(), answer }).await.is_ok()
+                    tx.send(Observation::Dns {
+                        record: r,
+                        resolver: s,
+                        at: time::OffsetDateTime::now_utc(),
+                        answer,
+                    })
+                    .await
+                    .is_ok()
                 })
                 .await
             });
@@ -66,7 +85,15 @@ pub fn spawn_all(config: &Arc<Config>, tx: Sender) -> JoinSet<()> {
 
 async fn probe_check(clients: &http::Clients, check: &HealthCheck) -> crate::observe::ProbeOutcome {
     match &check.target {
-        Target::Http { url, expect_status, insecure } => clients.probe(url, *expect_status, *insecure, check.timeout).await,
+        Target::Http {
+            url,
+            expect_status,
+            insecure,
+        } => {
+            clients
+                .probe(url, *expect_status, *insecure, check.timeout)
+                .await
+        }
         Target::Tcp { addr } => tcp::probe(addr, check.timeout).await,
     }
 }
@@ -97,7 +124,13 @@ pub async fn poll_once(config: &Arc<Config>) -> Vec<Observation> {
         let (tx, check, clients) = (tx.clone(), check.clone(), clients.clone());
         tasks.spawn(async move {
             let outcome = probe_check(&clients, &check).await;
-            let _ = tx.send(Observation::Probe { check: i, at: time::OffsetDateTime::now_utc(), outcome }).await;
+            let _ = tx
+                .send(Observation::Probe {
+                    check: i,
+                    at: time::OffsetDateTime::now_utc(),
+                    outcome,
+                })
+                .await;
         });
     }
     for (d, db) in config.databases.iter().enumerate() {
@@ -117,7 +150,14 @@ pub async fn poll_once(config: &Arc<Config>) -> Vec<Observation> {
                     Ok(p) => p.ask(&record.name, record.record_type).await,
                     Err(e) => crate::observe::DnsAnswer::Error(e),
                 };
-                let _ = tx.send(Observation::Dns { record: r, resolver: s, at: time::OffsetDateTime::now_utc(), answer }).await;
+                let _ = tx
+                    .send(Observation::Dns {
+                        record: r,
+                        resolver: s,
+                        at: time::OffsetDateTime::now_utc(),
+                        answer,
+                    })
+                    .await;
             });
         }
     }

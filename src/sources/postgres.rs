@@ -22,7 +22,13 @@ pub struct Poller {
 
 impl Poller {
     pub fn new(db: usize, member: usize, spec: Member, timeout: Duration) -> Poller {
-        Poller { db, member, spec, timeout, client: None }
+        Poller {
+            db,
+            member,
+            spec,
+            timeout,
+            client: None,
+        }
     }
 
     pub async fn run(mut self, interval: Duration, tx: Sender) {
@@ -50,10 +56,18 @@ impl Poller {
             }
             Err(_) => {
                 self.client = None;
-                Err(format!("timeout after {}", crate::ui::format::latency(self.timeout)))
+                Err(format!(
+                    "timeout after {}",
+                    crate::ui::format::latency(self.timeout)
+                ))
             }
         };
-        Observation::Postgres { db: self.db, member: self.member, at: OffsetDateTime::now_utc(), result }
+        Observation::Postgres {
+            db: self.db,
+            member: self.member,
+            at: OffsetDateTime::now_utc(),
+            result,
+        }
     }
 
     async fn read(&mut self) -> Result<PgSnapshot, String> {
@@ -71,8 +85,13 @@ async fn connect(spec: &Member, timeout: Duration) -> Result<Client, String> {
 
 /// The connection settings of a DSN, with the password from `password_env` (when the DSN has
 /// none) or else from the password file, as libpq would. Errors never contain the DSN.
-pub fn config_for(dsn: &str, password_env: Option<&str>, timeout: Duration) -> Result<tokio_postgres::Config, String> {
-    let mut config: tokio_postgres::Config = dsn.parse().map_err(|e| format!("invalid dsn: {e}"))?;
+pub fn config_for(
+    dsn: &str,
+    password_env: Option<&str>,
+    timeout: Duration,
+) -> Result<tokio_postgres::Config, String> {
+    let mut config: tokio_postgres::Config =
+        dsn.parse().map_err(|e| format!("invalid dsn: {e}"))?;
     config.connect_timeout(timeout);
     config.application_name("failover-console");
     if config.get_password().is_none() {
@@ -92,11 +111,20 @@ pub fn config_for(dsn: &str, password_env: Option<&str>, timeout: Duration) -> R
 
 /// One connection (its driver spawned on the runtime), bounded by `timeout` as a whole: TCP
 /// connect, TLS-less startup and authentication.
-pub async fn connect_dsn(dsn: &str, password_env: Option<&str>, timeout: Duration) -> Result<Client, String> {
+pub async fn connect_dsn(
+    dsn: &str,
+    password_env: Option<&str>,
+    timeout: Duration,
+) -> Result<Client, String> {
     let config = config_for(dsn, password_env, timeout)?;
     let (client, connection) = match tokio::time::timeout(timeout, config.connect(NoTls)).await {
         Ok(result) => result.map_err(|e| describe(&e))?,
-        Err(_) => return Err(format!("no connection within {}", crate::ui::format::latency(timeout))),
+        Err(_) => {
+            return Err(format!(
+                "no connection within {}",
+                crate::ui::format::latency(timeout)
+            ));
+        }
     };
     tokio::spawn(async move {
         let _ = connection.await;
@@ -132,11 +160,19 @@ async fn read_snapshot(client: &Client) -> Result<PgSnapshot, tokio_postgres::Er
         let tli: Option<i32> = r.get(5);
         snapshot.timeline = tli.map(|t| t as u32);
         snapshot.replica = Some(ReplicaReading {
-            receive_lsn: r.get::<_, Option<String>>(0).as_deref().and_then(Lsn::parse),
-            replay_lsn: r.get::<_, Option<String>>(1).as_deref().and_then(Lsn::parse),
+            receive_lsn: r
+                .get::<_, Option<String>>(0)
+                .as_deref()
+                .and_then(Lsn::parse),
+            replay_lsn: r
+                .get::<_, Option<String>>(1)
+                .as_deref()
+                .and_then(Lsn::parse),
             replay_paused: r.get(2),
             receiver_status: r.get(4),
-            since_last_replay: since.filter(|s| s.is_finite() && *s >= 0.0).map(Duration::from_secs_f64),
+            since_last_replay: since
+                .filter(|s| s.is_finite() && *s >= 0.0)
+                .map(Duration::from_secs_f64),
         });
     } else {
         // The timeline from the current WAL file name: pg_control_checkpoint() lags behind a
@@ -168,11 +204,16 @@ async fn read_snapshot(client: &Client) -> Result<PgSnapshot, tokio_postgres::Er
                     application_name: r.get(0),
                     state: r.get(1),
                     lag_bytes: lag.map(|l| l.max(0) as u64),
-                    replay_lag: replay_lag.filter(|s| s.is_finite() && *s >= 0.0).map(Duration::from_secs_f64),
+                    replay_lag: replay_lag
+                        .filter(|s| s.is_finite() && *s >= 0.0)
+                        .map(Duration::from_secs_f64),
                 }
             })
             .collect();
-        snapshot.primary = Some(PrimaryReading { current_lsn, standbys });
+        snapshot.primary = Some(PrimaryReading {
+            current_lsn,
+            standbys,
+        });
     }
     Ok(snapshot)
 }
@@ -211,7 +252,10 @@ pub mod pgpass {
             use std::os::unix::fs::PermissionsExt;
             let mode = std::fs::metadata(&path).ok()?.permissions().mode();
             if mode & 0o077 != 0 {
-                tracing::warn!("{} is readable by group or others: ignored, as libpq does", path.display());
+                tracing::warn!(
+                    "{} is readable by group or others: ignored, as libpq does",
+                    path.display()
+                );
                 return None;
             }
         }
@@ -220,7 +264,12 @@ pub mod pgpass {
             Some(Host::Tcp(h)) => h.clone(),
             Some(Host::Unix(_)) | None => "localhost".to_string(),
         };
-        let port = config.get_ports().first().copied().unwrap_or(5432).to_string();
+        let port = config
+            .get_ports()
+            .first()
+            .copied()
+            .unwrap_or(5432)
+            .to_string();
         let user = config.get_user().unwrap_or("");
         let db = config.get_dbname().unwrap_or(user);
         find(&text, &host, &port, db, user)
@@ -236,7 +285,11 @@ pub mod pgpass {
                 continue;
             }
             let wanted = [host, port, db, user];
-            if fields[..4].iter().zip(wanted).all(|(f, w)| f == "*" || f == w) {
+            if fields[..4]
+                .iter()
+                .zip(wanted)
+                .all(|(f, w)| f == "*" || f == w)
+            {
                 return Some(fields[4..].join(":"));
             }
         }
@@ -271,8 +324,14 @@ pub mod pgpass {
         #[test]
         fn matches_like_libpq() {
             let text = "# comment\n127.0.0.1:54321:postgres:postgres:s3cr\\:et\n*:*:*:app:other\n";
-            assert_eq!(find(text, "127.0.0.1", "54321", "postgres", "postgres").as_deref(), Some("s3cr:et"));
-            assert_eq!(find(text, "10.0.0.1", "5432", "x", "app").as_deref(), Some("other"));
+            assert_eq!(
+                find(text, "127.0.0.1", "54321", "postgres", "postgres").as_deref(),
+                Some("s3cr:et")
+            );
+            assert_eq!(
+                find(text, "10.0.0.1", "5432", "x", "app").as_deref(),
+                Some("other")
+            );
             assert_eq!(find(text, "10.0.0.1", "5432", "x", "nobody"), None);
         }
     }

@@ -11,9 +11,21 @@ pub async fn probe(addr: &str, timeout: Duration) -> ProbeOutcome {
     let result = tokio::time::timeout(timeout, TcpStream::connect(addr)).await;
     let latency = started.elapsed();
     match result {
-        Ok(Ok(_stream)) => ProbeOutcome { ok: true, latency, detail: "connected".into() },
-        Ok(Err(e)) => ProbeOutcome { ok: false, latency, detail: io_error_text(&e) },
-        Err(_) => ProbeOutcome { ok: false, latency, detail: format!("timeout after {}", crate::ui::format::latency(timeout)) },
+        Ok(Ok(_stream)) => ProbeOutcome {
+            ok: true,
+            latency,
+            detail: "connected".into(),
+        },
+        Ok(Err(e)) => ProbeOutcome {
+            ok: false,
+            latency,
+            detail: io_error_text(&e),
+        },
+        Err(_) => ProbeOutcome {
+            ok: false,
+            latency,
+            detail: format!("timeout after {}", crate::ui::format::latency(timeout)),
+        },
     }
 }
 

@@ -8,7 +8,8 @@ use time::macros::format_description;
 
 use super::{Entry, Kind};
 
-const STAMP: &[FormatItem<'static>] = format_description!("[year]-[month]-[day] [hour]:[minute]:[second]");
+const STAMP: &[FormatItem<'static>] =
+    format_description!("[year]-[month]-[day] [hour]:[minute]:[second]");
 
 pub fn markdown(title: &str, journal: &str, entries: &[Entry], unreadable: usize) -> String {
     let mut out = String::new();
@@ -24,9 +25,16 @@ pub fn markdown(title: &str, journal: &str, entries: &[Entry], unreadable: usize
             let _ = writeln!(out, "- Journal: `{journal}` (no entries)");
         }
     }
-    let operators: BTreeSet<&str> = entries.iter().filter_map(|e| e.operator.as_deref()).collect();
+    let operators: BTreeSet<&str> = entries
+        .iter()
+        .filter_map(|e| e.operator.as_deref())
+        .collect();
     if !operators.is_empty() {
-        let _ = writeln!(out, "- Operators: {}", operators.into_iter().collect::<Vec<_>>().join(", "));
+        let _ = writeln!(
+            out,
+            "- Operators: {}",
+            operators.into_iter().collect::<Vec<_>>().join(", ")
+        );
     }
     if unreadable > 0 {
         let _ = writeln!(out, "- {unreadable} unreadable journal line(s) skipped");
@@ -36,7 +44,13 @@ pub fn markdown(title: &str, journal: &str, entries: &[Entry], unreadable: usize
         let _ = writeln!(out, "\n## Operator notes\n");
         for n in notes {
             let who = n.operator.as_deref().unwrap_or("?");
-            let _ = writeln!(out, "- {} {}: {}", stamp(n), escape(who), escape(&n.message));
+            let _ = writeln!(
+                out,
+                "- {} {}: {}",
+                stamp(n),
+                escape(who),
+                escape(&n.message)
+            );
         }
     }
     runs(&mut out, entries, &stamp);
@@ -76,19 +90,46 @@ fn runs(out: &mut String, entries: &[Entry], stamp: &dyn Fn(&Entry) -> String) {
     }
     let _ = writeln!(out, "\n## Runs");
     for id in ids {
-        let events: Vec<&Entry> = entries.iter().filter(|e| e.run.as_ref().is_some_and(|r| r.id == id)).collect();
-        let Some(first) = events.first() else { continue };
-        let runbook = first.run.as_ref().map(|r| r.runbook.as_str()).unwrap_or("?");
+        let events: Vec<&Entry> = entries
+            .iter()
+            .filter(|e| e.run.as_ref().is_some_and(|r| r.id == id))
+            .collect();
+        let Some(first) = events.first() else {
+            continue;
+        };
+        let runbook = first
+            .run
+            .as_ref()
+            .map(|r| r.runbook.as_str())
+            .unwrap_or("?");
         let _ = writeln!(out, "\n### {} `{id}`\n", escape(runbook));
         match first.run.as_ref().map(|r| &r.event) {
-            Some(crate::runbook::Event::Armed { target, reason, expected_primaries, .. }) => {
-                let primaries: Vec<String> = expected_primaries.iter().map(|p| format!("{}: {}", p.database, p.member.as_deref().unwrap_or("none"))).collect();
-                let _ = writeln!(out, "- Armed {} by {} toward `{target}`", stamp(first), escape(first.operator.as_deref().unwrap_or("?")));
+            Some(crate::runbook::Event::Armed {
+                target,
+                reason,
+                expected_primaries,
+                ..
+            }) => {
+                let primaries: Vec<String> = expected_primaries
+                    .iter()
+                    .map(|p| format!("{}: {}", p.database, p.member.as_deref().unwrap_or("none")))
+                    .collect();
+                let _ = writeln!(
+                    out,
+                    "- Armed {} by {} toward `{target}`",
+                    stamp(first),
+                    escape(first.operator.as_deref().unwrap_or("?"))
+                );
                 let _ = writeln!(out, "- Reason: {}", escape(reason));
                 let _ = writeln!(out, "- Primary at arming: {}", primaries.join(", "));
             }
             Some(crate::runbook::Event::DryRun { .. }) => {
-                let _ = writeln!(out, "- Dry run {} by {} (nothing executed)", stamp(first), escape(first.operator.as_deref().unwrap_or("?")));
+                let _ = writeln!(
+                    out,
+                    "- Dry run {} by {} (nothing executed)",
+                    stamp(first),
+                    escape(first.operator.as_deref().unwrap_or("?"))
+                );
             }
             _ => {
                 let _ = writeln!(out, "- (the arming entry is not in this journal)");
@@ -97,7 +138,13 @@ fn runs(out: &mut String, entries: &[Entry], stamp: &dyn Fn(&Entry) -> String) {
         let _ = writeln!(out, "\n| Time (UTC) | Operator | Event |");
         let _ = writeln!(out, "|---|---|---|");
         for e in events {
-            let _ = writeln!(out, "| {} | {} | {} |", stamp(e), escape(e.operator.as_deref().unwrap_or("")), escape(&e.message));
+            let _ = writeln!(
+                out,
+                "| {} | {} | {} |",
+                stamp(e),
+                escape(e.operator.as_deref().unwrap_or("")),
+                escape(&e.message)
+            );
         }
     }
 }

@@ -19,7 +19,11 @@ impl Journal {
         if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
             std::fs::create_dir_all(dir)?;
         }
-        let mut file = OpenOptions::new().create(true).read(true).append(true).open(path)?;
+        let mut file = OpenOptions::new()
+            .create(true)
+            .read(true)
+            .append(true)
+            .open(path)?;
         let len = file.metadata()?.len();
         if len > 0 {
             let mut last = [0u8; 1];
@@ -30,7 +34,10 @@ impl Journal {
                 file.sync_data()?;
             }
         }
-        Ok(Journal { file, path: path.to_path_buf() })
+        Ok(Journal {
+            file,
+            path: path.to_path_buf(),
+        })
     }
 
     pub fn path(&self) -> &Path {
@@ -95,10 +102,17 @@ pub fn read_tail(path: &Path, max: usize) -> io::Result<Tail> {
     }
     if !text.is_empty() && *text.last().unwrap_or(&b'\n') != b'\n' {
         tail.torn_last_line = true;
-        let cut = text.iter().rposition(|b| *b == b'\n').map(|i| i + 1).unwrap_or(0);
+        let cut = text
+            .iter()
+            .rposition(|b| *b == b'\n')
+            .map(|i| i + 1)
+            .unwrap_or(0);
         text = &text[..cut];
     }
-    for line in text.split(|b| *b == b'\n').filter(|l| !l.iter().all(u8::is_ascii_whitespace)) {
+    for line in text
+        .split(|b| *b == b'\n')
+        .filter(|l| !l.iter().all(u8::is_ascii_whitespace))
+    {
         match serde_json::from_slice::<Entry>(line) {
             Ok(e) => tail.entries.push(e),
             Err(_) => tail.unreadable_lines += 1,
@@ -158,7 +172,13 @@ mod tests {
     use time::macros::datetime;
 
     fn entry(n: usize) -> Entry {
-        Entry::new(datetime!(2026-11-25 04:00 UTC), Severity::Info, Kind::Note, "test", format!("entry {n}"))
+        Entry::new(
+            datetime!(2026-11-25 04:00 UTC),
+            Severity::Info,
+            Kind::Note,
+            "test",
+            format!("entry {n}"),
+        )
     }
 
     #[test]
@@ -184,7 +204,8 @@ mod tests {
         j.append(&entry(1)).unwrap();
         drop(j);
         let mut f = OpenOptions::new().append(true).open(&path).unwrap();
-        f.write_all(br#"{"at":"2026-11-25T04:00:00Z","sever"#).unwrap();
+        f.write_all(br#"{"at":"2026-11-25T04:00:00Z","sever"#)
+            .unwrap();
         drop(f);
         let tail = read_tail(&path, 10).unwrap();
         assert!(tail.torn_last_line);

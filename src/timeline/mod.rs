@@ -61,8 +61,23 @@ pub struct Entry {
 }
 
 impl Entry {
-    pub fn new(at: OffsetDateTime, severity: Severity, kind: Kind, source: impl Into<String>, message: impl Into<String>) -> Self {
-        Entry { at, severity, kind, source: source.into(), message: message.into(), operator: None, console: None, run: None }
+    pub fn new(
+        at: OffsetDateTime,
+        severity: Severity,
+        kind: Kind,
+        source: impl Into<String>,
+        message: impl Into<String>,
+    ) -> Self {
+        Entry {
+            at,
+            severity,
+            kind,
+            source: source.into(),
+            message: message.into(),
+            operator: None,
+            console: None,
+            run: None,
+        }
     }
 
     pub fn by(mut self, operator: &str) -> Self {
@@ -78,7 +93,10 @@ impl Entry {
         self.message.to_lowercase().contains(&needle)
             || self.source.to_lowercase().contains(&needle)
             || self.severity.label().to_lowercase() == needle
-            || self.operator.as_deref().is_some_and(|o| o.to_lowercase().contains(&needle))
+            || self
+                .operator
+                .as_deref()
+                .is_some_and(|o| o.to_lowercase().contains(&needle))
     }
 }
 
@@ -97,7 +115,10 @@ pub struct Shown {
 
 impl Timeline {
     pub fn new(capacity: usize) -> Self {
-        Timeline { entries: VecDeque::new(), capacity: capacity.max(1) }
+        Timeline {
+            entries: VecDeque::new(),
+            capacity: capacity.max(1),
+        }
     }
 
     pub fn push(&mut self, entry: Entry, journaled: bool) {
@@ -124,6 +145,9 @@ impl Timeline {
         if filter.is_empty() {
             return self.entries.len();
         }
-        self.entries.iter().filter(|s| s.entry.matches(filter)).count()
+        self.entries
+            .iter()
+            .filter(|s| s.entry.matches(filter))
+            .count()
     }
 }

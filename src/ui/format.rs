@@ -40,7 +40,9 @@ pub fn clock(t: OffsetDateTime) -> String {
 /// Text from outside (error messages, DNS answers, notes) never reaches the terminal with
 /// control characters in it; in ASCII mode, symbols become ASCII.
 pub fn clean(text: &str, ascii: bool) -> Cow<'_, str> {
-    let needs_work = text.chars().any(|c| c.is_control() || (ascii && !c.is_ascii()));
+    let needs_work = text
+        .chars()
+        .any(|c| c.is_control() || (ascii && !c.is_ascii()));
     if !needs_work {
         return Cow::Borrowed(text);
     }

@@ -7,19 +7,25 @@ use ratatui::text::{Line, Span};
 use ratatui::widgets::Paragraph;
 
 use super::format::{clean, clock};
-use crate::app::verdict::{self, Level};
 use crate::app::model::Driver;
+use crate::app::verdict::{self, Level};
 use crate::app::{Mode, Model};
 
 pub fn render(frame: &mut Frame<'_>, area: Rect, model: &Model) {
     let theme = &model.view.theme;
     let ascii = model.view.ascii;
     let config = &model.config;
-    let [top, bottom] = ratatui::layout::Layout::vertical([ratatui::layout::Constraint::Length(1); 2]).areas(area);
+    let [top, bottom] =
+        ratatui::layout::Layout::vertical([ratatui::layout::Constraint::Length(1); 2]).areas(area);
 
     let badge = match (&model.mode, &model.driver) {
-        (Mode::Live, Driver::Driving(_) | Driver::NotYet) => Span::styled(" LIVE ", theme.badge_live),
-        (_, Driver::LockHeld(info)) => Span::styled(format!(" WATCH: {} drives ", clean(&info.operator, ascii)), theme.badge_watch),
+        (Mode::Live, Driver::Driving(_) | Driver::NotYet) => {
+            Span::styled(" LIVE ", theme.badge_live)
+        }
+        (_, Driver::LockHeld(info)) => Span::styled(
+            format!(" WATCH: {} drives ", clean(&info.operator, ascii)),
+            theme.badge_watch,
+        ),
         (_, Driver::LockLost(_)) => Span::styled(" WATCH: lock lost ", theme.badge_watch),
         _ => Span::styled(" WATCH ", theme.badge_watch),
     };
@@ -39,8 +45,17 @@ pub fn render(frame: &mut Frame<'_>, area: Rect, model: &Model) {
     let right = Line::from(right);
     let right_width = right.width() as u16;
     frame.render_widget(Paragraph::new(right).alignment(Alignment::Right), top);
-    let title_area = Rect { width: top.width.saturating_sub(right_width + 1), ..top };
-    frame.render_widget(Paragraph::new(Span::styled(clean(&config.title, ascii).into_owned(), theme.accent)), title_area);
+    let title_area = Rect {
+        width: top.width.saturating_sub(right_width + 1),
+        ..top
+    };
+    frame.render_widget(
+        Paragraph::new(Span::styled(
+            clean(&config.title, ascii).into_owned(),
+            theme.accent,
+        )),
+        title_area,
+    );
 
     let serving = verdict::serving(model);
     let findings = verdict::assess(model);
@@ -48,32 +63,52 @@ pub fn render(frame: &mut Frame<'_>, area: Rect, model: &Model) {
     let mut spans = Vec::new();
     let tagged = |site: usize| {
         let tags = serving.tags(site);
-        if tags.is_empty() { "-".to_string() } else { tags.join("+") }
+        if tags.is_empty() {
+            "-".to_string()
+        } else {
+            tags.join("+")
+        }
     };
     let troubles = serving.troubles();
     match serving.agreed() {
         Some(site) => {
             spans.push(Span::styled("serving ", theme.dim));
-            spans.push(Span::styled(clean(config.site_label(site), ascii).into_owned(), theme.ok));
+            spans.push(Span::styled(
+                clean(config.site_label(site), ascii).into_owned(),
+                theme.ok,
+            ));
             spans.push(Span::styled(format!(" ({})", tagged(site)), theme.dim));
             for other in (0..config.sites.len()).filter(|s| *s != site) {
-                spans.push(Span::styled(clean(&format!(" · {} standby", config.site_label(other)), ascii).into_owned(), theme.dim));
+                spans.push(Span::styled(
+                    clean(&format!(" · {} standby", config.site_label(other)), ascii).into_owned(),
+                    theme.dim,
+                ));
             }
         }
         None if serving.pointed_at().is_empty() && troubles.is_empty() => {
             spans.push(Span::styled("serving: waiting for sources", theme.dim))
         }
         None => {
-            let word = if serving.pointed_at().len() > 1 || troubles.contains(&"dns mixed") { "SPLIT" } else { "NOT SERVING" };
+            let word = if serving.pointed_at().len() > 1 || troubles.contains(&"dns mixed") {
+                "SPLIT"
+            } else {
+                "NOT SERVING"
+            };
             spans.push(Span::styled(word, theme.crit));
             for (i, site) in (0..config.sites.len()).enumerate() {
                 let sep = if i == 0 { " " } else { " · " };
                 let pointed = !serving.tags(site).is_empty();
                 let text = format!("{sep}{}: {}", config.site_label(site), tagged(site));
-                spans.push(Span::styled(clean(&text, ascii).into_owned(), if pointed { theme.warn } else { theme.dim }));
+                spans.push(Span::styled(
+                    clean(&text, ascii).into_owned(),
+                    if pointed { theme.warn } else { theme.dim },
+                ));
             }
             if !troubles.is_empty() {
-                spans.push(Span::styled(format!(" ({})", troubles.join(", ")), theme.warn));
+                spans.push(Span::styled(
+                    format!(" ({})", troubles.join(", ")),
+                    theme.warn,
+                ));
             }
         }
     }
@@ -86,10 +121,20 @@ pub fn render(frame: &mut Frame<'_>, area: Rect, model: &Model) {
     spans.push(Span::raw("  "));
     spans.push(Span::styled(level.label(), style));
     let problems = findings.iter().filter(|f| f.level != Level::Ok).count();
-    if let Some(first) = findings.iter().find(|f| f.level == level && level != Level::Ok) {
+    if let Some(first) = findings
+        .iter()
+        .find(|f| f.level == level && level != Level::Ok)
+    {
         // The count first: at 80 columns the reason may be cut, the number must not be.
-        let count = if problems > 1 { format!(" ({problems})") } else { String::new() };
-        spans.push(Span::styled(format!("{count}: {}", clean(&first.text, ascii)), style));
+        let count = if problems > 1 {
+            format!(" ({problems})")
+        } else {
+            String::new()
+        };
+        spans.push(Span::styled(
+            format!("{count}: {}", clean(&first.text, ascii)),
+            style,
+        ));
     }
     frame.render_widget(Paragraph::new(Line::from(spans)), bottom);
 }

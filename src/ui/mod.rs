@@ -40,11 +40,22 @@ const WIDE: u16 = 120;
 pub fn render(frame: &mut Frame<'_>, model: &Model) {
     let area = frame.area();
     if area.width < MIN_WIDTH || area.height < MIN_HEIGHT {
-        let text = format!("terminal too small ({}x{}): need at least {MIN_WIDTH}x{MIN_HEIGHT}", area.width, area.height);
-        frame.render_widget(Paragraph::new(text).wrap(ratatui::widgets::Wrap { trim: true }), area);
+        let text = format!(
+            "terminal too small ({}x{}): need at least {MIN_WIDTH}x{MIN_HEIGHT}",
+            area.width, area.height
+        );
+        frame.render_widget(
+            Paragraph::new(text).wrap(ratatui::widgets::Wrap { trim: true }),
+            area,
+        );
         return;
     }
-    let [head, body, foot] = Layout::vertical([Constraint::Length(2), Constraint::Min(0), Constraint::Length(1)]).areas(area);
+    let [head, body, foot] = Layout::vertical([
+        Constraint::Length(2),
+        Constraint::Min(0),
+        Constraint::Length(1),
+    ])
+    .areas(area);
     header::render(frame, head, model);
     let wide = area.width >= WIDE;
     for (pane, rect) in pane_areas(model, body, wide) {
@@ -60,17 +71,48 @@ fn pane_areas(model: &Model, body: Rect, wide: bool) -> Vec<(Pane, Rect)> {
     let run_open = model.run_pane_open();
     if wide {
         let top = want(Pane::Health).max(want(Pane::Dns));
-        let heights = fit([top, want(Pane::Replication), 0], body.height, if run_open { 14 } else { 8 });
-        let [row, r, t] = Layout::vertical([Constraint::Length(heights[0]), Constraint::Length(heights[1]), Constraint::Min(0)]).areas(body);
-        let [h, d] = Layout::horizontal([Constraint::Percentage(50), Constraint::Percentage(50)]).areas(row);
+        let heights = fit(
+            [top, want(Pane::Replication), 0],
+            body.height,
+            if run_open { 14 } else { 8 },
+        );
+        let [row, r, t] = Layout::vertical([
+            Constraint::Length(heights[0]),
+            Constraint::Length(heights[1]),
+            Constraint::Min(0),
+        ])
+        .areas(body);
+        let [h, d] =
+            Layout::horizontal([Constraint::Percentage(50), Constraint::Percentage(50)]).areas(row);
         if run_open {
-            let [run, timeline] = Layout::horizontal([Constraint::Percentage(60), Constraint::Percentage(40)]).areas(t);
-            return vec![(Pane::Health, h), (Pane::Replication, r), (Pane::Dns, d), (Pane::Run, run), (Pane::Timeline, timeline)];
+            let [run, timeline] =
+                Layout::horizontal([Constraint::Percentage(60), Constraint::Percentage(40)])
+                    .areas(t);
+            return vec![
+                (Pane::Health, h),
+                (Pane::Replication, r),
+                (Pane::Dns, d),
+                (Pane::Run, run),
+                (Pane::Timeline, timeline),
+            ];
         }
-        vec![(Pane::Health, h), (Pane::Replication, r), (Pane::Dns, d), (Pane::Timeline, t)]
+        vec![
+            (Pane::Health, h),
+            (Pane::Replication, r),
+            (Pane::Dns, d),
+            (Pane::Timeline, t),
+        ]
     } else {
-        let reserve = if run_open { (body.height / 2).max(8) } else { 5 };
-        let heights = fit([want(Pane::Health), want(Pane::Replication), want(Pane::Dns)], body.height, reserve);
+        let reserve = if run_open {
+            (body.height / 2).max(8)
+        } else {
+            5
+        };
+        let heights = fit(
+            [want(Pane::Health), want(Pane::Replication), want(Pane::Dns)],
+            body.height,
+            reserve,
+        );
         let [h, r, d, t] = Layout::vertical([
             Constraint::Length(heights[0]),
             Constraint::Length(heights[1]),
@@ -79,8 +121,17 @@ fn pane_areas(model: &Model, body: Rect, wide: bool) -> Vec<(Pane, Rect)> {
         ])
         .areas(body);
         // Narrow: the run pane takes the timeline's place unless the timeline has the focus.
-        let bottom = if run_open && model.ui.focus != Pane::Timeline { Pane::Run } else { Pane::Timeline };
-        vec![(Pane::Health, h), (Pane::Replication, r), (Pane::Dns, d), (bottom, t)]
+        let bottom = if run_open && model.ui.focus != Pane::Timeline {
+            Pane::Run
+        } else {
+            Pane::Timeline
+        };
+        vec![
+            (Pane::Health, h),
+            (Pane::Replication, r),
+            (Pane::Dns, d),
+            (bottom, t),
+        ]
     }
 }
 
@@ -89,7 +140,14 @@ fn pane_areas(model: &Model, body: Rect, wide: bool) -> Vec<(Pane, Rect)> {
 fn fit(mut wants: [u16; 3], total: u16, reserve: u16) -> [u16; 3] {
     let budget = total.saturating_sub(reserve);
     while wants.iter().sum::<u16>() > budget {
-        let Some((i, _)) = wants.iter().enumerate().filter(|(_, w)| **w > 2).max_by_key(|(_, w)| **w) else { break };
+        let Some((i, _)) = wants
+            .iter()
+            .enumerate()
+            .filter(|(_, w)| **w > 2)
+            .max_by_key(|(_, w)| **w)
+        else {
+            break;
+        };
         wants[i] -= 1;
     }
     wants

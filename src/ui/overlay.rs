@@ -22,32 +22,73 @@ pub fn footer(frame: &mut Frame<'_>, area: Rect, model: &Model) {
             (question.as_str(), &p.input)
         }
         Overlay::Runbooks { .. } => {
-            frame.render_widget(Paragraph::new(Span::styled("j/k choose  Enter open the plan  Esc close", theme.dim)), area);
+            frame.render_widget(
+                Paragraph::new(Span::styled(
+                    "j/k choose  Enter open the plan  Esc close",
+                    theme.dim,
+                )),
+                area,
+            );
             return;
         }
         Overlay::Help => {
-            frame.render_widget(Paragraph::new(Span::styled("any key: close help", theme.dim)), area);
+            frame.render_widget(
+                Paragraph::new(Span::styled("any key: close help", theme.dim)),
+                area,
+            );
             return;
         }
         Overlay::None if model.ui.flash.is_some() => {
-            let text = model.ui.flash.as_ref().map(|(t, _)| t.clone()).unwrap_or_default();
-            frame.render_widget(Paragraph::new(Span::styled(clean(&text, model.view.ascii).into_owned(), theme.warn)), area);
+            let text = model
+                .ui
+                .flash
+                .as_ref()
+                .map(|(t, _)| t.clone())
+                .unwrap_or_default();
+            frame.render_widget(
+                Paragraph::new(Span::styled(
+                    clean(&text, model.view.ascii).into_owned(),
+                    theme.warn,
+                )),
+                area,
+            );
             return;
         }
-        Overlay::None if model.run_pane_open() && (model.ui.focus == crate::app::model::Pane::Run || model.runs.current.as_ref().is_some_and(|r| r.is_active())) => {
+        Overlay::None
+            if model.run_pane_open()
+                && (model.ui.focus == crate::app::model::Pane::Run
+                    || model.runs.current.as_ref().is_some_and(|r| r.is_active())) =>
+        {
             let text = super::run::hints(model);
-            frame.render_widget(Paragraph::new(Span::styled(clean(&text, model.view.ascii).into_owned(), theme.accent)), area);
+            frame.render_widget(
+                Paragraph::new(Span::styled(
+                    clean(&text, model.view.ascii).into_owned(),
+                    theme.accent,
+                )),
+                area,
+            );
             return;
         }
         Overlay::None => {
             let mut spans = Vec::new();
-            let hints: [(&str, &str); 7] = [("?", "help"), ("q", "quit"), ("Tab", "focus"), ("j/k", "scroll"), ("/", "filter"), ("n", "note"), ("r", "runbooks")];
+            let hints: [(&str, &str); 7] = [
+                ("?", "help"),
+                ("q", "quit"),
+                ("Tab", "focus"),
+                ("j/k", "scroll"),
+                ("/", "filter"),
+                ("n", "note"),
+                ("r", "runbooks"),
+            ];
             for (key, what) in hints {
                 spans.push(Span::styled(key, theme.accent));
                 spans.push(Span::styled(format!(" {what}  "), theme.dim));
             }
             if !model.ui.filter.is_empty() {
-                spans.push(Span::styled(format!("filter: {}", clean(&model.ui.filter, model.view.ascii)), theme.warn));
+                spans.push(Span::styled(
+                    format!("filter: {}", clean(&model.ui.filter, model.view.ascii)),
+                    theme.warn,
+                ));
             }
             frame.render_widget(Paragraph::new(Line::from(spans)), area);
             return;
@@ -59,7 +100,9 @@ pub fn footer(frame: &mut Frame<'_>, area: Rect, model: &Model) {
 fn input_line(frame: &mut Frame<'_>, area: Rect, model: &Model, prompt: &str, input: &Input) {
     let theme = &model.view.theme;
     let hint = "  Enter ok, Esc cancel";
-    let width = area.width.saturating_sub((prompt.len() + hint.len()) as u16 + 1) as usize;
+    let width = area
+        .width
+        .saturating_sub((prompt.len() + hint.len()) as u16 + 1) as usize;
     let scroll = input.visual_scroll(width);
     let shown: String = input.value().chars().skip(scroll).take(width).collect();
     let line = Line::from(vec![
@@ -83,28 +126,64 @@ pub fn render(frame: &mut Frame<'_>, area: Rect, model: &Model) {
     }
     let theme = &model.view.theme;
     let keymap = KeyMap::for_mode(model.mode);
-    let mut lines: Vec<Line<'_>> = keymap
-        .help()
-        .map(|b| Line::from(vec![Span::styled(format!("{:>10}  ", b.keys), theme.accent), Span::styled(b.help, theme.text)]))
+    // Two columns, so every key fits at 80x24.
+    let bindings: Vec<_> = keymap.help().collect();
+    let half = bindings.len().div_ceil(2);
+    let cell = |b: Option<&&crate::app::keys::Binding>| -> Vec<Span<'_>> {
+        match b {
+            Some(b) => vec![
+                Span::styled(format!("{:>10} ", b.keys), theme.accent),
+                Span::styled(format!("{:<25}", b.help), theme.text),
+            ],
+            None => Vec::new(),
+        }
+    };
+    let mut lines: Vec<Line<'_>> = (0..half)
+        .map(|i| {
+            let mut spans = cell(bindings.get(i));
+            spans.extend(cell(bindings.get(i + half)));
+            Line::from(spans)
+        })
         .collect();
     let glyphs = super::panes::Glyphs::new(model.view.ascii);
     lines.push(Line::raw(""));
     lines.push(Line::from(Span::styled(
-        format!("{} healthy  {} failing  {} waiting  {} stale: no answer in interval+timeout", glyphs.ok, glyphs.bad, glyphs.pending, glyphs.stale),
+        format!(
+            "{} healthy  {} failing  {} waiting  {} stale: no answer in interval+timeout",
+            glyphs.ok, glyphs.bad, glyphs.pending, glyphs.stale
+        ),
         theme.dim,
     )));
-    lines.push(Line::from(Span::styled("Times are UTC. Lag: bytes, then seconds and their source.", theme.dim)));
-    lines.push(Line::from(Span::styled("A ! after a timeline time: that entry could not be journaled.", theme.dim)));
+    lines.push(Line::from(Span::styled(
+        "Times are UTC. Lag: bytes, then seconds and their source.",
+        theme.dim,
+    )));
+    lines.push(Line::from(Span::styled(
+        "A ! after a timeline time: that entry could not be journaled.",
+        theme.dim,
+    )));
     if model.mode == crate::app::Mode::Watch {
-        lines.push(Line::from(Span::styled("WATCH mode: this console can change nothing but its own notes.", theme.warn)));
+        lines.push(Line::from(Span::styled(
+            "WATCH mode: this console can change nothing but its own notes.",
+            theme.warn,
+        )));
     }
     let height = (lines.len() as u16 + 2).min(area.height);
     let width = 76.min(area.width);
-    let [popup] = Layout::vertical([Constraint::Length(height)]).flex(Flex::Center).areas(area);
-    let [popup] = Layout::horizontal([Constraint::Length(width)]).flex(Flex::Center).areas(popup);
+    let [popup] = Layout::vertical([Constraint::Length(height)])
+        .flex(Flex::Center)
+        .areas(area);
+    let [popup] = Layout::horizontal([Constraint::Length(width)])
+        .flex(Flex::Center)
+        .areas(popup);
     frame.render_widget(Clear, popup);
     let block = super::block(model, Line::from(" Help "), true, true);
-    frame.render_widget(Paragraph::new(lines).block(block).wrap(Wrap { trim: false }), popup);
+    frame.render_widget(
+        Paragraph::new(lines)
+            .block(block)
+            .wrap(Wrap { trim: false }),
+        popup,
+    );
 }
 
 fn runbooks(frame: &mut Frame<'_>, area: Rect, model: &Model, selected: usize) {
@@ -115,16 +194,33 @@ fn runbooks(frame: &mut Frame<'_>, area: Rect, model: &Model, selected: usize) {
         .iter()
         .enumerate()
         .map(|(i, r)| {
-            let style = if i == selected { theme.focus } else { theme.text };
+            let style = if i == selected {
+                theme.focus
+            } else {
+                theme.text
+            };
             let mark = if i == selected { "> " } else { "  " };
-            let text = format!("{mark}{}: {} → {}  {}", r.name, config.site_label(r.from), config.site_label(r.to), r.description);
-            Line::from(Span::styled(clean(&text, model.view.ascii).into_owned(), style))
+            let text = format!(
+                "{mark}{}: {} → {}  {}",
+                r.name,
+                config.site_label(r.from),
+                config.site_label(r.to),
+                r.description
+            );
+            Line::from(Span::styled(
+                clean(&text, model.view.ascii).into_owned(),
+                style,
+            ))
         })
         .collect();
     let height = (lines.len() as u16 + 2).min(area.height);
     let width = 76.min(area.width);
-    let [popup] = Layout::vertical([Constraint::Length(height)]).flex(Flex::Center).areas(area);
-    let [popup] = Layout::horizontal([Constraint::Length(width)]).flex(Flex::Center).areas(popup);
+    let [popup] = Layout::vertical([Constraint::Length(height)])
+        .flex(Flex::Center)
+        .areas(area);
+    let [popup] = Layout::horizontal([Constraint::Length(width)])
+        .flex(Flex::Center)
+        .areas(popup);
     frame.render_widget(Clear, popup);
     let block = super::block(model, Line::from(" Runbooks "), true, true);
     frame.render_widget(Paragraph::new(lines).block(block), popup);

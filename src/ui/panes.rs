@@ -30,9 +30,23 @@ pub struct Glyphs {
 impl Glyphs {
     pub fn new(ascii: bool) -> Glyphs {
         if ascii {
-            Glyphs { ok: "+", bad: "x", warn: "!", pending: ".", stale: "?", ellipsis: "~" }
+            Glyphs {
+                ok: "+",
+                bad: "x",
+                warn: "!",
+                pending: ".",
+                stale: "?",
+                ellipsis: "~",
+            }
         } else {
-            Glyphs { ok: "✔", bad: "✖", warn: "▲", pending: "…", stale: "◌", ellipsis: "…" }
+            Glyphs {
+                ok: "✔",
+                bad: "✖",
+                warn: "▲",
+                pending: "…",
+                stale: "◌",
+                ellipsis: "…",
+            }
         }
     }
 }
@@ -53,7 +67,11 @@ fn cell(text: &str, width: usize, g: &Glyphs) -> String {
 
 pub fn render(frame: &mut Frame<'_>, area: Rect, model: &Model, pane: Pane, wide: bool) {
     let focused = model.ui.focus == pane;
-    let inner_width = if wide { area.width.saturating_sub(2) } else { area.width } as usize;
+    let inner_width = if wide {
+        area.width.saturating_sub(2)
+    } else {
+        area.width
+    } as usize;
     let (title, lines) = match pane {
         Pane::Health => health(model, inner_width),
         Pane::Replication => replication_rows(model, inner_width),
@@ -61,11 +79,23 @@ pub fn render(frame: &mut Frame<'_>, area: Rect, model: &Model, pane: Pane, wide
         Pane::Timeline => timeline(model, inner_width),
         Pane::Run => super::run::lines(model, inner_width),
     };
-    let scroll = if pane == Pane::Timeline { 0 } else { model.ui.scroll[pane.index()].min(lines.len().saturating_sub(1)) };
+    let scroll = if pane == Pane::Timeline {
+        0
+    } else {
+        model.ui.scroll[pane.index()].min(lines.len().saturating_sub(1))
+    };
     let theme = &model.view.theme;
-    let title = Line::from(vec![Span::styled(format!(" {title} "), if focused { theme.focus } else { theme.text })]);
+    let title = Line::from(vec![Span::styled(
+        format!(" {title} "),
+        if focused { theme.focus } else { theme.text },
+    )]);
     let block = super::block(model, title, focused, wide);
-    frame.render_widget(Paragraph::new(lines).block(block).scroll((scroll as u16, 0)), area);
+    frame.render_widget(
+        Paragraph::new(lines)
+            .block(block)
+            .scroll((scroll as u16, 0)),
+        area,
+    );
 }
 
 fn placeholder<'a>(theme: &Theme, text: &str) -> Vec<Line<'a>> {
@@ -76,13 +106,33 @@ fn health(model: &Model, width: usize) -> (String, Vec<Line<'static>>) {
     let theme = &model.view.theme;
     let config = &model.config;
     let g = Glyphs::new(model.view.ascii);
-    let failing = model.health.iter().filter(|h| h.status == CheckStatus::Unhealthy).count();
-    let title = if failing > 0 { format!("Health: {failing} failing") } else { "Health".to_string() };
+    let failing = model
+        .health
+        .iter()
+        .filter(|h| h.status == CheckStatus::Unhealthy)
+        .count();
+    let title = if failing > 0 {
+        format!("Health: {failing} failing")
+    } else {
+        "Health".to_string()
+    };
     if config.health.is_empty() {
         return (title, placeholder(theme, "no [[health]] checks configured"));
     }
-    let name_w = config.health.iter().map(|h| h.name.chars().count()).max().unwrap_or(4).clamp(4, if width < 100 { 12 } else { 24 });
-    let site_w = config.sites.iter().map(|s| s.label.chars().count()).max().unwrap_or(4).clamp(4, if width < 100 { 7 } else { 14 });
+    let name_w = config
+        .health
+        .iter()
+        .map(|h| h.name.chars().count())
+        .max()
+        .unwrap_or(4)
+        .clamp(4, if width < 100 { 12 } else { 24 });
+    let site_w = config
+        .sites
+        .iter()
+        .map(|s| s.label.chars().count())
+        .max()
+        .unwrap_or(4)
+        .clamp(4, if width < 100 { 7 } else { 14 });
     let lines = config
         .health
         .iter()
@@ -92,9 +142,15 @@ fn health(model: &Model, width: usize) -> (String, Vec<Line<'static>>) {
                 (true, _) => (g.stale, theme.stale, "stale".to_string()),
                 (_, CheckStatus::Healthy) => (g.ok, theme.ok, "healthy".to_string()),
                 (_, CheckStatus::Unhealthy) => (g.bad, theme.crit, "UNHEALTHY".to_string()),
-                (_, CheckStatus::Pending) if st.last.is_none() => (g.pending, theme.dim, "waiting".to_string()),
+                (_, CheckStatus::Pending) if st.last.is_none() => {
+                    (g.pending, theme.dim, "waiting".to_string())
+                }
                 (_, CheckStatus::Pending) => {
-                    let (run, need) = if st.fail_run > 0 { (st.fail_run, spec.failure_threshold) } else { (st.ok_run, spec.success_threshold) };
+                    let (run, need) = if st.fail_run > 0 {
+                        (st.fail_run, spec.failure_threshold)
+                    } else {
+                        (st.ok_run, spec.success_threshold)
+                    };
                     let what = if st.fail_run > 0 { "fail" } else { "ok" };
                     (g.pending, theme.dim, format!("{what} {run}/{need}"))
                 }
@@ -104,28 +160,65 @@ fn health(model: &Model, width: usize) -> (String, Vec<Line<'static>>) {
                 (_, _, Some(since_at)) => since(model.now, since_at),
                 _ => String::new(),
             };
-            let lat = st.last.as_ref().map(|o| latency(o.latency)).unwrap_or_default();
-            let mut detail = st.last.as_ref().map(|o| o.detail.clone()).unwrap_or_else(|| spec.target.describe());
+            let lat = st
+                .last
+                .as_ref()
+                .map(|o| latency(o.latency))
+                .unwrap_or_default();
+            let mut detail = st
+                .last
+                .as_ref()
+                .map(|o| o.detail.clone())
+                .unwrap_or_else(|| spec.target.describe());
             if st.status != CheckStatus::Pending && !st.stale {
-                let run = if st.status == CheckStatus::Healthy { st.fail_run } else { st.ok_run };
+                let run = if st.status == CheckStatus::Healthy {
+                    st.fail_run
+                } else {
+                    st.ok_run
+                };
                 if run > 0 {
-                    let what = if st.status == CheckStatus::Healthy { "failed" } else { "ok" };
+                    let what = if st.status == CheckStatus::Healthy {
+                        "failed"
+                    } else {
+                        "ok"
+                    };
                     detail = format!("{detail} ({run} {what})");
                 }
             }
             if let Target::Http { insecure: true, .. } = spec.target {
                 detail = format!("TLS NOT VERIFIED · {detail}");
             }
-            let state = if for_how_long.is_empty() { state } else { format!("{state} {for_how_long}") };
+            let state = if for_how_long.is_empty() {
+                state
+            } else {
+                format!("{state} {for_how_long}")
+            };
             let fixed = 2 + name_w + 1 + site_w + 1 + 17 + 8;
             let detail_w = width.saturating_sub(fixed);
             Line::from(vec![
                 Span::styled(format!("{glyph} "), style),
-                Span::styled(cell(&clean(&spec.name, model.view.ascii), name_w, &g) + " ", theme.text),
-                Span::styled(cell(&clean(config.site_label(spec.site), model.view.ascii), site_w, &g) + " ", theme.dim),
+                Span::styled(
+                    cell(&clean(&spec.name, model.view.ascii), name_w, &g) + " ",
+                    theme.text,
+                ),
+                Span::styled(
+                    cell(
+                        &clean(config.site_label(spec.site), model.view.ascii),
+                        site_w,
+                        &g,
+                    ) + " ",
+                    theme.dim,
+                ),
                 Span::styled(cell(&state, 17, &g), style),
                 Span::styled(format!("{:>7} ", lat), theme.text),
-                Span::styled(cell(&clean(&detail, model.view.ascii), detail_w, &g), if st.status == CheckStatus::Unhealthy { theme.crit } else { theme.dim }),
+                Span::styled(
+                    cell(&clean(&detail, model.view.ascii), detail_w, &g),
+                    if st.status == CheckStatus::Unhealthy {
+                        theme.crit
+                    } else {
+                        theme.dim
+                    },
+                ),
             ])
         })
         .collect();
@@ -137,7 +230,10 @@ fn replication_rows(model: &Model, width: usize) -> (String, Vec<Line<'static>>)
     let config = &model.config;
     let g = Glyphs::new(model.view.ascii);
     if config.databases.is_empty() {
-        return ("Replication".into(), placeholder(theme, "no [[database]] configured"));
+        return (
+            "Replication".into(),
+            placeholder(theme, "no [[database]] configured"),
+        );
     }
     let mut lines = Vec::new();
     let mut problems = 0;
@@ -146,40 +242,107 @@ fn replication_rows(model: &Model, width: usize) -> (String, Vec<Line<'static>>)
         let (summary, style) = match primaries.len() {
             _ if !db.all_seen() => ("waiting for every member".to_string(), theme.dim),
             0 => ("NO PRIMARY".to_string(), theme.crit),
-            1 => (format!("primary: {}", config.site_label(spec.members[primaries[0]].site)), theme.ok),
+            1 => (
+                format!(
+                    "primary: {}",
+                    config.site_label(spec.members[primaries[0]].site)
+                ),
+                theme.ok,
+            ),
             n => (format!("SPLIT BRAIN: {n} primaries"), theme.crit),
         };
         lines.push(Line::from(vec![
-            Span::styled(clean(&spec.name, model.view.ascii).into_owned(), theme.accent),
+            Span::styled(
+                clean(&spec.name, model.view.ascii).into_owned(),
+                theme.accent,
+            ),
             Span::raw(" "),
             Span::styled(summary, style),
-            Span::styled(format!("  limit {} / {}", replication::bytes(spec.max_lag_bytes), replication::secs(spec.max_lag)), theme.dim),
+            Span::styled(
+                format!(
+                    "  limit {} / {}",
+                    replication::bytes(spec.max_lag_bytes),
+                    replication::secs(spec.max_lag)
+                ),
+                theme.dim,
+            ),
         ]));
         // The row shows the member's own name when it has one, else its site's label.
-        let shown = |m: &crate::config::Member| if m.name != config.sites[m.site].key { m.name.clone() } else { config.site_label(m.site).to_string() };
-        let label_w = spec.members.iter().map(|m| shown(m).chars().count()).max().unwrap_or(4).clamp(4, if width < 100 { 16 } else { 24 });
+        let shown = |m: &crate::config::Member| {
+            if m.name != config.sites[m.site].key {
+                m.name.clone()
+            } else {
+                config.site_label(m.site).to_string()
+            }
+        };
+        let label_w = spec
+            .members
+            .iter()
+            .map(|m| shown(m).chars().count())
+            .max()
+            .unwrap_or(4)
+            .clamp(4, if width < 100 { 16 } else { 24 });
         // Room for "UNREACHABLE", or for "replica stale 12m03s" when a member is stale; then a space.
-        let role_w = if db.members.iter().any(|m| m.stale) { 20 } else { 11 };
+        let role_w = if db.members.iter().any(|m| m.stale) {
+            20
+        } else {
+            11
+        };
         for (i, m) in db.members.iter().enumerate() {
             let member = &spec.members[i];
             let label = shown(member);
             let snap = m.snapshot.as_ref();
-            let tl = snap.and_then(|s| s.timeline).map(|t| format!("tl {t}")).unwrap_or_default();
+            let tl = snap
+                .and_then(|s| s.timeline)
+                .map(|t| format!("tl {t}"))
+                .unwrap_or_default();
             let (glyph, role_style, role, detail, detail_style) = match m.role {
-                Role::Unknown => (g.pending, theme.dim, "waiting".to_string(), member_dsn_host(&member.dsn), theme.dim),
+                Role::Unknown => (
+                    g.pending,
+                    theme.dim,
+                    "waiting".to_string(),
+                    member_dsn_host(&member.dsn),
+                    theme.dim,
+                ),
                 Role::Unreachable => {
                     problems += 1;
-                    let was = snap.map(|s| if s.in_recovery { "(was replica) " } else { "(was primary) " }).unwrap_or("");
-                    (g.bad, theme.crit, "UNREACHABLE".to_string(), format!("{was}{}", m.error.as_deref().unwrap_or("?")), theme.crit)
+                    let was = snap
+                        .map(|s| {
+                            if s.in_recovery {
+                                "(was replica) "
+                            } else {
+                                "(was primary) "
+                            }
+                        })
+                        .unwrap_or("");
+                    (
+                        g.bad,
+                        theme.crit,
+                        "UNREACHABLE".to_string(),
+                        format!("{was}{}", m.error.as_deref().unwrap_or("?")),
+                        theme.crit,
+                    )
                 }
                 Role::Primary => {
-                    let lsn = snap.and_then(|s| s.primary.as_ref()).map(|p| format!("lsn {}", p.current_lsn)).unwrap_or_default();
-                    let standbys = snap.and_then(|s| s.primary.as_ref()).map(|p| p.standbys.len()).unwrap_or(0);
+                    let lsn = snap
+                        .and_then(|s| s.primary.as_ref())
+                        .map(|p| format!("lsn {}", p.current_lsn))
+                        .unwrap_or_default();
+                    let standbys = snap
+                        .and_then(|s| s.primary.as_ref())
+                        .map(|p| p.standbys.len())
+                        .unwrap_or(0);
                     let plural = if standbys == 1 { "" } else { "s" };
                     let detail = format!("{tl}  {lsn}  {standbys} standby{plural}");
                     if primaries.len() > 1 {
                         // Split brain: not a healthy primary, whatever it says of itself.
-                        (g.bad, theme.crit, "PRIMARY".to_string(), format!("SPLIT BRAIN  {detail}"), theme.crit)
+                        (
+                            g.bad,
+                            theme.crit,
+                            "PRIMARY".to_string(),
+                            format!("SPLIT BRAIN  {detail}"),
+                            theme.crit,
+                        )
                     } else {
                         (g.ok, theme.ok, "primary".to_string(), detail, theme.dim)
                     }
@@ -190,7 +353,10 @@ fn replication_rows(model: &Model, width: usize) -> (String, Vec<Line<'static>>)
                     let paused = m.replay_paused() == Some(true);
                     let over = m.lag.as_ref().is_some_and(|l| l.over_limit);
                     let lag = m.lag.as_ref();
-                    let bytes = lag.and_then(|l| l.bytes).map(|(b, _)| replication::bytes(b)).unwrap_or_else(|| "? B".into());
+                    let bytes = lag
+                        .and_then(|l| l.bytes)
+                        .map(|(b, _)| replication::bytes(b))
+                        .unwrap_or_else(|| "? B".into());
                     let time = lag
                         .and_then(|l| l.time)
                         .map(|(t, src)| format!("{} ({})", replication::secs(t), src.label()))
@@ -198,7 +364,12 @@ fn replication_rows(model: &Model, width: usize) -> (String, Vec<Line<'static>>)
                     // Problems first: at 80 columns the end of the row is cut.
                     let mut flags = Vec::new();
                     if !streaming {
-                        flags.push(format!("NOT STREAMING ({})", replica.and_then(|r| r.receiver_status.clone()).unwrap_or_else(|| "no walreceiver".into())));
+                        flags.push(format!(
+                            "NOT STREAMING ({})",
+                            replica
+                                .and_then(|r| r.receiver_status.clone())
+                                .unwrap_or_else(|| "no walreceiver".into())
+                        ));
                     }
                     if paused {
                         flags.push("REPLAY PAUSED".into());
@@ -221,18 +392,43 @@ fn replication_rows(model: &Model, width: usize) -> (String, Vec<Line<'static>>)
                     (glyph, style, "replica".to_string(), detail, lag_style)
                 }
             };
-            let (glyph, role_style) = if m.stale { (g.stale, theme.stale) } else { (glyph, role_style) };
-            let role = if m.stale { format!("{role} stale {}", m.last_at.map(|t| since(model.now, t)).unwrap_or_default()) } else { role };
+            let (glyph, role_style) = if m.stale {
+                (g.stale, theme.stale)
+            } else {
+                (glyph, role_style)
+            };
+            let role = if m.stale {
+                format!(
+                    "{role} stale {}",
+                    m.last_at.map(|t| since(model.now, t)).unwrap_or_default()
+                )
+            } else {
+                role
+            };
             let fixed = 4 + label_w + 1 + role_w + 1;
             lines.push(Line::from(vec![
                 Span::styled(format!("  {glyph} "), role_style),
-                Span::styled(cell(&clean(&label, model.view.ascii), label_w, &g) + " ", theme.text),
+                Span::styled(
+                    cell(&clean(&label, model.view.ascii), label_w, &g) + " ",
+                    theme.text,
+                ),
                 Span::styled(cell(&role, role_w, &g) + " ", role_style),
-                Span::styled(cell(&clean(&detail, model.view.ascii), width.saturating_sub(fixed), &g), detail_style),
+                Span::styled(
+                    cell(
+                        &clean(&detail, model.view.ascii),
+                        width.saturating_sub(fixed),
+                        &g,
+                    ),
+                    detail_style,
+                ),
             ]));
         }
     }
-    let title = if problems > 0 { format!("Replication: {problems} need attention") } else { "Replication".into() };
+    let title = if problems > 0 {
+        format!("Replication: {problems} need attention")
+    } else {
+        "Replication".into()
+    };
     (title, lines)
 }
 
@@ -260,7 +456,10 @@ fn dns(model: &Model, width: usize) -> (String, Vec<Line<'static>>) {
     let config = &model.config;
     let g = Glyphs::new(model.view.ascii);
     if config.dns.is_empty() {
-        return ("DNS".into(), placeholder(theme, "no [[dns]] records configured"));
+        return (
+            "DNS".into(),
+            placeholder(theme, "no [[dns]] records configured"),
+        );
     }
     let mut lines = Vec::new();
     for (spec, st) in config.dns.iter().zip(&model.dns) {
@@ -272,33 +471,69 @@ fn dns(model: &Model, width: usize) -> (String, Vec<Line<'static>>) {
             RecordSite::NoAnswer => ("NO ANSWER".to_string(), theme.crit),
         };
         lines.push(Line::from(vec![
-            Span::styled(format!("{} {} ", clean(&spec.name, model.view.ascii), spec.record_type), theme.accent),
+            Span::styled(
+                format!(
+                    "{} {} ",
+                    clean(&spec.name, model.view.ascii),
+                    spec.record_type
+                ),
+                theme.accent,
+            ),
             Span::styled(clean(&site, model.view.ascii).into_owned(), style),
         ]));
-        let server_w = spec.resolvers.iter().map(|r| r.to_string().len()).max().unwrap_or(9) + 2;
+        let server_w = spec
+            .resolvers
+            .iter()
+            .map(|r| r.to_string().len())
+            .max()
+            .unwrap_or(9)
+            + 2;
         for (r, server) in st.resolvers.iter().zip(&spec.resolvers) {
             let (glyph, style, answer, ttl) = match (&r.answer, r.matched) {
                 (None, _) => (g.pending, theme.dim, "waiting".to_string(), String::new()),
                 (Some(a), m) => {
-                    let ttl = if let DnsAnswer::Records { ttl, .. } = a { format!("ttl {ttl}") } else { String::new() };
+                    let ttl = if let DnsAnswer::Records { ttl, .. } = a {
+                        format!("ttl {ttl}")
+                    } else {
+                        String::new()
+                    };
                     let (glyph, style) = match m {
                         Some(Match::Site(_)) => (g.ok, theme.ok),
                         Some(Match::Unknown) => (g.warn, theme.warn),
                         _ => (g.bad, theme.crit),
                     };
-                    let site = m.map(|m| crate::app::dns::site_text(config, m)).unwrap_or_default();
+                    let site = m
+                        .map(|m| crate::app::dns::site_text(config, m))
+                        .unwrap_or_default();
                     (glyph, style, format!("{} → {site}", a.describe()), ttl)
                 }
             };
-            let (glyph, style) = if r.stale { (g.stale, theme.stale) } else { (glyph, style) };
-            let age = r.last_at.map(|t| format!("{} ago", since(model.now, t))).unwrap_or_default();
+            let (glyph, style) = if r.stale {
+                (g.stale, theme.stale)
+            } else {
+                (glyph, style)
+            };
+            let age = r
+                .last_at
+                .map(|t| format!("{} ago", since(model.now, t)))
+                .unwrap_or_default();
             let fixed = 4 + server_w + 9 + 9;
             lines.push(Line::from(vec![
                 Span::styled(format!("  {glyph} "), style),
                 Span::styled(cell(&format!("@{server}"), server_w, &g), theme.dim),
-                Span::styled(cell(&clean(&answer, model.view.ascii), width.saturating_sub(fixed), &g), style),
+                Span::styled(
+                    cell(
+                        &clean(&answer, model.view.ascii),
+                        width.saturating_sub(fixed),
+                        &g,
+                    ),
+                    style,
+                ),
                 Span::styled(format!(" {ttl:>8}"), theme.text),
-                Span::styled(format!(" {age:>8}"), if r.stale { theme.stale } else { theme.dim }),
+                Span::styled(
+                    format!(" {age:>8}"),
+                    if r.stale { theme.stale } else { theme.dim },
+                ),
             ]));
         }
     }
@@ -307,9 +542,17 @@ fn dns(model: &Model, width: usize) -> (String, Vec<Line<'static>>) {
 
 /// Lays styled text out over at most `max_rows` rows of `width` columns, breaking at spaces
 /// where it can, cutting the last row with an ellipsis if the text does not fit.
-fn flow(segments: &[(String, Style)], width: usize, max_rows: usize, g: &Glyphs) -> Vec<Vec<Span<'static>>> {
+fn flow(
+    segments: &[(String, Style)],
+    width: usize,
+    max_rows: usize,
+    g: &Glyphs,
+) -> Vec<Vec<Span<'static>>> {
     let width = width.max(2);
-    let chars: Vec<(char, Style)> = segments.iter().flat_map(|(t, style)| t.chars().map(move |c| (c, *style))).collect();
+    let chars: Vec<(char, Style)> = segments
+        .iter()
+        .flat_map(|(t, style)| t.chars().map(move |c| (c, *style)))
+        .collect();
     let mut rows = Vec::new();
     let mut start = 0;
     while start < chars.len() && rows.len() < max_rows {
@@ -340,7 +583,10 @@ fn spans_of(chars: &[(char, Style)]) -> Vec<Span<'static>> {
     let mut current: Option<Style> = None;
     for (c, style) in chars {
         if current.is_some_and(|s| s != *style) {
-            spans.push(Span::styled(std::mem::take(&mut text), current.unwrap_or_default()));
+            spans.push(Span::styled(
+                std::mem::take(&mut text),
+                current.unwrap_or_default(),
+            ));
         }
         current = Some(*style);
         text.push(*c);
@@ -368,7 +614,11 @@ fn timeline(model: &Model, width: usize) -> (String, Vec<Line<'static>>) {
     let title = if filter.is_empty() {
         format!("Timeline ({total})")
     } else {
-        format!("Timeline: filter \"{}\" ({}/{total})", clean(filter, model.view.ascii), model.timeline.count_matching(filter))
+        format!(
+            "Timeline: filter \"{}\" ({}/{total})",
+            clean(filter, model.view.ascii),
+            model.timeline.count_matching(filter)
+        )
     };
     if total == 0 {
         return (title, placeholder(theme, "nothing recorded yet"));
@@ -380,12 +630,23 @@ fn timeline(model: &Model, width: usize) -> (String, Vec<Line<'static>>) {
     let narrow = width < 100;
     let source_w = 28;
     let mut lines: Vec<Line<'static>> = Vec::new();
-    for shown in model.timeline.newest_first().filter(|s| s.entry.matches(filter)).skip(skip).take(200) {
+    for shown in model
+        .timeline
+        .newest_first()
+        .filter(|s| s.entry.matches(filter))
+        .skip(skip)
+        .take(200)
+    {
         let e = &shown.entry;
         let when = if e.at.date() == today {
             clock(e.at)
         } else {
-            format!("{:02}-{:02} {}", u8::from(e.at.month()), e.at.day(), clock(e.at))
+            format!(
+                "{:02}-{:02} {}",
+                u8::from(e.at.month()),
+                e.at.day(),
+                clock(e.at)
+            )
         };
         let mark = if shown.journaled { " " } else { "!" };
         let mut message = clean(&e.message, model.view.ascii).into_owned();
@@ -394,24 +655,42 @@ fn timeline(model: &Model, width: usize) -> (String, Vec<Line<'static>>) {
         }
         let source = clean(&e.source, model.view.ascii).into_owned();
         let style = severity_style(theme, e.severity);
-        let prefix = vec![Span::styled(format!("{when}{mark}"), theme.dim), Span::styled(format!("{:<5}", e.severity.label()), style)];
+        let prefix = vec![
+            Span::styled(format!("{when}{mark}"), theme.dim),
+            Span::styled(format!("{:<5}", e.severity.label()), style),
+        ];
         let indent = when.len() + 1 + 5;
         if narrow {
-            let rows = flow(&[(format!("{source} "), theme.dim), (message, style)], width.saturating_sub(indent), 2, &g);
+            let rows = flow(
+                &[(format!("{source} "), theme.dim), (message, style)],
+                width.saturating_sub(indent),
+                2,
+                &g,
+            );
             for (n, row) in rows.into_iter().enumerate() {
-                let mut spans = if n == 0 { prefix.clone() } else { vec![Span::raw(" ".repeat(indent))] };
+                let mut spans = if n == 0 {
+                    prefix.clone()
+                } else {
+                    vec![Span::raw(" ".repeat(indent))]
+                };
                 spans.extend(row);
                 lines.push(Line::from(spans));
             }
         } else {
             let mut spans = prefix;
             spans.push(Span::styled(cell(&source, source_w, &g) + " ", theme.dim));
-            spans.push(Span::styled(cell(&message, width.saturating_sub(indent + source_w + 1), &g), style));
+            spans.push(Span::styled(
+                cell(&message, width.saturating_sub(indent + source_w + 1), &g),
+                style,
+            ));
             lines.push(Line::from(spans));
         }
     }
     if lines.is_empty() {
-        return (title, placeholder(theme, "no entry matches the filter (Esc on / clears it)"));
+        return (
+            title,
+            placeholder(theme, "no entry matches the filter (Esc on / clears it)"),
+        );
     }
     (title, lines)
 }

@@ -12,7 +12,12 @@ use crate::runbook::{RunState, RunView, StepStatus, evidence, plan};
 
 pub fn lines(model: &Model, width: usize) -> (String, Vec<Line<'static>>) {
     match (&model.runs.current, model.runs.plan) {
-        (Some(run), _) if model.runs.shown && (run.is_active() || model.runs.plan.is_none() || run.runbook_index == model.runs.plan) => {
+        (Some(run), _)
+            if model.runs.shown
+                && (run.is_active()
+                    || model.runs.plan.is_none()
+                    || run.runbook_index == model.runs.plan) =>
+        {
             run_lines(model, run, width)
         }
         (_, Some(index)) => plan_lines(model, &model.config.runbooks[index], width),
@@ -26,13 +31,21 @@ pub fn hints(model: &Model) -> String {
         return why;
     }
     match &model.runs.current {
-        Some(run) if run.is_active() && run.dry_run => "dry run in progress: nothing is executed".into(),
+        Some(run) if run.is_active() && run.dry_run => {
+            "dry run in progress: nothing is executed".into()
+        }
         Some(run) if run.is_active() => {
-            let next = run.cursor().map(|c| format!("Enter do step {}", c + 1)).unwrap_or_default();
+            let next = run
+                .cursor()
+                .map(|c| format!("Enter do step {}", c + 1))
+                .unwrap_or_default();
             format!("{next}  o override  s skip  a abort  R rollback  v read back  Tab panes")
         }
         _ => match model.runs.plan {
-            Some(i) => format!("Enter arm (type {})  D dry run  j/k scroll  Esc close", model.config.sites[model.config.runbooks[i].to].key),
+            Some(i) => format!(
+                "Enter arm (type {})  D dry run  j/k scroll  Esc close",
+                model.config.sites[model.config.runbooks[i].to].key
+            ),
             None => "r runbooks".into(),
         },
     }
@@ -43,26 +56,47 @@ fn t(model: &Model, text: &str) -> String {
 }
 
 fn cut(text: &str, width: usize) -> String {
-    if text.chars().count() <= width { text.to_string() } else { text.chars().take(width.saturating_sub(1)).collect::<String>() + "~" }
+    if text.chars().count() <= width {
+        text.to_string()
+    } else {
+        text.chars()
+            .take(width.saturating_sub(1))
+            .collect::<String>()
+            + "~"
+    }
 }
 
 fn plan_lines(model: &Model, runbook: &Runbook, width: usize) -> (String, Vec<Line<'static>>) {
     let theme = &model.view.theme;
     let config = &model.config;
-    let title = format!("Plan: {} ({} → {})", runbook.name, config.site_label(runbook.from), config.site_label(runbook.to));
+    let title = format!(
+        "Plan: {} ({} → {})",
+        runbook.name,
+        config.site_label(runbook.from),
+        config.site_label(runbook.to)
+    );
     let mut lines = Vec::new();
     if !runbook.description.is_empty() {
-        lines.push(Line::from(Span::styled(t(model, &runbook.description), theme.dim)));
+        lines.push(Line::from(Span::styled(
+            t(model, &runbook.description),
+            theme.dim,
+        )));
     }
     for (i, step) in runbook.steps.iter().enumerate() {
         let (verdict, style) = live_verdict(model, &step.kind);
         lines.push(Line::from(vec![
             Span::styled(format!("{:>2} {:<6} ", i + 1, step.kind.label()), theme.dim),
-            Span::styled(format!("{:<24} ", cut(&t(model, &step.title), 24)), theme.text),
+            Span::styled(
+                format!("{:<24} ", cut(&t(model, &step.title), 24)),
+                theme.text,
+            ),
             Span::styled(verdict, style),
         ]));
         for detail in plan::describe(config, step) {
-            lines.push(Line::from(Span::styled(cut(&format!("          {}", t(model, &detail)), width), theme.dim)));
+            lines.push(Line::from(Span::styled(
+                cut(&format!("          {}", t(model, &detail)), width),
+                theme.dim,
+            )));
         }
     }
     let target = &config.sites[runbook.to].key;
@@ -105,7 +139,10 @@ fn status_style(model: &Model, status: StepStatus) -> (&'static str, Style) {
 fn run_lines(model: &Model, run: &RunView, width: usize) -> (String, Vec<Line<'static>>) {
     let theme = &model.view.theme;
     let config = &model.config;
-    let target = config.site_by_key(&run.target).map(|s| config.site_label(s).to_string()).unwrap_or_else(|| run.target.clone());
+    let target = config
+        .site_by_key(&run.target)
+        .map(|s| config.site_label(s).to_string())
+        .unwrap_or_else(|| run.target.clone());
     let kind = if run.dry_run { "DRY RUN" } else { "Run" };
     let state = match &run.state {
         RunState::Active => String::new(),
@@ -116,11 +153,23 @@ fn run_lines(model: &Model, run: &RunView, width: usize) -> (String, Vec<Line<'s
     let mut lines = Vec::new();
     let who = run.operator.clone().unwrap_or_else(|| "?".into());
     lines.push(Line::from(vec![
-        Span::styled(format!("armed {} UTC by {} ", clock(run.armed_at), t(model, &who)), theme.dim),
-        Span::styled(cut(&format!("\"{}\"", t(model, &run.reason)), width.saturating_sub(30)), theme.text),
+        Span::styled(
+            format!("armed {} UTC by {} ", clock(run.armed_at), t(model, &who)),
+            theme.dim,
+        ),
+        Span::styled(
+            cut(
+                &format!("\"{}\"", t(model, &run.reason)),
+                width.saturating_sub(30),
+            ),
+            theme.text,
+        ),
     ]));
     if run.config_changed {
-        lines.push(Line::from(Span::styled("the runbook changed in the config since arming: abort and arm again", theme.crit)));
+        lines.push(Line::from(Span::styled(
+            "the runbook changed in the config since arming: abort and arm again",
+            theme.crit,
+        )));
     }
     let cursor = run.cursor();
     let runbook = run.runbook_index.map(|i| &config.runbooks[i]);
@@ -128,7 +177,10 @@ fn run_lines(model: &Model, run: &RunView, width: usize) -> (String, Vec<Line<'s
         let (glyph, style) = status_style(model, step.status);
         let mut status = step.status.label().to_string();
         if step.status == StepStatus::Running {
-            let elapsed = step.started.map(|s| since(model.now, s)).unwrap_or_default();
+            let elapsed = step
+                .started
+                .map(|s| since(model.now, s))
+                .unwrap_or_default();
             status = format!("running {elapsed}");
         } else if let (Some(start), Some(end)) = (step.started, step.finished) {
             let took = std::time::Duration::try_from(end - start).unwrap_or_default();
@@ -137,7 +189,11 @@ fn run_lines(model: &Model, run: &RunView, width: usize) -> (String, Vec<Line<'s
         if step.overridden {
             status = "OVERRIDDEN".into();
         }
-        let marker = if Some(i) == cursor && run.is_active() { ">" } else { " " };
+        let marker = if Some(i) == cursor && run.is_active() {
+            ">"
+        } else {
+            " "
+        };
         let mut detail = step.detail.clone();
         if let Some((rb, text)) = &step.rollback {
             detail = format!("rollback {}: {text}", rb.label());
@@ -146,7 +202,10 @@ fn run_lines(model: &Model, run: &RunView, width: usize) -> (String, Vec<Line<'s
         lines.push(Line::from(vec![
             Span::styled(format!("{marker}{:>2} ", i + 1), theme.accent),
             Span::styled(format!("{glyph} "), style),
-            Span::styled(format!("{:<24} ", cut(&t(model, &step.title), 24)), theme.text),
+            Span::styled(
+                format!("{:<24} ", cut(&t(model, &step.title), 24)),
+                theme.text,
+            ),
             Span::styled(format!("{:<13}", cut(&status, 13)), style),
             Span::styled(cut(&t(model, &detail), width.saturating_sub(fixed)), style),
         ]));
@@ -155,10 +214,19 @@ fn run_lines(model: &Model, run: &RunView, width: usize) -> (String, Vec<Line<'s
             if let Some(step_spec) = runbook.and_then(|r| r.steps.get(i)) {
                 if matches!(step_spec.kind, StepKind::Gate(_) | StepKind::Wait(_)) {
                     let (verdict, vstyle) = live_verdict(model, &step_spec.kind);
-                    lines.push(Line::from(Span::styled(cut(&format!("       now: {verdict}"), width), vstyle)));
+                    lines.push(Line::from(Span::styled(
+                        cut(&format!("       now: {verdict}"), width),
+                        vstyle,
+                    )));
                 }
-                for d in plan::describe_kind(config, &step_spec.kind).into_iter().take(3) {
-                    lines.push(Line::from(Span::styled(cut(&format!("       {}", t(model, &d)), width), theme.dim)));
+                for d in plan::describe_kind(config, &step_spec.kind)
+                    .into_iter()
+                    .take(3)
+                {
+                    lines.push(Line::from(Span::styled(
+                        cut(&format!("       {}", t(model, &d)), width),
+                        theme.dim,
+                    )));
                 }
             }
         }
@@ -166,13 +234,18 @@ fn run_lines(model: &Model, run: &RunView, width: usize) -> (String, Vec<Line<'s
     if !run.output.is_empty() {
         lines.push(Line::from(Span::styled("output:", theme.dim)));
         for line in run.output.iter().rev().take(5).rev() {
-            lines.push(Line::from(Span::styled(cut(&format!("  {}", t(model, line)), width), theme.text)));
+            lines.push(Line::from(Span::styled(
+                cut(&format!("  {}", t(model, line)), width),
+                theme.text,
+            )));
         }
     }
     let keys = match (model.driver.why_not(), &run.state) {
         (Some(why), RunState::Active) => why,
         (None, RunState::Active) if run.dry_run => "dry run in progress".into(),
-        (None, RunState::Active) => "Enter do step  o override  s skip  a abort  R rollback  v read back".into(),
+        (None, RunState::Active) => {
+            "Enter do step  o override  s skip  a abort  R rollback  v read back".into()
+        }
         _ => "Esc close   r runbooks".into(),
     };
     lines.push(Line::from(Span::styled(t(model, &keys), theme.accent)));

@@ -10,7 +10,10 @@ use serde::Deserialize;
 pub const BUILT_IN: [(&str, &str); 4] = [
     ("dark", include_str!("../../themes/dark.toml")),
     ("light", include_str!("../../themes/light.toml")),
-    ("high-contrast", include_str!("../../themes/high-contrast.toml")),
+    (
+        "high-contrast",
+        include_str!("../../themes/high-contrast.toml"),
+    ),
     ("mono", include_str!("../../themes/mono.toml")),
 ];
 
@@ -46,7 +49,19 @@ enum RoleFile {
     },
 }
 
-const ROLES: [&str; 11] = ["text", "dim", "ok", "warn", "crit", "stale", "accent", "border", "focus", "badge-live", "badge-watch"];
+const ROLES: [&str; 11] = [
+    "text",
+    "dim",
+    "ok",
+    "warn",
+    "crit",
+    "stale",
+    "accent",
+    "border",
+    "focus",
+    "badge-live",
+    "badge-watch",
+];
 
 impl Theme {
     /// A built-in name, or a path to a theme file.
@@ -56,11 +71,15 @@ impl Theme {
         }
         let path = Path::new(name_or_path);
         if path.extension().is_some_and(|e| e == "toml") || name_or_path.contains('/') {
-            let text = std::fs::read_to_string(path).map_err(|e| format!("cannot read theme {}: {e}", path.display()))?;
+            let text = std::fs::read_to_string(path)
+                .map_err(|e| format!("cannot read theme {}: {e}", path.display()))?;
             return Theme::parse(&text).map_err(|e| format!("theme {}: {e}", path.display()));
         }
         let names: Vec<&str> = BUILT_IN.iter().map(|(n, _)| *n).collect();
-        Err(format!("unknown theme {name_or_path:?}: expected one of {} or a path to a .toml file", names.join(", ")))
+        Err(format!(
+            "unknown theme {name_or_path:?}: expected one of {} or a path to a .toml file",
+            names.join(", ")
+        ))
     }
 
     pub fn mono() -> Theme {
@@ -69,11 +88,25 @@ impl Theme {
 
     fn plain() -> Theme {
         let s = Style::default();
-        Theme { name: "plain".into(), text: s, dim: s, ok: s, warn: s, crit: s, stale: s, accent: s, border: s, focus: s, badge_live: s, badge_watch: s }
+        Theme {
+            name: "plain".into(),
+            text: s,
+            dim: s,
+            ok: s,
+            warn: s,
+            crit: s,
+            stale: s,
+            accent: s,
+            border: s,
+            focus: s,
+            badge_live: s,
+            badge_watch: s,
+        }
     }
 
     pub fn parse(text: &str) -> Result<Theme, String> {
-        let mut table: IndexMap<String, toml::Value> = toml::from_str(text).map_err(|e| e.message().trim().to_string())?;
+        let mut table: IndexMap<String, toml::Value> =
+            toml::from_str(text).map_err(|e| e.message().trim().to_string())?;
         let name = match table.shift_remove("name") {
             Some(toml::Value::String(s)) => s,
             Some(_) => return Err("name must be a string".into()),
@@ -81,23 +114,60 @@ impl Theme {
         };
         let mut styles = Vec::new();
         for role in ROLES {
-            let value = table.shift_remove(role).ok_or_else(|| format!("missing role {role:?}"))?;
-            let parsed: RoleFile = value.try_into().map_err(|e: toml::de::Error| format!("role {role}: {}", e.message().trim()))?;
+            let value = table
+                .shift_remove(role)
+                .ok_or_else(|| format!("missing role {role:?}"))?;
+            let parsed: RoleFile = value
+                .try_into()
+                .map_err(|e: toml::de::Error| format!("role {role}: {}", e.message().trim()))?;
             styles.push(style(role, parsed)?);
         }
         if let Some(extra) = table.keys().next() {
-            return Err(format!("unknown role {extra:?}: expected one of {}", ROLES.join(", ")));
+            return Err(format!(
+                "unknown role {extra:?}: expected one of {}",
+                ROLES.join(", ")
+            ));
         }
-        let [text, dim, ok, warn, crit, stale, accent, border, focus, badge_live, badge_watch] =
-            <[Style; 11]>::try_from(styles).map_err(|_| "internal: role count".to_string())?;
-        Ok(Theme { name, text, dim, ok, warn, crit, stale, accent, border, focus, badge_live, badge_watch })
+        let [
+            text,
+            dim,
+            ok,
+            warn,
+            crit,
+            stale,
+            accent,
+            border,
+            focus,
+            badge_live,
+            badge_watch,
+        ] = <[Style; 11]>::try_from(styles).map_err(|_| "internal: role count".to_string())?;
+        Ok(Theme {
+            name,
+            text,
+            dim,
+            ok,
+            warn,
+            crit,
+            stale,
+            accent,
+            border,
+            focus,
+            badge_live,
+            badge_watch,
+        })
     }
 }
 
 fn style(role: &str, file: RoleFile) -> Result<Style, String> {
     let (fg, bg, bold, reversed, underlined) = match file {
         RoleFile::Colour(c) => (Some(c), None, false, false, false),
-        RoleFile::Full { fg, bg, bold, reversed, underlined } => (fg, bg, bold, reversed, underlined),
+        RoleFile::Full {
+            fg,
+            bg,
+            bold,
+            reversed,
+            underlined,
+        } => (fg, bg, bold, reversed, underlined),
     };
     let mut style = Style::default();
     if let Some(c) = fg {
@@ -106,7 +176,11 @@ fn style(role: &str, file: RoleFile) -> Result<Style, String> {
     if let Some(c) = bg {
         style = style.bg(colour(role, &c)?);
     }
-    for (on, m) in [(bold, Modifier::BOLD), (reversed, Modifier::REVERSED), (underlined, Modifier::UNDERLINED)] {
+    for (on, m) in [
+        (bold, Modifier::BOLD),
+        (reversed, Modifier::REVERSED),
+        (underlined, Modifier::UNDERLINED),
+    ] {
         if on {
             style = style.add_modifier(m);
         }
@@ -134,8 +208,16 @@ mod tests {
 
     #[test]
     fn bad_themes_say_what_is_wrong() {
-        assert!(Theme::load("neon").unwrap_err().contains("expected one of dark"));
+        assert!(
+            Theme::load("neon")
+                .unwrap_err()
+                .contains("expected one of dark")
+        );
         let bad = BUILT_IN[0].1.replace("\"green\"", "\"grean\"");
-        assert!(Theme::parse(&bad).unwrap_err().contains("unknown colour \"grean\""));
+        assert!(
+            Theme::parse(&bad)
+                .unwrap_err()
+                .contains("unknown colour \"grean\"")
+        );
     }
 }

@@ -45,7 +45,9 @@ pub fn repo() -> &'static Path {
 
 pub fn env_port(var: &str, default: u16) -> u16 {
     match std::env::var(var) {
-        Ok(v) => v.parse().unwrap_or_else(|_| panic!("{var}={v:?} is not a port number")),
+        Ok(v) => v
+            .parse()
+            .unwrap_or_else(|_| panic!("{var}={v:?} is not a port number")),
         Err(_) => default,
     }
 }
@@ -69,7 +71,9 @@ pub fn remap_ports(text: &str, map: &HashMap<u16, u16>) -> String {
     while let Some(c) = rest.chars().next() {
         let after_colon = out.ends_with(':') || out.ends_with("port=");
         if c.is_ascii_digit() && after_colon {
-            let end = rest.find(|ch: char| !ch.is_ascii_digit()).unwrap_or(rest.len());
+            let end = rest
+                .find(|ch: char| !ch.is_ascii_digit())
+                .unwrap_or(rest.len());
             let digits = &rest[..end];
             match digits.parse::<u16>().ok().and_then(|p| map.get(&p)) {
                 Some(port) => out.push_str(&port.to_string()),
@@ -95,10 +99,23 @@ pub fn write_config(dir: &Path) -> PathBuf {
         }
     };
     let s = |x: &str| toml::Value::String(x.to_string());
-    let console = table.get_mut("console").and_then(|c| c.as_table_mut()).expect("[console]");
-    console.insert("journal".into(), s(&dir.join("journal.jsonl").display().to_string()));
-    console.insert("log".into(), s(&dir.join("console.log").display().to_string()));
-    for check in table.get_mut("health").and_then(|h| h.as_array_mut()).expect("[[health]]") {
+    let console = table
+        .get_mut("console")
+        .and_then(|c| c.as_table_mut())
+        .expect("[console]");
+    console.insert(
+        "journal".into(),
+        s(&dir.join("journal.jsonl").display().to_string()),
+    );
+    console.insert(
+        "log".into(),
+        s(&dir.join("console.log").display().to_string()),
+    );
+    for check in table
+        .get_mut("health")
+        .and_then(|h| h.as_array_mut())
+        .expect("[[health]]")
+    {
         let check = check.as_table_mut().expect("health table");
         for key in ["http", "tcp"] {
             if let Some(v) = check.get_mut(key) {
@@ -108,17 +125,39 @@ pub fn write_config(dir: &Path) -> PathBuf {
         check.insert("interval".into(), s("300ms"));
         check.insert("timeout".into(), s("500ms"));
     }
-    for db in table.get_mut("database").and_then(|d| d.as_array_mut()).expect("[[database]]") {
+    for db in table
+        .get_mut("database")
+        .and_then(|d| d.as_array_mut())
+        .expect("[[database]]")
+    {
         let db = db.as_table_mut().expect("database table");
         db.insert("interval".into(), s("500ms"));
         db.insert("timeout".into(), s("2s"));
-        for member in db.get_mut("member").and_then(|m| m.as_array_mut()).expect("[[database.member]]") {
-            remap(member.as_table_mut().expect("member").get_mut("dsn").expect("dsn"));
+        for member in db
+            .get_mut("member")
+            .and_then(|m| m.as_array_mut())
+            .expect("[[database.member]]")
+        {
+            remap(
+                member
+                    .as_table_mut()
+                    .expect("member")
+                    .get_mut("dsn")
+                    .expect("dsn"),
+            );
         }
     }
-    for record in table.get_mut("dns").and_then(|d| d.as_array_mut()).expect("[[dns]]") {
+    for record in table
+        .get_mut("dns")
+        .and_then(|d| d.as_array_mut())
+        .expect("[[dns]]")
+    {
         let record = record.as_table_mut().expect("dns table");
-        for r in record.get_mut("resolvers").and_then(|r| r.as_array_mut()).expect("resolvers") {
+        for r in record
+            .get_mut("resolvers")
+            .and_then(|r| r.as_array_mut())
+            .expect("resolvers")
+        {
             remap(r);
         }
         record.insert("interval".into(), s("500ms"));
@@ -126,16 +165,28 @@ pub fn write_config(dir: &Path) -> PathBuf {
     }
     if let Some(runbooks) = table.get_mut("runbook").and_then(|r| r.as_array_mut()) {
         for runbook in runbooks {
-            for step in runbook.get_mut("step").and_then(|s| s.as_array_mut()).into_iter().flatten() {
+            for step in runbook
+                .get_mut("step")
+                .and_then(|s| s.as_array_mut())
+                .into_iter()
+                .flatten()
+            {
                 let step = step.as_table_mut().expect("step table");
                 if let Some(v) = step.get_mut("server") {
                     remap(v);
                 }
-                if let Some(v) = step.get_mut("rollback").and_then(|r| r.as_table_mut()).and_then(|r| r.get_mut("server")) {
+                if let Some(v) = step
+                    .get_mut("rollback")
+                    .and_then(|r| r.as_table_mut())
+                    .and_then(|r| r.get_mut("server"))
+                {
                     remap(v);
                 }
                 // Relative commands are relative to the repository, not the test's directory.
-                if let Some(first) = step.get_mut("command").and_then(|c| c.as_array_mut()).and_then(|c| c.first_mut())
+                if let Some(first) = step
+                    .get_mut("command")
+                    .and_then(|c| c.as_array_mut())
+                    .and_then(|c| c.first_mut())
                     && let Some(program) = first.as_str().filter(|p| p.starts_with("scripts/"))
                 {
                     *first = s(&repo().join(program).display().to_string());
@@ -144,7 +195,8 @@ pub fn write_config(dir: &Path) -> PathBuf {
         }
     }
     let path = dir.join("config.toml");
-    std::fs::write(&path, toml::to_string(&table).expect("serialise config")).expect("write test config");
+    std::fs::write(&path, toml::to_string(&table).expect("serialise config"))
+        .expect("write test config");
     path
 }
 
@@ -182,7 +234,11 @@ pub struct Lab {
 impl Lab {
     pub async fn begin() -> Lab {
         let lock = LAB.lock().await;
-        let out = tokio::process::Command::new(repo().join("scripts/lab")).arg("reset").output().await.expect("run scripts/lab reset");
+        let out = tokio::process::Command::new(repo().join("scripts/lab"))
+            .arg("reset")
+            .output()
+            .await
+            .expect("run scripts/lab reset");
         if !out.status.success() {
             panic!("{}\n{}", not_up_hint(), describe_output(&["reset"], &out));
         }
@@ -193,31 +249,61 @@ impl Lab {
             ("http api-a", map[&18081]),
             ("http api-b", map[&18082]),
         ] {
-            if std::net::TcpStream::connect_timeout(&([127, 0, 0, 1], port).into(), Duration::from_secs(2)).is_err() {
-                panic!("{}: {what} does not accept connections on 127.0.0.1:{port}", not_up_hint());
+            if std::net::TcpStream::connect_timeout(
+                &([127, 0, 0, 1], port).into(),
+                Duration::from_secs(2),
+            )
+            .is_err()
+            {
+                panic!(
+                    "{}: {what} does not accept connections on 127.0.0.1:{port}",
+                    not_up_hint()
+                );
             }
         }
         let dir = tempfile::tempdir().expect("tempdir");
         let config_path = write_config(dir.path());
-        let config = Arc::new(config::load(&config_path).unwrap_or_else(|e| panic!("test config does not load: {e}")));
-        Lab { dir, config_path, config, _lock: lock }
+        let config = Arc::new(
+            config::load(&config_path).unwrap_or_else(|e| panic!("test config does not load: {e}")),
+        );
+        Lab {
+            dir,
+            config_path,
+            config,
+            _lock: lock,
+        }
     }
 
     /// Runs `scripts/lab ARGS`, panicking with its output if it fails.
     pub async fn run(&self, args: &[&str]) -> String {
-        let out = tokio::process::Command::new(repo().join("scripts/lab")).args(args).output().await.expect("run scripts/lab");
+        let out = tokio::process::Command::new(repo().join("scripts/lab"))
+            .args(args)
+            .output()
+            .await
+            .expect("run scripts/lab");
         assert!(out.status.success(), "{}", describe_output(args, &out));
         String::from_utf8_lossy(&out.stdout).into_owned()
     }
 
     pub async fn engine(&self) -> Engine {
-        let view = View { theme: Theme::mono(), ascii: true };
-        Engine::start(self.config.clone(), Mode::Live, "lab-test".into(), view).await.expect("engine starts")
+        let view = View {
+            theme: Theme::mono(),
+            ascii: true,
+        };
+        Engine::start(self.config.clone(), Mode::Live, "lab-test".into(), view)
+            .await
+            .expect("engine starts")
     }
 
     pub fn journal(&self) -> Vec<Entry> {
-        let (entries, unreadable) = journal::read_all(&self.config.journal).expect("read the journal");
-        assert_eq!(unreadable, 0, "unreadable journal lines in {}", self.config.journal.display());
+        let (entries, unreadable) =
+            journal::read_all(&self.config.journal).expect("read the journal");
+        assert_eq!(
+            unreadable,
+            0,
+            "unreadable journal lines in {}",
+            self.config.journal.display()
+        );
         entries
     }
 
@@ -240,7 +326,9 @@ impl Lab {
 
     pub async fn status_json(&self) -> (i32, Value) {
         let (code, stdout, stderr) = self.console(&["status", "--json"]).await;
-        let json: Value = serde_json::from_str(&stdout).unwrap_or_else(|e| panic!("status --json is not JSON ({e}):\n{stdout}\nstderr:\n{stderr}"));
+        let json: Value = serde_json::from_str(&stdout).unwrap_or_else(|e| {
+            panic!("status --json is not JSON ({e}):\n{stdout}\nstderr:\n{stderr}")
+        });
         (code, json)
     }
 }
@@ -250,7 +338,10 @@ impl Drop for Lab {
         // Leave the lab as we found it; the next test resets again anyway.
         let out = lab_sync(&["reset"]);
         if !out.status.success() {
-            eprintln!("warning: reset after the test failed:\n{}", describe_output(&["reset"], &out));
+            eprintln!(
+                "warning: reset after the test failed:\n{}",
+                describe_output(&["reset"], &out)
+            );
         }
         let _ = &self.dir;
     }
@@ -261,7 +352,15 @@ pub fn dump(m: &Model) -> String {
     let mut s = String::from("\n--- model\n");
     for (spec, st) in m.config.health.iter().zip(&m.health) {
         let last = st.last.as_ref().map(|o| o.detail.as_str()).unwrap_or("-");
-        let _ = writeln!(s, "health {:<10} {:<9} ok_run={} fail_run={} stale={} last={last}", spec.name, st.status.label(), st.ok_run, st.fail_run, st.stale);
+        let _ = writeln!(
+            s,
+            "health {:<10} {:<9} ok_run={} fail_run={} stale={} last={last}",
+            spec.name,
+            st.status.label(),
+            st.ok_run,
+            st.fail_run,
+            st.stale
+        );
     }
     for (spec, db) in m.config.databases.iter().zip(&m.dbs) {
         for (member, st) in spec.members.iter().zip(&db.members) {
@@ -284,13 +383,24 @@ pub fn dump(m: &Model) -> String {
     for (spec, rec) in m.config.dns.iter().zip(&m.dns) {
         let _ = writeln!(s, "dns {} site={:?}", spec.name, rec.site);
         for (server, r) in spec.resolvers.iter().zip(&rec.resolvers) {
-            let _ = writeln!(s, "  @{server} answer={:?} matched={:?} stale={}", r.answer, r.matched, r.stale);
+            let _ = writeln!(
+                s,
+                "  @{server} answer={:?} matched={:?} stale={}",
+                r.answer, r.matched, r.stale
+            );
         }
     }
     let _ = writeln!(s, "--- timeline (newest first)");
     for shown in m.timeline.newest_first().take(25) {
         let e = &shown.entry;
-        let _ = writeln!(s, "{} {:<4} {:<28} {}", e.at, e.severity.label(), e.source, e.message);
+        let _ = writeln!(
+            s,
+            "{} {:<4} {:<28} {}",
+            e.at,
+            e.severity.label(),
+            e.source,
+            e.message
+        );
     }
     s
 }
@@ -299,7 +409,12 @@ pub fn dump(m: &Model) -> String {
 pub async fn wait(engine: &mut Engine, what: &str, done: impl FnMut(&Model) -> bool) {
     let started = Instant::now();
     let ok = engine.run_until(DEADLINE, done).await;
-    assert!(ok, "timed out after {:?} waiting for: {what}{}", started.elapsed(), dump(&engine.model));
+    assert!(
+        ok,
+        "timed out after {:?} waiting for: {what}{}",
+        started.elapsed(),
+        dump(&engine.model)
+    );
 }
 
 /// Everything as `scripts/lab reset` leaves it: checks healthy, a primary, b streaming replica,
@@ -314,25 +429,50 @@ pub fn normal(m: &Model) -> bool {
 }
 
 pub async fn wait_normal(engine: &mut Engine) {
-    wait(engine, "the normal lab (all checks healthy, a primary, b streaming replica, DNS on site A)", normal).await;
+    wait(
+        engine,
+        "the normal lab (all checks healthy, a primary, b streaming replica, DNS on site A)",
+        normal,
+    )
+    .await;
 }
 
 /// Edges from `source` whose message contains `needle`.
 pub fn edges<'a>(entries: &'a [Entry], source: &str, needle: &str) -> Vec<&'a Entry> {
-    entries.iter().filter(|e| e.kind == Kind::Edge && e.source == source && e.message.contains(needle)).collect()
+    entries
+        .iter()
+        .filter(|e| e.kind == Kind::Edge && e.source == source && e.message.contains(needle))
+        .collect()
 }
 
 pub fn journal_text(entries: &[Entry]) -> String {
-    entries.iter().map(|e| format!("{} {:<4} {:?} {:<28} {}\n", e.at, e.severity.label(), e.kind, e.source, e.message)).collect()
+    entries
+        .iter()
+        .map(|e| {
+            format!(
+                "{} {:<4} {:?} {:<28} {}\n",
+                e.at,
+                e.severity.label(),
+                e.kind,
+                e.source,
+                e.message
+            )
+        })
+        .collect()
 }
 
 #[track_caller]
 pub fn assert_once(entries: &[Entry], source: &str, needle: &str) {
     let found = edges(entries, source, needle);
-    assert_eq!(found.len(), 1, "expected exactly one {source:?} edge containing {needle:?}, found {}\n--- journal\n{}", found.len(), journal_text(entries));
+    assert_eq!(
+        found.len(),
+        1,
+        "expected exactly one {source:?} edge containing {needle:?}, found {}\n--- journal\n{}",
+        found.len(),
+        journal_text(entries)
+    );
 }
 
 // -------------------------------------------------------------------------------------------------
 // engine: the world changes, the model follows, the journal holds each edge once
 // -------------------------------------------------------------------------------------------------
-

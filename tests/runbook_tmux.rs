@@ -1,0 +1,278 @@
+//! The real binary in tmux at 80x24, driven by keys: arm a runbook, start a slow step, SIGKILL
+//! the console mid-step, start it again. The interrupted step must come back as unknown, be read
+//! back, and never run again without the operator typing so.
+
+mod common;
+
+use std::path::Path;
+use std::process::Command;
+use std::time::{Duration, Instant};
+
+use common::*;
+use failover_console::runbook::{Event, Phase};
+
+const SESSION_PREFIX: &str = "fc-test-";
+
+struct Tmux {
+    session: String,
+}
+
+impl Tmux {
+    fn start(config: &Path, tag: &str) -> Tmux {
+        let session = format!("{SESSION_PREFIX}{tag}-{}", std::process::id());
+        let command = format!(
+            "{} --config {} --operator tmux-test",
+            env!("CARGO_BIN_EXE_failover-console"),
+            config.display()
+        );
+        let status = Command::new("tmux")
+            .args([
+                "new-session",
+                "-d",
+                "-s",
+                &session,
+                "-x",
+                "80",
+                "-y",
+                "24",
+                &command,
+            ])
+            .env_remove("TMUX")
+            .status()
+            .expect("tmux is installed by scripts/lab up");
+        assert!(status.success(), "tmux new-session failed");
+        Tmux { session }
+    }
+
+    fn screen(&self) -> String {
+        let out = Command::new("tmux")
+            .args(["capture-pane", "-p", "-t", &self.session])
+            .output()
+            .expect("tmux capture-pane");
+        String::from_utf8_lossy(&out.stdout).into_owned()
+    }
+
+    fn keys(&self, keys: &[&str]) {
+        for k in keys {
+            let status = Command::new("tmux")
+                .args(["send-keys", "-t", &self.session, k])
+                .status()
+                .expect("tmux send-keys");
+            assert!(status.success());
+            // A key at a time, as a person types: each is its own terminal event.
+            std::thread::sleep(Duration::from_millis(30));
+        }
+    }
+
+    fn text(&self, text: &str) {
+        let status = Command::new("tmux")
+            .args(["send-keys", "-t", &self.session, "-l", text])
+            .status()
+            .expect("tmux send-keys");
+        assert!(status.success());
+        std::thread::sleep(Duration::from_millis(30));
+        self.keys(&["Enter"]);
+    }
+
+    /// Waits for `needle` on screen, with a deadline.
+    fn wait_for(&self, needle: &str, within: Duration) -> String {
+        let end = Instant::now() + within;
+        loop {
+            let screen = self.screen();
+            if screen.contains(needle) {
+                return screen;
+            }
+            assert!(
+                Instant::now() < end,
+                "{needle:?} never appeared on screen:\n{screen}"
+            );
+            std::thread::sleep(Duration::from_millis(100));
+        }
+    }
+
+    fn alive(&self) -> bool {
+        Command::new("tmux")
+            .args(["has-session", "-t", &self.session])
+            .status()
+            .map(|s| s.success())
+            .unwrap_or(false)
+    }
+}
+
+impl Drop for Tmux {
+    fn drop(&mut self) {
+        let _ = Command::new("tmux")
+            .args(["kill-session", "-t", &self.session])
+            .status();
+    }
+}
+
+fn run_events(lab: &Lab) -> Vec<Event> {
+    lab.journal()
+        .iter()
+        .filter_map(|e| e.run.as_ref().map(|r| r.event.clone()))
+        .collect()
+}
+
+fn wait_journal(lab: &Lab, what: &str, done: impl Fn(&[Event]) -> bool) {
+    let end = Instant::now() + Duration::from_secs(20);
+    loop {
+        let events = run_events(lab);
+        if done(&events) {
+            return;
+        }
+        assert!(
+            Instant::now() < end,
+            "journal never showed {what}: {events:#?}"
+        );
+        std::thread::sleep(Duration::from_millis(100));
+    }
+}
+
+fn console_pid(lab: &Lab) -> u32 {
+    let entries = lab.journal();
+    let id = entries
+        .iter()
+        .rev()
+        .find_map(|e| e.console.clone())
+        .expect("a console id in the journal");
+    id.rsplit(':')
+        .next()
+        .and_then(|p| p.split('#').next())
+        .and_then(|p| p.parse().ok())
+        .expect("pid in the console id")
+}
+
+const SLOW: &str = r#"
+[[runbook]]
+name = "slow"
+description = "A step that takes a while"
+from = "primary"
+to = "secondary"
+
+[[runbook.step]]
+title = "Slow command"
+action = "exec"
+command = ["sleep", "37"]
+timeout = "60s"
+
+[[runbook.step]]
+title = "Confirm by hand"
+manual = "Check the world"
+"#;
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sigkill_mid_step_then_resume_at_80x24() {
+    let lab = Lab::begin().await;
+    let mut text = std::fs::read_to_string(&lab.config_path).expect("config");
+    text.push_str(SLOW);
+    std::fs::write(&lab.config_path, text).expect("write config");
+
+    let tmux = Tmux::start(&lab.config_path, "kill");
+    tmux.wait_for("serving site A", Duration::from_secs(15));
+    // r, the third runbook, its plan, arm: the site name then the reason.
+    tmux.keys(&["r", "j", "j", "Enter"]);
+    tmux.wait_for("Plan: slow", Duration::from_secs(5));
+    tmux.keys(&["Enter"]);
+    tmux.wait_for("type secondary to arm", Duration::from_secs(5));
+    tmux.text("secondary");
+    tmux.wait_for("reason for this run", Duration::from_secs(5));
+    tmux.text("kill test");
+    tmux.wait_for("Run slow", Duration::from_secs(5));
+    tmux.keys(&["Enter"]);
+    wait_journal(&lab, "the slow step started", |ev| {
+        ev.iter().any(|e| {
+            matches!(
+                e,
+                Event::StepStarted {
+                    step: 0,
+                    phase: Phase::Do
+                }
+            )
+        })
+    });
+    tmux.wait_for("running", Duration::from_secs(5));
+
+    let pid = console_pid(&lab);
+    let status = Command::new("kill")
+        .args(["-KILL", &pid.to_string()])
+        .status()
+        .expect("kill");
+    assert!(status.success());
+    let _ = Command::new("pkill").args(["-f", "sleep 37"]).status();
+    let end = Instant::now() + Duration::from_secs(5);
+    while tmux.alive() && Instant::now() < end {
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    drop(tmux);
+    let events = run_events(&lab);
+    assert!(
+        matches!(events.last(), Some(Event::StepStarted { step: 0, .. })),
+        "killed mid-step: {events:#?}"
+    );
+
+    // Start again: the console takes the lock, says the step was in flight, reads it back.
+    let tmux = Tmux::start(&lab.config_path, "resume");
+    wait_journal(&lab, "the resume", |ev| {
+        ev.iter()
+            .any(|e| matches!(e, Event::Resumed { interrupted } if interrupted == &vec![0]))
+    });
+    wait_journal(&lab, "the read-back", |ev| {
+        ev.iter().any(|e| {
+            matches!(
+                e,
+                Event::StepFinished {
+                    step: 0,
+                    phase: Phase::ReadBack,
+                    ..
+                }
+            )
+        })
+    });
+    let screen = tmux.wait_for("UNKNOWN", Duration::from_secs(10));
+    assert!(screen.contains("Slow command"), "{screen}");
+
+    // Enter does not run it again: it asks for a typed retry; Esc leaves it alone.
+    tmux.keys(&["Enter"]);
+    tmux.wait_for("type retry", Duration::from_secs(5));
+    tmux.keys(&["Escape"]);
+    std::thread::sleep(Duration::from_millis(500));
+    let starts = run_events(&lab)
+        .iter()
+        .filter(|e| {
+            matches!(
+                e,
+                Event::StepStarted {
+                    step: 0,
+                    phase: Phase::Do
+                }
+            )
+        })
+        .count();
+    assert_eq!(
+        starts, 1,
+        "no step runs twice without the operator saying so"
+    );
+
+    // Skip it with a reason, confirm the manual step: the run finishes.
+    tmux.keys(&["s"]);
+    tmux.wait_for("reason to skip step 1", Duration::from_secs(5));
+    tmux.text("checked by hand after the crash");
+    tmux.wait_for("Enter do step 2", Duration::from_secs(5));
+    tmux.keys(&["Enter"]);
+    wait_journal(&lab, "the end of the run", |ev| {
+        matches!(ev.last(), Some(Event::Finished))
+    });
+    tmux.wait_for("finished", Duration::from_secs(5));
+    tmux.keys(&["q"]);
+    let end = Instant::now() + Duration::from_secs(5);
+    while tmux.alive() && Instant::now() < end {
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    assert!(!tmux.alive(), "q quits once the run has ended");
+    let last = lab.journal().last().cloned().expect("entries");
+    assert!(
+        last.message.starts_with("stopped: operator quit"),
+        "{last:?}"
+    );
+}
