@@ -520,11 +520,14 @@ fn first_readings_give_roles() {
 
     let e = pg(&mut m, B, 1.0, Ok(replica(false)));
     assert_eq!(m.dbs[0].members[B].role, Role::Replica);
-    assert_eq!(e.len(), 1, "{}", describe(&e));
+    // Once every member has answered, the database's primary goes on the timeline, whichever
+    // member answered first.
+    assert_eq!(e.len(), 2, "{}", describe(&e));
     assert_eq!(
         (e[0].source.as_str(), e[0].message.as_str()),
         ("db/orders/site B", "replica, timeline 1")
     );
+    assert_eq!((e[1].source.as_str(), e[1].message.as_str()), ("db/orders", "one primary: site A"));
     assert_eq!(m.dbs[0].primaries(), [A]);
 
     let lag = m.dbs[0].members[B]

@@ -102,6 +102,8 @@ impl MemberState {
 #[derive(Debug, Clone)]
 pub struct DbState {
     pub members: Vec<MemberState>,
+    /// The primaries last put on the timeline, once every member had been heard from.
+    pub reported_primaries: Option<Vec<usize>>,
 }
 
 impl DbState {
@@ -112,6 +114,7 @@ impl DbState {
                 .iter()
                 .map(|_| MemberState::default())
                 .collect(),
+            reported_primaries: None,
         }
     }
 
@@ -178,7 +181,7 @@ pub fn on_reading(
 ) {
     let db = &config.databases[db_index];
     let before: Vec<Facts> = state.members.iter().map(facts).collect();
-    let primaries_before = state.primaries();
+    
     {
         let m = &mut state.members[member];
         if m.stale {
@@ -215,7 +218,9 @@ pub fn on_reading(
         }
     }
     let primaries = state.primaries();
-    if primaries != primaries_before && state.all_seen() {
+    let primaries_before = state.reported_primaries.clone().unwrap_or_default();
+    if state.all_seen() && state.reported_primaries.as_ref() != Some(&primaries) {
+        state.reported_primaries = Some(primaries.clone());
         let names = |ids: &[usize]| {
             ids.iter()
                 .map(|i| config.site_label(db.members[*i].site))
