@@ -177,21 +177,7 @@ impl Engine {
                     self.model.operator,
                     std::process::id()
                 );
-                let _ = self
-                    .journal
-                    .append(
-                        Entry::new(
-                            OffsetDateTime::now_utc(),
-                            Severity::Info,
-                            Kind::Console,
-                            "lock",
-                            note,
-                        )
-                        .by(&self.model.operator),
-                    )
-                    .await;
-                self.lock = Some(lock);
-                self.pending.push_back(Msg::Driver(Driver::Driving(token)));
+                self.start_driving(lock, token, Severity::Info, note).await;
             }
             Ok(Acquired::HeldBy(info)) => {
                 if !matches!(&self.model.driver, Driver::LockHeld(held) if *held == info) {
@@ -205,6 +191,27 @@ impl Engine {
                 ))));
             }
         }
+    }
+
+    /// Holds the lock from now on: journals how it was taken, then hands the token to the model.
+    async fn start_driving(
+        &mut self,
+        lock: DriverLock,
+        token: crate::lock::DriverToken,
+        severity: Severity,
+        note: String,
+    ) {
+        let entry = Entry::new(
+            OffsetDateTime::now_utc(),
+            severity,
+            Kind::Console,
+            "lock",
+            note,
+        )
+        .by(&self.model.operator);
+        let _ = self.journal.append(entry).await;
+        self.lock = Some(lock);
+        self.pending.push_back(Msg::Driver(Driver::Driving(token)));
     }
 
     /// Runs `update` and carries out its effects. Returns true when the operator asked to quit.
@@ -261,21 +268,7 @@ impl Engine {
                     "driver lock BROKEN by {} (held by {was}): {reason}",
                     self.model.operator
                 );
-                let _ = self
-                    .journal
-                    .append(
-                        Entry::new(
-                            OffsetDateTime::now_utc(),
-                            Severity::Warn,
-                            Kind::Console,
-                            "lock",
-                            note,
-                        )
-                        .by(&self.model.operator),
-                    )
-                    .await;
-                self.lock = Some(lock);
-                self.pending.push_back(Msg::Driver(Driver::Driving(token)));
+                self.start_driving(lock, token, Severity::Warn, note).await;
             }
             Err(e) => self.model.flash(format!("cannot break the lock: {e}")),
         }

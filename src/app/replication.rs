@@ -181,7 +181,7 @@ pub fn on_reading(
 ) {
     let db = &config.databases[db_index];
     let before: Vec<Facts> = state.members.iter().map(facts).collect();
-    
+
     {
         let m = &mut state.members[member];
         if m.stale {

@@ -168,14 +168,7 @@ pub fn render(frame: &mut Frame<'_>, area: Rect, model: &Model) {
             theme.warn,
         )));
     }
-    let height = (lines.len() as u16 + 2).min(area.height);
-    let width = 76.min(area.width);
-    let [popup] = Layout::vertical([Constraint::Length(height)])
-        .flex(Flex::Center)
-        .areas(area);
-    let [popup] = Layout::horizontal([Constraint::Length(width)])
-        .flex(Flex::Center)
-        .areas(popup);
+    let popup = centered(area, lines.len() as u16 + 2);
     frame.render_widget(Clear, popup);
     let block = super::block(model, Line::from(" Help "), true, true);
     frame.render_widget(
@@ -213,15 +206,19 @@ fn runbooks(frame: &mut Frame<'_>, area: Rect, model: &Model, selected: usize) {
             ))
         })
         .collect();
-    let height = (lines.len() as u16 + 2).min(area.height);
-    let width = 76.min(area.width);
-    let [popup] = Layout::vertical([Constraint::Length(height)])
-        .flex(Flex::Center)
-        .areas(area);
-    let [popup] = Layout::horizontal([Constraint::Length(width)])
-        .flex(Flex::Center)
-        .areas(popup);
+    let popup = centered(area, lines.len() as u16 + 2);
     frame.render_widget(Clear, popup);
     let block = super::block(model, Line::from(" Runbooks "), true, true);
     frame.render_widget(Paragraph::new(lines).block(block), popup);
+}
+
+/// A 76-column box of `height` rows in the middle of `area` (smaller if `area` is).
+fn centered(area: Rect, height: u16) -> Rect {
+    let [popup] = Layout::vertical([Constraint::Length(height.min(area.height))])
+        .flex(Flex::Center)
+        .areas(area);
+    let [popup] = Layout::horizontal([Constraint::Length(76.min(area.width))])
+        .flex(Flex::Center)
+        .areas(popup);
+    popup
 }
