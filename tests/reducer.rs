@@ -527,7 +527,10 @@ fn first_readings_give_roles() {
         (e[0].source.as_str(), e[0].message.as_str()),
         ("db/orders/site B", "replica, timeline 1")
     );
-    assert_eq!((e[1].source.as_str(), e[1].message.as_str()), ("db/orders", "one primary: site A"));
+    assert_eq!(
+        (e[1].source.as_str(), e[1].message.as_str()),
+        ("db/orders", "one primary: site A")
+    );
     assert_eq!(m.dbs[0].primaries(), [A]);
 
     let lag = m.dbs[0].members[B]

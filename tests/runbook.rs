@@ -607,7 +607,18 @@ async fn failback_after_rejoin_returns_to_site_a() {
         })
         .await;
     assert!(ok, "resolvers back on site A{}", run_dump(&engine.model));
-    do_step(&mut engine, 7).await; // exec: scripts/lab status, output streamed
+    do_step(&mut engine, 7).await; // exec: scripts/lab rejoin b
+    wait(
+        &mut engine,
+        "one primary, site A, and B streaming from it",
+        |m| {
+            m.dbs[0].primaries() == vec![0]
+                && m.dbs[0].members[1].role == Role::Replica
+                && m.dbs[0].members[1].streaming() == Some(true)
+        },
+    )
+    .await;
+    do_step(&mut engine, 8).await; // exec: scripts/lab status, output streamed
     let run = engine.model.runs.current.clone().expect("run");
     assert!(
         run.output.iter().any(|l| l.contains("pg-a")),
