@@ -138,6 +138,24 @@ refused! {
     bad_a_answer: 12, 14, "answers.secondary: \"10.0.2.300\" is not an A value";
     empty_resolvers: 6, 13, "resolvers is empty";
     unknown_record_type: 6, 8, "unsupported record type \"MX\": expected A, AAAA, CNAME or TXT";
+    // Runbooks.
+    runbook_unknown_gate: 55, 8, "unknown gate \"vibes\": expected \"lag\" or \"healthy\"";
+    runbook_two_kinds: 53, 1, "a step has exactly one of gate, action, wait or manual";
+    runbook_dns_without_server: 55, 10, "a dns action needs server = \"ip:port\"";
+    runbook_unknown_database: 56, 12, "unknown database \"billing\"";
+    runbook_wait_unknown_record: 56, 10, "no [[dns]] record www.failover.test.";
+    runbook_tsig_half: 55, 10, "tsig-key-name and tsig-secret-env go together";
+    runbook_unknown_action: 55, 10, "unknown action \"reboot\"";
+    runbook_rollback_gate: 58, 12, "a rollback is an action or a manual instruction, not a gate or a wait";
+}
+
+#[test]
+fn issue4_runbook_example_is_accepted_as_written() {
+    let path = dir().join("fixtures/issue4-example.toml");
+    let out = run(&["check-config", "--config", path.to_str().unwrap()]);
+    no_panic(&out);
+    assert_eq!(out.status.code(), Some(0), "stderr:\n{}", stderr(&out));
+    assert!(String::from_utf8_lossy(&out.stdout).contains("1 runbooks)"));
 }
 
 #[test]

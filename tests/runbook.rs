@@ -640,3 +640,46 @@ async fn failback_after_rejoin_returns_to_site_a() {
     assert_eq!(dig("LAB_DNS_PORT", 5353).await, A_IP);
     assert_eq!(dig("LAB_DNS2_PORT", 5354).await, A_IP);
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn promote_refuses_when_the_target_is_no_longer_a_replica() {
+    let lab = Lab::begin().await;
+    let mut engine = driving(&lab).await;
+    arm(&mut engine, FAILOVER, "secondary", "guard test").await;
+    wait(&mut engine, "armed", |m| m.runs.current.is_some()).await;
+    do_step(&mut engine, 0).await;
+    do_step(&mut engine, 1).await;
+    // Someone promotes site B by hand meanwhile.
+    lab.run(&["promote", "b"]).await;
+    wait(&mut engine, "site B seen as primary", |m| {
+        m.dbs[0].members[1].role == Role::Primary
+    })
+    .await;
+    key(&mut engine, KeyCode::Enter).await;
+    let ok = engine
+        .run_until(Duration::from_secs(5), |m| {
+            m.runs
+                .current
+                .as_ref()
+                .is_some_and(|r| r.steps[2].detail.starts_with("refused"))
+        })
+        .await;
+    assert!(ok, "the promote must refuse{}", run_dump(&engine.model));
+    assert_eq!(
+        step_status(&engine.model, 2),
+        Some(StepStatus::Pending),
+        "nothing ran"
+    );
+    engine.shutdown("test done").await;
+    let events = run_events(&lab.journal());
+    assert!(
+        events.iter().any(|e| matches!(e, Event::StepRefused { step: 2, reason } if reason.contains("not a replica now (primary)"))),
+        "{events:#?}"
+    );
+    assert!(
+        !events
+            .iter()
+            .any(|e| matches!(e, Event::StepStarted { step: 2, .. })),
+        "never started"
+    );
+}
