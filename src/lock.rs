@@ -73,7 +73,7 @@ pub fn acquire(journal: &Path, operator: &str) -> io::Result<Acquired> {
             ))
         }
         Err(std::fs::TryLockError::WouldBlock) => Ok(Acquired::HeldBy(
-            read_info(&mut file).unwrap_or_else(|| unknown_holder()),
+            read_info(&mut file).unwrap_or_else(unknown_holder),
         )),
         Err(std::fs::TryLockError::Error(e)) => Err(e),
     }

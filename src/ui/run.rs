@@ -210,24 +210,26 @@ fn run_lines(model: &Model, run: &RunView, width: usize) -> (String, Vec<Line<'s
             Span::styled(cut(&t(model, &detail), width.saturating_sub(fixed)), style),
         ]));
         // The next step: what it will do, and for a gate or wait, the live evidence.
-        if Some(i) == cursor && run.is_active() && !run.dry_run {
-            if let Some(step_spec) = runbook.and_then(|r| r.steps.get(i)) {
-                if matches!(step_spec.kind, StepKind::Gate(_) | StepKind::Wait(_)) {
-                    let (verdict, vstyle) = live_verdict(model, &step_spec.kind);
-                    lines.push(Line::from(Span::styled(
-                        cut(&format!("       now: {verdict}"), width),
-                        vstyle,
-                    )));
-                }
-                for d in plan::describe_kind(config, &step_spec.kind)
-                    .into_iter()
-                    .take(3)
-                {
-                    lines.push(Line::from(Span::styled(
-                        cut(&format!("       {}", t(model, &d)), width),
-                        theme.dim,
-                    )));
-                }
+        if Some(i) == cursor
+            && run.is_active()
+            && !run.dry_run
+            && let Some(step_spec) = runbook.and_then(|r| r.steps.get(i))
+        {
+            if matches!(step_spec.kind, StepKind::Gate(_) | StepKind::Wait(_)) {
+                let (verdict, vstyle) = live_verdict(model, &step_spec.kind);
+                lines.push(Line::from(Span::styled(
+                    cut(&format!("       now: {verdict}"), width),
+                    vstyle,
+                )));
+            }
+            for d in plan::describe_kind(config, &step_spec.kind)
+                .into_iter()
+                .take(3)
+            {
+                lines.push(Line::from(Span::styled(
+                    cut(&format!("       {}", t(model, &d)), width),
+                    theme.dim,
+                )));
             }
         }
     }
