@@ -235,6 +235,10 @@ async fn failover_by_keys_promotes_and_repoints_dns_and_journals_every_step() {
     let lab = Lab::begin().await;
     let mut engine = driving(&lab).await;
     failover(&lab, &mut engine).await;
+    // The ended run stays on screen; Enter does not offer to arm it again.
+    assert!(engine.model.run_pane_open() && engine.model.runs.plan.is_none());
+    key(&mut engine, KeyCode::Enter).await;
+    assert!(matches!(engine.model.ui.overlay, Overlay::None), "{}", run_dump(&engine.model));
     engine.shutdown("test done").await;
 
     let entries = lab.journal();

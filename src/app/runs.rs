@@ -822,6 +822,13 @@ pub fn on_journaled(model: &mut Model, entry: &Entry) {
     {
         model.runs.in_flight = None;
     }
+    // A real run that ended leaves its result on screen, not a plan ready to arm again; after a
+    // dry run the plan stays open, since arming it is the natural next step.
+    if matches!(ev.event, Event::Finished | Event::Aborted { .. })
+        && model.runs.current.as_ref().is_some_and(|r| !r.dry_run)
+    {
+        model.runs.plan = None;
+    }
 }
 
 /// After a takeover: read back an action step whose outcome is unknown.
