@@ -216,6 +216,8 @@ fn observe(model: &mut Model, observation: Observation, fx: &mut Fx) {
                 dns::on_answer(&config, spec, state, resolver, at, answer, fx);
             }
         }
+        // Shown and turned into timeline edges in a later change; polled already.
+        Observation::Route53 { .. } => {}
     }
 }
 
