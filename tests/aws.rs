@@ -8,10 +8,19 @@ use std::path::PathBuf;
 use std::sync::{Arc, Once};
 use std::time::{Duration, Instant};
 
-use common::{IP_PRIMARY, IP_SECONDARY, Lab, env_port};
+use common::{
+    API_A, IP_PRIMARY, IP_SECONDARY, Lab, PRIMARY, SECONDARY, assert_once, env_port, wait,
+};
+use failover_console::app::Mode;
+use failover_console::app::dns::RecordSite;
+use failover_console::app::health::CheckStatus;
 use failover_console::config::{self, Config};
+use failover_console::engine::Engine;
 use failover_console::observe::{AwsErrorKind, Observation, R53Reading, R53Set};
 use failover_console::sources::route53::Poller;
+use failover_console::ui::{Theme, View};
+use ratatui::Terminal;
+use ratatui::backend::TestBackend;
 
 const PROFILE: &str = "lab";
 
@@ -214,4 +223,175 @@ async fn a_profile_that_does_not_exist_is_no_credentials() {
     );
     assert!(!shown.contains("testing"), "{shown}");
     assert!(took < Duration::from_secs(10), "took {took:?}");
+}
+
+// -------------------------------------------------------------------------------------------------
+// engine: the lab config plus a [[route53]] record, the world changes, the model follows
+// -------------------------------------------------------------------------------------------------
+
+/// The lab's config (health, database, DNS on the lab's ports) with the seeded Route 53 record.
+fn lab_config_with_route53(lab: &Lab, zone: &str, extra: &str) -> (PathBuf, Arc<Config>) {
+    let mut text = std::fs::read_to_string(&lab.config_path).expect("read the lab config");
+    text.push_str(&format!(
+        r#"
+[aws]
+profile = "{PROFILE}"
+endpoint-url = "{}"
+
+[[route53]]
+name = "api.failover.test."
+zone-id = "{zone}"
+interval = "1s"
+timeout = "3s"
+{extra}
+"#,
+        moto_url()
+    ));
+    let path = lab.dir.path().join("aws-config.toml");
+    std::fs::write(&path, &text).expect("write the config");
+    let config = config::load(&path).unwrap_or_else(|e| panic!("config does not load: {e}"));
+    (path, Arc::new(config))
+}
+
+async fn engine(config: Arc<Config>) -> Engine {
+    aws_env();
+    let view = View {
+        theme: Theme::mono(),
+        ascii: true,
+    };
+    Engine::start(config, Mode::Live, "aws-test".into(), view)
+        .await
+        .expect("engine starts")
+}
+
+fn intended_site(m: &failover_console::app::Model) -> Option<usize> {
+    m.route53[0].intended.as_ref().and_then(|i| i.site)
+}
+
+#[tokio::test]
+async fn route53_failover_changes_the_intended_site_once() {
+    let lab = Lab::begin().await;
+    let (zone, _, _) = aws_ids();
+    let (path, config) = lab_config_with_route53(&lab, &zone, "");
+    let mut engine = engine(config.clone()).await;
+    wait(&mut engine, "Route 53 says site A", |m| {
+        intended_site(m) == Some(PRIMARY)
+    })
+    .await;
+    let reason = engine.model.route53[0]
+        .intended
+        .as_ref()
+        .map(|i| i.reason.clone());
+    assert_eq!(reason.as_deref(), Some("PRIMARY healthy 100% of checkers"));
+
+    lab.run(&["r53-failover"]).await;
+    wait(&mut engine, "Route 53 says site B", |m| {
+        intended_site(m) == Some(SECONDARY)
+    })
+    .await;
+    // The PRIMARY record now holds site B's address: Route 53 answers site B, the resolvers
+    // (BIND) still say site A.
+    let intended = engine.model.route53[0].intended.clone().expect("intended");
+    assert_eq!(intended.role, "PRIMARY");
+    assert_eq!(intended.values, vec![IP_SECONDARY.to_string()]);
+    wait(&mut engine, "the resolvers answer", |m| {
+        m.dns[0].site == RecordSite::Site(PRIMARY)
+    })
+    .await;
+    // Wide enough for the whole line in the DNS pane (half the screen beside the timeline).
+    let screen = render(&engine.model, 300, 48);
+    assert!(
+        screen.contains(
+            "Route 53 says site B (PRIMARY healthy 100% of checkers), resolvers say site A (ttl"
+        ),
+        "{screen}"
+    );
+    engine.shutdown("aws test done").await;
+    let entries = lab.journal();
+    assert_once(
+        &entries,
+        "route53/api.failover.test. A",
+        "Route 53 says site B",
+    );
+
+    // status --json has the route53 array, through the real binary and the same credentials.
+    let out = tokio::process::Command::new(env!("CARGO_BIN_EXE_failover-console"))
+        .args([
+            "--config",
+            path.to_str().expect("utf-8 path"),
+            "status",
+            "--json",
+        ])
+        .env("NO_COLOR", "1")
+        .output()
+        .await
+        .expect("run status");
+    let json: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap_or_else(|e| {
+        panic!(
+            "status --json is not JSON ({e}): {}\n{}",
+            String::from_utf8_lossy(&out.stdout),
+            String::from_utf8_lossy(&out.stderr)
+        )
+    });
+    let r53 = &json["route53"][0];
+    assert_eq!(r53["intended"]["site"], "secondary", "{json:#}");
+    assert_eq!(
+        r53["record_sets"].as_array().map(Vec::len),
+        Some(2),
+        "{json:#}"
+    );
+    assert_eq!(r53["error"], serde_json::Value::Null, "{json:#}");
+}
+
+#[tokio::test]
+async fn missing_credentials_show_plainly_and_other_panes_keep_updating() {
+    let lab = Lab::begin().await;
+    let (zone, _, _) = aws_ids();
+    let (_, config) = lab_config_with_route53(&lab, &zone, "profile = \"nosuch\"");
+    let mut engine = engine(config).await;
+    wait(&mut engine, "Route 53 says no credentials", |m| {
+        m.route53[0]
+            .error
+            .as_ref()
+            .is_some_and(|e| e.kind == AwsErrorKind::NoCredentials)
+    })
+    .await;
+    lab.run(&["http", "api-a", "down"]).await;
+    wait(&mut engine, "api-a unhealthy while Route 53 fails", |m| {
+        m.health[API_A].status == CheckStatus::Unhealthy
+    })
+    .await;
+    assert!(
+        engine.model.route53[0].error.is_some(),
+        "still failing: {:?}",
+        engine.model.route53[0]
+    );
+    engine.shutdown("aws test done").await;
+    let entries = lab.journal();
+    assert_once(
+        &entries,
+        "route53/api.failover.test. A",
+        "no credentials from profile nosuch",
+    );
+    let text = common::journal_text(&entries);
+    assert!(
+        !text.contains("testing"),
+        "a credential in the journal:\n{text}"
+    );
+}
+
+fn render(m: &failover_console::app::Model, width: u16, height: u16) -> String {
+    let mut terminal = Terminal::new(TestBackend::new(width, height)).expect("test terminal");
+    terminal
+        .draw(|frame| failover_console::ui::render(frame, m))
+        .expect("draw");
+    let buffer = terminal.backend().buffer();
+    let mut out = String::new();
+    for y in 0..buffer.area.height {
+        for x in 0..buffer.area.width {
+            out.push_str(buffer[(x, y)].symbol());
+        }
+        out.push('\n');
+    }
+    out
 }
