@@ -395,3 +395,45 @@ fn render(m: &failover_console::app::Model, width: u16, height: u16) -> String {
     }
     out
 }
+
+#[tokio::test]
+async fn an_unreachable_endpoint_shows_plainly_and_other_panes_keep_updating() {
+    let lab = Lab::begin().await;
+    let (zone, _, _) = aws_ids();
+    // A port nothing listens on: bind, note it, close.
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .expect("a free port")
+        .port();
+    let (_, config) = lab_config_with_route53(
+        &lab,
+        &zone,
+        &format!("endpoint-url = \"http://127.0.0.1:{port}\""),
+    );
+    let mut engine = engine(config).await;
+    wait(&mut engine, "Route 53 endpoint unreachable", |m| {
+        m.route53[0]
+            .error
+            .as_ref()
+            .is_some_and(|e| e.kind == AwsErrorKind::Unreachable)
+    })
+    .await;
+    lab.run(&["http", "api-a", "down"]).await;
+    wait(
+        &mut engine,
+        "api-a unhealthy while Route 53 is unreachable",
+        |m| m.health[API_A].status == CheckStatus::Unhealthy,
+    )
+    .await;
+    let screen = render(&engine.model, 300, 48);
+    assert!(
+        screen.contains("Route 53: endpoint unreachable: connection refused"),
+        "{screen}"
+    );
+    engine.shutdown("aws test done").await;
+    assert_once(
+        &lab.journal(),
+        "route53/api.failover.test. A",
+        "endpoint unreachable: connection refused",
+    );
+}
