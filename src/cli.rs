@@ -19,9 +19,23 @@ pub struct Cli {
     #[arg(long, global = true, value_name = "FILE")]
     pub config: Option<PathBuf>,
     #[command(flatten)]
+    pub aws: AwsFlags,
+    #[command(flatten)]
     pub tui: TuiArgs,
     #[command(subcommand)]
     pub command: Option<Command>,
+}
+
+/// AWS: which profile and region, over `[aws]` and every source's own. Credentials come only
+/// from the SDK's default chain (environment, profiles, SSO, IMDS).
+#[derive(Debug, Args, Clone, Default)]
+pub struct AwsFlags {
+    /// AWS profile for every AWS source [default: from config, else the SDK's chain]
+    #[arg(long, global = true, value_name = "NAME")]
+    pub profile: Option<String>,
+    /// AWS region for every AWS source [default: from config, else the SDK's chain]
+    #[arg(long, global = true, value_name = "REGION")]
+    pub region: Option<String>,
 }
 
 #[derive(Debug, Args, Clone)]
@@ -78,9 +92,11 @@ pub enum ExportFormat {
     Jsonl,
 }
 
-fn load_config(path: &Option<PathBuf>) -> Result<Config, String> {
+fn load_config(path: &Option<PathBuf>, aws: &AwsFlags) -> Result<Config, String> {
     let path = path.clone().unwrap_or_else(config::default_path);
-    config::load(&path).map_err(|e| e.to_string())
+    let mut config = config::load(&path).map_err(|e| e.to_string())?;
+    config.apply_aws_flags(aws.profile.as_deref(), aws.region.as_deref());
+    Ok(config)
 }
 
 pub fn operator_name(given: Option<&str>) -> String {
@@ -108,7 +124,7 @@ pub fn view(theme_name: &str, ascii: bool) -> Result<View, String> {
 pub async fn run(cli: Cli) -> u8 {
     match cli.command {
         None => {
-            let config = match load_config(&cli.config) {
+            let config = match load_config(&cli.config, &cli.aws) {
                 Ok(c) => c,
                 Err(e) => {
                     eprintln!("{e}");
@@ -136,7 +152,7 @@ pub async fn run(cli: Cli) -> u8 {
                 }
             }
         }
-        Some(Command::CheckConfig) => match load_config(&cli.config) {
+        Some(Command::CheckConfig) => match load_config(&cli.config, &cli.aws) {
             Ok(c) => match Theme::load(&c.theme) {
                 Ok(_) => {
                     let members: usize = c.databases.iter().map(|d| d.members.len()).sum();
@@ -161,7 +177,7 @@ pub async fn run(cli: Cli) -> u8 {
                 1
             }
         },
-        Some(Command::Status { json }) => match load_config(&cli.config) {
+        Some(Command::Status { json }) => match load_config(&cli.config, &cli.aws) {
             Ok(c) => crate::status::run(Arc::new(c), json).await,
             Err(e) => {
                 eprintln!("{e}");
@@ -171,7 +187,7 @@ pub async fn run(cli: Cli) -> u8 {
         Some(Command::Journal {
             command: JournalCommand::Export { format, output },
         }) => {
-            let config = match load_config(&cli.config) {
+            let config = match load_config(&cli.config, &cli.aws) {
                 Ok(c) => c,
                 Err(e) => {
                     eprintln!("{e}");

@@ -147,6 +147,30 @@ pub fn to_json(model: &Model, level: Level, findings: &[verdict::Finding]) -> Va
             json!({ "name": spec.name, "type": spec.record_type.to_string(), "site": site, "resolvers": resolvers })
         })
         .collect();
+    let route53: Vec<Value> = config
+        .route53
+        .iter()
+        .zip(&model.route53)
+        .map(|(spec, st)| {
+            let sets: Vec<Value> = st
+                .reading
+                .iter()
+                .flat_map(|r| &r.sets)
+                .map(|s| {
+                    let check = s.health_check.as_ref().map(|c| match &c.status {
+                        Ok(share) => json!({"id": c.id, "healthy": share.healthy(), "healthy_checkers": share.healthy, "checkers": share.total}),
+                        Err(e) => json!({"id": c.id, "healthy": Value::Null, "error": e}),
+                    });
+                    json!({"set_identifier": s.set_identifier, "failover": s.failover, "values": s.values, "alias": s.alias, "ttl": s.ttl, "health_check": check})
+                })
+                .collect();
+            let intended = st.intended.as_ref().map(|i| {
+                json!({"role": i.role, "values": i.values, "site": site_name(config, i.site), "reason": i.reason})
+            });
+            let error = st.error.as_ref().map(|e| e.describe(spec.aws.profile.as_deref()));
+            json!({"name": spec.name, "type": spec.record_type.to_string(), "zone_id": spec.zone_id, "intended": intended, "record_sets": sets, "error": error})
+        })
+        .collect();
     let serving = verdict::serving(model);
     json!({
         "title": config.title,
@@ -157,6 +181,7 @@ pub fn to_json(model: &Model, level: Level, findings: &[verdict::Finding]) -> Va
         "health": health,
         "databases": databases,
         "dns": dns,
+        "route53": route53,
     })
 }
 

@@ -138,6 +138,11 @@ refused! {
     bad_a_answer: 12, 14, "answers.secondary: \"10.0.2.300\" is not an A value";
     empty_resolvers: 6, 13, "resolvers is empty";
     unknown_record_type: 6, 8, "unsupported record type \"MX\": expected A, AAAA, CNAME or TXT";
+    // AWS.
+    route53_interval_too_short: 7, 12, "interval too short: expected at least 1s";
+    route53_bad_zone_id: 6, 11, "invalid zone-id \"Z01 2345\": expected a hosted zone id";
+    route53_unknown_field: 7, 1, "unknown field `set-identifier`, expected one of `name`, `zone-id`, `type`";
+    aws_bad_endpoint_url: 6, 16, "invalid endpoint-url \"127.0.0.1:15055\"";
     // Runbooks.
     runbook_unknown_gate: 55, 8, "unknown gate \"vibes\": expected \"lag\" or \"healthy\"";
     runbook_two_kinds: 53, 1, "a step has exactly one of gate, action, wait or manual";
@@ -147,6 +152,22 @@ refused! {
     runbook_tsig_half: 55, 10, "tsig-key-name and tsig-secret-env go together";
     runbook_unknown_action: 55, 10, "unknown action \"reboot\"";
     runbook_rollback_gate: 58, 12, "a rollback is an action or a manual instruction, not a gate or a wait";
+}
+
+#[test]
+fn route53_example_is_accepted_with_the_aws_flags() {
+    let path = dir().join("fixtures/route53-example.toml");
+    let out = run(&[
+        "check-config",
+        "--config",
+        path.to_str().unwrap(),
+        "--profile",
+        "ops",
+        "--region",
+        "eu-west-1",
+    ]);
+    no_panic(&out);
+    assert_eq!(out.status.code(), Some(0), "stderr:\n{}", stderr(&out));
 }
 
 #[test]

@@ -6,6 +6,7 @@ pub mod health;
 pub mod keys;
 pub mod model;
 pub mod replication;
+pub mod route53;
 pub mod runs;
 pub mod update;
 pub mod verdict;

@@ -201,6 +201,8 @@ pub struct Model {
     pub health: Vec<CheckState>,
     pub dbs: Vec<DbState>,
     pub dns: Vec<RecordState>,
+    /// One per `[[route53]]` record.
+    pub route53: Vec<super::route53::R53State>,
     pub timeline: Timeline,
     pub ui: UiState,
     pub driver: Driver,
@@ -228,6 +230,7 @@ impl Model {
             .collect();
         let dbs = config.databases.iter().map(DbState::new).collect();
         let dns = config.dns.iter().map(RecordState::new).collect();
+        let route53 = config.route53.iter().map(|_| Default::default()).collect();
         Model {
             config,
             mode,
@@ -238,6 +241,7 @@ impl Model {
             health,
             dbs,
             dns,
+            route53,
             timeline: Timeline::new(TIMELINE_CAPACITY),
             ui: UiState {
                 focus: Pane::Health,
@@ -272,7 +276,23 @@ impl Model {
         match pane {
             Pane::Health => self.health.len(),
             Pane::Replication => self.dbs.iter().map(|d| d.members.len() + 1).sum(),
-            Pane::Dns => self.dns.iter().map(|r| r.resolvers.len() + 1).sum(),
+            Pane::Dns => {
+                let dns: usize = self.dns.iter().map(|r| r.resolvers.len() + 1).sum();
+                let route53: usize = self
+                    .config
+                    .route53
+                    .iter()
+                    .map(|r| {
+                        let shown = self
+                            .config
+                            .dns
+                            .iter()
+                            .any(|d| d.name == r.name && d.record_type == r.record_type);
+                        if shown { 1 } else { 2 }
+                    })
+                    .sum();
+                dns + route53
+            }
             Pane::Timeline => self.timeline.count_matching(&self.ui.filter),
             Pane::Run => {
                 self.runs

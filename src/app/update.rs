@@ -9,7 +9,7 @@ use tui_input::backend::crossterm::to_input_request;
 
 use super::keys::{Command, KeyMap};
 use super::model::{Model, Overlay, Pane};
-use super::{dns, health, replication};
+use super::{dns, health, replication, route53};
 use crate::observe::Observation;
 use crate::timeline::{Entry, Kind, Severity};
 
@@ -216,6 +216,13 @@ fn observe(model: &mut Model, observation: Observation, fx: &mut Fx) {
                 dns::on_answer(&config, spec, state, resolver, at, answer, fx);
             }
         }
+        Observation::Route53 { record, at, result } => {
+            if let (Some(spec), Some(state)) =
+                (config.route53.get(record), model.route53.get_mut(record))
+            {
+                route53::on_reading(&config, spec, state, at, result, fx);
+            }
+        }
     }
 }
 
@@ -285,6 +292,26 @@ fn mark_stale(model: &mut Model, fx: &mut Fx) {
                     format!("@{server} {}", message(age, limit)),
                 );
             }
+        }
+    }
+    for (spec, state) in config.route53.iter().zip(model.route53.iter_mut()) {
+        // A throttled source waits longer than its interval on purpose: not stale for that.
+        let limit = match state.error.as_ref().map(|e| e.kind) {
+            Some(crate::observe::AwsErrorKind::Throttled { retry_in_secs }) => {
+                Duration::from_secs(retry_in_secs) + spec.timeout
+            }
+            _ => spec.interval + spec.timeout,
+        };
+        if !state.stale
+            && let Some(age) = overdue(state.last_at, limit)
+        {
+            state.stale = true;
+            fx.edge(
+                now,
+                Severity::Warn,
+                route53::source(spec),
+                message(age, limit),
+            );
         }
     }
 }

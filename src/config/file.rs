@@ -22,6 +22,34 @@ pub struct FileConfig {
     pub dns: Vec<DnsFile>,
     #[serde(default)]
     pub runbook: Vec<RunbookFile>,
+    pub aws: Option<AwsFile>,
+    #[serde(default)]
+    pub route53: Vec<Route53File>,
+}
+
+/// `[aws]`: defaults for every AWS source. Credentials never sit here: they come from the
+/// SDK's default chain (environment, profiles, SSO, IMDS).
+#[derive(Debug, Default, Deserialize)]
+#[serde(rename_all = "kebab-case", deny_unknown_fields)]
+pub struct AwsFile {
+    pub region: Option<Spanned<String>>,
+    pub profile: Option<Spanned<String>>,
+    pub endpoint_url: Option<Spanned<String>>,
+}
+
+/// `[[route53]]`: one failover record set pair to read from Route 53.
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "kebab-case", deny_unknown_fields)]
+pub struct Route53File {
+    pub name: Spanned<String>,
+    pub zone_id: Spanned<String>,
+    #[serde(rename = "type")]
+    pub record_type: Option<Spanned<String>>,
+    pub region: Option<Spanned<String>>,
+    pub profile: Option<Spanned<String>>,
+    pub endpoint_url: Option<Spanned<String>>,
+    pub interval: Option<Spanned<ConfigDuration>>,
+    pub timeout: Option<Spanned<ConfigDuration>>,
 }
 
 #[derive(Debug, Default, Deserialize)]

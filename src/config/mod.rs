@@ -29,6 +29,30 @@ pub struct Config {
     pub databases: Vec<Database>,
     pub dns: Vec<DnsRecord>,
     pub runbooks: Vec<runbook::Runbook>,
+    /// `[aws]`, after `--profile` / `--region` (see `Config::apply_aws_flags`).
+    pub aws: AwsSettings,
+    pub route53: Vec<Route53Record>,
+}
+
+/// Where and as whom to call AWS. Never holds credentials.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct AwsSettings {
+    pub region: Option<String>,
+    pub profile: Option<String>,
+    pub endpoint_url: Option<String>,
+}
+
+#[derive(Debug, Clone)]
+pub struct Route53Record {
+    /// Fully qualified, lower case, with the trailing dot (as Route 53 returns it).
+    pub name: String,
+    /// The bare id ("Z123..."), without "/hostedzone/".
+    pub zone_id: String,
+    pub record_type: RecordType,
+    /// This record's own settings over `[aws]` (and the flags over both for region/profile).
+    pub aws: AwsSettings,
+    pub interval: Duration,
+    pub timeout: Duration,
 }
 
 #[derive(Debug, Clone)]
@@ -133,6 +157,20 @@ impl Config {
             .unwrap_or("?")
     }
 
+    /// `--profile` and `--region` win over the config, for `[aws]` and every source.
+    pub fn apply_aws_flags(&mut self, profile: Option<&str>, region: Option<&str>) {
+        let targets =
+            std::iter::once(&mut self.aws).chain(self.route53.iter_mut().map(|r| &mut r.aws));
+        for aws in targets {
+            if let Some(p) = profile {
+                aws.profile = Some(p.to_string());
+            }
+            if let Some(r) = region {
+                aws.region = Some(r.to_string());
+            }
+        }
+    }
+
     pub fn site_by_key(&self, key: &str) -> Option<SiteId> {
         self.sites.iter().position(|s| s.key == key)
     }
@@ -142,9 +180,11 @@ impl Config {
         let health = self.health.iter().map(|h| h.timeout);
         let db = self.databases.iter().map(|d| d.timeout);
         let dns = self.dns.iter().map(|d| d.timeout);
+        let route53 = self.route53.iter().map(|r| r.timeout);
         health
             .chain(db)
             .chain(dns)
+            .chain(route53)
             .max()
             .unwrap_or(Duration::from_secs(1))
     }
@@ -208,4 +248,40 @@ pub fn load(path: &Path) -> Result<Config, ConfigError> {
         line_text: None,
     })?;
     from_str(&text, path)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn route53_settings_inherit_aws_and_flags_win() {
+        let text = r#"
+[sites.primary]
+[aws]
+region = "us-east-1"
+profile = "ops"
+endpoint-url = "http://127.0.0.1:15055/"
+[[route53]]
+name = "API.failover.test"
+zone-id = "/hostedzone/Z123"
+region = "eu-west-1"
+"#;
+        let mut config = from_str(text, Path::new("t.toml")).unwrap();
+        let r = &config.route53[0];
+        assert_eq!(r.name, "api.failover.test.");
+        assert_eq!(r.zone_id, "Z123");
+        assert_eq!(r.record_type, RecordType::A);
+        assert_eq!(r.interval, Duration::from_secs(30));
+        assert_eq!(r.aws.region.as_deref(), Some("eu-west-1"));
+        assert_eq!(r.aws.profile.as_deref(), Some("ops"));
+        assert_eq!(
+            r.aws.endpoint_url.as_deref(),
+            Some("http://127.0.0.1:15055")
+        );
+        config.apply_aws_flags(Some("other"), None);
+        assert_eq!(config.route53[0].aws.profile.as_deref(), Some("other"));
+        assert_eq!(config.route53[0].aws.region.as_deref(), Some("eu-west-1"));
+        assert_eq!(config.aws.profile.as_deref(), Some("other"));
+    }
 }

@@ -10,7 +10,7 @@ use std::time::Duration;
 use toml::Spanned;
 
 use super::duration::ConfigDuration;
-use super::file::{DatabaseFile, DnsFile, FileConfig, HealthFile};
+use super::file::{AwsFile, DatabaseFile, DnsFile, FileConfig, HealthFile, Route53File};
 use super::*;
 
 pub(super) struct Checker<'a> {
@@ -157,6 +157,16 @@ fn build(c: &Checker<'_>, file: FileConfig) -> Result<Config, ConfigError> {
         dns.push(dns_record(c, d, &site_of, &mut dns_names)?);
     }
 
+    let aws = match &file.aws {
+        Some(a) => aws_settings(c, a)?,
+        None => AwsSettings::default(),
+    };
+    let mut r53_seen = HashSet::new();
+    let mut route53 = Vec::new();
+    for r in &file.route53 {
+        route53.push(route53_record(c, r, &aws, &mut r53_seen)?);
+    }
+
     let mut config = Config {
         path: c.path.to_path_buf(),
         title: file
@@ -172,6 +182,8 @@ fn build(c: &Checker<'_>, file: FileConfig) -> Result<Config, ConfigError> {
         databases,
         dns,
         runbooks: Vec::new(),
+        aws,
+        route53,
     };
     let mut runbook_names = HashSet::new();
     for r in &file.runbook {
@@ -479,6 +491,114 @@ fn dns_record(
         interval,
         timeout,
         answers,
+    })
+}
+
+fn non_empty(
+    c: &Checker<'_>,
+    v: &Option<Spanned<String>>,
+    what: &str,
+) -> Result<Option<String>, ConfigError> {
+    match v {
+        None => Ok(None),
+        Some(s) if s.get_ref().trim().is_empty() || s.get_ref().contains(char::is_whitespace) => {
+            Err(c.at(s, format!("invalid {what} {:?}", s.get_ref())))
+        }
+        Some(s) => Ok(Some(s.get_ref().clone())),
+    }
+}
+
+fn endpoint_url(
+    c: &Checker<'_>,
+    v: &Option<Spanned<String>>,
+) -> Result<Option<String>, ConfigError> {
+    let Some(u) = v else { return Ok(None) };
+    let parsed = reqwest::Url::parse(u.get_ref())
+        .map_err(|e| c.at(u, format!("invalid endpoint-url {:?}: {e}", u.get_ref())))?;
+    if !matches!(parsed.scheme(), "http" | "https") || parsed.host_str().is_none() {
+        return Err(c.at(
+            u,
+            format!(
+                "invalid endpoint-url {:?}: expected http(s)://host[:port]",
+                u.get_ref()
+            ),
+        ));
+    }
+    Ok(Some(u.get_ref().trim_end_matches('/').to_string()))
+}
+
+fn aws_settings(c: &Checker<'_>, a: &AwsFile) -> Result<AwsSettings, ConfigError> {
+    Ok(AwsSettings {
+        region: non_empty(c, &a.region, "region")?,
+        profile: non_empty(c, &a.profile, "profile")?,
+        endpoint_url: endpoint_url(c, &a.endpoint_url)?,
+    })
+}
+
+fn route53_record(
+    c: &Checker<'_>,
+    r: &Route53File,
+    aws: &AwsSettings,
+    seen: &mut HashSet<String>,
+) -> Result<Route53Record, ConfigError> {
+    let raw = r.name.get_ref().trim();
+    if raw.is_empty() || raw.contains(char::is_whitespace) {
+        return Err(c.at(&r.name, format!("invalid DNS name {raw:?}")));
+    }
+    let name = if raw.ends_with('.') {
+        raw.to_ascii_lowercase()
+    } else {
+        format!("{}.", raw.to_ascii_lowercase())
+    };
+    let zone = r.zone_id.get_ref().trim();
+    let zone_id = zone.strip_prefix("/hostedzone/").unwrap_or(zone);
+    if zone_id.is_empty() || !zone_id.chars().all(|ch| ch.is_ascii_alphanumeric()) {
+        return Err(c.at(
+            &r.zone_id,
+            format!("invalid zone-id {zone:?}: expected a hosted zone id like \"Z0123456789ABC\""),
+        ));
+    }
+    let record_type = match &r.record_type {
+        None => RecordType::A,
+        Some(t) => record_type(c, t)?,
+    };
+    if !seen.insert(format!("{zone_id} {name} {record_type}")) {
+        return Err(c.at(
+            &r.name,
+            format!("duplicate route53 record {name} {record_type} in zone {zone_id}"),
+        ));
+    }
+    let interval = duration_or(&r.interval, Duration::from_secs(30));
+    if let Some(span) = &r.interval
+        && interval < Duration::from_secs(1)
+    {
+        return Err(c.at(
+            span,
+            "interval too short: expected at least 1s (AWS asks that GetHealthCheckStatus not be polled at high rates; default 30s)",
+        ));
+    }
+    let timeout = duration_or(&r.timeout, Duration::from_secs(5));
+    if let Some(span) = &r.timeout
+        && timeout < Duration::from_millis(100)
+    {
+        return Err(c.at(span, "timeout too short: expected at least 100ms"));
+    }
+    let own = AwsSettings {
+        region: non_empty(c, &r.region, "region")?,
+        profile: non_empty(c, &r.profile, "profile")?,
+        endpoint_url: endpoint_url(c, &r.endpoint_url)?,
+    };
+    Ok(Route53Record {
+        name,
+        zone_id: zone_id.to_string(),
+        record_type,
+        aws: AwsSettings {
+            region: own.region.or_else(|| aws.region.clone()),
+            profile: own.profile.or_else(|| aws.profile.clone()),
+            endpoint_url: own.endpoint_url.or_else(|| aws.endpoint_url.clone()),
+        },
+        interval,
+        timeout,
     })
 }
 

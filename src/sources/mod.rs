@@ -4,6 +4,7 @@
 pub mod dns;
 pub mod http;
 pub mod postgres;
+pub mod route53;
 pub mod tcp;
 
 use std::sync::Arc;
@@ -79,6 +80,10 @@ pub fn spawn_all(config: &Arc<Config>, tx: Sender) -> JoinSet<()> {
                 .await
             });
         }
+    }
+    for (r, record) in config.route53.iter().enumerate() {
+        let (tx, record) = (tx.clone(), record.clone());
+        tasks.spawn(async move { route53::Poller::new(r, record).await.run(tx).await });
     }
     tasks
 }
@@ -160,6 +165,14 @@ pub async fn poll_once(config: &Arc<Config>) -> Vec<Observation> {
                     .await;
             });
         }
+    }
+    for (r, record) in config.route53.iter().enumerate() {
+        let (tx, record) = (tx.clone(), record.clone());
+        tasks.spawn(async move {
+            let _ = tx
+                .send(route53::Poller::new(r, record).await.once().await)
+                .await;
+        });
     }
     drop(tx);
     let deadline = config.longest_timeout() * 2 + Duration::from_secs(1);

@@ -536,8 +536,104 @@ fn dns(model: &Model, width: usize) -> (String, Vec<Line<'static>>) {
                 ),
             ]));
         }
+        for (i, r53) in config.route53.iter().enumerate() {
+            if r53.name == spec.name && r53.record_type == spec.record_type {
+                lines.push(route53_line(model, i, Some(st), width));
+            }
+        }
+    }
+    for (i, r53) in config.route53.iter().enumerate() {
+        let shown = config
+            .dns
+            .iter()
+            .any(|d| d.name == r53.name && d.record_type == r53.record_type);
+        if !shown {
+            lines.push(Line::from(Span::styled(
+                format!(
+                    "{} {} (Route 53 only)",
+                    clean(&r53.name, model.view.ascii),
+                    r53.record_type
+                ),
+                theme.accent,
+            )));
+            lines.push(route53_line(model, i, None, width));
+        }
     }
     ("DNS".into(), lines)
+}
+
+/// "Route 53 says site B (PRIMARY unhealthy 0% of checkers), resolvers say site A (ttl 60)".
+fn route53_line(
+    model: &Model,
+    index: usize,
+    dns: Option<&crate::app::dns::RecordState>,
+    width: usize,
+) -> Line<'static> {
+    let theme = &model.view.theme;
+    let config = &model.config;
+    let g = Glyphs::new(model.view.ascii);
+    let (Some(spec), Some(st)) = (config.route53.get(index), model.route53.get(index)) else {
+        return Line::default();
+    };
+    let resolvers = dns.map(|d| {
+        let ttl = d
+            .resolvers
+            .iter()
+            .filter_map(|r| match &r.answer {
+                Some(DnsAnswer::Records { ttl, .. }) => Some(*ttl),
+                _ => None,
+            })
+            .min();
+        let site = match d.site {
+            RecordSite::Site(s) => config.site_label(s).to_string(),
+            RecordSite::Mixed => "MIXED".to_string(),
+            RecordSite::Unknown => "no site".to_string(),
+            RecordSite::NoAnswer => "nothing".to_string(),
+            RecordSite::Pending => "?".to_string(),
+        };
+        let ttl = ttl.map(|t| format!(" (ttl {t})")).unwrap_or_default();
+        (format!("resolvers say {site}{ttl}"), d.site)
+    });
+    let (glyph, style, text) = if let Some(e) = &st.error {
+        (
+            g.bad,
+            theme.warn,
+            format!("Route 53: {}", e.describe(spec.aws.profile.as_deref())),
+        )
+    } else if let Some(i) = &st.intended {
+        let text = format!(
+            "Route 53 says {}",
+            crate::app::route53::intended_text(config, i)
+        );
+        let agree = match (&resolvers, i.site) {
+            (Some((_, RecordSite::Site(s))), Some(intended)) => *s == intended,
+            (None, Some(_)) => true,
+            _ => false,
+        };
+        let text = match &resolvers {
+            Some((r, _)) => format!("{text}, {r}"),
+            None => text,
+        };
+        if agree {
+            (g.ok, theme.ok, text)
+        } else {
+            (g.warn, theme.warn, text)
+        }
+    } else {
+        (g.pending, theme.dim, "Route 53: waiting".to_string())
+    };
+    let (glyph, style) = if st.stale {
+        (g.stale, theme.stale)
+    } else {
+        (glyph, style)
+    };
+    Line::from(vec![
+        Span::styled(format!("  {glyph} "), style),
+        Span::styled(
+            cell(&clean(&text, model.view.ascii), width.saturating_sub(4), &g),
+            style,
+        ),
+    ])
 }
 
 /// Lays styled text out over at most `max_rows` rows of `width` columns, breaking at spaces

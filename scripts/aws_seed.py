@@ -1,0 +1,109 @@
+#!/usr/bin/env python3
+"""Seeds the lab's moto server with the Route 53 side of the lab, or moves its failover.
+
+usage: aws_seed.py seed ENDPOINT AWS_ENV_FILE HTTP_A_PORT HTTP_B_PORT
+       aws_seed.py failover ENDPOINT AWS_ENV_FILE   (PRIMARY of api.failover.test. -> 10.0.2.100)
+
+Uses fixed fake credentials ("testing"): moto accepts any, and nothing real is ever read.
+"""
+import os
+import sys
+
+import boto3
+
+ZONE = "failover.test."
+NAME = "api.failover.test."
+
+
+def client(endpoint):
+    return boto3.client(
+        "route53",
+        endpoint_url=endpoint,
+        region_name="us-east-1",
+        aws_access_key_id="testing",
+        aws_secret_access_key="testing",
+    )
+
+
+def health_check(r53, ref, port):
+    return r53.create_health_check(
+        CallerReference=ref,
+        HealthCheckConfig={
+            "IPAddress": "127.0.0.1",
+            "Port": int(port),
+            "Type": "HTTP",
+            "ResourcePath": "/healthz",
+            "RequestInterval": 30,
+            "FailureThreshold": 3,
+        },
+    )["HealthCheck"]["Id"]
+
+
+def record(set_id, role, value, hc):
+    return {
+        "Action": "UPSERT",
+        "ResourceRecordSet": {
+            "Name": NAME,
+            "Type": "A",
+            "SetIdentifier": set_id,
+            "Failover": role,
+            "TTL": 60,
+            "ResourceRecords": [{"Value": value}],
+            "HealthCheckId": hc,
+        },
+    }
+
+
+def read_env(path):
+    env = {}
+    with open(path) as f:
+        for line in f:
+            k, _, v = line.strip().partition("=")
+            if k:
+                env[k] = v
+    return env
+
+
+def seed(endpoint, env_file, port_a, port_b):
+    r53 = client(endpoint)
+    zone = r53.create_hosted_zone(Name=ZONE, CallerReference="lab-zone")["HostedZone"]["Id"]
+    zone_id = zone.rsplit("/", 1)[-1]
+    hc_a = health_check(r53, "lab-hc-a", port_a)
+    hc_b = health_check(r53, "lab-hc-b", port_b)
+    r53.change_resource_record_sets(
+        HostedZoneId=zone_id,
+        ChangeBatch={
+            "Changes": [
+                record("site-a", "PRIMARY", "10.0.1.100", hc_a),
+                record("site-b", "SECONDARY", "10.0.2.100", hc_b),
+            ]
+        },
+    )
+    tmp = env_file + ".tmp"
+    with open(tmp, "w") as f:
+        f.write(f"LAB_R53_ZONE_ID={zone_id}\nLAB_R53_HC_A={hc_a}\nLAB_R53_HC_B={hc_b}\n")
+    os.replace(tmp, env_file)
+
+
+def failover(endpoint, env_file):
+    env = read_env(env_file)
+    r53 = client(endpoint)
+    r53.change_resource_record_sets(
+        HostedZoneId=env["LAB_R53_ZONE_ID"],
+        ChangeBatch={"Changes": [record("site-a", "PRIMARY", "10.0.2.100", env["LAB_R53_HC_A"])]},
+    )
+
+
+def main(argv):
+    if len(argv) == 6 and argv[1] == "seed":
+        seed(*argv[2:])
+    elif len(argv) == 4 and argv[1] == "failover":
+        failover(*argv[2:])
+    else:
+        print(__doc__, file=sys.stderr)
+        return 2
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv))

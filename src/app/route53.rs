@@ -1,0 +1,295 @@
+//! What Route 53 intends to answer for a record, from its failover record sets and their health
+//! checks, matched to a site through the `[[dns]]` record of the same name.
+
+use time::OffsetDateTime;
+
+use super::update::Fx;
+use crate::config::{Config, Route53Record, SiteId};
+use crate::observe::{AwsError, AwsErrorKind, DnsAnswer, R53Reading, R53Set};
+use crate::timeline::Severity;
+
+/// Route 53's intended answer.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Intended {
+    /// "PRIMARY", "SECONDARY", or "simple" for a record set without failover routing.
+    pub role: String,
+    pub values: Vec<String>,
+    /// The site these values mean (through the `[[dns]]` record's answers), if any.
+    pub site: Option<SiteId>,
+    /// Why: "PRIMARY healthy 100% of checkers", "PRIMARY unhealthy 0% of checkers"...
+    pub reason: String,
+    pub ttl: Option<i64>,
+}
+
+#[derive(Debug, Clone, Default)]
+pub struct R53State {
+    pub reading: Option<R53Reading>,
+    pub error: Option<AwsError>,
+    pub intended: Option<Intended>,
+    pub last_at: Option<OffsetDateTime>,
+    pub stale: bool,
+    /// Health check id → healthy (None: unreadable), as last reported, for edges.
+    pub checks: Vec<(String, Option<bool>)>,
+}
+
+pub fn source(spec: &Route53Record) -> String {
+    format!("route53/{} {}", spec.name, spec.record_type)
+}
+
+fn role<'a>(reading: &'a R53Reading, role: &str) -> Option<&'a R53Set> {
+    reading
+        .sets
+        .iter()
+        .find(|s| s.failover.as_deref() == Some(role))
+}
+
+/// Healthy (Some(true)), unhealthy (Some(false)) or unknown (None), and how it reads.
+fn check_health(set: &R53Set) -> (Option<bool>, String) {
+    match &set.health_check {
+        None => (Some(true), "no health check".to_string()),
+        Some(check) => match &check.status {
+            Ok(share) if share.healthy() => (
+                Some(true),
+                format!("healthy {}% of checkers", share.percent()),
+            ),
+            Ok(share) => (
+                Some(false),
+                format!("unhealthy {}% of checkers", share.percent()),
+            ),
+            Err(e) => (None, format!("health check unreadable: {e}")),
+        },
+    }
+}
+
+fn site_of(config: &Config, spec: &Route53Record, values: &[String]) -> Option<SiteId> {
+    let dns = config
+        .dns
+        .iter()
+        .find(|d| d.name == spec.name && d.record_type == spec.record_type)?;
+    match super::dns::match_answer(
+        dns,
+        &DnsAnswer::Records {
+            values: values.to_vec(),
+            ttl: 0,
+        },
+    ) {
+        super::dns::Match::Site(s) => Some(s),
+        _ => None,
+    }
+}
+
+/// Route 53's rule for a failover pair: the PRIMARY while its health check is healthy (or it
+/// has none), else the SECONDARY. A plain record set is its own answer.
+pub fn intended(config: &Config, spec: &Route53Record, reading: &R53Reading) -> Option<Intended> {
+    let make = |set: &R53Set, role: &str, reason: String| Intended {
+        role: role.to_string(),
+        values: set.values.clone(),
+        site: site_of(config, spec, &set.values),
+        reason,
+        ttl: set.ttl,
+    };
+    match (role(reading, "PRIMARY"), role(reading, "SECONDARY")) {
+        (Some(primary), secondary) => {
+            let (healthy, how) = check_health(primary);
+            match (healthy, secondary) {
+                (Some(true), _) | (_, None) => {
+                    Some(make(primary, "PRIMARY", format!("PRIMARY {how}")))
+                }
+                (Some(false), Some(s)) => Some(make(s, "SECONDARY", format!("PRIMARY {how}"))),
+                (None, Some(_)) => Some(Intended {
+                    role: "?".to_string(),
+                    values: Vec::new(),
+                    site: None,
+                    reason: format!("PRIMARY {how}"),
+                    ttl: None,
+                }),
+            }
+        }
+        (None, Some(secondary)) => Some(make(secondary, "SECONDARY", "no PRIMARY".to_string())),
+        (None, None) => reading
+            .sets
+            .first()
+            .map(|s| make(s, "simple", "no failover routing".to_string())),
+    }
+}
+
+pub fn intended_text(config: &Config, i: &Intended) -> String {
+    let what = match i.site {
+        Some(s) => config.site_label(s).to_string(),
+        None if i.values.is_empty() => "unknown".to_string(),
+        None => format!("{} (no site)", i.values.join(", ")),
+    };
+    format!("{what} ({})", i.reason)
+}
+
+pub fn on_reading(
+    config: &Config,
+    spec: &Route53Record,
+    state: &mut R53State,
+    at: OffsetDateTime,
+    result: Result<R53Reading, AwsError>,
+    fx: &mut Fx,
+) {
+    let source = source(spec);
+    if state.stale {
+        state.stale = false;
+        fx.edge(
+            at,
+            Severity::Ok,
+            source.clone(),
+            "answering again (no longer stale)".to_string(),
+        );
+    }
+    state.last_at = Some(at);
+    let reading = match result {
+        Err(e) => {
+            let kind_changed = state.error.as_ref().map(|old| old.kind) != Some(e.kind);
+            let throttle_only = matches!(
+                (state.error.as_ref().map(|o| o.kind), e.kind),
+                (
+                    Some(AwsErrorKind::Throttled { .. }),
+                    AwsErrorKind::Throttled { .. }
+                )
+            );
+            if kind_changed && !throttle_only {
+                fx.edge(
+                    at,
+                    Severity::Warn,
+                    source,
+                    e.describe(spec.aws.profile.as_deref()),
+                );
+            }
+            state.error = Some(e);
+            return;
+        }
+        Ok(r) => r,
+    };
+    if state.error.take().is_some() {
+        fx.edge(
+            at,
+            Severity::Ok,
+            source.clone(),
+            "Route 53 answering again".to_string(),
+        );
+    }
+    let checks: Vec<(String, Option<bool>)> = reading
+        .sets
+        .iter()
+        .filter_map(|s| {
+            let check = s.health_check.as_ref()?;
+            Some((check.id.clone(), check_health(s).0))
+        })
+        .collect();
+    for (id, healthy) in &checks {
+        let old = state.checks.iter().find(|(o, _)| o == id).map(|(_, h)| *h);
+        if let Some(old) = old
+            && old != *healthy
+        {
+            let text = |h: Option<bool>| match h {
+                Some(true) => "healthy",
+                Some(false) => "unhealthy",
+                None => "unreadable",
+            };
+            fx.edge(
+                at,
+                if *healthy == Some(true) {
+                    Severity::Ok
+                } else {
+                    Severity::Warn
+                },
+                source.clone(),
+                format!("health check {id}: {} → {}", text(old), text(*healthy)),
+            );
+        }
+    }
+    state.checks = checks;
+    let now = intended(config, spec, &reading);
+    let changed = match (&state.intended, &now) {
+        (Some(old), Some(new)) => old.values != new.values || old.site != new.site,
+        (None, Some(_)) => true,
+        (Some(_), None) => true,
+        (None, None) => false,
+    };
+    if changed {
+        let text = now
+            .as_ref()
+            .map(|i| intended_text(config, i))
+            .unwrap_or_else(|| "no record set".to_string());
+        let message = match &state.intended {
+            Some(old) => format!("Route 53 says {text}, was {}", intended_text(config, old)),
+            None => format!("Route 53 says {text}"),
+        };
+        let severity = if now.as_ref().and_then(|i| i.site).is_some() {
+            Severity::Info
+        } else {
+            Severity::Warn
+        };
+        fx.edge(at, severity, source, message);
+    }
+    state.intended = now;
+    state.reading = Some(reading);
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::observe::{CheckerShare, HealthCheckReading};
+
+    fn config() -> Config {
+        let text = r#"
+[sites.primary]
+label = "site A"
+[sites.secondary]
+label = "site B"
+[[dns]]
+name = "api.failover.test."
+resolvers = ["127.0.0.1:5353"]
+[dns.answers]
+primary = ["10.0.1.100"]
+secondary = ["10.0.2.100"]
+[[route53]]
+name = "api.failover.test."
+zone-id = "Z1"
+"#;
+        crate::config::from_str(text, std::path::Path::new("t.toml")).unwrap()
+    }
+
+    fn set(role: &str, ip: &str, share: Option<(u32, u32)>) -> R53Set {
+        R53Set {
+            set_identifier: Some(role.to_lowercase()),
+            failover: Some(role.to_string()),
+            values: vec![ip.to_string()],
+            alias: None,
+            ttl: Some(60),
+            health_check: share.map(|(healthy, total)| HealthCheckReading {
+                id: format!("hc-{role}"),
+                status: Ok(CheckerShare { healthy, total }),
+            }),
+        }
+    }
+
+    #[test]
+    fn primary_while_healthy_else_secondary() {
+        let c = config();
+        let spec = &c.route53[0];
+        let reading = |share| R53Reading {
+            sets: vec![
+                set("PRIMARY", "10.0.1.100", share),
+                set("SECONDARY", "10.0.2.100", Some((16, 16))),
+            ],
+        };
+        let healthy = intended(&c, spec, &reading(Some((16, 16)))).unwrap();
+        assert_eq!((healthy.role.as_str(), healthy.site), ("PRIMARY", Some(0)));
+        let no_check = intended(&c, spec, &reading(None)).unwrap();
+        assert_eq!(no_check.reason, "PRIMARY no health check");
+        // 3 of 16 is 18.75 %: above 18 %, still healthy.
+        let barely = intended(&c, spec, &reading(Some((3, 16)))).unwrap();
+        assert_eq!(barely.site, Some(0));
+        let down = intended(&c, spec, &reading(Some((2, 16)))).unwrap();
+        assert_eq!((down.role.as_str(), down.site), ("SECONDARY", Some(1)));
+        assert_eq!(
+            intended_text(&c, &down),
+            "site B (PRIMARY unhealthy 12% of checkers)"
+        );
+    }
+}
