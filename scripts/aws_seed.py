@@ -1,11 +1,23 @@
 #!/usr/bin/env python3
-"""Seeds the lab's moto server with the Route 53 side of the lab, or moves its failover.
+"""Seeds the lab's moto server with the AWS side of the lab, or changes it.
 
 usage: aws_seed.py seed ENDPOINT AWS_ENV_FILE HTTP_A_PORT HTTP_B_PORT
        aws_seed.py failover ENDPOINT AWS_ENV_FILE   (PRIMARY of api.failover.test. -> 10.0.2.100)
+       aws_seed.py metric ENDPOINT NAMESPACE NAME DIMENSION=VALUE[,...] VALUE [UNIT]
+                                                    (one datapoint, timestamped now)
+
+What seed creates (us-east-1):
+  Route 53   zone failover.test., api.failover.test. A: PRIMARY site-a 10.0.1.100 and SECONDARY
+             site-b 10.0.2.100, TTL 60, each with an HTTP health check
+  RDS        instance orders-a (postgres, Multi-AZ) and its read replica orders-b;
+             Aurora cluster ledger with writer ledger-a (us-east-1a) and reader ledger-b (us-east-1b)
+  CloudWatch AWS/RDS ReplicaLag{DBInstanceIdentifier=orders-b} 2 s,
+             AWS/RDS AuroraReplicaLag{DBInstanceIdentifier=ledger-b} 20 ms,
+             Lab/Canary SuccessPercent{CanaryName=checkout} 100 (each one datapoint, now)
 
 Uses fixed fake credentials ("testing"): moto accepts any, and nothing real is ever read.
 """
+import datetime
 import os
 import sys
 
@@ -15,14 +27,70 @@ ZONE = "failover.test."
 NAME = "api.failover.test."
 
 
-def client(endpoint):
+def client(endpoint, service="route53"):
     return boto3.client(
-        "route53",
+        service,
         endpoint_url=endpoint,
         region_name="us-east-1",
         aws_access_key_id="testing",
         aws_secret_access_key="testing",
     )
+
+
+def put_metric(endpoint, namespace, name, dimensions, value, unit="None"):
+    """dimensions: "Name=Value[,Name=Value]"."""
+    dims = []
+    for pair in filter(None, dimensions.split(",")):
+        k, _, v = pair.partition("=")
+        dims.append({"Name": k, "Value": v})
+    client(endpoint, "cloudwatch").put_metric_data(
+        Namespace=namespace,
+        MetricData=[
+            {
+                "MetricName": name,
+                "Dimensions": dims,
+                "Value": float(value),
+                "Unit": unit,
+                "Timestamp": datetime.datetime.now(datetime.timezone.utc),
+            }
+        ],
+    )
+
+
+def seed_rds(endpoint):
+    rds = client(endpoint, "rds")
+    rds.create_db_instance(
+        DBInstanceIdentifier="orders-a",
+        Engine="postgres",
+        DBInstanceClass="db.t3.micro",
+        MasterUsername="lab",
+        MasterUserPassword="lab-password",
+        AllocatedStorage=20,
+        MultiAZ=True,
+        AvailabilityZone="us-east-1a",
+    )
+    rds.create_db_instance_read_replica(
+        DBInstanceIdentifier="orders-b", SourceDBInstanceIdentifier="orders-a"
+    )
+    rds.create_db_cluster(
+        DBClusterIdentifier="ledger",
+        Engine="aurora-postgresql",
+        MasterUsername="lab",
+        MasterUserPassword="lab-password",
+    )
+    for name, az in (("ledger-a", "us-east-1a"), ("ledger-b", "us-east-1b")):
+        rds.create_db_instance(
+            DBInstanceIdentifier=name,
+            DBClusterIdentifier="ledger",
+            Engine="aurora-postgresql",
+            DBInstanceClass="db.r6g.large",
+            AvailabilityZone=az,
+        )
+    put_metric(endpoint, "AWS/RDS", "ReplicaLag", "DBInstanceIdentifier=orders-b", 2, "Seconds")
+    put_metric(
+        endpoint, "AWS/RDS", "AuroraReplicaLag", "DBInstanceIdentifier=ledger-b", 20, "Milliseconds"
+    )
+    put_metric(endpoint, "Lab/Canary", "SuccessPercent", "CanaryName=checkout", 100, "Percent")
 
 
 def health_check(r53, ref, port):
@@ -79,6 +147,7 @@ def seed(endpoint, env_file, port_a, port_b):
             ]
         },
     )
+    seed_rds(endpoint)
     tmp = env_file + ".tmp"
     with open(tmp, "w") as f:
         f.write(f"LAB_R53_ZONE_ID={zone_id}\nLAB_R53_HC_A={hc_a}\nLAB_R53_HC_B={hc_b}\n")
@@ -99,6 +168,8 @@ def main(argv):
         seed(*argv[2:])
     elif len(argv) == 4 and argv[1] == "failover":
         failover(*argv[2:])
+    elif len(argv) in (7, 8) and argv[1] == "metric":
+        put_metric(*argv[2:])
     else:
         print(__doc__, file=sys.stderr)
         return 2
