@@ -254,5 +254,45 @@ pub fn to_text(model: &Model, level: Level, findings: &[verdict::Finding]) -> St
             let _ = writeln!(out, "  @{server}: {answer}{ttl} -> {site}");
         }
     }
+    for (spec, st) in config.route53.iter().zip(&model.route53) {
+        let _ = writeln!(out, "route53 {} {}:", spec.name, spec.record_type);
+        if let Some(e) = &st.error {
+            let _ = writeln!(out, "  {}", e.describe(spec.aws.profile.as_deref()));
+        }
+        for set in st.reading.iter().flat_map(|r| &r.sets) {
+            let check = match &set.health_check {
+                None => "no health check".to_string(),
+                Some(c) => match &c.status {
+                    Ok(share) => format!(
+                        "health check {} {} ({}/{} checkers)",
+                        c.id,
+                        if share.healthy() {
+                            "healthy"
+                        } else {
+                            "UNHEALTHY"
+                        },
+                        share.healthy,
+                        share.total
+                    ),
+                    Err(e) => format!("health check {} unreadable: {e}", c.id),
+                },
+            };
+            let _ = writeln!(
+                out,
+                "  {:<9} {}: {} ttl {}, {check}",
+                set.failover.as_deref().unwrap_or("simple"),
+                set.set_identifier.as_deref().unwrap_or("-"),
+                set.values.join(", "),
+                set.ttl.map(|t| t.to_string()).unwrap_or_else(|| "-".into()),
+            );
+        }
+        if let Some(i) = &st.intended {
+            let _ = writeln!(
+                out,
+                "  intends {}",
+                crate::app::route53::intended_text(config, i)
+            );
+        }
+    }
     out
 }

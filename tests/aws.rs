@@ -298,12 +298,10 @@ async fn route53_failover_changes_the_intended_site_once() {
         m.dns[0].site == RecordSite::Site(PRIMARY)
     })
     .await;
-    // Wide enough for the whole line in the DNS pane (half the screen beside the timeline).
-    let screen = render(&engine.model, 300, 48);
+    let screen = render(&engine.model, 160, 48);
     assert!(
-        screen.contains(
-            "Route 53 says site B (PRIMARY healthy 100% of checkers), resolvers say site A (ttl"
-        ),
+        screen.contains("Route 53 says site B (PRIMARY healthy 100% of checkers)")
+            && screen.contains("resolvers still say site A (TTL "),
         "{screen}"
     );
     engine.shutdown("aws test done").await;
@@ -341,6 +339,23 @@ async fn route53_failover_changes_the_intended_site_once() {
         "{json:#}"
     );
     assert_eq!(r53["error"], serde_json::Value::Null, "{json:#}");
+
+    // The text form puts the disagreement among the reasons and lists the record sets.
+    let out = tokio::process::Command::new(env!("CARGO_BIN_EXE_failover-console"))
+        .args(["--config", path.to_str().expect("utf-8 path"), "status"])
+        .env("NO_COLOR", "1")
+        .output()
+        .await
+        .expect("run status");
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert_ne!(out.status.code(), Some(0), "{text}");
+    for want in [
+        "WARNING  route53 api.failover.test. A: Route 53 says site B, resolvers still say site A (TTL ",
+        "route53 api.failover.test. A:\n  PRIMARY   site-a: 10.0.2.100 ttl 60, health check ",
+        "  intends site B (PRIMARY healthy 100% of checkers)",
+    ] {
+        assert!(text.contains(want), "{want:?} missing:\n{text}");
+    }
 }
 
 #[tokio::test]

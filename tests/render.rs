@@ -503,3 +503,129 @@ fn named_members() {
     insta::assert_snapshot!("named_members_80x24", screen);
     assert!(screen.contains("pg17-orders-a primary"), "{screen}");
 }
+
+fn with_route53() -> Model {
+    let text =
+        format!("{CONFIG}\n[[route53]]\nname = \"api.failover.test.\"\nzone-id = \"Z0LAB\"\n");
+    let config = failover_console::config::from_str(&text, Path::new("test.toml")).unwrap();
+    let view = View {
+        theme: Theme::load("dark").unwrap(),
+        ascii: false,
+    };
+    let mut m = Model::new(Arc::new(config), Mode::Live, "alice@ops".into(), view, T0);
+    // The healthy scenario's observations, into a model that also has a [[route53]] record.
+    for s in [1.0, 2.0] {
+        probe(&mut m, 0, s, true, "200", 3);
+        probe(&mut m, 1, s + 0.1, true, "200", 4);
+        probe(&mut m, 2, s + 0.2, true, "connected", 1);
+        pg(&mut m, 0, s + 0.3, Ok(primary(1, 0, Duration::ZERO)));
+        pg(
+            &mut m,
+            1,
+            s + 0.4,
+            Ok(replica(false, Duration::from_secs(2))),
+        );
+    }
+    dns(&mut m, 0, 2.5, "10.0.1.100");
+    dns(&mut m, 1, 2.5, "10.0.1.100");
+    m
+}
+
+fn route53_reading(m: &mut Model, secs: f64, primary_healthy: u32) {
+    use failover_console::observe::{CheckerShare, HealthCheckReading, R53Reading, R53Set};
+    let set = |id: &str, role: &str, ip: &str, healthy: u32| R53Set {
+        set_identifier: Some(id.into()),
+        failover: Some(role.into()),
+        values: vec![ip.into()],
+        alias: None,
+        ttl: Some(60),
+        health_check: Some(HealthCheckReading {
+            id: format!("hc-{id}"),
+            status: Ok(CheckerShare { healthy, total: 16 }),
+        }),
+    };
+    apply(
+        m,
+        Msg::Observed(Observation::Route53 {
+            record: 0,
+            at: at(secs),
+            result: Ok(R53Reading {
+                sets: vec![
+                    set("site-a", "PRIMARY", "10.0.1.100", primary_healthy),
+                    set("site-b", "SECONDARY", "10.0.2.100", 16),
+                ],
+            }),
+        }),
+    );
+}
+
+#[test]
+fn route53_agrees_with_resolvers() {
+    let mut m = with_route53();
+    route53_reading(&mut m, 2.8, 16);
+    m.now = at(3.0);
+    snapshot_both("route53_agrees", &m);
+    let screen = render(&m, 160, 48);
+    assert!(
+        screen.contains("Route 53 says site A (PRIMARY healthy 100% of checkers)")
+            && screen.contains("    resolvers agree (ttl 60)"),
+        "{screen}"
+    );
+}
+
+#[test]
+fn route53_says_b_resolvers_still_a() {
+    let mut m = with_route53();
+    route53_reading(&mut m, 2.8, 16);
+    route53_reading(&mut m, 12.0, 0);
+    // The resolvers answered 13 s ago with TTL 60: clients may keep site A for 47 s more.
+    m.now = at(15.5);
+    snapshot_both("route53_disagrees", &m);
+    let screen = render(&m, 160, 48);
+    assert!(
+        screen.contains("▲ Route 53 says site B (PRIMARY unhealthy 0% of checkers)")
+            && screen.contains("    resolvers still say site A (TTL 47 s left)"),
+        "{screen}"
+    );
+    let findings = failover_console::app::verdict::assess(&m);
+    assert!(
+        findings.iter().any(|f| f.text
+            == "route53 api.failover.test. A: Route 53 says site B, resolvers still say site A (TTL 47 s left)"),
+        "{findings:?}"
+    );
+    // Past the TTL the line says so instead of counting below zero.
+    m.now = at(70.0);
+    let screen = render(&m, 160, 48);
+    assert!(
+        screen.contains("resolvers still say site A (past their TTL)"),
+        "{screen}"
+    );
+}
+
+#[test]
+fn route53_health_gate_reads_the_sites_set() {
+    use failover_console::config::runbook::Gate;
+    use failover_console::runbook::evidence;
+    let mut m = with_route53();
+    let gate_a = Gate::Route53Health { record: 0, site: 0 };
+    let gate_b = Gate::Route53Health { record: 0, site: 1 };
+    let before = evidence::gate(&m, &gate_b);
+    assert!(!before.pass);
+    assert_eq!(
+        before.summary(),
+        "Route 53 api.failover.test. A (site B): no reading yet"
+    );
+    route53_reading(&mut m, 2.8, 2);
+    let a = evidence::gate(&m, &gate_a);
+    assert!(!a.pass, "2 of 16 is 12.5 %: unhealthy");
+    assert_eq!(
+        a.summary(),
+        "Route 53 api.failover.test. A (site A): PRIMARY set site-a health check hc-site-a UNHEALTHY (2/16 checkers, 12%; healthy needs over 18%)"
+    );
+    let b = evidence::gate(&m, &gate_b);
+    assert!(b.pass, "{b:?}");
+    assert_eq!(
+        b.summary(),
+        "Route 53 api.failover.test. A (site B): SECONDARY set site-b health check hc-site-b healthy (16/16 checkers, 100%)"
+    );
+}

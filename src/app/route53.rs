@@ -3,6 +3,8 @@
 
 use time::OffsetDateTime;
 
+use super::Model;
+use super::dns::{Match, RecordSite};
 use super::update::Fx;
 use crate::config::{Config, Route53Record, SiteId};
 use crate::observe::{AwsError, AwsErrorKind, DnsAnswer, R53Reading, R53Set};
@@ -61,7 +63,7 @@ fn check_health(set: &R53Set) -> (Option<bool>, String) {
     }
 }
 
-fn site_of(config: &Config, spec: &Route53Record, values: &[String]) -> Option<SiteId> {
+pub fn site_of(config: &Config, spec: &Route53Record, values: &[String]) -> Option<SiteId> {
     let dns = config
         .dns
         .iter()
@@ -111,6 +113,63 @@ pub fn intended(config: &Config, spec: &Route53Record, reading: &R53Reading) -> 
             .first()
             .map(|s| make(s, "simple", "no failover routing".to_string())),
     }
+}
+
+/// Route 53's intended answer beside what the `[[dns]]` resolvers of the same record say.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Comparison {
+    pub resolvers: RecordSite,
+    /// The resolvers' answers are the intended site's.
+    pub agree: bool,
+    /// While they disagree: the longest a client may still keep the old answer, from each
+    /// disagreeing resolver's last TTL minus the time since it gave it (0 once all have run out).
+    pub ttl_left: Option<i64>,
+    /// The smallest TTL the resolvers gave, when they agree.
+    pub ttl: Option<u32>,
+}
+
+/// None while either side has nothing to compare (no `[[dns]]` record, no intended site yet).
+pub fn compare(model: &Model, index: usize) -> Option<Comparison> {
+    let spec = model.config.route53.get(index)?;
+    let intended = model.route53.get(index)?.intended.as_ref()?.site?;
+    let dns_index = model
+        .config
+        .dns
+        .iter()
+        .position(|d| d.name == spec.name && d.record_type == spec.record_type)?;
+    let dns = model.dns.get(dns_index)?;
+    if dns.site == RecordSite::Pending {
+        return None;
+    }
+    let agree = dns.site == RecordSite::Site(intended);
+    let ttl = dns
+        .resolvers
+        .iter()
+        .filter_map(|r| match &r.answer {
+            Some(DnsAnswer::Records { ttl, .. }) => Some(*ttl),
+            _ => None,
+        })
+        .min();
+    let ttl_left = (!agree)
+        .then(|| {
+            dns.resolvers
+                .iter()
+                .filter(|r| r.matched != Some(Match::Site(intended)))
+                .filter_map(|r| match (&r.answer, r.last_at) {
+                    (Some(DnsAnswer::Records { ttl, .. }), Some(at)) => {
+                        Some((i64::from(*ttl) - (model.now - at).whole_seconds()).max(0))
+                    }
+                    _ => None,
+                })
+                .max()
+        })
+        .flatten();
+    Some(Comparison {
+        resolvers: dns.site,
+        agree,
+        ttl_left,
+        ttl,
+    })
 }
 
 pub fn intended_text(config: &Config, i: &Intended) -> String {

@@ -236,6 +236,58 @@ pub fn assess(model: &Model) -> Vec<Finding> {
         }
     }
 
+    for (index, (spec, st)) in config.route53.iter().zip(&model.route53).enumerate() {
+        let what = format!("route53 {} {}", spec.name, spec.record_type);
+        if st.stale {
+            push(Level::Warning, format!("{what}: stale"));
+        }
+        if let Some(e) = &st.error {
+            push(
+                Level::Warning,
+                format!("{what}: {}", e.describe(spec.aws.profile.as_deref())),
+            );
+            continue;
+        }
+        let Some(intended) = &st.intended else {
+            match st.reading {
+                Some(_) => push(Level::Warning, format!("{what}: no record set")),
+                None => push(Level::Unknown, format!("{what}: no result")),
+            }
+            continue;
+        };
+        let says = super::route53::intended_text(config, intended);
+        let intended_site = intended
+            .site
+            .map(|s| config.site_label(s).to_string())
+            .unwrap_or_default();
+        let disagreement = super::route53::compare(model, index).filter(|c| !c.agree);
+        if let Some(c) = disagreement {
+            let left = match c.ttl_left {
+                Some(0) => ", past their TTL".to_string(),
+                Some(t) => format!(" (TTL {t} s left)"),
+                None => String::new(),
+            };
+            let resolvers = match c.resolvers {
+                RecordSite::Site(s) => config.site_label(s).to_string(),
+                RecordSite::Mixed => "different sites".to_string(),
+                _ => "no site".to_string(),
+            };
+            push(
+                Level::Warning,
+                format!(
+                    "{what}: Route 53 says {intended_site}, resolvers still say {resolvers}{left}"
+                ),
+            );
+        } else if intended.site.is_none() {
+            push(Level::Warning, format!("{what}: Route 53 says {says}"));
+        } else if intended.role == "SECONDARY" {
+            push(
+                Level::Warning,
+                format!("{what}: Route 53 answers the SECONDARY, {says}"),
+            );
+        }
+    }
+
     let db_sites: Vec<SiteId> = serving
         .db
         .iter()

@@ -47,6 +47,9 @@ pub enum Gate {
     Lag { db: usize, member: usize },
     /// Every health check of the site is healthy (and not stale).
     Healthy { site: SiteId },
+    /// The health check attached to the site's failover record set of a `[[route53]]` record
+    /// is healthy in Route 53 (more than 18 % of its checkers), read fresh.
+    Route53Health { record: usize, site: SiteId },
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -187,9 +190,19 @@ fn kind(
                 };
                 Ok(StepKind::Gate(Gate::Healthy { site }))
             }
+            "route53-health" => {
+                let record = route53_record(c, config, s.record.as_ref(), gate)?;
+                let site = match &s.site {
+                    Some(name) => c.site(config, name)?,
+                    None => toward,
+                };
+                Ok(StepKind::Gate(Gate::Route53Health { record, site }))
+            }
             other => Err(c.at(
                 gate,
-                format!("unknown gate {other:?}: expected \"lag\" or \"healthy\""),
+                format!(
+                    "unknown gate {other:?}: expected \"lag\", \"healthy\" or \"route53-health\""
+                ),
             )),
         };
     }
@@ -442,6 +455,22 @@ fn member_at(
             ),
         )),
     }
+}
+
+/// A `[[route53]]` record by name (its first type if several are configured).
+fn route53_record(
+    c: &Checker<'_>,
+    config: &Config,
+    record: Option<&Spanned<String>>,
+    at: &Spanned<String>,
+) -> Result<usize, ConfigError> {
+    let name = record.ok_or_else(|| c.at(at, "this step needs record = \"name.\""))?;
+    let wanted = fqdn(name.get_ref());
+    config
+        .route53
+        .iter()
+        .position(|r| r.name == wanted)
+        .ok_or_else(|| c.at(name, format!("no [[route53]] record {wanted}")))
 }
 
 fn dns_record(

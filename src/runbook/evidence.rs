@@ -123,6 +123,80 @@ pub fn gate(model: &Model, gate: &Gate) -> Evidence {
             }
             Evidence { pass, lines }
         }
+        Gate::Route53Health { record, site } => route53_health(model, *record, *site),
+    }
+}
+
+fn route53_health(model: &Model, record: usize, site: crate::config::SiteId) -> Evidence {
+    let config = &model.config;
+    let spec = &config.route53[record];
+    let st = &model.route53[record];
+    let who = format!(
+        "Route 53 {} {} ({})",
+        spec.name,
+        spec.record_type,
+        config.site_label(site)
+    );
+    let fail = |why: String| Evidence {
+        pass: false,
+        lines: vec![format!("{who}: {why}")],
+    };
+    if let Some(e) = &st.error {
+        return fail(e.describe(spec.aws.profile.as_deref()));
+    }
+    if st.stale {
+        return fail("stale: no fresh reading".into());
+    }
+    let Some(reading) = &st.reading else {
+        return fail("no reading yet".into());
+    };
+    let sets: Vec<_> = reading
+        .sets
+        .iter()
+        .filter(|s| crate::app::route53::site_of(config, spec, &s.values) == Some(site))
+        .collect();
+    let set = match sets.as_slice() {
+        [one] => *one,
+        [] => return fail("no record set answers this site's values".into()),
+        _ => {
+            return fail(format!(
+                "{} record sets answer this site's values",
+                sets.len()
+            ));
+        }
+    };
+    let name = format!(
+        "{} set {}",
+        set.failover.as_deref().unwrap_or("simple"),
+        set.set_identifier.as_deref().unwrap_or("-")
+    );
+    match &set.health_check {
+        None => Evidence {
+            pass: true,
+            lines: vec![format!(
+                "{who}: {name} has no health check (Route 53 treats it as healthy)"
+            )],
+        },
+        Some(check) => match &check.status {
+            Ok(share) if share.healthy() => Evidence {
+                pass: true,
+                lines: vec![format!(
+                    "{who}: {name} health check {} healthy ({}/{} checkers, {}%)",
+                    check.id,
+                    share.healthy,
+                    share.total,
+                    share.percent()
+                )],
+            },
+            Ok(share) => fail(format!(
+                "{name} health check {} UNHEALTHY ({}/{} checkers, {}%; healthy needs over 18%)",
+                check.id,
+                share.healthy,
+                share.total,
+                share.percent()
+            )),
+            Err(e) => fail(format!("{name} health check {} unreadable: {e}", check.id)),
+        },
     }
 }
 

@@ -33,6 +33,12 @@ pub fn describe_kind(config: &Config, kind: &StepKind) -> Vec<String> {
             "gate: every health check of {} is healthy",
             config.site_label(*site)
         )],
+        StepKind::Gate(Gate::Route53Health { record, site }) => vec![format!(
+            "gate: Route 53 health check of {}'s failover set of {} {} is healthy (over 18 % of checkers)",
+            config.site_label(*site),
+            config.route53[*record].name,
+            config.route53[*record].record_type
+        )],
         StepKind::Action(a) => a.spec.describe(),
         StepKind::Wait(Wait::Dns {
             record,

@@ -538,7 +538,7 @@ fn dns(model: &Model, width: usize) -> (String, Vec<Line<'static>>) {
         }
         for (i, r53) in config.route53.iter().enumerate() {
             if r53.name == spec.name && r53.record_type == spec.record_type {
-                lines.push(route53_line(model, i, Some(st), width));
+                lines.extend(route53_lines(model, i, Some(st), width));
             }
         }
     }
@@ -556,44 +556,48 @@ fn dns(model: &Model, width: usize) -> (String, Vec<Line<'static>>) {
                 ),
                 theme.accent,
             )));
-            lines.push(route53_line(model, i, None, width));
+            lines.extend(route53_lines(model, i, None, width));
         }
     }
     ("DNS".into(), lines)
 }
 
-/// "Route 53 says site B (PRIMARY unhealthy 0% of checkers), resolvers say site A (ttl 60)".
-fn route53_line(
+/// "Route 53 says site B (PRIMARY unhealthy 0% of checkers)", and under it how the resolvers of
+/// the same record compare: "resolvers still say site A (TTL 47 s left)".
+fn route53_lines(
     model: &Model,
     index: usize,
     dns: Option<&crate::app::dns::RecordState>,
     width: usize,
-) -> Line<'static> {
+) -> Vec<Line<'static>> {
     let theme = &model.view.theme;
     let config = &model.config;
     let g = Glyphs::new(model.view.ascii);
     let (Some(spec), Some(st)) = (config.route53.get(index), model.route53.get(index)) else {
-        return Line::default();
+        return Vec::new();
     };
-    let resolvers = dns.map(|d| {
-        let ttl = d
-            .resolvers
-            .iter()
-            .filter_map(|r| match &r.answer {
-                Some(DnsAnswer::Records { ttl, .. }) => Some(*ttl),
-                _ => None,
-            })
-            .min();
-        let site = match d.site {
-            RecordSite::Site(s) => config.site_label(s).to_string(),
-            RecordSite::Mixed => "MIXED".to_string(),
-            RecordSite::Unknown => "no site".to_string(),
-            RecordSite::NoAnswer => "nothing".to_string(),
-            RecordSite::Pending => "?".to_string(),
-        };
-        let ttl = ttl.map(|t| format!(" (ttl {t})")).unwrap_or_default();
-        (format!("resolvers say {site}{ttl}"), d.site)
-    });
+    let resolvers = dns
+        .and(crate::app::route53::compare(model, index))
+        .map(|c| {
+            let said = |site: RecordSite| match site {
+                RecordSite::Site(s) => config.site_label(s).to_string(),
+                RecordSite::Mixed => "MIXED".to_string(),
+                RecordSite::Unknown => "no site".to_string(),
+                RecordSite::NoAnswer => "nothing".to_string(),
+                RecordSite::Pending => "?".to_string(),
+            };
+            if c.agree {
+                let ttl = c.ttl.map(|t| format!(" (ttl {t})")).unwrap_or_default();
+                format!("resolvers agree{ttl}")
+            } else {
+                let left = match c.ttl_left {
+                    Some(0) => " (past their TTL)".to_string(),
+                    Some(t) => format!(" (TTL {t} s left)"),
+                    None => String::new(),
+                };
+                format!("resolvers still say {}{left}", said(c.resolvers))
+            }
+        });
     let (glyph, style, text) = if let Some(e) = &st.error {
         (
             g.bad,
@@ -605,14 +609,10 @@ fn route53_line(
             "Route 53 says {}",
             crate::app::route53::intended_text(config, i)
         );
-        let agree = match (&resolvers, i.site) {
-            (Some((_, RecordSite::Site(s))), Some(intended)) => *s == intended,
-            (None, Some(_)) => true,
-            _ => false,
-        };
-        let text = match &resolvers {
-            Some((r, _)) => format!("{text}, {r}"),
-            None => text,
+        let agree = match (crate::app::route53::compare(model, index), i.site) {
+            (Some(c), _) => c.agree,
+            (None, Some(_)) => dns.is_none(),
+            (None, None) => false,
         };
         if agree {
             (g.ok, theme.ok, text)
@@ -627,13 +627,22 @@ fn route53_line(
     } else {
         (glyph, style)
     };
-    Line::from(vec![
+    let mut lines = vec![Line::from(vec![
         Span::styled(format!("  {glyph} "), style),
         Span::styled(
             cell(&clean(&text, model.view.ascii), width.saturating_sub(4), &g),
             style,
         ),
-    ])
+    ])];
+    if st.error.is_none()
+        && let Some(r) = resolvers
+    {
+        lines.push(Line::from(Span::styled(
+            format!("    {}", cell(&r, width.saturating_sub(4), &g)),
+            style,
+        )));
+    }
+    lines
 }
 
 /// Lays styled text out over at most `max_rows` rows of `width` columns, breaking at spaces
