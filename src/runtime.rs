@@ -92,6 +92,15 @@ async fn event_loop(
     }
 }
 
+/// The operator's filter (default "info"), with the SDK's request signer held at info whatever
+/// it asks: at debug it logs canonical requests. (The SDK redacts credentials at every level; a
+/// test checks that at trace. This is the second lock on that door.)
+pub fn log_filter(wanted: Option<&str>) -> tracing_subscriber::EnvFilter {
+    let wanted = wanted.filter(|w| !w.trim().is_empty()).unwrap_or("info");
+    tracing_subscriber::EnvFilter::try_new(format!("{wanted},aws_sigv4=info"))
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info,aws_sigv4=info"))
+}
+
 fn start_logging(
     config: &Config,
     cli_log: Option<PathBuf>,
@@ -110,8 +119,7 @@ fn start_logging(
         .open(&path)
         .ok()?;
     let (writer, guard) = tracing_appender::non_blocking(file);
-    let filter = tracing_subscriber::EnvFilter::try_from_env("FAILOVER_CONSOLE_LOG")
-        .unwrap_or_else(|_| "info".into());
+    let filter = log_filter(std::env::var("FAILOVER_CONSOLE_LOG").ok().as_deref());
     tracing_subscriber::fmt()
         .with_writer(writer)
         .with_ansi(false)

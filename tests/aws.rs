@@ -23,6 +23,10 @@ use ratatui::Terminal;
 use ratatui::backend::TestBackend;
 
 const PROFILE: &str = "lab";
+/// A profile whose secrets are distinctive enough to search the log for.
+const SECRET_PROFILE: &str = "lab-secrets";
+const SECRET_KEY: &str = "SecretKeyMustNotBeLogged0123456789abcdef";
+const SESSION_TOKEN: &str = "SessionTokenMustNotBeLogged0123456789abcdef";
 
 /// The fake credentials moto accepts, as the profile `lab` of a private credentials file, found
 /// through aws-config's default chain like a real one. Environment variables are process-wide, so
@@ -38,13 +42,19 @@ fn aws_env() {
         let credentials = dir.join("credentials");
         std::fs::write(
             &credentials,
-            format!("[{PROFILE}]\naws_access_key_id = testing\naws_secret_access_key = testing\n"),
+            format!(
+                "[{PROFILE}]\naws_access_key_id = testing\naws_secret_access_key = testing\n\
+                 [{SECRET_PROFILE}]\naws_access_key_id = AKIALOGTEST\n\
+                 aws_secret_access_key = {SECRET_KEY}\naws_session_token = {SESSION_TOKEN}\n"
+            ),
         )
         .expect("write the credentials file");
         let config = dir.join("config");
         std::fs::write(
             &config,
-            format!("[profile {PROFILE}]\nregion = us-east-1\n"),
+            format!(
+                "[profile {PROFILE}]\nregion = us-east-1\n[profile {SECRET_PROFILE}]\nregion = us-east-1\n"
+            ),
         )
         .expect("write the config file");
         unsafe {
@@ -451,4 +461,65 @@ async fn an_unreachable_endpoint_shows_plainly_and_other_panes_keep_updating() {
         "route53/api.failover.test. A",
         "endpoint unreachable: connection refused",
     );
+}
+
+/// A tracing writer into a shared buffer.
+#[derive(Clone, Default)]
+struct Captured(Arc<std::sync::Mutex<Vec<u8>>>);
+
+impl std::io::Write for Captured {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        self.0.lock().expect("log buffer").extend_from_slice(buf);
+        Ok(buf.len())
+    }
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
+async fn log_of_one_read(filter: tracing_subscriber::EnvFilter) -> String {
+    let captured = Captured::default();
+    let writer = captured.clone();
+    let subscriber = tracing_subscriber::fmt()
+        .with_writer(move || writer.clone())
+        .with_ansi(false)
+        .with_env_filter(filter)
+        .finish();
+    let (zone, _, _) = aws_ids();
+    let config = route53_config(&zone, "");
+    let mut record = config.route53[0].clone();
+    record.aws.profile = Some(SECRET_PROFILE.into());
+    aws_env();
+    {
+        let _guard = tracing::subscriber::set_default(subscriber);
+        let poller = Poller::new(0, record).await;
+        let observation = tokio::time::timeout(Duration::from_secs(15), poller.once())
+            .await
+            .expect("one Route 53 read within 15 s");
+        let Observation::Route53 { result, .. } = observation else {
+            panic!("not a Route 53 observation");
+        };
+        result.expect("moto answers with the secret profile too");
+    }
+    let bytes = captured.0.lock().expect("log buffer").clone();
+    String::from_utf8_lossy(&bytes).into_owned()
+}
+
+#[tokio::test(flavor = "current_thread")]
+async fn the_log_never_holds_credentials_even_at_trace() {
+    let _lab = Lab::begin().await;
+    // The SDK's own redaction, with every crate at trace, and the console's filter on top.
+    for filter in [
+        tracing_subscriber::EnvFilter::new("trace"),
+        failover_console::runtime::log_filter(Some("trace")),
+    ] {
+        let log = log_of_one_read(filter).await;
+        assert!(
+            log.lines().count() > 20 && log.contains("route53"),
+            "trace logging produced almost nothing, the test would prove nothing:\n{log}"
+        );
+        for secret in [SECRET_KEY, SESSION_TOKEN] {
+            assert!(!log.contains(secret), "{secret} is in the log:\n{log}");
+        }
+    }
 }
