@@ -332,4 +332,37 @@ mod tests {
             "Connection refused"
         );
     }
+
+    /// What AWS answers when a session has run out (moto never checks credentials, so this is
+    /// the SDK's own error types, as the service would fill them).
+    #[test]
+    fn expired_and_denied_answers_are_classified() {
+        use aws_sdk_route53::error::ErrorMetadata;
+        use aws_sdk_route53::operation::list_resource_record_sets::ListResourceRecordSetsError;
+        use aws_smithy_runtime_api::http::{Response, StatusCode};
+        use aws_smithy_types::body::SdkBody;
+        let answer = |code: &str, message: &str| {
+            let error = ListResourceRecordSetsError::generic(
+                ErrorMetadata::builder().code(code).message(message).build(),
+            );
+            let raw = Response::new(StatusCode::try_from(403).unwrap(), SdkBody::empty());
+            classify(SdkError::service_error(error, raw))
+        };
+        let expired = answer(
+            "ExpiredToken",
+            "The security token included in the request is expired",
+        );
+        assert_eq!(expired.kind, AwsErrorKind::CredentialsExpired);
+        assert_eq!(
+            expired.describe(Some("ops")),
+            "credentials expired for profile ops"
+        );
+        let denied = answer(
+            "AccessDenied",
+            "User is not authorized to perform route53:ListResourceRecordSets",
+        );
+        assert_eq!(denied.kind, AwsErrorKind::AccessDenied);
+        let throttled = answer("Throttling", "Rate exceeded");
+        assert!(matches!(throttled.kind, AwsErrorKind::Throttled { .. }));
+    }
 }
