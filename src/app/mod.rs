@@ -1,6 +1,7 @@
 //! The console's state and the one pure function that changes it. Sources, the terminal and the
 //! journal talk to it only through `Msg` in and `Effect` out.
 
+mod aws_findings;
 pub mod cloudwatch;
 pub mod dns;
 pub mod health;
