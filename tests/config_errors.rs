@@ -144,7 +144,7 @@ refused! {
     route53_unknown_field: 7, 1, "unknown field `set-identifier`, expected one of `name`, `zone-id`, `type`";
     aws_bad_endpoint_url: 6, 16, "invalid endpoint-url \"127.0.0.1:15055\"";
     // Runbooks.
-    runbook_unknown_gate: 55, 8, "unknown gate \"vibes\": expected \"lag\" or \"healthy\"";
+    runbook_unknown_gate: 55, 8, "unknown gate \"vibes\": expected \"lag\", \"healthy\" or \"cloudwatch\"";
     runbook_two_kinds: 53, 1, "a step has exactly one of gate, action, wait or manual";
     runbook_dns_without_server: 55, 10, "a dns action needs server = \"ip:port\"";
     runbook_unknown_database: 56, 12, "unknown database \"billing\"";

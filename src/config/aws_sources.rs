@@ -207,7 +207,7 @@ fn period(c: &Checker<'_>, p: &Spanned<ConfigDuration>) -> Result<Duration, Conf
     let d = p.get_ref().0;
     let secs = d.as_secs();
     let whole = d.subsec_nanos() == 0;
-    if whole && (matches!(secs, 1 | 5 | 10 | 30) || (secs > 0 && secs % 60 == 0)) {
+    if whole && (matches!(secs, 1 | 5 | 10 | 30) || (secs > 0 && secs.is_multiple_of(60))) {
         Ok(d)
     } else {
         Err(c.at(

@@ -114,6 +114,16 @@ pub fn gate(model: &Model, gate: &Gate) -> Evidence {
                 let state = if st.stale { "stale" } else { st.status.label() };
                 lines.push(format!("{} {state} ({detail})", spec.name));
             }
+            for (check, _) in config
+                .cloudwatch
+                .iter()
+                .enumerate()
+                .filter(|(_, spec)| spec.site == Some(*site))
+            {
+                let (ok, line) = super::aws_evidence::cloudwatch_line(model, check);
+                pass &= ok;
+                lines.push(line);
+            }
             if lines.is_empty() {
                 pass = false;
                 lines.push(format!(
@@ -123,6 +133,8 @@ pub fn gate(model: &Model, gate: &Gate) -> Evidence {
             }
             Evidence { pass, lines }
         }
+        Gate::RdsLag { rds, instance } => super::aws_evidence::rds_lag(model, *rds, *instance),
+        Gate::CloudWatch { check } => super::aws_evidence::cloudwatch_check(model, *check),
     }
 }
 

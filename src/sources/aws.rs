@@ -130,10 +130,10 @@ pub async fn latest(
         .max()
         .unwrap_or(60) as i64;
     let now = OffsetDateTime::now_utc().unix_timestamp();
-    // Period-aligned like CloudWatch's own buckets; the end is past the current one, so the
-    // period in progress is included.
+    // Period-aligned like CloudWatch's own buckets: every bucket starts within the window, and
+    // the end is past the current one, so the period in progress is included.
     let end = (now / period + 1) * period;
-    let start = (now - window.as_secs() as i64) / period * period;
+    let start = (now - window.as_secs() as i64 + period - 1).div_euclid(period) * period;
     let mut request = client
         .get_metric_data()
         .start_time(DateTime::from_secs(start))
