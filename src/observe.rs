@@ -216,6 +216,8 @@ pub struct AwsError {
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum AwsErrorKind {
     NoCredentials,
+    /// No region in the config, the environment or the profile (RDS and CloudWatch need one).
+    NoRegion,
     CredentialsExpired,
     AccessDenied,
     /// Throttled: the poller backs off (the next try is in `retry_in`).
@@ -237,6 +239,12 @@ impl AwsError {
         };
         match self.kind {
             AwsErrorKind::NoCredentials => format!("no credentials from {whose}"),
+            AwsErrorKind::NoRegion => match profile {
+                Some(p) => {
+                    format!("no region: set region in the config, AWS_REGION or profile {p}")
+                }
+                None => "no region: set region in the config or AWS_REGION".to_string(),
+            },
             AwsErrorKind::CredentialsExpired => format!("credentials expired for {whose}"),
             AwsErrorKind::AccessDenied => format!("access denied for {whose}: {}", self.message),
             AwsErrorKind::Throttled { retry_in_secs } => {

@@ -49,7 +49,7 @@ pub fn cloudwatch(model: &Model, agreed: Option<SiteId>) -> Vec<Finding> {
                 Level::Unknown,
                 format!(
                     "{who}: no data in the last {}",
-                    crate::ui::format::age(spec.max_age)
+                    crate::ui::format::setting(spec.max_age)
                 ),
             ),
             Shown::Level(CwLevel::Waiting) => (Level::Unknown, format!("{who}: no result")),
@@ -103,7 +103,7 @@ pub fn rds(model: &Model) -> Vec<Finding> {
                             Level::Warning,
                             format!(
                                 "{who}: {lag} over max-lag {}",
-                                crate::ui::format::age(spec.max_lag)
+                                crate::ui::format::setting(spec.max_lag)
                             ),
                         ),
                         Lag::NoData(_) | Lag::Unreadable(_) => {

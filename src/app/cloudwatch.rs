@@ -128,7 +128,7 @@ pub fn metric_text(spec: &CloudWatchCheck) -> String {
         "{} {} {}",
         spec.metric,
         spec.statistic,
-        crate::ui::format::age(spec.period)
+        crate::ui::format::setting(spec.period)
     )
 }
 
@@ -161,7 +161,7 @@ pub fn describe(spec: &CloudWatchCheck, st: &CwState, now: OffsetDateTime) -> St
         (Level::NoData, _) => format!(
             "no datapoint of {} in the last {}",
             metric_text(spec),
-            crate::ui::format::age(spec.max_age)
+            crate::ui::format::setting(spec.max_age)
         ),
         (_, Some(p)) => format!("{} ({})", reason(spec, p.value), age(p)),
         (_, None) => String::new(),
@@ -246,7 +246,7 @@ pub fn on_reading(
         Some(p) => reason(spec, p.value),
         None => format!(
             "no datapoint in the last {}",
-            crate::ui::format::age(spec.max_age)
+            crate::ui::format::setting(spec.max_age)
         ),
     };
     fx.edge(

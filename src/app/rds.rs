@@ -131,7 +131,7 @@ pub fn lag_text(spec: &RdsSource, inst: &RdsInstance, now: OffsetDateTime) -> St
         Lag::NoData(metric) => format!(
             "no lag data ({}, none in {})",
             metric.name(),
-            crate::ui::format::age(spec.lag_max_age)
+            crate::ui::format::setting(spec.lag_max_age)
         ),
         Lag::Unreadable(e) => e,
     }
@@ -322,7 +322,7 @@ fn edges(
         return;
     }
     let figures = lag_text(spec, inst, at);
-    let max = crate::ui::format::age(spec.max_lag);
+    let max = crate::ui::format::setting(spec.max_lag);
     match &new.lag {
         LagClass::Over => fx.edge(
             at,

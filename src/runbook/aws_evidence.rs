@@ -6,7 +6,7 @@ use crate::app::Model;
 use crate::app::cloudwatch::{self, Level, Shown};
 use crate::app::rds::{self, Lag};
 use crate::observe::RdsRole;
-use crate::ui::format::{age, since};
+use crate::ui::format::{setting, since};
 
 /// `gate = "lag"` on an `[[rds]]` source: the instance is a read replica or an Aurora reader,
 /// its lag is known, its newest datapoint within `lag-max-age`, and the lag within `max-lag`.
@@ -54,11 +54,11 @@ pub fn rds_lag(model: &Model, source: usize, instance: usize) -> Evidence {
                         problems.push(format!(
                             "lag datapoint {} old, over lag-max-age {}",
                             since(model.now, at),
-                            age(spec.lag_max_age)
+                            setting(spec.lag_max_age)
                         ));
                     }
                     if lag > spec.max_lag {
-                        problems.push(format!("lag over max-lag {}", age(spec.max_lag)));
+                        problems.push(format!("lag over max-lag {}", setting(spec.max_lag)));
                     }
                 }
                 Lag::NoData(_) => problems.push("lag unknown: no datapoint".into()),

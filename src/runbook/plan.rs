@@ -40,8 +40,8 @@ pub fn describe_kind(config: &Config, kind: &StepKind) -> Vec<String> {
                 r.name,
                 config.site_label(r.instances[*instance].site),
                 r.instances[*instance].id,
-                crate::ui::format::age(r.lag_max_age),
-                crate::ui::format::age(r.max_lag)
+                crate::ui::format::setting(r.lag_max_age),
+                crate::ui::format::setting(r.max_lag)
             )]
         }
         StepKind::Gate(Gate::CloudWatch { check }) => {

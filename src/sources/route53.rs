@@ -340,6 +340,9 @@ where
         },
         SdkError::TimeoutError(_) => AwsErrorKind::Timeout,
         SdkError::DispatchFailure(d) if d.is_timeout() => AwsErrorKind::Timeout,
+        _ if lower.contains("missingsigningregion") || lower.contains("no region") => {
+            AwsErrorKind::NoRegion
+        }
         _ if lower.contains("expired") && lower.contains("token") => {
             AwsErrorKind::CredentialsExpired
         }

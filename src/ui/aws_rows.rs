@@ -4,7 +4,7 @@
 use ratatui::style::Style;
 use ratatui::text::{Line, Span};
 
-use super::format::{age, clean, since};
+use super::format::{clean, setting, since};
 use super::panes::{Glyphs, cell};
 use crate::app::Model;
 use crate::app::cloudwatch::{self, Level, Shown};
@@ -98,7 +98,7 @@ fn detail(model: &Model, spec: &CloudWatchCheck, st: &cloudwatch::CwState) -> St
             .unwrap_or_default(),
         (Shown::Stale, _) => format!("no answer, was {}  {metric}", st.level.label()),
         (Shown::Level(Level::NoData), _) => {
-            format!("none in {}  {metric}  {thresholds}", age(spec.max_age))
+            format!("none in {}  {metric}  {thresholds}", setting(spec.max_age))
         }
         (Shown::Level(Level::Warn | Level::Crit), Some(p)) => {
             // "93 below warn 95" without the value, which has its own column.
@@ -136,7 +136,7 @@ pub fn rds_lines(model: &Model, width: usize) -> (Vec<Line<'static>>, usize) {
     for (spec, st) in config.rds.iter().zip(&model.rds) {
         let mut header = vec![
             Span::styled(format!("rds {}", clean(&spec.name, ascii)), theme.accent),
-            Span::styled(format!("  max-lag {}", age(spec.max_lag)), theme.dim),
+            Span::styled(format!("  max-lag {}", setting(spec.max_lag)), theme.dim),
         ];
         for cluster in st.reading.iter().flat_map(|r| &r.clusters) {
             let text = match cluster {
@@ -258,14 +258,14 @@ fn instance_detail(model: &Model, spec: &RdsSource, inst: &RdsInstance) -> Strin
         } if rds::over(spec, inst) == Some(true) => parts.push(format!(
             "LAG {} OVER {} ({}, {} old)",
             rds::value_text(metric, value),
-            age(spec.max_lag),
+            setting(spec.max_lag),
             metric.name(),
             since(model.now, at)
         )),
         Lag::NoData(metric) => parts.push(format!(
             "NO LAG DATA ({}, none in {})",
             metric.name(),
-            age(spec.lag_max_age)
+            setting(spec.lag_max_age)
         )),
         Lag::Unreadable(_) => parts.push(format!("LAG UNKNOWN: {lag}")),
         Lag::Known { .. } => parts.push(lag),
