@@ -143,6 +143,22 @@ refused! {
     route53_bad_zone_id: 6, 11, "invalid zone-id \"Z01 2345\": expected a hosted zone id";
     route53_unknown_field: 7, 1, "unknown field `set-identifier`, expected one of `name`, `zone-id`, `type`";
     aws_bad_endpoint_url: 6, 16, "invalid endpoint-url \"127.0.0.1:15055\"";
+    // [[rds]] and [[cloudwatch]], and the gates that read them.
+    cloudwatch_bad_period: 15, 10, "invalid CloudWatch period \"1m 30s\": expected 1s, 5s, 10s, 30s or a multiple of 60s";
+    cloudwatch_bad_statistic: 15, 13, "unsupported statistic \"avg\": expected Average, Minimum, Maximum, Sum, SampleCount or a";
+    cloudwatch_equal_thresholds: 14, 8, "crit equals warn: crit < warn means lower is worse, crit > warn higher is worse";
+    cloudwatch_unknown_field: 15, 1, "unknown field `threshold`, expected one of `name`, `site`, `namespace`, `metric`,";
+    cloudwatch_unknown_site: 15, 8, "unknown site \"tertiary\": expected one of primary, secondary";
+    rds_bad_identifier: 11, 25, "invalid DB instance identifier \"orders_a\": expected letters, digits and single hyphens,";
+    rds_empty_instances: 11, 13, "instances is empty: expected { site = \"db-instance-id\", ... }";
+    rds_instance_twice: 15, 25, "DB instance \"orders-a\" is already read by an [[rds]] source: each instance once";
+    rds_interval_too_short: 12, 12, "interval too short: expected at least 1s (default 30s)";
+    rds_lag_max_age_short: 13, 15, "lag-max-age is shorter than lag-period: no datapoint could ever be fresh";
+    rds_unknown_site: 11, 48, "unknown site \"tertiary\": expected one of primary, secondary";
+    runbook_cloudwatch_no_check: 23, 8, "a cloudwatch gate needs check = \"name of a [[cloudwatch]]\"";
+    runbook_cloudwatch_unknown_check: 24, 9, "unknown cloudwatch check \"canary\": no [[cloudwatch]] of that name";
+    runbook_rds_no_instance_at_site: 21, 7, "rds \"orders\" has no instance at site \"secondary\"";
+    runbook_rds_unknown: 21, 7, "unknown rds \"billing\": no [[rds]] of that name";
     // Runbooks.
     runbook_unknown_gate: 55, 8, "unknown gate \"vibes\": expected \"lag\", \"healthy\" or \"cloudwatch\"";
     runbook_two_kinds: 53, 1, "a step has exactly one of gate, action, wait or manual";
