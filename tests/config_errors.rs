@@ -533,3 +533,44 @@ fn no_terminal_is_a_clean_error_not_a_panic() {
         "{journal}"
     );
 }
+
+/// The README's `[[rds]]` and `[[cloudwatch]]` examples and their gates, exactly as written
+/// there, make a config the binary accepts.
+#[test]
+fn readme_rds_and_cloudwatch_examples_are_accepted_as_written() {
+    let readme = std::fs::read_to_string(dir().join("../README.md")).expect("read README.md");
+    let blocks: Vec<&str> = readme
+        .split("```toml\n")
+        .skip(1)
+        .filter_map(|b| b.split("```").next())
+        .collect();
+    let find = |start: &str, needle: &str| -> String {
+        blocks
+            .iter()
+            .find(|b| b.starts_with(start) && b.contains(needle))
+            .unwrap_or_else(|| panic!("no README toml block starting {start:?} with {needle:?}"))
+            .to_string()
+    };
+    let text = format!(
+        "[sites.primary]\n[sites.secondary]\n[aws]\nregion = \"us-east-1\"\n{}{}\
+         [[runbook]]\nname = \"aws\"\nfrom = \"primary\"\nto = \"secondary\"\n{}{}",
+        find("[[rds]]", "instances"),
+        find("[[cloudwatch]]", "dimensions"),
+        find("[[runbook.step]]", "rds = "),
+        find("[[runbook.step]]", "gate = \"cloudwatch\""),
+    );
+    let path = std::env::temp_dir().join(format!(
+        "failover-console-readme-aws-{}.toml",
+        std::process::id()
+    ));
+    std::fs::write(&path, &text).expect("write the config");
+    let out = run(&["check-config", "--config", path.to_str().unwrap()]);
+    no_panic(&out);
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{text}\nstderr:\n{}",
+        stderr(&out)
+    );
+    let _ = std::fs::remove_file(&path);
+}
