@@ -29,6 +29,129 @@ pub enum Observation {
         at: OffsetDateTime,
         result: Result<R53Reading, AwsError>,
     },
+    /// One read of an `[[rds]]` source: its instances, their cluster, their replica lag.
+    Rds {
+        source: usize,
+        at: OffsetDateTime,
+        result: Result<RdsReading, AwsError>,
+    },
+    /// One read of a `[[cloudwatch]]` check: the latest datapoint, if any.
+    CloudWatch {
+        check: usize,
+        at: OffsetDateTime,
+        result: Result<Option<Datapoint>, AwsError>,
+    },
+}
+
+/// One CloudWatch datapoint: the statistic over one period, stamped with the period's start.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Datapoint {
+    pub value: f64,
+    pub at: OffsetDateTime,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct RdsReading {
+    /// One per configured instance, in config order: the instance, or why it could not be read.
+    pub instances: Vec<Result<RdsInstance, String>>,
+    /// The Aurora clusters named by the config or by the instances.
+    pub clusters: Vec<Result<RdsCluster, String>>,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct RdsInstance {
+    pub id: String,
+    /// "available", "modifying", "rebooting"...
+    pub status: String,
+    pub engine: String,
+    pub availability_zone: Option<String>,
+    pub multi_az: bool,
+    pub role: RdsRole,
+    /// Replicas and Aurora readers only.
+    pub lag: Option<LagReading>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum RdsRole {
+    /// A stand-alone instance (it may have read replicas).
+    Primary {
+        replicas: Vec<String>,
+    },
+    ReadReplica {
+        source: String,
+    },
+    AuroraWriter {
+        cluster: String,
+    },
+    AuroraReader {
+        cluster: String,
+    },
+    /// An Aurora instance whose cluster could not be read (or does not list it).
+    AuroraUnknown {
+        cluster: String,
+    },
+}
+
+impl RdsRole {
+    /// Lag applies (the instance replicates from another).
+    pub fn is_replica(&self) -> bool {
+        matches!(
+            self,
+            RdsRole::ReadReplica { .. } | RdsRole::AuroraReader { .. }
+        )
+    }
+}
+
+/// The CloudWatch metric that carries an RDS replica's lag, and its unit.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum LagMetric {
+    /// `AWS/RDS ReplicaLag`, in seconds.
+    ReplicaLag,
+    /// `AWS/RDS AuroraReplicaLag`, in milliseconds.
+    AuroraReplicaLag,
+}
+
+impl LagMetric {
+    pub fn name(self) -> &'static str {
+        match self {
+            LagMetric::ReplicaLag => "ReplicaLag",
+            LagMetric::AuroraReplicaLag => "AuroraReplicaLag",
+        }
+    }
+
+    pub fn unit(self) -> &'static str {
+        match self {
+            LagMetric::ReplicaLag => "s",
+            LagMetric::AuroraReplicaLag => "ms",
+        }
+    }
+
+    /// The metric's value as a duration (negative values, e.g. MySQL's -1 for "not
+    /// replicating", are None).
+    pub fn duration(self, value: f64) -> Option<Duration> {
+        let secs = match self {
+            LagMetric::ReplicaLag => value,
+            LagMetric::AuroraReplicaLag => value / 1000.0,
+        };
+        Duration::try_from_secs_f64(secs).ok()
+    }
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct LagReading {
+    pub metric: LagMetric,
+    /// The latest datapoint (Ok(None): none in the window), or why the metric could not be read.
+    pub latest: Result<Option<Datapoint>, String>,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct RdsCluster {
+    pub id: String,
+    pub status: String,
+    pub engine: String,
+    pub multi_az: bool,
+    /// (DB instance identifier, is the writer).
+    pub members: Vec<(String, bool)>,
 }
 
 /// What Route 53 holds for one name and type.
@@ -57,6 +180,9 @@ pub struct HealthCheckReading {
     pub id: String,
     /// From GetHealthCheckStatus, or why it could not be read.
     pub status: Result<CheckerShare, String>,
+    /// A calculated check, where GetHealthCheckStatus does not apply: the CloudWatch metric
+    /// (`AWS/Route53` `HealthCheckStatus` or `HealthCheckPercentageHealthy`) `status` came from.
+    pub calculated: Option<(String, Datapoint)>,
 }
 
 /// How many of Route 53's checkers report the endpoint healthy.
@@ -90,6 +216,8 @@ pub struct AwsError {
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum AwsErrorKind {
     NoCredentials,
+    /// No region in the config, the environment or the profile (RDS and CloudWatch need one).
+    NoRegion,
     CredentialsExpired,
     AccessDenied,
     /// Throttled: the poller backs off (the next try is in `retry_in`).
@@ -111,6 +239,12 @@ impl AwsError {
         };
         match self.kind {
             AwsErrorKind::NoCredentials => format!("no credentials from {whose}"),
+            AwsErrorKind::NoRegion => match profile {
+                Some(p) => {
+                    format!("no region: set region in the config, AWS_REGION or profile {p}")
+                }
+                None => "no region: set region in the config or AWS_REGION".to_string(),
+            },
             AwsErrorKind::CredentialsExpired => format!("credentials expired for {whose}"),
             AwsErrorKind::AccessDenied => format!("access denied for {whose}: {}", self.message),
             AwsErrorKind::Throttled { retry_in_secs } => {

@@ -157,9 +157,13 @@ pub fn to_json(model: &Model, level: Level, findings: &[verdict::Finding]) -> Va
                 .iter()
                 .flat_map(|r| &r.sets)
                 .map(|s| {
-                    let check = s.health_check.as_ref().map(|c| match &c.status {
-                        Ok(share) => json!({"id": c.id, "healthy": share.healthy(), "healthy_checkers": share.healthy, "checkers": share.total}),
-                        Err(e) => json!({"id": c.id, "healthy": Value::Null, "error": e}),
+                    let check = s.health_check.as_ref().map(|c| {
+                        let calculated = c.calculated.as_ref().map(|(metric, p)| json!({"metric": metric, "value": p.value, "timestamp": timestamp(p.at)}));
+                        match &c.status {
+                            Ok(share) if calculated.is_some() => json!({"id": c.id, "healthy": share.healthy(), "calculated": calculated}),
+                            Ok(share) => json!({"id": c.id, "healthy": share.healthy(), "healthy_checkers": share.healthy, "checkers": share.total}),
+                            Err(e) => json!({"id": c.id, "healthy": Value::Null, "error": e}),
+                        }
                     });
                     json!({"set_identifier": s.set_identifier, "failover": s.failover, "values": s.values, "alias": s.alias, "ttl": s.ttl, "health_check": check})
                 })
@@ -172,6 +176,7 @@ pub fn to_json(model: &Model, level: Level, findings: &[verdict::Finding]) -> Va
         })
         .collect();
     let serving = verdict::serving(model);
+    let (rds, cloudwatch) = aws_json(model);
     json!({
         "title": config.title,
         "verdict": level.label(),
@@ -182,7 +187,125 @@ pub fn to_json(model: &Model, level: Level, findings: &[verdict::Finding]) -> Va
         "databases": databases,
         "dns": dns,
         "route53": route53,
+        "rds": rds,
+        "cloudwatch": cloudwatch,
     })
+}
+
+fn timestamp(at: OffsetDateTime) -> Value {
+    at.format(&time::format_description::well_known::Rfc3339)
+        .map(Value::String)
+        .unwrap_or(Value::Null)
+}
+
+fn age_seconds(model: &Model, at: OffsetDateTime) -> f64 {
+    (model.now - at).as_seconds_f64().max(0.0).round()
+}
+
+/// `rds` and `cloudwatch`: every figure with its unit or its name, errors as plain text.
+fn aws_json(model: &Model) -> (Vec<Value>, Vec<Value>) {
+    use crate::app::{cloudwatch, rds};
+    let config = &model.config;
+    let rds = config
+        .rds
+        .iter()
+        .zip(&model.rds)
+        .map(|(spec, st)| {
+            let instances: Vec<Value> = spec
+                .instances
+                .iter()
+                .enumerate()
+                .map(|(i, inst_spec)| {
+                    let base = json!({"site": config.sites[inst_spec.site].key, "id": inst_spec.id});
+                    let extra = match st.instance(i) {
+                        None => json!({"found": Value::Null}),
+                        Some(Err(e)) => json!({"found": false, "error": e}),
+                        Some(Ok(inst)) => {
+                            let (source, cluster) = match &inst.role {
+                                crate::observe::RdsRole::ReadReplica { source } => (Some(source.clone()), None),
+                                crate::observe::RdsRole::AuroraWriter { cluster }
+                                | crate::observe::RdsRole::AuroraReader { cluster }
+                                | crate::observe::RdsRole::AuroraUnknown { cluster } => (None, Some(cluster.clone())),
+                                crate::observe::RdsRole::Primary { .. } => (None, None),
+                            };
+                            let lag = match rds::lag(inst) {
+                                rds::Lag::NotApplicable => Value::Null,
+                                rds::Lag::Known { metric, value, lag, at } => json!({
+                                    "metric": metric.name(), "value": value, "unit": metric.unit(),
+                                    "seconds": lag.as_secs_f64(), "timestamp": timestamp(at),
+                                    "age_seconds": age_seconds(model, at),
+                                    "over_max": lag > spec.max_lag,
+                                }),
+                                rds::Lag::NoData(metric) => json!({"metric": metric.name(), "unit": metric.unit(), "value": Value::Null, "error": "no datapoint"}),
+                                rds::Lag::Unreadable(e) => json!({"value": Value::Null, "error": e}),
+                            };
+                            json!({
+                                "found": true,
+                                "status": inst.status,
+                                "role": rds::role_word(&inst.role),
+                                "role_text": rds::role_text(&inst.role),
+                                "source": source,
+                                "cluster": cluster,
+                                "engine": inst.engine,
+                                "availability_zone": inst.availability_zone,
+                                "multi_az": inst.multi_az,
+                                "lag": lag,
+                            })
+                        }
+                    };
+                    let mut merged = base;
+                    if let (Some(m), Value::Object(e)) = (merged.as_object_mut(), extra) {
+                        m.extend(e);
+                    }
+                    merged
+                })
+                .collect();
+            let clusters: Vec<Value> = st
+                .reading
+                .iter()
+                .flat_map(|r| &r.clusters)
+                .map(|c| match c {
+                    Ok(c) => json!({"id": c.id, "status": c.status, "engine": c.engine, "multi_az": c.multi_az,
+                        "writer": c.members.iter().find(|(_, w)| *w).map(|(id, _)| id.clone()),
+                        "readers": c.members.iter().filter(|(_, w)| !*w).map(|(id, _)| id.clone()).collect::<Vec<_>>()}),
+                    Err(e) => json!({"error": e}),
+                })
+                .collect();
+            json!({
+                "name": spec.name,
+                "max_lag_seconds": spec.max_lag.as_secs_f64(),
+                "instances": instances,
+                "clusters": clusters,
+                "stale": st.stale,
+                "error": st.error.as_ref().map(|e| e.describe(spec.aws.profile.as_deref())),
+            })
+        })
+        .collect();
+    let cloudwatch = config
+        .cloudwatch
+        .iter()
+        .zip(&model.cloudwatch)
+        .map(|(spec, st)| {
+            json!({
+                "name": spec.name,
+                "site": site_name(config, spec.site),
+                "namespace": spec.namespace,
+                "metric": spec.metric,
+                "dimensions": spec.dimensions.iter().map(|(k, v)| (k.clone(), Value::String(v.clone()))).collect::<serde_json::Map<_, _>>(),
+                "statistic": spec.statistic,
+                "period_seconds": spec.period.as_secs(),
+                "warn": spec.warn,
+                "crit": spec.crit,
+                "state": st.shown().label(),
+                "value": st.latest.map(|p| p.value),
+                "timestamp": st.latest.map(|p| timestamp(p.at)),
+                "age_seconds": st.latest.map(|p| age_seconds(model, p.at)),
+                "detail": cloudwatch::describe(spec, st, model.now),
+                "error": st.error.as_ref().map(|e| e.describe(spec.aws.profile.as_deref())),
+            })
+        })
+        .collect();
+    (rds, cloudwatch)
 }
 
 pub fn to_text(model: &Model, level: Level, findings: &[verdict::Finding]) -> String {
@@ -233,6 +356,49 @@ pub fn to_text(model: &Model, level: Level, findings: &[verdict::Finding]) -> St
                 let _ = write!(line, ": {e}");
             }
             let _ = writeln!(out, "{line}");
+        }
+    }
+    if !config.cloudwatch.is_empty() {
+        let _ = writeln!(out, "cloudwatch:");
+    }
+    for (spec, st) in config.cloudwatch.iter().zip(&model.cloudwatch) {
+        let site = spec
+            .site
+            .map(|s| format!(" ({})", config.site_label(s)))
+            .unwrap_or_default();
+        let _ = writeln!(
+            out,
+            "  {}{site}: {}",
+            spec.name,
+            crate::app::cloudwatch::describe(spec, st, model.now)
+        );
+    }
+    for (spec, st) in config.rds.iter().zip(&model.rds) {
+        let _ = writeln!(out, "rds {}:", spec.name);
+        if let Some(e) = &st.error {
+            let _ = writeln!(out, "  error: {}", e.describe(spec.aws.profile.as_deref()));
+        }
+        for (i, inst_spec) in spec.instances.iter().enumerate() {
+            let site = config.site_label(inst_spec.site);
+            let line = match st.instance(i) {
+                None => format!("{}: no result", inst_spec.id),
+                Some(Err(e)) => e.clone(),
+                Some(Ok(inst)) => {
+                    let lag = crate::app::rds::lag_text(spec, inst, model.now);
+                    let lag = if lag.is_empty() {
+                        lag
+                    } else {
+                        format!(", {lag}")
+                    };
+                    format!(
+                        "{} {}{lag}, {}",
+                        inst.id,
+                        crate::app::rds::role_text(&inst.role),
+                        crate::app::rds::placement(inst)
+                    )
+                }
+            };
+            let _ = writeln!(out, "  {site}: {line}");
         }
     }
     for (spec, st) in config.dns.iter().zip(&model.dns) {

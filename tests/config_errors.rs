@@ -143,8 +143,24 @@ refused! {
     route53_bad_zone_id: 6, 11, "invalid zone-id \"Z01 2345\": expected a hosted zone id";
     route53_unknown_field: 7, 1, "unknown field `set-identifier`, expected one of `name`, `zone-id`, `type`";
     aws_bad_endpoint_url: 6, 16, "invalid endpoint-url \"127.0.0.1:15055\"";
+    // [[rds]] and [[cloudwatch]], and the gates that read them.
+    cloudwatch_bad_period: 15, 10, "invalid CloudWatch period \"1m 30s\": expected 1s, 5s, 10s, 30s or a multiple of 60s";
+    cloudwatch_bad_statistic: 15, 13, "unsupported statistic \"avg\": expected Average, Minimum, Maximum, Sum, SampleCount or a";
+    cloudwatch_equal_thresholds: 14, 8, "crit equals warn: crit < warn means lower is worse, crit > warn higher is worse";
+    cloudwatch_unknown_field: 15, 1, "unknown field `threshold`, expected one of `name`, `site`, `namespace`, `metric`,";
+    cloudwatch_unknown_site: 15, 8, "unknown site \"tertiary\": expected one of primary, secondary";
+    rds_bad_identifier: 11, 25, "invalid DB instance identifier \"orders_a\": expected letters, digits and single hyphens,";
+    rds_empty_instances: 11, 13, "instances is empty: expected { site = \"db-instance-id\", ... }";
+    rds_instance_twice: 15, 25, "DB instance \"orders-a\" is already read by an [[rds]] source: each instance once";
+    rds_interval_too_short: 12, 12, "interval too short: expected at least 1s (default 30s)";
+    rds_lag_max_age_short: 13, 15, "lag-max-age is shorter than lag-period: no datapoint could ever be fresh";
+    rds_unknown_site: 11, 48, "unknown site \"tertiary\": expected one of primary, secondary";
+    runbook_cloudwatch_no_check: 23, 8, "a cloudwatch gate needs check = \"name of a [[cloudwatch]]\"";
+    runbook_cloudwatch_unknown_check: 24, 9, "unknown cloudwatch check \"canary\": no [[cloudwatch]] of that name";
+    runbook_rds_no_instance_at_site: 21, 7, "rds \"orders\" has no instance at site \"secondary\"";
+    runbook_rds_unknown: 21, 7, "unknown rds \"billing\": no [[rds]] of that name";
     // Runbooks.
-    runbook_unknown_gate: 55, 8, "unknown gate \"vibes\": expected \"lag\", \"healthy\"";
+    runbook_unknown_gate: 55, 8, "unknown gate \"vibes\": expected \"lag\", \"healthy\", \"route53-health\" or \"cloudwatch\"";
     runbook_route53_health_unknown_record: 61, 10, "no [[route53]] record www.failover.test.";
     runbook_two_kinds: 53, 1, "a step has exactly one of gate, action, wait or manual";
     runbook_dns_without_server: 55, 10, "a dns action needs server = \"ip:port\"";
@@ -517,4 +533,45 @@ fn no_terminal_is_a_clean_error_not_a_panic() {
         lines[1].contains("\"stopped: cannot start the terminal"),
         "{journal}"
     );
+}
+
+/// The README's `[[rds]]` and `[[cloudwatch]]` examples and their gates, exactly as written
+/// there, make a config the binary accepts.
+#[test]
+fn readme_rds_and_cloudwatch_examples_are_accepted_as_written() {
+    let readme = std::fs::read_to_string(dir().join("../README.md")).expect("read README.md");
+    let blocks: Vec<&str> = readme
+        .split("```toml\n")
+        .skip(1)
+        .filter_map(|b| b.split("```").next())
+        .collect();
+    let find = |start: &str, needle: &str| -> String {
+        blocks
+            .iter()
+            .find(|b| b.starts_with(start) && b.contains(needle))
+            .unwrap_or_else(|| panic!("no README toml block starting {start:?} with {needle:?}"))
+            .to_string()
+    };
+    let text = format!(
+        "[sites.primary]\n[sites.secondary]\n[aws]\nregion = \"us-east-1\"\n{}{}\
+         [[runbook]]\nname = \"aws\"\nfrom = \"primary\"\nto = \"secondary\"\n{}{}",
+        find("[[rds]]", "instances"),
+        find("[[cloudwatch]]", "dimensions"),
+        find("[[runbook.step]]", "rds = "),
+        find("[[runbook.step]]", "gate = \"cloudwatch\""),
+    );
+    let path = std::env::temp_dir().join(format!(
+        "failover-console-readme-aws-{}.toml",
+        std::process::id()
+    ));
+    std::fs::write(&path, &text).expect("write the config");
+    let out = run(&["check-config", "--config", path.to_str().unwrap()]);
+    no_panic(&out);
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{text}\nstderr:\n{}",
+        stderr(&out)
+    );
+    let _ = std::fs::remove_file(&path);
 }

@@ -203,6 +203,10 @@ pub struct Model {
     pub dns: Vec<RecordState>,
     /// One per `[[route53]]` record.
     pub route53: Vec<super::route53::R53State>,
+    /// One per `[[rds]]` source.
+    pub rds: Vec<super::rds::RdsState>,
+    /// One per `[[cloudwatch]]` check.
+    pub cloudwatch: Vec<super::cloudwatch::CwState>,
     pub timeline: Timeline,
     pub ui: UiState,
     pub driver: Driver,
@@ -231,6 +235,12 @@ impl Model {
         let dbs = config.databases.iter().map(DbState::new).collect();
         let dns = config.dns.iter().map(RecordState::new).collect();
         let route53 = config.route53.iter().map(|_| Default::default()).collect();
+        let rds = config.rds.iter().map(|_| Default::default()).collect();
+        let cloudwatch = config
+            .cloudwatch
+            .iter()
+            .map(|_| Default::default())
+            .collect();
         Model {
             config,
             mode,
@@ -242,6 +252,8 @@ impl Model {
             dbs,
             dns,
             route53,
+            rds,
+            cloudwatch,
             timeline: Timeline::new(TIMELINE_CAPACITY),
             ui: UiState {
                 focus: Pane::Health,
@@ -274,8 +286,12 @@ impl Model {
     /// How many rows a pane has to scroll through.
     pub fn rows_in(&self, pane: Pane) -> usize {
         match pane {
-            Pane::Health => self.health.len(),
-            Pane::Replication => self.dbs.iter().map(|d| d.members.len() + 1).sum(),
+            Pane::Health => self.health.len() + self.cloudwatch.len(),
+            Pane::Replication => {
+                let pg: usize = self.dbs.iter().map(|d| d.members.len() + 1).sum();
+                let rds: usize = self.config.rds.iter().map(|r| r.instances.len() + 1).sum();
+                pg + rds
+            }
             Pane::Dns => {
                 let dns: usize = self.dns.iter().map(|r| r.resolvers.len() + 1).sum();
                 // Two rows each: under its [[dns]] record, Route 53's answer and how the

@@ -46,20 +46,22 @@ fn role<'a>(reading: &'a R53Reading, role: &str) -> Option<&'a R53Set> {
 }
 
 /// Healthy (Some(true)), unhealthy (Some(false)) or unknown (None), and how it reads.
-fn check_health(set: &R53Set) -> (Option<bool>, String) {
+pub fn check_health(set: &R53Set) -> (Option<bool>, String) {
     match &set.health_check {
         None => (Some(true), "no health check".to_string()),
-        Some(check) => match &check.status {
-            Ok(share) if share.healthy() => (
-                Some(true),
-                format!("healthy {}% of checkers", share.percent()),
-            ),
-            Ok(share) => (
-                Some(false),
-                format!("unhealthy {}% of checkers", share.percent()),
-            ),
-            Err(e) => (None, format!("health check unreadable: {e}")),
-        },
+        Some(check) => {
+            let how = |share: &crate::observe::CheckerShare| match &check.calculated {
+                Some((metric, point)) => {
+                    format!("(calculated: CloudWatch {metric} {})", point.value)
+                }
+                None => format!("{}% of checkers", share.percent()),
+            };
+            match &check.status {
+                Ok(share) if share.healthy() => (Some(true), format!("healthy {}", how(share))),
+                Ok(share) => (Some(false), format!("unhealthy {}", how(share))),
+                Err(e) => (None, format!("health check unreadable: {e}")),
+            }
+        }
     }
 }
 
@@ -323,6 +325,7 @@ zone-id = "Z1"
             health_check: share.map(|(healthy, total)| HealthCheckReading {
                 id: format!("hc-{role}"),
                 status: Ok(CheckerShare { healthy, total }),
+                calculated: None,
             }),
         }
     }

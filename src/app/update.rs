@@ -9,7 +9,7 @@ use tui_input::backend::crossterm::to_input_request;
 
 use super::keys::{Command, KeyMap};
 use super::model::{Model, Overlay, Pane};
-use super::{dns, health, replication, route53};
+use super::{cloudwatch, dns, health, rds, replication, route53};
 use crate::observe::Observation;
 use crate::timeline::{Entry, Kind, Severity};
 
@@ -223,6 +223,19 @@ fn observe(model: &mut Model, observation: Observation, fx: &mut Fx) {
                 route53::on_reading(&config, spec, state, at, result, fx);
             }
         }
+        Observation::Rds { source, at, result } => {
+            if let (Some(spec), Some(state)) = (config.rds.get(source), model.rds.get_mut(source)) {
+                rds::on_reading(&config, spec, state, at, result, fx);
+            }
+        }
+        Observation::CloudWatch { check, at, result } => {
+            if let (Some(spec), Some(state)) = (
+                config.cloudwatch.get(check),
+                model.cloudwatch.get_mut(check),
+            ) {
+                cloudwatch::on_reading(spec, state, at, result, fx);
+            }
+        }
     }
 }
 
@@ -295,13 +308,7 @@ fn mark_stale(model: &mut Model, fx: &mut Fx) {
         }
     }
     for (spec, state) in config.route53.iter().zip(model.route53.iter_mut()) {
-        // A throttled source waits longer than its interval on purpose: not stale for that.
-        let limit = match state.error.as_ref().map(|e| e.kind) {
-            Some(crate::observe::AwsErrorKind::Throttled { retry_in_secs }) => {
-                Duration::from_secs(retry_in_secs) + spec.timeout
-            }
-            _ => spec.interval + spec.timeout,
-        };
+        let limit = aws_limit(state.error.as_ref(), spec.interval, spec.timeout);
         if !state.stale
             && let Some(age) = overdue(state.last_at, limit)
         {
@@ -313,6 +320,49 @@ fn mark_stale(model: &mut Model, fx: &mut Fx) {
                 message(age, limit),
             );
         }
+    }
+    for (spec, state) in config.rds.iter().zip(model.rds.iter_mut()) {
+        let limit = aws_limit(state.error.as_ref(), spec.interval, spec.timeout);
+        if !state.stale
+            && let Some(age) = overdue(state.last_at, limit)
+        {
+            state.stale = true;
+            fx.edge(
+                now,
+                Severity::Warn,
+                rds::source_all(spec),
+                message(age, limit),
+            );
+        }
+    }
+    for (spec, state) in config.cloudwatch.iter().zip(model.cloudwatch.iter_mut()) {
+        let limit = aws_limit(state.error.as_ref(), spec.interval, spec.timeout);
+        if !state.stale
+            && let Some(age) = overdue(state.last_at, limit)
+        {
+            state.stale = true;
+            fx.edge(
+                now,
+                Severity::Warn,
+                cloudwatch::source(spec),
+                message(age, limit),
+            );
+        }
+    }
+}
+
+/// How long an AWS source may be silent: its interval and timeout, or while throttled the
+/// backoff it announced (a throttled source waits longer on purpose: not stale for that).
+fn aws_limit(
+    error: Option<&crate::observe::AwsError>,
+    interval: Duration,
+    timeout: Duration,
+) -> Duration {
+    match error.map(|e| e.kind) {
+        Some(crate::observe::AwsErrorKind::Throttled { retry_in_secs }) => {
+            Duration::from_secs(retry_in_secs) + timeout
+        }
+        _ => interval + timeout,
     }
 }
 

@@ -318,6 +318,8 @@ pub fn assess(model: &Model) -> Vec<Finding> {
             ),
         );
     }
+    findings.extend(super::aws_findings::cloudwatch(model, agreed));
+    findings.extend(super::aws_findings::rds(model));
     findings
 }
 

@@ -25,6 +25,10 @@ pub struct FileConfig {
     pub aws: Option<AwsFile>,
     #[serde(default)]
     pub route53: Vec<Route53File>,
+    #[serde(default)]
+    pub rds: Vec<RdsFile>,
+    #[serde(default)]
+    pub cloudwatch: Vec<CloudWatchFile>,
 }
 
 /// `[aws]`: defaults for every AWS source. Credentials never sit here: they come from the
@@ -139,6 +143,10 @@ pub struct StepFile {
     pub wait: Option<Spanned<String>>,
     pub manual: Option<String>,
     pub database: Option<Spanned<String>>,
+    /// Lag gate on a `[[rds]]` source instead of a `[[database]]`.
+    pub rds: Option<Spanned<String>>,
+    /// CloudWatch gate: the `[[cloudwatch]]` check's name.
+    pub check: Option<Spanned<String>>,
     pub site: Option<Spanned<String>>,
     pub record: Option<Spanned<String>>,
     #[serde(rename = "type")]
@@ -168,4 +176,44 @@ pub struct StepFile {
 pub enum CommandFile {
     Line(String),
     Argv(Vec<String>),
+}
+
+/// `[[rds]]`: RDS instances (and optionally their Aurora cluster), one per site.
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "kebab-case", deny_unknown_fields)]
+pub struct RdsFile {
+    pub name: Spanned<String>,
+    /// Site key -> DB instance identifier.
+    pub instances: Spanned<IndexMap<String, Spanned<String>>>,
+    pub cluster: Option<Spanned<String>>,
+    pub max_lag: Option<Spanned<ConfigDuration>>,
+    pub lag_period: Option<Spanned<ConfigDuration>>,
+    pub lag_max_age: Option<Spanned<ConfigDuration>>,
+    pub region: Option<Spanned<String>>,
+    pub profile: Option<Spanned<String>>,
+    pub endpoint_url: Option<Spanned<String>>,
+    pub interval: Option<Spanned<ConfigDuration>>,
+    pub timeout: Option<Spanned<ConfigDuration>>,
+}
+
+/// `[[cloudwatch]]`: one metric with warn / crit thresholds.
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "kebab-case", deny_unknown_fields)]
+pub struct CloudWatchFile {
+    pub name: Spanned<String>,
+    pub site: Option<Spanned<String>>,
+    pub namespace: Spanned<String>,
+    pub metric: Spanned<String>,
+    #[serde(default)]
+    pub dimensions: IndexMap<String, Spanned<String>>,
+    pub statistic: Option<Spanned<String>>,
+    pub period: Option<Spanned<ConfigDuration>>,
+    pub warn: Spanned<f64>,
+    pub crit: Spanned<f64>,
+    pub max_age: Option<Spanned<ConfigDuration>>,
+    pub region: Option<Spanned<String>>,
+    pub profile: Option<Spanned<String>>,
+    pub endpoint_url: Option<Spanned<String>>,
+    pub interval: Option<Spanned<ConfigDuration>>,
+    pub timeout: Option<Spanned<ConfigDuration>>,
 }

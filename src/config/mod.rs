@@ -2,6 +2,7 @@
 //! A bad file is refused before the terminal is touched, with file, line, column and what was
 //! expected.
 
+mod aws_sources;
 pub mod duration;
 pub mod file;
 pub mod runbook;
@@ -32,6 +33,8 @@ pub struct Config {
     /// `[aws]`, after `--profile` / `--region` (see `Config::apply_aws_flags`).
     pub aws: AwsSettings,
     pub route53: Vec<Route53Record>,
+    pub rds: Vec<RdsSource>,
+    pub cloudwatch: Vec<CloudWatchCheck>,
 }
 
 /// Where and as whom to call AWS. Never holds credentials.
@@ -50,6 +53,60 @@ pub struct Route53Record {
     pub zone_id: String,
     pub record_type: RecordType,
     /// This record's own settings over `[aws]` (and the flags over both for region/profile).
+    pub aws: AwsSettings,
+    pub interval: Duration,
+    pub timeout: Duration,
+}
+
+/// An `[[rds]]` source: one DB instance per site, read with DescribeDBInstances (and
+/// DescribeDBClusters for Aurora); replica lag from CloudWatch.
+#[derive(Debug, Clone)]
+pub struct RdsSource {
+    pub name: String,
+    /// In the file's order; at most one per site.
+    pub instances: Vec<RdsInstanceSpec>,
+    /// The Aurora cluster whose writer / readers these instances are, when given.
+    pub cluster: Option<String>,
+    pub max_lag: Duration,
+    /// The CloudWatch period the lag is read at.
+    pub lag_period: Duration,
+    /// A lag datapoint older than this is no lag data.
+    pub lag_max_age: Duration,
+    pub aws: AwsSettings,
+    pub interval: Duration,
+    pub timeout: Duration,
+}
+
+#[derive(Debug, Clone)]
+pub struct RdsInstanceSpec {
+    pub site: SiteId,
+    /// The DB instance identifier.
+    pub id: String,
+}
+
+impl RdsSource {
+    pub fn instance_at(&self, site: SiteId) -> Option<usize> {
+        self.instances.iter().position(|i| i.site == site)
+    }
+}
+
+/// A `[[cloudwatch]]` check: one metric's latest datapoint against warn / crit thresholds.
+#[derive(Debug, Clone)]
+pub struct CloudWatchCheck {
+    pub name: String,
+    /// The site whose health this check counts toward, if any.
+    pub site: Option<SiteId>,
+    pub namespace: String,
+    pub metric: String,
+    pub dimensions: Vec<(String, String)>,
+    /// "Average", "Minimum", "Maximum", "Sum", "SampleCount" or a percentile ("p99").
+    pub statistic: String,
+    pub period: Duration,
+    pub warn: f64,
+    /// Below `warn` when lower is worse, above it when higher is worse.
+    pub crit: f64,
+    /// No datapoint this recent is NO DATA.
+    pub max_age: Duration,
     pub aws: AwsSettings,
     pub interval: Duration,
     pub timeout: Duration,
@@ -159,8 +216,10 @@ impl Config {
 
     /// `--profile` and `--region` win over the config, for `[aws]` and every source.
     pub fn apply_aws_flags(&mut self, profile: Option<&str>, region: Option<&str>) {
-        let targets =
-            std::iter::once(&mut self.aws).chain(self.route53.iter_mut().map(|r| &mut r.aws));
+        let targets = std::iter::once(&mut self.aws)
+            .chain(self.route53.iter_mut().map(|r| &mut r.aws))
+            .chain(self.rds.iter_mut().map(|r| &mut r.aws))
+            .chain(self.cloudwatch.iter_mut().map(|c| &mut c.aws));
         for aws in targets {
             if let Some(p) = profile {
                 aws.profile = Some(p.to_string());
@@ -181,10 +240,14 @@ impl Config {
         let db = self.databases.iter().map(|d| d.timeout);
         let dns = self.dns.iter().map(|d| d.timeout);
         let route53 = self.route53.iter().map(|r| r.timeout);
+        let rds = self.rds.iter().map(|r| r.timeout);
+        let cloudwatch = self.cloudwatch.iter().map(|c| c.timeout);
         health
             .chain(db)
             .chain(dns)
             .chain(route53)
+            .chain(rds)
+            .chain(cloudwatch)
             .max()
             .unwrap_or(Duration::from_secs(1))
     }

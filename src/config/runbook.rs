@@ -50,6 +50,11 @@ pub enum Gate {
     /// The health check attached to the site's failover record set of a `[[route53]]` record
     /// is healthy in Route 53 (more than 18 % of its checkers), read fresh.
     Route53Health { record: usize, site: SiteId },
+    /// The `[[rds]]` instance at the target site is a read replica or Aurora reader whose lag
+    /// is known, fresh and within the source's `max-lag`.
+    RdsLag { rds: usize, instance: usize },
+    /// The `[[cloudwatch]]` check is fresh and not CRIT.
+    CloudWatch { check: usize },
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -179,10 +184,14 @@ fn kind(
     };
     if let Some(gate) = &s.gate {
         return match gate.get_ref().as_str() {
-            "lag" => {
-                let (db, member) = member_at(c, config, s.database.as_ref(), gate, toward)?;
-                Ok(StepKind::Gate(Gate::Lag { db, member }))
-            }
+            "lag" => match &s.rds {
+                Some(rds) => rds_lag_gate(c, config, s, rds, toward),
+                None => {
+                    let (db, member) = member_at(c, config, s.database.as_ref(), gate, toward)?;
+                    Ok(StepKind::Gate(Gate::Lag { db, member }))
+                }
+            },
+            "cloudwatch" => cloudwatch_gate(c, config, s, gate),
             "healthy" => {
                 let site = match &s.site {
                     Some(name) => c.site(config, name)?,
@@ -201,7 +210,7 @@ fn kind(
             other => Err(c.at(
                 gate,
                 format!(
-                    "unknown gate {other:?}: expected \"lag\", \"healthy\" or \"route53-health\""
+                    "unknown gate {other:?}: expected \"lag\", \"healthy\", \"route53-health\" or \"cloudwatch\""
                 ),
             )),
         };
@@ -493,4 +502,67 @@ fn dns_record(
                 ),
             )
         })
+}
+
+/// `gate = "lag"` with `rds = "name"`: the source's instance at `site`.
+fn rds_lag_gate(
+    c: &Checker<'_>,
+    config: &Config,
+    s: &StepFile,
+    name: &Spanned<String>,
+    site: SiteId,
+) -> Result<StepKind, ConfigError> {
+    if let Some(db) = &s.database {
+        return Err(c.at(db, "a lag gate reads database or rds, not both"));
+    }
+    let rds = config
+        .rds
+        .iter()
+        .position(|r| &r.name == name.get_ref())
+        .ok_or_else(|| {
+            c.at(
+                name,
+                format!("unknown rds {:?}: no [[rds]] of that name", name.get_ref()),
+            )
+        })?;
+    let instance = config.rds[rds].instance_at(site).ok_or_else(|| {
+        c.at(
+            name,
+            format!(
+                "rds {:?} has no instance at site {:?}",
+                name.get_ref(),
+                config.sites[site].key
+            ),
+        )
+    })?;
+    Ok(StepKind::Gate(Gate::RdsLag { rds, instance }))
+}
+
+/// `gate = "cloudwatch"` with `check = "name"`.
+fn cloudwatch_gate(
+    c: &Checker<'_>,
+    config: &Config,
+    s: &StepFile,
+    gate: &Spanned<String>,
+) -> Result<StepKind, ConfigError> {
+    let name = s.check.as_ref().ok_or_else(|| {
+        c.at(
+            gate,
+            "a cloudwatch gate needs check = \"name of a [[cloudwatch]]\"",
+        )
+    })?;
+    let check = config
+        .cloudwatch
+        .iter()
+        .position(|w| &w.name == name.get_ref())
+        .ok_or_else(|| {
+            c.at(
+                name,
+                format!(
+                    "unknown cloudwatch check {:?}: no [[cloudwatch]] of that name",
+                    name.get_ref()
+                ),
+            )
+        })?;
+    Ok(StepKind::Gate(Gate::CloudWatch { check }))
 }

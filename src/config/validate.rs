@@ -166,6 +166,8 @@ fn build(c: &Checker<'_>, file: FileConfig) -> Result<Config, ConfigError> {
     for r in &file.route53 {
         route53.push(route53_record(c, r, &aws, &mut r53_seen)?);
     }
+    let rds = super::aws_sources::rds_sources(c, &file.rds, &aws, &site_of)?;
+    let cloudwatch = super::aws_sources::cloudwatch_checks(c, &file.cloudwatch, &aws, &site_of)?;
 
     let mut config = Config {
         path: c.path.to_path_buf(),
@@ -184,6 +186,8 @@ fn build(c: &Checker<'_>, file: FileConfig) -> Result<Config, ConfigError> {
         runbooks: Vec::new(),
         aws,
         route53,
+        rds,
+        cloudwatch,
     };
     let mut runbook_names = HashSet::new();
     for r in &file.runbook {
@@ -194,7 +198,7 @@ fn build(c: &Checker<'_>, file: FileConfig) -> Result<Config, ConfigError> {
     Ok(config)
 }
 
-fn unique(
+pub(super) fn unique(
     c: &Checker<'_>,
     seen: &mut HashSet<String>,
     name: &Spanned<String>,
@@ -215,7 +219,7 @@ fn unique(
     Ok(())
 }
 
-fn duration_or(value: &Option<Spanned<ConfigDuration>>, default: Duration) -> Duration {
+pub(super) fn duration_or(value: &Option<Spanned<ConfigDuration>>, default: Duration) -> Duration {
     value.as_ref().map(|d| d.get_ref().0).unwrap_or(default)
 }
 
@@ -494,7 +498,7 @@ fn dns_record(
     })
 }
 
-fn non_empty(
+pub(super) fn non_empty(
     c: &Checker<'_>,
     v: &Option<Spanned<String>>,
     what: &str,
@@ -508,7 +512,7 @@ fn non_empty(
     }
 }
 
-fn endpoint_url(
+pub(super) fn endpoint_url(
     c: &Checker<'_>,
     v: &Option<Spanned<String>>,
 ) -> Result<Option<String>, ConfigError> {

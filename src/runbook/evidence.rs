@@ -114,6 +114,16 @@ pub fn gate(model: &Model, gate: &Gate) -> Evidence {
                 let state = if st.stale { "stale" } else { st.status.label() };
                 lines.push(format!("{} {state} ({detail})", spec.name));
             }
+            for (check, _) in config
+                .cloudwatch
+                .iter()
+                .enumerate()
+                .filter(|(_, spec)| spec.site == Some(*site))
+            {
+                let (ok, line) = super::aws_evidence::cloudwatch_line(model, check);
+                pass &= ok;
+                lines.push(line);
+            }
             if lines.is_empty() {
                 pass = false;
                 lines.push(format!(
@@ -124,6 +134,8 @@ pub fn gate(model: &Model, gate: &Gate) -> Evidence {
             Evidence { pass, lines }
         }
         Gate::Route53Health { record, site } => route53_health(model, *record, *site),
+        Gate::RdsLag { rds, instance } => super::aws_evidence::rds_lag(model, *rds, *instance),
+        Gate::CloudWatch { check } => super::aws_evidence::cloudwatch_check(model, *check),
     }
 }
 
@@ -170,33 +182,30 @@ fn route53_health(model: &Model, record: usize, site: crate::config::SiteId) -> 
         set.failover.as_deref().unwrap_or("simple"),
         set.set_identifier.as_deref().unwrap_or("-")
     );
-    match &set.health_check {
-        None => Evidence {
+    let id = set
+        .health_check
+        .as_ref()
+        .map(|c| format!(" {}", c.id))
+        .unwrap_or_default();
+    match crate::app::route53::check_health(set) {
+        (Some(true), _) if set.health_check.is_none() => Evidence {
             pass: true,
             lines: vec![format!(
                 "{who}: {name} has no health check (Route 53 treats it as healthy)"
             )],
         },
-        Some(check) => match &check.status {
-            Ok(share) if share.healthy() => Evidence {
-                pass: true,
-                lines: vec![format!(
-                    "{who}: {name} health check {} healthy ({}/{} checkers, {}%)",
-                    check.id,
-                    share.healthy,
-                    share.total,
-                    share.percent()
-                )],
-            },
-            Ok(share) => fail(format!(
-                "{name} health check {} UNHEALTHY ({}/{} checkers, {}%; healthy needs over 18%)",
-                check.id,
-                share.healthy,
-                share.total,
-                share.percent()
-            )),
-            Err(e) => fail(format!("{name} health check {} unreadable: {e}", check.id)),
+        (Some(true), how) => Evidence {
+            pass: true,
+            lines: vec![format!("{who}: {name} health check{id} {how}")],
         },
+        (Some(false), how) => fail(format!(
+            "{name} health check{id} {} (healthy needs over 18% of checkers)",
+            how.to_uppercase()
+                .split_once(' ')
+                .map(|(word, rest)| format!("{word} {}", rest.to_lowercase()))
+                .unwrap_or(how)
+        )),
+        (None, how) => fail(format!("{name}: {how}")),
     }
 }
 

@@ -3,6 +3,7 @@
 //! rebuilds the run from them. The driving console, a watcher tailing the same journal, and a
 //! console resuming after a crash all see the same run through the same code.
 
+mod aws_evidence;
 pub mod evidence;
 pub mod plan;
 

@@ -39,6 +39,27 @@ pub fn describe_kind(config: &Config, kind: &StepKind) -> Vec<String> {
             config.route53[*record].name,
             config.route53[*record].record_type
         )],
+        StepKind::Gate(Gate::RdsLag { rds, instance }) => {
+            let r = &config.rds[*rds];
+            vec![format!(
+                "gate: rds {}/{} ({}) is a read replica or Aurora reader, lag (ReplicaLag s / AuroraReplicaLag ms) at most {} old and within {}",
+                r.name,
+                config.site_label(r.instances[*instance].site),
+                r.instances[*instance].id,
+                crate::ui::format::setting(r.lag_max_age),
+                crate::ui::format::setting(r.max_lag)
+            )]
+        }
+        StepKind::Gate(Gate::CloudWatch { check }) => {
+            let w = &config.cloudwatch[*check];
+            vec![format!(
+                "gate: cloudwatch {} ({} {}) is fresh and not CRIT ({})",
+                w.name,
+                w.namespace,
+                crate::app::cloudwatch::metric_text(w),
+                crate::app::cloudwatch::thresholds(w)
+            )]
+        }
         StepKind::Action(a) => a.spec.describe(),
         StepKind::Wait(Wait::Dns {
             record,

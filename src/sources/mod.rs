@@ -1,9 +1,12 @@
 //! Pollers: one module per kind of source. Each sends `Observation`s on a bounded channel and
 //! never touches the model.
 
+pub mod aws;
+pub mod cloudwatch;
 pub mod dns;
 pub mod http;
 pub mod postgres;
+pub mod rds;
 pub mod route53;
 pub mod tcp;
 
@@ -84,6 +87,14 @@ pub fn spawn_all(config: &Arc<Config>, tx: Sender) -> JoinSet<()> {
     for (r, record) in config.route53.iter().enumerate() {
         let (tx, record) = (tx.clone(), record.clone());
         tasks.spawn(async move { route53::Poller::new(r, record).await.run(tx).await });
+    }
+    for (i, spec) in config.rds.iter().enumerate() {
+        let (tx, spec) = (tx.clone(), spec.clone());
+        tasks.spawn(async move { rds::Poller::new(i, spec).await.run(tx).await });
+    }
+    for (i, spec) in config.cloudwatch.iter().enumerate() {
+        let (tx, spec) = (tx.clone(), spec.clone());
+        tasks.spawn(async move { cloudwatch::Poller::new(i, spec).await.run(tx).await });
     }
     tasks
 }
@@ -171,6 +182,20 @@ pub async fn poll_once(config: &Arc<Config>) -> Vec<Observation> {
         tasks.spawn(async move {
             let _ = tx
                 .send(route53::Poller::new(r, record).await.once().await)
+                .await;
+        });
+    }
+    for (i, spec) in config.rds.iter().enumerate() {
+        let (tx, spec) = (tx.clone(), spec.clone());
+        tasks.spawn(async move {
+            let _ = tx.send(rds::Poller::new(i, spec).await.once().await).await;
+        });
+    }
+    for (i, spec) in config.cloudwatch.iter().enumerate() {
+        let (tx, spec) = (tx.clone(), spec.clone());
+        tasks.spawn(async move {
+            let _ = tx
+                .send(cloudwatch::Poller::new(i, spec).await.once().await)
                 .await;
         });
     }

@@ -7,68 +7,50 @@
 
 use std::time::Duration;
 
-use aws_config::BehaviorVersion;
-use aws_config::retry::RetryConfig;
-use aws_config::timeout::TimeoutConfig;
+use std::collections::HashMap;
+use std::sync::Mutex;
+
 use aws_sdk_route53::Client;
 use aws_sdk_route53::error::{DisplayErrorContext, ProvideErrorMetadata, SdkError};
-use aws_sdk_route53::types::{ResourceRecordSet, RrType};
+use aws_sdk_route53::types::{HealthCheckType, ResourceRecordSet, RrType};
 
 use crate::config::{AwsSettings, RecordType, Route53Record, normalise_answer};
 use crate::observe::{
-    AwsError, AwsErrorKind, CheckerShare, HealthCheckReading, Observation, R53Reading, R53Set,
+    AwsError, AwsErrorKind, CheckerShare, Datapoint, HealthCheckReading, Observation, R53Reading,
+    R53Set,
 };
-
-/// The longest wait between tries while AWS throttles us.
-const MAX_BACKOFF: Duration = Duration::from_secs(600);
 
 pub struct Poller {
     index: usize,
     record: Route53Record,
     client: Client,
+    /// For calculated health checks: Route 53's metrics live in us-east-1.
+    cloudwatch: aws_sdk_cloudwatch::Client,
+    /// Health check id → calculated (a check's type never changes: asked once).
+    calculated: Mutex<HashMap<String, bool>>,
 }
 
 /// An SDK client for these settings. Loading never fails: missing credentials show up on the
 /// first call, as a classified error.
 pub async fn client(aws: &AwsSettings, timeout: Duration) -> Client {
-    let mut loader = aws_config::defaults(BehaviorVersion::latest())
-        // We poll again on our own schedule (with backoff); the SDK's retries would only hide
-        // throttling and stretch a dead endpoint's timeout.
-        .retry_config(RetryConfig::disabled())
-        .timeout_config(
-            TimeoutConfig::builder()
-                .connect_timeout(timeout)
-                .operation_attempt_timeout(timeout)
-                .operation_timeout(timeout)
-                .build(),
-        );
-    if let Some(profile) = &aws.profile {
-        loader = loader.profile_name(profile);
-    }
     // Route 53 is global; its API lives in us-east-1 unless told otherwise.
-    let region = aws
-        .region
-        .clone()
-        .unwrap_or_else(|| "us-east-1".to_string());
-    loader = loader.region(aws_config::Region::new(region));
-    if let Some(url) = &aws.endpoint_url {
-        loader = loader.endpoint_url(url);
-    }
-    Client::new(&loader.load().await)
+    Client::new(&super::aws::sdk_config(aws, timeout, Some("us-east-1")).await)
 }
 
 impl Poller {
     pub async fn new(index: usize, record: Route53Record) -> Poller {
-        let client = client(&record.aws, record.timeout).await;
+        let config = super::aws::sdk_config(&record.aws, record.timeout, Some("us-east-1")).await;
         Poller {
             index,
+            client: Client::new(&config),
+            cloudwatch: aws_sdk_cloudwatch::Client::new(&config),
             record,
-            client,
+            calculated: Mutex::new(HashMap::new()),
         }
     }
 
     pub async fn once(&self) -> Observation {
-        let result = read(&self.client, &self.record).await;
+        let result = self.read().await;
         Observation::Route53 {
             record: self.index,
             at: time::OffsetDateTime::now_utc(),
@@ -78,31 +60,13 @@ impl Poller {
 
     /// Polls every `interval`; while throttled, waits twice as long each time (up to 10 min).
     pub async fn run(self, tx: super::Sender) {
+        let mut backoff = super::aws::Backoff::new(self.record.interval);
         let mut wait = Duration::ZERO;
-        let mut backoff = self.record.interval;
         loop {
             tokio::time::sleep(wait).await;
             let started = tokio::time::Instant::now();
-            let mut result = read(&self.client, &self.record).await;
-            let throttled = matches!(
-                &result,
-                Err(AwsError {
-                    kind: AwsErrorKind::Throttled { .. },
-                    ..
-                })
-            );
-            if throttled {
-                backoff = (backoff * 2).min(MAX_BACKOFF);
-                if let Err(e) = &mut result {
-                    e.kind = AwsErrorKind::Throttled {
-                        retry_in_secs: backoff.as_secs(),
-                    };
-                }
-                wait = backoff;
-            } else {
-                backoff = self.record.interval;
-                wait = self.record.interval.saturating_sub(started.elapsed());
-            }
+            let mut result = self.read().await;
+            wait = backoff.after(&mut result, started.elapsed());
             let observation = Observation::Route53 {
                 record: self.index,
                 at: time::OffsetDateTime::now_utc(),
@@ -113,6 +77,114 @@ impl Poller {
             }
         }
     }
+
+    async fn read(&self) -> Result<R53Reading, AwsError> {
+        let mut reading = read_sets(&self.client, &self.record).await?;
+        for set in &mut reading.sets {
+            if let Some(check) = &mut set.health_check {
+                self.read_health_check(check).await?;
+            }
+        }
+        Ok(reading)
+    }
+
+    /// GetHealthCheckStatus, or for a calculated check (where it does not apply) CloudWatch.
+    async fn read_health_check(&self, check: &mut HealthCheckReading) -> Result<(), AwsError> {
+        if !self.is_calculated(&check.id).await? {
+            check.status = health_check_status(&self.client, &check.id).await?;
+            let refused = check
+                .status
+                .as_ref()
+                .is_err_and(|e| e.to_ascii_lowercase().contains("calculated"));
+            if !refused {
+                return Ok(());
+            }
+        }
+        let (status, calculated) = calculated_status(&self.cloudwatch, &check.id).await?;
+        check.status = status;
+        check.calculated = calculated;
+        Ok(())
+    }
+
+    async fn is_calculated(&self, id: &str) -> Result<bool, AwsError> {
+        let known = self.calculated.lock().ok().and_then(|m| m.get(id).copied());
+        if let Some(known) = known {
+            return Ok(known);
+        }
+        let calculated = match self
+            .client
+            .get_health_check()
+            .health_check_id(id)
+            .send()
+            .await
+        {
+            Ok(out) => out
+                .health_check()
+                .and_then(|h| h.health_check_config())
+                .is_some_and(|c| *c.r#type() == HealthCheckType::Calculated),
+            Err(e) => {
+                let e = classify(e);
+                match e.kind {
+                    // GetHealthCheckStatus says what is wrong with this check, on its line.
+                    AwsErrorKind::NotFound | AwsErrorKind::Other => return Ok(false),
+                    _ => return Err(e),
+                }
+            }
+        };
+        if let Ok(mut m) = self.calculated.lock() {
+            m.insert(id.to_string(), calculated);
+        }
+        Ok(calculated)
+    }
+}
+
+/// A calculated check's status from `AWS/Route53` in CloudWatch: `HealthCheckStatus` (1
+/// healthy, 0 not; its Minimum over a minute), else `HealthCheckPercentageHealthy` (healthy
+/// above 18 %, like the checkers' share).
+async fn calculated_status(
+    cloudwatch: &aws_sdk_cloudwatch::Client,
+    id: &str,
+) -> Result<(Result<CheckerShare, String>, Option<(String, Datapoint)>), AwsError> {
+    let query = |metric: &str, statistic: &str| super::aws::MetricQuery {
+        namespace: "AWS/Route53".into(),
+        metric: metric.into(),
+        dimensions: vec![("HealthCheckId".into(), id.to_string())],
+        statistic: statistic.into(),
+        period: Duration::from_secs(60),
+    };
+    let queries = [
+        query("HealthCheckStatus", "Minimum"),
+        query("HealthCheckPercentageHealthy", "Average"),
+    ];
+    let results = super::aws::latest(cloudwatch, &queries, Duration::from_secs(600)).await?;
+    let point = |i: usize| {
+        results
+            .get(i)
+            .and_then(|r| r.as_ref().ok().copied().flatten())
+    };
+    Ok(match (point(0), point(1)) {
+        (Some(status), _) => (
+            Ok(CheckerShare {
+                healthy: u32::from(status.value >= 1.0),
+                total: 1,
+            }),
+            Some(("HealthCheckStatus".to_string(), status)),
+        ),
+        (None, Some(percent)) => (
+            Ok(CheckerShare {
+                healthy: percent.value.clamp(0.0, 100.0).round() as u32,
+                total: 100,
+            }),
+            Some(("HealthCheckPercentageHealthy".to_string(), percent)),
+        ),
+        (None, None) => (
+            Err(
+                "calculated check: no CloudWatch HealthCheckStatus datapoint in the last 10m"
+                    .into(),
+            ),
+            None,
+        ),
+    })
 }
 
 fn rr_type(t: RecordType) -> RrType {
@@ -131,7 +203,7 @@ fn same_name(returned: &str, wanted: &str) -> bool {
     r.replace("\\052", "*") == wanted
 }
 
-async fn read(client: &Client, record: &Route53Record) -> Result<R53Reading, AwsError> {
+async fn read_sets(client: &Client, record: &Route53Record) -> Result<R53Reading, AwsError> {
     let wanted = rr_type(record.record_type);
     let mut sets = Vec::new();
     let mut next: Option<(String, RrType, Option<String>)> =
@@ -170,11 +242,6 @@ async fn read(client: &Client, record: &Route53Record) -> Result<R53Reading, Aws
             });
         }
     }
-    for set in &mut sets {
-        if let Some(check) = &mut set.health_check {
-            check.status = health_check_status(client, &check.id).await?;
-        }
-    }
     Ok(R53Reading { sets })
 }
 
@@ -197,6 +264,7 @@ fn convert(set: &ResourceRecordSet, record_type: RecordType) -> R53Set {
         health_check: set.health_check_id().map(|id| HealthCheckReading {
             id: id.to_string(),
             status: Err("not read yet".to_string()),
+            calculated: None,
         }),
     }
 }
@@ -263,11 +331,18 @@ where
             | "InvalidClientTokenId"
             | "SignatureDoesNotMatch"
             | "UnrecognizedClientException" => AwsErrorKind::AccessDenied,
-            "NoSuchHostedZone" | "NoSuchHealthCheck" => AwsErrorKind::NotFound,
+            "NoSuchHostedZone"
+            | "NoSuchHealthCheck"
+            | "DBInstanceNotFound"
+            | "DBInstanceNotFoundFault"
+            | "DBClusterNotFoundFault" => AwsErrorKind::NotFound,
             _ => AwsErrorKind::Other,
         },
         SdkError::TimeoutError(_) => AwsErrorKind::Timeout,
         SdkError::DispatchFailure(d) if d.is_timeout() => AwsErrorKind::Timeout,
+        _ if lower.contains("missingsigningregion") || lower.contains("no region") => {
+            AwsErrorKind::NoRegion
+        }
         _ if lower.contains("expired") && lower.contains("token") => {
             AwsErrorKind::CredentialsExpired
         }

@@ -17,6 +17,11 @@ pub fn age(d: Duration) -> String {
     }
 }
 
+/// A configured duration as it was written: "30s", "5m", "1h 30m".
+pub fn setting(d: Duration) -> String {
+    humantime::format_duration(d).to_string()
+}
+
 /// Whole seconds and up: for "in this state for" and "answered ... ago" columns.
 pub fn since(now: OffsetDateTime, then: OffsetDateTime) -> String {
     let elapsed = Duration::try_from(now - then).unwrap_or_default();

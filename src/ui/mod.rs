@@ -10,6 +10,7 @@
 //! footer: keys that work now                 footer
 //! ```
 
+mod aws_rows;
 pub mod format;
 mod header;
 mod overlay;

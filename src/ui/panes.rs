@@ -52,7 +52,7 @@ impl Glyphs {
 }
 
 /// Pads or cuts to exactly `width` columns.
-fn cell(text: &str, width: usize, g: &Glyphs) -> String {
+pub(crate) fn cell(text: &str, width: usize, g: &Glyphs) -> String {
     let count = text.chars().count();
     if count <= width {
         format!("{text:<width$}")
@@ -110,19 +110,21 @@ fn health(model: &Model, width: usize) -> (String, Vec<Line<'static>>) {
         .health
         .iter()
         .filter(|h| h.status == CheckStatus::Unhealthy)
-        .count();
+        .count()
+        + super::aws_rows::cloudwatch_failing(model);
     let title = if failing > 0 {
         format!("Health: {failing} failing")
     } else {
         "Health".to_string()
     };
-    if config.health.is_empty() {
+    if config.health.is_empty() && config.cloudwatch.is_empty() {
         return (title, placeholder(theme, "no [[health]] checks configured"));
     }
     let name_w = config
         .health
         .iter()
         .map(|h| h.name.chars().count())
+        .chain(config.cloudwatch.iter().map(|c| c.name.chars().count()))
         .max()
         .unwrap_or(4)
         .clamp(4, if width < 100 { 12 } else { 24 });
@@ -133,7 +135,7 @@ fn health(model: &Model, width: usize) -> (String, Vec<Line<'static>>) {
         .max()
         .unwrap_or(4)
         .clamp(4, if width < 100 { 7 } else { 14 });
-    let lines = config
+    let mut lines: Vec<Line<'static>> = config
         .health
         .iter()
         .zip(&model.health)
@@ -222,6 +224,9 @@ fn health(model: &Model, width: usize) -> (String, Vec<Line<'static>>) {
             ])
         })
         .collect();
+    lines.extend(super::aws_rows::cloudwatch_lines(
+        model, width, name_w, site_w,
+    ));
     (title, lines)
 }
 
@@ -229,7 +234,7 @@ fn replication_rows(model: &Model, width: usize) -> (String, Vec<Line<'static>>)
     let theme = &model.view.theme;
     let config = &model.config;
     let g = Glyphs::new(model.view.ascii);
-    if config.databases.is_empty() {
+    if config.databases.is_empty() && config.rds.is_empty() {
         return (
             "Replication".into(),
             placeholder(theme, "no [[database]] configured"),
@@ -424,6 +429,9 @@ fn replication_rows(model: &Model, width: usize) -> (String, Vec<Line<'static>>)
             ]));
         }
     }
+    let (rds_lines, rds_problems) = super::aws_rows::rds_lines(model, width);
+    lines.extend(rds_lines);
+    problems += rds_problems;
     let title = if problems > 0 {
         format!("Replication: {problems} need attention")
     } else {

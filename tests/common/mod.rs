@@ -21,6 +21,8 @@ use failover_console::ui::{Theme, View};
 use serde_json::Value;
 use tokio::sync::{Mutex, MutexGuard};
 
+pub mod aws;
+
 /// Every wait for the state to follow the world.
 pub const DEADLINE: Duration = Duration::from_secs(20);
 

@@ -1,0 +1,120 @@
+//! The verdict's findings from `[[cloudwatch]]` checks and `[[rds]]` sources.
+
+use super::cloudwatch::{self, Level as CwLevel, Shown};
+use super::model::Model;
+use super::rds::{self, Lag};
+use super::verdict::{Finding, Level};
+use crate::config::SiteId;
+
+/// A check with a site counts like an HTTP check of that site: CRIT is critical (a warning
+/// when traffic is agreed to be elsewhere), NO DATA or no result unknown. A check without a
+/// site never makes the verdict worse than a warning.
+pub fn cloudwatch(model: &Model, agreed: Option<SiteId>) -> Vec<Finding> {
+    let config = &model.config;
+    let mut out = Vec::new();
+    for (spec, st) in config.cloudwatch.iter().zip(&model.cloudwatch) {
+        let who = match spec.site {
+            Some(s) => format!("cloudwatch {} ({})", spec.name, config.site_label(s)),
+            None => format!("cloudwatch {}", spec.name),
+        };
+        let value = || {
+            st.latest
+                .map(|p| cloudwatch::reason(spec, p.value))
+                .unwrap_or_default()
+        };
+        let (level, text) = match st.shown() {
+            Shown::Stale => (Level::Warning, format!("{who}: stale")),
+            Shown::Error => (
+                Level::Warning,
+                format!(
+                    "{who}: {}",
+                    st.error
+                        .as_ref()
+                        .map(|e| e.describe(spec.aws.profile.as_deref()))
+                        .unwrap_or_default()
+                ),
+            ),
+            Shown::Level(CwLevel::Ok) => continue,
+            Shown::Level(CwLevel::Warn) => (Level::Warning, format!("{who} WARN: {}", value())),
+            Shown::Level(CwLevel::Crit) => {
+                let elsewhere = agreed.is_some_and(|a| Some(a) != spec.site);
+                let level = if elsewhere {
+                    Level::Warning
+                } else {
+                    Level::Critical
+                };
+                (level, format!("{who} CRIT: {}", value()))
+            }
+            Shown::Level(CwLevel::NoData) => (
+                Level::Unknown,
+                format!(
+                    "{who}: no data in the last {}",
+                    crate::ui::format::setting(spec.max_age)
+                ),
+            ),
+            Shown::Level(CwLevel::Waiting) => (Level::Unknown, format!("{who}: no result")),
+        };
+        let level = if spec.site.is_none() {
+            level.min(Level::Warning)
+        } else {
+            level
+        };
+        out.push(Finding { level, text });
+    }
+    out
+}
+
+/// RDS problems are warnings: the instances' roles are shown, not judged against the sites.
+pub fn rds(model: &Model) -> Vec<Finding> {
+    let config = &model.config;
+    let mut out = Vec::new();
+    let mut push = |level, text: String| out.push(Finding { level, text });
+    for (spec, st) in config.rds.iter().zip(&model.rds) {
+        if let Some(e) = &st.error {
+            push(
+                Level::Warning,
+                format!(
+                    "rds {}: {}",
+                    spec.name,
+                    e.describe(spec.aws.profile.as_deref())
+                ),
+            );
+        }
+        if st.stale {
+            push(Level::Warning, format!("rds {}: stale", spec.name));
+        }
+        if st.reading.is_none() {
+            if st.error.is_none() {
+                push(Level::Unknown, format!("rds {}: no result", spec.name));
+            }
+            continue;
+        }
+        for i in 0..spec.instances.len() {
+            let who = rds::source(config, spec, i);
+            match st.instance(i) {
+                Some(Err(e)) => push(Level::Warning, format!("{who}: {e}")),
+                Some(Ok(inst)) => {
+                    if inst.status != "available" {
+                        push(Level::Warning, format!("{who}: status {}", inst.status));
+                    }
+                    let lag = rds::lag_text(spec, inst, model.now);
+                    match rds::lag(inst) {
+                        Lag::Known { .. } if rds::over(spec, inst) == Some(true) => push(
+                            Level::Warning,
+                            format!(
+                                "{who}: {lag} over max-lag {}",
+                                crate::ui::format::setting(spec.max_lag)
+                            ),
+                        ),
+                        Lag::NoData(_) | Lag::Unreadable(_) => {
+                            push(Level::Warning, format!("{who}: {lag}"))
+                        }
+                        _ => {}
+                    }
+                }
+                None => {}
+            }
+        }
+    }
+    out
+}
