@@ -238,7 +238,11 @@ async fn failover_by_keys_promotes_and_repoints_dns_and_journals_every_step() {
     // The ended run stays on screen; Enter does not offer to arm it again.
     assert!(engine.model.run_pane_open() && engine.model.runs.plan.is_none());
     key(&mut engine, KeyCode::Enter).await;
-    assert!(matches!(engine.model.ui.overlay, Overlay::None), "{}", run_dump(&engine.model));
+    assert!(
+        matches!(engine.model.ui.overlay, Overlay::None),
+        "{}",
+        run_dump(&engine.model)
+    );
     engine.shutdown("test done").await;
 
     let entries = lab.journal();

@@ -494,7 +494,7 @@ fn dns_record(
     })
 }
 
-fn non_empty(
+pub(super) fn non_empty(
     c: &Checker<'_>,
     v: &Option<Spanned<String>>,
     what: &str,
@@ -508,7 +508,7 @@ fn non_empty(
     }
 }
 
-fn endpoint_url(
+pub(super) fn endpoint_url(
     c: &Checker<'_>,
     v: &Option<Spanned<String>>,
 ) -> Result<Option<String>, ConfigError> {
