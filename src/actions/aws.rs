@@ -92,12 +92,21 @@ pub async fn rds_client(aws: &AwsSettings, timeout: Duration) -> aws_sdk_rds::Cl
 
 /// A failed read, as one line: "endpoint unreachable: connection refused", "no credentials from
 /// profile ops", "DBInstanceNotFound: DBInstance orders-x not found."...
-pub fn read_error<E, R>(error: SdkError<E, R>, aws: &AwsSettings) -> String
+pub fn read_error<E, R>(error: SdkError<E, R>, aws: &AwsSettings, timeout: Duration) -> String
 where
     E: ProvideErrorMetadata + std::error::Error + 'static,
     R: std::fmt::Debug,
 {
-    classify(error).describe(aws.profile.as_deref())
+    shown(&classify(error), aws, timeout)
+}
+
+/// The classified error as one line; a timeout says how long was waited (the SDK's own text
+/// for it is internal: "Operation, duration").
+fn shown(error: &AwsError, aws: &AwsSettings, timeout: Duration) -> String {
+    match error.kind {
+        AwsErrorKind::Timeout => format!("timeout: no answer within {}", human(timeout)),
+        _ => error.describe(aws.profile.as_deref()),
+    }
 }
 
 /// What a failed write means.
@@ -109,7 +118,7 @@ pub enum WriteError {
     Unknown(String),
 }
 
-pub fn write_error<E, R>(error: SdkError<E, R>, aws: &AwsSettings) -> WriteError
+pub fn write_error<E, R>(error: SdkError<E, R>, aws: &AwsSettings, timeout: Duration) -> WriteError
 where
     E: ProvideErrorMetadata + std::error::Error + 'static,
     R: std::fmt::Debug,
@@ -131,7 +140,7 @@ where
         _ => false,
     };
     let classified: AwsError = classify(error);
-    let text = classified.describe(aws.profile.as_deref());
+    let text = shown(&classified, aws, timeout);
     let not_sent = not_sent
         || matches!(
             classified.kind,

@@ -57,13 +57,43 @@ impl Instance {
     }
 }
 
-async fn instance(client: &Client, id: &str, aws: &AwsSettings) -> Result<Instance, String> {
-    let out = client
+/// An RDS client with the settings and the per-call timeout its errors are told with.
+struct Rds {
+    client: Client,
+    aws: AwsSettings,
+    call: Duration,
+}
+
+impl Rds {
+    async fn new(aws: &AwsSettings, step: Duration) -> Rds {
+        let call = call_timeout(step);
+        Rds {
+            client: rds_client(aws, call).await,
+            aws: aws.clone(),
+            call,
+        }
+    }
+
+    fn write_error<E, R>(&self, error: aws_sdk_rds::error::SdkError<E, R>) -> WriteError
+    where
+        E: aws_sdk_rds::error::ProvideErrorMetadata + std::error::Error + 'static,
+        R: std::fmt::Debug,
+    {
+        write_error(error, &self.aws, self.call)
+    }
+}
+
+async fn instance(rds: &Rds, id: &str) -> Result<Instance, String> {
+    let out = rds
+        .client
         .describe_db_instances()
         .db_instance_identifier(id)
         .send()
         .await
-        .map_err(|e| format!("cannot describe DB instance {id}: {}", read_error(e, aws)))?;
+        .map_err(|e| {
+            let e = read_error(e, &rds.aws, rds.call);
+            format!("cannot describe DB instance {id}: {e}")
+        })?;
     let found = out
         .db_instances()
         .iter()
@@ -95,13 +125,17 @@ impl Cluster {
     }
 }
 
-async fn cluster(client: &Client, id: &str, aws: &AwsSettings) -> Result<Cluster, String> {
-    let out = client
+async fn cluster(rds: &Rds, id: &str) -> Result<Cluster, String> {
+    let out = rds
+        .client
         .describe_db_clusters()
         .db_cluster_identifier(id)
         .send()
         .await
-        .map_err(|e| format!("cannot describe DB cluster {id}: {}", read_error(e, aws)))?;
+        .map_err(|e| {
+            let e = read_error(e, &rds.aws, rds.call);
+            format!("cannot describe DB cluster {id}: {e}")
+        })?;
     let found = out
         .db_clusters()
         .iter()
@@ -212,16 +246,16 @@ pub fn describe_failover(f: &Failover) -> Vec<String> {
 }
 
 pub async fn preflight_promote(p: &Promote) -> Vec<String> {
-    let client = rds_client(&p.aws, call_timeout(p.timeout)).await;
-    match instance(&client, &p.instance, &p.aws).await {
+    let rds = Rds::new(&p.aws, p.timeout).await;
+    match instance(&rds, &p.instance).await {
         Ok(i) => promote_problems(p, &i),
         Err(e) => vec![e],
     }
 }
 
 pub async fn preflight_failover(f: &Failover) -> Vec<String> {
-    let client = rds_client(&f.aws, call_timeout(f.timeout)).await;
-    match cluster(&client, &f.cluster, &f.aws).await {
+    let rds = Rds::new(&f.aws, f.timeout).await;
+    match cluster(&rds, &f.cluster).await {
         Ok(c) => failover_problems(f, &c),
         Err(e) => vec![e],
     }
@@ -275,8 +309,8 @@ where
 pub async fn execute_promote(p: &Promote, output: &OutputSink) -> Outcome {
     let started = Instant::now();
     let deadline = started + p.timeout;
-    let client = rds_client(&p.aws, call_timeout(p.timeout)).await;
-    let before = match instance(&client, &p.instance, &p.aws).await {
+    let rds = Rds::new(&p.aws, p.timeout).await;
+    let before = match instance(&rds, &p.instance).await {
         Ok(i) => i,
         Err(e) => return Outcome::Failed(format!("{e}; nothing sent")),
     };
@@ -284,13 +318,14 @@ pub async fn execute_promote(p: &Promote, output: &OutputSink) -> Outcome {
     if !problems.is_empty() {
         return Outcome::Failed(format!("{}; nothing sent", problems.join("; ")));
     }
-    if let Err(e) = client
+    if let Err(e) = rds
+        .client
         .promote_read_replica()
         .db_instance_identifier(&p.instance)
         .send()
         .await
     {
-        return match write_error(e, &p.aws) {
+        return match rds.write_error(e) {
             WriteError::NotSent(m) => Outcome::Failed(format!("PromoteReadReplica refused: {m}")),
             WriteError::Unknown(m) => Outcome::Unknown(format!(
                 "no answer to PromoteReadReplica ({m}): it may have been accepted; read back"
@@ -305,7 +340,7 @@ pub async fn execute_promote(p: &Promote, output: &OutputSink) -> Outcome {
         deadline,
         poll_every(p.timeout),
         output,
-        || instance(&client, &id, &p.aws),
+        || instance(&rds, &id),
         Instance::promoted,
         |i| match &i.source {
             Some(s) => format!("{id}: {}, still a replica of {s}", i.status),
@@ -337,8 +372,8 @@ pub async fn execute_promote(p: &Promote, output: &OutputSink) -> Outcome {
 pub async fn execute_failover(f: &Failover, output: &OutputSink) -> Outcome {
     let started = Instant::now();
     let deadline = started + f.timeout;
-    let client = rds_client(&f.aws, call_timeout(f.timeout)).await;
-    let before = match cluster(&client, &f.cluster, &f.aws).await {
+    let rds = Rds::new(&f.aws, f.timeout).await;
+    let before = match cluster(&rds, &f.cluster).await {
         Ok(c) => c,
         Err(e) => return Outcome::Failed(format!("{e}; nothing sent")),
     };
@@ -346,14 +381,15 @@ pub async fn execute_failover(f: &Failover, output: &OutputSink) -> Outcome {
     if !problems.is_empty() {
         return Outcome::Failed(format!("{}; nothing sent", problems.join("; ")));
     }
-    if let Err(e) = client
+    if let Err(e) = rds
+        .client
         .failover_db_cluster()
         .db_cluster_identifier(&f.cluster)
         .target_db_instance_identifier(&f.target)
         .send()
         .await
     {
-        return match write_error(e, &f.aws) {
+        return match rds.write_error(e) {
             WriteError::NotSent(m) => Outcome::Failed(format!("FailoverDBCluster refused: {m}")),
             WriteError::Unknown(m) => Outcome::Unknown(format!(
                 "no answer to FailoverDBCluster ({m}): it may have been accepted; read back"
@@ -372,7 +408,7 @@ pub async fn execute_failover(f: &Failover, output: &OutputSink) -> Outcome {
         deadline,
         poll_every(f.timeout),
         output,
-        || cluster(&client, &f.cluster, &f.aws),
+        || cluster(&rds, &f.cluster),
         |c| c.written_by(&f.target),
         |c| format!("{}: {}, writer {}", f.cluster, c.status, c.writer_text()),
     )
@@ -393,8 +429,8 @@ pub async fn execute_failover(f: &Failover, output: &OutputSink) -> Outcome {
 }
 
 pub async fn read_back_promote(p: &Promote) -> ReadBack {
-    let client = rds_client(&p.aws, call_timeout(p.timeout)).await;
-    match instance(&client, &p.instance, &p.aws).await {
+    let rds = Rds::new(&p.aws, p.timeout).await;
+    match instance(&rds, &p.instance).await {
         Ok(i) => match &i.source {
             None => ReadBack::Applied(format!(
                 "{} is not a replica any more (status {})",
@@ -410,8 +446,8 @@ pub async fn read_back_promote(p: &Promote) -> ReadBack {
 }
 
 pub async fn read_back_failover(f: &Failover) -> ReadBack {
-    let client = rds_client(&f.aws, call_timeout(f.timeout)).await;
-    match cluster(&client, &f.cluster, &f.aws).await {
+    let rds = Rds::new(&f.aws, f.timeout).await;
+    match cluster(&rds, &f.cluster).await {
         Ok(c) if c.writer.as_deref() == Some(f.target.as_str()) => ReadBack::Applied(format!(
             "{} is the writer of {} (cluster {})",
             f.target, f.cluster, c.status

@@ -289,7 +289,7 @@ async fn list_sets(
             .max_items(100)
             .send()
             .await
-            .map_err(|e| read_error(e, &spec.aws))?;
+            .map_err(|e| read_error(e, &spec.aws, call_timeout(spec.timeout)))?;
         let mut past = false;
         for set in page.resource_record_sets() {
             if same_name(set.name(), &spec.name) && *set.r#type() == wanted {
@@ -687,7 +687,7 @@ async fn resolve_check(
         .map_err(|e| {
             format!(
                 "cannot read health check {id}: {}",
-                read_error(e, &spec.aws)
+                read_error(e, &spec.aws, call_timeout(spec.timeout))
             )
         })?;
     let check = out
@@ -753,7 +753,7 @@ async fn set_check(
                 ))
             }
         }
-        Err(e) => match write_error(e, &spec.aws) {
+        Err(e) => match write_error(e, &spec.aws, call_timeout(spec.timeout)) {
             WriteError::NotSent(m) => {
                 Outcome::Failed(format!("UpdateHealthCheck on {what} refused: {m}"))
             }
@@ -838,7 +838,7 @@ async fn upsert(spec: &Route53Change, toward: &SiteAnswers, output: &OutputSink)
     let info = match sent {
         Ok(out) => out.change_info,
         Err(e) => {
-            return match write_error(e, &spec.aws) {
+            return match write_error(e, &spec.aws, call_timeout(spec.timeout)) {
                 WriteError::NotSent(m) => {
                     Outcome::Failed(format!("ChangeResourceRecordSets refused: {m}"))
                 }
@@ -898,7 +898,7 @@ async fn upsert(spec: &Route53Change, toward: &SiteAnswers, output: &OutputSink)
                     status = i.status.clone();
                 }
             }
-            Some(Err(e)) => last_error = Some(read_error(e, &spec.aws)),
+            Some(Err(e)) => last_error = Some(read_error(e, &spec.aws, call_timeout(spec.timeout))),
             None => {}
         }
     }
