@@ -105,6 +105,8 @@ where
 fn shown(error: &AwsError, aws: &AwsSettings, timeout: Duration) -> String {
     match error.kind {
         AwsErrorKind::Timeout => format!("timeout: no answer within {}", human(timeout)),
+        // An action is not retried on a schedule: no "next try in" here.
+        AwsErrorKind::Throttled { .. } => format!("throttled by AWS: {}", error.message),
         _ => error.describe(aws.profile.as_deref()),
     }
 }
