@@ -56,7 +56,7 @@ pub(super) fn word(disabled: bool) -> &'static str {
 
 pub(super) struct CheckNow {
     pub(super) id: String,
-    /// "the PRIMARY set site-a's health check" or "as configured".
+    /// "the PRIMARY set site-a's" or "as configured".
     pub(super) whose: String,
     pub(super) version: i64,
     pub(super) disabled: bool,
