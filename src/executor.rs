@@ -63,7 +63,7 @@ impl Executor {
         tokio::spawn(async move {
             for (step, title, spec) in actions {
                 let problems = spec.preflight().await;
-                let would = spec.describe().join(" ; ");
+                let would = crate::actions::one_line(&spec.plan().await);
                 let blocked = if problems.is_empty() {
                     None
                 } else {

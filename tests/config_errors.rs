@@ -575,3 +575,17 @@ fn readme_rds_and_cloudwatch_examples_are_accepted_as_written() {
     );
     let _ = std::fs::remove_file(&path);
 }
+
+// The AWS runbook actions (route53, rds-promote, rds-failover).
+refused! {
+    runbook_route53_without_record: 28, 10, "a route53 action needs record = \"name.\" of a [[route53]] record";
+    runbook_route53_unknown_record: 29, 10, "no [[route53]] record www.failover.test.: a route53 action changes a record the console reads";
+    runbook_route53_unknown_mode: 30, 8, "unknown mode \"failover\": expected \"upsert\", \"disable-health-check\" or \"enable-health-check\"";
+    runbook_route53_check_id_on_upsert: 30, 19, "health-check-id goes with mode = \"disable-health-check\" or \"enable-health-check\"";
+    runbook_route53_without_dns: 29, 10, "a route53 UPSERT needs a [[dns]] record api.failover.test. A";
+    runbook_rds_promote_without_instance: 28, 10, "an rds-promote action needs instance = \"name\" of the read replica to promote";
+    runbook_rds_failover_without_target: 28, 10, "an rds-failover action needs target = \"name\" of the instance to make the writer";
+    runbook_rds_bad_identifier: 29, 12, "invalid instance \"orders_b\": expected an RDS identifier";
+    runbook_rds_key_of_another_action: 30, 11, "cluster does not apply to action = \"rds-promote\"";
+    runbook_aws_action_bad_endpoint: 31, 16, "invalid endpoint-url \"127.0.0.1:15055\"";
+}

@@ -6,9 +6,13 @@
 //! whether it took effect (`read_back`), which is how an unknown outcome is resolved before any
 //! retry.
 
+pub mod aws;
 pub mod dns_update;
 pub mod exec;
+pub mod json_text;
 pub mod promote;
+pub mod rds;
+pub mod route53;
 pub mod webhook;
 
 use std::net::SocketAddr;
@@ -55,6 +59,13 @@ pub enum ActionSpec {
         expect_status: u16,
         timeout: Duration,
     },
+    /// Route 53: UPSERT a failover pair's roles in one ChangeBatch, or disable / enable a
+    /// health check.
+    Route53(Box<route53::Route53Change>),
+    /// RDS PromoteReadReplica, read back until the instance is no longer a replica.
+    RdsPromote(Box<rds::Promote>),
+    /// RDS FailoverDBCluster to a target instance, read back until it is the writer.
+    RdsFailover(Box<rds::Failover>),
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -109,6 +120,28 @@ impl ActionSpec {
                 expect_status,
                 ..
             } => webhook::describe(method, url, headers, body.as_deref(), *expect_status),
+            ActionSpec::Route53(r) => route53::describe(r),
+            ActionSpec::RdsPromote(p) => rds::describe_promote(p),
+            ActionSpec::RdsFailover(f) => rds::describe_failover(f),
+        }
+    }
+
+    /// The plan as the dry run records it: `describe()`, except where the action can say more by
+    /// reading (never writing) the world now: Route 53's exact ChangeBatch.
+    pub async fn plan(&self) -> Vec<String> {
+        match self {
+            ActionSpec::Route53(r) => route53::plan(r).await,
+            _ => self.describe(),
+        }
+    }
+
+    /// The AWS settings the action calls with, for `--profile` / `--region`.
+    pub fn aws_mut(&mut self) -> Option<&mut crate::config::AwsSettings> {
+        match self {
+            ActionSpec::Route53(r) => Some(&mut r.aws),
+            ActionSpec::RdsPromote(p) => Some(&mut p.aws),
+            ActionSpec::RdsFailover(f) => Some(&mut f.aws),
+            _ => None,
         }
     }
 
@@ -119,6 +152,9 @@ impl ActionSpec {
             ActionSpec::DnsReplace { .. } => dns_update::preflight(self).await,
             ActionSpec::Exec { .. } => exec::preflight(self),
             ActionSpec::Http { .. } => webhook::preflight(self),
+            ActionSpec::Route53(r) => route53::preflight(r).await,
+            ActionSpec::RdsPromote(p) => rds::preflight_promote(p).await,
+            ActionSpec::RdsFailover(f) => rds::preflight_failover(f).await,
         }
     }
 
@@ -128,6 +164,9 @@ impl ActionSpec {
             ActionSpec::DnsReplace { .. } => dns_update::execute(self).await,
             ActionSpec::Exec { .. } => exec::execute(self, output).await,
             ActionSpec::Http { .. } => webhook::execute(self).await,
+            ActionSpec::Route53(r) => route53::execute(r, output).await,
+            ActionSpec::RdsPromote(p) => rds::execute_promote(p, output).await,
+            ActionSpec::RdsFailover(f) => rds::execute_failover(f, output).await,
         }
     }
 
@@ -141,6 +180,66 @@ impl ActionSpec {
             ActionSpec::Http { .. } => ReadBack::Unreadable(
                 "a webhook cannot be read back: check its effect by hand".into(),
             ),
+            ActionSpec::Route53(r) => route53::read_back(r).await,
+            ActionSpec::RdsPromote(p) => rds::read_back_promote(p).await,
+            ActionSpec::RdsFailover(f) => rds::read_back_failover(f).await,
         }
+    }
+}
+
+/// Plan lines as one line, for the dry run's journal entry: lines joined with " ; ", except that
+/// lines indented by two spaces (a JSON document laid out for the screen) continue the line
+/// before, trimmed, so the document stays valid JSON on one line.
+pub fn one_line(lines: &[String]) -> String {
+    let mut out = String::new();
+    let mut in_block = false;
+    for line in lines {
+        if line.starts_with("  ") && !out.is_empty() {
+            if !in_block {
+                out.push(' ');
+            }
+            out.push_str(line.trim());
+            in_block = true;
+        } else {
+            if !out.is_empty() {
+                out.push_str(" ; ");
+            }
+            out.push_str(line);
+            in_block = false;
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn one_line_keeps_an_indented_json_block_whole() {
+        let lines: Vec<String> = [
+            "call X",
+            "JSON:",
+            "  {",
+            "    \"A\": [1, 2],",
+            "    \"B\": \"x\"",
+            "  }",
+            "then wait",
+        ]
+        .iter()
+        .map(|s| s.to_string())
+        .collect();
+        let line = one_line(&lines);
+        assert_eq!(
+            line,
+            "call X ; JSON: {\"A\": [1, 2],\"B\": \"x\"} ; then wait"
+        );
+        let json = line
+            .split(" ; ")
+            .nth(1)
+            .unwrap()
+            .trim_start_matches("JSON: ");
+        let v: serde_json::Value = serde_json::from_str(json).unwrap();
+        assert_eq!(v["B"], "x");
     }
 }

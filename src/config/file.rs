@@ -168,6 +168,18 @@ pub struct StepFile {
     #[serde(default)]
     pub headers: IndexMap<String, String>,
     pub expect_status: Option<u16>,
+    /// route53 action: "upsert" (default), "disable-health-check", "enable-health-check".
+    pub mode: Option<Spanned<String>>,
+    pub health_check_id: Option<Spanned<String>>,
+    /// rds-promote: the read replica to promote.
+    pub instance: Option<Spanned<String>>,
+    /// rds-failover: the cluster, and the member to make its writer.
+    pub cluster: Option<Spanned<String>>,
+    pub target: Option<Spanned<String>>,
+    /// AWS actions: over `[aws]` (and over the [[route53]] record's own for a route53 action).
+    pub region: Option<Spanned<String>>,
+    pub profile: Option<Spanned<String>>,
+    pub endpoint_url: Option<Spanned<String>>,
     pub rollback: Option<Box<Spanned<StepFile>>>,
 }
 

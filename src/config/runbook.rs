@@ -85,8 +85,15 @@ impl StepKind {
     }
 }
 
-const DEFAULT_TIMEOUTS: [(&str, u64); 4] =
-    [("promote", 60), ("dns", 10), ("exec", 60), ("http", 10)];
+const DEFAULT_TIMEOUTS: [(&str, u64); 7] = [
+    ("promote", 60),
+    ("dns", 10),
+    ("exec", 60),
+    ("http", 10),
+    ("route53", 60),
+    ("rds-promote", 300),
+    ("rds-failover", 300),
+];
 
 pub(super) fn build(
     c: &Checker<'_>,
@@ -407,11 +414,23 @@ fn kind(
                 promotes: None,
             }
         }
+        "route53" | "rds-promote" | "rds-failover" => {
+            let t = timeout(default_timeout);
+            let spec = match action.get_ref().as_str() {
+                "route53" => super::aws_steps::route53(c, s, action, config, toward, t)?,
+                "rds-promote" => super::aws_steps::rds_promote(c, s, action, config, t)?,
+                _ => super::aws_steps::rds_failover(c, s, action, config, t)?,
+            };
+            ActionStep {
+                spec,
+                promotes: None,
+            }
+        }
         other => {
             return Err(c.at(
                 action,
                 format!(
-                    "unknown action {other:?}: expected \"promote\", \"dns\", \"exec\" or \"http\""
+                    "unknown action {other:?}: expected \"promote\", \"dns\", \"exec\", \"http\", \"route53\", \"rds-promote\" or \"rds-failover\""
                 ),
             ));
         }
@@ -419,7 +438,7 @@ fn kind(
     Ok(StepKind::Action(step))
 }
 
-fn fqdn(name: &str) -> String {
+pub(super) fn fqdn(name: &str) -> String {
     let lower = name.trim().to_ascii_lowercase();
     if lower.ends_with('.') {
         lower
