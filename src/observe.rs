@@ -252,6 +252,9 @@ impl AwsError {
             }
             AwsErrorKind::Unreachable => format!("endpoint unreachable: {}", self.message),
             AwsErrorKind::Timeout => format!("timeout: {}", self.message),
+            AwsErrorKind::NotFound if self.message.to_ascii_lowercase().contains("not found") => {
+                self.message.clone()
+            }
             AwsErrorKind::NotFound => format!("not found: {}", self.message),
             AwsErrorKind::Other => self.message.clone(),
         }
