@@ -156,8 +156,18 @@ pub async fn run(cli: Cli) -> u8 {
             Ok(c) => match Theme::load(&c.theme) {
                 Ok(_) => {
                     let members: usize = c.databases.iter().map(|d| d.members.len()).sum();
+                    // AWS sources only when there are some, so plain configs read as before.
+                    let aws = [
+                        (c.route53.len(), "route53 records"),
+                        (c.rds.len(), "rds sources"),
+                        (c.cloudwatch.len(), "cloudwatch checks"),
+                    ]
+                    .iter()
+                    .filter(|(n, _)| *n > 0)
+                    .map(|(n, what)| format!(", {n} {what}"))
+                    .collect::<String>();
                     println!(
-                        "{}: OK ({} sites, {} health checks, {} databases with {members} members, {} dns records, {} runbooks)",
+                        "{}: OK ({} sites, {} health checks, {} databases with {members} members, {} dns records{aws}, {} runbooks)",
                         c.path.display(),
                         c.sites.len(),
                         c.health.len(),

@@ -5,12 +5,10 @@
 mod common;
 
 use std::path::PathBuf;
-use std::sync::{Arc, Once};
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use common::{
-    API_A, IP_PRIMARY, IP_SECONDARY, Lab, PRIMARY, SECONDARY, assert_once, env_port, wait,
-};
+use common::{API_A, IP_PRIMARY, IP_SECONDARY, Lab, PRIMARY, SECONDARY, assert_once, wait};
 use failover_console::app::Mode;
 use failover_console::app::dns::RecordSite;
 use failover_console::app::health::CheckStatus;
@@ -22,83 +20,14 @@ use failover_console::ui::{Theme, View};
 use ratatui::Terminal;
 use ratatui::backend::TestBackend;
 
-const PROFILE: &str = "lab";
-/// A profile whose secrets are distinctive enough to search the log for.
-const SECRET_PROFILE: &str = "lab-secrets";
-const SECRET_KEY: &str = "SecretKeyMustNotBeLogged0123456789abcdef";
-const SESSION_TOKEN: &str = "SessionTokenMustNotBeLogged0123456789abcdef";
-
-/// The fake credentials moto accepts, as the profile `lab` of a private credentials file, found
-/// through aws-config's default chain like a real one. Environment variables are process-wide, so
-/// they are set once, before any client is built. (std serialises its own environment accesses;
-/// no other thread of this test binary reads these variables while they are set.) Real AWS_*
-/// credentials in the environment are removed so they can never be used or shown, and IMDS is
-/// off so a missing profile fails at once instead of probing the network.
-fn aws_env() {
-    static ONCE: Once = Once::new();
-    ONCE.call_once(|| {
-        let dir = std::env::temp_dir().join(format!("failover-console-aws-{}", std::process::id()));
-        std::fs::create_dir_all(&dir).expect("create the credentials dir");
-        let credentials = dir.join("credentials");
-        std::fs::write(
-            &credentials,
-            format!(
-                "[{PROFILE}]\naws_access_key_id = testing\naws_secret_access_key = testing\n\
-                 [{SECRET_PROFILE}]\naws_access_key_id = AKIALOGTEST\n\
-                 aws_secret_access_key = {SECRET_KEY}\naws_session_token = {SESSION_TOKEN}\n"
-            ),
-        )
-        .expect("write the credentials file");
-        let config = dir.join("config");
-        std::fs::write(
-            &config,
-            format!(
-                "[profile {PROFILE}]\nregion = us-east-1\n[profile {SECRET_PROFILE}]\nregion = us-east-1\n"
-            ),
-        )
-        .expect("write the config file");
-        unsafe {
-            for var in [
-                "AWS_ACCESS_KEY_ID",
-                "AWS_SECRET_ACCESS_KEY",
-                "AWS_SESSION_TOKEN",
-                "AWS_PROFILE",
-                "AWS_DEFAULT_PROFILE",
-                "AWS_ROLE_ARN",
-                "AWS_WEB_IDENTITY_TOKEN_FILE",
-                "AWS_CONTAINER_CREDENTIALS_RELATIVE_URI",
-                "AWS_CONTAINER_CREDENTIALS_FULL_URI",
-            ] {
-                std::env::remove_var(var);
-            }
-            std::env::set_var("AWS_SHARED_CREDENTIALS_FILE", &credentials);
-            std::env::set_var("AWS_CONFIG_FILE", &config);
-            std::env::set_var("AWS_EC2_METADATA_DISABLED", "true");
-        }
-    });
-}
-
-fn moto_url() -> String {
-    format!("http://127.0.0.1:{}", env_port("LAB_MOTO_PORT", 15055))
-}
+use common::aws::{PROFILE, SECRET_KEY, SECRET_PROFILE, SESSION_TOKEN, aws_env, moto_url, seeded};
 
 /// The ids of the last seed: they change on every `scripts/lab reset`.
 fn aws_ids() -> (String, String, String) {
-    let dir = std::env::var("LAB_DIR")
-        .map(PathBuf::from)
-        .unwrap_or_else(|_| common::repo().join("target/lab"));
-    let text = std::fs::read_to_string(dir.join("aws.env")).expect("read $LAB_DIR/aws.env");
-    let get = |key: &str| {
-        text.lines()
-            .find_map(|l| l.strip_prefix(&format!("{key}=")))
-            .unwrap_or_else(|| panic!("{key} missing from aws.env:\n{text}"))
-            .trim()
-            .to_string()
-    };
     (
-        get("LAB_R53_ZONE_ID"),
-        get("LAB_R53_HC_A"),
-        get("LAB_R53_HC_B"),
+        seeded("LAB_R53_ZONE_ID"),
+        seeded("LAB_R53_HC_A"),
+        seeded("LAB_R53_HC_B"),
     )
 }
 

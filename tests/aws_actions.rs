@@ -11,12 +11,12 @@
 
 mod common;
 
-use std::path::PathBuf;
-use std::sync::{Arc, Once};
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use common::{Lab, env_port};
-use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
+use common::Lab;
+use common::keys::key;
+use crossterm::event::KeyCode;
 use failover_console::actions::{ActionSpec, Outcome, ReadBack};
 use failover_console::app::Mode;
 use failover_console::config::runbook::{Rollback, StepKind};
@@ -27,59 +27,7 @@ use failover_console::ui::{Theme, View};
 use serde_json::{Value, json};
 use tokio::sync::mpsc;
 
-const PROFILE: &str = "lab";
-
-/// moto's fake credentials as the profile `lab` of a private credentials file, found through
-/// aws-config's default chain (as in tests/aws.rs). Real AWS_* credentials are removed from this
-/// test process so they can never be used or shown; IMDS is off so a missing profile fails at once.
-fn aws_env() {
-    static ONCE: Once = Once::new();
-    ONCE.call_once(|| {
-        let dir = std::env::temp_dir().join(format!(
-            "failover-console-aws-actions-{}",
-            std::process::id()
-        ));
-        std::fs::create_dir_all(&dir).expect("create the credentials dir");
-        let credentials = dir.join("credentials");
-        std::fs::write(
-            &credentials,
-            format!("[{PROFILE}]\naws_access_key_id = testing\naws_secret_access_key = testing\n"),
-        )
-        .expect("write the credentials file");
-        let config = dir.join("config");
-        std::fs::write(
-            &config,
-            format!("[profile {PROFILE}]\nregion = us-east-1\n"),
-        )
-        .expect("write the config file");
-        // SAFETY: done once, before any SDK client reads the environment; std serialises its
-        // own environment accesses.
-        unsafe {
-            for var in [
-                "AWS_ACCESS_KEY_ID",
-                "AWS_SECRET_ACCESS_KEY",
-                "AWS_SESSION_TOKEN",
-                "AWS_PROFILE",
-                "AWS_DEFAULT_PROFILE",
-                "AWS_REGION",
-                "AWS_DEFAULT_REGION",
-                "AWS_ROLE_ARN",
-                "AWS_WEB_IDENTITY_TOKEN_FILE",
-                "AWS_CONTAINER_CREDENTIALS_RELATIVE_URI",
-                "AWS_CONTAINER_CREDENTIALS_FULL_URI",
-            ] {
-                std::env::remove_var(var);
-            }
-            std::env::set_var("AWS_SHARED_CREDENTIALS_FILE", &credentials);
-            std::env::set_var("AWS_CONFIG_FILE", &config);
-            std::env::set_var("AWS_EC2_METADATA_DISABLED", "true");
-        }
-    });
-}
-
-fn moto_url() -> String {
-    format!("http://127.0.0.1:{}", env_port("LAB_MOTO_PORT", 15055))
-}
+use common::aws::{PROFILE, aws_env, moto_url, seeded};
 
 /// The Route 53 ids of the last seed (they change on every reset).
 struct Ids {
@@ -89,21 +37,10 @@ struct Ids {
 }
 
 fn ids() -> Ids {
-    let dir = std::env::var("LAB_DIR")
-        .map(PathBuf::from)
-        .unwrap_or_else(|_| common::repo().join("target/lab"));
-    let text = std::fs::read_to_string(dir.join("aws.env")).expect("read $LAB_DIR/aws.env");
-    let get = |key: &str| {
-        text.lines()
-            .find_map(|l| l.strip_prefix(&format!("{key}=")))
-            .unwrap_or_else(|| panic!("{key} missing from aws.env:\n{text}"))
-            .trim()
-            .to_string()
-    };
     Ids {
-        zone: get("LAB_R53_ZONE_ID"),
-        hc_a: get("LAB_R53_HC_A"),
-        hc_b: get("LAB_R53_HC_B"),
+        zone: seeded("LAB_R53_ZONE_ID"),
+        hc_a: seeded("LAB_R53_HC_A"),
+        hc_b: seeded("LAB_R53_HC_B"),
     }
 }
 
@@ -826,15 +763,6 @@ async fn a_missing_profile_is_no_credentials_and_nothing_secret_is_shown() {
 // -------------------------------------------------------------------------------------------------
 // the dry run, through the console
 // -------------------------------------------------------------------------------------------------
-
-async fn key(engine: &mut Engine, code: KeyCode) {
-    engine
-        .handle(failover_console::app::Msg::Key(KeyEvent::new(
-            code,
-            KeyModifiers::NONE,
-        )))
-        .await;
-}
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn dry_run_journals_the_exact_change_batch_and_changes_nothing() {

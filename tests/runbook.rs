@@ -7,11 +7,12 @@ mod common;
 
 use std::time::Duration;
 
+use common::keys::*;
 use common::*;
-use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
+use crossterm::event::KeyCode;
 use failover_console::app::model::{Driver, Overlay};
 use failover_console::app::replication::Role;
-use failover_console::app::{Mode, Model, Msg};
+use failover_console::app::Mode;
 use failover_console::engine::Engine;
 use failover_console::runbook::{Event, RunState, StepStatus};
 use failover_console::timeline::Entry;
@@ -21,19 +22,6 @@ const FAILOVER: usize = 0;
 const FAILBACK: usize = 1;
 const B_IP: &str = "10.0.2.100";
 const A_IP: &str = "10.0.1.100";
-
-async fn key(engine: &mut Engine, code: KeyCode) {
-    engine
-        .handle(Msg::Key(KeyEvent::new(code, KeyModifiers::NONE)))
-        .await;
-}
-
-async fn type_line(engine: &mut Engine, text: &str) {
-    for c in text.chars() {
-        key(engine, KeyCode::Char(c)).await;
-    }
-    key(engine, KeyCode::Enter).await;
-}
 
 fn tsig_hint() {
     assert!(
@@ -52,74 +40,11 @@ async fn driving(lab: &Lab) -> Engine {
     engine
 }
 
-/// r, pick the runbook, Enter on the plan, type the site, type the reason.
-async fn arm(engine: &mut Engine, runbook: usize, site: &str, reason: &str) {
-    key(engine, KeyCode::Char('r')).await;
-    for _ in 0..runbook {
-        key(engine, KeyCode::Char('j')).await;
-    }
-    key(engine, KeyCode::Enter).await;
-    assert_eq!(engine.model.runs.plan, Some(runbook), "the plan is open");
-    key(engine, KeyCode::Enter).await;
-    type_line(engine, site).await;
-    type_line(engine, reason).await;
-}
-
 fn run_events(entries: &[Entry]) -> Vec<Event> {
     entries
         .iter()
         .filter_map(|e| e.run.as_ref().map(|r| r.event.clone()))
         .collect()
-}
-
-fn step_status(m: &Model, step: usize) -> Option<StepStatus> {
-    m.runs.current.as_ref().map(|r| r.steps[step].status)
-}
-
-fn run_dump(m: &Model) -> String {
-    let mut s = dump(m);
-    if let Some(run) = &m.runs.current {
-        s.push_str(&format!("--- run {} {:?}\n", run.id, run.state));
-        for (i, st) in run.steps.iter().enumerate() {
-            s.push_str(&format!(
-                "  {} {:?} {:?} {}\n",
-                i + 1,
-                st.status,
-                st.phase,
-                st.detail
-            ));
-        }
-    }
-    if let Some((flash, _)) = &m.ui.flash {
-        s.push_str(&format!("--- flash: {flash}\n"));
-    }
-    s
-}
-
-/// Enter on the current step, then wait until it settles (ok/failed/unknown).
-async fn do_step(engine: &mut Engine, step: usize) {
-    key(engine, KeyCode::Enter).await;
-    let ok = engine
-        .run_until(Duration::from_secs(30), |m| {
-            matches!(
-                step_status(m, step),
-                Some(StepStatus::Ok | StepStatus::Failed | StepStatus::Unknown)
-            ) && m.runs.in_flight.is_none()
-        })
-        .await;
-    assert!(
-        ok,
-        "step {} did not settle{}",
-        step + 1,
-        run_dump(&engine.model)
-    );
-    assert_eq!(
-        step_status(&engine.model, step),
-        Some(StepStatus::Ok),
-        "step {} is not ok{}",
-        step + 1,
-        run_dump(&engine.model)
-    );
 }
 
 async fn psql(lab: &Lab, port_var: &str, default: u16, sql: &str) -> String {

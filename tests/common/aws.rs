@@ -8,6 +8,10 @@ use std::time::Duration;
 use failover_console::config::AwsSettings;
 
 pub const PROFILE: &str = "lab";
+/// A profile whose secrets are distinctive enough to search a log for.
+pub const SECRET_PROFILE: &str = "lab-secrets";
+pub const SECRET_KEY: &str = "SecretKeyMustNotBeLogged0123456789abcdef";
+pub const SESSION_TOKEN: &str = "SessionTokenMustNotBeLogged0123456789abcdef";
 
 /// The fake credentials moto accepts, as the profile `lab` of a private credentials file, found
 /// through aws-config's default chain like a real one. Environment variables are process-wide, so
@@ -17,20 +21,31 @@ pub fn aws_env() {
     static ONCE: Once = Once::new();
     ONCE.call_once(|| {
         let dir = std::env::temp_dir().join(format!(
-            "failover-console-aws-sources-{}",
+            "failover-console-aws-{}-{}",
+            std::env::args()
+                .next()
+                .and_then(|a| a.rsplit('/').next().map(str::to_string))
+                .unwrap_or_default(),
             std::process::id()
         ));
         std::fs::create_dir_all(&dir).expect("create the credentials dir");
         let credentials = dir.join("credentials");
         std::fs::write(
             &credentials,
-            format!("[{PROFILE}]\naws_access_key_id = testing\naws_secret_access_key = testing\n"),
+            format!(
+                "[{PROFILE}]\naws_access_key_id = testing\naws_secret_access_key = testing\n\
+                 [{SECRET_PROFILE}]\naws_access_key_id = AKIALOGTEST\n\
+                 aws_secret_access_key = {SECRET_KEY}\naws_session_token = {SESSION_TOKEN}\n"
+            ),
         )
         .expect("write the credentials file");
         let config = dir.join("config");
         std::fs::write(
             &config,
-            format!("[profile {PROFILE}]\nregion = us-east-1\n"),
+            format!(
+                "[profile {PROFILE}]\nregion = us-east-1\n\
+                 [profile {SECRET_PROFILE}]\nregion = us-east-1\n"
+            ),
         )
         .expect("write the config file");
         unsafe {

@@ -22,6 +22,7 @@ use serde_json::Value;
 use tokio::sync::{Mutex, MutexGuard};
 
 pub mod aws;
+pub mod keys;
 
 /// Every wait for the state to follow the world.
 pub const DEADLINE: Duration = Duration::from_secs(20);
