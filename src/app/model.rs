@@ -189,6 +189,9 @@ pub struct Runs {
     /// A step this console asked the executor to run, until its outcome is journaled: Enter
     /// cannot start it twice.
     pub in_flight: Option<usize>,
+    /// A wait whose end this console has recorded but not yet seen journaled: it is recorded
+    /// once, not again on every message until the journal catches up.
+    pub wait_ended: Option<usize>,
 }
 
 pub struct Model {

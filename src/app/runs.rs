@@ -691,8 +691,13 @@ fn arm(model: &mut Model, _token: &DriverToken, runbook_index: usize, reason: St
         .join(", ");
     let target = model.config.sites[runbook.to].key.clone();
     let steps = runbook.steps.iter().map(|s| s.title.clone()).collect();
+    let at_arming = if primaries_text.is_empty() {
+        String::new()
+    } else {
+        format!(" (primary at arming: {primaries_text})")
+    };
     let message = format!(
-        "ARMED {} → {} by {}: {reason} (primary at arming: {primaries_text})",
+        "ARMED {} → {} by {}: {reason}{at_arming}",
         runbook.name,
         model.config.site_label(runbook.to),
         model.operator
@@ -730,6 +735,9 @@ pub fn progress(model: &mut Model, now: OffsetDateTime, fx: &mut Fx) {
     if let Some(step) = run.running()
         && let Some(StepKind::Wait(wait)) = step_kind(model, step)
     {
+        if model.runs.wait_ended == Some(step) {
+            return;
+        }
         let ev = evidence::wait(model, &wait);
         let started = run.steps[step].started.unwrap_or(now);
         let elapsed = std::time::Duration::try_from(now - started).unwrap_or_default();
@@ -756,6 +764,7 @@ pub fn progress(model: &mut Model, now: OffsetDateTime, fx: &mut Fx) {
                 ),
             );
             model.runs.in_flight = Some(step);
+            model.runs.wait_ended = Some(step);
         } else if elapsed > timeout {
             let detail = format!(
                 "timed out after {}: {}",
@@ -777,6 +786,7 @@ pub fn progress(model: &mut Model, now: OffsetDateTime, fx: &mut Fx) {
                 format!("step {} {title:?} FAILED: {detail}", step + 1),
             );
             model.runs.in_flight = Some(step);
+            model.runs.wait_ended = Some(step);
         }
         return;
     }
@@ -806,8 +816,19 @@ pub fn on_journaled(model: &mut Model, entry: &Entry) {
             | Event::Finished
             | Event::Aborted { .. }
     );
-    if clears {
+    // An unknown outcome is followed at once by the executor's read-back: until that is
+    // journaled the step is still busy, and a skip or retry now would race it.
+    let read_back_follows = matches!(
+        ev.event,
+        Event::StepFinished {
+            phase: Phase::Do,
+            result: runbook::StepResult::Unknown,
+            ..
+        }
+    );
+    if clears && !read_back_follows {
         model.runs.in_flight = None;
+        model.runs.wait_ended = None;
     }
     if matches!(ev.event, Event::Armed { .. } | Event::DryRun { .. }) {
         model.runs.shown = true;
