@@ -227,3 +227,38 @@ fn a_silent_source_is_stale_once_and_fresh_again() {
             .any(|e| e.contains("rds/orders stale"))
     );
 }
+
+/// The RDS instances say where writes go, like a database's members: one primary serves its
+/// site; a promoted replica beside a still-writable old primary is split brain.
+#[test]
+fn rds_primaries_count_in_the_verdict() {
+    use failover_console::app::verdict;
+    let mut m = model();
+    rds(&mut m, 1, Ok(reading(Some(1.0))));
+    let serving = verdict::serving(&m);
+    assert_eq!(serving.db, vec![vec![0]]);
+    assert_eq!(serving.tags(0), vec!["db"]);
+    assert!(
+        !verdict::assess(&m)
+            .iter()
+            .any(|f| f.text.contains("split brain")),
+        "{:?}",
+        verdict::assess(&m)
+    );
+
+    let mut promoted = reading(None);
+    if let Ok(b) = &mut promoted.instances[1] {
+        b.role = RdsRole::Primary { replicas: vec![] };
+        b.lag = None;
+    }
+    rds(&mut m, 2, Ok(promoted));
+    let serving = verdict::serving(&m);
+    assert_eq!(serving.db, vec![vec![0, 1]]);
+    assert_eq!(serving.troubles(), vec!["split brain"]);
+    let findings = verdict::assess(&m);
+    assert!(
+        findings.iter().any(|f| f.level == verdict::Level::Critical
+            && f.text == "rds orders: split brain, 2 writable instances (orders-a, orders-b)"),
+        "{findings:?}"
+    );
+}

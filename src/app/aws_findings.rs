@@ -5,6 +5,7 @@ use super::model::Model;
 use super::rds::{self, Lag};
 use super::verdict::{Finding, Level};
 use crate::config::SiteId;
+use crate::observe::RdsRole;
 
 /// A check with a site counts like an HTTP check of that site: CRIT is critical (a warning
 /// when traffic is agreed to be elsewhere), NO DATA or no result unknown. A check without a
@@ -64,7 +65,8 @@ pub fn cloudwatch(model: &Model, agreed: Option<SiteId>) -> Vec<Finding> {
     out
 }
 
-/// RDS problems are warnings: the instances' roles are shown, not judged against the sites.
+/// RDS problems are warnings, except where writes go: no writable instance, or two (after a
+/// PromoteReadReplica the old primary stays writable), is critical, as for a database.
 pub fn rds(model: &Model) -> Vec<Finding> {
     let config = &model.config;
     let mut out = Vec::new();
@@ -88,6 +90,37 @@ pub fn rds(model: &Model) -> Vec<Finding> {
                 push(Level::Unknown, format!("rds {}: no result", spec.name));
             }
             continue;
+        }
+        let writable: Vec<&str> = spec
+            .instances
+            .iter()
+            .enumerate()
+            .filter(|(i, _)| {
+                matches!(
+                    st.instance(*i),
+                    Some(Ok(inst)) if matches!(
+                        inst.role,
+                        RdsRole::Primary { .. } | RdsRole::AuroraWriter { .. }
+                    )
+                )
+            })
+            .map(|(_, i)| i.id.as_str())
+            .collect();
+        let all_read = (0..spec.instances.len()).all(|i| matches!(st.instance(i), Some(Ok(_))));
+        match writable.len() {
+            0 if all_read => push(
+                Level::Critical,
+                format!("rds {}: no writable instance", spec.name),
+            ),
+            0 | 1 => {}
+            n => push(
+                Level::Critical,
+                format!(
+                    "rds {}: split brain, {n} writable instances ({})",
+                    spec.name,
+                    writable.join(", ")
+                ),
+            ),
         }
         for i in 0..spec.instances.len() {
             let who = rds::source(config, spec, i);

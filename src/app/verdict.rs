@@ -6,6 +6,7 @@ use super::health::CheckStatus;
 use super::model::Model;
 use super::replication::Role;
 use crate::config::SiteId;
+use crate::observe::RdsRole;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
 pub enum Level {
@@ -115,13 +116,42 @@ pub fn serving(model: &Model) -> Serving {
             .map(|m| spec.members[*m].site)
             .collect()
     };
-    Serving {
-        db: (0..model.dbs.len()).map(primaries_of).collect(),
-        no_primary: model
-            .dbs
+    let mut db: Vec<Vec<SiteId>> = (0..model.dbs.len()).map(primaries_of).collect();
+    let mut no_primary: Vec<bool> = model
+        .dbs
+        .iter()
+        .map(|d| d.all_seen() && d.primaries().is_empty())
+        .collect();
+    // An [[rds]] source counts like a database: its writable instances (stand-alone primaries
+    // and Aurora writers) are where writes go. Not read yet: left out.
+    for (spec, st) in model.config.rds.iter().zip(&model.rds) {
+        let Some(reading) = &st.reading else { continue };
+        let roles: Vec<(SiteId, Option<bool>)> = spec
+            .instances
             .iter()
-            .map(|d| d.all_seen() && d.primaries().is_empty())
-            .collect(),
+            .zip(&reading.instances)
+            .map(|(i, r)| {
+                let writable = r.as_ref().ok().map(|inst| {
+                    matches!(
+                        inst.role,
+                        RdsRole::Primary { .. } | RdsRole::AuroraWriter { .. }
+                    )
+                });
+                (i.site, writable)
+            })
+            .collect();
+        db.push(
+            roles
+                .iter()
+                .filter(|(_, w)| *w == Some(true))
+                .map(|(site, _)| *site)
+                .collect(),
+        );
+        no_primary.push(roles.iter().all(|(_, w)| *w == Some(false)));
+    }
+    Serving {
+        db,
+        no_primary,
         dns: model.dns.iter().map(|r| r.site).collect(),
     }
 }
