@@ -238,3 +238,86 @@ async fn the_example_aws_failover_runs_end_to_end_and_changes_moto() {
     assert_eq!(waits, 1, "the wait's end journaled {waits} times:\n{text}");
     assert!(!text.contains("primary at arming: )"), "{text}");
 }
+
+fn ledger_writer() -> Value {
+    boto3(
+        "c = boto3.client('rds', **kw).describe_db_clusters(DBClusterIdentifier='ledger')['DBClusters'][0]\n\
+         print(json.dumps([m['DBInstanceIdentifier'] for m in c['DBClusterMembers'] if m['IsClusterWriter']]))",
+    )
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_example_aurora_failover_moves_the_writer_in_moto() {
+    let lab = Lab::begin().await;
+    aws_env();
+    let config = example_config(&lab);
+    let view = View {
+        theme: Theme::mono(),
+        ascii: true,
+    };
+    let mut engine = Engine::start(config.clone(), Mode::Live, "aws-e2e".into(), view)
+        .await
+        .expect("engine starts");
+    let ledger = config
+        .rds
+        .iter()
+        .position(|r| r.name == "ledger")
+        .expect("the ledger source");
+    wait(
+        &mut engine,
+        "the ledger cluster read and the driver lock",
+        |m| m.driver.token().is_some() && m.rds[ledger].reading.is_some(),
+    )
+    .await;
+    assert_eq!(ledger_writer(), serde_json::json!(["ledger-a"]));
+
+    arm(&mut engine, 1, "secondary", "e2e: move the Aurora writer").await;
+    wait(&mut engine, "the run armed", |m| {
+        m.runs
+            .current
+            .as_ref()
+            .is_some_and(|r| r.is_active() && !r.dry_run)
+    })
+    .await;
+    do_step(&mut engine, 0).await; // AuroraReplicaLag within 1 s
+    do_step(&mut engine, 1).await; // FailoverDBCluster, read back until ledger-b writes
+    assert_eq!(
+        ledger_writer(),
+        serde_json::json!(["ledger-b"]),
+        "moto's writer after the run"
+    );
+    // The console's own RDS pane follows the new writer.
+    wait(&mut engine, "the RDS source sees ledger-b writing", |m| {
+        verdict_db(m, ledger) == vec![SECONDARY]
+    })
+    .await;
+    let ok = engine
+        .run_until(Duration::from_secs(5), |m| {
+            m.runs
+                .current
+                .as_ref()
+                .is_some_and(|r| r.state == RunState::Finished)
+        })
+        .await;
+    assert!(ok, "the run did not finish{}", run_dump(&engine.model));
+    engine.shutdown("aws e2e done").await;
+    let (entries, _) =
+        failover_console::timeline::journal::read_all(&config.journal).expect("read the journal");
+    let text = journal_text(&entries);
+    for want in [
+        "AuroraReplicaLag",
+        "FailoverDBCluster",
+        "ledger-b is the writer",
+    ] {
+        assert!(
+            text.contains(want),
+            "{want:?} missing from the journal:\n{text}"
+        );
+    }
+}
+
+/// The sites where the `index`-th [[rds]] source takes writes, as the verdict sees them.
+fn verdict_db(m: &failover_console::app::Model, index: usize) -> Vec<usize> {
+    let serving = failover_console::app::verdict::serving(m);
+    serving.db[m.dbs.len() + index].clone()
+}
