@@ -307,46 +307,39 @@ fn mark_stale(model: &mut Model, fx: &mut Fx) {
             }
         }
     }
-    for (spec, state) in config.route53.iter().zip(model.route53.iter_mut()) {
-        let limit = aws_limit(state.error.as_ref(), spec.interval, spec.timeout);
-        if !state.stale
-            && let Some(age) = overdue(state.last_at, limit)
-        {
-            state.stale = true;
-            fx.edge(
-                now,
-                Severity::Warn,
-                route53::source(spec),
-                message(age, limit),
-            );
-        }
-    }
-    for (spec, state) in config.rds.iter().zip(model.rds.iter_mut()) {
-        let limit = aws_limit(state.error.as_ref(), spec.interval, spec.timeout);
-        if !state.stale
-            && let Some(age) = overdue(state.last_at, limit)
-        {
-            state.stale = true;
-            fx.edge(
-                now,
-                Severity::Warn,
-                rds::source_all(spec),
-                message(age, limit),
-            );
-        }
-    }
-    for (spec, state) in config.cloudwatch.iter().zip(model.cloudwatch.iter_mut()) {
-        let limit = aws_limit(state.error.as_ref(), spec.interval, spec.timeout);
-        if !state.stale
-            && let Some(age) = overdue(state.last_at, limit)
-        {
-            state.stale = true;
-            fx.edge(
-                now,
-                Severity::Warn,
-                cloudwatch::source(spec),
-                message(age, limit),
-            );
+    // AWS sources: (stale flag, last answer, error, interval, timeout, source name) each.
+    let aws = config
+        .route53
+        .iter()
+        .zip(model.route53.iter_mut())
+        .map(|(spec, st)| {
+            let limit = aws_limit(st.error.as_ref(), spec.interval, spec.timeout);
+            (&mut st.stale, st.last_at, limit, route53::source(spec))
+        })
+        .chain(
+            config
+                .rds
+                .iter()
+                .zip(model.rds.iter_mut())
+                .map(|(spec, st)| {
+                    let limit = aws_limit(st.error.as_ref(), spec.interval, spec.timeout);
+                    (&mut st.stale, st.last_at, limit, rds::source_all(spec))
+                }),
+        )
+        .chain(
+            config
+                .cloudwatch
+                .iter()
+                .zip(model.cloudwatch.iter_mut())
+                .map(|(spec, st)| {
+                    let limit = aws_limit(st.error.as_ref(), spec.interval, spec.timeout);
+                    (&mut st.stale, st.last_at, limit, cloudwatch::source(spec))
+                }),
+        );
+    for (stale, last_at, limit, source) in aws {
+        if !*stale && let Some(age) = overdue(last_at, limit) {
+            *stale = true;
+            fx.edge(now, Severity::Warn, source, message(age, limit));
         }
     }
 }
