@@ -8,6 +8,7 @@ use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
+use common::screen::render;
 use common::{API_A, IP_PRIMARY, IP_SECONDARY, Lab, PRIMARY, SECONDARY, assert_once, wait};
 use failover_console::app::Mode;
 use failover_console::app::dns::RecordSite;
@@ -17,8 +18,6 @@ use failover_console::engine::Engine;
 use failover_console::observe::{AwsErrorKind, Observation, R53Reading, R53Set};
 use failover_console::sources::route53::Poller;
 use failover_console::ui::{Theme, View};
-use ratatui::Terminal;
-use ratatui::backend::TestBackend;
 
 use common::aws::{PROFILE, SECRET_KEY, SECRET_PROFILE, SESSION_TOKEN, aws_env, moto_url, seeded};
 
@@ -332,22 +331,6 @@ async fn missing_credentials_show_plainly_and_other_panes_keep_updating() {
         !text.contains("testing"),
         "a credential in the journal:\n{text}"
     );
-}
-
-fn render(m: &failover_console::app::Model, width: u16, height: u16) -> String {
-    let mut terminal = Terminal::new(TestBackend::new(width, height)).expect("test terminal");
-    terminal
-        .draw(|frame| failover_console::ui::render(frame, m))
-        .expect("draw");
-    let buffer = terminal.backend().buffer();
-    let mut out = String::new();
-    for y in 0..buffer.area.height {
-        for x in 0..buffer.area.width {
-            out.push_str(buffer[(x, y)].symbol());
-        }
-        out.push('\n');
-    }
-    out
 }
 
 #[tokio::test]

@@ -9,6 +9,7 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use common::aws::{PROFILE, aws_env, closed_port, moto_url, next_second, sdk_config, seeded};
+use common::screen::render;
 use common::{API_A, Lab, PRIMARY, SECONDARY, assert_once, wait};
 use failover_console::app::cloudwatch::{Level, Shown};
 use failover_console::app::health::CheckStatus;
@@ -22,8 +23,6 @@ use failover_console::observe::{AwsErrorKind, LagMetric, Observation, RdsRole};
 use failover_console::runbook::evidence::{self, Evidence};
 use failover_console::sources::{cloudwatch, rds as rds_source, route53};
 use failover_console::ui::{Theme, View};
-use ratatui::Terminal;
-use ratatui::backend::TestBackend;
 
 const ORDERS: usize = 0;
 const LEDGER: usize = 1;
@@ -170,22 +169,6 @@ fn known_lag(m: &Model, source: usize, instance: usize) -> Option<f64> {
 
 fn canary(m: &Model) -> Shown {
     m.cloudwatch[CANARY].shown()
-}
-
-fn render(m: &Model, width: u16, height: u16) -> String {
-    let mut terminal = Terminal::new(TestBackend::new(width, height)).expect("test terminal");
-    terminal
-        .draw(|frame| failover_console::ui::render(frame, m))
-        .expect("draw");
-    let buffer = terminal.backend().buffer();
-    let mut out = String::new();
-    for y in 0..buffer.area.height {
-        for x in 0..buffer.area.width {
-            out.push_str(buffer[(x, y)].symbol());
-        }
-        out.push('\n');
-    }
-    out
 }
 
 // -------------------------------------------------------------------------------------------------

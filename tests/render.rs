@@ -2,6 +2,10 @@
 //! terminal) and 160x48 (the wide layout). Models are built by feeding observations through
 //! `update`, with the recorded entries fed back as journaled, exactly as the engine does.
 
+#[path = "common/screen.rs"]
+mod screen;
+
+use screen::render;
 use std::path::Path;
 use std::sync::Arc;
 use std::time::Duration;
@@ -13,8 +17,6 @@ use failover_console::observe::{
     StandbyRow,
 };
 use failover_console::ui::{Theme, View};
-use ratatui::Terminal;
-use ratatui::backend::TestBackend;
 use time::OffsetDateTime;
 use time::macros::datetime;
 
@@ -254,24 +256,6 @@ fn split_brain() -> Model {
     dns(&mut m, 1, 11.5, "10.0.2.100");
     m.now = at(12.0);
     m
-}
-
-fn render(m: &Model, width: u16, height: u16) -> String {
-    let mut terminal = Terminal::new(TestBackend::new(width, height)).unwrap();
-    terminal
-        .draw(|frame| failover_console::ui::render(frame, m))
-        .unwrap();
-    let buffer = terminal.backend().buffer();
-    let mut out = String::new();
-    for y in 0..buffer.area.height {
-        let mut line = String::new();
-        for x in 0..buffer.area.width {
-            line.push_str(buffer[(x, y)].symbol());
-        }
-        out.push_str(line.trim_end());
-        out.push('\n');
-    }
-    out
 }
 
 fn snapshot_both(name: &str, m: &Model) {
