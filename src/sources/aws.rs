@@ -87,6 +87,31 @@ impl Backoff {
     }
 }
 
+/// The poll loop of every AWS source: `read` every `interval`, each read bounded by `timeout`;
+/// while throttled, twice as long a wait each time (up to 10 min), said in the error. Ends when
+/// the console stops listening.
+pub async fn poll<T, F>(
+    interval: Duration,
+    timeout: Duration,
+    tx: super::Sender,
+    mut read: impl FnMut() -> F,
+    observe: impl Fn(Result<T, AwsError>) -> crate::observe::Observation,
+) where
+    F: std::future::Future<Output = Result<T, AwsError>>,
+{
+    let mut backoff = Backoff::new(interval);
+    let mut wait = Duration::ZERO;
+    loop {
+        tokio::time::sleep(wait).await;
+        let started = tokio::time::Instant::now();
+        let mut result = bounded(timeout, read()).await;
+        wait = backoff.after(&mut result, started.elapsed());
+        if tx.send(observe(result)).await.is_err() {
+            return;
+        }
+    }
+}
+
 /// A whole read bounded by `timeout`: several calls each within the SDK's timeout could still
 /// add up past it.
 pub async fn bounded<T>(

@@ -1,9 +1,7 @@
 //! Reads a `[[cloudwatch]]` check: the latest datapoint of one metric and statistic, through
 //! GetMetricData (aws-sdk-cloudwatch 1.99.0, the last release on the Query protocol).
 
-use std::time::Duration;
-
-use super::aws::{Backoff, MetricQuery, bounded, latest, sdk_config};
+use super::aws::{MetricQuery, bounded, latest, sdk_config};
 use crate::config::CloudWatchCheck;
 use crate::observe::{AwsError, AwsErrorKind, Datapoint, Observation};
 
@@ -28,19 +26,16 @@ impl Poller {
         self.observation(result)
     }
 
-    /// Reads every `interval`; while throttled, waits twice as long each time (up to 10 min).
     pub async fn run(self, tx: super::Sender) {
-        let mut backoff = Backoff::new(self.spec.interval);
-        let mut wait = Duration::ZERO;
-        loop {
-            tokio::time::sleep(wait).await;
-            let started = tokio::time::Instant::now();
-            let mut result = bounded(self.spec.timeout, self.read()).await;
-            wait = backoff.after(&mut result, started.elapsed());
-            if tx.send(self.observation(result)).await.is_err() {
-                return;
-            }
-        }
+        let (interval, timeout) = (self.spec.interval, self.spec.timeout);
+        super::aws::poll(
+            interval,
+            timeout,
+            tx,
+            || self.read(),
+            |r| self.observation(r),
+        )
+        .await
     }
 
     fn observation(&self, result: Result<Option<Datapoint>, AwsError>) -> Observation {

@@ -2,12 +2,10 @@
 //! instance, DescribeDBClusters for their Aurora cluster (which instance writes), and the
 //! replicas' lag from CloudWatch (`ReplicaLag` in seconds, `AuroraReplicaLag` in milliseconds).
 
-use std::time::Duration;
-
 use aws_sdk_rds::types::{DbCluster, DbInstance};
 use futures::future::join_all;
 
-use super::aws::{Backoff, MetricQuery, bounded, latest, sdk_config};
+use super::aws::{MetricQuery, bounded, latest, sdk_config};
 use super::route53::classify;
 use crate::config::RdsSource;
 use crate::observe::{
@@ -38,19 +36,16 @@ impl Poller {
         self.observation(result)
     }
 
-    /// Reads every `interval`; while throttled, waits twice as long each time (up to 10 min).
     pub async fn run(self, tx: super::Sender) {
-        let mut backoff = Backoff::new(self.spec.interval);
-        let mut wait = Duration::ZERO;
-        loop {
-            tokio::time::sleep(wait).await;
-            let started = tokio::time::Instant::now();
-            let mut result = bounded(self.spec.timeout, self.read()).await;
-            wait = backoff.after(&mut result, started.elapsed());
-            if tx.send(self.observation(result)).await.is_err() {
-                return;
-            }
-        }
+        let (interval, timeout) = (self.spec.interval, self.spec.timeout);
+        super::aws::poll(
+            interval,
+            timeout,
+            tx,
+            || self.read(),
+            |r| self.observation(r),
+        )
+        .await
     }
 
     fn observation(&self, result: Result<RdsReading, AwsError>) -> Observation {

@@ -50,7 +50,7 @@ impl Poller {
     }
 
     pub async fn once(&self) -> Observation {
-        let result = self.read().await;
+        let result = super::aws::bounded(self.record.timeout, self.read()).await;
         Observation::Route53 {
             record: self.index,
             at: time::OffsetDateTime::now_utc(),
@@ -58,24 +58,15 @@ impl Poller {
         }
     }
 
-    /// Polls every `interval`; while throttled, waits twice as long each time (up to 10 min).
+    /// Reads every `interval`, each read (record sets and health checks) bounded by `timeout`.
     pub async fn run(self, tx: super::Sender) {
-        let mut backoff = super::aws::Backoff::new(self.record.interval);
-        let mut wait = Duration::ZERO;
-        loop {
-            tokio::time::sleep(wait).await;
-            let started = tokio::time::Instant::now();
-            let mut result = self.read().await;
-            wait = backoff.after(&mut result, started.elapsed());
-            let observation = Observation::Route53 {
-                record: self.index,
-                at: time::OffsetDateTime::now_utc(),
-                result,
-            };
-            if tx.send(observation).await.is_err() {
-                return;
-            }
-        }
+        let (interval, timeout, index) = (self.record.interval, self.record.timeout, self.index);
+        let observe = |result| Observation::Route53 {
+            record: index,
+            at: time::OffsetDateTime::now_utc(),
+            result,
+        };
+        super::aws::poll(interval, timeout, tx, || self.read(), observe).await
     }
 
     async fn read(&self) -> Result<R53Reading, AwsError> {
