@@ -9,6 +9,7 @@ pub mod executor;
 pub mod journal_writer;
 pub mod lock;
 pub mod observe;
+pub mod patroni;
 pub mod runbook;
 pub mod runtime;
 pub mod sources;

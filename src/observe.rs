@@ -35,6 +35,12 @@ pub enum Observation {
         at: OffsetDateTime,
         result: Result<RdsReading, AwsError>,
     },
+    /// One read of a Patroni cluster (`[[database]] kind = "patroni"`).
+    Patroni {
+        cluster: usize,
+        at: OffsetDateTime,
+        reading: crate::patroni::Reading,
+    },
     /// One read of a `[[cloudwatch]]` check: the latest datapoint, if any.
     CloudWatch {
         check: usize,

@@ -189,6 +189,7 @@ pub fn to_json(model: &Model, level: Level, findings: &[verdict::Finding]) -> Va
         "route53": route53,
         "rds": rds,
         "cloudwatch": cloudwatch,
+        "patroni": crate::app::patroni::json(model),
     })
 }
 
@@ -373,6 +374,7 @@ pub fn to_text(model: &Model, level: Level, findings: &[verdict::Finding]) -> St
             crate::app::cloudwatch::describe(spec, st, model.now)
         );
     }
+    crate::app::patroni::text(model, &mut out);
     for (spec, st) in config.rds.iter().zip(&model.rds) {
         let _ = writeln!(out, "rds {}:", spec.name);
         if let Some(e) = &st.error {

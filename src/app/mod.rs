@@ -7,6 +7,7 @@ pub mod dns;
 pub mod health;
 pub mod keys;
 pub mod model;
+pub mod patroni;
 pub mod rds;
 pub mod replication;
 pub mod route53;

@@ -203,6 +203,8 @@ pub struct Model {
     pub now: OffsetDateTime,
     pub health: Vec<CheckState>,
     pub dbs: Vec<DbState>,
+    /// One per `[[database]] kind = "patroni"`.
+    pub patroni: Vec<super::patroni::PatroniState>,
     pub dns: Vec<RecordState>,
     /// One per `[[route53]]` record.
     pub route53: Vec<super::route53::R53State>,
@@ -236,6 +238,7 @@ impl Model {
             .map(|_| CheckState::default())
             .collect();
         let dbs = config.databases.iter().map(DbState::new).collect();
+        let patroni = config.patroni.iter().map(|_| Default::default()).collect();
         let dns = config.dns.iter().map(RecordState::new).collect();
         let route53 = config.route53.iter().map(|_| Default::default()).collect();
         let rds = config.rds.iter().map(|_| Default::default()).collect();
@@ -253,6 +256,7 @@ impl Model {
             now,
             health,
             dbs,
+            patroni,
             dns,
             route53,
             rds,
@@ -293,7 +297,12 @@ impl Model {
             Pane::Replication => {
                 let pg: usize = self.dbs.iter().map(|d| d.members.len() + 1).sum();
                 let rds: usize = self.config.rds.iter().map(|r| r.instances.len() + 1).sum();
-                pg + rds
+                let patroni: usize = self
+                    .patroni
+                    .iter()
+                    .map(|p| p.view().map_or(0, |v| v.members.len()) + 1)
+                    .sum();
+                pg + rds + patroni
             }
             Pane::Dns => {
                 let dns: usize = self.dns.iter().map(|r| r.resolvers.len() + 1).sum();

@@ -9,7 +9,7 @@ use tui_input::backend::crossterm::to_input_request;
 
 use super::keys::{Command, KeyMap};
 use super::model::{Model, Overlay, Pane};
-use super::{cloudwatch, dns, health, rds, replication, route53};
+use super::{cloudwatch, dns, health, patroni, rds, replication, route53};
 use crate::observe::Observation;
 use crate::timeline::{Entry, Kind, Severity};
 
@@ -204,6 +204,17 @@ fn observe(model: &mut Model, observation: Observation, fx: &mut Fx) {
                 replication::on_reading(&config, db, state, member, at, result, fx);
             }
         }
+        Observation::Patroni {
+            cluster,
+            at,
+            reading,
+        } => {
+            if let (Some(spec), Some(state)) =
+                (config.patroni.get(cluster), model.patroni.get_mut(cluster))
+            {
+                patroni::on_reading(&config, spec, state, at, reading, fx);
+            }
+        }
         Observation::Dns {
             record,
             resolver,
@@ -289,6 +300,20 @@ fn mark_stale(model: &mut Model, fx: &mut Fx) {
                     message(age, limit),
                 );
             }
+        }
+    }
+    for (spec, state) in config.patroni.iter().zip(model.patroni.iter_mut()) {
+        let limit = spec.interval + spec.timeout * 2;
+        if !state.stale
+            && let Some(age) = overdue(state.last_at, limit)
+        {
+            state.stale = true;
+            fx.edge(
+                now,
+                Severity::Warn,
+                patroni::source(spec),
+                message(age, limit),
+            );
         }
     }
     for (spec, state) in config.dns.iter().zip(model.dns.iter_mut()) {

@@ -149,6 +149,10 @@ pub fn serving(model: &Model) -> Serving {
         );
         no_primary.push(roles.iter().all(|(_, w)| *w == Some(false)));
     }
+    for (sites, none) in super::patroni::leader_sites(model) {
+        db.push(sites);
+        no_primary.push(none);
+    }
     Serving {
         db,
         no_primary,
@@ -350,6 +354,7 @@ pub fn assess(model: &Model) -> Vec<Finding> {
     }
     findings.extend(super::aws_findings::cloudwatch(model, agreed));
     findings.extend(super::aws_findings::rds(model));
+    findings.extend(super::patroni::findings(model));
     findings
 }
 

@@ -98,6 +98,14 @@ pub struct DatabaseFile {
     pub timeout: Option<Spanned<ConfigDuration>>,
     #[serde(default)]
     pub member: Vec<MemberFile>,
+    /// kind = "patroni": the REST API of every member, asked in this order.
+    pub members: Option<Spanned<Vec<Spanned<String>>>>,
+    /// kind = "patroni": Patroni member name -> site key.
+    #[serde(default)]
+    pub sites: IndexMap<String, Spanned<String>>,
+    /// kind = "patroni": basic auth for the REST API; the password only from `password-env`.
+    pub user: Option<Spanned<String>>,
+    pub password_env: Option<Spanned<String>>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -176,6 +184,10 @@ pub struct StepFile {
     /// rds-failover: the cluster, and the member to make its writer.
     pub cluster: Option<Spanned<String>>,
     pub target: Option<Spanned<String>>,
+    /// patroni-switchover / patroni-failover: the member to make leader, and (switchover) the
+    /// leader expected now.
+    pub candidate: Option<Spanned<String>>,
+    pub leader: Option<Spanned<String>>,
     /// AWS actions: over `[aws]` (and over the [[route53]] record's own for a route53 action).
     pub region: Option<Spanned<String>>,
     pub profile: Option<Spanned<String>>,

@@ -6,6 +6,7 @@ mod aws_sources;
 mod aws_steps;
 pub mod duration;
 pub mod file;
+pub mod patroni;
 pub mod runbook;
 mod validate;
 
@@ -29,6 +30,8 @@ pub struct Config {
     pub sites: Vec<Site>,
     pub health: Vec<HealthCheck>,
     pub databases: Vec<Database>,
+    /// `[[database]]` tables with `kind = "patroni"`.
+    pub patroni: Vec<patroni::PatroniCluster>,
     pub dns: Vec<DnsRecord>,
     pub runbooks: Vec<runbook::Runbook>,
     /// `[aws]`, after `--profile` / `--region` (see `Config::apply_aws_flags`).
@@ -254,12 +257,15 @@ impl Config {
     pub fn longest_timeout(&self) -> Duration {
         let health = self.health.iter().map(|h| h.timeout);
         let db = self.databases.iter().map(|d| d.timeout);
+        // A Patroni read is two rounds: every member's /patroni, then /cluster and the rest.
+        let patroni = self.patroni.iter().map(|p| p.timeout * 2);
         let dns = self.dns.iter().map(|d| d.timeout);
         let route53 = self.route53.iter().map(|r| r.timeout);
         let rds = self.rds.iter().map(|r| r.timeout);
         let cloudwatch = self.cloudwatch.iter().map(|c| c.timeout);
         health
             .chain(db)
+            .chain(patroni)
             .chain(dns)
             .chain(route53)
             .chain(rds)

@@ -146,9 +146,14 @@ fn build(c: &Checker<'_>, file: FileConfig) -> Result<Config, ConfigError> {
 
     let mut db_names = HashSet::new();
     let mut databases = Vec::new();
+    let mut patroni = Vec::new();
     for d in &file.database {
         unique(c, &mut db_names, &d.name, "database")?;
-        databases.push(database(c, d, &site_of)?);
+        if d.kind.get_ref() == "patroni" {
+            patroni.push(super::patroni::cluster(c, d, &site_of)?);
+        } else {
+            databases.push(database(c, d, &site_of)?);
+        }
     }
 
     let mut dns_names = HashSet::new();
@@ -182,6 +187,7 @@ fn build(c: &Checker<'_>, file: FileConfig) -> Result<Config, ConfigError> {
         sites,
         health,
         databases,
+        patroni,
         dns,
         runbooks: Vec::new(),
         aws,
@@ -223,7 +229,7 @@ pub(super) fn duration_or(value: &Option<Spanned<ConfigDuration>>, default: Dura
     value.as_ref().map(|d| d.get_ref().0).unwrap_or(default)
 }
 
-fn interval_and_timeout(
+pub(super) fn interval_and_timeout(
     c: &Checker<'_>,
     interval: &Option<Spanned<ConfigDuration>>,
     timeout: &Option<Spanned<ConfigDuration>>,
@@ -344,10 +350,34 @@ fn database(
         other => {
             return Err(c.at(
                 &d.kind,
-                format!("unknown database kind {other:?}: expected \"postgres\""),
+                format!("unknown database kind {other:?}: expected \"postgres\" or \"patroni\""),
             ));
         }
     };
+    if let Some(m) = &d.members {
+        return Err(c.at(
+            m,
+            "members = [...] is for kind = \"patroni\"; a postgres database has [[database.member]] tables",
+        ));
+    }
+    if let Some(u) = &d.user {
+        return Err(c.at(
+            u,
+            "user is for kind = \"patroni\"; a postgres member's user goes in its dsn",
+        ));
+    }
+    if let Some(e) = &d.password_env {
+        return Err(c.at(
+            e,
+            "password-env of a postgres database goes on each [[database.member]]",
+        ));
+    }
+    if let Some((_, site)) = d.sites.first() {
+        return Err(c.at(
+            site,
+            "sites = {...} is for kind = \"patroni\"; a postgres member has its own site",
+        ));
+    }
     if d.member.is_empty() {
         return Err(c.at(
             &d.name,

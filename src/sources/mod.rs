@@ -5,6 +5,7 @@ pub mod aws;
 pub mod cloudwatch;
 pub mod dns;
 pub mod http;
+pub mod patroni;
 pub mod postgres;
 pub mod rds;
 pub mod route53;
@@ -59,6 +60,11 @@ pub fn spawn_all(config: &Arc<Config>, tx: Sender) -> JoinSet<()> {
             let interval = db.interval;
             tasks.spawn(async move { poller.run(interval, tx).await });
         }
+    }
+    for (i, spec) in config.patroni.iter().enumerate() {
+        let poller = patroni::Poller::new(i, spec.clone());
+        let tx = tx.clone();
+        tasks.spawn(async move { poller.run(tx).await });
     }
     for (r, record) in config.dns.iter().enumerate() {
         for (s, server) in record.resolvers.iter().enumerate() {
@@ -157,6 +163,13 @@ pub async fn poll_once(config: &Arc<Config>) -> Vec<Observation> {
                 let _ = tx.send(poller.once().await).await;
             });
         }
+    }
+    for (i, spec) in config.patroni.iter().enumerate() {
+        let poller = patroni::Poller::new(i, spec.clone());
+        let tx = tx.clone();
+        tasks.spawn(async move {
+            let _ = tx.send(poller.once().await).await;
+        });
     }
     for (r, record) in config.dns.iter().enumerate() {
         for (s, server) in record.resolvers.iter().enumerate() {

@@ -15,6 +15,7 @@ pub mod format;
 mod header;
 mod overlay;
 pub(crate) mod panes;
+mod patroni_rows;
 pub(crate) mod run;
 pub mod theme;
 

@@ -234,7 +234,7 @@ fn replication_rows(model: &Model, width: usize) -> (String, Vec<Line<'static>>)
     let theme = &model.view.theme;
     let config = &model.config;
     let g = Glyphs::new(model.view.ascii);
-    if config.databases.is_empty() && config.rds.is_empty() {
+    if config.databases.is_empty() && config.rds.is_empty() && config.patroni.is_empty() {
         return (
             "Replication".into(),
             placeholder(theme, "no [[database]] configured"),
@@ -429,6 +429,9 @@ fn replication_rows(model: &Model, width: usize) -> (String, Vec<Line<'static>>)
             ]));
         }
     }
+    let (patroni_lines, patroni_problems) = super::patroni_rows::patroni_lines(model, width);
+    lines.extend(patroni_lines);
+    problems += patroni_problems;
     let (rds_lines, rds_problems) = super::aws_rows::rds_lines(model, width);
     lines.extend(rds_lines);
     problems += rds_problems;

@@ -1,0 +1,637 @@
+//! Patroni clusters: the last reading, what is wrong with the cluster as a whole (no member
+//! answers, no leader, members disagree about the leader), and the edges between readings.
+
+use time::OffsetDateTime;
+
+use super::update::Fx;
+use crate::config::patroni::PatroniCluster;
+use crate::patroni::{
+    ClusterView, DEFAULT_MAX_LAG_ON_FAILOVER, HistoryEntry, Lag, Member, NodeView,
+};
+use crate::timeline::Severity;
+
+#[derive(Debug, Clone, Default)]
+pub struct PatroniState {
+    /// The last `/cluster` read, the endpoint (index) that gave it, and when.
+    pub cluster: Option<(usize, ClusterView, OffsetDateTime)>,
+    /// Why the last read of `/cluster` failed; None after a good read.
+    pub error: Option<String>,
+    /// Each endpoint's own view (`/patroni`) at the last read.
+    pub nodes: Vec<Result<NodeView, String>>,
+    pub history: Vec<HistoryEntry>,
+    pub max_lag_on_failover: Option<u64>,
+    /// The last reading of any kind.
+    pub last_at: Option<OffsetDateTime>,
+    pub stale: bool,
+    reported: Option<Facts>,
+}
+
+/// What is wrong with the cluster as a whole.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Trouble {
+    /// No member answered `/cluster`.
+    NoAnswer(String),
+    NoLeader,
+    /// Members disagree about the leader: Patroni's DCS may have a problem.
+    Disagree(String),
+}
+
+impl Trouble {
+    pub fn text(&self) -> String {
+        match self {
+            Trouble::NoAnswer(e) => format!("NO MEMBER ANSWERS: {e}"),
+            Trouble::NoLeader => "NO LEADER".into(),
+            Trouble::Disagree(d) => {
+                format!("MEMBERS DISAGREE ABOUT THE LEADER (DCS problem?): {d}")
+            }
+        }
+    }
+}
+
+impl PatroniState {
+    pub fn view(&self) -> Option<&ClusterView> {
+        self.cluster.as_ref().map(|(_, v, _)| v)
+    }
+
+    /// The current leader's name, when the last read succeeded and shows one.
+    pub fn leader(&self) -> Option<&str> {
+        if self.error.is_some() {
+            return None;
+        }
+        self.view()?.leader().map(|m| m.name.as_str())
+    }
+
+    /// The byte limit a replica's lag is held to: the console's own, else the cluster's
+    /// `maximum_lag_on_failover`.
+    pub fn limit(&self, spec: &PatroniCluster) -> u64 {
+        spec.max_lag_bytes
+            .or(self.max_lag_on_failover)
+            .unwrap_or(DEFAULT_MAX_LAG_ON_FAILOVER)
+    }
+
+    pub fn trouble(&self, spec: &PatroniCluster) -> Option<Trouble> {
+        if let Some(e) = &self.error {
+            return Some(Trouble::NoAnswer(e.clone()));
+        }
+        let view = self.view()?;
+        let leaders: Vec<&str> = view
+            .members
+            .iter()
+            .filter(|m| m.is_leader())
+            .map(|m| m.name.as_str())
+            .collect();
+        // Members that say of themselves that they lead, but /cluster does not agree.
+        let claims: Vec<String> = self
+            .nodes
+            .iter()
+            .zip(&spec.endpoints)
+            .filter_map(|(n, base)| {
+                let n = n.as_ref().ok().filter(|n| n.claims_leader())?;
+                let name = n
+                    .name
+                    .clone()
+                    .unwrap_or_else(|| crate::patroni::short(base).into());
+                (!leaders.contains(&name.as_str())).then_some(name)
+            })
+            .collect();
+        match (leaders.as_slice(), claims.is_empty()) {
+            (_, false) => Some(Trouble::Disagree(format!(
+                "/cluster says leader {}, {} says it leads",
+                if leaders.is_empty() {
+                    "none".to_string()
+                } else {
+                    leaders.join(", ")
+                },
+                claims.join(", ")
+            ))),
+            ([], true) => Some(Trouble::NoLeader),
+            ([_], true) => None,
+            (many, true) => Some(Trouble::Disagree(format!(
+                "/cluster lists {} leaders: {}",
+                many.len(),
+                many.join(", ")
+            ))),
+        }
+    }
+
+    /// The configured endpoint whose `/patroni` names `member`, or whose api_url matches it.
+    pub fn endpoint_of(&self, spec: &PatroniCluster, member: &Member) -> Option<usize> {
+        let by_name = self.nodes.iter().position(|n| {
+            n.as_ref()
+                .ok()
+                .and_then(|n| n.name.as_deref())
+                .is_some_and(|n| n == member.name)
+        });
+        by_name.or_else(|| {
+            let api = member.api_url.as_deref()?;
+            spec.endpoints
+                .iter()
+                .position(|e| api.starts_with(e.as_str()))
+        })
+    }
+
+    /// Why the member's own REST API did not answer, if it did not.
+    pub fn unreachable(&self, spec: &PatroniCluster, member: &Member) -> Option<&str> {
+        let i = self.endpoint_of(spec, member)?;
+        self.nodes.get(i)?.as_ref().err().map(String::as_str)
+    }
+}
+
+/// A replica's lag against the limit.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum LagClass {
+    NotApplicable,
+    Within,
+    Over,
+    Unknown,
+}
+
+pub fn lag_class(member: &Member, limit: u64) -> LagClass {
+    if member.is_leader() {
+        return LagClass::NotApplicable;
+    }
+    match member.failover_lag() {
+        Some(Lag::Bytes(b)) if b > limit => LagClass::Over,
+        Some(Lag::Bytes(_)) => LagClass::Within,
+        Some(Lag::Unknown) | None => LagClass::Unknown,
+    }
+}
+
+pub fn source(spec: &PatroniCluster) -> String {
+    format!("patroni/{}", spec.name)
+}
+
+fn member_source(spec: &PatroniCluster, member: &str) -> String {
+    format!("patroni/{}/{member}", spec.name)
+}
+
+/// "p2 (site B)" when the member's site is configured.
+pub fn member_label(config: &crate::config::Config, spec: &PatroniCluster, member: &str) -> String {
+    match spec.site_of(member) {
+        Some(site) => format!("{member} ({})", config.site_label(site)),
+        None => member.to_string(),
+    }
+}
+
+#[derive(Debug, Clone, PartialEq)]
+struct MemberFacts {
+    role: String,
+    state: String,
+    nofailover: bool,
+    lag: LagClass,
+    unreachable: Option<String>,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+struct Facts {
+    trouble: Option<Trouble>,
+    leader: Option<String>,
+    paused: bool,
+    members: Vec<(String, MemberFacts)>,
+    history_len: usize,
+}
+
+fn facts(spec: &PatroniCluster, state: &PatroniState) -> Facts {
+    let limit = state.limit(spec);
+    let members = state
+        .view()
+        .map(|v| {
+            v.members
+                .iter()
+                .map(|m| {
+                    (
+                        m.name.clone(),
+                        MemberFacts {
+                            role: m.role.clone(),
+                            state: m.state.clone(),
+                            nofailover: m.nofailover,
+                            lag: lag_class(m, limit),
+                            unreachable: state.unreachable(spec, m).map(str::to_string),
+                        },
+                    )
+                })
+                .collect()
+        })
+        .unwrap_or_default();
+    Facts {
+        trouble: state.trouble(spec),
+        leader: state.leader().map(str::to_string),
+        paused: state.view().is_some_and(|v| v.paused),
+        members,
+        history_len: state.history.len(),
+    }
+}
+
+pub fn history_text(h: &HistoryEntry) -> String {
+    let leader = h
+        .new_leader
+        .as_deref()
+        .map(|l| format!(", new leader {l}"))
+        .unwrap_or_default();
+    let reason = if h.reason.is_empty() {
+        String::new()
+    } else {
+        format!(" ({})", h.reason)
+    };
+    format!(
+        "history: timeline {} ended at LSN {}{leader}{reason}",
+        h.timeline,
+        crate::patroni::lsn_text(h.lsn)
+    )
+}
+
+pub fn on_reading(
+    config: &crate::config::Config,
+    spec: &PatroniCluster,
+    state: &mut PatroniState,
+    at: OffsetDateTime,
+    reading: crate::patroni::Reading,
+    fx: &mut Fx,
+) {
+    let src = source(spec);
+    if state.stale {
+        state.stale = false;
+        fx.edge(at, Severity::Ok, src.clone(), "answering again");
+    }
+    state.last_at = Some(at);
+    state.nodes = reading.nodes;
+    match reading.cluster {
+        Ok((endpoint, view)) => {
+            state.cluster = Some((endpoint, view, at));
+            state.error = None;
+        }
+        Err(e) => state.error = Some(e),
+    }
+    if let Some(history) = reading.history {
+        state.history = history;
+    }
+    if reading.max_lag_on_failover.is_some() {
+        state.max_lag_on_failover = reading.max_lag_on_failover;
+    }
+
+    let now = facts(spec, state);
+    let before = state.reported.replace(now.clone());
+    let Some(before) = before else {
+        first_edges(config, spec, state, &now, at, fx);
+        return;
+    };
+    if now.trouble != before.trouble {
+        match &now.trouble {
+            Some(t) => fx.edge(at, Severity::Crit, src.clone(), t.text()),
+            None => fx.edge(
+                at,
+                Severity::Ok,
+                src.clone(),
+                format!(
+                    "cluster readable, leader {}",
+                    now.leader.as_deref().unwrap_or("?")
+                ),
+            ),
+        }
+    }
+    if now.leader != before.leader
+        && let (Some(new), Some(old)) = (&now.leader, &before.leader)
+    {
+        fx.edge(
+            at,
+            Severity::Warn,
+            src.clone(),
+            format!(
+                "leader {} → {}",
+                member_label(config, spec, old),
+                member_label(config, spec, new)
+            ),
+        );
+    }
+    if now.paused != before.paused
+        && now
+            .trouble
+            .as_ref()
+            .is_none_or(|t| !matches!(t, Trouble::NoAnswer(_)))
+    {
+        if now.paused {
+            fx.edge(
+                at,
+                Severity::Warn,
+                src.clone(),
+                "PAUSED: maintenance mode, Patroni will not fail over",
+            );
+        } else {
+            fx.edge(
+                at,
+                Severity::Ok,
+                src.clone(),
+                "resumed: maintenance mode off",
+            );
+        }
+    }
+    // Members only while the cluster is readable: a failed read says nothing about them.
+    if state.error.is_none() {
+        member_edges(spec, state, &before, &now, at, fx);
+    }
+    if now.history_len > before.history_len {
+        for h in &state.history[before.history_len.min(state.history.len())..] {
+            fx.edge(at, Severity::Warn, src.clone(), history_text(h));
+        }
+    }
+}
+
+fn first_edges(
+    config: &crate::config::Config,
+    spec: &PatroniCluster,
+    state: &PatroniState,
+    now: &Facts,
+    at: OffsetDateTime,
+    fx: &mut Fx,
+) {
+    let src = source(spec);
+    match (&now.trouble, &now.leader) {
+        (Some(t), _) => fx.edge(at, Severity::Crit, src.clone(), t.text()),
+        (None, Some(leader)) => fx.edge(
+            at,
+            Severity::Info,
+            src.clone(),
+            format!("leader {}", member_label(config, spec, leader)),
+        ),
+        (None, None) => {}
+    }
+    if now.paused {
+        fx.edge(
+            at,
+            Severity::Warn,
+            src.clone(),
+            "PAUSED: maintenance mode, Patroni will not fail over",
+        );
+    }
+    for (name, m) in &now.members {
+        if let Some(e) = &m.unreachable {
+            fx.edge(
+                at,
+                Severity::Warn,
+                member_source(spec, name),
+                format!("REST API unreachable: {e}"),
+            );
+        }
+        if m.lag == LagClass::Over {
+            fx.edge(
+                at,
+                Severity::Warn,
+                member_source(spec, name),
+                lag_edge(state, spec, name),
+            );
+        }
+    }
+    if let Some(last) = state.history.last() {
+        fx.edge(
+            at,
+            Severity::Info,
+            src,
+            format!("last switch: {}", history_text(last)),
+        );
+    }
+}
+
+fn lag_edge(state: &PatroniState, spec: &PatroniCluster, name: &str) -> String {
+    let lag = state
+        .view()
+        .and_then(|v| v.member(name))
+        .and_then(|m| m.failover_lag())
+        .map(|l| l.text())
+        .unwrap_or_else(|| "unknown".into());
+    format!("lag {lag} over the limit of {} B", state.limit(spec))
+}
+
+fn member_edges(
+    spec: &PatroniCluster,
+    state: &PatroniState,
+    before: &Facts,
+    now: &Facts,
+    at: OffsetDateTime,
+    fx: &mut Fx,
+) {
+    for (name, m) in &now.members {
+        let src = member_source(spec, name);
+        let Some((_, old)) = before.members.iter().find(|(n, _)| n == name) else {
+            if !before.members.is_empty() {
+                fx.edge(
+                    at,
+                    Severity::Info,
+                    src,
+                    format!("joined: {} {}", m.role, m.state),
+                );
+            }
+            continue;
+        };
+        if (old.role.as_str(), old.state.as_str()) != (m.role.as_str(), m.state.as_str()) {
+            let severity = if m.state == "running" || m.state == "streaming" {
+                Severity::Info
+            } else {
+                Severity::Warn
+            };
+            fx.edge(
+                at,
+                severity,
+                src.clone(),
+                format!("{} {} → {} {}", old.role, old.state, m.role, m.state),
+            );
+        }
+        if old.nofailover != m.nofailover {
+            let text = if m.nofailover {
+                "tagged nofailover: never a failover candidate"
+            } else {
+                "nofailover tag removed"
+            };
+            fx.edge(at, Severity::Info, src.clone(), text);
+        }
+        if old.unreachable != m.unreachable {
+            match &m.unreachable {
+                Some(e) => fx.edge(
+                    at,
+                    Severity::Warn,
+                    src.clone(),
+                    format!("REST API unreachable: {e}"),
+                ),
+                None => fx.edge(at, Severity::Ok, src.clone(), "REST API answering again"),
+            }
+        }
+        if old.lag != m.lag {
+            match (old.lag, m.lag) {
+                (_, LagClass::Over) => {
+                    fx.edge(at, Severity::Warn, src.clone(), lag_edge(state, spec, name))
+                }
+                (LagClass::Over, LagClass::Within) => {
+                    fx.edge(at, Severity::Ok, src.clone(), "lag back within the limit")
+                }
+                (LagClass::Within, LagClass::Unknown) => {
+                    fx.edge(at, Severity::Warn, src.clone(), "lag unknown")
+                }
+                _ => {}
+            }
+        }
+    }
+    for (name, _) in &before.members {
+        if !now.members.iter().any(|(n, _)| n == name) {
+            fx.edge(
+                at,
+                Severity::Warn,
+                member_source(spec, name),
+                "gone from /cluster (Patroni stopped or its key expired)",
+            );
+        }
+    }
+}
+
+/// The verdict's findings for every Patroni cluster.
+pub fn findings(model: &super::Model) -> Vec<super::verdict::Finding> {
+    use super::verdict::{Finding, Level};
+    let mut out = Vec::new();
+    let mut push = |level, text: String| out.push(Finding { level, text });
+    for (spec, st) in model.config.patroni.iter().zip(&model.patroni) {
+        let who = source(spec);
+        if st.last_at.is_none() {
+            push(Level::Unknown, format!("{who}: no result"));
+            continue;
+        }
+        if st.stale {
+            push(Level::Warning, format!("{who}: stale"));
+        }
+        match st.trouble(spec) {
+            Some(Trouble::NoAnswer(e)) => {
+                push(Level::Unknown, format!("{who}: no member answers: {e}"));
+                continue;
+            }
+            Some(t) => push(Level::Critical, format!("{who}: {}", t.text())),
+            None => {}
+        }
+        let Some(view) = st.view() else { continue };
+        if view.paused {
+            push(Level::Warning, format!("{who}: PAUSED (maintenance mode)"));
+        }
+        let limit = st.limit(spec);
+        for m in &view.members {
+            let name = &m.name;
+            if let Some(e) = st.unreachable(spec, m) {
+                push(
+                    Level::Warning,
+                    format!("{who}/{name}: REST API unreachable: {e}"),
+                );
+            }
+            if !matches!(m.state.as_str(), "running" | "streaming") {
+                push(Level::Warning, format!("{who}/{name}: {}", m.state));
+            }
+            match lag_class(m, limit) {
+                LagClass::Over => push(
+                    Level::Warning,
+                    format!(
+                        "{who}/{name}: lag {} over the limit of {limit} B",
+                        m.failover_lag().map(Lag::text).unwrap_or_default()
+                    ),
+                ),
+                LagClass::Unknown => push(Level::Warning, format!("{who}/{name}: lag unknown")),
+                _ => {}
+            }
+        }
+    }
+    out
+}
+
+/// The sites of each cluster's leader (left out until read; empty when there is none).
+pub fn leader_sites(model: &super::Model) -> Vec<(Vec<crate::config::SiteId>, bool)> {
+    model
+        .config
+        .patroni
+        .iter()
+        .zip(&model.patroni)
+        .filter(|(_, st)| st.error.is_none())
+        .filter_map(|(spec, st)| {
+            let view = st.view()?;
+            let sites: Vec<_> = view
+                .members
+                .iter()
+                .filter(|m| m.is_leader())
+                .filter_map(|m| spec.site_of(&m.name))
+                .collect();
+            let none = view.leader().is_none();
+            Some((sites, none))
+        })
+        .collect()
+}
+
+/// `status --json`: each cluster, its leader and members with lag in bytes (null when
+/// unknown), the answering endpoint, the trouble if any.
+pub fn json(model: &super::Model) -> serde_json::Value {
+    use serde_json::{Value, json};
+    let lag = |l: Option<Lag>| match l {
+        Some(Lag::Bytes(b)) => json!(b),
+        Some(Lag::Unknown) => json!("unknown"),
+        None => Value::Null,
+    };
+    model
+        .config
+        .patroni
+        .iter()
+        .zip(&model.patroni)
+        .map(|(spec, st)| {
+            let members: Vec<Value> = st
+                .view()
+                .map(|v| {
+                    v.members
+                        .iter()
+                        .map(|m| {
+                            json!({
+                                "name": m.name, "role": m.role, "state": m.state,
+                                "timeline": m.timeline, "lag_bytes": lag(m.lag),
+                                "receive_lag_bytes": lag(m.receive_lag),
+                                "replay_lag_bytes": lag(m.replay_lag),
+                                "nofailover": m.nofailover, "noloadbalance": m.noloadbalance,
+                                "pending_restart": m.pending_restart,
+                                "rest_api_error": st.unreachable(spec, m),
+                                "site": spec.site_of(&m.name).map(|s| model.config.sites[s].key.clone()),
+                            })
+                        })
+                        .collect()
+                })
+                .unwrap_or_default();
+            json!({
+                "name": spec.name,
+                "leader": st.leader(),
+                "paused": st.view().map(|v| v.paused),
+                "trouble": st.trouble(spec).map(|t| t.text()),
+                "answered_by": st.cluster.as_ref().and_then(|(i, _, _)| spec.endpoints.get(*i)),
+                "max_lag_bytes": st.limit(spec),
+                "members": members,
+            })
+        })
+        .collect()
+}
+
+/// `status` text: a line per cluster and per member.
+pub fn text(model: &super::Model, out: &mut String) {
+    use std::fmt::Write;
+    for (spec, st) in model.config.patroni.iter().zip(&model.patroni) {
+        let head = match (st.trouble(spec), st.leader()) {
+            (Some(t), _) => t.text(),
+            (None, Some(l)) => format!("leader {}", member_label(&model.config, spec, l)),
+            (None, None) => "no result".into(),
+        };
+        let paused = if st.view().is_some_and(|v| v.paused) {
+            ", PAUSED"
+        } else {
+            ""
+        };
+        let _ = writeln!(out, "patroni {}: {head}{paused}", spec.name);
+        for m in st.view().map(|v| v.members.as_slice()).unwrap_or_default() {
+            let lag = if m.is_leader() {
+                String::new()
+            } else {
+                format!(
+                    ", lag {}",
+                    m.failover_lag()
+                        .map(Lag::text)
+                        .unwrap_or_else(|| "unknown".into())
+                )
+            };
+            let _ = writeln!(out, "  {}: {} {}{lag}", m.name, m.role, m.state);
+        }
+    }
+}
