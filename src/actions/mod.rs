@@ -10,6 +10,7 @@ pub mod aws;
 pub mod dns_update;
 pub mod exec;
 pub mod json_text;
+pub mod patroni;
 pub mod promote;
 pub mod rds;
 pub mod route53;
@@ -66,6 +67,8 @@ pub enum ActionSpec {
     RdsPromote(Box<rds::Promote>),
     /// RDS FailoverDBCluster to a target instance, read back until it is the writer.
     RdsFailover(Box<rds::Failover>),
+    /// Patroni POST /switchover or /failover, read back until the candidate leads.
+    Patroni(Box<patroni::Switch>),
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -123,6 +126,7 @@ impl ActionSpec {
             ActionSpec::Route53(r) => route53::describe(r),
             ActionSpec::RdsPromote(p) => rds::describe_promote(p),
             ActionSpec::RdsFailover(f) => rds::describe_failover(f),
+            ActionSpec::Patroni(p) => patroni::describe(p),
         }
     }
 
@@ -155,6 +159,7 @@ impl ActionSpec {
             ActionSpec::Route53(r) => route53::preflight(r).await,
             ActionSpec::RdsPromote(p) => rds::preflight_promote(p).await,
             ActionSpec::RdsFailover(f) => rds::preflight_failover(f).await,
+            ActionSpec::Patroni(p) => patroni::preflight(p).await,
         }
     }
 
@@ -167,6 +172,7 @@ impl ActionSpec {
             ActionSpec::Route53(r) => route53::execute(r, output).await,
             ActionSpec::RdsPromote(p) => rds::execute_promote(p, output).await,
             ActionSpec::RdsFailover(f) => rds::execute_failover(f, output).await,
+            ActionSpec::Patroni(p) => patroni::execute(p, output).await,
         }
     }
 
@@ -183,6 +189,7 @@ impl ActionSpec {
             ActionSpec::Route53(r) => route53::read_back(r).await,
             ActionSpec::RdsPromote(p) => rds::read_back_promote(p).await,
             ActionSpec::RdsFailover(f) => rds::read_back_failover(f).await,
+            ActionSpec::Patroni(p) => patroni::read_back(p).await,
         }
     }
 }

@@ -8,6 +8,7 @@ use super::model::{Driver, Model, Overlay, Pane, Prompt, Purpose};
 use super::replication::Role;
 use super::update::{Effect, Fx};
 use crate::actions::ActionSpec;
+use crate::actions::patroni::{Switch, SwitchKind};
 use crate::config::runbook::{Rollback, StepKind};
 use crate::lock::DriverToken;
 use crate::runbook::{
@@ -345,9 +346,78 @@ fn act(model: &mut Model, token: &DriverToken, fx: &mut Fx) {
                     }
                 }
             }
+            if let ActionSpec::Patroni(switch) = &action.spec {
+                match patroni_guard(model, switch) {
+                    Ok(()) => {}
+                    Err(reason) => {
+                        record(
+                            model,
+                            fx,
+                            Event::StepRefused {
+                                step,
+                                reason: reason.clone(),
+                            },
+                            Severity::Warn,
+                            format!("step {} {title:?} refused: {reason}", step + 1),
+                        );
+                        model.flash(format!("refused: {reason}"));
+                        return;
+                    }
+                }
+            }
             request(model, token, step, Phase::Do, action.spec, fx);
         }
     }
+}
+
+/// The expected-leader guard for a Patroni switchover or failover, and what Patroni would
+/// refuse with 412, from the cluster as the pane shows it: the leader at arming must still
+/// lead.
+fn patroni_guard(model: &Model, switch: &Switch) -> Result<(), String> {
+    let Some(i) = patroni_index(model, switch) else {
+        return Ok(());
+    };
+    let (spec, st) = (&model.config.patroni[i], &model.patroni[i]);
+    if st.stale || st.error.is_some() {
+        return Err(format!("cluster {} is not readable now", spec.name));
+    }
+    let Some(view) = st.view() else {
+        return Err(format!("cluster {} not read yet", spec.name));
+    };
+    let now = st.leader().map(str::to_string);
+    let expected = model.runs.current.as_ref().and_then(|r| {
+        r.expected_primaries
+            .iter()
+            .find(|e| e.database == spec.name)
+            .map(|e| e.member.clone())
+    });
+    if let Some(expected) = expected
+        && expected.is_some()
+        && expected != now
+    {
+        return Err(format!(
+            "the leader changed since arming: was {}, now {}",
+            expected.as_deref().unwrap_or("none"),
+            now.as_deref().unwrap_or("none")
+        ));
+    }
+    let mut switch = switch.clone();
+    if switch.kind == SwitchKind::Switchover && switch.leader.is_none() {
+        switch.leader = now;
+    }
+    let refusals = crate::actions::patroni::refusals(&switch, view, st.limit(spec));
+    if !refusals.is_empty() {
+        return Err(refusals.join("; "));
+    }
+    Ok(())
+}
+
+fn patroni_index(model: &Model, switch: &Switch) -> Option<usize> {
+    model
+        .config
+        .patroni
+        .iter()
+        .position(|p| p.name == switch.cluster.name)
 }
 
 enum Guard {
@@ -414,6 +484,18 @@ fn request(
     let Some(run) = &model.runs.current else {
         return;
     };
+    let mut spec = spec;
+    // A switchover names the leader it expects: the configured one, else the one leading now
+    // (the leader at arming for the step itself, which the guard checked; the step's
+    // candidate for its rollback).
+    if let ActionSpec::Patroni(switch) = &mut spec
+        && switch.kind == SwitchKind::Switchover
+        && switch.leader.is_none()
+    {
+        switch.leader = patroni_index(model, switch)
+            .and_then(|i| model.patroni[i].leader())
+            .map(str::to_string);
+    }
     model.runs.in_flight = Some(step);
     fx.effects.push(Effect::Execute(ExecRequest {
         run_id: run.id.clone(),
@@ -671,6 +753,15 @@ fn answered(model: &mut Model, token: &DriverToken, purpose: Purpose, text: Stri
 fn arm(model: &mut Model, _token: &DriverToken, runbook_index: usize, reason: String, fx: &mut Fx) {
     let runbook = model.config.runbooks[runbook_index].clone();
     let id = runbook::new_id(&runbook.name, model.now);
+    let patroni_leaders = model
+        .config
+        .patroni
+        .iter()
+        .zip(&model.patroni)
+        .map(|(spec, st)| ExpectedPrimary {
+            database: spec.name.clone(),
+            member: st.leader().map(str::to_string),
+        });
     let expected_primaries = model
         .config
         .databases
@@ -683,6 +774,7 @@ fn arm(model: &mut Model, _token: &DriverToken, runbook_index: usize, reason: St
                 _ => None,
             },
         })
+        .chain(patroni_leaders)
         .collect::<Vec<_>>();
     let primaries_text = expected_primaries
         .iter()

@@ -130,3 +130,80 @@ pub(super) fn cluster(
         timeout,
     })
 }
+
+/// The cluster a step names with `database = "..."`, if it is a Patroni one.
+pub(super) fn named(config: &super::Config, database: Option<&Spanned<String>>) -> Option<usize> {
+    let name = database?;
+    config
+        .patroni
+        .iter()
+        .position(|p| &p.name == name.get_ref())
+}
+
+/// The member a step acts on: `candidate = "..."`, else the member `sites` puts at `toward`.
+pub(super) fn candidate(
+    c: &Checker<'_>,
+    config: &super::Config,
+    cluster: usize,
+    s: &super::file::StepFile,
+    at: &Spanned<String>,
+    toward: SiteId,
+) -> Result<String, ConfigError> {
+    let spec = &config.patroni[cluster];
+    if let Some(name) = &s.candidate {
+        return Ok(name.get_ref().clone());
+    }
+    spec.member_at(toward).map(str::to_string).ok_or_else(|| {
+        c.at(
+            at,
+            format!(
+                "name the member: candidate = \"...\" (or map one member to site {:?} in the database's sites = {{...}})",
+                config.sites[toward].key
+            ),
+        )
+    })
+}
+
+/// `action = "patroni-switchover"` / `"patroni-failover"`.
+pub(super) fn switch_step(
+    c: &Checker<'_>,
+    config: &super::Config,
+    s: &super::file::StepFile,
+    action: &Spanned<String>,
+    toward: SiteId,
+    timeout: Duration,
+) -> Result<crate::actions::ActionSpec, ConfigError> {
+    use crate::actions::patroni::{Switch, SwitchKind};
+    let database = s.database.as_ref().ok_or_else(|| {
+        c.at(
+            action,
+            "this step needs database = \"name\" of a kind = \"patroni\" database",
+        )
+    })?;
+    let cluster = named(config, Some(database)).ok_or_else(|| {
+        c.at(
+            database,
+            format!("no kind = \"patroni\" database {:?}", database.get_ref()),
+        )
+    })?;
+    let kind = if action.get_ref() == "patroni-failover" {
+        SwitchKind::Failover
+    } else {
+        SwitchKind::Switchover
+    };
+    if let (SwitchKind::Failover, Some(l)) = (kind, &s.leader) {
+        return Err(c.at(
+            l,
+            "a failover names only its candidate; leader = \"...\" is for patroni-switchover",
+        ));
+    }
+    let candidate = candidate(c, config, cluster, s, action, toward)?;
+    Ok(crate::actions::ActionSpec::Patroni(Box::new(Switch {
+        kind,
+        cluster: config.patroni[cluster].clone(),
+        failback: config.patroni[cluster].site_of(&candidate) == Some(0),
+        candidate,
+        leader: s.leader.as_ref().map(|l| l.get_ref().clone()),
+        timeout,
+    })))
+}

@@ -55,6 +55,9 @@ pub enum Gate {
     RdsLag { rds: usize, instance: usize },
     /// The `[[cloudwatch]]` check is fresh and not CRIT.
     CloudWatch { check: usize },
+    /// The member of a Patroni cluster is a running replica, not tagged nofailover, whose lag
+    /// in bytes is known and within the limit (the console's or `maximum_lag_on_failover`).
+    PatroniLag { cluster: usize, member: String },
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -85,7 +88,7 @@ impl StepKind {
     }
 }
 
-const DEFAULT_TIMEOUTS: [(&str, u64); 7] = [
+const DEFAULT_TIMEOUTS: [(&str, u64); 9] = [
     ("promote", 60),
     ("dns", 10),
     ("exec", 60),
@@ -93,6 +96,8 @@ const DEFAULT_TIMEOUTS: [(&str, u64); 7] = [
     ("route53", 60),
     ("rds-promote", 300),
     ("rds-failover", 300),
+    ("patroni-switchover", 60),
+    ("patroni-failover", 90),
 ];
 
 pub(super) fn build(
@@ -191,9 +196,13 @@ fn kind(
     };
     if let Some(gate) = &s.gate {
         return match gate.get_ref().as_str() {
-            "lag" => match &s.rds {
-                Some(rds) => rds_lag_gate(c, config, s, rds, toward),
-                None => {
+            "lag" => match (&s.rds, super::patroni::named(config, s.database.as_ref())) {
+                (Some(rds), _) => rds_lag_gate(c, config, s, rds, toward),
+                (None, Some(cluster)) => {
+                    let member = super::patroni::candidate(c, config, cluster, s, gate, toward)?;
+                    Ok(StepKind::Gate(Gate::PatroniLag { cluster, member }))
+                }
+                (None, None) => {
                     let (db, member) = member_at(c, config, s.database.as_ref(), gate, toward)?;
                     Ok(StepKind::Gate(Gate::Lag { db, member }))
                 }
@@ -426,11 +435,22 @@ fn kind(
                 promotes: None,
             }
         }
+        "patroni-switchover" | "patroni-failover" => ActionStep {
+            spec: super::patroni::switch_step(
+                c,
+                config,
+                s,
+                action,
+                toward,
+                timeout(default_timeout),
+            )?,
+            promotes: None,
+        },
         other => {
             return Err(c.at(
                 action,
                 format!(
-                    "unknown action {other:?}: expected \"promote\", \"dns\", \"exec\", \"http\", \"route53\", \"rds-promote\" or \"rds-failover\""
+                    "unknown action {other:?}: expected \"promote\", \"dns\", \"exec\", \"http\", \"route53\", \"rds-promote\", \"rds-failover\", \"patroni-switchover\" or \"patroni-failover\""
                 ),
             ));
         }

@@ -102,3 +102,58 @@ pub fn cloudwatch_line(model: &Model, check: usize) -> (bool, String) {
     }
     (pass, line)
 }
+
+/// `gate = "lag"` on a Patroni cluster: the member is a running replica, not tagged
+/// nofailover, its lag in bytes known and within the limit; the cluster readable, not stale.
+pub fn patroni_lag(model: &Model, cluster: usize, member: &str) -> Evidence {
+    use crate::app::patroni::{LagClass, lag_class};
+    let spec = &model.config.patroni[cluster];
+    let st = &model.patroni[cluster];
+    let limit = st.limit(spec);
+    let mut line = format!("patroni/{}/{member}", spec.name);
+    let mut problems = Vec::new();
+    if st.stale {
+        problems.push("stale: no fresh reading".to_string());
+    }
+    if let Some(e) = &st.error {
+        problems.push(format!("no member answers: {e}"));
+    }
+    match st.view().map(|v| v.member(member)) {
+        None => problems.push("no reading yet".into()),
+        Some(None) => problems.push("not in /cluster".into()),
+        Some(Some(m)) => {
+            let lag = m
+                .failover_lag()
+                .map(crate::patroni::Lag::text)
+                .unwrap_or_else(|| "unknown".into());
+            line.push_str(&format!(
+                ": {} {}, lag {lag} (limit {limit} B)",
+                m.role, m.state
+            ));
+            if m.is_leader() {
+                problems.push("is the leader, not a replica".into());
+            }
+            if !matches!(m.state.as_str(), "running" | "streaming") {
+                problems.push(format!("is {}", m.state));
+            }
+            if m.nofailover {
+                problems.push("tagged nofailover".into());
+            }
+            match lag_class(m, limit) {
+                LagClass::Over => problems.push(format!("lag over {limit} B")),
+                LagClass::Unknown => problems.push("lag unknown".into()),
+                _ => {}
+            }
+        }
+    }
+    if st.view().is_some_and(|v| v.paused) {
+        problems.push("cluster paused".into());
+    }
+    if !problems.is_empty() {
+        line.push_str(&format!(" — {}", problems.join(", ")));
+    }
+    Evidence {
+        pass: problems.is_empty(),
+        lines: vec![line],
+    }
+}

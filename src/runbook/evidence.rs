@@ -136,6 +136,9 @@ pub fn gate(model: &Model, gate: &Gate) -> Evidence {
         Gate::Route53Health { record, site } => route53_health(model, *record, *site),
         Gate::RdsLag { rds, instance } => super::aws_evidence::rds_lag(model, *rds, *instance),
         Gate::CloudWatch { check } => super::aws_evidence::cloudwatch_check(model, *check),
+        Gate::PatroniLag { cluster, member } => {
+            super::aws_evidence::patroni_lag(model, *cluster, member)
+        }
     }
 }
 

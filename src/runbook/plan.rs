@@ -50,6 +50,17 @@ pub fn describe_kind(config: &Config, kind: &StepKind) -> Vec<String> {
                 crate::ui::format::setting(r.max_lag)
             )]
         }
+        StepKind::Gate(Gate::PatroniLag { cluster, member }) => {
+            let p = &config.patroni[*cluster];
+            let limit = p
+                .max_lag_bytes
+                .map(|b| format!("{b} B"))
+                .unwrap_or_else(|| "maximum_lag_on_failover".into());
+            vec![format!(
+                "gate: patroni {}/{member} is a running replica, not nofailover, cluster not paused, lag within {limit}",
+                p.name
+            )]
+        }
         StepKind::Gate(Gate::CloudWatch { check }) => {
             let w = &config.cloudwatch[*check];
             vec![format!(
