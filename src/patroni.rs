@@ -216,11 +216,19 @@ impl Client {
             .map_err(|e| format!("{}: GET {path}: not JSON ({e})", short(base)))
     }
 
-    /// POST a JSON body; the reply whatever its status, or whether the request was sent.
-    pub async fn post(&self, base: &str, path: &str, body: &Value) -> Result<Reply, CallError> {
+    /// POST a JSON body, waiting up to `timeout` for the reply (Patroni answers a switchover
+    /// only once it is done); the reply whatever its status, or whether the request was sent.
+    pub async fn post(
+        &self,
+        base: &str,
+        path: &str,
+        body: &Value,
+        timeout: Duration,
+    ) -> Result<Reply, CallError> {
         let url = format!("{base}{path}");
         let sent = self
             .request(reqwest::Method::POST, url)
+            .timeout(timeout)
             .json(body)
             .send()
             .await;
@@ -237,7 +245,7 @@ impl Client {
                 return Err(CallError::NoAnswer(format!(
                     "{}: {}",
                     short(base),
-                    error_text(&e, self.timeout)
+                    error_text(&e, timeout)
                 )));
             }
         };

@@ -217,7 +217,8 @@ pub async fn execute(s: &Switch, output: &OutputSink) -> Outcome {
     let _ = output
         .send(format!("POST {}{} {body}", short(&base), s.kind.path()))
         .await;
-    let reply = match client.post(&base, s.kind.path(), &body).await {
+    let left = s.timeout.saturating_sub(started.elapsed());
+    let reply = match client.post(&base, s.kind.path(), &body, left).await {
         Ok(r) => r,
         Err(CallError::NotSent(e)) => return Outcome::Failed(format!("not sent: {e}")),
         Err(CallError::NoAnswer(e)) => {
@@ -271,18 +272,34 @@ pub async fn execute(s: &Switch, output: &OutputSink) -> Outcome {
     }
 }
 
+/// How long a read-back waits for the candidate to lead: a switchover Patroni answered 503 to
+/// (or that timed out) may still be under way.
+const READ_BACK_WAIT: Duration = Duration::from_secs(30);
+
+/// Reads `/cluster` until the candidate leads, for up to the step's timeout (at most 30 s):
+/// only then is a different leader "not applied".
 pub async fn read_back(s: &Switch) -> ReadBack {
-    match read(&s.client(), s).await {
-        Err(e) => ReadBack::Unreadable(e),
-        Ok((base, view, _)) => match view.leader() {
-            Some(l) if l.name == s.candidate => ReadBack::Applied(format!(
-                "{} is the leader ({} via {})",
-                s.candidate,
-                l.state,
-                short(&base)
-            )),
-            Some(l) => ReadBack::NotApplied(format!("{} is still the leader", l.name)),
-            None => ReadBack::Unreadable(format!("{} has no leader now", s.cluster.name)),
-        },
+    let client = s.client();
+    let deadline = Instant::now() + s.timeout.min(READ_BACK_WAIT);
+    loop {
+        let last = match read(&client, s).await {
+            Err(e) => ReadBack::Unreadable(e),
+            Ok((base, view, _)) => match view.leader() {
+                Some(l) if l.name == s.candidate && l.state == "running" => {
+                    return ReadBack::Applied(format!(
+                        "{} is the leader ({} via {})",
+                        s.candidate,
+                        l.state,
+                        short(&base)
+                    ));
+                }
+                Some(l) => ReadBack::NotApplied(format!("{} is the leader ({})", l.name, l.state)),
+                None => ReadBack::Unreadable(format!("{} has no leader now", s.cluster.name)),
+            },
+        };
+        if Instant::now() >= deadline {
+            return last;
+        }
+        tokio::time::sleep(Duration::from_millis(250)).await;
     }
 }
