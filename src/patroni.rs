@@ -58,13 +58,21 @@ impl Member {
         )
     }
 
-    /// The lag Patroni's own failover check uses: `lag`, else the larger of receive / replay.
-    pub fn failover_lag(&self) -> Option<Lag> {
-        self.lag.or(match (self.receive_lag, self.replay_lag) {
-            (Some(Lag::Bytes(a)), Some(Lag::Bytes(b))) => Some(Lag::Bytes(a.max(b))),
-            (None, None) => None,
-            _ => Some(Lag::Unknown),
-        })
+    /// The worst of `lag`, `receive_lag` and `replay_lag`: unknown if any is. Patroni's own
+    /// `lag` follows the newer of the received and replayed positions, so WAL received but not
+    /// replayed (a paused or delayed replay) shows only in `replay_lag`, and a candidate with
+    /// megabytes left to replay would pass a check on `lag` alone.
+    pub fn worst_lag(&self) -> Option<Lag> {
+        let known = [self.lag, self.receive_lag, self.replay_lag];
+        let mut worst = None;
+        for l in known.into_iter().flatten() {
+            worst = Some(match (worst, l) {
+                (_, Lag::Unknown) | (Some(Lag::Unknown), _) => Lag::Unknown,
+                (Some(Lag::Bytes(a)), Lag::Bytes(b)) => Lag::Bytes(a.max(b)),
+                (None, b) => b,
+            });
+        }
+        worst
     }
 }
 
@@ -484,7 +492,11 @@ mod tests {
         assert_eq!(p2.lag, Some(Lag::Unknown));
         assert_eq!(p2.replay_lag, Some(Lag::Bytes(2048)));
         assert!(p2.nofailover);
-        assert_eq!(p2.failover_lag(), Some(Lag::Unknown));
+        assert_eq!(p2.worst_lag(), Some(Lag::Unknown));
+        let delayed: Value = serde_json::json!({"members": [{"name": "p2", "role": "replica",
+            "state": "streaming", "lag": 0, "receive_lag": 0, "replay_lag": 3540216}]});
+        let c = cluster_view(&delayed).unwrap();
+        assert_eq!(c.members[0].worst_lag(), Some(Lag::Bytes(3540216)));
     }
 
     #[test]

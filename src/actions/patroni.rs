@@ -146,9 +146,9 @@ pub fn refusals(s: &Switch, view: &ClusterView, max_lag: u64) -> Vec<String> {
             if !matches!(c.state.as_str(), "running" | "streaming") {
                 out.push(format!("{} is {}, not running", s.candidate, c.state));
             }
-            match c.failover_lag() {
+            match c.worst_lag() {
                 Some(Lag::Bytes(b)) if b > max_lag => out.push(format!(
-                    "{} lags {} B, over maximum_lag_on_failover {max_lag} B",
+                    "{} lags {} B (the worst of lag, receive_lag, replay_lag), over the limit of {max_lag} B",
                     s.candidate, b
                 )),
                 Some(Lag::Bytes(_)) => {}
@@ -181,12 +181,13 @@ async fn read(client: &Client, s: &Switch) -> Result<(String, ClusterView, u64),
             .and_then(|v| crate::patroni::cluster_view(&v))
         {
             Ok(view) => {
-                let max_lag = client
+                let from_config = client
                     .get_json(base, "/config")
                     .await
                     .ok()
                     .and_then(|c| c.get("maximum_lag_on_failover").and_then(|v| v.as_u64()))
                     .unwrap_or(DEFAULT_MAX_LAG_ON_FAILOVER);
+                let max_lag = s.cluster.max_lag_bytes.unwrap_or(from_config);
                 return Ok((base.clone(), view, max_lag));
             }
             Err(e) => errors.push(e),

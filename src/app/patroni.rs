@@ -150,7 +150,7 @@ pub fn lag_class(member: &Member, limit: u64) -> LagClass {
     if member.is_leader() {
         return LagClass::NotApplicable;
     }
-    match member.failover_lag() {
+    match member.worst_lag() {
         Some(Lag::Bytes(b)) if b > limit => LagClass::Over,
         Some(Lag::Bytes(_)) => LagClass::Within,
         Some(Lag::Unknown) | None => LagClass::Unknown,
@@ -395,7 +395,7 @@ fn lag_edge(state: &PatroniState, spec: &PatroniCluster, name: &str) -> String {
     let lag = state
         .view()
         .and_then(|v| v.member(name))
-        .and_then(|m| m.failover_lag())
+        .and_then(|m| m.worst_lag())
         .map(|l| l.text())
         .unwrap_or_else(|| "unknown".into());
     format!("lag {lag} over the limit of {} B", state.limit(spec))
@@ -524,7 +524,7 @@ pub fn findings(model: &super::Model) -> Vec<super::verdict::Finding> {
                     Level::Warning,
                     format!(
                         "{who}/{name}: lag {} over the limit of {limit} B",
-                        m.failover_lag().map(Lag::text).unwrap_or_default()
+                        m.worst_lag().map(Lag::text).unwrap_or_default()
                     ),
                 ),
                 LagClass::Unknown => push(Level::Warning, format!("{who}/{name}: lag unknown")),
@@ -626,7 +626,7 @@ pub fn text(model: &super::Model, out: &mut String) {
             } else {
                 format!(
                     ", lag {}",
-                    m.failover_lag()
+                    m.worst_lag()
                         .map(Lag::text)
                         .unwrap_or_else(|| "unknown".into())
                 )

@@ -123,7 +123,7 @@ pub fn patroni_lag(model: &Model, cluster: usize, member: &str) -> Evidence {
         Some(None) => problems.push("not in /cluster".into()),
         Some(Some(m)) => {
             let lag = m
-                .failover_lag()
+                .worst_lag()
                 .map(crate::patroni::Lag::text)
                 .unwrap_or_else(|| "unknown".into());
             line.push_str(&format!(
