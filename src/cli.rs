@@ -161,6 +161,7 @@ pub async fn run(cli: Cli) -> u8 {
                         (c.route53.len(), "route53 records"),
                         (c.rds.len(), "rds sources"),
                         (c.cloudwatch.len(), "cloudwatch checks"),
+                        (c.patroni.len(), "patroni clusters"),
                     ]
                     .iter()
                     .filter(|(n, _)| *n > 0)

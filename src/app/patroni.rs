@@ -269,7 +269,14 @@ pub fn on_reading(
         state.max_lag_on_failover = reading.max_lag_on_failover;
     }
 
-    let now = facts(spec, state);
+    let mut now = facts(spec, state);
+    // A failed read says nothing about the members: keep what was reported of them, so that
+    // the next good read compares with what the timeline last said.
+    if state.error.is_some()
+        && let Some(before) = &state.reported
+    {
+        now.members = before.members.clone();
+    }
     let before = state.reported.replace(now.clone());
     let Some(before) = before else {
         first_edges(config, spec, state, &now, at, fx);
@@ -325,10 +332,7 @@ pub fn on_reading(
             );
         }
     }
-    // Members only while the cluster is readable: a failed read says nothing about them.
-    if state.error.is_none() {
-        member_edges(spec, state, &before, &now, at, fx);
-    }
+    member_edges(spec, state, &before, &now, at, fx);
     if now.history_len > before.history_len {
         for h in &state.history[before.history_len.min(state.history.len())..] {
             fx.edge(at, Severity::Warn, src.clone(), history_text(h));
