@@ -222,6 +222,8 @@ fn facts(spec: &PatroniCluster, state: &PatroniState) -> Facts {
     }
 }
 
+const PAUSED: &str = "PAUSED: maintenance mode, Patroni will not fail over";
+
 pub fn history_text(h: &HistoryEntry) -> String {
     let leader = h
         .new_leader
@@ -310,19 +312,10 @@ pub fn on_reading(
             ),
         );
     }
-    if now.paused != before.paused
-        && now
-            .trouble
-            .as_ref()
-            .is_none_or(|t| !matches!(t, Trouble::NoAnswer(_)))
-    {
+    // From the last good read: a failed read leaves it as it was.
+    if now.paused != before.paused {
         if now.paused {
-            fx.edge(
-                at,
-                Severity::Warn,
-                src.clone(),
-                "PAUSED: maintenance mode, Patroni will not fail over",
-            );
+            fx.edge(at, Severity::Warn, src.clone(), PAUSED);
         } else {
             fx.edge(
                 at,
@@ -360,12 +353,7 @@ fn first_edges(
         (None, None) => {}
     }
     if now.paused {
-        fx.edge(
-            at,
-            Severity::Warn,
-            src.clone(),
-            "PAUSED: maintenance mode, Patroni will not fail over",
-        );
+        fx.edge(at, Severity::Warn, src.clone(), PAUSED);
     }
     for (name, m) in &now.members {
         if let Some(e) = &m.unreachable {

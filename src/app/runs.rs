@@ -320,49 +320,33 @@ fn act(model: &mut Model, token: &DriverToken, fx: &mut Fx) {
             );
         }
         StepKind::Action(action) => {
-            if let Some((db, member)) = action.promotes {
-                match promote_guard(model, db, member) {
-                    Guard::Go => {}
-                    Guard::Refuse(reason) => {
-                        record(
-                            model,
-                            fx,
-                            Event::StepRefused {
-                                step,
-                                reason: reason.clone(),
-                            },
-                            Severity::Warn,
-                            format!("step {} {title:?} refused: {reason}", step + 1),
-                        );
-                        model.flash(format!("refused: {reason}"));
-                        return;
-                    }
-                    Guard::SplitBrain => {
-                        model.ui.overlay = Overlay::Prompt(Prompt {
-                            purpose: Purpose::SplitBrainWord { step },
-                            input: Input::default(),
-                        });
-                        return;
-                    }
+            let guard = match (action.promotes, &action.spec) {
+                (Some((db, member)), _) => promote_guard(model, db, member),
+                (None, ActionSpec::Patroni(switch)) => patroni_guard(model, switch),
+                _ => Guard::Go,
+            };
+            match guard {
+                Guard::Go => {}
+                Guard::Refuse(reason) => {
+                    record(
+                        model,
+                        fx,
+                        Event::StepRefused {
+                            step,
+                            reason: reason.clone(),
+                        },
+                        Severity::Warn,
+                        format!("step {} {title:?} refused: {reason}", step + 1),
+                    );
+                    model.flash(format!("refused: {reason}"));
+                    return;
                 }
-            }
-            if let ActionSpec::Patroni(switch) = &action.spec {
-                match patroni_guard(model, switch) {
-                    Ok(()) => {}
-                    Err(reason) => {
-                        record(
-                            model,
-                            fx,
-                            Event::StepRefused {
-                                step,
-                                reason: reason.clone(),
-                            },
-                            Severity::Warn,
-                            format!("step {} {title:?} refused: {reason}", step + 1),
-                        );
-                        model.flash(format!("refused: {reason}"));
-                        return;
-                    }
+                Guard::SplitBrain => {
+                    model.ui.overlay = Overlay::Prompt(Prompt {
+                        purpose: Purpose::SplitBrainWord { step },
+                        input: Input::default(),
+                    });
+                    return;
                 }
             }
             request(model, token, step, Phase::Do, action.spec, fx);
@@ -373,16 +357,16 @@ fn act(model: &mut Model, token: &DriverToken, fx: &mut Fx) {
 /// The expected-leader guard for a Patroni switchover or failover, and what Patroni would
 /// refuse with 412, from the cluster as the pane shows it: the leader at arming must still
 /// lead.
-fn patroni_guard(model: &Model, switch: &Switch) -> Result<(), String> {
+fn patroni_guard(model: &Model, switch: &Switch) -> Guard {
     let Some(i) = patroni_index(model, switch) else {
-        return Ok(());
+        return Guard::Go;
     };
     let (spec, st) = (&model.config.patroni[i], &model.patroni[i]);
     if st.stale || st.error.is_some() {
-        return Err(format!("cluster {} is not readable now", spec.name));
+        return Guard::Refuse(format!("cluster {} is not readable now", spec.name));
     }
     let Some(view) = st.view() else {
-        return Err(format!("cluster {} not read yet", spec.name));
+        return Guard::Refuse(format!("cluster {} not read yet", spec.name));
     };
     let now = st.leader().map(str::to_string);
     let expected = model.runs.current.as_ref().and_then(|r| {
@@ -395,7 +379,7 @@ fn patroni_guard(model: &Model, switch: &Switch) -> Result<(), String> {
         && expected.is_some()
         && expected != now
     {
-        return Err(format!(
+        return Guard::Refuse(format!(
             "the leader changed since arming: was {}, now {}",
             expected.as_deref().unwrap_or("none"),
             now.as_deref().unwrap_or("none")
@@ -406,10 +390,11 @@ fn patroni_guard(model: &Model, switch: &Switch) -> Result<(), String> {
         switch.leader = now;
     }
     let refusals = crate::actions::patroni::refusals(&switch, view, st.limit(spec));
-    if !refusals.is_empty() {
-        return Err(refusals.join("; "));
+    if refusals.is_empty() {
+        Guard::Go
+    } else {
+        Guard::Refuse(refusals.join("; "))
     }
-    Ok(())
 }
 
 fn patroni_index(model: &Model, switch: &Switch) -> Option<usize> {

@@ -302,20 +302,6 @@ fn mark_stale(model: &mut Model, fx: &mut Fx) {
             }
         }
     }
-    for (spec, state) in config.patroni.iter().zip(model.patroni.iter_mut()) {
-        let limit = spec.interval + spec.timeout * 2;
-        if !state.stale
-            && let Some(age) = overdue(state.last_at, limit)
-        {
-            state.stale = true;
-            fx.edge(
-                now,
-                Severity::Warn,
-                patroni::source(spec),
-                message(age, limit),
-            );
-        }
-    }
     for (spec, state) in config.dns.iter().zip(model.dns.iter_mut()) {
         let limit = spec.interval + spec.timeout;
         for (r, server) in state.resolvers.iter_mut().zip(&spec.resolvers) {
@@ -332,7 +318,16 @@ fn mark_stale(model: &mut Model, fx: &mut Fx) {
             }
         }
     }
-    // AWS sources: (stale flag, last answer, error, interval, timeout, source name) each.
+    // Whole-source readings: (stale flag, last answer, how long it may be silent, source name).
+    let patroni = config
+        .patroni
+        .iter()
+        .zip(model.patroni.iter_mut())
+        .map(|(spec, st)| {
+            // A read is two rounds of requests, each within the timeout.
+            let limit = spec.interval + spec.timeout * 2;
+            (&mut st.stale, st.last_at, limit, patroni::source(spec))
+        });
     let aws = config
         .route53
         .iter()
@@ -361,7 +356,7 @@ fn mark_stale(model: &mut Model, fx: &mut Fx) {
                     (&mut st.stale, st.last_at, limit, cloudwatch::source(spec))
                 }),
         );
-    for (stale, last_at, limit, source) in aws {
+    for (stale, last_at, limit, source) in aws.chain(patroni) {
         if !*stale && let Some(age) = overdue(last_at, limit) {
             *stale = true;
             fx.edge(now, Severity::Warn, source, message(age, limit));

@@ -114,7 +114,12 @@ pub fn patroni_lines(model: &Model, width: usize) -> (Vec<Line<'static>>, usize)
                 detail.push(format!("tl {tl}"));
             }
             if !m.is_leader() {
-                let lag = m.lag.map(Lag::text).unwrap_or_else(|| "unknown".into());
+                // The lag the limit is held to (the worst of lag, receive_lag, replay_lag), so
+                // OVER never stands next to Patroni's own `lag` of 0 B while replay is behind.
+                let lag = m
+                    .worst_lag()
+                    .map(Lag::text)
+                    .unwrap_or_else(|| "unknown".into());
                 let mark = if class == LagClass::Over { " OVER" } else { "" };
                 detail.push(format!("lag {lag}{mark}"));
                 let part = |name: &str, l: Option<Lag>| l.map(|l| format!("{name} {}", l.text()));
