@@ -40,6 +40,18 @@ fn no_panic(out: &Output) {
 fn refused(name: &str, line: usize, col: usize, message: &str) {
     let path = dir().join("invalid_configs").join(format!("{name}.toml"));
     assert!(path.exists(), "missing case file {}", path.display());
+    refused_at(&path, name, line, col, message);
+}
+
+/// The same checks for a case given as text (written to `<name>.toml` in a temporary directory).
+fn refused_text(name: &str, text: &str, line: usize, col: usize, message: &str) {
+    let tmp = tempfile::tempdir().unwrap();
+    let path = tmp.path().join(format!("{name}.toml"));
+    std::fs::write(&path, text).unwrap();
+    refused_at(&path, name, line, col, message);
+}
+
+fn refused_at(path: &Path, name: &str, line: usize, col: usize, message: &str) {
     let path_text = path.display().to_string();
     let out = run(&["check-config", "--config", &path_text]);
     let err = stderr(&out);
@@ -69,7 +81,7 @@ fn refused(name: &str, line: usize, col: usize, message: &str) {
         "{name}: file name missing from:\n{err}"
     );
     // The excerpt under it shows the offending line with a caret in the right column.
-    let shown = std::fs::read_to_string(&path)
+    let shown = std::fs::read_to_string(path)
         .unwrap()
         .lines()
         .nth(line - 1)
@@ -588,4 +600,136 @@ refused! {
     runbook_rds_bad_identifier: 29, 12, "invalid instance \"orders_b\": expected an RDS identifier";
     runbook_rds_key_of_another_action: 30, 11, "cluster does not apply to action = \"rds-promote\"";
     runbook_aws_action_bad_endpoint: 31, 16, "invalid endpoint-url \"127.0.0.1:15055\"";
+}
+
+// Patroni clusters (`[[database]] kind = "patroni"`) and their runbook steps, as text.
+
+const PATRONI_SITES: &str =
+    "[sites.primary]\nlabel = \"site A\"\n[sites.secondary]\nlabel = \"site B\"\n";
+
+/// PATRONI_SITES, then a database of the lab's pair with `extra` lines after `kind`.
+fn patroni_db(extra: &str) -> String {
+    format!("{PATRONI_SITES}\n[[database]]\nname = \"lab\"\nkind = \"patroni\"\n{extra}")
+}
+
+const PATRONI_MEMBERS: &str = "members = [\"http://127.0.0.1:18008\", \"http://127.0.0.1:18009\"]\nsites = { p1 = \"primary\", p2 = \"secondary\" }\n";
+
+/// A runbook with one step of `step` lines, after a valid Patroni cluster "lab".
+fn patroni_step(step: &str) -> String {
+    format!(
+        "{}\n[[runbook]]\nname = \"switchover\"\nfrom = \"primary\"\nto = \"secondary\"\n\n[[runbook.step]]\n{step}",
+        patroni_db(PATRONI_MEMBERS)
+    )
+}
+
+#[test]
+fn patroni_without_members() {
+    // Line 8: kind = "patroni"; the error points at its value.
+    refused_text(
+        "patroni_without_members",
+        &patroni_db("sites = { p1 = \"primary\" }\n"),
+        8,
+        8,
+        "a patroni database needs members = [\"http://host:8008\", ...]: every member's REST API",
+    );
+}
+
+#[test]
+fn patroni_member_url_with_credentials() {
+    let name = "patroni_member_url_with_credentials";
+    let text = patroni_db(
+        "members = [\"http://127.0.0.1:18008\", \"http://admin:hunter2@127.0.0.1:18009\"]\n",
+    );
+    refused_text(
+        name,
+        &text,
+        9,
+        38,
+        "credentials never sit in the file: use user = \"...\" and password-env = \"NAME\"",
+    );
+    // The message line does not repeat the password (only the excerpt shows the file's line).
+    let tmp = tempfile::tempdir().unwrap();
+    let path = tmp.path().join(format!("{name}.toml"));
+    std::fs::write(&path, &text).unwrap();
+    let out = run(&["check-config", "--config", path.to_str().unwrap()]);
+    let first = stderr(&out).lines().next().unwrap_or_default().to_string();
+    assert!(!first.contains("hunter2"), "{first}");
+}
+
+#[test]
+fn patroni_with_database_member_tables() {
+    let text = patroni_db(&format!(
+        "{PATRONI_MEMBERS}\n[[database.member]]\nsite = \"primary\"\ndsn = \"host=127.0.0.1 port=54331 user=postgres\"\n"
+    ));
+    // Line 13: the member's site.
+    refused_text(
+        "patroni_with_database_member_tables",
+        &text,
+        13,
+        8,
+        "a patroni database lists its REST endpoints in members = [\"http://host:8008\", ...], not [[database.member]]",
+    );
+}
+
+#[test]
+fn patroni_user_without_password_env() {
+    let text = patroni_db(&format!("{PATRONI_MEMBERS}user = \"patroni\"\n"));
+    refused_text(
+        "patroni_user_without_password_env",
+        &text,
+        11,
+        8,
+        "user needs password-env = \"NAME\" (the password is never in the file)",
+    );
+}
+
+#[test]
+fn patroni_failover_with_leader() {
+    let text = patroni_step(
+        "title = \"Fail over to p2\"\naction = \"patroni-failover\"\ndatabase = \"lab\"\ncandidate = \"p2\"\nleader = \"p1\"\n",
+    );
+    // Line 22: leader = "p1".
+    refused_text(
+        "patroni_failover_with_leader",
+        &text,
+        22,
+        10,
+        "a failover names only its candidate; leader = \"...\" is for patroni-switchover",
+    );
+}
+
+#[test]
+fn patroni_step_naming_an_unknown_database() {
+    let text = patroni_step(
+        "title = \"Switch over to p2\"\naction = \"patroni-switchover\"\ndatabase = \"nosuch\"\n",
+    );
+    // Line 20: database = "nosuch".
+    refused_text(
+        "patroni_step_naming_an_unknown_database",
+        &text,
+        20,
+        12,
+        "no kind = \"patroni\" database \"nosuch\"",
+    );
+}
+
+#[test]
+fn patroni_step_without_a_database() {
+    let text = patroni_step("title = \"Switch over to p2\"\naction = \"patroni-switchover\"\n");
+    // Line 19: the action.
+    refused_text(
+        "patroni_step_without_a_database",
+        &text,
+        19,
+        10,
+        "this step needs database = \"name\" of a kind = \"patroni\" database",
+    );
+}
+
+#[test]
+fn patroni_example_is_accepted_as_written() {
+    let path = dir().join("../examples/patroni.toml");
+    let out = run(&["check-config", "--config", path.to_str().unwrap()]);
+    no_panic(&out);
+    assert_eq!(out.status.code(), Some(0), "stderr:\n{}", stderr(&out));
 }

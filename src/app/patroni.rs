@@ -186,6 +186,9 @@ struct MemberFacts {
 struct Facts {
     trouble: Option<Trouble>,
     leader: Option<String>,
+    /// The last leader a reading showed, kept through readings with none (a switchover's
+    /// moment without a leader, a failed read), so the leader edge names the old one.
+    last_leader: Option<String>,
     paused: bool,
     members: Vec<(String, MemberFacts)>,
     history_len: usize,
@@ -216,6 +219,7 @@ fn facts(spec: &PatroniCluster, state: &PatroniState) -> Facts {
     Facts {
         trouble: state.trouble(spec),
         leader: state.leader().map(str::to_string),
+        last_leader: state.leader().map(str::to_string),
         paused: state.view().is_some_and(|v| v.paused),
         members,
         history_len: state.history.len(),
@@ -279,6 +283,11 @@ pub fn on_reading(
     {
         now.members = before.members.clone();
     }
+    if now.last_leader.is_none()
+        && let Some(before) = &state.reported
+    {
+        now.last_leader = before.last_leader.clone();
+    }
     let before = state.reported.replace(now.clone());
     let Some(before) = before else {
         first_edges(config, spec, state, &now, at, fx);
@@ -298,8 +307,8 @@ pub fn on_reading(
             ),
         }
     }
-    if now.leader != before.leader
-        && let (Some(new), Some(old)) = (&now.leader, &before.leader)
+    if let (Some(new), Some(old)) = (&now.leader, &before.last_leader)
+        && new != old
     {
         fx.edge(
             at,
@@ -625,5 +634,76 @@ pub fn text(model: &super::Model, out: &mut String) {
             };
             let _ = writeln!(out, "  {}: {} {}{lag}", m.name, m.role, m.state);
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::patroni::{Reading, cluster_view};
+
+    fn reading(leader: Option<&str>) -> Reading {
+        let member = |name: &str| {
+            let role = if Some(name) == leader {
+                "leader"
+            } else {
+                "replica"
+            };
+            serde_json::json!({"name": name, "role": role, "state": "running", "lag": 0})
+        };
+        let view = cluster_view(&serde_json::json!({"members": [member("p1"), member("p2")]}));
+        Reading {
+            nodes: Vec::new(),
+            cluster: Ok((0, view.unwrap())),
+            history: None,
+            max_lag_on_failover: None,
+        }
+    }
+
+    fn edges(fx: Fx) -> Vec<String> {
+        fx.effects
+            .into_iter()
+            .filter_map(|e| match e {
+                super::super::Effect::Record(entry) => Some(entry.message),
+                _ => None,
+            })
+            .collect()
+    }
+
+    /// A switchover read in the moment the old leader has stepped down and the new one not yet
+    /// taken over: the leader edge still names both.
+    #[test]
+    fn a_reading_without_a_leader_between_keeps_the_leader_edge() {
+        let config = crate::config::from_str(
+            "[sites.primary]\nlabel = \"site A\"\n[sites.secondary]\nlabel = \"site B\"\n\
+             [[database]]\nname = \"lab\"\nkind = \"patroni\"\n\
+             members = [\"http://127.0.0.1:18008\"]\nsites = { p1 = \"primary\", p2 = \"secondary\" }\n",
+            std::path::Path::new("t.toml"),
+        )
+        .unwrap();
+        let spec = &config.patroni[0];
+        let mut state = PatroniState::default();
+        let now = OffsetDateTime::UNIX_EPOCH;
+        // The cluster-wide edges (member role changes left out).
+        let mut read = |leader| {
+            let mut fx = Fx::default();
+            on_reading(&config, spec, &mut state, now, reading(leader), &mut fx);
+            edges(fx)
+                .into_iter()
+                .filter(|e| !e.contains("running →"))
+                .collect::<Vec<_>>()
+        };
+        assert_eq!(read(Some("p1")), ["leader p1 (site A)"]);
+        assert_eq!(read(None), ["NO LEADER"]);
+        assert_eq!(
+            read(Some("p2")),
+            [
+                "cluster readable, leader p2",
+                "leader p1 (site A) → p2 (site B)"
+            ]
+        );
+        // A leader that is back after a moment without one is no leader change.
+        assert_eq!(read(None), ["NO LEADER"]);
+        assert_eq!(read(Some("p2")), ["cluster readable, leader p2"]);
     }
 }

@@ -65,6 +65,11 @@ pub fn port_map() -> HashMap<u16, u16> {
         (54322, env_port("LAB_PG_REPLICA_PORT", 54322)),
         (5353, env_port("LAB_DNS_PORT", 5353)),
         (5354, env_port("LAB_DNS2_PORT", 5354)),
+        // The Patroni pair (examples/patroni.toml): REST APIs and PostgreSQL ports.
+        (18008, env_port("LAB_PATRONI_API1_PORT", 18008)),
+        (18009, env_port("LAB_PATRONI_API2_PORT", 18009)),
+        (54331, env_port("LAB_PATRONI_PG1_PORT", 54331)),
+        (54332, env_port("LAB_PATRONI_PG2_PORT", 54332)),
     ])
 }
 
