@@ -340,3 +340,34 @@ fn stale_once() {
     let again = apply(&mut m, Msg::Tick(at(31.0)));
     assert!(again.is_empty(), "{:?}", messages(&again));
 }
+
+#[test]
+fn a_member_gone_from_the_cluster_stays_on_screen() {
+    let mut m = healthy();
+    // p2's Patroni stopped long enough ago that its key expired: /cluster lists p1 alone.
+    let mut r = reading(vec![member("p1", "leader", "running", None)], false);
+    r.nodes[1] = Err("127.0.0.1:18009: connection refused".into());
+    let edges = messages(&observe(&mut m, 3.0, r));
+    assert_eq!(
+        edges,
+        ["patroni/lab/p2 gone from /cluster (Patroni stopped or its key expired)"]
+    );
+    let screen = render(&m, 80, 24);
+    let row = |words: &[&str]| screen.lines().any(|l| words.iter().all(|w| l.contains(w)));
+    assert!(row(&["p2 ", "missing", "not in /cluster"]), "{screen}");
+    assert!(
+        row(&["127.0.0.1:18009 missing", "REST API unreachable"]),
+        "{screen}"
+    );
+    let findings = failover_console::app::verdict::assess(&m);
+    let texts: Vec<&str> = findings.iter().map(|f| f.text.as_str()).collect();
+    assert!(
+        texts.contains(&"patroni/lab/p2: not in /cluster"),
+        "{texts:?}"
+    );
+    assert!(
+        texts.contains(&"patroni/lab/127.0.0.1:18009: REST API unreachable: 127.0.0.1:18009: connection refused"),
+        "{texts:?}"
+    );
+    snapshot_both("patroni_member_gone", &m);
+}

@@ -2,8 +2,10 @@
 //! a candidate) and `patroni-failover` (unplanned: the candidate only), through the REST API.
 //!
 //! Before calling, the cluster is read and the call is refused with the reason where Patroni
-//! would answer 412: the cluster paused, the candidate tagged nofailover, not running, or
-//! lagging more than `maximum_lag_on_failover`, the leader not the expected one. After calling:
+//! would answer 412 (the candidate tagged nofailover, the leader not the expected one), and
+//! where it would not but an operator should not go ahead: the cluster paused (someone is
+//! working on it), the candidate not running or lagging over the limit (Patroni ignores lag
+//! for a switchover to a named candidate). After calling:
 //! 200 → read `/cluster` until the candidate leads; 412 → failed with Patroni's message; 503
 //! ("switchover status unknown") or no answer → unknown, read back, never re-POSTed blindly.
 

@@ -298,9 +298,13 @@ impl Model {
                 let pg: usize = self.dbs.iter().map(|d| d.members.len() + 1).sum();
                 let rds: usize = self.config.rds.iter().map(|r| r.instances.len() + 1).sum();
                 let patroni: usize = self
+                    .config
                     .patroni
                     .iter()
-                    .map(|p| p.view().map_or(0, |v| v.members.len()) + 1)
+                    .zip(&self.patroni)
+                    .map(|(spec, p)| {
+                        p.view().map_or(0, |v| v.members.len()) + p.missing(spec).len() + 1
+                    })
                     .sum();
                 pg + rds + patroni
             }

@@ -135,6 +135,37 @@ impl PatroniState {
         let i = self.endpoint_of(spec, member)?;
         self.nodes.get(i)?.as_ref().err().map(String::as_str)
     }
+
+    /// What `/cluster` no longer lists: a member named in `sites`, or a configured endpoint that
+    /// does not answer and belongs to no listed member. A stopped Patroni leaves `/cluster` once
+    /// its key expires; it must not vanish from the screen with it. (label, why) each.
+    pub fn missing(&self, spec: &PatroniCluster) -> Vec<(String, String)> {
+        let Some(view) = self.view() else {
+            return Vec::new();
+        };
+        let listed: Vec<usize> = view
+            .members
+            .iter()
+            .filter_map(|m| self.endpoint_of(spec, m))
+            .collect();
+        let mut out: Vec<(String, String)> = spec
+            .sites
+            .iter()
+            .filter(|(name, _)| view.member(name).is_none())
+            .map(|(name, _)| (name.clone(), "not in /cluster".to_string()))
+            .collect();
+        for (i, node) in self.nodes.iter().enumerate() {
+            if let (Err(e), false) = (node, listed.contains(&i)) {
+                let base = spec
+                    .endpoints
+                    .get(i)
+                    .map(|b| crate::patroni::short(b))
+                    .unwrap_or("?");
+                out.push((base.to_string(), format!("REST API unreachable: {e}")));
+            }
+        }
+        out
+    }
 }
 
 /// A replica's lag against the limit.
@@ -505,6 +536,9 @@ pub fn findings(model: &super::Model) -> Vec<super::verdict::Finding> {
             None => {}
         }
         let Some(view) = st.view() else { continue };
+        for (label, why) in st.missing(spec) {
+            push(Level::Warning, format!("{who}/{label}: {why}"));
+        }
         if view.paused {
             push(Level::Warning, format!("{who}: PAUSED (maintenance mode)"));
         }

@@ -86,13 +86,15 @@ pub fn patroni_lines(model: &Model, width: usize) -> (Vec<Line<'static>>, usize)
 
         let Some(view) = st.view() else { continue };
         let old = st.error.is_some() || st.stale;
+        let missing = st.missing(spec);
         let label_w = view
             .members
             .iter()
             .map(|m| m.name.chars().count())
+            .chain(missing.iter().map(|(label, _)| label.chars().count()))
             .max()
             .unwrap_or(4)
-            .clamp(4, if width < 100 { 12 } else { 24 });
+            .clamp(4, if width < 100 { 16 } else { 24 });
         let role_w = 14;
         for m in &view.members {
             let unreachable = st.unreachable(spec, m);
@@ -156,6 +158,22 @@ pub fn patroni_lines(model: &Model, width: usize) -> (Vec<Line<'static>>, usize)
                 Span::styled(
                     cell(&clean(&detail, ascii), width.saturating_sub(fixed), &g),
                     if old { theme.stale } else { theme.text },
+                ),
+            ]));
+        }
+        for (label, why) in missing {
+            problems += 1;
+            lines.push(Line::from(vec![
+                Span::styled(format!("  {} ", g.bad), theme.crit),
+                Span::styled(cell(&clean(&label, ascii), label_w, &g) + " ", theme.text),
+                Span::styled(cell("missing", role_w, &g) + " ", theme.crit),
+                Span::styled(
+                    cell(
+                        &clean(&why, ascii),
+                        width.saturating_sub(4 + label_w + 1 + role_w + 1),
+                        &g,
+                    ),
+                    theme.crit,
                 ),
             ]));
         }
