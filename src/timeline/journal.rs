@@ -124,18 +124,30 @@ pub fn read_tail(path: &Path, max: usize) -> io::Result<Tail> {
     Ok(tail)
 }
 
-/// Every runbook run entry, oldest first: runs are rebuilt from these at start-up. Only lines
-/// that mention a run are parsed.
+/// The run entries that rebuild the latest run, oldest first: from the last `armed` or
+/// `dry-run` event on (earlier runs are over: a new run replaces the one before). The file is
+/// searched backwards for that line, so a long journal is not parsed at start-up; only lines
+/// that carry a run event are.
 pub fn read_runs(path: &Path) -> io::Result<Vec<Entry>> {
-    let file = match File::open(path) {
+    let mut file = match File::open(path) {
         Ok(f) => f,
         Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(Vec::new()),
         Err(e) => return Err(e),
     };
+    let Some(from) = last_run_start(&mut file)? else {
+        return Ok(Vec::new());
+    };
+    file.seek(SeekFrom::Start(from))?;
+    let finder = memchr::memmem::Finder::new(b"\"run\":");
     let mut entries = Vec::new();
-    for line in BufReader::new(file).split(b'\n') {
-        let line = line?;
-        if !line.windows(6).any(|w| w == b"\"run\":") {
+    let mut reader = BufReader::with_capacity(256 * 1024, file);
+    let mut line = Vec::new();
+    loop {
+        line.clear();
+        if reader.read_until(b'\n', &mut line)? == 0 {
+            break;
+        }
+        if finder.find(&line).is_none() {
             continue;
         }
         if let Ok(e) = serde_json::from_slice::<Entry>(&line)
@@ -145,6 +157,40 @@ pub fn read_runs(path: &Path) -> io::Result<Vec<Entry>> {
         }
     }
     Ok(entries)
+}
+
+/// The offset of the line of the last run start (`"event":"armed"` or `"event":"dry-run"`;
+/// inside a JSON string those quotes would be escaped), read backwards a block at a time.
+fn last_run_start(file: &mut File) -> io::Result<Option<u64>> {
+    const BLOCK: u64 = 1024 * 1024;
+    let needles = [
+        memchr::memmem::FinderRev::new(b"\"event\":\"armed\""),
+        memchr::memmem::FinderRev::new(b"\"event\":\"dry-run\""),
+    ];
+    let mut pos = file.metadata()?.len();
+    // The current block plus the start of the block after it, up to its first newline: a
+    // needle may straddle two blocks, never two lines.
+    let mut carry: Vec<u8> = Vec::new();
+    let mut buf = Vec::new();
+    while pos > 0 {
+        let start = pos.saturating_sub(BLOCK);
+        buf.clear();
+        buf.resize((pos - start) as usize, 0);
+        file.seek(SeekFrom::Start(start))?;
+        file.read_exact(&mut buf)?;
+        buf.extend_from_slice(&carry);
+        let found = needles.iter().filter_map(|n| n.rfind(&buf)).max();
+        if let Some(at) = found {
+            let line_start = memchr::memrchr(b'\n', &buf[..at])
+                .map(|i| i + 1)
+                .unwrap_or(0);
+            return Ok(Some(start + line_start as u64));
+        }
+        let first_newline = memchr::memchr(b'\n', &buf).unwrap_or(buf.len());
+        carry = buf[..first_newline].to_vec();
+        pos = start;
+    }
+    Ok(None)
 }
 
 /// Every entry, oldest first, for export. Unreadable lines are counted, not fatal.
