@@ -386,7 +386,7 @@ pub fn to_text(model: &Model, level: Level, findings: &[verdict::Finding]) -> St
                 None => format!("{}: no result", inst_spec.id),
                 Some(Err(e)) => e.clone(),
                 Some(Ok(inst)) => {
-                    let lag = crate::app::rds::lag_text(spec, inst, model.now);
+                    let lag = crate::app::rds::lag_text(spec, inst);
                     let lag = if lag.is_empty() {
                         lag
                     } else {

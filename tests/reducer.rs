@@ -1110,7 +1110,7 @@ fn slash_filters_the_timeline_as_you_type_and_esc_clears() {
     assert_eq!(m.ui.focus, Pane::Timeline, "filtering focuses the timeline");
     type_text(&mut m, "dns");
     assert_eq!(m.ui.filter, "dns");
-    assert_eq!(m.timeline.count_matching(&m.ui.filter), 2);
+    assert_eq!(m.timeline.count_shown(), 2);
     assert_eq!(m.rows_in(Pane::Timeline), 2);
     assert!(
         matches!(&m.ui.overlay, Overlay::Filter(i) if i.value() == "dns"),
@@ -1122,11 +1122,7 @@ fn slash_filters_the_timeline_as_you_type_and_esc_clears() {
     press(&mut m, KeyCode::Backspace);
     type_text(&mut m, "crit");
     assert_eq!(m.ui.filter, "crit");
-    assert_eq!(
-        m.timeline.count_matching("crit"),
-        1,
-        "severity label matches"
-    );
+    assert_eq!(m.timeline.count_shown(), 1, "severity label matches");
 
     press(&mut m, KeyCode::Esc);
     assert!(matches!(m.ui.overlay, Overlay::None));
@@ -1144,7 +1140,7 @@ fn enter_keeps_the_filter_and_slash_edits_it() {
     assert!(matches!(m.ui.overlay, Overlay::None));
     assert_eq!(m.ui.filter, "site b", "trimmed");
     assert_eq!(
-        m.timeline.count_matching(&m.ui.filter),
+        m.timeline.count_shown(),
         2,
         "case-insensitive, source or message"
     );
@@ -1458,4 +1454,67 @@ fn verdict_mixed_dns_is_warning() {
         "{findings:?}"
     );
     assert_eq!(verdict::overall(&findings), Level::Warning);
+}
+
+// ---- what needs a new frame --------------------------------------------------------------
+
+/// Runs `msg` with a clean screen and says whether the reducer asked for a frame.
+fn redraws(m: &mut Model, msg: Msg) -> bool {
+    m.ui.dirty = false;
+    update(m, msg);
+    m.ui.dirty
+}
+
+fn ok_probe(secs: f64, latency_ms: u64) -> Msg {
+    Msg::Observed(Observation::Probe {
+        check: 0,
+        at: at(secs),
+        outcome: ProbeOutcome {
+            ok: true,
+            latency: Duration::from_millis(latency_ms),
+            detail: "200".into(),
+        },
+    })
+}
+
+#[test]
+fn a_steady_check_asks_for_no_frame_and_the_clock_one_a_second() {
+    let mut m = model();
+    assert!(redraws(&mut m, ok_probe(1.0, 12)), "first result: ok 1/2");
+    assert!(redraws(&mut m, ok_probe(2.0, 12)), "healthy now");
+    for s in 3..10 {
+        // Same status, same detail, latency within the hysteresis: nothing to draw.
+        assert!(
+            !redraws(&mut m, ok_probe(s as f64, 12 + s % 3)),
+            "probe at {s}s"
+        );
+    }
+    assert!(
+        redraws(&mut m, ok_probe(10.0, 80)),
+        "latency moved from 12 to 80 ms"
+    );
+    assert!(
+        redraws(&mut m, Msg::Tick(at(10.2))),
+        "a new second: the clock"
+    );
+    assert!(!redraws(&mut m, Msg::Tick(at(10.5))), "same second");
+    assert!(!redraws(&mut m, Msg::Tick(at(10.9))), "same second");
+    assert!(redraws(&mut m, Msg::Tick(at(11.0))), "next second");
+    let failing = Msg::Observed(Observation::Probe {
+        check: 0,
+        at: at(11.1),
+        outcome: ProbeOutcome {
+            ok: false,
+            latency: Duration::from_millis(80),
+            detail: "status 503 (expected 200)".into(),
+        },
+    });
+    assert!(
+        redraws(&mut m, failing),
+        "a failure shows at once, before the threshold"
+    );
+    assert!(redraws(
+        &mut m,
+        Msg::Key(KeyEvent::new(KeyCode::Char('j'), KeyModifiers::NONE))
+    ));
 }

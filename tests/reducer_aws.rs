@@ -162,7 +162,7 @@ fn each_kind_of_failure_is_one_edge_and_recovery_another() {
     );
     assert_eq!(
         texts(&rds(&mut m, 93, Ok(reading(Some(45.0))))),
-        ["WARN rds/orders/secondary orders-b lag 45 s (ReplicaLag, 1m33s old): over max-lag 30s"]
+        ["WARN rds/orders/secondary orders-b lag 45 s (ReplicaLag at 14:30:00): over max-lag 30s"]
     );
 
     assert_eq!(

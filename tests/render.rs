@@ -372,13 +372,13 @@ fn stale_sources() {
     snapshot_both("stale_sources", &m);
     for (w, h) in SIZES {
         let screen = render(&m, w, h);
-        // Stale members say for how long, with the detail after a space, not run into it.
+        // Stale members say since when, with the detail after a space, not run into it.
         assert!(
-            screen.contains("site A primary stale 17s    tl 1"),
+            screen.contains("site A primary stale 14:30:02 tl 1"),
             "{screen}"
         );
         assert!(
-            screen.contains("site B replica stale 17s    lag 0 B"),
+            screen.contains("site B replica stale 14:30:02 lag 0 B"),
             "{screen}"
         );
     }

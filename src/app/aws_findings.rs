@@ -130,7 +130,7 @@ pub fn rds(model: &Model) -> Vec<Finding> {
                     if inst.status != "available" {
                         push(Level::Warning, format!("{who}: status {}", inst.status));
                     }
-                    let lag = rds::lag_text(spec, inst, model.now);
+                    let lag = rds::lag_text(spec, inst);
                     match rds::lag(inst) {
                         Lag::Known { .. } if rds::over(spec, inst) == Some(true) => push(
                             Level::Warning,

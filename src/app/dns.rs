@@ -43,6 +43,16 @@ pub struct RecordState {
 }
 
 impl RecordState {
+    /// Everything the record's rows show; equal before and after an answer: nothing to redraw.
+    pub fn shown(&self) -> impl PartialEq + use<> {
+        let resolvers: Vec<_> = self
+            .resolvers
+            .iter()
+            .map(|r| (r.answer.clone(), r.matched, r.stale))
+            .collect();
+        (self.site, resolvers)
+    }
+
     pub fn new(spec: &DnsRecord) -> Self {
         RecordState {
             resolvers: spec

@@ -315,7 +315,7 @@ impl Model {
                 let route53 = 2 * self.config.route53.len();
                 dns + route53
             }
-            Pane::Timeline => self.timeline.count_matching(&self.ui.filter),
+            Pane::Timeline => self.timeline.count_shown(),
             Pane::Run => {
                 self.runs
                     .current

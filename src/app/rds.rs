@@ -116,17 +116,17 @@ pub fn value_text(metric: LagMetric, value: f64) -> String {
     format!("{} {}", super::cloudwatch::number(value), metric.unit())
 }
 
-/// "lag 2 s (ReplicaLag, 40s old)", "no lag data (ReplicaLag, none in 5m)", "" for a primary.
-pub fn lag_text(spec: &RdsSource, inst: &RdsInstance, now: OffsetDateTime) -> String {
+/// "lag 2 s (ReplicaLag at 14:29:20)", "no lag data (ReplicaLag, none in 5m)", "" for a primary.
+pub fn lag_text(spec: &RdsSource, inst: &RdsInstance) -> String {
     match lag(inst) {
         Lag::NotApplicable => String::new(),
         Lag::Known {
             metric, value, at, ..
         } => format!(
-            "lag {} ({}, {} old)",
+            "lag {} ({} at {})",
             value_text(metric, value),
             metric.name(),
-            crate::ui::format::since(now, at)
+            crate::ui::format::clock(at)
         ),
         Lag::NoData(metric) => format!(
             "no lag data ({}, none in {})",
@@ -266,7 +266,7 @@ fn edges(
         }
         (Ok(inst), None | Some(Err(_))) => {
             let again = if old.is_some() { "found again: " } else { "" };
-            let lag = lag_text(spec, inst, at);
+            let lag = lag_text(spec, inst);
             let lag = if lag.is_empty() {
                 String::new()
             } else {
@@ -321,7 +321,7 @@ fn edges(
     if old_lag == Some(&new.lag) {
         return;
     }
-    let figures = lag_text(spec, inst, at);
+    let figures = lag_text(spec, inst);
     let max = crate::ui::format::setting(spec.max_lag);
     match &new.lag {
         LagClass::Over => fx.edge(

@@ -80,9 +80,15 @@ impl Fx {
 
 pub fn update(model: &mut Model, msg: Msg) -> Vec<Effect> {
     let mut fx = Fx::default();
+    // Whether the screen may have changed: a probe or an answer like the last one, or a tick
+    // inside the same second, changes nothing on screen, and an idle console then draws
+    // nothing but its clock.
+    let mut visible = true;
     match msg {
-        Msg::Observed(observation) => observe(model, observation, &mut fx),
+        Msg::Observed(observation) => visible = observe(model, observation, &mut fx),
         Msg::Tick(now) => {
+            let second = |t: OffsetDateTime| t.unix_timestamp();
+            visible = second(now) != second(model.now);
             model.now = now;
             mark_stale(model, &mut fx);
         }
@@ -127,8 +133,12 @@ pub fn update(model: &mut Model, msg: Msg) -> Vec<Effect> {
         .is_some_and(|(_, until)| *until < model.now)
     {
         model.ui.flash = None;
+        visible = true;
     }
-    model.ui.dirty = true;
+    let running = model.runs.in_flight.is_some();
+    if visible || running || !fx.effects.is_empty() {
+        model.ui.dirty = true;
+    }
     fx.effects
 }
 
@@ -182,14 +192,17 @@ fn resume(model: &mut Model, fx: &mut Fx) {
     }
 }
 
-fn observe(model: &mut Model, observation: Observation, fx: &mut Fx) {
+/// Returns whether what the screen shows may have changed.
+fn observe(model: &mut Model, observation: Observation, fx: &mut Fx) -> bool {
     let config = model.config.clone();
     match observation {
         Observation::Probe { check, at, outcome } => {
             if let (Some(spec), Some(state)) =
                 (config.health.get(check), model.health.get_mut(check))
             {
+                let before = state.shown();
                 health::on_probe(spec, state, at, outcome, fx);
+                return state.shown() != before;
             }
         }
         Observation::Postgres {
@@ -224,7 +237,9 @@ fn observe(model: &mut Model, observation: Observation, fx: &mut Fx) {
             if let (Some(spec), Some(state)) = (config.dns.get(record), model.dns.get_mut(record))
                 && resolver < state.resolvers.len()
             {
+                let before = state.shown();
                 dns::on_answer(&config, spec, state, resolver, at, answer, fx);
+                return state.shown() != before;
             }
         }
         Observation::Route53 { record, at, result } => {
@@ -248,6 +263,7 @@ fn observe(model: &mut Model, observation: Observation, fx: &mut Fx) {
             }
         }
     }
+    true
 }
 
 /// A source that has not answered within its interval + timeout is stale.
@@ -411,6 +427,7 @@ fn on_key(model: &mut Model, key: KeyEvent, fx: &mut Fx) {
                 Edited::Submitted(text) => model.ui.filter = text.trim().to_string(),
                 Edited::Cancelled => model.ui.filter.clear(),
             }
+            model.timeline.set_filter(&model.ui.filter);
             model.ui.scroll[Pane::Timeline.index()] = 0;
             return;
         }

@@ -42,7 +42,7 @@ pub fn rds_lag(model: &Model, source: usize, instance: usize) -> Evidence {
                     problems.push("its cluster does not say whether it is a reader".into())
                 }
             }
-            let figures = rds::lag_text(spec, inst, model.now);
+            let figures = rds::lag_text(spec, inst);
             if !figures.is_empty() {
                 line.push_str(&format!(", {figures}"));
             }

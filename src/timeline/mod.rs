@@ -101,16 +101,48 @@ impl Entry {
 }
 
 /// The entries on screen: the newest `capacity`, each marked if writing it to the journal failed.
+/// The entries shown on the timeline, newest last, and those that match the operator's filter:
+/// kept as entries arrive and when the filter changes, so a frame never searches them all.
 #[derive(Debug, Clone)]
 pub struct Timeline {
     entries: VecDeque<Shown>,
     capacity: usize,
+    /// The sequence number of `entries[0]`: entries are numbered as they arrive.
+    first: u64,
+    /// The filter, lower case; empty: every entry.
+    filter: String,
+    /// Sequence numbers of the entries that match `filter`, oldest first.
+    matching: VecDeque<u64>,
 }
 
 #[derive(Debug, Clone, PartialEq)]
 pub struct Shown {
     pub entry: Entry,
     pub journaled: bool,
+    /// What the filter searches, lower case: source, message and operator, NUL-separated.
+    haystack: String,
+}
+
+impl Shown {
+    fn new(entry: Entry, journaled: bool) -> Shown {
+        let mut haystack = entry.source.to_lowercase();
+        haystack.push('\0');
+        haystack.push_str(&entry.message.to_lowercase());
+        if let Some(op) = &entry.operator {
+            haystack.push('\0');
+            haystack.push_str(&op.to_lowercase());
+        }
+        Shown {
+            entry,
+            journaled,
+            haystack,
+        }
+    }
+
+    /// `needle` is lower case and not empty: the same rule as `Entry::matches`.
+    fn matches(&self, needle: &str) -> bool {
+        self.haystack.contains(needle) || self.entry.severity.label().eq_ignore_ascii_case(needle)
+    }
 }
 
 impl Timeline {
@@ -118,14 +150,46 @@ impl Timeline {
         Timeline {
             entries: VecDeque::new(),
             capacity: capacity.max(1),
+            first: 0,
+            filter: String::new(),
+            matching: VecDeque::new(),
         }
     }
 
     pub fn push(&mut self, entry: Entry, journaled: bool) {
         if self.entries.len() == self.capacity {
             self.entries.pop_front();
+            self.first += 1;
+            if self.matching.front().is_some_and(|s| *s < self.first) {
+                self.matching.pop_front();
+            }
         }
-        self.entries.push_back(Shown { entry, journaled });
+        let shown = Shown::new(entry, journaled);
+        if !self.filter.is_empty() && shown.matches(&self.filter) {
+            self.matching
+                .push_back(self.first + self.entries.len() as u64);
+        }
+        self.entries.push_back(shown);
+    }
+
+    /// Sets the filter (any case); finds the matching entries once, here.
+    pub fn set_filter(&mut self, filter: &str) {
+        let needle = filter.trim().to_lowercase();
+        if needle == self.filter {
+            return;
+        }
+        self.matching.clear();
+        if !needle.is_empty() {
+            let first = self.first;
+            self.matching.extend(
+                self.entries
+                    .iter()
+                    .enumerate()
+                    .filter(|(_, s)| s.matches(&needle))
+                    .map(|(i, _)| first + i as u64),
+            );
+        }
+        self.filter = needle;
     }
 
     pub fn len(&self) -> usize {
@@ -141,13 +205,66 @@ impl Timeline {
         self.entries.iter().rev()
     }
 
-    pub fn count_matching(&self, filter: &str) -> usize {
-        if filter.is_empty() {
-            return self.entries.len();
+    /// The entries that match the filter (all without one), newest first.
+    pub fn shown_newest_first(&self) -> Box<dyn Iterator<Item = &Shown> + '_> {
+        if self.filter.is_empty() {
+            return Box::new(self.entries.iter().rev());
         }
-        self.entries
-            .iter()
-            .filter(|s| s.entry.matches(filter))
-            .count()
+        Box::new(
+            self.matching
+                .iter()
+                .rev()
+                .filter_map(|seq| self.entries.get((seq - self.first) as usize)),
+        )
+    }
+
+    /// How many entries the filter lets through.
+    pub fn count_shown(&self) -> usize {
+        if self.filter.is_empty() {
+            self.entries.len()
+        } else {
+            self.matching.len()
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn entry(i: usize, message: &str) -> Entry {
+        let at = OffsetDateTime::UNIX_EPOCH + time::Duration::seconds(i as i64);
+        Entry::new(at, Severity::Info, Kind::Edge, "health/api-a", message)
+    }
+
+    fn shown(t: &Timeline) -> Vec<String> {
+        t.shown_newest_first()
+            .map(|s| s.entry.message.clone())
+            .collect()
+    }
+
+    #[test]
+    fn the_filter_follows_new_and_evicted_entries() {
+        let mut t = Timeline::new(4);
+        t.push(entry(0, "RED one"), true);
+        t.push(entry(1, "blue two"), true);
+        t.set_filter(" red ");
+        assert_eq!(shown(&t), ["RED one"]);
+        t.push(entry(2, "red three"), true);
+        t.push(entry(3, "blue four"), true);
+        assert_eq!(shown(&t), ["red three", "RED one"]);
+        // Capacity 4: "RED one" goes, and with it its place in the filter.
+        t.push(entry(4, "red five"), true);
+        assert_eq!(shown(&t), ["red five", "red three"]);
+        assert_eq!(t.count_shown(), 2);
+        t.set_filter("api-a");
+        assert_eq!(t.count_shown(), 4, "the source matches");
+        t.set_filter("INFO");
+        assert_eq!(t.count_shown(), 4, "the severity label matches");
+        t.set_filter("");
+        assert_eq!(
+            shown(&t),
+            ["red five", "blue four", "red three", "blue two"]
+        );
     }
 }

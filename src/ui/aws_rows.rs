@@ -4,7 +4,7 @@
 use ratatui::style::Style;
 use ratatui::text::{Line, Span};
 
-use super::format::{clean, setting, since};
+use super::format::{clean, clock, setting};
 use super::panes::{Glyphs, cell};
 use crate::app::Model;
 use crate::app::cloudwatch::{self, Level, Shown};
@@ -47,8 +47,8 @@ pub fn cloudwatch_lines(
                 Shown::Level(Level::Waiting) => (g.pending, theme.dim),
             };
             let since_text = match (shown, st.last_at, st.since) {
-                (Shown::Stale, Some(last), _) => since(model.now, last),
-                (_, _, Some(at)) => since(model.now, at),
+                (Shown::Stale, Some(last), _) => clock(last),
+                (_, _, Some(at)) => clock(at),
                 _ => String::new(),
             };
             let state = format!("{} {since_text}", shown.label());
@@ -58,7 +58,7 @@ pub fn cloudwatch_lines(
                 }
                 _ => String::new(),
             };
-            let detail = detail(model, spec, st);
+            let detail = detail(spec, st);
             let fixed = 2 + name_w + 1 + site_w + 1 + 17 + 8;
             let site = spec
                 .site
@@ -87,7 +87,7 @@ pub fn cloudwatch_lines(
 }
 
 /// Why first (the end of the row is cut at 80 columns), then the metric and the thresholds.
-fn detail(model: &Model, spec: &CloudWatchCheck, st: &cloudwatch::CwState) -> String {
+fn detail(spec: &CloudWatchCheck, st: &cloudwatch::CwState) -> String {
     let metric = cloudwatch::metric_text(spec);
     let thresholds = cloudwatch::thresholds(spec);
     match (st.shown(), &st.latest) {
@@ -104,10 +104,10 @@ fn detail(model: &Model, spec: &CloudWatchCheck, st: &cloudwatch::CwState) -> St
             // "93 below warn 95" without the value, which has its own column.
             let reason = cloudwatch::reason(spec, p.value);
             let why = reason.split_once(' ').map(|(_, w)| w).unwrap_or(&reason);
-            format!("{why}  {metric}, {} old", since(model.now, p.at))
+            format!("{why}  {metric} at {}", clock(p.at))
         }
         (Shown::Level(_), Some(p)) => {
-            format!("{metric}, {} old  {thresholds}", since(model.now, p.at))
+            format!("{metric} at {}  {thresholds}", clock(p.at))
         }
         _ => format!("{}  {metric}  {thresholds}", spec.namespace),
     }
@@ -198,7 +198,7 @@ pub fn rds_lines(model: &Model, width: usize) -> (Vec<Line<'static>>, usize) {
                         glyph,
                         style,
                         rds::role_word(&inst.role).to_string(),
-                        instance_detail(model, spec, inst),
+                        instance_detail(spec, inst),
                     )
                 }
             };
@@ -246,8 +246,8 @@ fn detail_style(
 
 /// "orders-b  lag 2 s (ReplicaLag, 40s old)  of orders-a  available, us-east-1a, postgres", with
 /// problems first.
-fn instance_detail(model: &Model, spec: &RdsSource, inst: &RdsInstance) -> String {
-    let lag = rds::lag_text(spec, inst, model.now);
+fn instance_detail(spec: &RdsSource, inst: &RdsInstance) -> String {
+    let lag = rds::lag_text(spec, inst);
     let mut parts = vec![inst.id.clone()];
     if inst.status != "available" {
         parts.push(format!("STATUS {}", inst.status));
@@ -256,11 +256,11 @@ fn instance_detail(model: &Model, spec: &RdsSource, inst: &RdsInstance) -> Strin
         Lag::Known {
             metric, value, at, ..
         } if rds::over(spec, inst) == Some(true) => parts.push(format!(
-            "LAG {} OVER {} ({}, {} old)",
+            "LAG {} OVER {} ({} at {})",
             rds::value_text(metric, value),
             setting(spec.max_lag),
             metric.name(),
-            since(model.now, at)
+            clock(at)
         )),
         Lag::NoData(metric) => parts.push(format!(
             "NO LAG DATA ({}, none in {})",

@@ -7,7 +7,7 @@ use ratatui::style::Style;
 use ratatui::text::{Line, Span};
 use ratatui::widgets::Paragraph;
 
-use super::format::{clean, clock, latency, since};
+use super::format::{clean, clock, latency};
 use crate::app::Model;
 use crate::app::dns::{Match, RecordSite};
 use crate::app::health::CheckStatus;
@@ -157,16 +157,14 @@ fn health(model: &Model, width: usize) -> (String, Vec<Line<'static>>) {
                     (g.pending, theme.dim, format!("{what} {run}/{need}"))
                 }
             };
+            // The time the state began (or, stale, of the last answer): it does not tick, so a
+            // steady screen is not repainted, and it matches the timeline's entry.
             let for_how_long = match (st.stale, st.last_at, st.since) {
-                (true, Some(last), _) => since(model.now, last),
-                (_, _, Some(since_at)) => since(model.now, since_at),
+                (true, Some(last), _) => clock(last),
+                (_, _, Some(since_at)) => clock(since_at),
                 _ => String::new(),
             };
-            let lat = st
-                .last
-                .as_ref()
-                .map(|o| latency(o.latency))
-                .unwrap_or_default();
+            let lat = st.shown_latency.map(latency).unwrap_or_default();
             let mut detail = st
                 .last
                 .as_ref()
@@ -195,7 +193,7 @@ fn health(model: &Model, width: usize) -> (String, Vec<Line<'static>>) {
             } else {
                 format!("{state} {for_how_long}")
             };
-            let fixed = 2 + name_w + 1 + site_w + 1 + 17 + 8;
+            let fixed = 2 + name_w + 1 + site_w + 1 + 18 + 8;
             let detail_w = width.saturating_sub(fixed);
             Line::from(vec![
                 Span::styled(format!("{glyph} "), style),
@@ -211,7 +209,7 @@ fn health(model: &Model, width: usize) -> (String, Vec<Line<'static>>) {
                     ) + " ",
                     theme.dim,
                 ),
-                Span::styled(cell(&state, 17, &g), style),
+                Span::styled(cell(&state, 18, &g), style),
                 Span::styled(format!("{:>7} ", lat), theme.text),
                 Span::styled(
                     cell(&clean(&detail, model.view.ascii), detail_w, &g),
@@ -287,9 +285,9 @@ fn replication_rows(model: &Model, width: usize) -> (String, Vec<Line<'static>>)
             .max()
             .unwrap_or(4)
             .clamp(4, if width < 100 { 16 } else { 24 });
-        // Room for "UNREACHABLE", or for "replica stale 12m03s" when a member is stale; then a space.
+        // Room for "UNREACHABLE", or for "replica stale 12:45:22" when a member is stale; then a space.
         let role_w = if db.members.iter().any(|m| m.stale) {
-            20
+            22
         } else {
             11
         };
@@ -403,10 +401,7 @@ fn replication_rows(model: &Model, width: usize) -> (String, Vec<Line<'static>>)
                 (glyph, role_style)
             };
             let role = if m.stale {
-                format!(
-                    "{role} stale {}",
-                    m.last_at.map(|t| since(model.now, t)).unwrap_or_default()
-                )
+                format!("{role} stale {}", m.last_at.map(clock).unwrap_or_default())
             } else {
                 role
             };
@@ -524,11 +519,13 @@ fn dns(model: &Model, width: usize) -> (String, Vec<Line<'static>>) {
             } else {
                 (glyph, style)
             };
+            // Only a stale answer says when it was given: a fresh one is just now.
             let age = r
                 .last_at
-                .map(|t| format!("{} ago", since(model.now, t)))
+                .filter(|_| r.stale)
+                .map(|t| format!("at {}", clock(t)))
                 .unwrap_or_default();
-            let fixed = 4 + server_w + 9 + 9;
+            let fixed = 4 + server_w + 9 + 12;
             lines.push(Line::from(vec![
                 Span::styled(format!("  {glyph} "), style),
                 Span::styled(cell(&format!("@{server}"), server_w, &g), theme.dim),
@@ -542,7 +539,7 @@ fn dns(model: &Model, width: usize) -> (String, Vec<Line<'static>>) {
                 ),
                 Span::styled(format!(" {ttl:>8}"), theme.text),
                 Span::styled(
-                    format!(" {age:>8}"),
+                    format!(" {age:>11}"),
                     if r.stale { theme.stale } else { theme.dim },
                 ),
             ]));
@@ -733,7 +730,7 @@ fn timeline(model: &Model, width: usize) -> (String, Vec<Line<'static>>) {
         format!(
             "Timeline: filter \"{}\" ({}/{total})",
             clean(filter, model.view.ascii),
-            model.timeline.count_matching(filter)
+            model.timeline.count_shown()
         )
     };
     if total == 0 {
@@ -746,13 +743,7 @@ fn timeline(model: &Model, width: usize) -> (String, Vec<Line<'static>>) {
     let narrow = width < 100;
     let source_w = 28;
     let mut lines: Vec<Line<'static>> = Vec::new();
-    for shown in model
-        .timeline
-        .newest_first()
-        .filter(|s| s.entry.matches(filter))
-        .skip(skip)
-        .take(200)
-    {
+    for shown in model.timeline.shown_newest_first().skip(skip).take(200) {
         let e = &shown.entry;
         let when = if e.at.date() == today {
             clock(e.at)

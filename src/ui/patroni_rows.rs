@@ -3,7 +3,7 @@
 
 use ratatui::text::{Line, Span};
 
-use super::format::{clean, since};
+use super::format::{clean, clock};
 use super::panes::{Glyphs, cell};
 use crate::app::Model;
 use crate::app::patroni::{LagClass, Trouble, lag_class};
@@ -47,7 +47,7 @@ pub fn patroni_lines(model: &Model, width: usize) -> (Vec<Line<'static>>, usize)
                 problems += 1;
                 header.push(Span::styled(
                     clean(
-                        &format!("  NO MEMBER ANSWERS ({} ago): {e}", since(model.now, *at)),
+                        &format!("  NO MEMBER ANSWERS (last answer {}): {e}", clock(*at)),
                         ascii,
                     )
                     .into_owned(),
@@ -67,12 +67,15 @@ pub fn patroni_lines(model: &Model, width: usize) -> (Vec<Line<'static>>, usize)
                     .get(*endpoint)
                     .map(|e| short(e))
                     .unwrap_or("?");
-                let style = if st.stale { theme.stale } else { theme.dim };
-                let stale = if st.stale { " STALE" } else { "" };
-                header.push(Span::styled(
-                    format!("  via {via} {} ago{stale}", since(model.now, *at)),
-                    style,
-                ));
+                let (text, style) = if st.stale {
+                    (
+                        format!("  via {via} STALE since {}", clock(*at)),
+                        theme.stale,
+                    )
+                } else {
+                    (format!("  via {via}"), theme.dim)
+                };
+                header.push(Span::styled(text, style));
             }
             (_, None) => header.push(Span::styled("  waiting for a member", theme.dim)),
         }
