@@ -341,13 +341,18 @@ fn error_text(e: &reqwest::Error, timeout: Duration) -> String {
         }
         return "cannot connect".into();
     }
-    let mut text = e.to_string();
+    // The innermost cause says what happened ("connection reset by peer", "connection closed
+    // before message completed"); the layers above it only repeat the URL.
+    let mut innermost = None;
     let mut source = e.source();
     while let Some(s) = source {
-        text = format!("{text}: {s}");
+        if let Some(io) = s.downcast_ref::<std::io::Error>() {
+            return crate::sources::tcp::io_error_text(io);
+        }
+        innermost = Some(s.to_string());
         source = s.source();
     }
-    text
+    innermost.unwrap_or_else(|| e.to_string())
 }
 
 /// ": <first line of the body>", short, for an error message.

@@ -374,3 +374,35 @@ fn a_member_gone_from_the_cluster_stays_on_screen() {
     );
     snapshot_both("patroni_member_gone", &m);
 }
+
+#[test]
+fn an_unreachable_api_is_one_edge_whatever_its_error_says_next() {
+    let mut m = healthy();
+    let down = |e: &str| {
+        let mut r = reading(pair(Lag::Bytes(0)), false);
+        r.nodes[1] = Err(e.into());
+        r
+    };
+    let first = messages(&observe(
+        &mut m,
+        3.0,
+        down("127.0.0.1:18009: timeout after 1.0s"),
+    ));
+    assert_eq!(
+        first,
+        ["patroni/lab/p2 REST API unreachable: 127.0.0.1:18009: timeout after 1.0s"]
+    );
+    let next = messages(&observe(
+        &mut m,
+        4.0,
+        down("127.0.0.1:18009: connection refused"),
+    ));
+    assert!(next.is_empty(), "{next:?}");
+    let screen = render(&m, 160, 48);
+    assert!(
+        screen.contains("REST API unreachable: 127.0.0.1:18009: connection refused"),
+        "{screen}"
+    );
+    let back = messages(&observe(&mut m, 5.0, reading(pair(Lag::Bytes(0)), false)));
+    assert_eq!(back, ["patroni/lab/p2 REST API answering again"]);
+}

@@ -475,7 +475,9 @@ fn member_edges(
             };
             fx.edge(at, Severity::Info, src.clone(), text);
         }
-        if old.unreachable != m.unreachable {
+        // Reachable or not: a failing API's error text may change from read to read (timeout,
+        // then refused) without being news.
+        if old.unreachable.is_some() != m.unreachable.is_some() {
             match &m.unreachable {
                 Some(e) => fx.edge(
                     at,
