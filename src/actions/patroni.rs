@@ -253,12 +253,9 @@ pub async fn execute(s: &Switch, output: &OutputSink) -> Outcome {
             && leader.name == s.candidate
             && leader.state == "running"
         {
-            let tl = leader
-                .timeline
-                .map(|t| format!(", timeline {t}"))
-                .unwrap_or_default();
+            // No timeline here: /cluster reports the new leader's before its promotion ends.
             return Outcome::Ok(format!(
-                "{} leads{tl} ({:.1} s after the call began)",
+                "{} leads ({:.1} s after the call began)",
                 s.candidate,
                 started.elapsed().as_secs_f64()
             ));
