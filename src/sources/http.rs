@@ -1,4 +1,4 @@
-//! HTTP checks: a GET, healthy when the status matches within the timeout. A new connection each
+//! HTTP checks through reqwest: https (rustls), and the one round of `status`. A new connection each
 //! time, like Route 53's checkers, so a server that stops accepting is seen at once.
 
 use std::error::Error as _;

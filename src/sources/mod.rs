@@ -5,6 +5,7 @@ pub mod aws;
 pub mod cloudwatch;
 pub mod dns;
 pub mod http;
+pub mod http_kept;
 pub mod patroni;
 pub mod postgres;
 pub mod rds;
@@ -27,32 +28,7 @@ pub type Sender = mpsc::Sender<Observation>;
 pub fn spawn_all(config: &Arc<Config>, tx: Sender) -> JoinSet<()> {
     let mut tasks = JoinSet::new();
     let http_client = http::Clients::new();
-    // First probes spread over at most a second, so a large config does not start in one burst.
-    let spread = |i: usize, n: usize, interval: Duration| {
-        interval
-            .min(Duration::from_secs(1))
-            .mul_f64(i as f64 / n.max(1) as f64)
-    };
-    let n = config.health.len();
-    for (i, check) in config.health.iter().enumerate() {
-        let tx = tx.clone();
-        let check = check.clone();
-        let start = spread(i, n, check.interval);
-        let clients = http_client.clone();
-        tasks.spawn(async move {
-            every(check.interval, start, || async {
-                let outcome = probe_check(&clients, &check).await;
-                tx.send(Observation::Probe {
-                    check: i,
-                    at: time::OffsetDateTime::now_utc(),
-                    outcome,
-                })
-                .await
-                .is_ok()
-            })
-            .await
-        });
-    }
+    spawn_health(config, &http_client, &tx, &mut tasks);
     for (d, db) in config.databases.iter().enumerate() {
         for (m, member) in db.members.iter().enumerate() {
             let poller = postgres::Poller::new(d, m, member.clone(), db.timeout);
@@ -103,6 +79,125 @@ pub fn spawn_all(config: &Arc<Config>, tx: Sender) -> JoinSet<()> {
         tasks.spawn(async move { cloudwatch::Poller::new(i, spec).await.run(tx).await });
     }
     tasks
+}
+
+/// Checks that share an interval are probed together, a slot of at most `SLOT` of them at a
+/// time, the slots spread over the interval: one timer wakes a whole slot, and its probes run
+/// side by side. An idle console then wakes once a second for fifty checks, not fifty times,
+/// and five thousand checks go out as slots of `SLOT` every few milliseconds, never all at once.
+const SLOT: usize = 200;
+
+fn spawn_health(
+    config: &Arc<Config>,
+    clients: &http::Clients,
+    tx: &Sender,
+    tasks: &mut JoinSet<()>,
+) {
+    let mut by_interval: std::collections::BTreeMap<Duration, Vec<usize>> = Default::default();
+    for (i, check) in config.health.iter().enumerate() {
+        by_interval.entry(check.interval).or_default().push(i);
+    }
+    for (interval, checks) in by_interval {
+        let slots = checks.len().div_ceil(SLOT);
+        for (k, slot) in checks.chunks(SLOT).enumerate() {
+            let start = interval
+                .min(Duration::from_secs(1))
+                .mul_f64(k as f64 / slots as f64);
+            let mut probers: Vec<(usize, Prober)> = slot
+                .iter()
+                .map(|i| (*i, Prober::new(&config.health[*i])))
+                .collect();
+            let (tx, clients) = (tx.clone(), clients.clone());
+            tasks.spawn(async move {
+                let mut ticker = tokio::time::interval_at(Instant::now() + start, interval);
+                ticker.set_missed_tick_behavior(MissedTickBehavior::Delay);
+                loop {
+                    ticker.tick().await;
+                    let mut round: futures::stream::FuturesUnordered<_> = probers
+                        .iter_mut()
+                        .map(|(i, p)| {
+                            let clients = &clients;
+                            async move { (*i, p.probe(clients).await) }
+                        })
+                        .collect();
+                    // Results go out together, at most `GATHER` after the first of them
+                    // came in: the console wakes once for them, not once per check.
+                    let mut gathered = Vec::new();
+                    let mut flush_at = None;
+                    loop {
+                        let flush = async {
+                            match flush_at {
+                                Some(at) => tokio::time::sleep_until(at).await,
+                                None => std::future::pending().await,
+                            }
+                        };
+                        tokio::select! {
+                            next = futures::StreamExt::next(&mut round) => match next {
+                                Some((check, outcome)) => {
+                                    gathered.push(Observation::Probe {
+                                        check,
+                                        at: time::OffsetDateTime::now_utc(),
+                                        outcome,
+                                    });
+                                    flush_at.get_or_insert(Instant::now() + GATHER);
+                                }
+                                None => break,
+                            },
+                            _ = flush => {
+                                flush_at = None;
+                                if !send_all(&tx, &mut gathered).await {
+                                    return;
+                                }
+                            }
+                        }
+                    }
+                    if !send_all(&tx, &mut gathered).await {
+                        return;
+                    }
+                }
+            });
+        }
+    }
+}
+
+/// How long a slot's first result waits for the others before they all go out.
+const GATHER: Duration = Duration::from_millis(15);
+
+/// Sends and empties `batch`; false when the console stopped listening.
+async fn send_all(tx: &Sender, batch: &mut Vec<Observation>) -> bool {
+    for observation in batch.drain(..) {
+        if tx.send(observation).await.is_err() {
+            return false;
+        }
+    }
+    true
+}
+
+/// A check's prober: plain HTTP on a kept connection, anything else as `probe_check` does.
+enum Prober {
+    Kept(http_kept::KeptProbe),
+    Fresh(HealthCheck),
+}
+
+impl Prober {
+    fn new(check: &HealthCheck) -> Prober {
+        match &check.target {
+            Target::Http {
+                url, expect_status, ..
+            } => match http_kept::KeptProbe::new(url, *expect_status, check.timeout) {
+                Some(kept) => Prober::Kept(kept),
+                None => Prober::Fresh(check.clone()),
+            },
+            Target::Tcp { .. } => Prober::Fresh(check.clone()),
+        }
+    }
+
+    async fn probe(&mut self, clients: &http::Clients) -> crate::observe::ProbeOutcome {
+        match self {
+            Prober::Kept(kept) => kept.probe().await,
+            Prober::Fresh(check) => probe_check(clients, check).await,
+        }
+    }
 }
 
 async fn probe_check(clients: &http::Clients, check: &HealthCheck) -> crate::observe::ProbeOutcome {
