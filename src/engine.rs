@@ -8,7 +8,7 @@ use std::time::Duration;
 use time::OffsetDateTime;
 use tokio::sync::mpsc;
 use tokio::task::JoinSet;
-use tokio::time::{Instant, Interval, MissedTickBehavior};
+use tokio::time::Instant;
 
 use crate::app::model::{Driver, TIMELINE_CAPACITY};
 use crate::app::{Effect, Mode, Model, Msg, update};
@@ -34,7 +34,6 @@ pub struct Engine {
     lock: Option<DriverLock>,
     executor: Option<Executor>,
     tail: Tail,
-    housekeeping: Interval,
     last_lock_try: Instant,
 }
 
@@ -67,8 +66,6 @@ impl Engine {
         let (obs_tx, observations) = mpsc::channel(4096);
         let pollers = crate::sources::spawn_all(&config, obs_tx);
         let (internal_tx, internal) = mpsc::channel(1024);
-        let mut housekeeping = tokio::time::interval(Duration::from_millis(250));
-        housekeeping.set_missed_tick_behavior(MissedTickBehavior::Delay);
 
         let mut startup = Vec::new();
         if tail.torn_last_line {
@@ -116,7 +113,6 @@ impl Engine {
             lock: None,
             executor: None,
             tail,
-            housekeeping,
             last_lock_try: Instant::now(),
         };
         if mode == Mode::Live {
@@ -138,8 +134,12 @@ impl Engine {
                 Some(done) = self.journaled.recv() => return done,
                 Some(msg) = self.internal.recv() => return msg,
                 Some(observation) = self.observations.recv() => return Msg::Observed(observation),
-                _ = tokio::time::sleep_until(next_tick) => return Msg::Tick(OffsetDateTime::now_utc()),
-                _ = self.housekeeping.tick() => self.housekeep().await,
+                _ = tokio::time::sleep_until(next_tick) => {
+                    // Once a second, with the clock: other consoles' lines, the driver lock.
+                    // (Any more often only wakes an idle console for nothing.)
+                    self.housekeep().await;
+                    return Msg::Tick(OffsetDateTime::now_utc());
+                }
             }
         }
     }

@@ -4,7 +4,10 @@ use clap::Parser;
 
 fn main() -> ExitCode {
     let cli = failover_console::cli::Cli::parse();
-    let runtime = match tokio::runtime::Builder::new_multi_thread()
+    // One thread: the console waits on the network and the terminal, it does not compute. A
+    // multi-threaded runtime's workers wake and spin for each other at every probe, which is
+    // most of what an idle console would cost.
+    let runtime = match tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()
     {

@@ -57,7 +57,20 @@ async fn event_loop(
     terminal: &mut ratatui::DefaultTerminal,
     engine: &mut Engine,
 ) -> io::Result<String> {
-    let mut keys = EventStream::new();
+    // Terminal events come through a task of their own: polling crossterm's event stream from
+    // the main loop at every message contends for its reader's lock (the thread waiting on
+    // stdin holds it), and spins, hundreds of times a second on a busy console.
+    let (keys_tx, mut keys) = tokio::sync::mpsc::channel(64);
+    let reader = tokio::spawn(async move {
+        let mut events = EventStream::new();
+        while let Some(event) = events.next().await {
+            let end = event.is_err();
+            if keys_tx.send(event).await.is_err() || end {
+                return;
+            }
+        }
+    });
+    let _abort_reader = AbortOnDrop(reader);
     let mut term = signal(SignalKind::terminate())?;
     let mut hup = signal(SignalKind::hangup())?;
     let mut int = signal(SignalKind::interrupt())?;
@@ -71,7 +84,7 @@ async fn event_loop(
         let next_frame = last_frame + FRAME_GAP;
         let dirty = engine.model.ui.dirty;
         let msg = tokio::select! {
-            event = keys.next() => match event {
+            event = keys.recv() => match event {
                 Some(Ok(Event::Key(key))) => Some(Msg::Key(key)),
                 Some(Ok(Event::Resize(..))) => Some(Msg::Resized),
                 Some(Ok(_)) => None,
@@ -127,4 +140,13 @@ fn start_logging(
         .try_init()
         .ok()?;
     Some(guard)
+}
+
+/// Stops the terminal reader when the event loop ends, whichever way it ends.
+struct AbortOnDrop(tokio::task::JoinHandle<()>);
+
+impl Drop for AbortOnDrop {
+    fn drop(&mut self) {
+        self.0.abort();
+    }
 }
