@@ -75,10 +75,27 @@ async fn event_loop(
     let mut hup = signal(SignalKind::hangup())?;
     let mut int = signal(SignalKind::interrupt())?;
     let mut last_frame = Instant::now() - FRAME_GAP;
+    // The last full frame, for drawing the clock alone over it.
+    let mut last = ratatui::buffer::Buffer::empty(ratatui::layout::Rect::default());
     loop {
-        if engine.model.ui.dirty && last_frame.elapsed() >= FRAME_GAP {
-            terminal.draw(|frame| ui::render(frame, &engine.model))?;
-            engine.model.ui.dirty = false;
+        let model = &mut engine.model;
+        if model.ui.clock_dirty && !model.ui.dirty {
+            let size = terminal.size()?;
+            let area = ratatui::layout::Rect::new(0, 0, size.width, size.height);
+            if ui::clock_fits(model, area, &last) {
+                terminal.draw(|frame| ui::render_clock(frame, model, &last))?;
+            } else {
+                model.ui.dirty = true;
+            }
+            model.ui.clock_dirty = false;
+        }
+        if model.ui.dirty && last_frame.elapsed() >= FRAME_GAP {
+            terminal.draw(|frame| {
+                ui::render(frame, model);
+                last.clone_from(frame.buffer_mut());
+            })?;
+            model.ui.dirty = false;
+            model.ui.clock_dirty = false;
             last_frame = Instant::now();
         }
         let next_frame = last_frame + FRAME_GAP;

@@ -614,3 +614,29 @@ fn route53_health_gate_reads_the_sites_set() {
         "Route 53 api.failover.test. A (site B): SECONDARY set site-b health check hc-site-b healthy 100% of checkers"
     );
 }
+
+/// The clock drawn alone over the last full frame gives exactly the full frame of the next
+/// second, and a steady second asks for the clock only.
+#[test]
+fn the_clock_alone_over_the_last_frame_is_the_whole_next_frame() {
+    use failover_console::ui::{clock_fits, render, render_clock};
+    use ratatui::Terminal;
+    use ratatui::backend::TestBackend;
+    let mut m = healthy(Mode::Live, false);
+    for (w, h) in SIZES {
+        let mut term = Terminal::new(TestBackend::new(w, h)).unwrap();
+        let mut last = ratatui::buffer::Buffer::empty(ratatui::layout::Rect::default());
+        term.draw(|f| {
+            render(f, &m);
+            last.clone_from(f.buffer_mut());
+        })
+        .unwrap();
+        // Only the clock moves (the sources are not due to go stale).
+        m.now += time::Duration::seconds(1);
+        assert!(clock_fits(&m, last.area, &last));
+        term.draw(|f| render_clock(f, &m, &last)).unwrap();
+        let mut full = Terminal::new(TestBackend::new(w, h)).unwrap();
+        full.draw(|f| render(f, &m)).unwrap();
+        assert_eq!(term.backend().buffer(), full.backend().buffer(), "{w}x{h}");
+    }
+}

@@ -173,6 +173,8 @@ pub struct UiState {
     pub filter: String,
     /// Set by anything that changes what is drawn; the runtime clears it after a frame.
     pub dirty: bool,
+    /// Only the header's clock changed: the runtime redraws the header over the last frame.
+    pub clock_dirty: bool,
     /// A one-line message in the footer (a refused key, a blocked gate), until the given time.
     pub flash: Option<(String, OffsetDateTime)>,
 }
@@ -268,6 +270,7 @@ impl Model {
                 overlay: Overlay::None,
                 filter: String::new(),
                 dirty: true,
+                clock_dirty: false,
                 flash: None,
             },
             driver: if mode == Mode::Watch {

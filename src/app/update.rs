@@ -84,11 +84,14 @@ pub fn update(model: &mut Model, msg: Msg) -> Vec<Effect> {
     // inside the same second, changes nothing on screen, and an idle console then draws
     // nothing but its clock.
     let mut visible = true;
+    let mut clock = false;
     match msg {
         Msg::Observed(observation) => visible = observe(model, observation, &mut fx),
         Msg::Tick(now) => {
             let second = |t: OffsetDateTime| t.unix_timestamp();
-            visible = second(now) != second(model.now);
+            clock = second(now) != second(model.now);
+            // A new day: the timeline's older entries now carry their date.
+            visible = now.date() != model.now.date();
             model.now = now;
             mark_stale(model, &mut fx);
         }
@@ -138,6 +141,8 @@ pub fn update(model: &mut Model, msg: Msg) -> Vec<Effect> {
     let running = model.runs.in_flight.is_some();
     if visible || running || !fx.effects.is_empty() {
         model.ui.dirty = true;
+    } else if clock {
+        model.ui.clock_dirty = true;
     }
     fx.effects
 }

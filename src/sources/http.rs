@@ -6,8 +6,14 @@ use std::time::{Duration, Instant};
 
 use crate::observe::ProbeOutcome;
 
-#[derive(Clone)]
+/// The reqwest clients for https checks, built on first use: loading the system's root
+/// certificates costs memory a console with only plain-HTTP checks never needs.
+#[derive(Clone, Default)]
 pub struct Clients {
+    built: std::sync::Arc<std::sync::OnceLock<Built>>,
+}
+
+struct Built {
     verified: Option<reqwest::Client>,
     unverified: Option<reqwest::Client>,
     build_error: Option<String>,
@@ -22,14 +28,19 @@ fn builder() -> reqwest::ClientBuilder {
 
 impl Clients {
     pub fn new() -> Clients {
-        let verified = builder().build();
-        let unverified = builder().danger_accept_invalid_certs(true).build();
-        let build_error = verified.as_ref().err().map(|e| e.to_string());
-        Clients {
-            verified: verified.ok(),
-            unverified: unverified.ok(),
-            build_error,
-        }
+        Clients::default()
+    }
+
+    fn built(&self) -> &Built {
+        self.built.get_or_init(|| {
+            let verified = builder().build();
+            let unverified = builder().danger_accept_invalid_certs(true).build();
+            Built {
+                build_error: verified.as_ref().err().map(|e| e.to_string()),
+                verified: verified.ok(),
+                unverified: unverified.ok(),
+            }
+        })
     }
 
     pub async fn probe(
@@ -39,15 +50,16 @@ impl Clients {
         insecure: bool,
         timeout: Duration,
     ) -> ProbeOutcome {
+        let built = self.built();
         let client = if insecure {
-            &self.unverified
+            built.unverified.as_ref()
         } else {
-            &self.verified
+            built.verified.as_ref()
         };
         let Some(client) = client else {
             let detail = format!(
                 "HTTP client unavailable: {}",
-                self.build_error.as_deref().unwrap_or("?")
+                built.build_error.as_deref().unwrap_or("?")
             );
             return ProbeOutcome {
                 ok: false,
@@ -81,12 +93,6 @@ impl Clients {
                 detail: describe(&e, timeout),
             },
         }
-    }
-}
-
-impl Default for Clients {
-    fn default() -> Self {
-        Clients::new()
     }
 }
 
