@@ -114,6 +114,15 @@ async fn event_loop(
             _ = hup.recv() => return Ok("SIGHUP (terminal closed)".into()),
             _ = int.recv() => return Ok("SIGINT".into()),
         };
+        // A key acts now: the clock moves first, so what it records (a gate passed, a split
+        // brain accepted) carries the time of the key, not of the last tick.
+        if let Some(Msg::Key(_)) = &msg
+            && engine
+                .handle(Msg::Tick(time::OffsetDateTime::now_utc()))
+                .await
+        {
+            return Ok("operator quit".into());
+        }
         if let Some(msg) = msg
             && engine.handle(msg).await
         {
