@@ -504,7 +504,7 @@ async fn rds_lag_and_the_canary_move_the_model_the_gates_and_the_timeline() {
     assert!(lag_gate.pass, "{lag_gate:?}");
     assert!(
         lag_gate.lines[0].starts_with(
-            "rds/orders/site B (orders-b): read replica of orders-a, lag 2 s (ReplicaLag, "
+            "rds/orders/site B (orders-b): read replica of orders-a, lag 2 s (ReplicaLag at "
         ),
         "{lag_gate:?}"
     );
@@ -587,7 +587,7 @@ async fn rds_lag_and_the_canary_move_the_model_the_gates_and_the_timeline() {
         assert!(screen.contains("CRIT"), "{screen}");
     }
     let wide = render(&engine.model, 160, 48);
-    assert!(wide.contains("orders-b  lag 1 s (ReplicaLag, "), "{wide}");
+    assert!(wide.contains("orders-b  lag 1 s (ReplicaLag at "), "{wide}");
     next_second().await;
     lab.run(&canary_metric("99")).await;
     wait(&mut engine, "canary OK again", |m| {
@@ -702,7 +702,7 @@ async fn aurora_lag_in_milliseconds_ages_out_and_the_writer_moves() {
     let over = gate(&engine.model, "aws-failover", 2);
     assert!(!over.pass);
     assert!(
-        over.lines[0].contains("lag 1500 ms (AuroraReplicaLag, ")
+        over.lines[0].contains("lag 1500 ms (AuroraReplicaLag at ")
             && over.lines[0].contains("lag over max-lag 1s"),
         "{over:?}"
     );
