@@ -446,6 +446,26 @@ fn all_requests(p: &(Recorder, Recorder)) -> Vec<String> {
     lines
 }
 
+/// Waits until two more `GET /cluster` went through the proxies: a POST sent after what the
+/// test just did would have been seen by then.
+async fn two_more_polls(engine: &mut Engine, proxy: &(Recorder, Recorder)) {
+    let seen = all_requests(proxy).len();
+    until(
+        engine,
+        DEADLINE,
+        "two more polls through the proxies",
+        |_| {
+            all_requests(proxy)
+                .iter()
+                .skip(seen)
+                .filter(|l| l.starts_with("GET /cluster "))
+                .count()
+                >= 2
+        },
+    )
+    .await;
+}
+
 // -------------------------------------------------------------------------------------------------
 // 1. the pane: leader and replica with byte lag; status --json
 // -------------------------------------------------------------------------------------------------
@@ -950,21 +970,7 @@ async fn refused_before_the_call(
     assert!(text.contains(refusal), "the refusal is on screen:\n{text}");
     // Let at least two more polls pass through the proxies, so a POST sent after the refusal
     // would have been seen.
-    let seen = all_requests(&proxy).len();
-    until(
-        &mut engine,
-        DEADLINE,
-        "two more polls through the proxies",
-        |_| {
-            all_requests(&proxy)
-                .iter()
-                .skip(seen)
-                .filter(|l| l.starts_with("GET /cluster "))
-                .count()
-                >= 2
-        },
-    )
-    .await;
+    two_more_polls(&mut engine, &proxy).await;
     engine.shutdown("test done").await;
 
     let requests = all_requests(&proxy);
@@ -1142,21 +1148,7 @@ async fn watch_mode_sends_no_post_to_patroni() {
         "no prompt opened: {:?}",
         watcher.model.ui.overlay
     );
-    let seen = all_requests(&proxy).len();
-    until(
-        &mut watcher,
-        DEADLINE,
-        "two more polls through the proxies",
-        |_| {
-            all_requests(&proxy)
-                .iter()
-                .skip(seen)
-                .filter(|l| l.starts_with("GET /cluster "))
-                .count()
-                >= 2
-        },
-    )
-    .await;
+    two_more_polls(&mut watcher, &proxy).await;
     assert!(watcher.model.driver.token().is_none());
     watcher.shutdown("test done").await;
 
