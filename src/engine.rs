@@ -124,22 +124,20 @@ impl Engine {
     /// The next thing that happened: a journal write finished, a source answered, another
     /// console wrote, the executor reported, or the clock reached a new second.
     pub async fn recv(&mut self) -> Msg {
-        loop {
-            if let Some(msg) = self.pending.pop_front() {
-                return msg;
-            }
-            let next_tick = next_second();
-            tokio::select! {
-                biased;
-                Some(done) = self.journaled.recv() => return done,
-                Some(msg) = self.internal.recv() => return msg,
-                Some(observation) = self.observations.recv() => return Msg::Observed(observation),
-                _ = tokio::time::sleep_until(next_tick) => {
-                    // Once a second, with the clock: other consoles' lines, the driver lock.
-                    // (Any more often only wakes an idle console for nothing.)
-                    self.housekeep().await;
-                    return Msg::Tick(OffsetDateTime::now_utc());
-                }
+        if let Some(msg) = self.pending.pop_front() {
+            return msg;
+        }
+        let next_tick = next_second();
+        tokio::select! {
+            biased;
+            Some(done) = self.journaled.recv() => done,
+            Some(msg) = self.internal.recv() => msg,
+            Some(observation) = self.observations.recv() => Msg::Observed(observation),
+            _ = tokio::time::sleep_until(next_tick) => {
+                // Once a second, with the clock: other consoles' lines, the driver lock.
+                // (Any more often only wakes an idle console for nothing.)
+                self.housekeep().await;
+                Msg::Tick(OffsetDateTime::now_utc())
             }
         }
     }
