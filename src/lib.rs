@@ -12,6 +12,7 @@ pub mod observe;
 pub mod patroni;
 pub mod runbook;
 pub mod runtime;
+pub mod screen;
 pub mod sources;
 pub mod status;
 pub mod timeline;

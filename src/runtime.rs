@@ -7,6 +7,7 @@ use std::time::Duration;
 
 use crossterm::event::{Event, EventStream};
 use futures::StreamExt;
+use ratatui::layout::Size;
 use tokio::signal::unix::{SignalKind, signal};
 use tokio::time::Instant;
 
@@ -14,6 +15,7 @@ use crate::app::{Mode, Msg};
 use crate::cli::TuiArgs;
 use crate::config::Config;
 use crate::engine::Engine;
+use crate::screen::Screen;
 use crate::ui::{self, View};
 
 /// Frames are coalesced: at most one per this interval, drawn as soon as it is allowed.
@@ -32,8 +34,8 @@ pub async fn run(
     let mut engine = Engine::start(config, mode, operator, view).await?;
     // No terminal (stdin/stdout not a TTY): an error that says so, not a panic, and the journal
     // records the stop.
-    let mut terminal = match ratatui::try_init() {
-        Ok(terminal) => terminal,
+    let mut screen = match start_terminal() {
+        Ok(screen) => screen,
         Err(e) => {
             // The alternate screen was not entered; only raw mode may need undoing.
             let _ = crossterm::terminal::disable_raw_mode();
@@ -42,7 +44,8 @@ pub async fn run(
             return Err(reason);
         }
     };
-    let result = event_loop(&mut terminal, &mut engine).await;
+    let result = event_loop(&mut screen, &mut engine).await;
+    let _ = screen.close();
     ratatui::restore();
     let reason = match &result {
         Ok(reason) => reason.clone(),
@@ -52,11 +55,21 @@ pub async fn run(
     result.map(|_| ()).map_err(|e| e.to_string())
 }
 
+type Terminal = Screen<io::BufWriter<io::Stdout>>;
+
+/// Raw mode, the alternate screen and a panic hook that undoes them (ratatui's), then our own
+/// screen over a buffered stdout.
+fn start_terminal() -> io::Result<Terminal> {
+    drop(ratatui::try_init()?);
+    let (width, height) = crossterm::terminal::size()?;
+    Screen::new(
+        io::BufWriter::with_capacity(1 << 16, io::stdout()),
+        Size::new(width, height),
+    )
+}
+
 /// Returns why it stopped.
-async fn event_loop(
-    terminal: &mut ratatui::DefaultTerminal,
-    engine: &mut Engine,
-) -> io::Result<String> {
+async fn event_loop(screen: &mut Terminal, engine: &mut Engine) -> io::Result<String> {
     // Terminal events come through a task of their own: polling crossterm's event stream from
     // the main loop at every message contends for its reader's lock (the thread waiting on
     // stdin holds it), and spins, hundreds of times a second on a busy console.
@@ -75,41 +88,46 @@ async fn event_loop(
     let mut hup = signal(SignalKind::hangup())?;
     let mut int = signal(SignalKind::interrupt())?;
     let mut last_frame = Instant::now() - FRAME_GAP;
-    // The last full frame, for drawing the clock alone over it.
-    let mut last = ratatui::buffer::Buffer::empty(ratatui::layout::Rect::default());
+    // One timer for the next allowed frame, moved when it must: a new one at every message
+    // would wake the runtime's driver each time.
+    let frame_timer = tokio::time::sleep_until(last_frame);
+    tokio::pin!(frame_timer);
     loop {
         let model = &mut engine.model;
         if model.ui.clock_dirty && !model.ui.dirty {
-            let size = terminal.size()?;
-            let area = ratatui::layout::Rect::new(0, 0, size.width, size.height);
-            if ui::clock_fits(model, area, &last) {
-                terminal.draw(|frame| ui::render_clock(frame, model, &last))?;
+            if screen.has_frame() && ui::clock_alone(model, screen.area()) {
+                screen.draw_header(|frame| ui::render_header(frame, model))?;
             } else {
                 model.ui.dirty = true;
             }
             model.ui.clock_dirty = false;
         }
         if model.ui.dirty && last_frame.elapsed() >= FRAME_GAP {
-            terminal.draw(|frame| {
-                ui::render(frame, model);
-                last.clone_from(frame.buffer_mut());
-            })?;
+            screen.draw(|frame| ui::render(frame, model))?;
             model.ui.dirty = false;
             model.ui.clock_dirty = false;
             last_frame = Instant::now();
         }
         let next_frame = last_frame + FRAME_GAP;
         let dirty = engine.model.ui.dirty;
+        if dirty && frame_timer.deadline() != next_frame {
+            frame_timer.as_mut().reset(next_frame);
+        }
         let msg = tokio::select! {
             event = keys.recv() => match event {
                 Some(Ok(Event::Key(key))) => Some(Msg::Key(key)),
-                Some(Ok(Event::Resize(..))) => Some(Msg::Resized),
+                Some(Ok(Event::Resize(..))) => {
+                    // The size the event carries can be stale when several come at once.
+                    let (width, height) = crossterm::terminal::size()?;
+                    screen.resize(Size::new(width, height))?;
+                    Some(Msg::Resized)
+                }
                 Some(Ok(_)) => None,
                 Some(Err(e)) => { tracing::warn!("terminal input error: {e}"); None }
                 None => return Ok("terminal input closed".into()),
             },
             msg = engine.recv() => Some(msg),
-            _ = tokio::time::sleep_until(next_frame), if dirty => None,
+            _ = &mut frame_timer, if dirty => None,
             _ = term.recv() => return Ok("SIGTERM".into()),
             _ = hup.recv() => return Ok("SIGHUP (terminal closed)".into()),
             _ = int.recv() => return Ok("SIGINT".into()),

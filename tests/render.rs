@@ -615,28 +615,123 @@ fn route53_health_gate_reads_the_sites_set() {
     );
 }
 
-/// The clock drawn alone over the last full frame gives exactly the full frame of the next
-/// second, and a steady second asks for the clock only.
+/// What the terminal shows after `Screen`'s frames (replayed through a terminal emulator) is
+/// exactly what a whole frame of the same model draws: after the clock drawn alone, and after
+/// the full frame that follows it, whose header ratatui diffs against its own last frame, not
+/// against the clock drawn since ("12:00:09" drawn, "12:00:11" shown, "12:00:19" next: the last
+/// digit equals what ratatui drew, not what the terminal shows).
 #[test]
-fn the_clock_alone_over_the_last_frame_is_the_whole_next_frame() {
-    use failover_console::ui::{clock_fits, render, render_clock};
-    use ratatui::Terminal;
-    use ratatui::backend::TestBackend;
-    let mut m = healthy(Mode::Live, false);
+fn the_screen_shows_what_a_whole_frame_draws_through_clock_only_frames() {
+    use failover_console::screen::Screen;
+    use failover_console::ui::{clock_alone, render, render_header};
+    use ratatui::layout::{Rect, Size};
+    use std::sync::Mutex;
+
+    #[derive(Clone, Default)]
+    struct Wire(Arc<Mutex<Vec<u8>>>);
+    impl std::io::Write for Wire {
+        fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+            self.0.lock().unwrap().extend_from_slice(buf);
+            Ok(buf.len())
+        }
+        fn flush(&mut self) -> std::io::Result<()> {
+            Ok(())
+        }
+    }
+
+    /// The emulator's screen must read as the whole frame, cell by cell, colours included.
+    fn same(parser: &vt100::Parser, m: &Model, w: u16, h: u16, when: &str) {
+        let mut term = ratatui::Terminal::new(ratatui::backend::TestBackend::new(w, h)).unwrap();
+        term.draw(|f| render(f, m)).unwrap();
+        let want = term.backend().buffer();
+        let screen = parser.screen();
+        for y in 0..h {
+            for x in 0..w {
+                let cell = &want[(x, y)];
+                let got = screen.cell(y, x).unwrap();
+                let text = if got.contents().is_empty() {
+                    " "
+                } else {
+                    got.contents()
+                };
+                assert_eq!(text, cell.symbol(), "{w}x{h} {when}: cell ({x}, {y})");
+                let colour = |c: ratatui::style::Color| match c {
+                    ratatui::style::Color::Reset => vt100::Color::Default,
+                    ratatui::style::Color::Indexed(i) => vt100::Color::Idx(i),
+                    ratatui::style::Color::Rgb(r, g, b) => vt100::Color::Rgb(r, g, b),
+                    other => vt100::Color::Idx(match other {
+                        ratatui::style::Color::Black => 0,
+                        ratatui::style::Color::Red => 1,
+                        ratatui::style::Color::Green => 2,
+                        ratatui::style::Color::Yellow => 3,
+                        ratatui::style::Color::Blue => 4,
+                        ratatui::style::Color::Magenta => 5,
+                        ratatui::style::Color::Cyan => 6,
+                        ratatui::style::Color::Gray => 7,
+                        ratatui::style::Color::DarkGray => 8,
+                        ratatui::style::Color::LightRed => 9,
+                        ratatui::style::Color::LightGreen => 10,
+                        ratatui::style::Color::LightYellow => 11,
+                        ratatui::style::Color::LightBlue => 12,
+                        ratatui::style::Color::LightMagenta => 13,
+                        ratatui::style::Color::LightCyan => 14,
+                        _ => 15,
+                    }),
+                };
+                assert_eq!(
+                    got.fgcolor(),
+                    colour(cell.fg),
+                    "{w}x{h} {when}: fg of ({x}, {y})"
+                );
+                assert_eq!(
+                    got.bgcolor(),
+                    colour(cell.bg),
+                    "{w}x{h} {when}: bg of ({x}, {y})"
+                );
+            }
+        }
+    }
+
     for (w, h) in SIZES {
-        let mut term = Terminal::new(TestBackend::new(w, h)).unwrap();
-        let mut last = ratatui::buffer::Buffer::empty(ratatui::layout::Rect::default());
-        term.draw(|f| {
-            render(f, &m);
-            last.clone_from(f.buffer_mut());
-        })
-        .unwrap();
-        // Only the clock moves (the sources are not due to go stale).
-        m.now += time::Duration::seconds(1);
-        assert!(clock_fits(&m, last.area, &last));
-        term.draw(|f| render_clock(f, &m, &last)).unwrap();
-        let mut full = Terminal::new(TestBackend::new(w, h)).unwrap();
-        full.draw(|f| render(f, &m)).unwrap();
-        assert_eq!(term.backend().buffer(), full.backend().buffer(), "{w}x{h}");
+        let mut m = healthy(Mode::Live, false);
+        m.now = m.now.replace_second(9).unwrap();
+        let wire = Wire::default();
+        let mut screen = Screen::new(wire.clone(), Size::new(w, h)).unwrap();
+        let nz = |n: u16| std::num::NonZeroU16::new(n).unwrap();
+        let mut parser = vt100::Parser::new(nz(h), nz(w), 0);
+        let feed = |parser: &mut vt100::Parser| {
+            let bytes = std::mem::take(&mut *wire.0.lock().unwrap());
+            parser.process(&bytes);
+            bytes.len()
+        };
+        screen.draw(|f| render(f, &m)).unwrap();
+        assert!(feed(&mut parser) > 0);
+        same(&parser, &m, w, h, "first frame");
+        let mut clock_bytes = Vec::new();
+        for _ in 0..2 {
+            m.now += time::Duration::seconds(1);
+            assert!(clock_alone(&m, Rect::new(0, 0, w, h)));
+            screen.draw_header(|f| render_header(f, &m)).unwrap();
+            clock_bytes.push(feed(&mut parser));
+            same(&parser, &m, w, h, "clock alone");
+        }
+        assert!(
+            clock_bytes.iter().all(|b| (1..80).contains(b)),
+            "a clock-only second writes a few cells: {clock_bytes:?}"
+        );
+        // The same second again: nothing to write at all.
+        screen.draw_header(|f| render_header(f, &m)).unwrap();
+        assert_eq!(feed(&mut parser), 0, "nothing moved, nothing written");
+        m.now += time::Duration::seconds(8);
+        screen.draw(|f| render(f, &m)).unwrap();
+        feed(&mut parser);
+        same(&parser, &m, w, h, "full frame after the clock alone");
+        // A resize clears and writes the whole frame at the new size.
+        let (w2, h2) = (w - 10, h - 4);
+        screen.resize(Size::new(w2, h2)).unwrap();
+        parser.set_size(nz(h2), nz(w2));
+        screen.draw(|f| render(f, &m)).unwrap();
+        feed(&mut parser);
+        same(&parser, &m, w2, h2, "after a resize");
     }
 }

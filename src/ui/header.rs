@@ -12,11 +12,17 @@ use crate::app::verdict::{self, Level};
 use crate::app::{Mode, Model};
 
 pub fn render(frame: &mut Frame<'_>, area: Rect, model: &Model) {
+    let [top, bottom] =
+        ratatui::layout::Layout::vertical([ratatui::layout::Constraint::Length(1); 2]).areas(area);
+    render_top(frame, top, model);
+    render_bottom(frame, bottom, model);
+}
+
+/// Title, badge, operator and clock: the only line a steady second changes.
+pub fn render_top(frame: &mut Frame<'_>, top: Rect, model: &Model) {
     let theme = &model.view.theme;
     let ascii = model.view.ascii;
     let config = &model.config;
-    let [top, bottom] =
-        ratatui::layout::Layout::vertical([ratatui::layout::Constraint::Length(1); 2]).areas(area);
 
     let badge = match (&model.mode, &model.driver) {
         (Mode::Live, Driver::Driving(_) | Driver::NotYet) => {
@@ -56,7 +62,13 @@ pub fn render(frame: &mut Frame<'_>, area: Rect, model: &Model) {
         )),
         title_area,
     );
+}
 
+/// Where traffic goes and the verdict.
+fn render_bottom(frame: &mut Frame<'_>, bottom: Rect, model: &Model) {
+    let theme = &model.view.theme;
+    let ascii = model.view.ascii;
+    let config = &model.config;
     let serving = verdict::serving(model);
     let findings = verdict::assess(model);
     let level = verdict::overall(&findings);

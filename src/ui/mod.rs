@@ -67,25 +67,19 @@ pub fn render(frame: &mut Frame<'_>, model: &Model) {
     overlay::render(frame, area, model);
 }
 
-/// Whether the clock alone can be drawn over `last`, the previous full frame: same size, no
-/// overlay open.
-pub fn clock_fits(model: &Model, area: Rect, last: &ratatui::buffer::Buffer) -> bool {
-    last.area == area
-        && area.width >= MIN_WIDTH
+/// Whether the header alone can be drawn over the last full frame (see `Screen::draw_header`):
+/// a frame big enough for the usual layout, no overlay open.
+pub fn clock_alone(model: &Model, area: Rect) -> bool {
+    area.width >= MIN_WIDTH
         && area.height >= MIN_HEIGHT
         && matches!(model.ui.overlay, crate::app::model::Overlay::None)
 }
 
-/// The header alone, over `last` (see `clock_fits`): the once-a-second clock costs a copy and
-/// two lines, not a whole frame.
-pub fn render_clock(frame: &mut Frame<'_>, model: &Model, last: &ratatui::buffer::Buffer) {
+/// The clock's line alone, into a frame of that line (`screen::CLOCK_ROWS`): the once-a-second
+/// clock costs one line, not a whole frame.
+pub fn render_header(frame: &mut Frame<'_>, model: &Model) {
     let area = frame.area();
-    frame.buffer_mut().content.clone_from_slice(&last.content);
-    let head = Rect {
-        height: 2.min(area.height),
-        ..area
-    };
-    header::render(frame, head, model);
+    header::render_top(frame, area, model);
 }
 
 fn pane_areas(model: &Model, body: Rect, wide: bool) -> Vec<(Pane, Rect)> {

@@ -1,0 +1,291 @@
+//! The terminal, written by difference, and the clock alone when only the clock moved.
+//!
+//! Full frames go through ratatui's `Terminal`, which writes only the cells that changed. An idle
+//! second changes only the clock: drawing a whole frame for it (or copying the last frame and
+//! diffing all of it) was most of an idle console's work. Here the clock's line is drawn by a
+//! one-row terminal of its own and only its changed cells are written; the next full frame then also
+//! writes whatever the clock-only frames left different from what ratatui believes is shown.
+//!
+//! The size is read once and again on each resize event, not on every frame (crossterm opens
+//! /dev/tty to read it); output is buffered and written once per frame; the cursor is hidden
+//! once, not on every frame.
+
+use std::io::{self, Write};
+
+use crossterm::cursor::{Hide, MoveTo, Show};
+use crossterm::queue;
+use ratatui::backend::{Backend, ClearType, CrosstermBackend, WindowSize};
+use ratatui::buffer::{Buffer, Cell};
+use ratatui::layout::{Position, Rect, Size};
+use ratatui::{Frame, Terminal, TerminalOptions, Viewport};
+
+/// Rows at the top of the screen that a clock-only frame redraws: the header's first line.
+pub const CLOCK_ROWS: u16 = 1;
+
+pub struct Screen<W: Write> {
+    full: Terminal<Out<W>>,
+    header: Terminal<Blank>,
+    /// The clock rows as the last full frame wrote them: what `full` diffs the next one against.
+    drawn: Buffer,
+    /// The clock rows as the terminal shows them now.
+    shown: Buffer,
+    /// The clock rows of the frame just drawn.
+    scratch: Buffer,
+    drawn_once: bool,
+}
+
+impl<W: Write> Screen<W> {
+    pub fn new(writer: W, size: Size) -> io::Result<Screen<W>> {
+        let area = Rect::new(0, 0, size.width, size.height);
+        let out = Out {
+            inner: CrosstermBackend::new(writer),
+            size,
+            cursor: Position::ORIGIN,
+            hidden: false,
+        };
+        let full = Terminal::with_options(
+            out,
+            TerminalOptions {
+                viewport: Viewport::Fixed(area),
+            },
+        )?;
+        let head = header_area(area);
+        let header = Terminal::with_options(
+            Blank {
+                size: head.as_size(),
+            },
+            TerminalOptions {
+                viewport: Viewport::Fixed(head),
+            },
+        )?;
+        Ok(Screen {
+            full,
+            header,
+            drawn: Buffer::empty(head),
+            shown: Buffer::empty(head),
+            scratch: Buffer::empty(head),
+            drawn_once: false,
+        })
+    }
+
+    pub fn area(&self) -> Rect {
+        let size = self.full.backend().size;
+        Rect::new(0, 0, size.width, size.height)
+    }
+
+    /// Whether a full frame of the current size is on the terminal, for the header to be drawn
+    /// over.
+    pub fn has_frame(&self) -> bool {
+        self.drawn_once
+    }
+
+    /// A new size: the terminal is cleared, and the next frame is written whole.
+    pub fn resize(&mut self, size: Size) -> io::Result<()> {
+        let area = Rect::new(0, 0, size.width, size.height);
+        self.full.backend_mut().size = size;
+        self.full.resize(area)?;
+        let head = header_area(area);
+        self.header.backend_mut().size = head.as_size();
+        self.header.resize(head)?;
+        self.drawn = Buffer::empty(head);
+        self.shown = Buffer::empty(head);
+        self.scratch = Buffer::empty(head);
+        self.drawn_once = false;
+        Ok(())
+    }
+
+    /// A whole frame.
+    pub fn draw(&mut self, render: impl FnOnce(&mut Frame<'_>)) -> io::Result<()> {
+        let completed = self.full.draw(render)?;
+        let cells = self.scratch.content.len();
+        self.scratch
+            .content
+            .clone_from_slice(&completed.buffer.content[..cells]);
+        if self.shown != self.drawn {
+            // ratatui diffed the header against what it drew last, not against the clock drawn
+            // since: write what still differs from the terminal. Cells it already wrote are
+            // written again, the same.
+            let fix = self.shown.diff(&self.scratch);
+            if !fix.is_empty() {
+                let out = self.full.backend_mut();
+                out.inner.draw(fix.into_iter())?;
+                out.restore_cursor()?;
+                out.flush()?;
+            }
+        }
+        self.drawn.content.clone_from_slice(&self.scratch.content);
+        self.shown.content.clone_from_slice(&self.scratch.content);
+        self.drawn_once = true;
+        Ok(())
+    }
+
+    /// The header alone, over the last full frame: `render` draws into a frame of the header's
+    /// rows only.
+    pub fn draw_header(&mut self, render: impl FnOnce(&mut Frame<'_>)) -> io::Result<()> {
+        self.header.current_buffer_mut().reset();
+        let mut frame = self.header.get_frame();
+        render(&mut frame);
+        let next = self.header.current_buffer_mut();
+        let updates = self.shown.diff(next);
+        if !updates.is_empty() {
+            let out = self.full.backend_mut();
+            out.inner.draw(updates.into_iter())?;
+            out.restore_cursor()?;
+            out.flush()?;
+        }
+        self.shown.content.clone_from_slice(&next.content);
+        Ok(())
+    }
+
+    /// Shows the cursor and writes out what is buffered (before the terminal is restored).
+    pub fn close(&mut self) -> io::Result<()> {
+        self.full.show_cursor()?;
+        self.full.backend_mut().flush()
+    }
+}
+
+fn header_area(area: Rect) -> Rect {
+    Rect {
+        height: CLOCK_ROWS.min(area.height),
+        ..area
+    }
+}
+
+/// The real terminal, with the size given, not asked for, and the cursor's state remembered,
+/// so that hiding a hidden cursor writes nothing and nothing flushes before the frame is done.
+struct Out<W: Write> {
+    inner: CrosstermBackend<W>,
+    size: Size,
+    cursor: Position,
+    hidden: bool,
+}
+
+impl<W: Write> Out<W> {
+    /// Cells written outside ratatui's frame moved the terminal's cursor.
+    fn restore_cursor(&mut self) -> io::Result<()> {
+        if !self.hidden {
+            queue!(&mut self.inner, MoveTo(self.cursor.x, self.cursor.y))?;
+        }
+        Ok(())
+    }
+}
+
+impl<W: Write> Backend for Out<W> {
+    type Error = io::Error;
+
+    fn draw<'a, I>(&mut self, content: I) -> io::Result<()>
+    where
+        I: Iterator<Item = (u16, u16, &'a Cell)>,
+    {
+        let mut content = content.peekable();
+        if content.peek().is_none() {
+            return Ok(());
+        }
+        self.inner.draw(content)
+    }
+
+    fn hide_cursor(&mut self) -> io::Result<()> {
+        if !self.hidden {
+            queue!(&mut self.inner, Hide)?;
+            self.hidden = true;
+        }
+        Ok(())
+    }
+
+    fn show_cursor(&mut self) -> io::Result<()> {
+        if self.hidden {
+            queue!(&mut self.inner, Show)?;
+            self.hidden = false;
+        }
+        Ok(())
+    }
+
+    fn get_cursor_position(&mut self) -> io::Result<Position> {
+        // Asking the terminal would read stdin, which the key reader owns.
+        Ok(self.cursor)
+    }
+
+    fn set_cursor_position<P: Into<Position>>(&mut self, position: P) -> io::Result<()> {
+        self.cursor = position.into();
+        queue!(&mut self.inner, MoveTo(self.cursor.x, self.cursor.y))
+    }
+
+    fn clear(&mut self) -> io::Result<()> {
+        self.inner.clear()
+    }
+
+    fn clear_region(&mut self, clear_type: ClearType) -> io::Result<()> {
+        self.inner.clear_region(clear_type)
+    }
+
+    fn size(&self) -> io::Result<Size> {
+        Ok(self.size)
+    }
+
+    fn window_size(&mut self) -> io::Result<WindowSize> {
+        Ok(WindowSize {
+            columns_rows: self.size,
+            pixels: Size::default(),
+        })
+    }
+
+    fn flush(&mut self) -> io::Result<()> {
+        Write::flush(&mut self.inner)
+    }
+}
+
+/// A terminal that writes nowhere: the header's frames are drawn into its buffer and written by
+/// `Screen`.
+struct Blank {
+    size: Size,
+}
+
+impl Backend for Blank {
+    type Error = io::Error;
+
+    fn draw<'a, I>(&mut self, _content: I) -> io::Result<()>
+    where
+        I: Iterator<Item = (u16, u16, &'a Cell)>,
+    {
+        Ok(())
+    }
+
+    fn hide_cursor(&mut self) -> io::Result<()> {
+        Ok(())
+    }
+
+    fn show_cursor(&mut self) -> io::Result<()> {
+        Ok(())
+    }
+
+    fn get_cursor_position(&mut self) -> io::Result<Position> {
+        Ok(Position::ORIGIN)
+    }
+
+    fn set_cursor_position<P: Into<Position>>(&mut self, _position: P) -> io::Result<()> {
+        Ok(())
+    }
+
+    fn clear(&mut self) -> io::Result<()> {
+        Ok(())
+    }
+
+    fn clear_region(&mut self, _clear_type: ClearType) -> io::Result<()> {
+        Ok(())
+    }
+
+    fn size(&self) -> io::Result<Size> {
+        Ok(self.size)
+    }
+
+    fn window_size(&mut self) -> io::Result<WindowSize> {
+        Ok(WindowSize {
+            columns_rows: self.size,
+            pixels: Size::default(),
+        })
+    }
+
+    fn flush(&mut self) -> io::Result<()> {
+        Ok(())
+    }
+}
