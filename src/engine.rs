@@ -35,6 +35,9 @@ pub struct Engine {
     executor: Option<Executor>,
     tail: Tail,
     last_lock_try: Instant,
+    /// The clock's next second. One timer kept across calls: a new one at every message (fifty
+    /// a second on a busy console) re-registers with the runtime's timer and wakes its driver.
+    tick: std::pin::Pin<Box<tokio::time::Sleep>>,
 }
 
 impl Engine {
@@ -114,6 +117,7 @@ impl Engine {
             executor: None,
             tail,
             last_lock_try: Instant::now(),
+            tick: Box::pin(tokio::time::sleep_until(next_second())),
         };
         if mode == Mode::Live {
             engine.try_lock().await;
@@ -127,13 +131,13 @@ impl Engine {
         if let Some(msg) = self.pending.pop_front() {
             return msg;
         }
-        let next_tick = next_second();
         tokio::select! {
             biased;
             Some(done) = self.journaled.recv() => done,
             Some(msg) = self.internal.recv() => msg,
             Some(observation) = self.observations.recv() => Msg::Observed(observation),
-            _ = tokio::time::sleep_until(next_tick) => {
+            _ = self.tick.as_mut() => {
+                self.tick.as_mut().reset(next_second());
                 // Once a second, with the clock: other consoles' lines, the driver lock.
                 // (Any more often only wakes an idle console for nothing.)
                 self.housekeep().await;
@@ -309,7 +313,5 @@ impl Engine {
 }
 
 fn next_second() -> Instant {
-    let now = OffsetDateTime::now_utc();
-    let into_second = Duration::from_nanos(now.nanosecond() as u64);
-    Instant::now() + Duration::from_secs(1).saturating_sub(into_second) + Duration::from_millis(2)
+    crate::sources::next_second(Duration::ZERO)
 }

@@ -4,9 +4,10 @@
 //!
 //! What a fresh connection each time buys (a server that stops accepting is seen at once) is
 //! kept: a probe whose kept connection fails (closed, reset) tries once more on a new one, so a
-//! stopped or refusing server fails the probe it stops in; and a connection is never used for
-//! more than `FRESH_EVERY` probes, so a server that stops accepting new connections while it
-//! still answers old ones is seen within that many.
+//! stopped or refusing server fails the probe it stops in; and a connection is not used for
+//! longer than `FRESH_AFTER`, so a server (or a firewall) that stops accepting new connections
+//! while it still answers old ones is seen within that time. (Every 10th probe, as this was
+//! first, cost an idle console with fifty checks a quarter of its CPU in handshakes.)
 
 use std::time::{Duration, Instant};
 
@@ -18,8 +19,8 @@ use tokio::net::TcpStream;
 
 use crate::observe::ProbeOutcome;
 
-/// Probes on one connection before a new one is opened.
-pub const FRESH_EVERY: u32 = 10;
+/// The longest a connection is used before a probe opens a new one.
+pub const FRESH_AFTER: Duration = Duration::from_secs(30);
 
 /// One `http://` check's target and its kept connection.
 pub struct KeptProbe {
@@ -31,7 +32,11 @@ pub struct KeptProbe {
     path: String,
     expect_status: u16,
     timeout: Duration,
-    conn: Option<(SendRequest<Empty<Bytes>>, u32)>,
+    /// The kept connection and when it is to be replaced.
+    conn: Option<(SendRequest<Empty<Bytes>>, Instant)>,
+    fresh_after: Duration,
+    /// How much sooner than `fresh_after` the first connection is replaced (see `stagger`).
+    first_sooner: Duration,
 }
 
 impl KeptProbe {
@@ -64,21 +69,25 @@ impl KeptProbe {
             expect_status,
             timeout,
             conn: None,
+            fresh_after: FRESH_AFTER,
+            first_sooner: Duration::ZERO,
         })
     }
 
+    /// One probe, bounded by the check's timeout.
     pub async fn probe(&mut self) -> ProbeOutcome {
         let started = Instant::now();
-        let result = match tokio::time::timeout(self.timeout, self.attempt()).await {
-            Ok(r) => r,
-            Err(_) => {
-                self.conn = None;
-                Err(format!(
-                    "timeout after {}",
-                    crate::ui::format::latency(self.timeout)
-                ))
-            }
-        };
+        match tokio::time::timeout(self.timeout, self.probe_untimed(started)).await {
+            Ok(outcome) => outcome,
+            Err(_) => self.timed_out(),
+        }
+    }
+
+    /// One probe with no timer of its own: the caller bounds it (a slot of checks shares one
+    /// deadline; a timer each costs a wake-up of the runtime each) and calls `timed_out` for
+    /// a probe it gave up on.
+    pub async fn probe_untimed(&mut self, started: Instant) -> ProbeOutcome {
+        let result = self.attempt().await;
         let latency = started.elapsed();
         match result {
             Ok(status) if status == self.expect_status => ProbeOutcome {
@@ -99,21 +108,52 @@ impl KeptProbe {
         }
     }
 
+    /// The outcome of a probe abandoned at its timeout; its connection is not used again.
+    pub fn timed_out(&mut self) -> ProbeOutcome {
+        self.conn = None;
+        ProbeOutcome {
+            ok: false,
+            latency: self.timeout,
+            detail: format!("timeout after {}", crate::ui::format::latency(self.timeout)),
+        }
+    }
+
+    pub fn timeout(&self) -> Duration {
+        self.timeout
+    }
+
+    /// Replaces the first connection sooner, by a share of `fresh_after` that `index` picks,
+    /// so that checks started together do not all open their new connections in the same
+    /// second.
+    pub fn stagger(&mut self, index: usize) {
+        const SPREAD: usize = 30;
+        self.first_sooner = self
+            .fresh_after
+            .mul_f64((index % SPREAD) as f64 / SPREAD as f64);
+    }
+
+    /// A connection's longest use other than `FRESH_AFTER` (for tests).
+    pub fn with_fresh_after(mut self, fresh_after: Duration) -> KeptProbe {
+        self.fresh_after = fresh_after;
+        self
+    }
+
     /// The status, on the kept connection if there is a usable one, else (or if it fails)
     /// on a new one.
     async fn attempt(&mut self) -> Result<u16, String> {
-        if let Some((mut sender, uses)) = self.conn.take()
-            && uses < FRESH_EVERY
+        if let Some((mut sender, replace_at)) = self.conn.take()
+            && Instant::now() < replace_at
             && !sender.is_closed()
             && sender.ready().await.is_ok()
             && let Ok(status) = self.get(&mut sender).await
         {
-            self.conn = Some((sender, uses + 1));
+            self.conn = Some((sender, replace_at));
             return Ok(status);
         }
         let mut sender = self.connect().await?;
         let status = self.get(&mut sender).await?;
-        self.conn = Some((sender, 1));
+        let sooner = std::mem::take(&mut self.first_sooner);
+        self.conn = Some((sender, Instant::now() + self.fresh_after - sooner));
         Ok(status)
     }
 

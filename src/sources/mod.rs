@@ -81,10 +81,11 @@ pub fn spawn_all(config: &Arc<Config>, tx: Sender) -> JoinSet<()> {
     tasks
 }
 
-/// Checks that share an interval are probed together, a slot of at most `SLOT` of them at a
-/// time, the slots spread over the interval: one timer wakes a whole slot, and its probes run
-/// side by side. An idle console then wakes once a second for fifty checks, not fifty times,
-/// and five thousand checks go out as slots of `SLOT` every few milliseconds, never all at once.
+/// Checks that share an interval (and a timeout) are probed together, a slot of at most `SLOT`
+/// of them at a time, the slots spread over the interval: one timer wakes a whole slot, its
+/// probes run side by side, and one deadline bounds them all. An idle console then wakes once a
+/// second for fifty checks, not fifty times, and five thousand checks go out as slots of
+/// `SLOT` every few milliseconds, never all at once.
 const SLOT: usize = 200;
 
 fn spawn_health(
@@ -93,71 +94,130 @@ fn spawn_health(
     tx: &Sender,
     tasks: &mut JoinSet<()>,
 ) {
-    let mut by_interval: std::collections::BTreeMap<Duration, Vec<usize>> = Default::default();
+    let mut groups: std::collections::BTreeMap<(Duration, Duration), Vec<usize>> =
+        Default::default();
     for (i, check) in config.health.iter().enumerate() {
-        by_interval.entry(check.interval).or_default().push(i);
+        groups
+            .entry((check.interval, check.timeout))
+            .or_default()
+            .push(i);
     }
-    for (interval, checks) in by_interval {
+    for ((interval, timeout), checks) in groups {
         let slots = checks.len().div_ceil(SLOT);
         for (k, slot) in checks.chunks(SLOT).enumerate() {
             let start = interval
                 .min(Duration::from_secs(1))
                 .mul_f64(k as f64 / slots as f64);
-            let mut probers: Vec<(usize, Prober)> = slot
+            let probers: Vec<(usize, Prober)> = slot
                 .iter()
-                .map(|i| (*i, Prober::new(&config.health[*i])))
+                .map(|i| (*i, Prober::new(&config.health[*i], *i)))
                 .collect();
             let (tx, clients) = (tx.clone(), clients.clone());
-            tasks.spawn(async move {
-                let mut ticker = tokio::time::interval_at(Instant::now() + start, interval);
-                ticker.set_missed_tick_behavior(MissedTickBehavior::Delay);
-                loop {
-                    ticker.tick().await;
-                    let mut round: futures::stream::FuturesUnordered<_> = probers
-                        .iter_mut()
-                        .map(|(i, p)| {
-                            let clients = &clients;
-                            async move { (*i, p.probe(clients).await) }
-                        })
-                        .collect();
-                    // Results go out together, at most `GATHER` after the first of them
-                    // came in: the console wakes once for them, not once per check.
-                    let mut gathered = Vec::new();
-                    let mut flush_at = None;
-                    loop {
-                        let flush = async {
-                            match flush_at {
-                                Some(at) => tokio::time::sleep_until(at).await,
-                                None => std::future::pending().await,
-                            }
-                        };
-                        tokio::select! {
-                            next = futures::StreamExt::next(&mut round) => match next {
-                                Some((check, outcome)) => {
-                                    gathered.push(Observation::Probe {
-                                        check,
-                                        at: time::OffsetDateTime::now_utc(),
-                                        outcome,
-                                    });
-                                    flush_at.get_or_insert(Instant::now() + GATHER);
-                                }
-                                None => break,
-                            },
-                            _ = flush => {
-                                flush_at = None;
-                                if !send_all(&tx, &mut gathered).await {
-                                    return;
-                                }
-                            }
+            tasks.spawn(run_slot(probers, clients, interval, timeout, start, tx));
+        }
+    }
+}
+
+async fn run_slot(
+    mut probers: Vec<(usize, Prober)>,
+    clients: http::Clients,
+    interval: Duration,
+    timeout: Duration,
+    start: Duration,
+    tx: Sender,
+) {
+    // The first round at once (slot 0) or at the slot's offset; then on the clock's second
+    // plus the offset: the console's clock ticks then too, and timers due in the same
+    // millisecond wake the runtime once. The second round comes at least half an interval
+    // after the first.
+    let mut first = Some(tokio::time::sleep(start));
+    let mut aligned = next_second(start);
+    while aligned < Instant::now() + start + interval / 2 {
+        aligned += interval;
+    }
+    let mut ticker = tokio::time::interval_at(aligned, interval);
+    ticker.set_missed_tick_behavior(MissedTickBehavior::Delay);
+    let mut answered = vec![false; probers.len()];
+    loop {
+        match first.take() {
+            Some(sleep) => sleep.await,
+            None => {
+                ticker.tick().await;
+            }
+        }
+        let started = std::time::Instant::now();
+        let deadline = Instant::now() + timeout;
+        answered.fill(false);
+        let mut round: futures::stream::FuturesUnordered<_> = probers
+            .iter_mut()
+            .enumerate()
+            .map(|(k, (i, p))| {
+                let clients = &clients;
+                async move { (k, *i, p.probe(clients, started).await) }
+            })
+            .collect();
+        // Results go out together, at most `GATHER` after the first of them came in: the
+        // console wakes once for them, not once per check.
+        let mut gathered = Vec::new();
+        // Timers made once per round, not per result: each new one wakes the runtime's driver.
+        let flush = tokio::time::sleep_until(deadline);
+        tokio::pin!(flush);
+        let mut flush_armed = false;
+        let expired = tokio::time::sleep_until(deadline);
+        tokio::pin!(expired);
+        loop {
+            tokio::select! {
+                next = futures::StreamExt::next(&mut round) => match next {
+                    Some((k, check, outcome)) => {
+                        answered[k] = true;
+                        gathered.push(Observation::Probe {
+                            check,
+                            at: time::OffsetDateTime::now_utc(),
+                            outcome,
+                        });
+                        if !flush_armed {
+                            flush.as_mut().reset(Instant::now() + GATHER);
+                            flush_armed = true;
                         }
                     }
+                    None => break,
+                },
+                _ = &mut flush, if flush_armed => {
+                    flush_armed = false;
                     if !send_all(&tx, &mut gathered).await {
                         return;
                     }
                 }
+                _ = &mut expired => break,
+            }
+        }
+        drop(round);
+        let at = time::OffsetDateTime::now_utc();
+        for ((check, prober), _) in probers
+            .iter_mut()
+            .zip(&answered)
+            .filter(|(_, answered)| !**answered)
+        {
+            gathered.push(Observation::Probe {
+                check: *check,
+                at,
+                outcome: prober.timed_out(timeout),
             });
         }
+        if !send_all(&tx, &mut gathered).await {
+            return;
+        }
     }
+}
+
+/// The next whole second of the wall clock, 2 ms past it (so that a clock read then shows the
+/// new second), plus `offset`, as a tokio instant.
+pub fn next_second(offset: Duration) -> Instant {
+    let into_second = Duration::from_nanos(time::OffsetDateTime::now_utc().nanosecond() as u64);
+    Instant::now()
+        + Duration::from_secs(1).saturating_sub(into_second)
+        + Duration::from_millis(2)
+        + offset
 }
 
 /// How long a slot's first result waits for the others before they all go out.
@@ -180,22 +240,42 @@ enum Prober {
 }
 
 impl Prober {
-    fn new(check: &HealthCheck) -> Prober {
+    /// `index` staggers the kept connections' renewals.
+    fn new(check: &HealthCheck, index: usize) -> Prober {
         match &check.target {
             Target::Http {
                 url, expect_status, ..
             } => match http_kept::KeptProbe::new(url, *expect_status, check.timeout) {
-                Some(kept) => Prober::Kept(kept),
+                Some(mut kept) => {
+                    kept.stagger(index);
+                    Prober::Kept(kept)
+                }
                 None => Prober::Fresh(check.clone()),
             },
             Target::Tcp { .. } => Prober::Fresh(check.clone()),
         }
     }
 
-    async fn probe(&mut self, clients: &http::Clients) -> crate::observe::ProbeOutcome {
+    /// A probe with no timer of its own: the slot's deadline bounds it.
+    async fn probe(
+        &mut self,
+        clients: &http::Clients,
+        started: std::time::Instant,
+    ) -> crate::observe::ProbeOutcome {
         match self {
-            Prober::Kept(kept) => kept.probe().await,
+            Prober::Kept(kept) => kept.probe_untimed(started).await,
             Prober::Fresh(check) => probe_check(clients, check).await,
+        }
+    }
+
+    fn timed_out(&mut self, timeout: Duration) -> crate::observe::ProbeOutcome {
+        match self {
+            Prober::Kept(kept) => kept.timed_out(),
+            Prober::Fresh(_) => crate::observe::ProbeOutcome {
+                ok: false,
+                latency: timeout,
+                detail: format!("timeout after {}", crate::ui::format::latency(timeout)),
+            },
         }
     }
 }
