@@ -36,9 +36,43 @@ pub struct CheckState {
     pub last: Option<ProbeOutcome>,
     pub last_at: Option<OffsetDateTime>,
     pub stale: bool,
-    /// The latency on screen: it follows the last probe only when that differs by more than
-    /// half (and 1 ms), so that a steady check does not repaint its row every second.
+    /// The latency on screen: the median of the last `RECENT` probes, moved only when that
+    /// differs from what is shown by more than half (and 1 ms), so that a steady check does not
+    /// repaint its row every second.
     pub shown_latency: Option<std::time::Duration>,
+    /// The last `RECENT` probes' latencies, oldest overwritten first.
+    pub recent: Recent,
+}
+
+/// Probes in the latency median. One probe slowed by the console's own scheduling (fifty
+/// answers read one after another on one thread) does not move it; a server that really slowed
+/// down moves it by the third probe.
+pub const RECENT: usize = 5;
+
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Recent {
+    latencies: [std::time::Duration; RECENT],
+    len: usize,
+    next: usize,
+}
+
+impl Recent {
+    pub fn push(&mut self, latency: std::time::Duration) {
+        self.latencies[self.next] = latency;
+        self.next = (self.next + 1) % RECENT;
+        self.len = (self.len + 1).min(RECENT);
+    }
+
+    /// The median (of an even count, the higher middle).
+    pub fn median(&self) -> Option<std::time::Duration> {
+        if self.len == 0 {
+            return None;
+        }
+        let mut sorted = self.latencies;
+        let sorted = &mut sorted[..self.len];
+        sorted.sort_unstable();
+        Some(sorted[self.len / 2])
+    }
 }
 
 impl CheckState {
@@ -56,7 +90,13 @@ impl CheckState {
     }
 }
 
-/// The new latency to show, or the one shown while the change is small.
+/// Below this, a probe's latency is shown as "<5ms" (`format::probe_latency`): with many checks answered on one thread,
+/// the console's own scheduling moves a latency by a few milliseconds from one second to the
+/// next, so finer figures would be noise (and a repaint) every second.
+pub const LATENCY_FLOOR: std::time::Duration = std::time::Duration::from_millis(5);
+
+/// The new latency to show, or the one shown while the change is small: both under the floor,
+/// or less than double (and 1 ms) apart.
 fn latency_to_show(
     shown: Option<std::time::Duration>,
     new: std::time::Duration,
@@ -64,7 +104,9 @@ fn latency_to_show(
     match shown {
         Some(old) => {
             let (lo, hi) = (old.min(new), old.max(new));
-            if hi - lo >= std::time::Duration::from_millis(1) && hi > lo * 2 {
+            if hi < LATENCY_FLOOR {
+                old
+            } else if hi - lo >= std::time::Duration::from_millis(1) && hi > lo * 2 {
                 new
             } else {
                 old
@@ -135,26 +177,55 @@ pub fn on_probe(
         state.status = next;
         state.since = Some(at);
     }
-    state.shown_latency = Some(latency_to_show(state.shown_latency, outcome.latency));
+    state.recent.push(outcome.latency);
+    let median = state.recent.median().unwrap_or(outcome.latency);
+    state.shown_latency = Some(latency_to_show(state.shown_latency, median));
     state.last = Some(outcome);
     state.last_at = Some(at);
 }
 
 #[cfg(test)]
 mod tests {
-    use super::latency_to_show;
+    use super::{Recent, latency_to_show};
     use std::time::Duration;
+
+    #[test]
+    fn the_median_of_the_last_five_ignores_one_slow_probe_and_follows_three() {
+        let ms = |m: u64| Duration::from_millis(m);
+        let mut recent = Recent::default();
+        assert_eq!(recent.median(), None);
+        recent.push(ms(2));
+        assert_eq!(recent.median(), Some(ms(2)));
+        for m in [3, 2, 2, 2] {
+            recent.push(ms(m));
+        }
+        recent.push(ms(400));
+        assert_eq!(recent.median(), Some(ms(2)), "one slow probe");
+        recent.push(ms(300));
+        assert_eq!(recent.median(), Some(ms(2)), "two");
+        recent.push(ms(350));
+        assert_eq!(recent.median(), Some(ms(300)), "three of the last five");
+        for _ in 0..3 {
+            recent.push(ms(1));
+        }
+        assert_eq!(recent.median(), Some(ms(1)), "the slow ones age out");
+    }
 
     #[test]
     fn latency_moves_on_screen_only_when_it_really_moves() {
         let ms = |m: f64| Duration::from_secs_f64(m / 1000.0);
         assert_eq!(latency_to_show(None, ms(0.4)), ms(0.4));
         assert_eq!(
-            latency_to_show(Some(ms(0.4)), ms(1.3)),
+            latency_to_show(Some(ms(0.4)), ms(4.9)),
             ms(0.4),
+            "both under the floor: shown alike"
+        );
+        assert_eq!(latency_to_show(Some(ms(0.4)), ms(5.0)), ms(5.0));
+        assert_eq!(
+            latency_to_show(Some(ms(5.5)), ms(6.3)),
+            ms(5.5),
             "< 1 ms apart"
         );
-        assert_eq!(latency_to_show(Some(ms(0.4)), ms(1.5)), ms(1.5));
         assert_eq!(
             latency_to_show(Some(ms(40.0)), ms(70.0)),
             ms(40.0),

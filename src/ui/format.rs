@@ -28,6 +28,15 @@ pub fn since(now: OffsetDateTime, then: OffsetDateTime) -> String {
     age(Duration::from_secs(elapsed.as_secs()))
 }
 
+/// A probe's latency in the Health pane: under `LATENCY_FLOOR`, "<5ms".
+pub fn probe_latency(d: Duration) -> String {
+    if d < crate::app::health::LATENCY_FLOOR {
+        "<5ms".into()
+    } else {
+        latency(d)
+    }
+}
+
 pub fn latency(d: Duration) -> String {
     if d < Duration::from_millis(10) {
         format!("{:.1}ms", d.as_secs_f64() * 1000.0)

@@ -7,7 +7,7 @@ use ratatui::style::Style;
 use ratatui::text::{Line, Span};
 use ratatui::widgets::Paragraph;
 
-use super::format::{clean, clock, latency};
+use super::format::{clean, clock, probe_latency};
 use crate::app::Model;
 use crate::app::dns::{Match, RecordSite};
 use crate::app::health::CheckStatus;
@@ -164,7 +164,7 @@ fn health(model: &Model, width: usize) -> (String, Vec<Line<'static>>) {
                 (_, _, Some(since_at)) => clock(since_at),
                 _ => String::new(),
             };
-            let lat = st.shown_latency.map(latency).unwrap_or_default();
+            let lat = st.shown_latency.map(probe_latency).unwrap_or_default();
             let mut detail = st
                 .last
                 .as_ref()
