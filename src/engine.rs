@@ -58,9 +58,8 @@ impl Engine {
             .map_err(|e| format!("cannot read journal {}: {e}", path.display()))?;
         let now = OffsetDateTime::now_utc();
         let mut model = Model::new(config.clone(), mode, operator.clone(), view, now);
-        for entry in tail.entries {
-            model.timeline.push(entry, true);
-        }
+        let (torn_last_line, unreadable_lines) = (tail.torn_last_line, tail.unreadable_lines);
+        model.timeline.load(tail);
         for entry in &runs {
             crate::runbook::apply(&mut model.runs.current, entry, &config);
         }
@@ -71,7 +70,7 @@ impl Engine {
         let (internal_tx, internal) = mpsc::channel(1024);
 
         let mut startup = Vec::new();
-        if tail.torn_last_line {
+        if torn_last_line {
             startup.push(Entry::new(
                 now,
                 Severity::Warn,
@@ -80,16 +79,13 @@ impl Engine {
                 "last journal line was torn (console killed while writing?): skipped",
             ));
         }
-        if tail.unreadable_lines > 0 {
+        if unreadable_lines > 0 {
             startup.push(Entry::new(
                 now,
                 Severity::Warn,
                 Kind::Console,
                 "journal",
-                format!(
-                    "{} unreadable journal line(s) skipped",
-                    tail.unreadable_lines
-                ),
+                format!("{} unreadable journal line(s) skipped", unreadable_lines),
             ));
         }
         let mode_label = if mode == Mode::Watch { "WATCH" } else { "LIVE" };
@@ -254,6 +250,27 @@ impl Engine {
                     None => self.model.flash("not driving: no dry run"),
                 },
                 Effect::BreakLock { reason } => self.break_lock(reason).await,
+                Effect::ReadOlder {
+                    older,
+                    oldest,
+                    dropped,
+                } => {
+                    let path = self.model.config.journal.clone();
+                    let tx = self.internal_tx.clone();
+                    tokio::task::spawn_blocking(move || {
+                        let page = match (older, oldest) {
+                            (crate::timeline::Older::Before(at), _) => {
+                                journal::read_before(&path, at, OLDER_PAGE)
+                            }
+                            (_, Some(oldest)) => {
+                                journal::read_before_entry(&path, &oldest, OLDER_PAGE)
+                            }
+                            _ => Ok(journal::Tail::default()),
+                        };
+                        let page = page.map_err(|e| e.to_string());
+                        let _ = tx.blocking_send(Msg::Older { page, dropped });
+                    });
+                }
                 Effect::Quit => quit = true,
             }
         }
@@ -311,6 +328,9 @@ impl Engine {
             tokio::time::timeout(Duration::from_secs(2), self.journal.append_synced(stop)).await;
     }
 }
+
+/// Entries read from the journal per page of older history.
+const OLDER_PAGE: usize = 5000;
 
 fn next_second() -> Instant {
     crate::sources::next_second(Duration::ZERO)

@@ -27,6 +27,12 @@ pub enum Msg {
     },
     /// An entry another console wrote to the same journal.
     Foreign(Entry),
+    /// A page of older history read from the journal, or why it could not be; `dropped` as
+    /// the timeline's was when it was asked for.
+    Older {
+        page: Result<crate::timeline::journal::Tail, String>,
+        dropped: u64,
+    },
     /// The driver lock was taken, lost or found held.
     Driver(super::model::Driver),
     /// A line of output from the running step.
@@ -50,6 +56,12 @@ pub enum Effect {
     },
     BreakLock {
         reason: String,
+    },
+    /// Read a page of the journal's history older than the timeline holds.
+    ReadOlder {
+        older: crate::timeline::Older,
+        oldest: Option<Entry>,
+        dropped: u64,
     },
     Quit,
 }
@@ -102,6 +114,29 @@ pub fn update(model: &mut Model, msg: Msg) -> Vec<Effect> {
             model.journal_problem = error;
             super::runs::on_journaled(model, &entry);
             show(model, entry, journaled);
+        }
+        Msg::Older {
+            page: Ok(page),
+            dropped,
+        } => {
+            if dropped == model.timeline.dropped {
+                model.timeline.prepend(page);
+            } else {
+                // Entries were dropped from the front since it was asked for: the page ends
+                // before them. Ask again, from the new oldest.
+                model.timeline.reading_older = false;
+                read_older_near_the_end(model, &mut fx);
+            }
+        }
+        Msg::Older { page: Err(e), .. } => {
+            model.timeline.reading_older = false;
+            model.timeline.older = crate::timeline::Older::None;
+            fx.edge(
+                model.now,
+                Severity::Warn,
+                "journal".into(),
+                format!("cannot read older history from the journal: {e}"),
+            );
         }
         Msg::Foreign(entry) => {
             super::runs::on_journaled(model, &entry);
@@ -539,6 +574,34 @@ fn on_key(model: &mut Model, key: KeyEvent, fx: &mut Fx) {
         }
         Command::Note => model.ui.overlay = Overlay::Note(Input::default()),
     }
+    if focus == Pane::Timeline
+        && matches!(command, Command::Down | Command::PageDown | Command::Bottom)
+    {
+        read_older_near_the_end(model, fx);
+    }
+}
+
+/// Rows of the timeline left below the view when the next page of older history is read.
+const OLDER_AHEAD: usize = 50;
+
+/// Scrolled to within `OLDER_AHEAD` rows of the oldest entry in memory, with older history in
+/// the journal: ask for the next page of it (one at a time).
+fn read_older_near_the_end(model: &mut Model, fx: &mut Fx) {
+    let timeline = &mut model.timeline;
+    let shown = timeline.count_shown();
+    let scroll = model.ui.scroll[Pane::Timeline.index()];
+    if timeline.older == crate::timeline::Older::None
+        || timeline.reading_older
+        || scroll + OLDER_AHEAD < shown
+    {
+        return;
+    }
+    timeline.reading_older = true;
+    fx.effects.push(Effect::ReadOlder {
+        older: timeline.older,
+        oldest: timeline.oldest().cloned(),
+        dropped: timeline.dropped,
+    });
 }
 
 enum Edited {

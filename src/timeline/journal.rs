@@ -57,6 +57,13 @@ impl Journal {
 pub struct Tail {
     /// Oldest first.
     pub entries: Vec<Entry>,
+    /// Where each of `entries` begins in the file.
+    pub offsets: Vec<u64>,
+    /// Where the first of `entries` begins in the file: everything before it is older history,
+    /// read a page at a time with `read_before` when the operator scrolls to it.
+    pub start: u64,
+    /// Where the file ended when it was read: later lines are the live ones.
+    pub end: u64,
     /// A last line without its newline: the console was killed while writing it.
     pub torn_last_line: bool,
     /// Lines that are not journal entries (hand edits, corruption), skipped.
@@ -71,12 +78,62 @@ pub fn read_tail(path: &Path, max: usize) -> io::Result<Tail> {
         Err(e) => return Err(e),
     };
     let len = file.metadata()?.len();
-    let mut tail = Tail::default();
-    if len == 0 || max == 0 {
+    read_lines_before(&mut file, len, max)
+}
+
+/// Up to `max` entries that end before byte `before` (a line boundary, as `Tail::start` is),
+/// oldest first: a page of older history.
+pub fn read_before(path: &Path, before: u64, max: usize) -> io::Result<Tail> {
+    let mut file = File::open(path)?;
+    let len = file.metadata()?.len();
+    read_lines_before(&mut file, before.min(len), max)
+}
+
+/// Up to `max` entries before the line that holds `entry` (searched from the end of the file,
+/// as this console would have written it): older history behind an entry that was written
+/// after start-up, whose place in the file the timeline does not know.
+pub fn read_before_entry(path: &Path, entry: &Entry, max: usize) -> io::Result<Tail> {
+    let mut line = serde_json::to_vec(entry).map_err(io::Error::other)?;
+    line.push(b'\n');
+    let mut file = File::open(path)?;
+    let len = file.metadata()?.len();
+    const BLOCK: u64 = 1 << 20;
+    let mut end = len;
+    loop {
+        let start = end.saturating_sub(BLOCK);
+        let mut block = vec![0u8; (end - start) as usize];
+        file.seek(SeekFrom::Start(start))?;
+        file.read_exact(&mut block)?;
+        let mut search = block.as_slice();
+        while let Some(i) = memchr::memmem::rfind(search, &line) {
+            let at = start + i as u64;
+            let at_line_start = i > 0 && block[i - 1] == b'\n' || at == 0;
+            if at_line_start {
+                return read_lines_before(&mut file, at, max);
+            }
+            search = &block[..i];
+        }
+        if start == 0 {
+            return Err(io::Error::other(
+                "the oldest entry shown is no longer in the journal",
+            ));
+        }
+        // Overlap by a line's length, so a line across two blocks is found.
+        end = (start + line.len() as u64).min(end - 1);
+    }
+}
+
+fn read_lines_before(file: &mut File, end: u64, max: usize) -> io::Result<Tail> {
+    let mut tail = Tail {
+        start: end,
+        end,
+        ..Tail::default()
+    };
+    if end == 0 || max == 0 {
         return Ok(tail);
     }
     const BLOCK: u64 = 64 * 1024;
-    let mut pos = len;
+    let mut pos = end;
     let mut buf: Vec<u8> = Vec::new();
     // Read blocks backwards until the buffer holds more than `max` complete lines.
     loop {
@@ -87,40 +144,47 @@ pub fn read_tail(path: &Path, max: usize) -> io::Result<Tail> {
         block.extend_from_slice(&buf);
         buf = block;
         pos = start;
-        let newlines = buf.iter().filter(|b| **b == b'\n').count();
+        let newlines = memchr::memchr_iter(b'\n', &buf).count();
         if pos == 0 || newlines > max + 1 {
             break;
         }
     }
     let mut text = buf.as_slice();
+    // The file offset of `text[0]`.
+    let mut base = pos;
     if pos > 0 {
         // The first line in the buffer may be cut: drop it.
-        match text.iter().position(|b| *b == b'\n') {
-            Some(i) => text = &text[i + 1..],
+        match memchr::memchr(b'\n', text) {
+            Some(i) => {
+                text = &text[i + 1..];
+                base += i as u64 + 1;
+            }
             None => text = &[],
         }
     }
     if !text.is_empty() && *text.last().unwrap_or(&b'\n') != b'\n' {
         tail.torn_last_line = true;
-        let cut = text
-            .iter()
-            .rposition(|b| *b == b'\n')
-            .map(|i| i + 1)
-            .unwrap_or(0);
+        let cut = memchr::memrchr(b'\n', text).map(|i| i + 1).unwrap_or(0);
         text = &text[..cut];
     }
-    for line in text
-        .split(|b| *b == b'\n')
-        .filter(|l| !l.iter().all(u8::is_ascii_whitespace))
-    {
+    let mut lines: Vec<(u64, Entry)> = Vec::new();
+    let mut offset = base;
+    for line in text.split_inclusive(|b| *b == b'\n') {
+        let at = offset;
+        offset += line.len() as u64;
+        if line.iter().all(u8::is_ascii_whitespace) {
+            continue;
+        }
         match serde_json::from_slice::<Entry>(line) {
-            Ok(e) => tail.entries.push(e),
+            Ok(e) => lines.push((at, e)),
             Err(_) => tail.unreadable_lines += 1,
         }
     }
-    if tail.entries.len() > max {
-        tail.entries.drain(..tail.entries.len() - max);
+    if lines.len() > max {
+        lines.drain(..lines.len() - max);
     }
+    tail.start = lines.first().map(|(at, _)| *at).unwrap_or(base);
+    (tail.offsets, tail.entries) = lines.into_iter().unzip();
     Ok(tail)
 }
 
@@ -240,6 +304,35 @@ mod tests {
         assert_eq!(messages, ["entry 4997", "entry 4998", "entry 4999"]);
         assert!(!tail.torn_last_line);
         assert_eq!(read_tail(&path, 10_000).unwrap().entries.len(), 5000);
+    }
+
+    #[test]
+    fn older_history_reads_back_a_page_at_a_time_to_the_first_line() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("j.jsonl");
+        let mut j = Journal::open(&path).unwrap();
+        for n in 0..5000 {
+            j.append(&entry(n)).unwrap();
+        }
+        let messages =
+            |t: &Tail| -> Vec<String> { t.entries.iter().map(|e| e.message.clone()).collect() };
+        let tail = read_tail(&path, 3).unwrap();
+        assert!(tail.start > 0);
+        let page = read_before(&path, tail.start, 2).unwrap();
+        assert_eq!(messages(&page), ["entry 4995", "entry 4996"]);
+        // Page after page, every entry once, down to the first line.
+        let mut seen = messages(&tail);
+        let mut before = tail.start;
+        while before > 0 {
+            let page = read_before(&path, before, 700).unwrap();
+            assert!(page.start < before, "moves back");
+            before = page.start;
+            let mut older = messages(&page);
+            older.append(&mut seen);
+            seen = older;
+        }
+        let want: Vec<String> = (0..5000).map(|n| format!("entry {n}")).collect();
+        assert_eq!(seen, want);
     }
 
     #[test]

@@ -113,6 +113,23 @@ pub struct Timeline {
     filter: String,
     /// Sequence numbers of the entries that match `filter`, oldest first.
     matching: VecDeque<u64>,
+    /// Older history in the journal, not read yet.
+    pub older: Older,
+    /// A page of older history has been asked for and has not come yet.
+    pub reading_older: bool,
+    /// Counts the entries dropped from the front: a page read before one was dropped would
+    /// leave it out, and is read again.
+    pub dropped: u64,
+}
+
+/// History in the journal older than the oldest entry in memory.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Older {
+    None,
+    /// Lines before this byte.
+    Before(u64),
+    /// Lines before the one that holds the oldest entry in memory.
+    BeforeOldest,
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -121,10 +138,12 @@ pub struct Shown {
     pub journaled: bool,
     /// What the filter searches, lower case: source, message and operator, NUL-separated.
     haystack: String,
+    /// Where it begins in the journal, when it was read from there.
+    offset: Option<u64>,
 }
 
 impl Shown {
-    fn new(entry: Entry, journaled: bool) -> Shown {
+    fn new(entry: Entry, journaled: bool, offset: Option<u64>) -> Shown {
         let mut haystack = entry.source.to_lowercase();
         haystack.push('\0');
         haystack.push_str(&entry.message.to_lowercase());
@@ -136,6 +155,7 @@ impl Shown {
             entry,
             journaled,
             haystack,
+            offset,
         }
     }
 
@@ -150,21 +170,70 @@ impl Timeline {
         Timeline {
             entries: VecDeque::new(),
             capacity: capacity.max(1),
-            first: 0,
+            // Room below for older pages put in front.
+            first: 1 << 40,
             filter: String::new(),
             matching: VecDeque::new(),
+            older: Older::None,
+            reading_older: false,
+            dropped: 0,
+        }
+    }
+
+    /// The journal's tail at start-up: its entries, and where older history ends.
+    pub fn load(&mut self, tail: crate::timeline::journal::Tail) {
+        for (entry, offset) in tail.entries.into_iter().zip(tail.offsets) {
+            self.push_at(entry, true, Some(offset));
+        }
+        if tail.start > 0 {
+            self.older = Older::Before(tail.start);
+        }
+    }
+
+    /// A page of older history (oldest first) in front of the oldest entry here; `start` is
+    /// where the page begins in the journal. The operator asked for it: the timeline grows by
+    /// it instead of dropping its newest.
+    pub fn prepend(&mut self, page: crate::timeline::journal::Tail) {
+        self.reading_older = false;
+        self.older = if page.start > 0 {
+            Older::Before(page.start)
+        } else {
+            Older::None
+        };
+        self.capacity += page.entries.len();
+        for (entry, offset) in page.entries.into_iter().zip(page.offsets).rev() {
+            let shown = Shown::new(entry, true, Some(offset));
+            self.first -= 1;
+            if !self.filter.is_empty() && shown.matches(&self.filter) {
+                self.matching.push_front(self.first);
+            }
+            self.entries.push_front(shown);
         }
     }
 
     pub fn push(&mut self, entry: Entry, journaled: bool) {
+        self.push_at(entry, journaled, None);
+    }
+
+    fn push_at(&mut self, entry: Entry, journaled: bool, offset: Option<u64>) {
         if self.entries.len() == self.capacity {
             self.entries.pop_front();
             self.first += 1;
+            self.dropped += 1;
             if self.matching.front().is_some_and(|s| *s < self.first) {
                 self.matching.pop_front();
             }
+            // What was dropped is older history now, read back on demand like the rest: from
+            // where the new oldest begins, or, if that came after start-up (its place in the
+            // file not known here), from the line that holds it.
+            self.older = match self.entries.front() {
+                Some(Shown {
+                    offset: Some(at), ..
+                }) => Older::Before(*at),
+                _ => Older::BeforeOldest,
+            };
         }
-        let shown = Shown::new(entry, journaled);
+        let shown = Shown::new(entry, journaled, offset);
         if !self.filter.is_empty() && shown.matches(&self.filter) {
             self.matching
                 .push_back(self.first + self.entries.len() as u64);
@@ -198,6 +267,11 @@ impl Timeline {
 
     pub fn is_empty(&self) -> bool {
         self.entries.is_empty()
+    }
+
+    /// The oldest entry in memory.
+    pub fn oldest(&self) -> Option<&Entry> {
+        self.entries.front().map(|s| &s.entry)
     }
 
     /// Newest first, as shown.

@@ -724,11 +724,18 @@ fn timeline(model: &Model, width: usize) -> (String, Vec<Line<'static>>) {
     let g = Glyphs::new(model.view.ascii);
     let filter = &model.ui.filter;
     let total = model.timeline.len();
+    let more = if model.timeline.reading_older {
+        ", reading older..."
+    } else if model.timeline.older != crate::timeline::Older::None {
+        ", older below"
+    } else {
+        ""
+    };
     let title = if filter.is_empty() {
-        format!("Timeline ({total})")
+        format!("Timeline ({total}{more})")
     } else {
         format!(
-            "Timeline: filter \"{}\" ({}/{total})",
+            "Timeline: filter \"{}\" ({}/{total}{more})",
             clean(filter, model.view.ascii),
             model.timeline.count_shown()
         )
