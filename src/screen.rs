@@ -223,14 +223,19 @@ impl<W: Write> Backend for Out<W> {
     }
 
     fn window_size(&mut self) -> io::Result<WindowSize> {
-        Ok(WindowSize {
-            columns_rows: self.size,
-            pixels: Size::default(),
-        })
+        Ok(window_size(self.size))
     }
 
     fn flush(&mut self) -> io::Result<()> {
         Write::flush(&mut self.inner)
+    }
+}
+
+/// Columns and rows as given; pixels unknown (nothing here draws images).
+fn window_size(size: Size) -> WindowSize {
+    WindowSize {
+        columns_rows: size,
+        pixels: Size::default(),
     }
 }
 
@@ -279,10 +284,7 @@ impl Backend for Blank {
     }
 
     fn window_size(&mut self) -> io::Result<WindowSize> {
-        Ok(WindowSize {
-            columns_rows: self.size,
-            pixels: Size::default(),
-        })
+        Ok(window_size(self.size))
     }
 
     fn flush(&mut self) -> io::Result<()> {
