@@ -55,11 +55,11 @@ pub async fn run(
     result.map(|_| ()).map_err(|e| e.to_string())
 }
 
-type Terminal = Screen<io::BufWriter<io::Stdout>>;
+type StdoutScreen = Screen<io::BufWriter<io::Stdout>>;
 
 /// Raw mode, the alternate screen and a panic hook that undoes them (ratatui's), then our own
 /// screen over a buffered stdout.
-fn start_terminal() -> io::Result<Terminal> {
+fn start_terminal() -> io::Result<StdoutScreen> {
     drop(ratatui::try_init()?);
     let (width, height) = crossterm::terminal::size()?;
     Screen::new(
@@ -69,7 +69,7 @@ fn start_terminal() -> io::Result<Terminal> {
 }
 
 /// Returns why it stopped.
-async fn event_loop(screen: &mut Terminal, engine: &mut Engine) -> io::Result<String> {
+async fn event_loop(screen: &mut StdoutScreen, engine: &mut Engine) -> io::Result<String> {
     // Terminal events come through a task of their own: polling crossterm's event stream from
     // the main loop at every message contends for its reader's lock (the thread waiting on
     // stdin holds it), and spins, hundreds of times a second on a busy console.
