@@ -563,6 +563,21 @@ def cmd_json(path_or_dash, *keys):
         else:
             print(d.get(k))
 
+# --- failover: the step events of a run's journal ---------------------------------------------
+def cmd_journal_steps(journal):
+    """One line per step event of a journal: "EVENT STEP AT_EPOCH_MS ELAPSED_MS RESULT"."""
+    import datetime
+    for line in open(journal):
+        try:
+            e = json.loads(line)
+        except ValueError:
+            continue
+        r = e.get("run") or {}
+        ev = r.get("event")
+        if ev in ("step-started", "step-finished", "gate-passed", "step-refused", "split-brain-accepted"):
+            at = datetime.datetime.fromisoformat(e["at"].replace("Z", "+00:00")).timestamp() * 1000
+            print("%s %s %.3f %s %s" % (ev, r.get("step"), at, r.get("elapsed_ms", "-"), r.get("result", "-")))
+
 if __name__ == "__main__":
     cmd = sys.argv[1].replace("-", "_")
     globals()["cmd_" + cmd](*sys.argv[2:])
