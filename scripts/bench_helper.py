@@ -578,6 +578,19 @@ def cmd_journal_steps(journal):
             at = datetime.datetime.fromisoformat(e["at"].replace("Z", "+00:00")).timestamp() * 1000
             print("%s %s %.3f %s %s" % (ev, r.get("step"), at, r.get("elapsed_ms", "-"), r.get("result", "-")))
 
+# --- the table ---------------------------------------------------------------------------------
+def cmd_table(results):
+    """RESULTS (tab-separated: figure, value, reference, ratio, budget, verdict) as a Markdown
+    table, every column padded to its widest cell."""
+    rows = [l.rstrip("\n").split("\t") for l in open(results) if l.strip()]
+    head = ["figure", "value", "reference (same run)", "ratio", "budget", ""]
+    rows = [head] + rows
+    w = [max(len(r[i]) for r in rows) for i in range(6)]
+    for k, r in enumerate(rows):
+        print("| " + " | ".join(r[i].ljust(w[i]) for i in range(6)) + " |")
+        if k == 0:
+            print("|" + "|".join("-" * (w[i] + 2) for i in range(6)) + "|")
+
 if __name__ == "__main__":
     cmd = sys.argv[1].replace("-", "_")
     globals()["cmd_" + cmd](*sys.argv[2:])
