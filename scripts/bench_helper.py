@@ -1,5 +1,57 @@
+#!/usr/bin/env python3
 """scripts/bench's helpers: terminal-output timestamper, exec gate, a minimal VT to replay the
-captured output, nginx/BIND log analysis, PostgreSQL and DNS pollers. Times: epoch ms (float)."""
+captured output, nginx/BIND log analysis, PostgreSQL and DNS pollers. Times: epoch ms (float).
+
+Python 3 standard library only. scripts/bench runs it as `python3 bench_helper.py SUBCOMMAND
+ARGS...` (a dash or an underscore in SUBCOMMAND is the same). PREFIX is a captured terminal:
+PREFIX.raw holds the bytes a program wrote, PREFIX.idx one "epoch_ms end_offset" line per read;
+ROWS and COLS are the size of its screen, replayed by the VT below.
+
+Capture (run inside the tmux panes):
+  ts PREFIX                          stdin -> PREFIX.raw and PREFIX.idx (tmux pipe-pane -O)
+  gate FIFO T0FILE PROGRAM ARGS...   wait until FIFO is opened, write the time to T0FILE, exec
+
+Figures (each prints one JSON document):
+  latency-http PREFIX ROWS COLS TIMING_LOG OFFSET EVENTS NAME URI
+                                     per "T0 down|up" line of EVENTS: nginx's first 503/200 for
+                                     URI after T0, and the first frame whose row of check NAME
+                                     shows the change
+  latency-dns PREFIX ROWS COLS QUERY_LOG OFFSET EVENTS NAME RESOLVER
+                                     per "T_START T_DONE IP" line of EVENTS: the BIND query for
+                                     NAME that saw IP, and the first frame showing RESOLVER IP
+  http-probes TIMING_LOG OFFSET T0 T1 N TAG
+                                     nginx's probes of /ep/b1..bN/healthz?bench=TAG in [T0, T1):
+                                     missed and late ticks, gaps, statuses, peak per 10 ms
+  dns-probes QUERY_LOG OFFSET T0 T1 N NAME_FORMAT
+                                     BIND's queries for NAME_FORMAT % 1..N in [T0, T1): the same,
+                                     without statuses
+  startup PREFIX T0FILE NEEDLE ROWS COLS
+                                     ms from T0 to the first byte and to the first frame with NEEDLE
+  idle-frames PREFIX ROWS COLS OUTFILE [T0 [T1]]
+                                     the frames in [T0, T1): which rows they change; counts as
+                                     JSON, examples and the last screen in OUTFILE
+
+Failover (the pollers ask every 10 ms for DEADLINE_S seconds, print the epoch ms of the first
+answer that shows the change, or "timeout", and write "ready ..." to READYFILE after the first
+answer):
+  pgpoll PORT DEADLINE_S READYFILE   the PostgreSQL at PORT is writable (pg_is_in_recovery() = f)
+  dnspoll PORT NAME WANT DEADLINE_S READYFILE
+                                     the DNS server at PORT answers exactly WANT for NAME's A
+  pgpromote PORT                     the raw promote: on an open psql session, print the epoch ms
+                                     just before sending pg_promote(true, 60)
+
+Small tools:
+  bytes-between PREFIX T0 T1         bytes written in [T0, T1)
+  screen-has PREFIX ROWS COLS NEEDLE "yes" if the last screen shows NEEDLE, else "no" (scripts/bench
+                                     does not call it; kept for looking at a capture by hand)
+  stats VALUE...                     "median max min" (one decimal) of the numbers, "- -" if none
+  json FILE|- KEY...                 one line per KEY: its value in a JSON object, or, in a list,
+                                     every item's value, space separated
+  journal-steps JOURNAL              the step events of a run's journal, one a line:
+                                     "EVENT STEP AT_EPOCH_MS ELAPSED_MS RESULT"
+  table RESULTS                      results.tsv (figure, value, reference, ratio, budget, verdict)
+                                     as the Markdown table of table.md
+"""
 import codecs, json, os, re, socket, statistics, struct, subprocess, sys, time, unicodedata
 
 def now_ms():
@@ -30,6 +82,7 @@ def cmd_gate(fifo, t0file, *argv):
     os.execvp(argv[0], list(argv))
 
 def load_chunks(prefix):
+    """[(epoch_ms, bytes)]: what PREFIX.raw received in each read that PREFIX.idx timed."""
     data = open(prefix + ".raw", "rb").read() if os.path.exists(prefix + ".raw") else b""
     chunks, prev = [], 0
     if os.path.exists(prefix + ".idx"):
@@ -176,6 +229,7 @@ def replay(prefix, rows, cols):
 
 # --- nginx timing log: "$msec $status $request_uri $connection" ---------------------------------
 def read_timing(path, offset):
+    """(epoch_ms, status, uri) of each line of nginx's timing log from byte OFFSET on."""
     with open(path, "rb") as f:
         f.seek(int(offset))
         for line in f:
@@ -187,6 +241,7 @@ def read_timing(path, offset):
                     pass
 
 def first_status(path, offset, uri, status, after):
+    """epoch ms of the first response STATUS that nginx served for URI at or after AFTER."""
     for t, st, u in read_timing(path, offset):
         if u == uri and st == status and t >= after:
             return t
@@ -227,6 +282,7 @@ def cmd_latency_http(prefix, rows, cols, timing, offset, events, name, uri):
 QRE = re.compile(r"^(\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3})Z .* query: (\S+) IN (\S+)")
 
 def read_querylog(path, offset):
+    """(epoch_ms, name, type) of each query in BIND's query log from byte OFFSET on."""
     import calendar
     with open(path, "rb") as f:
         f.seek(int(offset))
@@ -275,6 +331,7 @@ def cmd_latency_dns(prefix, rows, cols, qlog, offset, events, name, resolver):
 
 # --- probes in a window: missed ticks from the gaps -------------------------------------------
 def tick_stats(times_by_key, keys, t0, t1, interval_ms):
+    """Probes of each key that should come every INTERVAL_MS in [T0, T1): missed ticks, gaps."""
     missed = never = count = 0
     gaps = []
     for k in keys:
@@ -292,13 +349,14 @@ def tick_stats(times_by_key, keys, t0, t1, interval_ms):
             missed += max(0, int(g / interval_ms - 0.5))
     late = sum(1 for g in gaps if g > 1.1 * interval_ms)
     gaps.sort()
-    q = lambda p: round(gaps[min(len(gaps) - 1, int(p * len(gaps)))], 1) if gaps else None
+    gap_quantile = lambda p: round(gaps[min(len(gaps) - 1, int(p * len(gaps)))], 1) if gaps else None
     return {"keys": len(keys), "probes": count, "expected": int(len(keys) * (t1 - t0) / interval_ms),
-            "missed": missed, "late_over_1.1": late, "never_probed": never, "gap_min_ms": q(0.0), "gap_p01_ms": q(0.01),
-            "gap_p50_ms": q(0.5), "gap_p99_ms": q(0.99),
+            "missed": missed, "late_over_1.1": late, "never_probed": never, "gap_min_ms": gap_quantile(0.0),
+            "gap_p01_ms": gap_quantile(0.01), "gap_p50_ms": gap_quantile(0.5), "gap_p99_ms": gap_quantile(0.99),
             "gap_max_ms": round(gaps[-1], 1) if gaps else None}
 
 def peak_per(times, t0, t1, bucket_ms):
+    """The most TIMES in one BUCKET_MS bucket counted from T0."""
     if not times:
         return 0
     counts = {}
@@ -386,6 +444,7 @@ def cmd_pgpromote(port):
     print("%.3f" % t if r == "t" else "pg_promote returned %r" % r)
 
 def dns_query(sock, addr, name, qid):
+    """One UDP A query for NAME to ADDR: the sorted IPs of the answer (None if the id differs)."""
     q = struct.pack(">HHHHHH", qid, 0, 1, 0, 0, 0)
     for label in name.rstrip(".").split("."):
         q += bytes([len(label)]) + label.encode()
@@ -483,7 +542,8 @@ def cmd_idle_frames(prefix, rows, cols, outfile, t0=0, t1=1e20):
     kinds = {"nothing visible": [], "header clock only": [], "other": []}
     sizes, first = [], None
 
-    def span(a, b):
+    def changed_span(a, b):
+        """Where row A and row B differ, with a few columns of context on either side."""
         i = 0
         while i < len(a) and i < len(b) and a[i] == b[i]:
             i += 1
@@ -513,7 +573,7 @@ def cmd_idle_frames(prefix, rows, cols, outfile, t0=0, t1=1e20):
             if len(ex) <= 4:
                 desc = ["  at +%.0f ms, %d bytes%s" % (t - first, len(b), "" if diff else ": %r" % b[:80])]
                 for y in diff[:6]:
-                    desc.append("    row %2d %s" % (y, span(prev[y], lines[y])))
+                    desc.append("    row %2d %s" % (y, changed_span(prev[y], lines[y])))
                 ex[-1] = (len(b), desc)
         prev = lines
     with open(outfile, "w") as f:
