@@ -547,11 +547,11 @@ fn no_terminal_is_a_clean_error_not_a_panic() {
     );
 }
 
-/// The README's `[[rds]]` and `[[cloudwatch]]` examples and their gates, exactly as written
+/// docs/aws.md's `[[rds]]` and `[[cloudwatch]]` examples and their gates, exactly as written
 /// there, make a config the binary accepts.
 #[test]
-fn readme_rds_and_cloudwatch_examples_are_accepted_as_written() {
-    let readme = std::fs::read_to_string(dir().join("../README.md")).expect("read README.md");
+fn aws_doc_rds_and_cloudwatch_examples_are_accepted_as_written() {
+    let readme = std::fs::read_to_string(dir().join("../docs/aws.md")).expect("read docs/aws.md");
     let blocks: Vec<&str> = readme
         .split("```toml\n")
         .skip(1)
@@ -561,7 +561,9 @@ fn readme_rds_and_cloudwatch_examples_are_accepted_as_written() {
         blocks
             .iter()
             .find(|b| b.starts_with(start) && b.contains(needle))
-            .unwrap_or_else(|| panic!("no README toml block starting {start:?} with {needle:?}"))
+            .unwrap_or_else(|| {
+                panic!("no docs/aws.md toml block starting {start:?} with {needle:?}")
+            })
             .to_string()
     };
     let text = format!(
