@@ -1,0 +1,342 @@
+//! One render function per pane. Each knows its three states: nothing configured, nothing heard
+//! yet, and rows.
+
+use ratatui::Frame;
+use ratatui::layout::Rect;
+use ratatui::style::Style;
+use ratatui::text::{Line, Span};
+use ratatui::widgets::Paragraph;
+
+use super::format::{clean, clock, probe_latency};
+use crate::app::Model;
+use crate::app::dns::{Match, RecordSite};
+use crate::app::health::CheckStatus;
+use crate::app::model::Pane;
+use crate::app::replication::{self, Role};
+use crate::config::Target;
+use crate::observe::DnsAnswer;
+use crate::timeline::Severity;
+use crate::ui::theme::Theme;
+
+pub fn render(frame: &mut Frame<'_>, area: Rect, model: &Model, pane: Pane, wide: bool) {
+    let focused = model.ui.focus == pane;
+    let inner_width = if wide {
+        area.width.saturating_sub(2)
+    } else {
+        area.width
+    } as usize;
+    let (title, lines) = match pane {
+        Pane::Health => health(model, inner_width),
+        Pane::Replication => replication_rows(model, inner_width),
+        Pane::Dns => dns(model, inner_width),
+        Pane::Timeline => timeline(model, inner_width),
+        Pane::Run => super::run::lines(model, inner_width),
+    };
+    let scroll = if pane == Pane::Timeline {
+        0
+    } else {
+        model.ui.scroll[pane.index()].min(lines.len().saturating_sub(1))
+    };
+    let theme = &model.view.theme;
+    let title = Line::from(vec![Span::styled(
+        format!(" {title} "),
+        if focused { theme.focus } else { theme.text },
+    )]);
+    let block = super::block(model, title, focused, wide);
+    frame.render_widget(
+        Paragraph::new(lines)
+            .block(block)
+            .scroll((scroll as u16, 0)),
+        area,
+    );
+}
+
+fn placeholder<'a>(theme: &Theme, text: &str) -> Vec<Line<'a>> {
+    vec![Line::from(Span::styled(text.to_string(), theme.dim))]
+}
+
+fn health(model: &Model, width: usize) -> (String, Vec<Line<'static>>) {
+    let theme = &model.view.theme;
+    let config = &model.config;
+    let g = Glyphs::new(model.view.ascii);
+    let failing = model
+        .health
+        .iter()
+        .filter(|h| h.status == CheckStatus::Unhealthy)
+        .count()
+        + super::aws_rows::cloudwatch_failing(model);
+    let title = if failing > 0 {
+        format!("Health: {failing} failing")
+    } else {
+        "Health".to_string()
+    };
+    if config.health.is_empty() && config.cloudwatch.is_empty() {
+        return (title, placeholder(theme, "no [[health]] checks configured"));
+    }
+    let name_w = config
+        .health
+        .iter()
+        .map(|h| h.name.chars().count())
+        .chain(config.cloudwatch.iter().map(|c| c.name.chars().count()))
+        .max()
+        .unwrap_or(4)
+        .clamp(4, if width < 100 { 12 } else { 24 });
+    let site_w = config
+        .sites
+        .iter()
+        .map(|s| s.label.chars().count())
+        .max()
+        .unwrap_or(4)
+        .clamp(4, if width < 100 { 7 } else { 14 });
+    let mut lines: Vec<Line<'static>> = config
+        .health
+        .iter()
+        .zip(&model.health)
+        .map(|(spec, st)| {
+            let (glyph, style, state) = match (st.stale, st.status) {
+                (true, _) => (g.stale, theme.stale, "stale".to_string()),
+                (_, CheckStatus::Healthy) => (g.ok, theme.ok, "healthy".to_string()),
+                (_, CheckStatus::Unhealthy) => (g.bad, theme.crit, "UNHEALTHY".to_string()),
+                (_, CheckStatus::Pending) if st.last.is_none() => {
+                    (g.pending, theme.dim, "waiting".to_string())
+                }
+                (_, CheckStatus::Pending) => {
+                    let (run, need) = if st.fail_run > 0 {
+                        (st.fail_run, spec.failure_threshold)
+                    } else {
+                        (st.ok_run, spec.success_threshold)
+                    };
+                    let what = if st.fail_run > 0 { "fail" } else { "ok" };
+                    (g.pending, theme.dim, format!("{what} {run}/{need}"))
+                }
+            };
+            // The time the state began (or, stale, of the last answer): it does not tick, so a
+            // steady screen is not repainted, and it matches the timeline's entry.
+            let for_how_long = match (st.stale, st.last_at, st.since) {
+                (true, Some(last), _) => clock(last),
+                (_, _, Some(since_at)) => clock(since_at),
+                _ => String::new(),
+            };
+            let lat = st.shown_latency.map(probe_latency).unwrap_or_default();
+            let mut detail = st
+                .last
+                .as_ref()
+                .map(|o| o.detail.clone())
+                .unwrap_or_else(|| spec.target.describe());
+            if st.status != CheckStatus::Pending && !st.stale {
+                let run = if st.status == CheckStatus::Healthy {
+                    st.fail_run
+                } else {
+                    st.ok_run
+                };
+                if run > 0 {
+                    let what = if st.status == CheckStatus::Healthy {
+                        "failed"
+                    } else {
+                        "ok"
+                    };
+                    detail = format!("{detail} ({run} {what})");
+                }
+            }
+            if let Target::Http { insecure: true, .. } = spec.target {
+                detail = format!("TLS NOT VERIFIED · {detail}");
+            }
+            let state = if for_how_long.is_empty() {
+                state
+            } else {
+                format!("{state} {for_how_long}")
+            };
+            let fixed = 2 + name_w + 1 + site_w + 1 + 18 + 8;
+            let detail_w = width.saturating_sub(fixed);
+            Line::from(vec![
+                Span::styled(format!("{glyph} "), style),
+                Span::styled(
+                    cell(&clean(&spec.name, model.view.ascii), name_w, &g) + " ",
+                    theme.text,
+                ),
+                Span::styled(
+                    cell(
+                        &clean(config.site_label(spec.site), model.view.ascii),
+                        site_w,
+                        &g,
+                    ) + " ",
+                    theme.dim,
+                ),
+                Span::styled(cell(&state, 18, &g), style),
+                Span::styled(format!("{:>7} ", lat), theme.text),
+                Span::styled(
+                    cell(&clean(&detail, model.view.ascii), detail_w, &g),
+                    if st.status == CheckStatus::Unhealthy {
+                        theme.crit
+                    } else {
+                        theme.dim
+                    },
+                ),
+            ])
+        })
+        .collect();
+    lines.extend(super::aws_rows::cloudwatch_lines(
+        model, width, name_w, site_w,
+    ));
+    (title, lines)
+}
+
+
+
+
+
+/// Lays styled text out over at most `max_rows` rows of `width` columns, breaking at spaces
+/// where it can, cutting the last row with an ellipsis if the text does not fit.
+fn flow(
+    segments: &[(String, Style)],
+    width: usize,
+    max_rows: usize,
+    g: &Glyphs,
+) -> Vec<Vec<Span<'static>>> {
+    let width = width.max(2);
+    let chars: Vec<(char, Style)> = segments
+        .iter()
+        .flat_map(|(t, style)| t.chars().map(move |c| (c, *style)))
+        .collect();
+    let mut rows = Vec::new();
+    let mut start = 0;
+    while start < chars.len() && rows.len() < max_rows {
+        let last_row = rows.len() + 1 == max_rows;
+        let mut end = (start + width).min(chars.len());
+        if end < chars.len() && !last_row {
+            // Break after the last space in the row, unless that leaves it nearly empty.
+            if let Some(space) = chars[start..end].iter().rposition(|(c, _)| *c == ' ')
+                && space > width / 3
+            {
+                end = start + space + 1;
+            }
+        }
+        let mut row: Vec<(char, Style)> = chars[start..end].to_vec();
+        if last_row && end < chars.len() {
+            row.pop();
+            row.extend(g.ellipsis.chars().map(|c| (c, chars[end - 1].1)));
+        }
+        rows.push(spans_of(&row));
+        start = end;
+    }
+    rows
+}
+
+fn spans_of(chars: &[(char, Style)]) -> Vec<Span<'static>> {
+    let mut spans: Vec<Span<'static>> = Vec::new();
+    let mut text = String::new();
+    let mut current: Option<Style> = None;
+    for (c, style) in chars {
+        if current.is_some_and(|s| s != *style) {
+            spans.push(Span::styled(
+                std::mem::take(&mut text),
+                current.unwrap_or_default(),
+            ));
+        }
+        current = Some(*style);
+        text.push(*c);
+    }
+    if let Some(style) = current {
+        spans.push(Span::styled(text, style));
+    }
+    spans
+}
+
+fn severity_style(theme: &Theme, s: Severity) -> Style {
+    match s {
+        Severity::Info => theme.text,
+        Severity::Ok => theme.ok,
+        Severity::Warn => theme.warn,
+        Severity::Crit => theme.crit,
+    }
+}
+
+fn timeline(model: &Model, width: usize) -> (String, Vec<Line<'static>>) {
+    let theme = &model.view.theme;
+    let g = Glyphs::new(model.view.ascii);
+    let filter = &model.ui.filter;
+    let total = model.timeline.len();
+    let more = if model.timeline.reading_older {
+        ", reading older..."
+    } else if model.timeline.older != crate::timeline::Older::None {
+        ", older below"
+    } else {
+        ""
+    };
+    let title = if filter.is_empty() {
+        format!("Timeline ({total}{more})")
+    } else {
+        format!(
+            "Timeline: filter \"{}\" ({}/{total}{more})",
+            clean(filter, model.view.ascii),
+            model.timeline.count_shown()
+        )
+    };
+    if total == 0 {
+        return (title, placeholder(theme, "nothing recorded yet"));
+    }
+    let skip = model.ui.scroll[Pane::Timeline.index()];
+    let today = model.now.date();
+    // Narrow: source and message flow over up to two lines, so the end of a message (the new
+    // value, the site) is not cut. Wide: aligned columns.
+    let narrow = width < 100;
+    let source_w = 28;
+    let mut lines: Vec<Line<'static>> = Vec::new();
+    for shown in model.timeline.shown_newest_first().skip(skip).take(200) {
+        let e = &shown.entry;
+        let when = if e.at.date() == today {
+            clock(e.at)
+        } else {
+            format!(
+                "{:02}-{:02} {}",
+                u8::from(e.at.month()),
+                e.at.day(),
+                clock(e.at)
+            )
+        };
+        let mark = if shown.journaled { " " } else { "!" };
+        let mut message = clean(&e.message, model.view.ascii).into_owned();
+        if let Some(op) = &e.operator {
+            message = format!("{}: {message}", clean(op, model.view.ascii));
+        }
+        let source = clean(&e.source, model.view.ascii).into_owned();
+        let style = severity_style(theme, e.severity);
+        let prefix = vec![
+            Span::styled(format!("{when}{mark}"), theme.dim),
+            Span::styled(format!("{:<5}", e.severity.label()), style),
+        ];
+        let indent = when.len() + 1 + 5;
+        if narrow {
+            let rows = flow(
+                &[(format!("{source} "), theme.dim), (message, style)],
+                width.saturating_sub(indent),
+                2,
+                &g,
+            );
+            for (n, row) in rows.into_iter().enumerate() {
+                let mut spans = if n == 0 {
+                    prefix.clone()
+                } else {
+                    vec![Span::raw(" ".repeat(indent))]
+                };
+                spans.extend(row);
+                lines.push(Line::from(spans));
+            }
+        } else {
+            let mut spans = prefix;
+            spans.push(Span::styled(cell(&source, source_w, &g) + " ", theme.dim));
+            spans.push(Span::styled(
+                cell(&message, width.saturating_sub(indent + source_w + 1), &g),
+                style,
+            ));
+            lines.push(Line::from(spans));
+        }
+    }
+    if lines.is_empty() {
+        return (
+            title,
+            placeholder(theme, "no entry matches the filter (Esc on / clears it)"),
+        );
+    }
+    (title, lines)
+}
