@@ -1,11 +1,20 @@
 //! The config file as written: every table kebab-case, unknown fields rejected, values that need
-//! checking against each other kept with their position so errors can point at them.
+//! checking against each other kept with their position so errors can point at them. Each
+//! kind's table is declared in its folder.
 
 use indexmap::IndexMap;
 use serde::Deserialize;
 use toml::Spanned;
 
-use super::duration::ConfigDuration;
+use crate::kinds::alarm::AlarmFile;
+use crate::kinds::aws::AwsFile;
+use crate::kinds::cloudwatch::CloudWatchFile;
+use crate::kinds::dns::DnsFile;
+use crate::kinds::health::HealthFile;
+use crate::kinds::postgres::DatabaseFile;
+use crate::kinds::rds::RdsFile;
+use crate::kinds::route53::Route53File;
+use crate::runbook::RunbookFile;
 
 #[derive(Debug, Deserialize)]
 #[serde(rename_all = "kebab-case", deny_unknown_fields)]
@@ -16,6 +25,7 @@ pub struct FileConfig {
     pub sites: IndexMap<String, Spanned<SiteFile>>,
     #[serde(default)]
     pub health: Vec<HealthFile>,
+    /// `kind = "postgres"` or `kind = "patroni"`.
     #[serde(default)]
     pub database: Vec<DatabaseFile>,
     #[serde(default)]
@@ -29,6 +39,8 @@ pub struct FileConfig {
     pub rds: Vec<RdsFile>,
     #[serde(default)]
     pub cloudwatch: Vec<CloudWatchFile>,
+    #[serde(default)]
+    pub alarm: Vec<AlarmFile>,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -45,15 +57,3 @@ pub struct ConsoleFile {
 pub struct SiteFile {
     pub label: Option<String>,
 }
-
-#[derive(Debug, Deserialize)]
-#[serde(rename_all = "kebab-case", deny_unknown_fields)]
-pub struct RunbookFile {
-    pub name: Spanned<String>,
-    pub description: Option<String>,
-    pub from: Spanned<String>,
-    pub to: Spanned<String>,
-    #[serde(default)]
-    pub step: Vec<Spanned<StepFile>>,
-}
-

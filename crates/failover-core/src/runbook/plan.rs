@@ -1,11 +1,13 @@
 //! The plan: every step and what it will call, for the plan view and the dry run.
 
-use crate::config::Config;
-use crate::config::runbook::{Gate, Rollback, Step, StepKind, Wait};
+use super::spec::{Gate, Rollback, Step, StepKind, Wait};
+use crate::kinds::{Specs, cloudwatch};
+use crate::schema::Sites;
+use crate::text;
 
 /// What the step does, in lines: the SQL, the DNS update, the command line, the request.
-pub fn describe(config: &Config, step: &Step) -> Vec<String> {
-    let mut lines = describe_kind(config, &step.kind);
+pub fn describe(sites: &Sites, specs: &Specs, step: &Step) -> Vec<String> {
+    let mut lines = describe_kind(sites, specs, &step.kind);
     match &step.rollback {
         Some(Rollback::Action(a)) => {
             lines.push("rollback:".into());
@@ -17,41 +19,41 @@ pub fn describe(config: &Config, step: &Step) -> Vec<String> {
     lines
 }
 
-pub fn describe_kind(config: &Config, kind: &StepKind) -> Vec<String> {
+pub fn describe_kind(sites: &Sites, specs: &Specs, kind: &StepKind) -> Vec<String> {
     match kind {
         StepKind::Gate(Gate::Lag { db, member }) => {
-            let d = &config.databases[*db];
-            let site = config.site_label(d.members[*member].site);
+            let d = &specs.postgres[*db];
+            let site = sites.label(d.members[*member].site);
             vec![format!(
                 "gate: {}/{site} is a streaming replica, lag within {} and {}",
                 d.name,
-                crate::app::replication::bytes(d.max_lag_bytes),
-                crate::app::replication::secs(d.max_lag)
+                text::bytes(d.max_lag_bytes),
+                text::secs(d.max_lag)
             )]
         }
         StepKind::Gate(Gate::Healthy { site }) => vec![format!(
             "gate: every health check of {} is healthy",
-            config.site_label(*site)
+            sites.label(*site)
         )],
         StepKind::Gate(Gate::Route53Health { record, site }) => vec![format!(
             "gate: Route 53 health check of {}'s failover set of {} {} is healthy (over 18 % of checkers)",
-            config.site_label(*site),
-            config.route53[*record].name,
-            config.route53[*record].record_type
+            sites.label(*site),
+            specs.route53[*record].name,
+            specs.route53[*record].record_type
         )],
         StepKind::Gate(Gate::RdsLag { rds, instance }) => {
-            let r = &config.rds[*rds];
+            let r = &specs.rds[*rds];
             vec![format!(
                 "gate: rds {}/{} ({}) is a read replica or Aurora reader, lag (ReplicaLag s / AuroraReplicaLag ms) at most {} old and within {}",
                 r.name,
-                config.site_label(r.instances[*instance].site),
+                sites.label(r.instances[*instance].site),
                 r.instances[*instance].id,
-                crate::ui::format::setting(r.lag_max_age),
-                crate::ui::format::setting(r.max_lag)
+                text::setting(r.lag_max_age),
+                text::setting(r.max_lag)
             )]
         }
         StepKind::Gate(Gate::PatroniLag { cluster, member }) => {
-            let p = &config.patroni[*cluster];
+            let p = &specs.patroni[*cluster];
             let limit = p
                 .max_lag_bytes
                 .map(|b| format!("{b} B"))
@@ -62,13 +64,13 @@ pub fn describe_kind(config: &Config, kind: &StepKind) -> Vec<String> {
             )]
         }
         StepKind::Gate(Gate::CloudWatch { check }) => {
-            let w = &config.cloudwatch[*check];
+            let w = &specs.cloudwatch[*check];
             vec![format!(
                 "gate: cloudwatch {} ({} {}) is fresh and not CRIT ({})",
                 w.name,
                 w.namespace,
-                crate::app::cloudwatch::metric_text(w),
-                crate::app::cloudwatch::thresholds(w)
+                cloudwatch::metric_text(w),
+                cloudwatch::thresholds(w)
             )]
         }
         StepKind::Action(a) => a.spec.describe(),
@@ -78,15 +80,15 @@ pub fn describe_kind(config: &Config, kind: &StepKind) -> Vec<String> {
             timeout,
         }) => vec![format!(
             "wait: every resolver of {} answers {} ({}), up to {}",
-            config.dns[*record].name,
-            config.site_label(*site),
-            config.dns[*record]
+            specs.dns[*record].name,
+            sites.label(*site),
+            specs.dns[*record]
                 .answers
                 .iter()
                 .find(|(s, _)| s == site)
                 .map(|(_, v)| v.join(", "))
                 .unwrap_or_default(),
-            crate::ui::format::age(*timeout)
+            text::age(*timeout)
         )],
         StepKind::Manual(text) => vec![format!("by hand: {text}")],
     }

@@ -1,0 +1,36 @@
+//! The exec action's pure half: how the plan shows a command line.
+
+use std::path::Path;
+use std::time::Duration;
+
+/// The command line, shell-quoted, where it runs and its timeout.
+pub fn describe(argv: &[String], cwd: Option<&Path>, timeout: Duration) -> Vec<String> {
+    let mut lines = vec![if argv.is_empty() {
+        "run: (no command)".to_string()
+    } else {
+        format!("run: {}", shell_join(argv))
+    }];
+    if let Some(dir) = cwd {
+        lines.push(format!("in {}", shell_quote(&dir.display().to_string())));
+    }
+    lines.push(format!(
+        "timeout {}: then its process group is killed (outcome unknown)",
+        humantime::format_duration(timeout)
+    ));
+    lines
+}
+pub fn shell_join(argv: &[String]) -> String {
+    argv.iter()
+        .map(|a| shell_quote(a))
+        .collect::<Vec<_>>()
+        .join(" ")
+}
+/// As a POSIX shell would need it: bare when safe, else in single quotes.
+pub fn shell_quote(s: &str) -> String {
+    let safe = |c: char| c.is_ascii_alphanumeric() || "_@%+=:,./-".contains(c);
+    if !s.is_empty() && s.chars().all(safe) {
+        s.to_string()
+    } else {
+        format!("'{}'", s.replace('\'', r"'\''"))
+    }
+}
