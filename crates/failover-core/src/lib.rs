@@ -13,3 +13,5 @@ pub mod schema;
 pub mod text;
 pub mod theme;
 pub mod timeline;
+pub mod app;
+pub mod ui;

@@ -5,13 +5,11 @@ use std::sync::Arc;
 use time::OffsetDateTime;
 use tui_input::Input;
 
-use super::dns::RecordState;
-use super::health::CheckState;
-use super::replication::DbState;
+pub use super::driver::Driver;
 use crate::config::Config;
-use crate::lock::{DriverToken, LockInfo};
+use crate::kinds::{Section, States, World};
+use crate::theme::View;
 use crate::timeline::Timeline;
-use crate::ui::View;
 
 /// What the operator asked for. A WATCH console never asks for the driver lock, so it never
 /// holds a `DriverToken` and never constructs an executor.
@@ -19,44 +17,6 @@ use crate::ui::View;
 pub enum Mode {
     Live,
     Watch,
-}
-
-/// Whether this console drives runbooks now. Only `Driving` carries the token that arming a run
-/// and constructing an executor require.
-#[derive(Debug)]
-pub enum Driver {
-    Driving(DriverToken),
-    /// `--watch`: never drives.
-    Watching,
-    /// A LIVE console that has not asked for the lock yet (or has no journal to lock).
-    NotYet,
-    /// Another console drives; this one follows its run from the journal until the lock frees.
-    LockHeld(LockInfo),
-    /// Someone broke this console's lock.
-    LockLost(String),
-}
-
-impl Driver {
-    pub fn token(&self) -> Option<&DriverToken> {
-        match self {
-            Driver::Driving(token) => Some(token),
-            _ => None,
-        }
-    }
-
-    /// Why runbook keys do nothing here, in a line.
-    pub fn why_not(&self) -> Option<String> {
-        match self {
-            Driver::Driving(_) => None,
-            Driver::Watching => Some("watching: this console is read-only (--watch)".into()),
-            Driver::NotYet => Some("not driving yet: waiting for the driver lock".into()),
-            Driver::LockHeld(info) => Some(format!(
-                "watching: {} drives (B breaks the lock)",
-                info.describe()
-            )),
-            Driver::LockLost(why) => Some(format!("watching: {why}")),
-        }
-    }
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -203,17 +163,8 @@ pub struct Model {
     pub view: View,
     pub started: OffsetDateTime,
     pub now: OffsetDateTime,
-    pub health: Vec<CheckState>,
-    pub dbs: Vec<DbState>,
-    /// One per `[[database]] kind = "patroni"`.
-    pub patroni: Vec<super::patroni::PatroniState>,
-    pub dns: Vec<RecordState>,
-    /// One per `[[route53]]` record.
-    pub route53: Vec<super::route53::R53State>,
-    /// One per `[[rds]]` source.
-    pub rds: Vec<super::rds::RdsState>,
-    /// One per `[[cloudwatch]]` check.
-    pub cloudwatch: Vec<super::cloudwatch::CwState>,
+    /// Every source's live state, one per configured source of each kind.
+    pub kinds: States,
     pub timeline: Timeline,
     pub ui: UiState,
     pub driver: Driver,
@@ -234,21 +185,7 @@ impl Model {
         view: View,
         now: OffsetDateTime,
     ) -> Self {
-        let health = config
-            .health
-            .iter()
-            .map(|_| CheckState::default())
-            .collect();
-        let dbs = config.databases.iter().map(DbState::new).collect();
-        let patroni = config.patroni.iter().map(|_| Default::default()).collect();
-        let dns = config.dns.iter().map(RecordState::new).collect();
-        let route53 = config.route53.iter().map(|_| Default::default()).collect();
-        let rds = config.rds.iter().map(|_| Default::default()).collect();
-        let cloudwatch = config
-            .cloudwatch
-            .iter()
-            .map(|_| Default::default())
-            .collect();
+        let kinds = States::new(&config.kinds);
         Model {
             config,
             mode,
@@ -256,13 +193,7 @@ impl Model {
             view,
             started: now,
             now,
-            health,
-            dbs,
-            patroni,
-            dns,
-            route53,
-            rds,
-            cloudwatch,
+            kinds,
             timeline: Timeline::new(TIMELINE_CAPACITY),
             ui: UiState {
                 focus: Pane::Health,
@@ -296,28 +227,9 @@ impl Model {
     /// How many rows a pane has to scroll through.
     pub fn rows_in(&self, pane: Pane) -> usize {
         match pane {
-            Pane::Health => self.health.len() + self.cloudwatch.len(),
-            Pane::Replication => {
-                let pg: usize = self.dbs.iter().map(|d| d.members.len() + 1).sum();
-                let rds: usize = self.config.rds.iter().map(|r| r.instances.len() + 1).sum();
-                let patroni: usize = self
-                    .config
-                    .patroni
-                    .iter()
-                    .zip(&self.patroni)
-                    .map(|(spec, p)| {
-                        p.view().map_or(0, |v| v.members.len()) + p.missing(spec).len() + 1
-                    })
-                    .sum();
-                pg + rds + patroni
-            }
-            Pane::Dns => {
-                let dns: usize = self.dns.iter().map(|r| r.resolvers.len() + 1).sum();
-                // Two rows each: under its [[dns]] record, Route 53's answer and how the
-                // resolvers compare; on its own, a heading and the answer.
-                let route53 = 2 * self.config.route53.len();
-                dns + route53
-            }
+            Pane::Health => self.world().row_count(Section::Health),
+            Pane::Replication => self.world().row_count(Section::Replication),
+            Pane::Dns => self.world().row_count(Section::Dns),
             Pane::Timeline => self.timeline.count_shown(),
             Pane::Run => {
                 self.runs
@@ -327,6 +239,16 @@ impl Model {
                     .unwrap_or(0)
                     + 20
             }
+        }
+    }
+
+    /// Everything the kinds judge and draw themselves by.
+    pub fn world(&self) -> World<'_> {
+        World {
+            sites: &self.config.sites,
+            specs: &self.config.kinds,
+            states: &self.kinds,
+            now: self.now,
         }
     }
 }

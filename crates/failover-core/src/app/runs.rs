@@ -4,13 +4,13 @@
 use time::OffsetDateTime;
 use tui_input::Input;
 
+use super::driver::DriverToken;
 use super::model::{Driver, Model, Overlay, Pane, Prompt, Purpose};
-use super::replication::Role;
 use super::update::{Effect, Fx};
 use crate::actions::ActionSpec;
-use crate::actions::patroni::{Switch, SwitchKind};
-use crate::config::runbook::{Rollback, StepKind};
-use crate::lock::DriverToken;
+use crate::kinds::patroni::{self, Switch, SwitchKind};
+use crate::kinds::postgres::Role;
+use crate::runbook::{Rollback, StepKind};
 use crate::runbook::{
     self, Event, ExpectedPrimary, Phase, RunEvent, RunState, StepStatus, evidence,
 };
@@ -154,7 +154,7 @@ fn on_key_driving(model: &mut Model, token: &DriverToken, key: RunKey, fx: &mut 
         RunKey::Override => {
             let Some(step) = cursor(model) else { return };
             match step_kind(model, step) {
-                Some(StepKind::Gate(gate)) if !evidence::gate(model, &gate).pass => {
+                Some(StepKind::Gate(gate)) if !evidence::gate(&model.world(), &gate).pass => {
                     model.ui.overlay = Overlay::Prompt(Prompt {
                         purpose: Purpose::OverrideWord { step },
                         input: Input::default(),
@@ -186,7 +186,7 @@ fn on_key_driving(model: &mut Model, token: &DriverToken, key: RunKey, fx: &mut 
                 .runs
                 .current
                 .as_ref()
-                .and_then(|r| r.rollback_candidate(&model.config));
+                .and_then(|r| r.rollback_candidate(&model.config.runbooks));
             match candidate {
                 Some(step) => {
                     model.ui.overlay = Overlay::Prompt(Prompt {
@@ -281,7 +281,7 @@ fn act(model: &mut Model, token: &DriverToken, fx: &mut Fx) {
     let title = run.steps[step].title.clone();
     match kind {
         StepKind::Gate(gate) => {
-            let ev = evidence::gate(model, &gate);
+            let ev = evidence::gate(&model.world(), &gate);
             if ev.pass {
                 let summary = ev.summary();
                 record(
@@ -361,7 +361,7 @@ fn patroni_guard(model: &Model, switch: &Switch) -> Guard {
     let Some(i) = patroni_index(model, switch) else {
         return Guard::Go;
     };
-    let (spec, st) = (&model.config.patroni[i], &model.patroni[i]);
+    let (spec, st) = (&model.config.kinds.patroni[i], &model.kinds.patroni[i]);
     if st.stale || st.error.is_some() {
         return Guard::Refuse(format!("cluster {} is not readable now", spec.name));
     }
@@ -389,7 +389,7 @@ fn patroni_guard(model: &Model, switch: &Switch) -> Guard {
     if switch.kind == SwitchKind::Switchover && switch.leader.is_none() {
         switch.leader = now;
     }
-    let refusals = crate::actions::patroni::refusals(&switch, view, st.limit(spec));
+    let refusals = patroni::refusals(&switch, view, st.limit(spec));
     if refusals.is_empty() {
         Guard::Go
     } else {
@@ -400,6 +400,7 @@ fn patroni_guard(model: &Model, switch: &Switch) -> Guard {
 fn patroni_index(model: &Model, switch: &Switch) -> Option<usize> {
     model
         .config
+        .kinds
         .patroni
         .iter()
         .position(|p| p.name == switch.cluster.name)
@@ -415,8 +416,8 @@ enum Guard {
 /// The expected-primary guard: the primary at arming must still be the primary (or be gone),
 /// and the target must still be a replica.
 fn promote_guard(model: &Model, db: usize, member: usize) -> Guard {
-    let spec = &model.config.databases[db];
-    let state = &model.dbs[db];
+    let spec = &model.config.kinds.postgres[db];
+    let state = &model.kinds.postgres[db];
     let target = &state.members[member];
     if target.role != Role::Replica || target.stale {
         let now = if target.stale {
@@ -478,7 +479,7 @@ fn request(
         && switch.leader.is_none()
     {
         switch.leader = patroni_index(model, switch)
-            .and_then(|i| model.patroni[i].leader())
+            .and_then(|i| model.kinds.patroni[i].leader())
             .map(str::to_string);
     }
     model.runs.in_flight = Some(step);
@@ -508,12 +509,12 @@ fn dry_run(model: &mut Model, _token: &DriverToken, runbook_index: usize, fx: &m
     fx.effects.push(Effect::Record(start));
     let mut actions = Vec::new();
     for (i, step) in runbook.steps.iter().enumerate() {
-        let described = runbook::plan::describe_kind(&model.config, &step.kind).join(" ; ");
+        let described = runbook::plan::describe_kind(&model.config.sites, &model.config.kinds, &step.kind).join(" ; ");
         let blocked = match &step.kind {
-            StepKind::Gate(g) => Some(evidence::gate(model, g))
+            StepKind::Gate(g) => Some(evidence::gate(&model.world(), g))
                 .filter(|e| !e.pass)
                 .map(|e| e.summary()),
-            StepKind::Wait(w) => Some(evidence::wait(model, w))
+            StepKind::Wait(w) => Some(evidence::wait(&model.world(), w))
                 .filter(|e| !e.pass)
                 .map(|e| format!("not yet: {}", e.summary())),
             StepKind::Manual(_) => None,
@@ -615,7 +616,7 @@ fn answered(model: &mut Model, token: &DriverToken, purpose: Purpose, text: Stri
                     let evidence = step_kind(model, step)
                         .and_then(|k| {
                             if let StepKind::Gate(g) = k {
-                                Some(evidence::gate(model, &g).summary())
+                                Some(evidence::gate(&model.world(), &g).summary())
                             } else {
                                 None
                             }
@@ -706,8 +707,8 @@ fn answered(model: &mut Model, token: &DriverToken, purpose: Purpose, text: Stri
                     let evidence = action
                         .promotes
                         .map(|(db, _)| {
-                            let state = &model.dbs[db];
-                            let spec = &model.config.databases[db];
+                            let state = &model.kinds.postgres[db];
+                            let spec = &model.config.kinds.postgres[db];
                             state
                                 .primaries()
                                 .iter()
@@ -740,18 +741,20 @@ fn arm(model: &mut Model, _token: &DriverToken, runbook_index: usize, reason: St
     let id = runbook::new_id(&runbook.name, model.now);
     let patroni_leaders = model
         .config
+        .kinds
         .patroni
         .iter()
-        .zip(&model.patroni)
+        .zip(&model.kinds.patroni)
         .map(|(spec, st)| ExpectedPrimary {
             database: spec.name.clone(),
             member: st.leader().map(str::to_string),
         });
     let expected_primaries = model
         .config
-        .databases
+        .kinds
+        .postgres
         .iter()
-        .zip(&model.dbs)
+        .zip(&model.kinds.postgres)
         .map(|(spec, state)| ExpectedPrimary {
             database: spec.name.clone(),
             member: match state.primaries().as_slice() {
@@ -815,10 +818,10 @@ pub fn progress(model: &mut Model, now: OffsetDateTime, fx: &mut Fx) {
         if model.runs.wait_ended == Some(step) {
             return;
         }
-        let ev = evidence::wait(model, &wait);
+        let ev = evidence::wait(&model.world(), &wait);
         let started = run.steps[step].started.unwrap_or(now);
         let elapsed = std::time::Duration::try_from(now - started).unwrap_or_default();
-        let crate::config::runbook::Wait::Dns { timeout, .. } = wait;
+        let crate::runbook::Wait::Dns { timeout, .. } = wait;
         let title = run.steps[step].title.clone();
         if ev.pass {
             let event = Event::StepFinished {
@@ -836,7 +839,7 @@ pub fn progress(model: &mut Model, now: OffsetDateTime, fx: &mut Fx) {
                 format!(
                     "step {} {title:?} ok after {}: {}",
                     step + 1,
-                    crate::ui::format::latency(elapsed),
+                    crate::text::latency(elapsed),
                     ev.summary()
                 ),
             );
@@ -845,7 +848,7 @@ pub fn progress(model: &mut Model, now: OffsetDateTime, fx: &mut Fx) {
         } else if elapsed > timeout {
             let detail = format!(
                 "timed out after {}: {}",
-                crate::ui::format::age(timeout),
+                crate::text::age(timeout),
                 ev.summary()
             );
             let event = Event::StepFinished {
@@ -882,7 +885,7 @@ pub fn progress(model: &mut Model, now: OffsetDateTime, fx: &mut Fx) {
 /// A journaled run entry (ours or another console's) changes the run.
 pub fn on_journaled(model: &mut Model, entry: &Entry) {
     let Some(ev) = &entry.run else { return };
-    runbook::apply(&mut model.runs.current, entry, &model.config);
+    runbook::apply(&mut model.runs.current, entry, &model.config.runbooks);
     let clears = matches!(
         ev.event,
         Event::StepFinished { .. }

@@ -1,7 +1,5 @@
 //! `update(model, msg) -> effects`: all the console's logic, with no I/O.
 
-use std::time::Duration;
-
 use crossterm::event::{Event, KeyCode, KeyEvent, KeyEventKind};
 use time::OffsetDateTime;
 use tui_input::Input;
@@ -9,9 +7,8 @@ use tui_input::backend::crossterm::to_input_request;
 
 use super::keys::{Command, KeyMap};
 use super::model::{Model, Overlay, Pane};
-use super::{cloudwatch, dns, health, patroni, rds, replication, route53};
-use crate::observe::Observation;
-use crate::timeline::{Entry, Kind, Severity};
+use crate::kinds::{self, Clock, Observation};
+use crate::timeline::{Edges, Entry, Kind, Severity};
 
 #[derive(Debug)]
 pub enum Msg {
@@ -30,7 +27,7 @@ pub enum Msg {
     /// A page of older history read from the journal, or why it could not be; `dropped` as
     /// the timeline's was when it was asked for.
     Older {
-        page: Result<crate::timeline::journal::Tail, String>,
+        page: Result<crate::timeline::Tail, String>,
         dropped: u64,
     },
     /// The driver lock was taken, lost or found held.
@@ -73,6 +70,11 @@ pub struct Fx {
 }
 
 impl Fx {
+    /// Journals the edges a source's state wrote.
+    pub fn edges(&mut self, edges: Edges) {
+        self.effects.extend(edges.0.into_iter().map(Effect::Record));
+    }
+
     pub fn edge(
         &mut self,
         at: OffsetDateTime,
@@ -232,207 +234,33 @@ fn resume(model: &mut Model, fx: &mut Fx) {
     }
 }
 
-/// Returns whether what the screen shows may have changed.
+/// Applies a reading. Returns whether what the screen shows may have changed.
 fn observe(model: &mut Model, observation: Observation, fx: &mut Fx) -> bool {
-    let config = model.config.clone();
-    match observation {
-        Observation::Probe { check, at, outcome } => {
-            if let (Some(spec), Some(state)) =
-                (config.health.get(check), model.health.get_mut(check))
-            {
-                let before = state.shown();
-                health::on_probe(spec, state, at, outcome, fx);
-                return state.shown() != before;
-            }
-        }
-        Observation::Postgres {
-            db,
-            member,
-            at,
-            result,
-        } => {
-            if let Some(state) = model.dbs.get_mut(db)
-                && member < state.members.len()
-            {
-                replication::on_reading(&config, db, state, member, at, result, fx);
-            }
-        }
-        Observation::Patroni {
-            cluster,
-            at,
-            reading,
-        } => {
-            if let (Some(spec), Some(state)) =
-                (config.patroni.get(cluster), model.patroni.get_mut(cluster))
-            {
-                patroni::on_reading(&config, spec, state, at, reading, fx);
-            }
-        }
-        Observation::Dns {
-            record,
-            resolver,
-            at,
-            answer,
-        } => {
-            if let (Some(spec), Some(state)) = (config.dns.get(record), model.dns.get_mut(record))
-                && resolver < state.resolvers.len()
-            {
-                let before = state.shown();
-                dns::on_answer(&config, spec, state, resolver, at, answer, fx);
-                return state.shown() != before;
-            }
-        }
-        Observation::Route53 { record, at, result } => {
-            if let (Some(spec), Some(state)) =
-                (config.route53.get(record), model.route53.get_mut(record))
-            {
-                route53::on_reading(&config, spec, state, at, result, fx);
-            }
-        }
-        Observation::Rds { source, at, result } => {
-            if let (Some(spec), Some(state)) = (config.rds.get(source), model.rds.get_mut(source)) {
-                rds::on_reading(&config, spec, state, at, result, fx);
-            }
-        }
-        Observation::CloudWatch { check, at, result } => {
-            if let (Some(spec), Some(state)) = (
-                config.cloudwatch.get(check),
-                model.cloudwatch.get_mut(check),
-            ) {
-                cloudwatch::on_reading(spec, state, at, result, fx);
-            }
-        }
-    }
-    true
+    let mut edges = Edges::default();
+    let config = &model.config;
+    let visible = kinds::apply(
+        &config.kinds,
+        &mut model.kinds,
+        &config.sites,
+        observation,
+        &mut edges,
+    );
+    fx.edges(edges);
+    visible
 }
 
-/// A source that has not answered within its interval + timeout is stale.
+/// A source that has not answered within its limit is stale: one edge each.
 fn mark_stale(model: &mut Model, fx: &mut Fx) {
-    let now = model.now;
-    let config = model.config.clone();
-    let started = model.started;
-    let overdue = |last: Option<OffsetDateTime>, limit: Duration| -> Option<Duration> {
-        let age = now - last.unwrap_or(started);
-        let age = Duration::try_from(age).unwrap_or_default();
-        (age > limit).then_some(age)
+    let clock = Clock {
+        now: model.now,
+        started: model.started,
     };
-    let message = |age: Duration, limit: Duration| {
-        format!(
-            "stale: no answer for {} (limit {})",
-            crate::ui::format::latency(age),
-            crate::ui::format::latency(limit)
-        )
-    };
-    for (spec, state) in config.health.iter().zip(model.health.iter_mut()) {
-        let limit = spec.interval + spec.timeout;
-        if !state.stale
-            && let Some(age) = overdue(state.last_at, limit)
-        {
-            state.stale = true;
-            fx.edge(
-                now,
-                Severity::Warn,
-                health::source(spec),
-                message(age, limit),
-            );
-        }
-    }
-    for (db_index, (spec, state)) in config
-        .databases
-        .iter()
-        .zip(model.dbs.iter_mut())
-        .enumerate()
-    {
-        let limit = spec.interval + spec.timeout;
-        for (i, m) in state.members.iter_mut().enumerate() {
-            if !m.stale
-                && let Some(age) = overdue(m.last_at, limit)
-            {
-                m.stale = true;
-                fx.edge(
-                    now,
-                    Severity::Warn,
-                    replication::member_source(&config, &config.databases[db_index], i),
-                    message(age, limit),
-                );
-            }
-        }
-    }
-    for (spec, state) in config.dns.iter().zip(model.dns.iter_mut()) {
-        let limit = spec.interval + spec.timeout;
-        for (r, server) in state.resolvers.iter_mut().zip(&spec.resolvers) {
-            if !r.stale
-                && let Some(age) = overdue(r.last_at, limit)
-            {
-                r.stale = true;
-                fx.edge(
-                    now,
-                    Severity::Warn,
-                    dns::source(spec),
-                    format!("@{server} {}", message(age, limit)),
-                );
-            }
-        }
-    }
-    // Whole-source readings: (stale flag, last answer, how long it may be silent, source name).
-    let patroni = config
-        .patroni
-        .iter()
-        .zip(model.patroni.iter_mut())
-        .map(|(spec, st)| {
-            // A read is two rounds of requests, each within the timeout.
-            let limit = spec.interval + spec.timeout * 2;
-            (&mut st.stale, st.last_at, limit, patroni::source(spec))
-        });
-    let aws = config
-        .route53
-        .iter()
-        .zip(model.route53.iter_mut())
-        .map(|(spec, st)| {
-            let limit = aws_limit(st.error.as_ref(), spec.interval, spec.timeout);
-            (&mut st.stale, st.last_at, limit, route53::source(spec))
-        })
-        .chain(
-            config
-                .rds
-                .iter()
-                .zip(model.rds.iter_mut())
-                .map(|(spec, st)| {
-                    let limit = aws_limit(st.error.as_ref(), spec.interval, spec.timeout);
-                    (&mut st.stale, st.last_at, limit, rds::source_all(spec))
-                }),
-        )
-        .chain(
-            config
-                .cloudwatch
-                .iter()
-                .zip(model.cloudwatch.iter_mut())
-                .map(|(spec, st)| {
-                    let limit = aws_limit(st.error.as_ref(), spec.interval, spec.timeout);
-                    (&mut st.stale, st.last_at, limit, cloudwatch::source(spec))
-                }),
-        );
-    for (stale, last_at, limit, source) in aws.chain(patroni) {
-        if !*stale && let Some(age) = overdue(last_at, limit) {
-            *stale = true;
-            fx.edge(now, Severity::Warn, source, message(age, limit));
-        }
-    }
-}
-
-/// How long an AWS source may be silent: its interval and timeout, or while throttled the
-/// backoff it announced (a throttled source waits longer on purpose: not stale for that).
-fn aws_limit(
-    error: Option<&crate::observe::AwsError>,
-    interval: Duration,
-    timeout: Duration,
-) -> Duration {
-    match error.map(|e| e.kind) {
-        Some(crate::observe::AwsErrorKind::Throttled { retry_in_secs }) => {
-            Duration::from_secs(retry_in_secs) + timeout
-        }
-        _ => interval + timeout,
-    }
+    let mut edges = Edges::default();
+    let config = &model.config;
+    model
+        .kinds
+        .mark_stale(&config.kinds, &config.sites, &clock, &mut edges);
+    fx.edges(edges);
 }
 
 fn on_key(model: &mut Model, key: KeyEvent, fx: &mut Fx) {

@@ -6,7 +6,7 @@ use ratatui::layout::{Alignment, Rect};
 use ratatui::text::{Line, Span};
 use ratatui::widgets::Paragraph;
 
-use super::format::{clean, clock};
+use crate::text::{clean, clock};
 use crate::app::model::Driver;
 use crate::app::verdict::{self, Level};
 use crate::app::{Mode, Model};

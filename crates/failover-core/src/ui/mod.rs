@@ -10,14 +10,10 @@
 //! footer: keys that work now                 footer
 //! ```
 
-mod aws_rows;
-pub mod format;
 mod header;
 mod overlay;
-pub(crate) mod panes;
-mod patroni_rows;
+mod panes;
 pub(crate) mod run;
-pub mod theme;
 
 use ratatui::Frame;
 use ratatui::layout::{Constraint, Layout, Rect};
@@ -27,7 +23,7 @@ use ratatui::widgets::{Block, Borders, Paragraph};
 
 use crate::app::Model;
 use crate::app::model::Pane;
-pub use theme::Theme;
+pub use crate::theme::{Theme, View};
 
 pub const MIN_WIDTH: u16 = 40;
 pub const MIN_HEIGHT: u16 = 10;

@@ -6,7 +6,7 @@ use ratatui::text::{Line, Span};
 use ratatui::widgets::{Clear, Paragraph, Wrap};
 use tui_input::Input;
 
-use super::format::clean;
+use crate::text::clean;
 use crate::app::Model;
 use crate::app::keys::KeyMap;
 use crate::app::model::Overlay;
@@ -145,7 +145,7 @@ pub fn render(frame: &mut Frame<'_>, area: Rect, model: &Model) {
             Line::from(spans)
         })
         .collect();
-    let glyphs = super::panes::Glyphs::new(model.view.ascii);
+    let glyphs = crate::theme::Glyphs::new(model.view.ascii);
     lines.push(Line::raw(""));
     lines.push(Line::from(Span::styled(
         format!(

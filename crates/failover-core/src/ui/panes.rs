@@ -7,16 +7,12 @@ use ratatui::style::Style;
 use ratatui::text::{Line, Span};
 use ratatui::widgets::Paragraph;
 
-use super::format::{clean, clock, probe_latency};
 use crate::app::Model;
-use crate::app::dns::{Match, RecordSite};
-use crate::app::health::CheckStatus;
 use crate::app::model::Pane;
-use crate::app::replication::{self, Role};
-use crate::config::Target;
-use crate::observe::DnsAnswer;
+use crate::kinds::{RowCtx, Section};
+use crate::text::{clean, clock};
+use crate::theme::{Glyphs, Theme, cell};
 use crate::timeline::Severity;
-use crate::ui::theme::Theme;
 
 pub fn render(frame: &mut Frame<'_>, area: Rect, model: &Model, pane: Pane, wide: bool) {
     let focused = model.ui.focus == pane;
@@ -26,9 +22,9 @@ pub fn render(frame: &mut Frame<'_>, area: Rect, model: &Model, pane: Pane, wide
         area.width
     } as usize;
     let (title, lines) = match pane {
-        Pane::Health => health(model, inner_width),
-        Pane::Replication => replication_rows(model, inner_width),
-        Pane::Dns => dns(model, inner_width),
+        Pane::Health => sources(model, Section::Health, inner_width),
+        Pane::Replication => sources(model, Section::Replication, inner_width),
+        Pane::Dns => sources(model, Section::Dns, inner_width),
         Pane::Timeline => timeline(model, inner_width),
         Pane::Run => super::run::lines(model, inner_width),
     };
@@ -55,29 +51,29 @@ fn placeholder<'a>(theme: &Theme, text: &str) -> Vec<Line<'a>> {
     vec![Line::from(Span::styled(text.to_string(), theme.dim))]
 }
 
-fn health(model: &Model, width: usize) -> (String, Vec<Line<'static>>) {
+/// A pane of sources: every kind's rows in the registry's order under a title that counts
+/// what needs attention, or what to configure when nothing is.
+fn sources(model: &Model, section: Section, width: usize) -> (String, Vec<Line<'static>>) {
     let theme = &model.view.theme;
     let config = &model.config;
-    let g = Glyphs::new(model.view.ascii);
-    let failing = model
-        .health
-        .iter()
-        .filter(|h| h.status == CheckStatus::Unhealthy)
-        .count()
-        + super::aws_rows::cloudwatch_failing(model);
-    let title = if failing > 0 {
-        format!("Health: {failing} failing")
-    } else {
-        "Health".to_string()
+    let (name, counted, nothing) = match section {
+        Section::Health => ("Health", Some("failing"), "no [[health]] checks configured"),
+        Section::Replication => (
+            "Replication",
+            Some("need attention"),
+            "no [[database]] configured",
+        ),
+        Section::Dns => ("DNS", None, "no [[dns]] records configured"),
     };
-    if config.health.is_empty() && config.cloudwatch.is_empty() {
-        return (title, placeholder(theme, "no [[health]] checks configured"));
+    if config.kinds.in_section(section) == 0 {
+        return (name.into(), placeholder(theme, nothing));
     }
+    // The Health pane's name and site columns are as wide as their longest entries.
     let name_w = config
-        .health
+        .kinds
+        .names(section)
         .iter()
-        .map(|h| h.name.chars().count())
-        .chain(config.cloudwatch.iter().map(|c| c.name.chars().count()))
+        .map(|n| n.chars().count())
         .max()
         .unwrap_or(4)
         .clamp(4, if width < 100 { 12 } else { 24 });
@@ -88,97 +84,18 @@ fn health(model: &Model, width: usize) -> (String, Vec<Line<'static>>) {
         .max()
         .unwrap_or(4)
         .clamp(4, if width < 100 { 7 } else { 14 });
-    let mut lines: Vec<Line<'static>> = config
-        .health
-        .iter()
-        .zip(&model.health)
-        .map(|(spec, st)| {
-            let (glyph, style, state) = match (st.stale, st.status) {
-                (true, _) => (g.stale, theme.stale, "stale".to_string()),
-                (_, CheckStatus::Healthy) => (g.ok, theme.ok, "healthy".to_string()),
-                (_, CheckStatus::Unhealthy) => (g.bad, theme.crit, "UNHEALTHY".to_string()),
-                (_, CheckStatus::Pending) if st.last.is_none() => {
-                    (g.pending, theme.dim, "waiting".to_string())
-                }
-                (_, CheckStatus::Pending) => {
-                    let (run, need) = if st.fail_run > 0 {
-                        (st.fail_run, spec.failure_threshold)
-                    } else {
-                        (st.ok_run, spec.success_threshold)
-                    };
-                    let what = if st.fail_run > 0 { "fail" } else { "ok" };
-                    (g.pending, theme.dim, format!("{what} {run}/{need}"))
-                }
-            };
-            // The time the state began (or, stale, of the last answer): it does not tick, so a
-            // steady screen is not repainted, and it matches the timeline's entry.
-            let for_how_long = match (st.stale, st.last_at, st.since) {
-                (true, Some(last), _) => clock(last),
-                (_, _, Some(since_at)) => clock(since_at),
-                _ => String::new(),
-            };
-            let lat = st.shown_latency.map(probe_latency).unwrap_or_default();
-            let mut detail = st
-                .last
-                .as_ref()
-                .map(|o| o.detail.clone())
-                .unwrap_or_else(|| spec.target.describe());
-            if st.status != CheckStatus::Pending && !st.stale {
-                let run = if st.status == CheckStatus::Healthy {
-                    st.fail_run
-                } else {
-                    st.ok_run
-                };
-                if run > 0 {
-                    let what = if st.status == CheckStatus::Healthy {
-                        "failed"
-                    } else {
-                        "ok"
-                    };
-                    detail = format!("{detail} ({run} {what})");
-                }
-            }
-            if let Target::Http { insecure: true, .. } = spec.target {
-                detail = format!("TLS NOT VERIFIED · {detail}");
-            }
-            let state = if for_how_long.is_empty() {
-                state
-            } else {
-                format!("{state} {for_how_long}")
-            };
-            let fixed = 2 + name_w + 1 + site_w + 1 + 18 + 8;
-            let detail_w = width.saturating_sub(fixed);
-            Line::from(vec![
-                Span::styled(format!("{glyph} "), style),
-                Span::styled(
-                    cell(&clean(&spec.name, model.view.ascii), name_w, &g) + " ",
-                    theme.text,
-                ),
-                Span::styled(
-                    cell(
-                        &clean(config.site_label(spec.site), model.view.ascii),
-                        site_w,
-                        &g,
-                    ) + " ",
-                    theme.dim,
-                ),
-                Span::styled(cell(&state, 18, &g), style),
-                Span::styled(format!("{:>7} ", lat), theme.text),
-                Span::styled(
-                    cell(&clean(&detail, model.view.ascii), detail_w, &g),
-                    if st.status == CheckStatus::Unhealthy {
-                        theme.crit
-                    } else {
-                        theme.dim
-                    },
-                ),
-            ])
-        })
-        .collect();
-    lines.extend(super::aws_rows::cloudwatch_lines(
-        model, width, name_w, site_w,
-    ));
-    (title, lines)
+    let ctx = RowCtx {
+        width,
+        view: &model.view,
+        name_w,
+        site_w,
+    };
+    let rows = model.world().rows(section, &ctx);
+    let title = match counted {
+        Some(what) if rows.problems > 0 => format!("{name}: {} {what}", rows.problems),
+        _ => name.into(),
+    };
+    (title, rows.lines)
 }
 
 

@@ -4,10 +4,10 @@
 use ratatui::style::Style;
 use ratatui::text::{Line, Span};
 
-use super::format::{clean, clock, latency, since};
-use super::panes::Glyphs;
+use crate::text::{clean, clock, latency, since};
+use crate::theme::Glyphs;
 use crate::app::Model;
-use crate::config::runbook::{Runbook, StepKind};
+use crate::runbook::{Runbook, StepKind};
 use crate::runbook::{RunState, RunView, StepStatus, evidence, plan};
 
 pub fn lines(model: &Model, width: usize) -> (String, Vec<Line<'static>>) {
@@ -92,7 +92,7 @@ fn plan_lines(model: &Model, runbook: &Runbook, width: usize) -> (String, Vec<Li
             ),
             Span::styled(verdict, style),
         ]));
-        for detail in plan::describe(config, step) {
+        for detail in plan::describe(&config.sites, &config.kinds, step) {
             lines.push(Line::from(Span::styled(
                 cut(&format!("          {}", t(model, &detail)), width),
                 theme.dim,
@@ -112,8 +112,8 @@ fn plan_lines(model: &Model, runbook: &Runbook, width: usize) -> (String, Vec<Li
 fn live_verdict(model: &Model, kind: &StepKind) -> (String, Style) {
     let theme = &model.view.theme;
     let ev = match kind {
-        StepKind::Gate(g) => evidence::gate(model, g),
-        StepKind::Wait(w) => evidence::wait(model, w),
+        StepKind::Gate(g) => evidence::gate(&model.world(), g),
+        StepKind::Wait(w) => evidence::wait(&model.world(), w),
         _ => return (String::new(), theme.dim),
     };
     if ev.pass {
@@ -222,7 +222,7 @@ fn run_lines(model: &Model, run: &RunView, width: usize) -> (String, Vec<Line<'s
                     vstyle,
                 )));
             }
-            for d in plan::describe_kind(config, &step_spec.kind)
+            for d in plan::describe_kind(&config.sites, &config.kinds, &step_spec.kind)
                 .into_iter()
                 .take(3)
             {
