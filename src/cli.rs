@@ -6,7 +6,8 @@ use std::sync::Arc;
 use clap::{Args, Parser, Subcommand, ValueEnum};
 
 use crate::config::{self, Config};
-use crate::ui::{Theme, View};
+use crate::runtime::TuiArgs;
+use failover_core::theme::{Theme, View};
 
 #[derive(Debug, Parser)]
 #[command(
@@ -38,24 +39,6 @@ pub struct AwsFlags {
     pub region: Option<String>,
 }
 
-#[derive(Debug, Args, Clone)]
-pub struct TuiArgs {
-    /// Read-only: shows everything, changes nothing (operator notes still go to the timeline)
-    #[arg(long)]
-    pub watch: bool,
-    /// Theme: dark, light, high-contrast, mono, or a path to a theme .toml [default: from config]
-    #[arg(long, value_name = "NAME")]
-    pub theme: Option<String>,
-    /// Who is at the keyboard, recorded with every note and action [default: user@host]
-    #[arg(long, value_name = "NAME")]
-    pub operator: Option<String>,
-    /// Only ASCII: no box drawing or symbols
-    #[arg(long)]
-    pub ascii: bool,
-    /// Log file [default: console.log in the config, else $XDG_STATE_HOME/failover-console/console.log]
-    #[arg(long, value_name = "FILE")]
-    pub log: Option<PathBuf>,
-}
 
 #[derive(Debug, Subcommand)]
 pub enum Command {
@@ -155,25 +138,11 @@ pub async fn run(cli: Cli) -> u8 {
         Some(Command::CheckConfig) => match load_config(&cli.config, &cli.aws) {
             Ok(c) => match Theme::load(&c.theme) {
                 Ok(_) => {
-                    let members: usize = c.databases.iter().map(|d| d.members.len()).sum();
-                    // AWS sources only when there are some, so plain configs read as before.
-                    let aws = [
-                        (c.route53.len(), "route53 records"),
-                        (c.rds.len(), "rds sources"),
-                        (c.cloudwatch.len(), "cloudwatch checks"),
-                        (c.patroni.len(), "patroni clusters"),
-                    ]
-                    .iter()
-                    .filter(|(n, _)| *n > 0)
-                    .map(|(n, what)| format!(", {n} {what}"))
-                    .collect::<String>();
                     println!(
-                        "{}: OK ({} sites, {} health checks, {} databases with {members} members, {} dns records{aws}, {} runbooks)",
+                        "{}: OK ({} sites, {}, {} runbooks)",
                         c.path.display(),
                         c.sites.len(),
-                        c.health.len(),
-                        c.databases.len(),
-                        c.dns.len(),
+                        c.kinds.census().join(", "),
                         c.runbooks.len()
                     );
                     0
@@ -223,8 +192,8 @@ fn export(config: &Config, format: ExportFormat, output: Option<PathBuf>) -> u8 
                 return 1;
             }
         },
-        ExportFormat::Markdown => match crate::timeline::journal::read_all(path) {
-            Ok((entries, unreadable)) => crate::timeline::export::markdown(
+        ExportFormat::Markdown => match crate::journal::read_all(path) {
+            Ok((entries, unreadable)) => failover_core::timeline::export::markdown(
                 &config.title,
                 &path.display().to_string(),
                 &entries,

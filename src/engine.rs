@@ -10,17 +10,17 @@ use tokio::sync::mpsc;
 use tokio::task::JoinSet;
 use tokio::time::Instant;
 
-use crate::app::model::{Driver, TIMELINE_CAPACITY};
-use crate::app::{Effect, Mode, Model, Msg, update};
+use failover_core::app::model::{Driver, TIMELINE_CAPACITY};
+use failover_core::app::{Effect, Mode, Model, Msg, update};
 use crate::config::Config;
 use crate::executor::Executor;
-use crate::journal_writer::{self, JournalHandle};
+use crate::journal::writer::{self, JournalHandle};
 use crate::lock::{self, Acquired, DriverLock};
-use crate::observe::Observation;
-use crate::timeline::journal::{self, Journal};
-use crate::timeline::tail::Tail;
-use crate::timeline::{Entry, Kind, Severity};
-use crate::ui::View;
+use failover_core::kinds::Observation;
+use crate::journal::{self, Journal};
+use crate::journal::tail::Tail;
+use failover_core::timeline::{Entry, Kind, Severity};
+use failover_core::theme::View;
 
 pub struct Engine {
     pub model: Model,
@@ -61,12 +61,12 @@ impl Engine {
         let (torn_last_line, unreadable_lines) = (tail.torn_last_line, tail.unreadable_lines);
         model.timeline.load(tail);
         for entry in &runs {
-            crate::runbook::apply(&mut model.runs.current, entry, &config);
+            failover_core::runbook::apply(&mut model.runs.current, entry, &config.runbooks);
         }
         model.runs.shown = model.runs.current.as_ref().is_some_and(|r| r.is_active());
-        let (journal, journaled) = journal_writer::spawn(file, model.console_id.clone());
+        let (journal, journaled) = writer::spawn(file, model.console_id.clone());
         let (obs_tx, observations) = mpsc::channel(4096);
-        let pollers = crate::sources::spawn_all(&config, obs_tx);
+        let pollers = crate::kinds::spawn_all(&config, obs_tx);
         let (internal_tx, internal) = mpsc::channel(1024);
 
         let mut startup = Vec::new();
@@ -195,7 +195,7 @@ impl Engine {
     async fn start_driving(
         &mut self,
         lock: DriverLock,
-        token: crate::lock::DriverToken,
+        token: failover_core::app::driver::DriverToken,
         severity: Severity,
         note: String,
     ) {
@@ -259,7 +259,7 @@ impl Engine {
                     let tx = self.internal_tx.clone();
                     tokio::task::spawn_blocking(move || {
                         let page = match (older, oldest) {
-                            (crate::timeline::Older::Before(at), _) => {
+                            (failover_core::timeline::Older::Before(at), _) => {
                                 journal::read_before(&path, at, OLDER_PAGE)
                             }
                             (_, Some(oldest)) => {
@@ -333,5 +333,5 @@ impl Engine {
 const OLDER_PAGE: usize = 5000;
 
 fn next_second() -> Instant {
-    crate::sources::next_second(Duration::ZERO)
+    crate::kinds::next_second(Duration::ZERO)
 }

@@ -9,13 +9,15 @@ use std::time::Instant;
 use time::OffsetDateTime;
 use tokio::sync::mpsc;
 
-use crate::actions::{Outcome, ReadBack};
-use crate::app::Msg;
-use crate::app::runs::ExecRequest;
-use crate::journal_writer::JournalHandle;
-use crate::lock::DriverToken;
-use crate::runbook::{Event, Phase, RunEvent, StepResult};
-use crate::timeline::{Entry, Kind, Severity};
+use failover_core::actions::{ActionSpec, Outcome, ReadBack, one_line};
+
+use crate::actions::Action;
+use failover_core::app::Msg;
+use failover_core::app::runs::ExecRequest;
+use crate::journal::writer::JournalHandle;
+use failover_core::app::driver::DriverToken;
+use failover_core::runbook::{Event, Phase, RunEvent, StepResult};
+use failover_core::timeline::{Entry, Kind, Severity};
 
 pub struct Executor {
     journal: JournalHandle,
@@ -57,13 +59,13 @@ impl Executor {
         &self,
         run_id: String,
         runbook: String,
-        actions: Vec<(usize, String, crate::actions::ActionSpec)>,
+        actions: Vec<(usize, String, ActionSpec)>,
     ) {
         let (journal, operator) = (self.journal.clone(), self.operator.clone());
         tokio::spawn(async move {
             for (step, title, spec) in actions {
                 let problems = spec.preflight().await;
-                let would = crate::actions::one_line(&spec.plan().await);
+                let would = one_line(&spec.plan().await);
                 let blocked = if problems.is_empty() {
                     None
                 } else {
@@ -231,7 +233,7 @@ async fn run_phase(
     let message = format!(
         "step {n} {:?} {label}{word} in {}: {detail}",
         r.title,
-        crate::ui::format::latency(elapsed)
+        failover_core::text::latency(elapsed)
     );
     let event = Event::StepFinished {
         step: r.step,

@@ -1,19 +1,20 @@
 //! failover-console: a terminal console for moving a service to its standby site and back.
+//!
+//! This crate is the I/O around the pure core (`failover_core`): the command line, the runtime
+//! and engine, the terminal, the journal, the driver lock, `status`, and each kind's source,
+//! actions and client (`kinds`). Layers, each using only those below it:
+//! `cli` → `runtime`, `status` → `engine` → `executor` → `kinds` → `actions` → `net`; and
+//! `journal`, `lock`, `screen`, `config` beside them.
 
 pub mod actions;
-pub mod app;
 pub mod cli;
 pub mod config;
 pub mod engine;
 pub mod executor;
-pub mod journal_writer;
+pub mod journal;
+pub mod kinds;
 pub mod lock;
-pub mod observe;
-pub mod patroni;
-pub mod runbook;
+pub mod net;
 pub mod runtime;
 pub mod screen;
-pub mod sources;
 pub mod status;
-pub mod timeline;
-pub mod ui;

@@ -6,33 +6,8 @@ use std::fs::{File, OpenOptions};
 use std::io::{self, Read, Seek, SeekFrom, Write};
 use std::path::{Path, PathBuf};
 
-use serde::{Deserialize, Serialize};
+pub use failover_core::app::driver::{DriverToken, LockInfo};
 use time::OffsetDateTime;
-
-/// Proof that this console holds the driver lock. Only `acquire` and `break_lock` make one.
-#[derive(Debug, PartialEq, Eq)]
-pub struct DriverToken {
-    _private: (),
-}
-
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct LockInfo {
-    pub operator: String,
-    pub host: String,
-    pub pid: u32,
-    #[serde(with = "time::serde::rfc3339")]
-    pub since: OffsetDateTime,
-}
-
-impl LockInfo {
-    pub fn describe(&self) -> String {
-        let since = crate::ui::format::clock(self.since);
-        format!(
-            "{} on {} (pid {}) since {since} UTC",
-            self.operator, self.host, self.pid
-        )
-    }
-}
 
 /// Held while this console drives; dropping it releases the lock.
 #[derive(Debug)]
@@ -69,7 +44,7 @@ pub fn acquire(journal: &Path, operator: &str) -> io::Result<Acquired> {
             let info = write_info(&mut file, operator)?;
             Ok(Acquired::Driving(
                 DriverLock { file, path, info },
-                DriverToken { _private: () },
+                DriverToken::held(),
             ))
         }
         Err(std::fs::TryLockError::WouldBlock) => Ok(Acquired::HeldBy(
@@ -105,7 +80,7 @@ pub fn break_lock(
     let info = write_info(&mut file, operator)?;
     Ok((
         DriverLock { file, path, info },
-        DriverToken { _private: () },
+        DriverToken::held(),
         previous,
     ))
 }

@@ -5,18 +5,39 @@ use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Duration;
 
+use clap::Args;
 use crossterm::event::{Event, EventStream};
 use futures::StreamExt;
 use ratatui::layout::Size;
 use tokio::signal::unix::{SignalKind, signal};
 use tokio::time::Instant;
 
-use crate::app::{Mode, Msg};
-use crate::cli::TuiArgs;
+use failover_core::app::{Mode, Msg};
 use crate::config::Config;
 use crate::engine::Engine;
 use crate::screen::Screen;
-use crate::ui::{self, View};
+use failover_core::theme::View;
+use failover_core::ui;
+
+/// How the TUI runs: the flags of the default command.
+#[derive(Debug, Args, Clone)]
+pub struct TuiArgs {
+    /// Read-only: shows everything, changes nothing (operator notes still go to the timeline)
+    #[arg(long)]
+    pub watch: bool,
+    /// Theme: dark, light, high-contrast, mono, or a path to a theme .toml [default: from config]
+    #[arg(long, value_name = "NAME")]
+    pub theme: Option<String>,
+    /// Who is at the keyboard, recorded with every note and action [default: user@host]
+    #[arg(long, value_name = "NAME")]
+    pub operator: Option<String>,
+    /// Only ASCII: no box drawing or symbols
+    #[arg(long)]
+    pub ascii: bool,
+    /// Log file [default: console.log in the config, else $XDG_STATE_HOME/failover-console/console.log]
+    #[arg(long, value_name = "FILE")]
+    pub log: Option<PathBuf>,
+}
 
 /// Frames are coalesced: at most one per this interval, drawn as soon as it is allowed.
 const FRAME_GAP: Duration = Duration::from_millis(30);

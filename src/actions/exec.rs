@@ -11,7 +11,9 @@ use tokio::io::{AsyncBufReadExt, AsyncRead, AsyncReadExt, BufReader};
 use tokio::process::Command;
 use tokio::task::JoinHandle;
 
-use super::{ActionSpec, Outcome, OutputSink};
+use failover_core::actions::{ActionSpec, Outcome};
+
+use super::OutputSink;
 
 /// After SIGTERM to the group, how long before SIGKILL.
 const TERM_GRACE: Duration = Duration::from_secs(2);
@@ -21,39 +23,8 @@ const DRAIN: Duration = Duration::from_secs(1);
 /// Longer lines are passed on in pieces of this size.
 const MAX_LINE: u64 = 16 * 1024;
 
-/// The command line, shell-quoted, where it runs and its timeout.
-pub fn describe(argv: &[String], cwd: Option<&Path>, timeout: Duration) -> Vec<String> {
-    let mut lines = vec![if argv.is_empty() {
-        "run: (no command)".to_string()
-    } else {
-        format!("run: {}", shell_join(argv))
-    }];
-    if let Some(dir) = cwd {
-        lines.push(format!("in {}", shell_quote(&dir.display().to_string())));
-    }
-    lines.push(format!(
-        "timeout {}: then its process group is killed (outcome unknown)",
-        humantime::format_duration(timeout)
-    ));
-    lines
-}
 
-pub fn shell_join(argv: &[String]) -> String {
-    argv.iter()
-        .map(|a| shell_quote(a))
-        .collect::<Vec<_>>()
-        .join(" ")
-}
 
-/// As a POSIX shell would need it: bare when safe, else in single quotes.
-pub fn shell_quote(s: &str) -> String {
-    let safe = |c: char| c.is_ascii_alphanumeric() || "_@%+=:,./-".contains(c);
-    if !s.is_empty() && s.chars().all(safe) {
-        s.to_string()
-    } else {
-        format!("'{}'", s.replace('\'', r"'\''"))
-    }
-}
 
 fn fields(spec: &ActionSpec) -> Option<(&[String], Option<&Path>, Duration)> {
     match spec {

@@ -6,117 +6,16 @@ use std::time::{Duration, Instant};
 use reqwest::header::{HeaderName, HeaderValue};
 use reqwest::{Method, Url};
 
-use super::{ActionSpec, Outcome};
+use failover_core::actions::webhook::shown_url;
+use failover_core::actions::{ActionSpec, Outcome};
 
 /// How much of an unexpected answer's body is shown.
 const BODY_SNIPPET: usize = 200;
-/// How much of the request body the plan shows.
-const BODY_SHOWN: usize = 300;
 
-/// Names of headers, query parameters and JSON fields whose values are never shown.
-fn looks_secret(name: &str) -> bool {
-    let n = name.to_ascii_lowercase();
-    [
-        "authorization",
-        "auth",
-        "token",
-        "key",
-        "secret",
-        "password",
-        "passwd",
-        "cookie",
-        "signature",
-        "credential",
-    ]
-    .iter()
-    .any(|s| n.contains(s))
-}
 
-/// "POST http://... (expect 200)", the headers (secret-looking values as ***), the body.
-pub fn describe(
-    method: &str,
-    url: &str,
-    headers: &[(String, String)],
-    body: Option<&str>,
-    expect_status: u16,
-) -> Vec<String> {
-    let mut lines = vec![format!(
-        "{} {} (expect {expect_status})",
-        method.to_ascii_uppercase(),
-        shown_url(url)
-    )];
-    for (name, value) in headers {
-        let value = if looks_secret(name) {
-            "***"
-        } else {
-            value.as_str()
-        };
-        lines.push(format!("header {name}: {value}"));
-    }
-    if let Some(body) = body {
-        let shown = shown_body(body);
-        let cut: String = shown.chars().take(BODY_SHOWN).collect();
-        let more = if cut.len() < shown.len() {
-            format!(" ... ({} bytes)", body.len())
-        } else {
-            String::new()
-        };
-        lines.push(format!("body: {cut}{more}"));
-    }
-    lines
-}
 
-/// The URL without its password or secret-looking query values.
-fn shown_url(url: &str) -> String {
-    let Ok(mut parsed) = Url::parse(url) else {
-        return url.to_string();
-    };
-    if parsed.password().is_some() {
-        let _ = parsed.set_password(Some("***"));
-    }
-    let pairs: Vec<(String, String)> = parsed
-        .query_pairs()
-        .map(|(k, v)| (k.into_owned(), v.into_owned()))
-        .collect();
-    if pairs.iter().any(|(k, _)| looks_secret(k)) {
-        let masked = pairs.into_iter().map(|(k, v)| {
-            if looks_secret(&k) {
-                (k, "***".to_string())
-            } else {
-                (k, v)
-            }
-        });
-        parsed.query_pairs_mut().clear().extend_pairs(masked);
-    }
-    parsed.to_string().replace("%2A%2A%2A", "***")
-}
 
-/// The body on one line; in JSON, the values of secret-looking fields as "***".
-fn shown_body(body: &str) -> String {
-    match serde_json::from_str::<serde_json::Value>(body) {
-        Ok(mut json) if json.is_object() || json.is_array() => {
-            mask_json(&mut json);
-            json.to_string()
-        }
-        _ => body.split_whitespace().collect::<Vec<_>>().join(" "),
-    }
-}
 
-fn mask_json(v: &mut serde_json::Value) {
-    match v {
-        serde_json::Value::Object(map) => {
-            for (k, v) in map.iter_mut() {
-                if looks_secret(k) && !v.is_object() && !v.is_array() {
-                    *v = serde_json::Value::String("***".into());
-                } else {
-                    mask_json(v);
-                }
-            }
-        }
-        serde_json::Value::Array(items) => items.iter_mut().for_each(mask_json),
-        _ => {}
-    }
-}
 
 struct Request<'a> {
     method: &'a str,
@@ -264,7 +163,7 @@ pub async fn execute(spec: &ActionSpec) -> Outcome {
             }
         }
         Err(e) => {
-            let text = crate::sources::http::describe(&e, r.timeout);
+            let text = crate::net::http::describe(&e, r.timeout);
             if e.is_builder() {
                 Outcome::Failed(format!("invalid request to {where_}: {text}; nothing sent"))
             } else if e.is_connect() {

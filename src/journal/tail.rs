@@ -4,7 +4,7 @@ use std::fs::File;
 use std::io::{Read, Seek, SeekFrom};
 use std::path::{Path, PathBuf};
 
-use super::Entry;
+use failover_core::timeline::Entry;
 
 pub struct Tail {
     path: PathBuf,

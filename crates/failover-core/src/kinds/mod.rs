@@ -24,7 +24,15 @@ use ratatui::text::Line;
 use serde_json::{Map, Value};
 use time::OffsetDateTime;
 
+pub use alarm::Alarm;
+pub use cloudwatch::CloudWatch;
+pub use dns::Dns;
 pub use findings::{Evidence, Finding, Level, Serving};
+pub use health::Health;
+pub use patroni::Patroni;
+pub use postgres::Postgres;
+pub use rds::Rds;
+pub use route53::Route53;
 
 use crate::schema::{SiteId, Sites};
 use crate::text;
@@ -290,6 +298,9 @@ pub trait Kind {
     /// Its rows, and how many rows it has (for scrolling, without drawing them).
     fn rows(world: &World<'_>, ctx: &RowCtx<'_>) -> Rows;
     fn row_count(world: &World<'_>) -> usize;
+    /// How many of it are configured, for `check-config` ("2 health checks"); None for none of
+    /// a kind that need not be there.
+    fn census(specs: &[Self::Spec]) -> Option<String>;
     /// Its part of `status --json`: a key and its value.
     fn status_json(world: &World<'_>) -> (&'static str, Value);
     /// Its part of `status`.
@@ -350,6 +361,13 @@ macro_rules! registry {
             pub fn aws_mut(&mut self) -> Vec<&mut aws::AwsSettings> {
                 let mut out = Vec::new();
                 $(out.extend(self.$field.iter_mut().filter_map(<$field::$kind as Kind>::aws_mut));)+
+                out
+            }
+
+            /// What is configured, kind by kind: "2 health checks", "1 databases with 2 members"...
+            pub fn census(&self) -> Vec<String> {
+                let mut out = Vec::new();
+                $(out.extend(<$field::$kind as Kind>::census(&self.$field));)+
                 out
             }
 

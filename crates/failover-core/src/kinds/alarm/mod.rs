@@ -173,6 +173,10 @@ impl Kind for Alarm {
             .sum()
     }
 
+    fn census(specs: &[AlarmSource]) -> Option<String> {
+        (!specs.is_empty()).then(|| format!("{} alarm sources", specs.len()))
+    }
+
     fn status_json(world: &World<'_>) -> (&'static str, Value) {
         let sources: Vec<Value> = world
             .specs

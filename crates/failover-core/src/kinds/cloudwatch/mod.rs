@@ -129,6 +129,10 @@ impl Kind for CloudWatch {
         world.states.cloudwatch.len()
     }
 
+    fn census(specs: &[CloudWatchCheck]) -> Option<String> {
+        (!specs.is_empty()).then(|| format!("{} cloudwatch checks", specs.len()))
+    }
+
     fn status_json(world: &World<'_>) -> (&'static str, Value) {
         let checks: Vec<Value> = world
             .specs

@@ -88,6 +88,10 @@ impl Kind for Dns {
         world.states.dns.iter().map(|r| r.resolvers.len() + 1).sum()
     }
 
+    fn census(specs: &[DnsRecord]) -> Option<String> {
+        Some(format!("{} dns records", specs.len()))
+    }
+
     fn status_json(world: &World<'_>) -> (&'static str, Value) {
         let site_name = |site: SiteId| Value::String(world.sites[site].key.clone());
         let records: Vec<Value> = world

@@ -121,6 +121,10 @@ impl Kind for Health {
         world.states.health.len()
     }
 
+    fn census(specs: &[HealthCheck]) -> Option<String> {
+        Some(format!("{} health checks", specs.len()))
+    }
+
     fn status_json(world: &World<'_>) -> (&'static str, Value) {
         let checks: Vec<Value> = world
             .specs

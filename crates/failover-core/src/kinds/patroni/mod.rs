@@ -152,6 +152,10 @@ impl Kind for Patroni {
 
     /// `status --json`: each cluster, its leader and members with lag in bytes (null when
     /// unknown), the answering endpoint, the trouble if any.
+    fn census(specs: &[PatroniCluster]) -> Option<String> {
+        (!specs.is_empty()).then(|| format!("{} patroni clusters", specs.len()))
+    }
+
     fn status_json(world: &World<'_>) -> (&'static str, Value) {
         let lag = |l: Option<Lag>| match l {
             Some(Lag::Bytes(b)) => json!(b),

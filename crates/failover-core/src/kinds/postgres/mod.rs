@@ -128,6 +128,11 @@ impl Kind for Postgres {
         world.states.postgres.iter().map(|d| d.members.len() + 1).sum()
     }
 
+    fn census(specs: &[Database]) -> Option<String> {
+        let members: usize = specs.iter().map(|d| d.members.len()).sum();
+        Some(format!("{} databases with {members} members", specs.len()))
+    }
+
     fn status_json(world: &World<'_>) -> (&'static str, Value) {
         let databases: Vec<Value> = world
             .specs

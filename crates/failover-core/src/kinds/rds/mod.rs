@@ -184,6 +184,10 @@ impl Kind for Rds {
     }
 
     /// Every figure with its unit or its name, errors as plain text.
+    fn census(specs: &[RdsSource]) -> Option<String> {
+        (!specs.is_empty()).then(|| format!("{} rds sources", specs.len()))
+    }
+
     fn status_json(world: &World<'_>) -> (&'static str, Value) {
             let sources: Vec<Value> = world
                 .specs

@@ -432,4 +432,77 @@ mod tests {
             "{e}"
         );
     }
+
+    #[test]
+    fn describe_shows_the_batch_config_knows_and_says_what_is_read_later() {
+        let lines = describe(&spec(Mode::Upsert {
+            toward: site("site B", "10.0.2.100"),
+            others: vec![site("site A", "10.0.1.100")],
+        }));
+        assert_eq!(
+            lines[0],
+            "Route 53 UPSERT api.failover.test. A in zone Z123: site B's set becomes PRIMARY, the other SECONDARY, in one ChangeBatch"
+        );
+        assert_eq!(lines[1], "AWS: region us-east-1 (default), profile ops");
+        let json: Vec<&str> = lines
+            .iter()
+            .filter(|l| l.starts_with("  "))
+            .map(String::as_str)
+            .collect();
+        let value: serde_json::Value = serde_json::from_str(&json.join("\n")).unwrap();
+        let changes = &value["Changes"];
+        assert_eq!(changes[0]["ResourceRecordSet"]["Failover"], "PRIMARY");
+        assert_eq!(
+            changes[0]["ResourceRecordSet"]["ResourceRecords"][0]["Value"],
+            "10.0.2.100"
+        );
+        assert_eq!(changes[1]["ResourceRecordSet"]["Failover"], "SECONDARY");
+        assert_eq!(
+            changes[1]["ResourceRecordSet"]["ResourceRecords"][0]["Value"],
+            "10.0.1.100"
+        );
+        assert_eq!(changes[1]["ResourceRecordSet"]["TTL"], AT_RUN_TIME);
+        assert!(lines.iter().all(|l| l.chars().count() <= 120), "{lines:#?}");
+        assert!(
+            lines
+                .last()
+                .unwrap()
+                .contains("ListResourceRecordSets shows site B's set PRIMARY")
+        );
+    }
+
+    #[test]
+    fn disabling_says_plainly_that_disabled_means_healthy() {
+        let lines = describe(&spec(Mode::HealthCheck {
+            disabled: true,
+            id: None,
+        }));
+        assert!(lines[0].starts_with("Route 53 UpdateHealthCheck Disabled=true on the health check of api.failover.test. A's PRIMARY set"));
+        assert!(
+            lines[1].contains("treats a disabled health check as HEALTHY"),
+            "{lines:#?}"
+        );
+        let given = describe(&spec(Mode::HealthCheck {
+            disabled: false,
+            id: Some("abc".into()),
+        }));
+        assert_eq!(
+            given[0],
+            "Route 53 UpdateHealthCheck Disabled=false on health check abc"
+        );
+        assert!(
+            given
+                .iter()
+                .any(|l| l.contains("\"HealthCheckId\": \"abc\"")),
+            "{given:#?}"
+        );
+    }
+
+    #[test]
+    fn names_compare_lower_case_with_the_dot() {
+        assert!(same_name("API.failover.test.", "api.failover.test."));
+        assert!(same_name("api.failover.test", "api.failover.test."));
+        assert!(same_name("\\052.failover.test.", "*.failover.test."));
+        assert!(!same_name("www.failover.test.", "api.failover.test."));
+    }
 }

@@ -131,6 +131,10 @@ impl Kind for Route53 {
         2 * world.specs.route53.len()
     }
 
+    fn census(specs: &[Route53Record]) -> Option<String> {
+        (!specs.is_empty()).then(|| format!("{} route53 records", specs.len()))
+    }
+
     fn status_json(world: &World<'_>) -> (&'static str, Value) {
         let site_name = |site: Option<SiteId>| {
             site.map(|s| Value::String(world.sites[s].key.clone()))

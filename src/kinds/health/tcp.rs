@@ -4,7 +4,7 @@ use std::time::{Duration, Instant};
 
 use tokio::net::TcpStream;
 
-use crate::observe::ProbeOutcome;
+use failover_core::kinds::health::ProbeOutcome;
 
 pub async fn probe(addr: &str, timeout: Duration) -> ProbeOutcome {
     let started = Instant::now();
@@ -19,24 +19,12 @@ pub async fn probe(addr: &str, timeout: Duration) -> ProbeOutcome {
         Ok(Err(e)) => ProbeOutcome {
             ok: false,
             latency,
-            detail: io_error_text(&e),
+            detail: failover_core::text::io_error(&e),
         },
         Err(_) => ProbeOutcome {
             ok: false,
             latency,
-            detail: format!("timeout after {}", crate::ui::format::latency(timeout)),
+            detail: format!("timeout after {}", failover_core::text::latency(timeout)),
         },
-    }
-}
-
-pub fn io_error_text(e: &std::io::Error) -> String {
-    use std::io::ErrorKind::*;
-    match e.kind() {
-        ConnectionRefused => "connection refused".into(),
-        ConnectionReset => "connection reset".into(),
-        HostUnreachable => "host unreachable".into(),
-        NetworkUnreachable => "network unreachable".into(),
-        TimedOut => "timed out".into(),
-        _ => e.to_string(),
     }
 }

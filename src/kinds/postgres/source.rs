@@ -8,9 +8,12 @@ use std::time::Duration;
 use time::OffsetDateTime;
 use tokio_postgres::{Client, NoTls};
 
-use super::Sender;
-use crate::config::Member;
-use crate::observe::{Lsn, Observation, PgSnapshot, PrimaryReading, ReplicaReading, StandbyRow};
+use failover_core::kinds::Observation;
+use failover_core::kinds::postgres::{
+    Lsn, Member, PgSnapshot, PrimaryReading, ReplicaReading, StandbyRow,
+};
+
+use crate::kinds::Sender;
 
 pub struct Poller {
     db: usize,
@@ -58,7 +61,7 @@ impl Poller {
                 self.client = None;
                 Err(format!(
                     "timeout after {}",
-                    crate::ui::format::latency(self.timeout)
+                    failover_core::text::latency(self.timeout)
                 ))
             }
         };
@@ -122,7 +125,7 @@ pub async fn connect_dsn(
         Err(_) => {
             return Err(format!(
                 "no connection within {}",
-                crate::ui::format::latency(timeout)
+                failover_core::text::latency(timeout)
             ));
         }
     };
@@ -226,7 +229,7 @@ pub fn describe(e: &tokio_postgres::Error) -> String {
     let mut source = e.source();
     while let Some(s) = source {
         if let Some(io) = s.downcast_ref::<std::io::Error>() {
-            return super::tcp::io_error_text(io);
+            return failover_core::text::io_error(io);
         }
         source = s.source();
     }

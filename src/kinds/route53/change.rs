@@ -10,117 +10,25 @@
 //! The sets are matched to sites through the `[[dns]]` record of the same name, like the DNS
 //! pane does. What is sent and what the plan shows are built from the same `FailoverSet`s.
 
-mod health_check;
-mod sets;
-
 use std::future::Future;
-use std::time::Duration;
 
 use aws_sdk_route53::Client;
 use aws_sdk_route53::types::ChangeStatus;
 use tokio::time::Instant;
-
-use self::health_check::{check_head, check_request, check_tail, resolve_check, set_check, word};
-use self::sets::{
-    batch_json, batch_sdk, comment, preview_json, read_pair, swap, toward_is_primary,
+use failover_core::actions::{Outcome, ReadBack};
+use failover_core::kinds::aws::{call_timeout, human, poll_every};
+use failover_core::kinds::route53::{
+    Mode, Route53Change, SiteAnswers, batch_json, check_head, check_request, check_tail, comment,
+    swap, toward_is_primary, upsert_head, upsert_tail, word,
 };
-use super::aws::{
-    WriteError, call_timeout, human, poll_every, read_error, where_text, write_error,
-};
-use super::{Outcome, OutputSink, ReadBack};
-use crate::config::{AwsSettings, RecordType};
 
-pub(super) const AT_RUN_TIME: &str = "(as read at run time)";
-/// Route 53 is global; its API lives in us-east-1 unless told otherwise.
-pub(super) const ROUTE53_REGION: &str = "us-east-1";
+use super::health_check::{resolve_check, set_check};
+use super::sets::{batch_sdk, read_pair};
+use crate::actions::OutputSink;
+use crate::net::aws::{WriteError, read_error, write_error};
 
-#[derive(Debug, Clone, PartialEq)]
-pub struct Route53Change {
-    /// Fully qualified, lower case, with the trailing dot.
-    pub name: String,
-    pub zone_id: String,
-    pub record_type: RecordType,
-    pub aws: AwsSettings,
-    pub mode: Mode,
-    pub timeout: Duration,
-}
-
-#[derive(Debug, Clone, PartialEq)]
-pub enum Mode {
-    /// `toward`'s set becomes PRIMARY, the other SECONDARY. `others`: the other sites' answers,
-    /// for the plan only.
-    Upsert {
-        toward: SiteAnswers,
-        others: Vec<SiteAnswers>,
-    },
-    /// UpdateHealthCheck Disabled=`disabled` on `id`, or on the PRIMARY set's health check.
-    HealthCheck { disabled: bool, id: Option<String> },
-}
-
-#[derive(Debug, Clone, PartialEq)]
-pub struct SiteAnswers {
-    pub label: String,
-    /// Normalised like the DNS pane's answers.
-    pub values: Vec<String>,
-}
-
-// ------------------------------------------------------------------------------------------------
-// describe / plan
-// ------------------------------------------------------------------------------------------------
-
-pub(super) async fn client(spec: &Route53Change) -> Client {
-    crate::sources::route53::client(&spec.aws, call_timeout(spec.timeout)).await
-}
-
-fn upsert_head(spec: &Route53Change, toward: &SiteAnswers) -> Vec<String> {
-    vec![
-        format!(
-            "Route 53 UPSERT {} {} in zone {}: {}'s set becomes PRIMARY, the other SECONDARY, in one ChangeBatch",
-            spec.name, spec.record_type, spec.zone_id, toward.label
-        ),
-        where_text(&spec.aws, Some(ROUTE53_REGION)),
-    ]
-}
-
-fn upsert_tail(spec: &Route53Change, toward: &SiteAnswers) -> Vec<String> {
-    vec![
-        format!(
-            "then GetChange every {} until INSYNC, up to {} (not INSYNC by then: outcome unknown, read back)",
-            human(poll_every(spec.timeout)),
-            human(spec.timeout)
-        ),
-        format!(
-            "read back: ListResourceRecordSets shows {}'s set PRIMARY",
-            toward.label
-        ),
-    ]
-}
-
-/// The plan from config alone: the ChangeBatch with what config knows (name, type, roles, the
-/// `[[dns]]` answers); set ids, TTL and health checks are read at run time.
-pub fn describe(spec: &Route53Change) -> Vec<String> {
-    match &spec.mode {
-        Mode::Upsert { toward, others } => {
-            let mut lines = upsert_head(spec, toward);
-            lines.push(
-                "ChangeBatch JSON (each set keeps its own values, TTL and health check as read at run time):"
-                    .into(),
-            );
-            lines.extend(preview_json(spec, toward, others).lines(2));
-            lines.extend(upsert_tail(spec, toward));
-            lines
-        }
-        Mode::HealthCheck { disabled, id } => {
-            let mut lines = check_head(spec, *disabled, id.as_deref());
-            lines.push("UpdateHealthCheck JSON:".into());
-            let shown_id = id
-                .as_deref()
-                .unwrap_or("(the PRIMARY set's, as read at run time)");
-            lines.extend(check_request(shown_id, None, *disabled).lines(2));
-            lines.push(check_tail(*disabled));
-            lines
-        }
-    }
+pub async fn client(spec: &Route53Change) -> Client {
+    super::client(&spec.aws, call_timeout(spec.timeout)).await
 }
 
 /// The plan with Route 53 read now (read-only): the exact JSON that would be sent.
@@ -145,7 +53,7 @@ pub async fn plan(spec: &Route53Change) -> Vec<String> {
                     pair.roles()
                 )),
                 Err(e) => {
-                    let mut fallback = describe(spec);
+                    let mut fallback = failover_core::kinds::route53::describe(spec);
                     fallback.insert(2, format!("cannot read Route 53 now: {e}"));
                     return fallback;
                 }
@@ -171,7 +79,7 @@ pub async fn plan(spec: &Route53Change) -> Vec<String> {
                     lines.extend(check_request(&check.id, Some(check.version), *disabled).lines(2));
                 }
                 Err(e) => {
-                    let mut fallback = describe(spec);
+                    let mut fallback = failover_core::kinds::route53::describe(spec);
                     fallback.insert(3, format!("cannot read Route 53 now: {e}"));
                     return fallback;
                 }
@@ -362,97 +270,5 @@ pub async fn read_back(spec: &Route53Change) -> ReadBack {
                 Err(e) => ReadBack::Unreadable(e),
             }
         }
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    fn spec(mode: Mode) -> Route53Change {
-        Route53Change {
-            name: "api.failover.test.".into(),
-            zone_id: "Z123".into(),
-            record_type: RecordType::A,
-            aws: AwsSettings {
-                region: None,
-                profile: Some("ops".into()),
-                endpoint_url: None,
-            },
-            mode,
-            timeout: Duration::from_secs(60),
-        }
-    }
-
-    fn site(label: &str, ip: &str) -> SiteAnswers {
-        SiteAnswers {
-            label: label.into(),
-            values: vec![ip.into()],
-        }
-    }
-
-    #[test]
-    fn describe_shows_the_batch_config_knows_and_says_what_is_read_later() {
-        let lines = describe(&spec(Mode::Upsert {
-            toward: site("site B", "10.0.2.100"),
-            others: vec![site("site A", "10.0.1.100")],
-        }));
-        assert_eq!(
-            lines[0],
-            "Route 53 UPSERT api.failover.test. A in zone Z123: site B's set becomes PRIMARY, the other SECONDARY, in one ChangeBatch"
-        );
-        assert_eq!(lines[1], "AWS: region us-east-1 (default), profile ops");
-        let json: Vec<&str> = lines
-            .iter()
-            .filter(|l| l.starts_with("  "))
-            .map(String::as_str)
-            .collect();
-        let value: serde_json::Value = serde_json::from_str(&json.join("\n")).unwrap();
-        let changes = &value["Changes"];
-        assert_eq!(changes[0]["ResourceRecordSet"]["Failover"], "PRIMARY");
-        assert_eq!(
-            changes[0]["ResourceRecordSet"]["ResourceRecords"][0]["Value"],
-            "10.0.2.100"
-        );
-        assert_eq!(changes[1]["ResourceRecordSet"]["Failover"], "SECONDARY");
-        assert_eq!(
-            changes[1]["ResourceRecordSet"]["ResourceRecords"][0]["Value"],
-            "10.0.1.100"
-        );
-        assert_eq!(changes[1]["ResourceRecordSet"]["TTL"], AT_RUN_TIME);
-        assert!(lines.iter().all(|l| l.chars().count() <= 120), "{lines:#?}");
-        assert!(
-            lines
-                .last()
-                .unwrap()
-                .contains("ListResourceRecordSets shows site B's set PRIMARY")
-        );
-    }
-
-    #[test]
-    fn disabling_says_plainly_that_disabled_means_healthy() {
-        let lines = describe(&spec(Mode::HealthCheck {
-            disabled: true,
-            id: None,
-        }));
-        assert!(lines[0].starts_with("Route 53 UpdateHealthCheck Disabled=true on the health check of api.failover.test. A's PRIMARY set"));
-        assert!(
-            lines[1].contains("treats a disabled health check as HEALTHY"),
-            "{lines:#?}"
-        );
-        let given = describe(&spec(Mode::HealthCheck {
-            disabled: false,
-            id: Some("abc".into()),
-        }));
-        assert_eq!(
-            given[0],
-            "Route 53 UpdateHealthCheck Disabled=false on health check abc"
-        );
-        assert!(
-            given
-                .iter()
-                .any(|l| l.contains("\"HealthCheckId\": \"abc\"")),
-            "{given:#?}"
-        );
     }
 }

@@ -17,7 +17,7 @@ use hyper::client::conn::http1::{SendRequest, handshake};
 use hyper_util::rt::TokioIo;
 use tokio::net::TcpStream;
 
-use crate::observe::ProbeOutcome;
+use failover_core::kinds::health::ProbeOutcome;
 
 /// The longest a connection is used before a probe opens a new one.
 pub const FRESH_AFTER: Duration = Duration::from_secs(30);
@@ -114,7 +114,7 @@ impl KeptProbe {
         ProbeOutcome {
             ok: false,
             latency: self.timeout,
-            detail: format!("timeout after {}", crate::ui::format::latency(self.timeout)),
+            detail: format!("timeout after {}", failover_core::text::latency(self.timeout)),
         }
     }
 
@@ -160,7 +160,7 @@ impl KeptProbe {
     async fn connect(&self) -> Result<SendRequest<Empty<Bytes>>, String> {
         let stream = TcpStream::connect(&self.addr)
             .await
-            .map_err(|e| super::tcp::io_error_text(&e))?;
+            .map_err(|e| failover_core::text::io_error(&e))?;
         let _ = stream.set_nodelay(true);
         let (sender, conn) = handshake(TokioIo::new(stream))
             .await
@@ -199,7 +199,7 @@ fn describe(e: &hyper::Error) -> String {
     let mut source = e.source();
     while let Some(s) = source {
         if let Some(io) = s.downcast_ref::<std::io::Error>() {
-            return super::tcp::io_error_text(io);
+            return failover_core::text::io_error(io);
         }
         source = s.source();
     }

@@ -5,7 +5,7 @@ use std::fs::{File, OpenOptions};
 use std::io::{self, BufRead, BufReader, Read, Seek, SeekFrom, Write};
 use std::path::{Path, PathBuf};
 
-use super::Entry;
+use failover_core::timeline::{Entry, Tail};
 
 pub struct Journal {
     file: File,
@@ -51,23 +51,6 @@ impl Journal {
         self.file.write_all(&line)?;
         self.file.sync_data()
     }
-}
-
-#[derive(Debug, Default)]
-pub struct Tail {
-    /// Oldest first.
-    pub entries: Vec<Entry>,
-    /// Where each of `entries` begins in the file.
-    pub offsets: Vec<u64>,
-    /// Where the first of `entries` begins in the file: everything before it is older history,
-    /// read a page at a time with `read_before` when the operator scrolls to it.
-    pub start: u64,
-    /// Where the file ended when it was read: later lines are the live ones.
-    pub end: u64,
-    /// A last line without its newline: the console was killed while writing it.
-    pub torn_last_line: bool,
-    /// Lines that are not journal entries (hand edits, corruption), skipped.
-    pub unreadable_lines: usize,
 }
 
 /// Reads up to `max` of the newest entries, touching only the end of the file.
@@ -278,7 +261,7 @@ pub fn read_all(path: &Path) -> io::Result<(Vec<Entry>, usize)> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::timeline::{Kind, Severity};
+    use failover_core::timeline::{Kind, Severity};
     use time::macros::datetime;
 
     fn entry(n: usize) -> Entry {

@@ -1,16 +1,16 @@
 //! Promote a PostgreSQL standby: `SELECT pg_promote(true, N)` on the target member, only after
 //! checking (on the same connection, just before) that it is still in recovery.
 //!
-//! Connecting goes through `sources::postgres` (DSN, password-env, .pgpass), so the console
-//! reaches a member the same way for watching and for acting.
+//! Connecting goes through the source's `connect_dsn` (DSN, password-env, .pgpass), so the
+//! console reaches a member the same way for watching and for acting.
 
 use std::time::{Duration, Instant};
 
+use failover_core::actions::{ActionSpec, Outcome, ReadBack};
+use failover_core::kinds::postgres::wait_seconds;
 use tokio_postgres::Client;
-use tokio_postgres::config::Host;
 
-use super::{ActionSpec, Outcome, ReadBack};
-use crate::sources::postgres::{connect_dsn, describe as pg_error};
+use super::source::{connect_dsn, describe as pg_error};
 
 /// The server waits up to the requested seconds; the client allows a little more (half the
 /// timeout, 1 to 5 s) before it stops waiting for the answer (then the outcome is unknown).
@@ -23,45 +23,6 @@ fn answer_margin(timeout: Duration) -> Duration {
 const TIMELINE_SQL: &str =
     "SELECT ('x' || substr(pg_walfile_name(pg_current_wal_lsn()), 1, 8))::bit(32)::int";
 
-/// The plan's lines: where, the check, the call. Host/port/user/db only, never a password.
-pub fn describe(member: &str, dsn: &str, timeout: Duration) -> Vec<String> {
-    vec![
-        format!(
-            "on {member} ({}): SELECT pg_is_in_recovery()  -- must be true",
-            target(dsn)
-        ),
-        format!("SELECT pg_promote(true, {})", wait_seconds(timeout)),
-    ]
-}
-
-/// "host 127.0.0.1 port 54322 user postgres db postgres", from the DSN's own fields only.
-fn target(dsn: &str) -> String {
-    let Ok(config) = dsn.parse::<tokio_postgres::Config>() else {
-        return "invalid dsn".into();
-    };
-    let host = match config.get_hosts().first() {
-        Some(Host::Tcp(h)) => h.clone(),
-        #[cfg(unix)]
-        Some(Host::Unix(p)) => p.display().to_string(),
-        None => "localhost".into(),
-    };
-    let port = config.get_ports().first().copied().unwrap_or(5432);
-    let mut text = format!("host {host} port {port}");
-    if let Some(user) = config.get_user() {
-        text.push_str(&format!(" user {user}"));
-    }
-    if let Some(db) = config.get_dbname() {
-        text.push_str(&format!(" db {db}"));
-    }
-    text
-}
-
-/// pg_promote's wait_seconds: the action's timeout, whole seconds rounded up, at least 1.
-fn wait_seconds(timeout: Duration) -> u64 {
-    let secs = timeout.as_secs() + u64::from(timeout.subsec_nanos() > 0);
-    secs.clamp(1, i32::MAX as u64)
-}
-
 fn fields(spec: &ActionSpec) -> Option<(&str, &str, Option<&str>, Duration)> {
     match spec {
         ActionSpec::Promote {
@@ -69,6 +30,7 @@ fn fields(spec: &ActionSpec) -> Option<(&str, &str, Option<&str>, Duration)> {
             dsn,
             password_env,
             timeout,
+            ..
         } => Some((member, dsn, password_env.as_deref(), *timeout)),
         _ => None,
     }
@@ -245,6 +207,12 @@ pub async fn read_back(spec: &ActionSpec) -> ReadBack {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::kinds::postgres::target;
+
+    /// The plan's lines for a promote of `member` by `dsn`, as the config would make them.
+    fn describe(member: &str, dsn: &str, timeout: Duration) -> Vec<String> {
+        failover_core::kinds::postgres::describe_promote(member, &target(dsn), timeout)
+    }
 
     #[test]
     fn describe_shows_where_and_what_never_a_password() {

@@ -1,9 +1,13 @@
 //! Reads a `[[cloudwatch]]` check: the latest datapoint of one metric and statistic, through
 //! GetMetricData (aws-sdk-cloudwatch 1.99.0, the last release on the Query protocol).
 
-use super::aws::{MetricQuery, bounded, latest, sdk_config};
-use crate::config::CloudWatchCheck;
-use crate::observe::{AwsError, AwsErrorKind, Datapoint, Observation};
+use std::time::Duration;
+
+use failover_core::kinds::Observation;
+use failover_core::kinds::aws::{AwsError, AwsErrorKind};
+use failover_core::kinds::cloudwatch::{CloudWatchCheck, Datapoint};
+
+use crate::net::aws::{AwsSource, MetricQuery, latest, sdk_config};
 
 pub struct Poller {
     index: usize,
@@ -20,22 +24,13 @@ impl Poller {
             spec,
         }
     }
+}
 
-    pub async fn once(&self) -> Observation {
-        let result = bounded(self.spec.timeout, self.read()).await;
-        self.observation(result)
-    }
+impl AwsSource for Poller {
+    type Reading = Option<Datapoint>;
 
-    pub async fn run(self, tx: super::Sender) {
-        let (interval, timeout) = (self.spec.interval, self.spec.timeout);
-        super::aws::poll(
-            interval,
-            timeout,
-            tx,
-            || self.read(),
-            |r| self.observation(r),
-        )
-        .await
+    fn timing(&self) -> (Duration, Duration) {
+        (self.spec.interval, self.spec.timeout)
     }
 
     fn observation(&self, result: Result<Option<Datapoint>, AwsError>) -> Observation {

@@ -1,10 +1,9 @@
 //! HTTP checks through reqwest: https (rustls), and the one round of `status`. A new connection each
 //! time, like Route 53's checkers, so a server that stops accepting is seen at once.
 
-use std::error::Error as _;
 use std::time::{Duration, Instant};
 
-use crate::observe::ProbeOutcome;
+use failover_core::kinds::health::ProbeOutcome;
 
 /// The reqwest clients for https checks, built on first use: loading the system's root
 /// certificates costs memory a console with only plain-HTTP checks never needs.
@@ -90,33 +89,9 @@ impl Clients {
             Err(e) => ProbeOutcome {
                 ok: false,
                 latency,
-                detail: describe(&e, timeout),
+                detail: crate::net::http::describe(&e, timeout),
             },
         }
     }
 }
 
-/// The operator wants "connection refused", not a chain of wrappers.
-pub fn describe(e: &reqwest::Error, timeout: Duration) -> String {
-    if e.is_timeout() {
-        return format!("timeout after {}", crate::ui::format::latency(timeout));
-    }
-    let mut source = e.source();
-    while let Some(s) = source {
-        if let Some(io) = s.downcast_ref::<std::io::Error>() {
-            return super::tcp::io_error_text(io);
-        }
-        let text = s.to_string();
-        if text.contains("certificate") || text.contains("tls") || text.contains("TLS") {
-            return format!("TLS: {text}");
-        }
-        source = s.source();
-    }
-    if e.is_connect() {
-        return "connect failed".into();
-    }
-    if e.is_request() || e.is_body() {
-        return "connection closed without a response".into();
-    }
-    e.to_string()
-}

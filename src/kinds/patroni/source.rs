@@ -1,11 +1,12 @@
 //! Polls a Patroni cluster (`[[database]] kind = "patroni"`): every member's own view and the
-//! cluster as the first member that answers sees it (see `crate::patroni`).
+//! cluster as the first member that answers sees it (see `client`).
 
 use std::time::Duration;
 
-use crate::config::patroni::PatroniCluster;
-use crate::observe::Observation;
-use crate::patroni::{Client, Reading};
+use failover_core::kinds::Observation;
+use failover_core::kinds::patroni::{PatroniCluster, Reading};
+
+use super::client::Client;
 
 pub struct Poller {
     index: usize,
@@ -38,7 +39,7 @@ impl Poller {
                         .collect(),
                     cluster: Err(format!(
                         "no answer within {}",
-                        crate::ui::format::latency(bound)
+                        failover_core::text::latency(bound)
                     )),
                     history: None,
                     max_lag_on_failover: None,
@@ -51,9 +52,9 @@ impl Poller {
         }
     }
 
-    pub async fn run(self, tx: super::Sender) {
+    pub async fn run(self, tx: crate::kinds::Sender) {
         let interval = self.spec.interval;
-        super::every(interval, Duration::ZERO, || async {
+        crate::kinds::every(interval, Duration::ZERO, || async {
             tx.send(self.once().await).await.is_ok()
         })
         .await

@@ -6,7 +6,7 @@
 //! Failed with its code named, while no answer at all is Unknown (the update may have landed).
 //! A signed NOERROR is only believed when its TSIG verifies.
 //!
-//! Reading back goes through `sources::dns::Probe` (no cache), like the DNS pane.
+//! Reading back goes through the source's `Probe` (no cache), like the DNS pane.
 
 use std::net::{Ipv4Addr, Ipv6Addr, SocketAddr};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
@@ -21,126 +21,19 @@ use hickory_proto::rr::{
 use tokio::net::UdpSocket;
 use tokio::time::Instant;
 
-use super::{ActionSpec, Outcome, ReadBack, Tsig};
-use crate::config::{RecordType, normalise_answer};
-use crate::observe::DnsAnswer;
-use crate::sources::dns::Probe;
+use failover_core::actions::{ActionSpec, Outcome, ReadBack};
+use failover_core::kinds::dns::{
+    DnsAnswer, RecordType, Tsig, Update, algorithm_text, fqdn, human, normalise_answer, short,
+};
+
+use super::source::Probe;
+
+fn fields(spec: &ActionSpec) -> Option<Update<'_>> {
+    spec.dns_update()
+}
 
 /// TSIG fudge: how far apart the clocks of this machine and the server may be.
 const FUDGE: u16 = 300;
-
-struct Update<'a> {
-    server: SocketAddr,
-    zone: Option<&'a str>,
-    name: &'a str,
-    record_type: RecordType,
-    ttl: u32,
-    values: &'a [String],
-    tsig: Option<&'a Tsig>,
-    timeout: Duration,
-}
-
-fn fields(spec: &ActionSpec) -> Option<Update<'_>> {
-    match spec {
-        ActionSpec::DnsReplace {
-            server,
-            zone,
-            name,
-            record_type,
-            ttl,
-            values,
-            tsig,
-            timeout,
-        } => Some(Update {
-            server: *server,
-            zone: zone.as_deref(),
-            name,
-            record_type: *record_type,
-            ttl: *ttl,
-            values,
-            tsig: tsig.as_ref(),
-            timeout: *timeout,
-        }),
-        _ => None,
-    }
-}
-
-/// "api.failover.test." whether or not the config wrote the final dot.
-fn fqdn(name: &str) -> String {
-    let n = name.trim();
-    if n.ends_with('.') {
-        n.to_string()
-    } else {
-        format!("{n}.")
-    }
-}
-
-/// At most `max` characters, marked when cut: outcomes stay one short line.
-fn short(text: &str, max: usize) -> String {
-    if text.chars().count() <= max {
-        text.to_string()
-    } else {
-        format!("{}...", text.chars().take(max).collect::<String>())
-    }
-}
-
-fn human(d: Duration) -> String {
-    humantime::format_duration(d).to_string()
-}
-
-/// A value as nsupdate would take it (TXT quoted).
-fn shown_value(record_type: RecordType, value: &str) -> String {
-    match record_type {
-        RecordType::Txt => format!("\"{}\"", value.replace('\\', "\\\\").replace('"', "\\\"")),
-        _ => value.trim().to_string(),
-    }
-}
-
-/// The update as nsupdate would show it. Never the secret: only the variable that holds it.
-pub fn describe(spec: &ActionSpec) -> Vec<String> {
-    let Some(u) = fields(spec) else {
-        return vec!["internal error: not a DNS update".into()];
-    };
-    let name = fqdn(u.name);
-    let mut lines = vec![format!("server {} {}", u.server.ip(), u.server.port())];
-    match u.zone {
-        Some(zone) => lines.push(format!("zone {}", fqdn(zone))),
-        None => lines.push(format!(
-            "zone: from the server's SOA for {name} (asked before sending)"
-        )),
-    }
-    lines.push(format!("update delete {name} {}", u.record_type));
-    for value in u.values {
-        lines.push(format!(
-            "update add {name} {} {} {}",
-            u.ttl,
-            u.record_type,
-            shown_value(u.record_type, value)
-        ));
-    }
-    match u.tsig {
-        Some(t) => lines.push(format!(
-            "key {} ({}, secret from ${})",
-            t.key_name,
-            algorithm_text(&t.algorithm),
-            t.secret_env
-        )),
-        None => lines.push("no key: unsigned update".into()),
-    }
-    lines.push(format!(
-        "send (one UPDATE; no answer within {} = outcome unknown)",
-        human(u.timeout)
-    ));
-    lines
-}
-
-fn algorithm_text(a: &str) -> String {
-    if a.trim().is_empty() {
-        "hmac-sha256".into()
-    } else {
-        a.trim().to_ascii_lowercase()
-    }
-}
 
 // ------------------------------------------------------------------------------------------------
 // building the message
@@ -288,7 +181,7 @@ async fn exchange(server: SocketAddr, request: &[u8], deadline: Instant) -> Exch
         Err(e) => {
             return Exchange::NotSent(format!(
                 "cannot open a UDP socket: {}",
-                crate::sources::tcp::io_error_text(&e)
+                failover_core::text::io_error(&e)
             ));
         }
     };
@@ -316,7 +209,7 @@ async fn exchange(server: SocketAddr, request: &[u8], deadline: Instant) -> Exch
                 Err(e) if !sent => {
                     return Exchange::NotSent(format!(
                         "cannot send to {server}: {}",
-                        crate::sources::tcp::io_error_text(&e)
+                        failover_core::text::io_error(&e)
                     ));
                 }
                 Err(_) => {}
@@ -728,6 +621,7 @@ mod tests {
             secret_env: "FAILOVER_TSIG_SECRET".into(),
             algorithm: "hmac-sha256".into(),
         };
+        let describe = |s: &ActionSpec| s.describe();
         assert_eq!(
             describe(&spec(Some(tsig))),
             vec![

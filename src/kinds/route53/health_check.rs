@@ -3,56 +3,18 @@
 
 use aws_sdk_route53::Client;
 
+use failover_core::actions::Outcome;
+use failover_core::kinds::aws::call_timeout;
+use failover_core::kinds::route53::{Route53Change, check_request, word};
+
+use super::change::client;
 use super::sets::read_pair;
-use super::{AT_RUN_TIME, ROUTE53_REGION, Route53Change, client};
-use crate::actions::aws::{WriteError, call_timeout, read_error, where_text, write_error};
-use crate::actions::json_text::Json;
-use crate::actions::{Outcome, OutputSink};
+use crate::actions::OutputSink;
+use crate::net::aws::{WriteError, read_error, write_error};
 
-/// Said in the plan of a disable: the mode is easily mistaken for a way to fail over.
-const DISABLED_IS_HEALTHY: &str = "Route 53 treats a disabled health check as HEALTHY: its record set keeps answering whatever its endpoint says";
 
-pub(super) fn check_head(spec: &Route53Change, disabled: bool, id: Option<&str>) -> Vec<String> {
-    let whose = match id {
-        Some(id) => format!("health check {id}"),
-        None => format!(
-            "the health check of {} {}'s PRIMARY set (zone {}, found at run time)",
-            spec.name, spec.record_type, spec.zone_id
-        ),
-    };
-    let note = if disabled {
-        format!("note: {DISABLED_IS_HEALTHY}")
-    } else {
-        "note: enabled again, a failing check makes Route 53 answer the SECONDARY (a disabled check counts as healthy)".into()
-    };
-    vec![
-        format!("Route 53 UpdateHealthCheck Disabled={disabled} on {whose}"),
-        note,
-        where_text(&spec.aws, Some(ROUTE53_REGION)),
-    ]
-}
 
-pub(super) fn check_request(id: &str, version: Option<i64>, disabled: bool) -> Json {
-    Json::Obj(vec![
-        ("HealthCheckId", Json::str(id)),
-        (
-            "HealthCheckVersion",
-            match version {
-                Some(v) => Json::Num(v),
-                None => Json::str(AT_RUN_TIME),
-            },
-        ),
-        ("Disabled", Json::Bool(disabled)),
-    ])
-}
 
-pub(super) fn check_tail(disabled: bool) -> String {
-    format!("read back: GetHealthCheck shows Disabled={disabled}")
-}
-
-pub(super) fn word(disabled: bool) -> &'static str {
-    if disabled { "disabled" } else { "enabled" }
-}
 
 pub(super) struct CheckNow {
     pub(super) id: String,

@@ -5,13 +5,15 @@
 use aws_sdk_rds::types::{DbCluster, DbInstance};
 use futures::future::join_all;
 
-use super::aws::{MetricQuery, bounded, latest, sdk_config};
-use super::route53::classify;
-use crate::config::RdsSource;
-use crate::observe::{
-    AwsError, AwsErrorKind, LagMetric, LagReading, Observation, RdsCluster, RdsInstance,
-    RdsReading, RdsRole,
+use std::time::Duration;
+
+use failover_core::kinds::Observation;
+use failover_core::kinds::aws::{AwsError, AwsErrorKind};
+use failover_core::kinds::rds::{
+    LagMetric, LagReading, RdsCluster, RdsInstance, RdsReading, RdsRole, RdsSource,
 };
+
+use crate::net::aws::{AwsSource, MetricQuery, classify, latest, sdk_config};
 
 pub struct Poller {
     index: usize,
@@ -31,21 +33,13 @@ impl Poller {
         }
     }
 
-    pub async fn once(&self) -> Observation {
-        let result = bounded(self.spec.timeout, self.read()).await;
-        self.observation(result)
-    }
+}
 
-    pub async fn run(self, tx: super::Sender) {
-        let (interval, timeout) = (self.spec.interval, self.spec.timeout);
-        super::aws::poll(
-            interval,
-            timeout,
-            tx,
-            || self.read(),
-            |r| self.observation(r),
-        )
-        .await
+impl AwsSource for Poller {
+    type Reading = RdsReading;
+
+    fn timing(&self) -> (Duration, Duration) {
+        (self.spec.interval, self.spec.timeout)
     }
 
     fn observation(&self, result: Result<RdsReading, AwsError>) -> Observation {
@@ -56,6 +50,7 @@ impl Poller {
         }
     }
 
+    /// Every configured instance, their clusters, and the replicas' lag.
     async fn read(&self) -> Result<RdsReading, AwsError> {
         let described = join_all(
             self.spec
@@ -93,6 +88,9 @@ impl Poller {
         })
     }
 
+}
+
+impl Poller {
     /// The replicas' lag, in one GetMetricData call. Throttling fails the read (so the poller
     /// backs off); any other failure is shown on each replica's lag, with the rest of the read.
     async fn read_lag(

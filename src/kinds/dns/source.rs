@@ -10,8 +10,7 @@ use hickory_resolver::proto::op::ResponseCode;
 use hickory_resolver::proto::rr::{RData, RecordType as HickoryType};
 use hickory_resolver::{Resolver, TokioResolver};
 
-use crate::config::{RecordType, normalise_answer};
-use crate::observe::DnsAnswer;
+use failover_core::kinds::dns::{DnsAnswer, RecordType, normalise_answer};
 
 pub struct Probe {
     resolver: TokioResolver,
@@ -91,7 +90,7 @@ fn classify(e: &hickory_resolver::net::NetError) -> DnsAnswer {
         NetError::Dns(DnsError::ResponseCode(ResponseCode::Refused)) => DnsAnswer::Refused,
         NetError::Dns(DnsError::ResponseCode(code)) => DnsAnswer::Error(format!("rcode {code}")),
         NetError::Timeout => DnsAnswer::Timeout,
-        NetError::Io(io) => DnsAnswer::Error(super::tcp::io_error_text(io)),
+        NetError::Io(io) => DnsAnswer::Error(failover_core::text::io_error(io)),
         other => {
             let text = other.to_string();
             if text.contains("timed out") {

@@ -1,0 +1,40 @@
+//! The config file, read and checked by the core with this side's drivers (tokio-postgres reads
+//! the DSNs), and where to find it.
+
+use std::path::{Path, PathBuf};
+
+pub use failover_core::config::{Config, ConfigError};
+
+use crate::kinds::postgres::PostgresDsns;
+
+pub fn from_str(text: &str, path: &Path) -> Result<Config, ConfigError> {
+    failover_core::config::parse(text, path, &PostgresDsns)
+}
+
+pub fn load(path: &Path) -> Result<Config, ConfigError> {
+    let text = std::fs::read_to_string(path).map_err(|e| ConfigError {
+        file: path.to_path_buf(),
+        position: None,
+        message: format!("cannot read the config file: {e}"),
+        line_text: None,
+    })?;
+    from_str(&text, path)
+}
+
+/// Where to look when `--config` is not given: ./config.toml, then the XDG config dir.
+pub fn default_path() -> PathBuf {
+    let local = PathBuf::from("config.toml");
+    if local.exists() {
+        return local;
+    }
+    let base = std::env::var_os("XDG_CONFIG_HOME")
+        .map(PathBuf::from)
+        .or_else(|| std::env::var_os("HOME").map(|h| PathBuf::from(h).join(".config")));
+    match base {
+        Some(dir) => {
+            let xdg = dir.join("failover-console").join("config.toml");
+            if xdg.exists() { xdg } else { local }
+        }
+        None => local,
+    }
+}

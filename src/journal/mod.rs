@@ -1,0 +1,9 @@
+//! The journal on disk: the append-only, fsync'd file of timeline entries (`file`), the writer
+//! task every entry goes through (`writer`), and the tail of other consoles' lines (`tail`).
+
+mod file;
+pub mod tail;
+pub mod writer;
+
+pub use file::{Journal, read_all, read_before, read_before_entry, read_runs, read_tail};
+pub use failover_core::timeline::Tail;

@@ -1,0 +1,20 @@
+//! `[[cloudwatch]]`: one metric's latest datapoint, read from CloudWatch.
+
+mod source;
+
+use failover_core::kinds::CloudWatch;
+use failover_core::kinds::cloudwatch::CloudWatchCheck;
+use tokio::task::JoinSet;
+
+use super::{Sender, Source};
+use crate::net::aws as aws_net;
+
+impl Source for CloudWatch {
+    fn spawn(specs: &[CloudWatchCheck], tx: &Sender, tasks: &mut JoinSet<()>) {
+        aws_net::spawn_each(specs, tx, tasks, source::Poller::new);
+    }
+
+    fn read_once(specs: &[CloudWatchCheck], tx: &Sender, tasks: &mut JoinSet<()>) {
+        aws_net::read_each(specs, tx, tasks, source::Poller::new);
+    }
+}

@@ -1,0 +1,155 @@
+//! The binary's side of every kind: its source (what polls it), its actions and its client, one
+//! folder each, named like the core's. `sources!` at the bottom is this side's one list of
+//! kinds; `impl Action for ActionSpec` names every kind's actions, and the compiler holds it to
+//! the core's closed `ActionSpec`.
+
+pub mod alarm;
+pub mod cloudwatch;
+pub mod dns;
+pub mod health;
+pub mod patroni;
+pub mod postgres;
+pub mod rds;
+pub mod route53;
+
+use std::time::Duration;
+
+use failover_core::actions::{ActionSpec, Outcome, ReadBack};
+use failover_core::config::Config;
+use failover_core::kinds::{
+    Alarm, CloudWatch, Dns, Health, Kind, Observation, Patroni, Postgres, Rds, Route53,
+};
+use tokio::sync::mpsc;
+use tokio::task::JoinSet;
+use tokio::time::{Instant, MissedTickBehavior};
+
+use crate::actions::{Action, OutputSink, exec, webhook};
+
+pub type Sender = mpsc::Sender<Observation>;
+
+/// What a kind's source does: poll every configured source of the kind, and read each once.
+pub trait Source: Kind {
+    /// Starts the kind's pollers; they run until the set is aborted or the receiver is gone.
+    fn spawn(specs: &[Self::Spec], tx: &Sender, tasks: &mut JoinSet<()>);
+    /// Reads every source of the kind once (for `status`), each reading sent on `tx`.
+    fn read_once(specs: &[Self::Spec], tx: &Sender, tasks: &mut JoinSet<()>);
+}
+
+macro_rules! sources {
+    ($($field:ident: $kind:ty),+ $(,)?) => {
+        /// Starts every poller. They run until the returned set is dropped or aborted.
+        pub fn spawn_all(config: &Config, tx: Sender) -> JoinSet<()> {
+            let mut tasks = JoinSet::new();
+            $(<$kind as Source>::spawn(&config.kinds.$field, &tx, &mut tasks);)+
+            tasks
+        }
+
+        /// Reads every source once, concurrently, bounded by the longest timeout plus a margin.
+        pub async fn poll_once(config: &Config) -> Vec<Observation> {
+            let (tx, mut rx) = mpsc::channel(1024);
+            let mut tasks = JoinSet::new();
+            $(<$kind as Source>::read_once(&config.kinds.$field, &tx, &mut tasks);)+
+            drop(tx);
+            let deadline = config.longest_timeout() * 2 + Duration::from_secs(1);
+            let mut out = Vec::new();
+            let _ = tokio::time::timeout(deadline, async {
+                while let Some(o) = rx.recv().await {
+                    out.push(o);
+                }
+            })
+            .await;
+            tasks.abort_all();
+            out
+        }
+    };
+}
+
+sources! {
+    health: Health,
+    postgres: Postgres,
+    dns: Dns,
+    route53: Route53,
+    cloudwatch: CloudWatch,
+    alarm: Alarm,
+    patroni: Patroni,
+    rds: Rds,
+}
+
+/// Every action, by the kind it belongs to.
+impl Action for ActionSpec {
+    async fn plan(&self) -> Vec<String> {
+        match self {
+            ActionSpec::Route53(r) => route53::plan(r).await,
+            _ => self.describe(),
+        }
+    }
+
+    async fn preflight(&self) -> Vec<String> {
+        match self {
+            ActionSpec::Promote { .. } => postgres::preflight(self).await,
+            ActionSpec::DnsReplace { .. } => dns::preflight(self).await,
+            ActionSpec::Exec { .. } => exec::preflight(self),
+            ActionSpec::Http { .. } => webhook::preflight(self),
+            ActionSpec::Route53(r) => route53::preflight(r).await,
+            ActionSpec::RdsPromote(p) => rds::preflight_promote(p).await,
+            ActionSpec::RdsFailover(f) => rds::preflight_failover(f).await,
+            ActionSpec::Patroni(p) => patroni::preflight(p).await,
+        }
+    }
+
+    async fn execute(&self, output: &OutputSink) -> Outcome {
+        match self {
+            ActionSpec::Promote { .. } => postgres::execute(self).await,
+            ActionSpec::DnsReplace { .. } => dns::execute(self).await,
+            ActionSpec::Exec { .. } => exec::execute(self, output).await,
+            ActionSpec::Http { .. } => webhook::execute(self).await,
+            ActionSpec::Route53(r) => route53::execute(r, output).await,
+            ActionSpec::RdsPromote(p) => rds::execute_promote(p, output).await,
+            ActionSpec::RdsFailover(f) => rds::execute_failover(f, output).await,
+            ActionSpec::Patroni(p) => patroni::execute(p, output).await,
+        }
+    }
+
+    async fn read_back(&self) -> ReadBack {
+        match self {
+            ActionSpec::Promote { .. } => postgres::read_back(self).await,
+            ActionSpec::DnsReplace { .. } => dns::read_back(self).await,
+            ActionSpec::Exec { .. } => ReadBack::Unreadable(
+                "a command cannot be read back: check its effect by hand".into(),
+            ),
+            ActionSpec::Http { .. } => ReadBack::Unreadable(
+                "a webhook cannot be read back: check its effect by hand".into(),
+            ),
+            ActionSpec::Route53(r) => route53::read_back(r).await,
+            ActionSpec::RdsPromote(p) => rds::read_back_promote(p).await,
+            ActionSpec::RdsFailover(f) => rds::read_back_failover(f).await,
+            ActionSpec::Patroni(p) => patroni::read_back(p).await,
+        }
+    }
+}
+
+/// The next whole second of the wall clock, 2 ms past it (so that a clock read then shows the
+/// new second), plus `offset`, as a tokio instant.
+pub fn next_second(offset: Duration) -> Instant {
+    let into_second = Duration::from_nanos(time::OffsetDateTime::now_utc().nanosecond() as u64);
+    Instant::now()
+        + Duration::from_secs(1).saturating_sub(into_second)
+        + Duration::from_millis(2)
+        + offset
+}
+/// Runs `probe` every `interval` after `start`, until it returns false (the receiver is gone).
+/// A slow probe delays the next one instead of piling up.
+pub async fn every<F, Fut>(interval: Duration, start: Duration, mut probe: F)
+where
+    F: FnMut() -> Fut,
+    Fut: std::future::Future<Output = bool>,
+{
+    let mut ticker = tokio::time::interval_at(Instant::now() + start, interval);
+    ticker.set_missed_tick_behavior(MissedTickBehavior::Delay);
+    loop {
+        ticker.tick().await;
+        if !probe().await {
+            return;
+        }
+    }
+}

@@ -1,0 +1,27 @@
+//! `[[rds]]`: instances and their cluster read from RDS (lag from CloudWatch), and the
+//! rds-promote / rds-failover actions.
+
+mod actions;
+mod source;
+
+use failover_core::kinds::Rds;
+use failover_core::kinds::rds::RdsSource;
+use tokio::task::JoinSet;
+
+pub use actions::{
+    execute_failover, execute_promote, preflight_failover, preflight_promote, read_back_failover,
+    read_back_promote,
+};
+
+use super::{Sender, Source};
+use crate::net::aws as aws_net;
+
+impl Source for Rds {
+    fn spawn(specs: &[RdsSource], tx: &Sender, tasks: &mut JoinSet<()>) {
+        aws_net::spawn_each(specs, tx, tasks, source::Poller::new);
+    }
+
+    fn read_once(specs: &[RdsSource], tx: &Sender, tasks: &mut JoinSet<()>) {
+        aws_net::read_each(specs, tx, tasks, source::Poller::new);
+    }
+}
