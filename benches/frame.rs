@@ -6,9 +6,9 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use criterion::{Criterion, criterion_group, criterion_main};
-use failover_console::app::{Effect, Mode, Model, Msg, update};
-use failover_console::observe::{Observation, ProbeOutcome};
-use failover_console::ui::{Theme, View};
+use failover_core::app::{Effect, Mode, Model, Msg, update};
+use failover_core::kinds::{Observation, health::ProbeOutcome};
+use failover_core::theme::{Theme, View};
 use ratatui::Terminal;
 use ratatui::backend::TestBackend;
 use time::macros::datetime;
@@ -67,7 +67,7 @@ fn benches(c: &mut Criterion) {
     group.bench_function("render_50_checks_160x48", |b| {
         b.iter(|| {
             terminal
-                .draw(|frame| failover_console::ui::render(frame, &m))
+                .draw(|frame| failover_core::ui::render(frame, &m))
                 .unwrap();
         })
     });

@@ -12,11 +12,11 @@ use std::time::Duration;
 
 use criterion::{Criterion, criterion_group, criterion_main};
 use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
-use failover_console::app::model::TIMELINE_CAPACITY;
-use failover_console::app::{Mode, Model, Msg, update};
-use failover_console::timeline::journal::{read_runs, read_tail};
-use failover_console::timeline::{Entry, Kind, Severity};
-use failover_console::ui::{Theme, View};
+use failover_core::app::model::TIMELINE_CAPACITY;
+use failover_core::app::{Mode, Model, Msg, update};
+use failover_console::journal::{read_runs, read_tail};
+use failover_core::timeline::{Entry, Kind, Severity};
+use failover_core::theme::{Theme, View};
 use ratatui::Terminal;
 use ratatui::backend::TestBackend;
 use time::macros::datetime;
@@ -135,7 +135,7 @@ fn benches(c: &mut Criterion) {
         b.iter(|| {
             // The whole frame is rendered every time; only the terminal write is a diff.
             terminal
-                .draw(|frame| failover_console::ui::render(frame, &m))
+                .draw(|frame| failover_core::ui::render(frame, &m))
                 .expect("draw");
         })
     });

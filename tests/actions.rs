@@ -9,14 +9,16 @@
 
 mod common;
 
+use failover_console::actions::Action;
 use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::sync::Once;
 use std::time::{Duration, Instant};
 
 use common::{Lab, describe_output, env_port, lab_sync};
-use failover_console::actions::{ActionSpec, Outcome, ReadBack, Tsig};
-use failover_console::config::RecordType;
+use failover_core::actions::{ActionSpec, Outcome, ReadBack};
+use failover_core::kinds::dns::Tsig;
+use failover_core::kinds::dns::RecordType;
 use tokio::sync::mpsc;
 
 const API: &str = "api.failover.test.";
@@ -152,16 +154,32 @@ fn assert_unknown(o: &Outcome, needle: &str) {
 // promote
 // -------------------------------------------------------------------------------------------------
 
-fn promote_b(password_env: Option<&str>) -> ActionSpec {
+/// A promote step as the config makes it: the plan's target read from the DSN by the driver.
+fn promote(
+    member: &str,
+    dsn: String,
+    password_env: Option<String>,
+    timeout: Duration,
+) -> ActionSpec {
     ActionSpec::Promote {
-        member: "site-B member".into(),
-        dsn: format!(
+        member: member.to_string(),
+        target: failover_console::kinds::postgres::target(&dsn),
+        dsn,
+        password_env,
+        timeout,
+    }
+}
+
+fn promote_b(password_env: Option<&str>) -> ActionSpec {
+    promote(
+        "site-B member",
+        format!(
             "host=127.0.0.1 port={} user=postgres dbname=postgres",
             pg_replica_port()
         ),
-        password_env: password_env.map(str::to_string),
-        timeout: Duration::from_secs(10),
-    }
+        password_env.map(str::to_string),
+        Duration::from_secs(10),
+    )
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -332,16 +350,16 @@ async fn cutting_proxy(target: SocketAddr, trigger: &'static [u8], cut: Cut) -> 
 }
 
 fn promote_via(addr: SocketAddr, timeout: Duration) -> ActionSpec {
-    ActionSpec::Promote {
-        member: "site-B member".into(),
-        dsn: format!(
+    promote(
+        "site-B member",
+        format!(
             "host={} port={} user=postgres dbname=postgres",
             addr.ip(),
             addr.port()
         ),
-        password_env: None,
+        None,
         timeout,
-    }
+    )
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -928,21 +946,21 @@ async fn describe_never_shows_a_secret() {
     let specs = [
         dns_replace(dns_addr(), None, Some(SECRET_ENV), Duration::from_secs(2)),
         promote_b(Some(PG_PASSWORD_ENV)),
-        ActionSpec::Promote {
-            member: "b".into(),
-            dsn: format!(
+        promote(
+            "b",
+            format!(
                 "postgresql://postgres:{PG_PASSWORD}@127.0.0.1:{}/postgres",
                 pg_replica_port()
             ),
-            password_env: None,
-            timeout: Duration::from_secs(5),
-        },
-        ActionSpec::Promote {
-            member: "b".into(),
-            dsn: format!("host=127.0.0.1 password={PG_PASSWORD} user=postgres"),
-            password_env: None,
-            timeout: Duration::from_secs(5),
-        },
+            None,
+            Duration::from_secs(5),
+        ),
+        promote(
+            "b",
+            format!("host=127.0.0.1 password={PG_PASSWORD} user=postgres"),
+            None,
+            Duration::from_secs(5),
+        ),
         ActionSpec::Http {
             method: "post".into(),
             url: format!("https://ops:{PG_PASSWORD}@hooks.example/x?token={secret}"),

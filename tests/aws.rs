@@ -4,20 +4,21 @@
 
 mod common;
 
+use failover_console::net::aws::AwsSource;
 use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use common::screen::render;
 use common::{API_A, IP_PRIMARY, IP_SECONDARY, Lab, PRIMARY, SECONDARY, assert_once, wait};
-use failover_console::app::Mode;
-use failover_console::app::dns::RecordSite;
-use failover_console::app::health::CheckStatus;
+use failover_core::app::Mode;
+use failover_core::kinds::dns::RecordSite;
+use failover_core::kinds::health::CheckStatus;
 use failover_console::config::{self, Config};
 use failover_console::engine::Engine;
-use failover_console::observe::{AwsErrorKind, Observation, R53Reading, R53Set};
-use failover_console::sources::route53::Poller;
-use failover_console::ui::{Theme, View};
+use failover_core::kinds::{Observation, aws::AwsErrorKind, route53::{R53Reading, R53Set}};
+use failover_console::kinds::route53::Poller;
+use failover_core::theme::{Theme, View};
 
 use common::aws::{PROFILE, SECRET_KEY, SECRET_PROFILE, SESSION_TOKEN, aws_env, moto_url, seeded};
 
@@ -53,12 +54,12 @@ timeout = "3s"
 async fn read_once(
     config: &Config,
 ) -> (
-    Result<R53Reading, failover_console::observe::AwsError>,
+    Result<R53Reading, failover_core::kinds::aws::AwsError>,
     Duration,
 ) {
     aws_env();
     let started = Instant::now();
-    let poller = Poller::new(0, config.route53[0].clone()).await;
+    let poller = Poller::new(0, config.kinds.route53[0].clone()).await;
     let observation = tokio::time::timeout(Duration::from_secs(15), poller.once())
         .await
         .expect("one Route 53 read within 15 s");
@@ -202,8 +203,8 @@ async fn engine(config: Arc<Config>) -> Engine {
         .expect("engine starts")
 }
 
-fn intended_site(m: &failover_console::app::Model) -> Option<usize> {
-    m.route53[0].intended.as_ref().and_then(|i| i.site)
+fn intended_site(m: &failover_core::app::Model) -> Option<usize> {
+    m.kinds.route53[0].intended.as_ref().and_then(|i| i.site)
 }
 
 #[tokio::test]
@@ -216,7 +217,7 @@ async fn route53_failover_changes_the_intended_site_once() {
         intended_site(m) == Some(PRIMARY)
     })
     .await;
-    let reason = engine.model.route53[0]
+    let reason = engine.model.kinds.route53[0]
         .intended
         .as_ref()
         .map(|i| i.reason.clone());
@@ -229,11 +230,11 @@ async fn route53_failover_changes_the_intended_site_once() {
     .await;
     // The PRIMARY record now holds site B's address: Route 53 answers site B, the resolvers
     // (BIND) still say site A.
-    let intended = engine.model.route53[0].intended.clone().expect("intended");
+    let intended = engine.model.kinds.route53[0].intended.clone().expect("intended");
     assert_eq!(intended.role, "PRIMARY");
     assert_eq!(intended.values, vec![IP_SECONDARY.to_string()]);
     wait(&mut engine, "the resolvers answer", |m| {
-        m.dns[0].site == RecordSite::Site(PRIMARY)
+        m.kinds.dns[0].site == RecordSite::Site(PRIMARY)
     })
     .await;
     let screen = render(&engine.model, 160, 48);
@@ -303,7 +304,7 @@ async fn missing_credentials_show_plainly_and_other_panes_keep_updating() {
     let (_, config) = lab_config_with_route53(&lab, &zone, "profile = \"nosuch\"");
     let mut engine = engine(config).await;
     wait(&mut engine, "Route 53 says no credentials", |m| {
-        m.route53[0]
+        m.kinds.route53[0]
             .error
             .as_ref()
             .is_some_and(|e| e.kind == AwsErrorKind::NoCredentials)
@@ -311,13 +312,13 @@ async fn missing_credentials_show_plainly_and_other_panes_keep_updating() {
     .await;
     lab.run(&["http", "api-a", "down"]).await;
     wait(&mut engine, "api-a unhealthy while Route 53 fails", |m| {
-        m.health[API_A].status == CheckStatus::Unhealthy
+        m.kinds.health[API_A].status == CheckStatus::Unhealthy
     })
     .await;
     assert!(
-        engine.model.route53[0].error.is_some(),
+        engine.model.kinds.route53[0].error.is_some(),
         "still failing: {:?}",
-        engine.model.route53[0]
+        engine.model.kinds.route53[0]
     );
     engine.shutdown("aws test done").await;
     let entries = lab.journal();
@@ -349,7 +350,7 @@ async fn an_unreachable_endpoint_shows_plainly_and_other_panes_keep_updating() {
     );
     let mut engine = engine(config).await;
     wait(&mut engine, "Route 53 endpoint unreachable", |m| {
-        m.route53[0]
+        m.kinds.route53[0]
             .error
             .as_ref()
             .is_some_and(|e| e.kind == AwsErrorKind::Unreachable)
@@ -359,7 +360,7 @@ async fn an_unreachable_endpoint_shows_plainly_and_other_panes_keep_updating() {
     wait(
         &mut engine,
         "api-a unhealthy while Route 53 is unreachable",
-        |m| m.health[API_A].status == CheckStatus::Unhealthy,
+        |m| m.kinds.health[API_A].status == CheckStatus::Unhealthy,
     )
     .await;
     let screen = render(&engine.model, 300, 48);
@@ -399,7 +400,7 @@ async fn log_of_one_read(filter: tracing_subscriber::EnvFilter) -> String {
         .finish();
     let (zone, _, _) = aws_ids();
     let config = route53_config(&zone, "");
-    let mut record = config.route53[0].clone();
+    let mut record = config.kinds.route53[0].clone();
     record.aws.profile = Some(SECRET_PROFILE.into());
     aws_env();
     {

@@ -11,19 +11,20 @@
 
 mod common;
 
+use failover_console::actions::Action;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use common::Lab;
 use common::keys::key;
 use crossterm::event::KeyCode;
-use failover_console::actions::{ActionSpec, Outcome, ReadBack};
-use failover_console::app::Mode;
-use failover_console::config::runbook::{Rollback, StepKind};
+use failover_core::actions::{ActionSpec, Outcome, ReadBack};
+use failover_core::app::Mode;
+use failover_core::runbook::{Rollback, StepKind};
 use failover_console::config::{self, Config};
 use failover_console::engine::Engine;
-use failover_console::runbook::{Event, RunState};
-use failover_console::ui::{Theme, View};
+use failover_core::runbook::{Event, RunState};
+use failover_core::theme::{Theme, View};
 use serde_json::{Value, json};
 use tokio::sync::mpsc;
 
@@ -299,7 +300,7 @@ read back: ListResourceRecordSets shows site B's set PRIMARY"#,
     assert_eq!(batch, swap_json(&ids));
 
     // The dry run's one-line form of the same plan is the same JSON.
-    let line = failover_console::actions::one_line(&plan);
+    let line = failover_core::actions::one_line(&plan);
     let start = line.find('{').expect("JSON in the line");
     let end = line.rfind('}').expect("JSON in the line");
     let inline: Value = serde_json::from_str(&line[start..=end]).expect("one-line JSON parses");
@@ -838,7 +839,7 @@ record = "api.failover.test."
     engine.shutdown("test done").await;
 
     let (entries, _) =
-        failover_console::timeline::journal::read_all(&config.journal).expect("read the journal");
+        failover_console::journal::read_all(&config.journal).expect("read the journal");
     let would: Vec<(usize, String)> = entries
         .iter()
         .filter_map(|e| match &e.run.as_ref()?.event {

@@ -13,12 +13,12 @@ use common::aws::{PROFILE, aws_env, moto_url, seeded};
 use common::keys::*;
 use common::*;
 use crossterm::event::KeyCode;
-use failover_console::app::Mode;
-use failover_console::app::cloudwatch::Level as CwLevel;
+use failover_core::app::Mode;
+use failover_core::kinds::cloudwatch::Level as CwLevel;
 use failover_console::config::{self, Config};
 use failover_console::engine::Engine;
-use failover_console::runbook::{RunState, StepStatus};
-use failover_console::ui::{Theme, View};
+use failover_core::runbook::{RunState, StepStatus};
+use failover_core::theme::{Theme, View};
 use serde_json::Value;
 
 const EXAMPLE_ZONE: &str = "Z0123456789ABCDEFGHIJ";
@@ -95,7 +95,7 @@ fn failover_roles() -> Value {
     ))
 }
 
-fn settled(m: &failover_console::app::Model, step: usize) -> bool {
+fn settled(m: &failover_core::app::Model, step: usize) -> bool {
     matches!(
         step_status(m, step),
         Some(StepStatus::Ok | StepStatus::Failed | StepStatus::Unknown)
@@ -119,9 +119,9 @@ async fn the_example_aws_failover_runs_end_to_end_and_changes_moto() {
         "every AWS source read and the driver lock",
         |m| {
             m.driver.token().is_some()
-                && m.route53[0].intended.as_ref().and_then(|i| i.site) == Some(PRIMARY)
-                && m.cloudwatch[0].level == CwLevel::Ok
-                && m.rds[0].reading.is_some()
+                && m.kinds.route53[0].intended.as_ref().and_then(|i| i.site) == Some(PRIMARY)
+                && m.kinds.cloudwatch[0].level == CwLevel::Ok
+                && m.kinds.rds[0].reading.is_some()
         },
     )
     .await;
@@ -186,7 +186,7 @@ async fn the_example_aws_failover_runs_end_to_end_and_changes_moto() {
         "moto's records after the route53 step"
     );
     wait(&mut engine, "the Route 53 pane says site B", |m| {
-        m.route53[0].intended.as_ref().and_then(|i| i.site) == Some(SECONDARY)
+        m.kinds.route53[0].intended.as_ref().and_then(|i| i.site) == Some(SECONDARY)
     })
     .await;
 
@@ -218,7 +218,7 @@ async fn the_example_aws_failover_runs_end_to_end_and_changes_moto() {
 
     // The journal tells the story: each AWS call before it ran and its outcome after.
     let (entries, _) =
-        failover_console::timeline::journal::read_all(&config.journal).expect("read the journal");
+        failover_console::journal::read_all(&config.journal).expect("read the journal");
     let text = journal_text(&entries);
     for want in [
         "PromoteReadReplica",
@@ -259,14 +259,14 @@ async fn the_example_aurora_failover_moves_the_writer_in_moto() {
         .await
         .expect("engine starts");
     let ledger = config
-        .rds
+        .kinds.rds
         .iter()
         .position(|r| r.name == "ledger")
         .expect("the ledger source");
     wait(
         &mut engine,
         "the ledger cluster read and the driver lock",
-        |m| m.driver.token().is_some() && m.rds[ledger].reading.is_some(),
+        |m| m.driver.token().is_some() && m.kinds.rds[ledger].reading.is_some(),
     )
     .await;
     assert_eq!(ledger_writer(), serde_json::json!(["ledger-a"]));
@@ -302,7 +302,7 @@ async fn the_example_aurora_failover_moves_the_writer_in_moto() {
     assert!(ok, "the run did not finish{}", run_dump(&engine.model));
     engine.shutdown("aws e2e done").await;
     let (entries, _) =
-        failover_console::timeline::journal::read_all(&config.journal).expect("read the journal");
+        failover_console::journal::read_all(&config.journal).expect("read the journal");
     let text = journal_text(&entries);
     for want in [
         "AuroraReplicaLag",
@@ -317,7 +317,7 @@ async fn the_example_aurora_failover_moves_the_writer_in_moto() {
 }
 
 /// The sites where the `index`-th [[rds]] source takes writes, as the verdict sees them.
-fn verdict_db(m: &failover_console::app::Model, index: usize) -> Vec<usize> {
-    let serving = failover_console::app::verdict::serving(m);
-    serving.db[m.dbs.len() + index].clone()
+fn verdict_db(m: &failover_core::app::Model, index: usize) -> Vec<usize> {
+    let serving = failover_core::app::verdict::serving(m);
+    serving.db[m.kinds.postgres.len() + index].clone()
 }

@@ -4,6 +4,7 @@
 
 mod common;
 
+use failover_console::net::aws::AwsSource;
 use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -11,18 +12,18 @@ use std::time::{Duration, Instant};
 use common::aws::{PROFILE, aws_env, closed_port, moto_url, next_second, sdk_config, seeded};
 use common::screen::render;
 use common::{API_A, Lab, PRIMARY, SECONDARY, assert_once, wait};
-use failover_console::app::cloudwatch::{Level, Shown};
-use failover_console::app::health::CheckStatus;
-use failover_console::app::rds::{self, Lag};
-use failover_console::app::verdict;
-use failover_console::app::{Mode, Model};
-use failover_console::config::runbook::StepKind;
+use failover_core::kinds::cloudwatch::{Level, Shown};
+use failover_core::kinds::health::CheckStatus;
+use failover_core::kinds::rds::{self, Lag};
+use failover_core::app::verdict;
+use failover_core::app::{Mode, Model};
+use failover_core::runbook::StepKind;
 use failover_console::config::{self, Config};
 use failover_console::engine::Engine;
-use failover_console::observe::{AwsErrorKind, LagMetric, Observation, RdsRole};
-use failover_console::runbook::evidence::{self, Evidence};
-use failover_console::sources::{cloudwatch, rds as rds_source, route53};
-use failover_console::ui::{Theme, View};
+use failover_core::kinds::{Observation, aws::AwsErrorKind, rds::{LagMetric, RdsRole}};
+use failover_core::runbook::evidence::{self, Evidence};
+use failover_console::kinds::{cloudwatch, rds as rds_source, route53};
+use failover_core::theme::{Theme, View};
 
 const ORDERS: usize = 0;
 const LEDGER: usize = 1;
@@ -150,11 +151,11 @@ fn gate(m: &Model, runbook: &str, step: usize) -> Evidence {
     let StepKind::Gate(g) = &rb.steps[step].kind else {
         panic!("step {step} of {runbook} is not a gate")
     };
-    evidence::gate(m, g)
+    evidence::gate(&m.world(), g)
 }
 
 fn lag_of(m: &Model, source: usize, instance: usize) -> Option<Lag> {
-    match m.rds[source].instance(instance)? {
+    match m.kinds.rds[source].instance(instance)? {
         Ok(inst) => Some(rds::lag(inst)),
         Err(_) => None,
     }
@@ -168,7 +169,7 @@ fn known_lag(m: &Model, source: usize, instance: usize) -> Option<f64> {
 }
 
 fn canary(m: &Model) -> Shown {
-    m.cloudwatch[CANARY].shown()
+    m.kinds.cloudwatch[CANARY].shown()
 }
 
 // -------------------------------------------------------------------------------------------------
@@ -182,7 +183,7 @@ async fn rds_reads_the_instance_its_replica_and_the_aurora_cluster() {
     let config = sources_only("");
     let mut took = Vec::new();
     let read = |source: usize| {
-        let spec = config.rds[source].clone();
+        let spec = config.kinds.rds[source].clone();
         async move {
             let started = Instant::now();
             let poller = rds_source::Poller::new(source, spec).await;
@@ -263,7 +264,7 @@ async fn rds_reads_the_instance_its_replica_and_the_aurora_cluster() {
 async fn a_missing_instance_is_shown_on_its_row_and_the_rest_is_read() {
     let _lab = Lab::begin().await;
     aws_env();
-    let mut spec = sources_only("").rds[ORDERS].clone();
+    let mut spec = sources_only("").kinds.rds[ORDERS].clone();
     spec.instances[0].id = "orders-gone".into();
     let observation = rds_source::Poller::new(0, spec).await.once().await;
     let Observation::Rds { result, .. } = observation else {
@@ -289,7 +290,7 @@ async fn cloudwatch_reads_the_latest_datapoint_and_no_data_is_not_zero() {
         };
         result
     };
-    let point = read(config.cloudwatch[CANARY].clone())
+    let point = read(config.kinds.cloudwatch[CANARY].clone())
         .await
         .expect("CloudWatch answers")
         .expect("the seeded datapoint");
@@ -297,7 +298,7 @@ async fn cloudwatch_reads_the_latest_datapoint_and_no_data_is_not_zero() {
     let age = time::OffsetDateTime::now_utc() - point.at;
     assert!(age < time::Duration::seconds(60), "{age}");
 
-    let mut nothing = config.cloudwatch[CANARY].clone();
+    let mut nothing = config.kinds.cloudwatch[CANARY].clone();
     nothing.metric = "NeverPut".into();
     assert_eq!(read(nothing).await.expect("CloudWatch answers"), None);
 }
@@ -385,13 +386,13 @@ zone-id = "{zone}"
         moto_url()
     );
     let config = config::from_str(&text, std::path::Path::new("calc.toml")).expect("config");
-    let poller = route53::Poller::new(0, config.route53[0].clone()).await;
+    let poller = route53::Poller::new(0, config.kinds.route53[0].clone()).await;
     let intended = |observation: Observation| {
         let Observation::Route53 { result, .. } = observation else {
             panic!("{observation:?}")
         };
         let reading = result.expect("Route 53 answers");
-        failover_console::app::route53::intended(&config, &config.route53[0], &reading)
+        failover_core::kinds::route53::intended(&config.kinds.dns, &config.kinds.route53[0], &reading)
             .expect("an intended answer")
     };
     // No datapoint yet: unknown, not healthy.
@@ -455,9 +456,9 @@ async fn an_unreachable_endpoint_and_a_missing_profile_are_plain_errors() {
             "no credentials from profile nosuch",
         ),
     ] {
-        let profile = config.rds[0].aws.profile.clone();
+        let profile = config.kinds.rds[0].aws.profile.clone();
         let started = Instant::now();
-        let Observation::Rds { result, .. } = rds_source::Poller::new(0, config.rds[0].clone())
+        let Observation::Rds { result, .. } = rds_source::Poller::new(0, config.kinds.rds[0].clone())
             .await
             .once()
             .await
@@ -466,7 +467,7 @@ async fn an_unreachable_endpoint_and_a_missing_profile_are_plain_errors() {
         };
         let rds_error = result.expect_err("RDS fails");
         let Observation::CloudWatch { result, .. } =
-            cloudwatch::Poller::new(0, config.cloudwatch[0].clone())
+            cloudwatch::Poller::new(0, config.kinds.cloudwatch[0].clone())
                 .await
                 .once()
                 .await
@@ -596,7 +597,7 @@ async fn rds_lag_and_the_canary_move_the_model_the_gates_and_the_timeline() {
     .await;
     lab.run(&["http", "api-a", "down"]).await;
     wait(&mut engine, "the other panes keep updating", |m| {
-        m.health[API_A].status == CheckStatus::Unhealthy
+        m.kinds.health[API_A].status == CheckStatus::Unhealthy
     })
     .await;
     engine.shutdown("aws test done").await;
@@ -717,7 +718,7 @@ async fn aurora_lag_in_milliseconds_ages_out_and_the_writer_moves() {
         .await
         .expect("failover-db-cluster");
     wait(&mut engine, "ledger-b writer, ledger-a reader", |m| {
-        let role = |i| match m.rds[LEDGER].instance(i) {
+        let role = |i| match m.kinds.rds[LEDGER].instance(i) {
             Some(Ok(inst)) => Some(rds::role_word(&inst.role)),
             _ => None,
         };
@@ -754,16 +755,16 @@ async fn missing_credentials_show_plainly_and_other_panes_keep_updating() {
     );
     let mut engine = engine(config).await;
     wait(&mut engine, "RDS and CloudWatch say no credentials", |m| {
-        let no_credentials = |e: Option<&failover_console::observe::AwsError>| {
+        let no_credentials = |e: Option<&failover_core::kinds::aws::AwsError>| {
             e.is_some_and(|e| e.kind == AwsErrorKind::NoCredentials)
         };
-        no_credentials(m.rds[ORDERS].error.as_ref())
-            && no_credentials(m.cloudwatch[CANARY].error.as_ref())
+        no_credentials(m.kinds.rds[ORDERS].error.as_ref())
+            && no_credentials(m.kinds.cloudwatch[CANARY].error.as_ref())
     })
     .await;
     lab.run(&["http", "api-a", "down"]).await;
     wait(&mut engine, "api-a unhealthy while AWS fails", |m| {
-        m.health[API_A].status == CheckStatus::Unhealthy
+        m.kinds.health[API_A].status == CheckStatus::Unhealthy
     })
     .await;
     let m = &engine.model;

@@ -283,29 +283,29 @@ fn issue_example_parses_to_what_it_says() {
             .collect::<Vec<_>>(),
         [("primary", "site A"), ("secondary", "site B")]
     );
-    let api = &c.health[0];
+    let api = &c.kinds.health[0];
     assert_eq!(api.name, "api-a");
     assert_eq!((api.failure_threshold, api.success_threshold), (3, 2));
     assert_eq!(api.interval, std::time::Duration::from_secs(1));
     assert_eq!(api.timeout, std::time::Duration::from_millis(500));
     assert!(matches!(
         &api.target,
-        failover_console::config::Target::Http {
+        failover_core::kinds::health::Target::Http {
             expect_status: 200,
             ..
         }
     ));
     assert!(
-        matches!(&c.health[1].target, failover_console::config::Target::Tcp { addr } if addr == "127.0.0.1:54322")
+        matches!(&c.kinds.health[1].target, failover_core::kinds::health::Target::Tcp { addr } if addr == "127.0.0.1:54322")
     );
-    let db = &c.databases[0];
+    let db = &c.kinds.postgres[0];
     assert_eq!(db.max_lag_bytes, 1_048_576);
     assert_eq!(db.max_lag, std::time::Duration::from_secs(30));
     assert_eq!(
         db.members.iter().map(|m| m.site).collect::<Vec<_>>(),
         [0, 1]
     );
-    let dns = &c.dns[0];
+    let dns = &c.kinds.dns[0];
     assert_eq!(dns.name, "api.failover.test.");
     assert_eq!(dns.resolvers, ["127.0.0.1:5353".parse().unwrap()]);
     assert_eq!(

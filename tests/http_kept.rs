@@ -9,7 +9,7 @@ mod common;
 use std::time::Duration;
 
 use common::*;
-use failover_console::sources::http_kept::KeptProbe;
+use failover_console::kinds::health::http_kept::KeptProbe;
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_kept_connection_reports_every_state_of_the_endpoint() {

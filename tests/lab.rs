@@ -13,13 +13,13 @@ use std::collections::HashMap;
 use std::time::Instant;
 
 use common::*;
-use failover_console::app::Model;
-use failover_console::app::dns::{Match, RecordSite};
-use failover_console::app::health::CheckStatus;
-use failover_console::app::replication::Role;
-use failover_console::observe::DnsAnswer;
-use failover_console::timeline::Entry;
-use failover_console::timeline::Kind;
+use failover_core::app::Model;
+use failover_core::kinds::dns::{Match, RecordSite};
+use failover_core::kinds::health::CheckStatus;
+use failover_core::kinds::postgres::Role;
+use failover_core::kinds::dns::DnsAnswer;
+use failover_core::timeline::Entry;
+use failover_core::timeline::Kind;
 use serde_json::Value;
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -27,7 +27,7 @@ async fn endpoint_503_turns_unhealthy_after_threshold_and_recovers() {
     let lab = Lab::begin().await;
     let mut engine = lab.engine().await;
     wait_normal(&mut engine).await;
-    let failure_threshold = lab.config.health[API_A].failure_threshold;
+    let failure_threshold = lab.config.kinds.health[API_A].failure_threshold;
     assert_eq!(
         failure_threshold, 3,
         "config.toml's api-a failure-threshold"
@@ -36,10 +36,10 @@ async fn endpoint_503_turns_unhealthy_after_threshold_and_recovers() {
     lab.run(&["http", "api-a", "down"]).await;
     // The first failed probe must not flip the check: it stays healthy until the threshold.
     wait(&mut engine, "api-a sees the first failed probe", |m| {
-        m.health[API_A].fail_run >= 1
+        m.kinds.health[API_A].fail_run >= 1
     })
     .await;
-    let st = &engine.model.health[API_A];
+    let st = &engine.model.kinds.health[API_A];
     if st.fail_run < failure_threshold {
         assert_eq!(
             st.status,
@@ -49,10 +49,10 @@ async fn endpoint_503_turns_unhealthy_after_threshold_and_recovers() {
         );
     }
     wait(&mut engine, "api-a unhealthy", |m| {
-        m.health[API_A].status == CheckStatus::Unhealthy
+        m.kinds.health[API_A].status == CheckStatus::Unhealthy
     })
     .await;
-    let st = &engine.model.health[API_A];
+    let st = &engine.model.kinds.health[API_A];
     assert_eq!(
         st.fail_run,
         failure_threshold,
@@ -65,28 +65,28 @@ async fn endpoint_503_turns_unhealthy_after_threshold_and_recovers() {
         Some("status 503 (expected 200)")
     );
     assert_eq!(
-        engine.model.health[API_B].status,
+        engine.model.kinds.health[API_B].status,
         CheckStatus::Healthy,
         "api-b must not be affected{}",
         dump(&engine.model)
     );
 
     // Stays unhealthy (no flapping, no second edge) while still down: a few more probes.
-    let probes_so_far = engine.model.health[API_A].fail_run;
+    let probes_so_far = engine.model.kinds.health[API_A].fail_run;
     wait(&mut engine, "three more failed probes of api-a", |m| {
-        m.health[API_A].fail_run >= probes_so_far + 3
+        m.kinds.health[API_A].fail_run >= probes_so_far + 3
     })
     .await;
-    assert_eq!(engine.model.health[API_A].status, CheckStatus::Unhealthy);
+    assert_eq!(engine.model.kinds.health[API_A].status, CheckStatus::Unhealthy);
 
     lab.run(&["http", "api-a", "up"]).await;
     wait(&mut engine, "api-a healthy again", |m| {
-        m.health[API_A].status == CheckStatus::Healthy
+        m.kinds.health[API_A].status == CheckStatus::Healthy
     })
     .await;
     assert_eq!(
-        engine.model.health[API_A].ok_run,
-        lab.config.health[API_A].success_threshold
+        engine.model.kinds.health[API_A].ok_run,
+        lab.config.kinds.health[API_A].success_threshold
     );
     engine.shutdown("lab test done").await;
 
@@ -155,11 +155,11 @@ async fn endpoint_503_turns_unhealthy_after_threshold_and_recovers() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn paused_replay_and_writes_put_lag_over_limit() {
     let lab = Lab::begin().await;
-    let limit = lab.config.databases[0].max_lag_bytes;
+    let limit = lab.config.kinds.postgres[0].max_lag_bytes;
     let mut engine = lab.engine().await;
     wait_normal(&mut engine).await;
     wait(&mut engine, "replica b within lag limits", |m| {
-        m.dbs[0].members[NODE_B]
+        m.kinds.postgres[0].members[NODE_B]
             .lag
             .as_ref()
             .is_some_and(|l| !l.over_limit)
@@ -168,19 +168,19 @@ async fn paused_replay_and_writes_put_lag_over_limit() {
 
     lab.run(&["pause-replay"]).await;
     wait(&mut engine, "b reports WAL replay paused", |m| {
-        m.dbs[0].members[NODE_B].replay_paused() == Some(true)
+        m.kinds.postgres[0].members[NODE_B].replay_paused() == Some(true)
     })
     .await;
     // ~5 MB of WAL that b receives but does not replay.
     lab.run(&["write", "5000"]).await;
     wait(&mut engine, "b's lag over the limit", |m| {
-        m.dbs[0].members[NODE_B]
+        m.kinds.postgres[0].members[NODE_B]
             .lag
             .as_ref()
             .is_some_and(|l| l.over_limit)
     })
     .await;
-    let lag = engine.model.dbs[0].members[NODE_B]
+    let lag = engine.model.kinds.postgres[0].members[NODE_B]
         .lag
         .clone()
         .expect("lag");
@@ -191,24 +191,24 @@ async fn paused_replay_and_writes_put_lag_over_limit() {
         dump(&engine.model)
     );
     assert_eq!(
-        engine.model.dbs[0].members[NODE_B].streaming(),
+        engine.model.kinds.postgres[0].members[NODE_B].streaming(),
         Some(true),
         "paused replay still streams{}",
         dump(&engine.model)
     );
-    assert_eq!(engine.model.dbs[0].members[NODE_A].role, Role::Primary);
+    assert_eq!(engine.model.kinds.postgres[0].members[NODE_A].role, Role::Primary);
 
     // Still over while paused: a few more readings must not produce another edge.
-    let seen = engine.model.dbs[0].members[NODE_B].last_at;
+    let seen = engine.model.kinds.postgres[0].members[NODE_B].last_at;
     wait(&mut engine, "more readings of b", |m| {
-        m.dbs[0].members[NODE_B]
+        m.kinds.postgres[0].members[NODE_B]
             .last_at
             .zip(seen)
             .is_some_and(|(now, then)| now - then >= time::Duration::seconds(2))
     })
     .await;
     assert!(
-        engine.model.dbs[0].members[NODE_B]
+        engine.model.kinds.postgres[0].members[NODE_B]
             .lag
             .as_ref()
             .is_some_and(|l| l.over_limit),
@@ -221,7 +221,7 @@ async fn paused_replay_and_writes_put_lag_over_limit() {
         &mut engine,
         "b caught up (lag within limits, replay running)",
         |m| {
-            let b = &m.dbs[0].members[NODE_B];
+            let b = &m.kinds.postgres[0].members[NODE_B];
             b.replay_paused() == Some(false) && b.lag.as_ref().is_some_and(|l| !l.over_limit)
         },
     )
@@ -246,7 +246,7 @@ async fn promoting_the_replica_then_rejoining_swaps_roles() {
     let lab = Lab::begin().await;
     let mut engine = lab.engine().await;
     wait_normal(&mut engine).await;
-    let timeline_before = engine.model.dbs[0].members[NODE_A]
+    let timeline_before = engine.model.kinds.postgres[0].members[NODE_A]
         .snapshot
         .as_ref()
         .and_then(|s| s.timeline)
@@ -256,10 +256,10 @@ async fn promoting_the_replica_then_rejoining_swaps_roles() {
     wait(
         &mut engine,
         "b primary while a still primary (split brain)",
-        |m| m.dbs[0].primaries() == vec![NODE_A, NODE_B],
+        |m| m.kinds.postgres[0].primaries() == vec![NODE_A, NODE_B],
     )
     .await;
-    let tl_b = engine.model.dbs[0].members[NODE_B]
+    let tl_b = engine.model.kinds.postgres[0].members[NODE_B]
         .snapshot
         .as_ref()
         .and_then(|s| s.timeline)
@@ -270,7 +270,7 @@ async fn promoting_the_replica_then_rejoining_swaps_roles() {
         dump(&engine.model)
     );
     assert!(
-        engine.model.dbs[0].members[NODE_B].lag.is_none(),
+        engine.model.kinds.postgres[0].members[NODE_B].lag.is_none(),
         "a primary has no lag{}",
         dump(&engine.model)
     );
@@ -280,7 +280,7 @@ async fn promoting_the_replica_then_rejoining_swaps_roles() {
         &mut engine,
         "roles swapped: b the only primary, a a streaming replica of b",
         |m| {
-            let db = &m.dbs[0];
+            let db = &m.kinds.postgres[0];
             db.primaries() == vec![NODE_B]
                 && db.members[NODE_A].role == Role::Replica
                 && db.members[NODE_A].streaming() == Some(true)
@@ -288,13 +288,13 @@ async fn promoting_the_replica_then_rejoining_swaps_roles() {
     )
     .await;
     wait(&mut engine, "a's lag measured and within limits", |m| {
-        m.dbs[0].members[NODE_A]
+        m.kinds.postgres[0].members[NODE_A]
             .lag
             .as_ref()
             .is_some_and(|l| !l.over_limit && l.bytes.is_some())
     })
     .await;
-    let tl_a = engine.model.dbs[0].members[NODE_A]
+    let tl_a = engine.model.kinds.postgres[0].members[NODE_A]
         .snapshot
         .as_ref()
         .and_then(|s| s.timeline);
@@ -322,7 +322,7 @@ async fn dns_record_change_moves_answer_and_site() {
     let lab = Lab::begin().await;
     let mut engine = lab.engine().await;
     wait_normal(&mut engine).await;
-    let answers = |m: &Model, r: usize| match &m.dns[0].resolvers[r].answer {
+    let answers = |m: &Model, r: usize| match &m.kinds.dns[0].resolvers[r].answer {
         Some(DnsAnswer::Records { values, .. }) => values.clone(),
         _ => vec![],
     };
@@ -331,7 +331,7 @@ async fn dns_record_change_moves_answer_and_site() {
     // Only the second server changes: the resolvers disagree.
     lab.run(&["dns-set2", IP_SECONDARY]).await;
     wait(&mut engine, "the resolvers disagree (Mixed)", |m| {
-        m.dns[0].site == RecordSite::Mixed
+        m.kinds.dns[0].site == RecordSite::Mixed
     })
     .await;
     assert_eq!(
@@ -341,18 +341,18 @@ async fn dns_record_change_moves_answer_and_site() {
         dump(&engine.model)
     );
     assert_eq!(
-        engine.model.dns[0].resolvers[1].matched,
+        engine.model.kinds.dns[0].resolvers[1].matched,
         Some(Match::Site(SECONDARY))
     );
     assert_eq!(
-        engine.model.dns[0].resolvers[0].matched,
+        engine.model.kinds.dns[0].resolvers[0].matched,
         Some(Match::Site(PRIMARY))
     );
 
     // Then the main one: both agree on site B.
     lab.run(&["dns-set", IP_SECONDARY]).await;
     wait(&mut engine, "both resolvers answer site B", |m| {
-        m.dns[0].site == RecordSite::Site(SECONDARY)
+        m.kinds.dns[0].site == RecordSite::Site(SECONDARY)
     })
     .await;
     assert_eq!(
@@ -365,11 +365,11 @@ async fn dns_record_change_moves_answer_and_site() {
     // An answer matching no site.
     lab.run(&["dns-set", "192.0.2.7"]).await;
     wait(&mut engine, "main server's answer matches no site", |m| {
-        m.dns[0].resolvers[0].matched == Some(Match::Unknown)
+        m.kinds.dns[0].resolvers[0].matched == Some(Match::Unknown)
     })
     .await;
     assert_eq!(
-        engine.model.dns[0].site,
+        engine.model.kinds.dns[0].site,
         RecordSite::Mixed,
         "{}",
         dump(&engine.model)
@@ -413,24 +413,24 @@ async fn stopped_postgres_nodes_show_unreachable() {
 
     lab.run(&["pg-stop", "b"]).await;
     wait(&mut engine, "b unreachable (connection refused)", |m| {
-        let b = &m.dbs[0].members[NODE_B];
+        let b = &m.kinds.postgres[0].members[NODE_B];
         b.role == Role::Unreachable && b.error.as_deref() == Some("connection refused")
     })
     .await;
     wait(&mut engine, "tcp check db-b-port unhealthy", |m| {
-        m.health[DB_B_PORT].status == CheckStatus::Unhealthy
+        m.kinds.health[DB_B_PORT].status == CheckStatus::Unhealthy
     })
     .await;
     assert_eq!(
-        engine.model.health[DB_B_PORT]
+        engine.model.kinds.health[DB_B_PORT]
             .last
             .as_ref()
             .map(|o| o.detail.as_str()),
         Some("connection refused")
     );
-    assert_eq!(engine.model.dbs[0].members[NODE_A].role, Role::Primary);
+    assert_eq!(engine.model.kinds.postgres[0].members[NODE_A].role, Role::Primary);
     assert!(
-        engine.model.dbs[0].members[NODE_B].snapshot.is_some(),
+        engine.model.kinds.postgres[0].members[NODE_B].snapshot.is_some(),
         "the last reading is kept while unreachable"
     );
     // `status` says the same: a WARNING (the replica is gone, the primary serves).
@@ -458,15 +458,15 @@ async fn stopped_postgres_nodes_show_unreachable() {
 
     lab.run(&["pg-start", "b"]).await;
     wait(&mut engine, "b a streaming replica again", |m| {
-        m.dbs[0].members[NODE_B].role == Role::Replica
-            && m.dbs[0].members[NODE_B].streaming() == Some(true)
+        m.kinds.postgres[0].members[NODE_B].role == Role::Replica
+            && m.kinds.postgres[0].members[NODE_B].streaming() == Some(true)
     })
     .await;
 
     // The primary goes away: no writable primary, the replica stops streaming.
     lab.run(&["pg-stop", "a"]).await;
     wait(&mut engine, "a unreachable, b not streaming", |m| {
-        let db = &m.dbs[0];
+        let db = &m.kinds.postgres[0];
         db.members[NODE_A].role == Role::Unreachable
             && db.primaries().is_empty()
             && db.members[NODE_B].streaming() == Some(false)
@@ -474,7 +474,7 @@ async fn stopped_postgres_nodes_show_unreachable() {
     .await;
     lab.run(&["pg-start", "a"]).await;
     wait(&mut engine, "a primary again and b streaming", |m| {
-        m.dbs[0].primaries() == vec![NODE_A] && m.dbs[0].members[NODE_B].streaming() == Some(true)
+        m.kinds.postgres[0].primaries() == vec![NODE_A] && m.kinds.postgres[0].members[NODE_B].streaming() == Some(true)
     })
     .await;
     engine.shutdown("lab test done").await;
@@ -503,32 +503,32 @@ async fn stopped_or_deleted_dns_answers_show_no_answer() {
     wait_normal(&mut engine).await;
     let src = "dns/api.failover.test. A";
     let main = format!("127.0.0.1:{}", port_map()[&5353]);
-    let timeout = lab.config.dns[0].timeout;
+    let timeout = lab.config.kinds.dns[0].timeout;
 
     lab.run(&["dns-stop"]).await;
     wait(
         &mut engine,
         "stopped main server: timeout or error, no answer",
         |m| {
-            let r = &m.dns[0].resolvers[0];
+            let r = &m.kinds.dns[0].resolvers[0];
             matches!(r.answer, Some(DnsAnswer::Timeout | DnsAnswer::Error(_)))
                 && r.matched == Some(Match::NoAnswer)
         },
     )
     .await;
     assert_eq!(
-        engine.model.dns[0].resolvers[1].matched,
+        engine.model.kinds.dns[0].resolvers[1].matched,
         Some(Match::Site(PRIMARY)),
         "the second server still answers{}",
         dump(&engine.model)
     );
     assert_eq!(
-        engine.model.dns[0].site,
+        engine.model.kinds.dns[0].site,
         RecordSite::Mixed,
         "{}",
         dump(&engine.model)
     );
-    let described = engine.model.dns[0].resolvers[0]
+    let described = engine.model.kinds.dns[0].resolvers[0]
         .answer
         .as_ref()
         .map(|a| a.describe())
@@ -559,13 +559,13 @@ async fn stopped_or_deleted_dns_answers_show_no_answer() {
 
     // A dead server keeps producing results (timeouts), so it never goes stale: watch a few
     // probe rounds.
-    let first_timeout = engine.model.dns[0].resolvers[0].last_at.expect("answered");
+    let first_timeout = engine.model.kinds.dns[0].resolvers[0].last_at.expect("answered");
     let rounds = time::Duration::try_from(timeout * 4).expect("duration");
     wait(
         &mut engine,
         "four more probe rounds against the stopped server",
         |m| {
-            m.dns[0].resolvers[0]
+            m.kinds.dns[0].resolvers[0]
                 .last_at
                 .is_some_and(|t| t - first_timeout >= rounds)
         },
@@ -589,21 +589,21 @@ async fn stopped_or_deleted_dns_answers_show_no_answer() {
 
     lab.run(&["dns-start"]).await;
     wait(&mut engine, "main server answers site A again", |m| {
-        m.dns[0].site == RecordSite::Site(PRIMARY)
+        m.kinds.dns[0].site == RecordSite::Site(PRIMARY)
     })
     .await;
 
     lab.run(&["dns-delete"]).await;
     wait(&mut engine, "main server answers NXDOMAIN", |m| {
-        m.dns[0].resolvers[0].answer == Some(DnsAnswer::NxDomain)
+        m.kinds.dns[0].resolvers[0].answer == Some(DnsAnswer::NxDomain)
     })
     .await;
     assert_eq!(
-        engine.model.dns[0].resolvers[0].matched,
+        engine.model.kinds.dns[0].resolvers[0].matched,
         Some(Match::NoAnswer)
     );
     assert_eq!(
-        engine.model.dns[0].site,
+        engine.model.kinds.dns[0].site,
         RecordSite::Mixed,
         "{}",
         dump(&engine.model)

@@ -16,16 +16,16 @@ use common::keys::*;
 use common::screen::render;
 use common::*;
 use crossterm::event::KeyCode;
-use failover_console::app::Mode;
-use failover_console::app::Model;
-use failover_console::app::model::{Driver, Overlay};
-use failover_console::app::patroni::{LagClass, Trouble, lag_class};
+use failover_core::app::Mode;
+use failover_core::app::Model;
+use failover_core::app::model::{Driver, Overlay};
+use failover_core::kinds::patroni::{LagClass, Trouble, lag_class};
 use failover_console::config::{self, Config};
 use failover_console::engine::Engine;
-use failover_console::patroni::Lag;
-use failover_console::runbook::{Event, Phase, RunState, StepResult, StepStatus};
-use failover_console::timeline::{Entry, Kind};
-use failover_console::ui::{Theme, View};
+use failover_core::kinds::patroni::Lag;
+use failover_core::runbook::{Event, Phase, RunState, StepResult, StepStatus};
+use failover_core::timeline::{Entry, Kind};
+use failover_core::theme::{Theme, View};
 use serde_json::Value;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::{TcpListener, TcpStream};
@@ -94,29 +94,29 @@ async fn start(config: &Arc<Config>, mode: Mode) -> Engine {
         .expect("engine starts")
 }
 
-fn member<'a>(m: &'a Model, name: &str) -> Option<&'a failover_console::patroni::Member> {
-    m.patroni[0].view().and_then(|v| v.member(name))
+fn member<'a>(m: &'a Model, name: &str) -> Option<&'a failover_core::kinds::patroni::Member> {
+    m.kinds.patroni[0].view().and_then(|v| v.member(name))
 }
 
 /// The lab after a reset as the console sees it: p1 leads and runs, p2 streams with no lag,
 /// nothing paused or tagged, every health check healthy.
 fn settled_lab(m: &Model) -> bool {
-    use failover_console::app::health::CheckStatus;
-    let st = &m.patroni[0];
+    use failover_core::kinds::health::CheckStatus;
+    let st = &m.kinds.patroni[0];
     st.leader() == Some("p1")
-        && st.trouble(&m.config.patroni[0]).is_none()
+        && st.trouble(&m.config.kinds.patroni[0]).is_none()
         && st.view().is_some_and(|v| !v.paused)
         && member(m, "p1").is_some_and(|p| p.state == "running")
         && member(m, "p2").is_some_and(|p| {
             p.state == "streaming" && !p.nofailover && p.worst_lag() == Some(Lag::Bytes(0))
         })
-        && m.health.iter().all(|h| h.status == CheckStatus::Healthy)
+        && m.kinds.health.iter().all(|h| h.status == CheckStatus::Healthy)
 }
 
 /// The model's Patroni state and the run, for a failed wait.
 fn pdump(m: &Model) -> String {
     let mut s = run_dump(m);
-    for (spec, st) in m.config.patroni.iter().zip(&m.patroni) {
+    for (spec, st) in m.config.kinds.patroni.iter().zip(&m.kinds.patroni) {
         s.push_str(&format!(
             "--- patroni {} error={:?} stale={} trouble={:?} limit={}\n",
             spec.name,
@@ -267,7 +267,7 @@ fn run_events(entries: &[Entry], runbook: &str) -> Vec<Event> {
 
 fn journal(config: &Config) -> Vec<Entry> {
     let (entries, unreadable) =
-        failover_console::timeline::journal::read_all(&config.journal).expect("read the journal");
+        failover_console::journal::read_all(&config.journal).expect("read the journal");
     assert_eq!(unreadable, 0, "unreadable journal lines");
     entries
 }
@@ -560,7 +560,7 @@ async fn replay_lag_over_the_limit_is_shown_and_blocks_the_gate() {
     lab.run(&["patroni-delay", "60"]).await;
     lab.run(&["patroni-write", "3000"]).await;
     until(&mut engine, DEADLINE, "p2's replay lag over 1 MiB", |m| {
-        let limit = m.patroni[0].limit(&m.config.patroni[0]);
+        let limit = m.kinds.patroni[0].limit(&m.config.kinds.patroni[0]);
         member(m, "p2").is_some_and(|p| {
             matches!(p.replay_lag, Some(Lag::Bytes(b)) if b > 1_048_576)
                 && lag_class(p, limit) == LagClass::Over
@@ -782,8 +782,8 @@ async fn switchover_by_keys_makes_p2_leader_and_the_failback_returns_to_p1() {
         SWITCH_DEADLINE,
         "p1 a streaming replica within the limit",
         |m| {
-            let limit = m.patroni[0].limit(&m.config.patroni[0]);
-            m.patroni[0].leader() == Some("p2")
+            let limit = m.kinds.patroni[0].limit(&m.config.kinds.patroni[0]);
+            m.kinds.patroni[0].leader() == Some("p2")
                 && member(m, "p1").is_some_and(|p| {
                     p.state == "streaming" && lag_class(p, limit) == LagClass::Within
                 })
@@ -1034,7 +1034,7 @@ async fn a_paused_cluster_is_refused_before_the_call() {
     refused_before_the_call(
         &["patroni-pause"],
         |m| {
-            m.patroni[0].view().is_some_and(|v| v.paused)
+            m.kinds.patroni[0].view().is_some_and(|v| v.paused)
                 && shown(m, "patroni/lab", "PAUSED: maintenance mode")
                 && line_with(&screen(m), &["patroni lab leader: p1", "PAUSED"]).is_some()
         },
@@ -1058,8 +1058,8 @@ async fn a_stopped_member_and_then_both_are_shown() {
 
     lab.run(&["patroni-stop", "p2"]).await;
     until(&mut engine, DEADLINE, "p2's REST API unreachable", |m| {
-        let spec = &m.config.patroni[0];
-        member(m, "p2").is_some_and(|p| m.patroni[0].unreachable(spec, p).is_some())
+        let spec = &m.config.kinds.patroni[0];
+        member(m, "p2").is_some_and(|p| m.kinds.patroni[0].unreachable(spec, p).is_some())
             && shown(m, "patroni/lab/p2", "REST API unreachable")
     })
     .await;
@@ -1071,7 +1071,7 @@ async fn a_stopped_member_and_then_both_are_shown() {
         "the timeline shows it:\n{text}"
     );
     assert_eq!(
-        engine.model.patroni[0].leader(),
+        engine.model.kinds.patroni[0].leader(),
         Some("p1"),
         "p1 still leads{}",
         pdump(&engine.model)
@@ -1084,7 +1084,7 @@ async fn a_stopped_member_and_then_both_are_shown() {
     lab.run(&["patroni-stop", "p1"]).await;
     until(&mut engine, DEADLINE, "no member answers", |m| {
         matches!(
-            m.patroni[0].trouble(&m.config.patroni[0]),
+            m.kinds.patroni[0].trouble(&m.config.kinds.patroni[0]),
             Some(Trouble::NoAnswer(_))
         ) && shown(m, "patroni/lab", "NO MEMBER ANSWERS")
     })
@@ -1094,7 +1094,7 @@ async fn a_stopped_member_and_then_both_are_shown() {
         .unwrap_or_else(|| panic!("the cluster header says NO MEMBER ANSWERS:\n{text}"));
     assert!(header.contains("connection refused"), "{header}");
     assert!(
-        engine.model.patroni[0].leader().is_none(),
+        engine.model.kinds.patroni[0].leader().is_none(),
         "no leader is claimed from an unanswered read"
     );
     engine.shutdown("test done").await;

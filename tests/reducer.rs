@@ -6,18 +6,15 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use crossterm::event::{KeyCode, KeyEvent, KeyEventKind, KeyModifiers};
-use failover_console::app::dns::{Match, RecordSite};
-use failover_console::app::health::CheckStatus;
-use failover_console::app::model::{Overlay, Pane};
-use failover_console::app::replication::{BytesSource, Role, TimeSource};
-use failover_console::app::verdict::{self, Level};
-use failover_console::app::{Effect, Mode, Model, Msg, update};
-use failover_console::observe::{
-    DnsAnswer, Lsn, Observation, PgSnapshot, PrimaryReading, ProbeOutcome, ReplicaReading,
-    StandbyRow,
-};
-use failover_console::timeline::{Entry, Kind, Severity};
-use failover_console::ui::{Theme, View};
+use failover_core::kinds::dns::{Match, RecordSite};
+use failover_core::kinds::health::CheckStatus;
+use failover_core::app::model::{Overlay, Pane};
+use failover_core::kinds::postgres::{BytesSource, Role, TimeSource};
+use failover_core::app::verdict::{self, Level};
+use failover_core::app::{Effect, Mode, Model, Msg, update};
+use failover_core::kinds::{Observation, dns::DnsAnswer, health::ProbeOutcome, postgres::{Lsn, PgSnapshot, PrimaryReading, ReplicaReading, StandbyRow}};
+use failover_core::timeline::{Entry, Kind, Severity};
+use failover_core::theme::{Theme, View};
 use time::OffsetDateTime;
 use time::macros::datetime;
 
@@ -246,12 +243,12 @@ fn healthy_check_flips_only_on_the_third_consecutive_failure() {
     let mut m = model();
     assert_eq!(probe(&mut m, API, 1.0, true), []);
     assert_eq!(
-        m.health[API].status,
+        m.kinds.health[API].status,
         CheckStatus::Pending,
         "one ok is below success-threshold 2"
     );
     let e = probe(&mut m, API, 2.0, true);
-    assert_eq!(m.health[API].status, CheckStatus::Healthy);
+    assert_eq!(m.kinds.health[API].status, CheckStatus::Healthy);
     assert_eq!(e.len(), 1, "{}", describe(&e));
     assert_eq!(
         (e[0].severity, e[0].kind, e[0].source.as_str()),
@@ -266,15 +263,15 @@ fn healthy_check_flips_only_on_the_third_consecutive_failure() {
     assert_eq!(probe(&mut m, API, 3.0, false), []);
     assert_eq!(probe(&mut m, API, 4.0, false), []);
     assert_eq!(
-        m.health[API].status,
+        m.kinds.health[API].status,
         CheckStatus::Healthy,
         "two failures do not flip a healthy check"
     );
-    assert_eq!(m.health[API].fail_run, 2);
+    assert_eq!(m.kinds.health[API].fail_run, 2);
 
     let e = probe(&mut m, API, 5.0, false);
-    assert_eq!(m.health[API].status, CheckStatus::Unhealthy);
-    assert_eq!(m.health[API].since, Some(at(5.0)));
+    assert_eq!(m.kinds.health[API].status, CheckStatus::Unhealthy);
+    assert_eq!(m.kinds.health[API].since, Some(at(5.0)));
     assert_eq!(e.len(), 1, "exactly one edge: {}", describe(&e));
     assert_eq!(e[0].severity, Severity::Crit);
     assert_eq!(e[0].at, at(5.0));
@@ -296,10 +293,10 @@ fn recovery_needs_success_threshold_consecutive_oks() {
     for s in 1..=3 {
         probe(&mut m, API, s as f64, false);
     }
-    assert_eq!(m.health[API].status, CheckStatus::Unhealthy);
+    assert_eq!(m.kinds.health[API].status, CheckStatus::Unhealthy);
 
     assert_eq!(probe(&mut m, API, 4.0, true), [], "one ok is not recovery");
-    assert_eq!(m.health[API].status, CheckStatus::Unhealthy);
+    assert_eq!(m.kinds.health[API].status, CheckStatus::Unhealthy);
     assert_eq!(probe(&mut m, API, 5.0, false), []);
     assert_eq!(
         probe(&mut m, API, 6.0, true),
@@ -307,7 +304,7 @@ fn recovery_needs_success_threshold_consecutive_oks() {
         "the ok run restarted after the failure"
     );
     let e = probe(&mut m, API, 7.0, true);
-    assert_eq!(m.health[API].status, CheckStatus::Healthy);
+    assert_eq!(m.kinds.health[API].status, CheckStatus::Healthy);
     assert_eq!(e.len(), 1, "{}", describe(&e));
     assert_eq!(e[0].severity, Severity::Ok);
     assert!(
@@ -322,18 +319,18 @@ fn intermittent_ok_fail_ok_never_flips() {
     let mut m = model();
     probe(&mut m, API, 0.0, true);
     probe(&mut m, API, 0.5, true);
-    assert_eq!(m.health[API].status, CheckStatus::Healthy);
+    assert_eq!(m.kinds.health[API].status, CheckStatus::Healthy);
     let mut edges = Vec::new();
     for i in 0..30 {
         let ok = i % 3 != 1; // ok, fail, ok, ok, fail, ok ...
         edges.extend(probe(&mut m, API, 1.0 + i as f64, ok));
-        assert_eq!(m.health[API].status, CheckStatus::Healthy);
+        assert_eq!(m.kinds.health[API].status, CheckStatus::Healthy);
     }
     // Even two in a row (fail, fail, ok) stays healthy.
     edges.extend(probe(&mut m, API, 40.0, false));
     edges.extend(probe(&mut m, API, 41.0, false));
     edges.extend(probe(&mut m, API, 42.0, true));
-    assert_eq!(m.health[API].status, CheckStatus::Healthy);
+    assert_eq!(m.kinds.health[API].status, CheckStatus::Healthy);
     assert!(
         edges.is_empty(),
         "flapping produced edges: {}",
@@ -350,7 +347,7 @@ fn intermittent_ok_fail_ok_never_flips() {
     {
         assert_eq!(probe(&mut m, API, 60.0 + i as f64, ok), []);
     }
-    assert_eq!(m.health[API].status, CheckStatus::Unhealthy);
+    assert_eq!(m.kinds.health[API].status, CheckStatus::Unhealthy);
 }
 
 #[test]
@@ -358,9 +355,9 @@ fn pending_check_goes_straight_to_unhealthy() {
     let mut m = model();
     probe(&mut m, API, 1.0, false);
     probe(&mut m, API, 2.0, false);
-    assert_eq!(m.health[API].status, CheckStatus::Pending);
+    assert_eq!(m.kinds.health[API].status, CheckStatus::Pending);
     let e = probe(&mut m, API, 3.0, false);
-    assert_eq!(m.health[API].status, CheckStatus::Unhealthy);
+    assert_eq!(m.kinds.health[API].status, CheckStatus::Unhealthy);
     assert_eq!(e.len(), 1);
     assert!(
         e[0].message
@@ -409,14 +406,14 @@ fn stale_after_interval_plus_timeout_with_one_edge_then_recovers() {
     let mut m = model();
     probe(&mut m, API, 0.1, true);
     probe(&mut m, API, 0.2, true);
-    assert_eq!(m.health[API].status, CheckStatus::Healthy);
+    assert_eq!(m.kinds.health[API].status, CheckStatus::Healthy);
     // api-a: 1s interval + 500ms timeout. 1.5s after its last answer it is not yet stale.
     assert_eq!(step(&mut m, Msg::Tick(at(1.7))), []);
     assert_eq!(m.now, at(1.7));
-    assert!(!m.health[API].stale);
+    assert!(!m.kinds.health[API].stale);
 
     let e = step(&mut m, Msg::Tick(at(2.0)));
-    assert!(m.health[API].stale);
+    assert!(m.kinds.health[API].stale);
     assert_eq!(e.len(), 1, "only api-a is overdue at 2s: {}", describe(&e));
     assert_eq!(
         (e[0].severity, e[0].source.as_str()),
@@ -443,7 +440,7 @@ fn stale_after_interval_plus_timeout_with_one_edge_then_recovers() {
     );
 
     let e = probe(&mut m, API, 2.6, true);
-    assert!(!m.health[API].stale);
+    assert!(!m.kinds.health[API].stale);
     assert_eq!(e.len(), 1, "{}", describe(&e));
     assert_eq!(e[0].severity, Severity::Ok);
     assert_eq!(e[0].message, "answering again (no longer stale)");
@@ -462,7 +459,7 @@ fn never_answered_sources_go_stale_counting_from_start() {
         "{}",
         describe(&e)
     );
-    assert!(m.dbs[0].members.iter().all(|x| x.stale));
+    assert!(m.kinds.postgres[0].members.iter().all(|x| x.stale));
 
     let e = step(&mut m, Msg::Tick(at(4.5)));
     assert_eq!(e.len(), 2, "both resolvers: {}", describe(&e));
@@ -488,7 +485,7 @@ fn never_answered_sources_go_stale_counting_from_start() {
     // Answers bring each back with its own OK edge.
     let e = pg(&mut m, B, 13.0, Ok(replica(false)));
     assert!(e.iter().any(|x| x.severity == Severity::Ok && x.message == "answering again (no longer stale)"), "{}", describe(&e));
-    assert!(!m.dbs[0].members[B].stale);
+    assert!(!m.kinds.postgres[0].members[B].stale);
     let e = dns(&mut m, 1, 13.0, a_record("10.0.1.100", 60));
     assert!(
         e.iter()
@@ -497,9 +494,9 @@ fn never_answered_sources_go_stale_counting_from_start() {
         "{}",
         describe(&e)
     );
-    assert!(!m.dns[0].resolvers[1].stale);
+    assert!(!m.kinds.dns[0].resolvers[1].stale);
     assert!(
-        m.dns[0].resolvers[0].stale,
+        m.kinds.dns[0].resolvers[0].stale,
         "the other resolver is still stale"
     );
 }
@@ -509,9 +506,9 @@ fn never_answered_sources_go_stale_counting_from_start() {
 #[test]
 fn first_readings_give_roles() {
     let mut m = model();
-    assert_eq!(m.dbs[0].members[A].role, Role::Unknown);
+    assert_eq!(m.kinds.postgres[0].members[A].role, Role::Unknown);
     let e = pg(&mut m, A, 1.0, Ok(primary(1, Some(0))));
-    assert_eq!(m.dbs[0].members[A].role, Role::Primary);
+    assert_eq!(m.kinds.postgres[0].members[A].role, Role::Primary);
     assert_eq!(e.len(), 1, "{}", describe(&e));
     assert_eq!(
         (e[0].severity, e[0].source.as_str(), e[0].message.as_str()),
@@ -519,7 +516,7 @@ fn first_readings_give_roles() {
     );
 
     let e = pg(&mut m, B, 1.0, Ok(replica(false)));
-    assert_eq!(m.dbs[0].members[B].role, Role::Replica);
+    assert_eq!(m.kinds.postgres[0].members[B].role, Role::Replica);
     // Once every member has answered, the database's primary goes on the timeline, whichever
     // member answered first.
     assert_eq!(e.len(), 2, "{}", describe(&e));
@@ -531,16 +528,16 @@ fn first_readings_give_roles() {
         (e[1].source.as_str(), e[1].message.as_str()),
         ("db/orders", "one primary: site A")
     );
-    assert_eq!(m.dbs[0].primaries(), [A]);
+    assert_eq!(m.kinds.postgres[0].primaries(), [A]);
 
-    let lag = m.dbs[0].members[B]
+    let lag = m.kinds.postgres[0].members[B]
         .lag
         .clone()
         .expect("a reachable replica has a lag figure");
     assert_eq!(lag.bytes, Some((0, BytesSource::StatReplication)));
     assert_eq!(lag.time, Some((Duration::ZERO, TimeSource::CaughtUp)));
     assert!(!lag.over_limit);
-    assert_eq!(m.dbs[0].members[A].lag, None, "a primary has no lag");
+    assert_eq!(m.kinds.postgres[0].members[A].lag, None, "a primary has no lag");
 
     // Same readings again: nothing to say.
     assert_eq!(pg(&mut m, A, 2.0, Ok(primary(1, Some(0)))), []);
@@ -570,7 +567,7 @@ fn lag_over_limit_raises_one_edge_and_back_within_gives_ok() {
         "{}",
         e[0].message
     );
-    let lag = m.dbs[0].members[B].lag.clone().unwrap();
+    let lag = m.kinds.postgres[0].members[B].lag.clone().unwrap();
     assert_eq!(
         lag.bytes,
         Some((5 * 1024 * 1024, BytesSource::StatReplication))
@@ -596,7 +593,7 @@ fn lag_over_limit_raises_one_edge_and_back_within_gives_ok() {
         "{}",
         e[0].message
     );
-    assert!(!m.dbs[0].members[B].lag.as_ref().unwrap().over_limit);
+    assert!(!m.kinds.postgres[0].members[B].lag.as_ref().unwrap().over_limit);
 }
 
 #[test]
@@ -610,7 +607,7 @@ fn paused_replay_is_an_edge_and_lag_time_comes_from_last_replay() {
     let messages: Vec<&str> = e.iter().map(|x| x.message.as_str()).collect();
     assert!(messages.contains(&"WAL replay paused"), "{}", describe(&e));
     // With replay paused, replay_lag is not trusted: time comes from the last replayed commit.
-    let lag = m.dbs[0].members[B].lag.clone().unwrap();
+    let lag = m.kinds.postgres[0].members[B].lag.clone().unwrap();
     assert_eq!(
         lag.time,
         Some((Duration::from_secs(45), TimeSource::SinceLastReplay))
@@ -654,8 +651,8 @@ fn promotion_swaps_roles_and_flags_split_brain_while_both_say_primary() {
     pg(&mut m, B, 1.0, Ok(replica(false)));
 
     let e = pg(&mut m, B, 2.0, Ok(promoted()));
-    assert_eq!(m.dbs[0].members[B].role, Role::Primary);
-    assert_eq!(m.dbs[0].primaries(), [A, B]);
+    assert_eq!(m.kinds.postgres[0].members[B].role, Role::Primary);
+    assert_eq!(m.kinds.postgres[0].primaries(), [A, B]);
     let promotions: Vec<&Entry> = e
         .iter()
         .filter(|x| x.source == "db/orders/site B")
@@ -674,15 +671,15 @@ fn promotion_swaps_roles_and_flags_split_brain_while_both_say_primary() {
         "split brain: 2 writable primaries (site A, site B)"
     );
     assert_eq!(e.len(), 2, "{}", describe(&e));
-    assert_eq!(m.dbs[0].members[B].lag, None, "no lag for a primary");
+    assert_eq!(m.kinds.postgres[0].members[B].lag, None, "no lag for a primary");
 
     // The old primary still says primary: no repeat of the split-brain edge.
     assert_eq!(pg(&mut m, A, 3.0, Ok(primary(1, Some(0)))), []);
 
     // The old primary is fenced (goes down): one primary again, on site B.
     let e = pg(&mut m, A, 4.0, Err("connection refused".into()));
-    assert_eq!(m.dbs[0].members[A].role, Role::Unreachable);
-    assert_eq!(m.dbs[0].primaries(), [B]);
+    assert_eq!(m.kinds.postgres[0].members[A].role, Role::Unreachable);
+    assert_eq!(m.kinds.postgres[0].primaries(), [B]);
     let down = e
         .iter()
         .find(|x| x.source == "db/orders/site A")
@@ -708,7 +705,7 @@ fn promotion_swaps_roles_and_flags_split_brain_while_both_say_primary() {
     rewound.cluster_name = "site_a".into();
     rewound.timeline = Some(2);
     let e = pg(&mut m, A, 5.0, Ok(rewound));
-    assert_eq!(m.dbs[0].members[A].role, Role::Replica);
+    assert_eq!(m.kinds.postgres[0].members[A].role, Role::Replica);
     assert_eq!(e.len(), 1, "{}", describe(&e));
     assert_eq!(
         (e[0].severity, e[0].message.as_str()),
@@ -723,7 +720,7 @@ fn unreachable_member() {
     pg(&mut m, B, 1.0, Ok(replica(false)));
 
     let e = pg(&mut m, B, 2.0, Err("timeout after 2s".into()));
-    let st = &m.dbs[0].members[B];
+    let st = &m.kinds.postgres[0].members[B];
     assert_eq!(st.role, Role::Unreachable);
     assert_eq!(st.error.as_deref(), Some("timeout after 2s"));
     assert!(
@@ -757,7 +754,7 @@ fn unreachable_member() {
 fn unknown_lag_is_never_zero() {
     let mut m = model();
     assert_eq!(
-        m.dbs[0].members[B].lag, None,
+        m.kinds.postgres[0].members[B].lag, None,
         "no snapshot yet: no lag, not 0"
     );
 
@@ -769,7 +766,7 @@ fn unknown_lag_is_never_zero() {
     r.since_last_replay = None;
     r.receiver_status = Some("starting".into());
     pg(&mut m, B, 1.0, Ok(blind));
-    let lag = m.dbs[0].members[B]
+    let lag = m.kinds.postgres[0].members[B]
         .lag
         .clone()
         .expect("lag entry for a replica");
@@ -777,7 +774,7 @@ fn unknown_lag_is_never_zero() {
     assert_eq!(lag.time, None, "unknown time must stay unknown");
     assert!(!lag.over_limit);
     assert_eq!(
-        failover_console::app::replication::lag_text(&lag),
+        failover_core::kinds::postgres::lag_text(&lag),
         "? B, ? s"
     );
 
@@ -785,14 +782,14 @@ fn unknown_lag_is_never_zero() {
     let mut bare = replica(false);
     bare.replica = None;
     pg(&mut m, B, 2.0, Ok(bare));
-    assert_eq!(m.dbs[0].members[B].lag, None);
+    assert_eq!(m.kinds.postgres[0].members[B].lag, None);
 
     // Primary unreadable: bytes come from received - replayed, and say so.
     pg(&mut m, A, 3.0, Err("connection refused".into()));
     let mut behind = replica(false);
     behind.replica.as_mut().unwrap().receive_lsn = Some(Lsn(0x3_0000_2000));
     pg(&mut m, B, 3.0, Ok(behind));
-    let lag = m.dbs[0].members[B].lag.clone().unwrap();
+    let lag = m.kinds.postgres[0].members[B].lag.clone().unwrap();
     assert_eq!(lag.bytes, Some((0x2000, BytesSource::ReceivedNotReplayed)));
     // Still streaming and not paused: the time since the last replayed commit would also count
     // the primary's idle time, so the time stays unknown rather than alarming.
@@ -803,7 +800,7 @@ fn unknown_lag_is_never_zero() {
     paused.replica.as_mut().unwrap().receive_lsn = Some(Lsn(0x3_0000_2000));
     paused.replica.as_mut().unwrap().replay_paused = true;
     pg(&mut m, B, 4.0, Ok(paused));
-    let lag = m.dbs[0].members[B].lag.clone().unwrap();
+    let lag = m.kinds.postgres[0].members[B].lag.clone().unwrap();
     assert_eq!(
         lag.time,
         Some((Duration::from_secs(2), TimeSource::SinceLastReplay))
@@ -819,7 +816,7 @@ fn lag_from_primary_lsn_when_no_stat_replication_row() {
     let mut r = replica(false);
     r.replica.as_mut().unwrap().replay_lsn = Some(Lsn(0x3_0000_0000 - 4096));
     pg(&mut m, B, 1.0, Ok(r));
-    let lag = m.dbs[0].members[B].lag.clone().unwrap();
+    let lag = m.kinds.postgres[0].members[B].lag.clone().unwrap();
     assert_eq!(lag.bytes, Some((4096, BytesSource::PrimaryMinusReplay)));
 }
 
@@ -836,7 +833,7 @@ fn dns_first_answers_then_agreement() {
     );
     assert_eq!(e[0].message, "@127.0.0.1:5353: 10.0.1.100 (site A)");
     assert_eq!(
-        m.dns[0].site,
+        m.kinds.dns[0].site,
         RecordSite::Pending,
         "one resolver has not answered"
     );
@@ -844,8 +841,8 @@ fn dns_first_answers_then_agreement() {
     let e = dns(&mut m, 1, 1.0, a_record("10.0.1.100", 60));
     assert_eq!(e.len(), 2, "{}", describe(&e));
     assert_eq!(e[1].message, "all resolvers agree: site A");
-    assert_eq!(m.dns[0].site, RecordSite::Site(A));
-    assert_eq!(m.dns[0].resolvers[1].matched, Some(Match::Site(A)));
+    assert_eq!(m.kinds.dns[0].site, RecordSite::Site(A));
+    assert_eq!(m.kinds.dns[0].resolvers[1].matched, Some(Match::Site(A)));
 }
 
 #[test]
@@ -855,7 +852,7 @@ fn dns_answer_change_moves_the_site() {
     dns(&mut m, 1, 1.0, a_record("10.0.1.100", 60));
 
     let e = dns(&mut m, 0, 2.0, a_record("10.0.2.100", 60));
-    assert_eq!(m.dns[0].site, RecordSite::Mixed);
+    assert_eq!(m.kinds.dns[0].site, RecordSite::Mixed);
     assert_eq!(e.len(), 2, "{}", describe(&e));
     assert_eq!(
         (e[0].severity, e[0].message.as_str()),
@@ -870,7 +867,7 @@ fn dns_answer_change_moves_the_site() {
     );
 
     let e = dns(&mut m, 1, 2.0, a_record("10.0.2.100", 60));
-    assert_eq!(m.dns[0].site, RecordSite::Site(B));
+    assert_eq!(m.kinds.dns[0].site, RecordSite::Site(B));
     assert_eq!(e.len(), 2, "{}", describe(&e));
     assert_eq!(
         e[0].message,
@@ -892,11 +889,11 @@ fn ttl_only_change_is_not_an_edge() {
         assert_eq!(e, [], "ttl {ttl}: {}", describe(&e));
     }
     assert_eq!(
-        m.dns[0].resolvers[0].answer,
+        m.kinds.dns[0].resolvers[0].answer,
         Some(a_record("10.0.1.100", 300)),
         "the latest TTL is kept for display"
     );
-    assert_eq!(m.dns[0].site, RecordSite::Site(A));
+    assert_eq!(m.kinds.dns[0].site, RecordSite::Site(A));
 }
 
 #[test]
@@ -906,8 +903,8 @@ fn nxdomain_and_timeout_are_no_answer() {
     dns(&mut m, 1, 1.0, a_record("10.0.1.100", 60));
 
     let e = dns(&mut m, 0, 2.0, DnsAnswer::NxDomain);
-    assert_eq!(m.dns[0].resolvers[0].matched, Some(Match::NoAnswer));
-    assert_eq!(m.dns[0].site, RecordSite::Mixed);
+    assert_eq!(m.kinds.dns[0].resolvers[0].matched, Some(Match::NoAnswer));
+    assert_eq!(m.kinds.dns[0].site, RecordSite::Mixed);
     assert_eq!(
         (e[0].severity, e[0].message.as_str()),
         (
@@ -917,9 +914,9 @@ fn nxdomain_and_timeout_are_no_answer() {
     );
 
     let e = dns(&mut m, 1, 2.0, DnsAnswer::Timeout);
-    assert_eq!(m.dns[0].resolvers[1].matched, Some(Match::NoAnswer));
+    assert_eq!(m.kinds.dns[0].resolvers[1].matched, Some(Match::NoAnswer));
     assert_eq!(
-        m.dns[0].site,
+        m.kinds.dns[0].site,
         RecordSite::NoAnswer,
         "NXDOMAIN and timeout both mean no answer"
     );
@@ -945,13 +942,13 @@ fn nxdomain_and_timeout_are_no_answer() {
 fn answer_for_no_site_is_unknown() {
     let mut m = model();
     let e = dns(&mut m, 0, 1.0, a_record("192.0.2.7", 60));
-    assert_eq!(m.dns[0].resolvers[0].matched, Some(Match::Unknown));
+    assert_eq!(m.kinds.dns[0].resolvers[0].matched, Some(Match::Unknown));
     assert_eq!(
         (e[0].severity, e[0].message.as_str()),
         (Severity::Warn, "@127.0.0.1:5353: 192.0.2.7 (no site)")
     );
     let e = dns(&mut m, 1, 1.0, a_record("192.0.2.7", 60));
-    assert_eq!(m.dns[0].site, RecordSite::Unknown);
+    assert_eq!(m.kinds.dns[0].site, RecordSite::Unknown);
     assert_eq!(e.last().unwrap().message, "answers match no site");
 }
 
@@ -964,7 +961,7 @@ fn single_resolver_record_has_no_agreement_edges() {
     let mut m = model_from(&text, Mode::Live);
     let e = dns(&mut m, 0, 1.0, a_record("10.0.1.100", 60));
     assert_eq!(e.len(), 1, "{}", describe(&e));
-    assert_eq!(m.dns[0].site, RecordSite::Site(A));
+    assert_eq!(m.kinds.dns[0].site, RecordSite::Site(A));
     let e = dns(&mut m, 0, 2.0, a_record("10.0.2.100", 60));
     assert_eq!(
         e.len(),
@@ -972,7 +969,7 @@ fn single_resolver_record_has_no_agreement_edges() {
         "the answer edge already says the site: {}",
         describe(&e)
     );
-    assert_eq!(m.dns[0].site, RecordSite::Site(B));
+    assert_eq!(m.kinds.dns[0].site, RecordSite::Site(B));
 }
 
 // ---- keys ---------------------------------------------------------------------------------

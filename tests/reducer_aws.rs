@@ -4,14 +4,11 @@
 use std::path::Path;
 use std::sync::Arc;
 
-use failover_console::app::cloudwatch::{Level, Shown};
-use failover_console::app::{Effect, Mode, Model, Msg, update};
-use failover_console::observe::{
-    AwsError, AwsErrorKind, Datapoint, LagMetric, LagReading, Observation, RdsInstance, RdsReading,
-    RdsRole,
-};
-use failover_console::timeline::{Entry, Severity};
-use failover_console::ui::{Theme, View};
+use failover_core::kinds::cloudwatch::{Level, Shown};
+use failover_core::app::{Effect, Mode, Model, Msg, update};
+use failover_core::kinds::{Observation, aws::{AwsError, AwsErrorKind}, cloudwatch::Datapoint, rds::{LagMetric, LagReading, RdsInstance, RdsReading, RdsRole}};
+use failover_core::timeline::{Entry, Severity};
+use failover_core::theme::{Theme, View};
 use time::OffsetDateTime;
 use time::macros::datetime;
 
@@ -169,7 +166,7 @@ fn each_kind_of_failure_is_one_edge_and_recovery_another() {
         texts(&canary(&mut m, 1, Err(error(AwsErrorKind::Unreachable)))),
         ["WARN cloudwatch/canary endpoint unreachable: x"]
     );
-    assert_eq!(m.cloudwatch[0].shown(), Shown::Error);
+    assert_eq!(m.kinds.cloudwatch[0].shown(), Shown::Error);
     assert_eq!(
         texts(&canary(&mut m, 2, Ok(Some(100.0)))),
         ["OK cloudwatch/canary waiting → OK: 100 at or above warn 95 (SuccessPercent Average 1m)"]
@@ -181,7 +178,7 @@ fn each_kind_of_failure_is_one_edge_and_recovery_another() {
             "WARN cloudwatch/canary OK → NO DATA: no datapoint in the last 5m (SuccessPercent Average 1m)"
         ]
     );
-    assert_eq!(m.cloudwatch[0].shown(), Shown::Level(Level::NoData));
+    assert_eq!(m.kinds.cloudwatch[0].shown(), Shown::Level(Level::NoData));
     let crit = canary(&mut m, 32, Ok(Some(80.0)));
     assert_eq!(crit[0].severity, Severity::Crit);
 }
@@ -205,7 +202,7 @@ fn a_silent_source_is_stale_once_and_fresh_again() {
             .any(|e| e.starts_with("WARN cloudwatch/canary stale"))
     );
     assert!(edges(&mut m, Msg::Tick(at(30))).is_empty());
-    assert_eq!(m.cloudwatch[0].shown(), Shown::Stale);
+    assert_eq!(m.kinds.cloudwatch[0].shown(), Shown::Stale);
     assert_eq!(
         texts(&canary(&mut m, 31, Ok(Some(100.0)))),
         ["OK cloudwatch/canary answering again (no longer stale)"]
@@ -232,7 +229,7 @@ fn a_silent_source_is_stale_once_and_fresh_again() {
 /// site; a promoted replica beside a still-writable old primary is split brain.
 #[test]
 fn rds_primaries_count_in_the_verdict() {
-    use failover_console::app::verdict;
+    use failover_core::app::verdict;
     let mut m = model();
     rds(&mut m, 1, Ok(reading(Some(1.0))));
     let serving = verdict::serving(&m);

@@ -11,12 +11,9 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
-use failover_console::app::{Effect, Mode, Model, Msg, update};
-use failover_console::observe::{
-    DnsAnswer, Lsn, Observation, PgSnapshot, PrimaryReading, ProbeOutcome, ReplicaReading,
-    StandbyRow,
-};
-use failover_console::ui::{Theme, View};
+use failover_core::app::{Effect, Mode, Model, Msg, update};
+use failover_core::kinds::{Observation, dns::DnsAnswer, health::ProbeOutcome, postgres::{Lsn, PgSnapshot, PrimaryReading, ReplicaReading, StandbyRow}};
+use failover_core::theme::{Theme, View};
 use time::OffsetDateTime;
 use time::macros::datetime;
 
@@ -368,7 +365,7 @@ fn timeline_filter_typing() {
 fn stale_sources() {
     let mut m = healthy(Mode::Live, false);
     apply(&mut m, Msg::Tick(at(20.0)));
-    assert!(m.health.iter().all(|h| h.stale));
+    assert!(m.kinds.health.iter().all(|h| h.stale));
     snapshot_both("stale_sources", &m);
     for (w, h) in SIZES {
         let screen = render(&m, w, h);
@@ -415,10 +412,10 @@ fn just_started() {
 #[test]
 fn journal_write_failed() {
     let mut m = healthy(Mode::Live, false);
-    let entry = failover_console::timeline::Entry::new(
+    let entry = failover_core::timeline::Entry::new(
         at(2.4),
-        failover_console::timeline::Severity::Info,
-        failover_console::timeline::Kind::Note,
+        failover_core::timeline::Severity::Info,
+        failover_core::timeline::Kind::Note,
         "operator",
         "starting the drill",
     )
@@ -474,7 +471,7 @@ fn named_members() {
         "[[database.member]]\nsite = \"primary\"\nname = \"pg17-orders-a\"\n",
     );
     let config = failover_console::config::from_str(&text, Path::new("test.toml")).unwrap();
-    assert_eq!(config.databases[0].members[0].name, "pg17-orders-a");
+    assert_eq!(config.kinds.postgres[0].members[0].name, "pg17-orders-a");
     let view = View {
         theme: Theme::load("dark").unwrap(),
         ascii: false,
@@ -516,7 +513,7 @@ fn with_route53() -> Model {
 }
 
 fn route53_reading(m: &mut Model, secs: f64, primary_healthy: u32) {
-    use failover_console::observe::{CheckerShare, HealthCheckReading, R53Reading, R53Set};
+    use failover_core::kinds::route53::{CheckerShare, HealthCheckReading, R53Reading, R53Set};
     let set = |id: &str, role: &str, ip: &str, healthy: u32| R53Set {
         set_identifier: Some(id.into()),
         failover: Some(role.into()),
@@ -572,7 +569,7 @@ fn route53_says_b_resolvers_still_a() {
             && screen.contains("    resolvers still say site A (TTL 47 s left)"),
         "{screen}"
     );
-    let findings = failover_console::app::verdict::assess(&m);
+    let findings = failover_core::app::verdict::assess(&m);
     assert!(
         findings.iter().any(|f| f.text
             == "route53 api.failover.test. A: Route 53 says site B, resolvers still say site A (TTL 47 s left)"),
@@ -589,25 +586,25 @@ fn route53_says_b_resolvers_still_a() {
 
 #[test]
 fn route53_health_gate_reads_the_sites_set() {
-    use failover_console::config::runbook::Gate;
-    use failover_console::runbook::evidence;
+    use failover_core::runbook::Gate;
+    use failover_core::runbook::evidence;
     let mut m = with_route53();
     let gate_a = Gate::Route53Health { record: 0, site: 0 };
     let gate_b = Gate::Route53Health { record: 0, site: 1 };
-    let before = evidence::gate(&m, &gate_b);
+    let before = evidence::gate(&m.world(), &gate_b);
     assert!(!before.pass);
     assert_eq!(
         before.summary(),
         "Route 53 api.failover.test. A (site B): no reading yet"
     );
     route53_reading(&mut m, 2.8, 2);
-    let a = evidence::gate(&m, &gate_a);
+    let a = evidence::gate(&m.world(), &gate_a);
     assert!(!a.pass, "2 of 16 is 12.5 %: unhealthy");
     assert_eq!(
         a.summary(),
         "Route 53 api.failover.test. A (site A): PRIMARY set site-a health check hc-site-a UNHEALTHY 12% of checkers (healthy needs over 18% of checkers)"
     );
-    let b = evidence::gate(&m, &gate_b);
+    let b = evidence::gate(&m.world(), &gate_b);
     assert!(b.pass, "{b:?}");
     assert_eq!(
         b.summary(),
@@ -623,7 +620,7 @@ fn route53_health_gate_reads_the_sites_set() {
 #[test]
 fn the_screen_shows_what_a_whole_frame_draws_through_clock_only_frames() {
     use failover_console::screen::Screen;
-    use failover_console::ui::{clock_alone, render, render_header};
+    use failover_core::ui::{clock_alone, render, render_header};
     use ratatui::layout::{Rect, Size};
     use std::sync::Mutex;
 

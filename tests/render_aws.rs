@@ -10,13 +10,9 @@ use std::path::Path;
 use std::sync::Arc;
 use std::time::Duration;
 
-use failover_console::app::{Effect, Mode, Model, Msg, update};
-use failover_console::observe::{
-    AwsError, AwsErrorKind, Datapoint, DnsAnswer, LagMetric, LagReading, Lsn, Observation,
-    PgSnapshot, PrimaryReading, ProbeOutcome, RdsCluster, RdsInstance, RdsReading, RdsRole,
-    ReplicaReading, StandbyRow,
-};
-use failover_console::ui::{Theme, View};
+use failover_core::app::{Effect, Mode, Model, Msg, update};
+use failover_core::kinds::{Observation, aws::{AwsError, AwsErrorKind}, cloudwatch::Datapoint, dns::DnsAnswer, health::ProbeOutcome, postgres::{Lsn, PgSnapshot, PrimaryReading, ReplicaReading, StandbyRow}, rds::{LagMetric, LagReading, RdsCluster, RdsInstance, RdsReading, RdsRole}};
+use failover_core::theme::{Theme, View};
 use time::OffsetDateTime;
 use time::macros::datetime;
 

@@ -10,11 +10,11 @@ use std::path::Path;
 use std::sync::Arc;
 use std::time::Duration;
 
-use failover_console::app::{Effect, Mode, Model, Msg, update};
-use failover_console::observe::{Observation, ProbeOutcome};
-use failover_console::patroni::{ClusterView, HistoryEntry, Lag, Member, NodeView, Reading};
-use failover_console::timeline::Entry;
-use failover_console::ui::{Theme, View};
+use failover_core::app::{Effect, Mode, Model, Msg, update};
+use failover_core::kinds::{Observation, health::ProbeOutcome};
+use failover_core::kinds::patroni::{ClusterView, HistoryEntry, Lag, Member, NodeView, Reading};
+use failover_core::timeline::Entry;
+use failover_core::theme::{Theme, View};
 use screen::render;
 use time::OffsetDateTime;
 use time::macros::datetime;
@@ -257,9 +257,9 @@ fn members_disagree_about_the_leader() {
             "patroni/lab MEMBERS DISAGREE ABOUT THE LEADER (DCS problem?): /cluster says leader p1, p2 says it leads"
         ]
     );
-    let findings = failover_console::app::verdict::assess(&m);
+    let findings = failover_core::app::verdict::assess(&m);
     assert_eq!(
-        failover_console::app::verdict::overall(&findings).label(),
+        failover_core::app::verdict::overall(&findings).label(),
         "CRITICAL"
     );
     snapshot_both("patroni_disagree", &m);
@@ -362,7 +362,7 @@ fn a_member_gone_from_the_cluster_stays_on_screen() {
         row(&["127.0.0.1:18009 missing", "REST API unreachable"]),
         "{screen}"
     );
-    let findings = failover_console::app::verdict::assess(&m);
+    let findings = failover_core::app::verdict::assess(&m);
     let texts: Vec<&str> = findings.iter().map(|f| f.text.as_str()).collect();
     assert!(
         texts.contains(&"patroni/lab/p2: not in /cluster"),

@@ -10,13 +10,13 @@ use std::time::Duration;
 use common::keys::*;
 use common::*;
 use crossterm::event::KeyCode;
-use failover_console::app::Mode;
-use failover_console::app::model::{Driver, Overlay};
-use failover_console::app::replication::Role;
+use failover_core::app::Mode;
+use failover_core::app::model::{Driver, Overlay};
+use failover_core::kinds::postgres::Role;
 use failover_console::engine::Engine;
-use failover_console::runbook::{Event, RunState, StepStatus};
-use failover_console::timeline::Entry;
-use failover_console::ui::{Theme, View};
+use failover_core::runbook::{Event, RunState, StepStatus};
+use failover_core::timeline::Entry;
+use failover_core::theme::{Theme, View};
 
 const FAILOVER: usize = 0;
 const FAILBACK: usize = 1;
@@ -276,7 +276,7 @@ async fn paused_replay_blocks_the_lag_gate_until_overridden() {
     lab.run(&["pause-replay"]).await;
     lab.run(&["write", "3000"]).await;
     wait(&mut engine, "lag over the limit", |m| {
-        m.dbs[0].members[1]
+        m.kinds.postgres[0].members[1]
             .lag
             .as_ref()
             .is_some_and(|l| l.over_limit)
@@ -503,9 +503,9 @@ async fn failback_after_rejoin_returns_to_site_a() {
     failover(&lab, &mut engine).await;
     lab.run(&["rejoin", "a"]).await;
     wait(&mut engine, "site A streaming from site B", |m| {
-        m.dbs[0].members[0].role == Role::Replica
-            && m.dbs[0].members[0].streaming() == Some(true)
-            && m.dbs[0].members[0]
+        m.kinds.postgres[0].members[0].role == Role::Replica
+            && m.kinds.postgres[0].members[0].streaming() == Some(true)
+            && m.kinds.postgres[0].members[0]
                 .lag
                 .as_ref()
                 .is_some_and(|l| !l.over_limit)
@@ -545,9 +545,9 @@ async fn failback_after_rejoin_returns_to_site_a() {
         &mut engine,
         "one primary, site A, and B streaming from it",
         |m| {
-            m.dbs[0].primaries() == vec![0]
-                && m.dbs[0].members[1].role == Role::Replica
-                && m.dbs[0].members[1].streaming() == Some(true)
+            m.kinds.postgres[0].primaries() == vec![0]
+                && m.kinds.postgres[0].members[1].role == Role::Replica
+                && m.kinds.postgres[0].members[1].streaming() == Some(true)
         },
     )
     .await;
@@ -585,7 +585,7 @@ async fn promote_refuses_when_the_target_is_no_longer_a_replica() {
     // Someone promotes site B by hand meanwhile.
     lab.run(&["promote", "b"]).await;
     wait(&mut engine, "site B seen as primary", |m| {
-        m.dbs[0].members[1].role == Role::Primary
+        m.kinds.postgres[0].members[1].role == Role::Primary
     })
     .await;
     key(&mut engine, KeyCode::Enter).await;

@@ -9,7 +9,7 @@ use std::process::Command;
 use std::time::{Duration, Instant};
 
 use common::*;
-use failover_console::runbook::{Event, Phase};
+use failover_core::runbook::{Event, Phase};
 
 const SESSION_PREFIX: &str = "fc-test-";
 

@@ -5,11 +5,11 @@
 use std::time::Duration;
 
 use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
-use failover_console::app::{Mode, Msg};
+use failover_core::app::{Mode, Msg};
 use failover_console::engine::Engine;
-use failover_console::timeline::journal::Journal;
-use failover_console::timeline::{Entry, Kind, Older, Severity};
-use failover_console::ui::{Theme, View};
+use failover_console::journal::Journal;
+use failover_core::timeline::{Entry, Kind, Older, Severity};
+use failover_core::theme::{Theme, View};
 use time::macros::datetime;
 
 const ENTRIES: usize = 12_000;
@@ -34,7 +34,7 @@ async fn press(engine: &mut Engine, code: KeyCode) {
 async fn until(
     engine: &mut Engine,
     what: &str,
-    done: impl FnMut(&failover_console::app::Model) -> bool,
+    done: impl FnMut(&failover_core::app::Model) -> bool,
 ) {
     assert!(
         engine.run_until(Duration::from_secs(10), done).await,
@@ -91,14 +91,14 @@ async fn scrolling_down_reads_older_history_a_page_at_a_time_to_the_first_entry(
 
     // Focus the timeline (Tab until it has the focus), then the end of it: the next page.
     for _ in 0..6 {
-        if engine.model.ui.focus == failover_console::app::model::Pane::Timeline {
+        if engine.model.ui.focus == failover_core::app::model::Pane::Timeline {
             break;
         }
         press(&mut engine, KeyCode::Tab).await;
     }
     assert_eq!(
         engine.model.ui.focus,
-        failover_console::app::model::Pane::Timeline
+        failover_core::app::model::Pane::Timeline
     );
     press(&mut engine, KeyCode::End).await;
     until(&mut engine, "a second page", |m| {

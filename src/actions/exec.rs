@@ -260,17 +260,3 @@ pub async fn execute(spec: &ActionSpec, output: &OutputSink) -> Outcome {
         Err(e) => Outcome::Unknown(format!("lost track of {program}: {e}")),
     }
 }
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn quoting() {
-        assert_eq!(shell_quote("abc-1.2/x=y"), "abc-1.2/x=y");
-        assert_eq!(shell_quote(""), "''");
-        assert_eq!(shell_quote("two words"), "'two words'");
-        assert_eq!(shell_quote("it's"), r"'it'\''s'");
-        assert_eq!(shell_quote("$HOME"), "'$HOME'");
-    }
-}

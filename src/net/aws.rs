@@ -142,12 +142,14 @@ pub trait AwsSource: Sync {
     fn timing(&self) -> (Duration, Duration);
     fn read(&self) -> impl std::future::Future<Output = Result<Self::Reading, AwsError>> + Send;
     fn observation(&self, result: Result<Self::Reading, AwsError>) -> Observation;
-}
 
-/// One bounded read (for `status`).
-pub async fn once<S: AwsSource>(source: &S) -> Observation {
-    let (_, timeout) = source.timing();
-    source.observation(bounded(timeout, source.read()).await)
+    /// One bounded read (for `status`).
+    fn once(&self) -> impl std::future::Future<Output = Observation> + Send {
+        async {
+            let (_, timeout) = self.timing();
+            self.observation(bounded(timeout, self.read()).await)
+        }
+    }
 }
 
 /// Reads every interval until the console stops listening.
@@ -195,7 +197,7 @@ pub fn read_each<T, S, F>(
     for (i, spec) in specs.iter().enumerate() {
         let (tx, spec) = (tx.clone(), spec.clone());
         tasks.spawn(async move {
-            let _ = tx.send(once(&make(i, spec).await).await).await;
+            let _ = tx.send(make(i, spec).await.once().await).await;
         });
     }
 }

@@ -5,7 +5,7 @@ use std::path::PathBuf;
 use std::sync::Once;
 use std::time::Duration;
 
-use failover_console::config::AwsSettings;
+use failover_core::kinds::aws::AwsSettings;
 
 pub const PROFILE: &str = "lab";
 /// A profile whose secrets are distinctive enough to search a log for.
@@ -89,7 +89,7 @@ pub fn lab_settings() -> AwsSettings {
 
 pub async fn sdk_config() -> aws_config::SdkConfig {
     aws_env();
-    failover_console::sources::aws::sdk_config(&lab_settings(), Duration::from_secs(5), None).await
+    failover_console::net::aws::sdk_config(&lab_settings(), Duration::from_secs(5), None).await
 }
 
 /// A value of the last seed ($LAB_DIR/aws.env): ids change on every `scripts/lab reset`.

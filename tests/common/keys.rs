@@ -3,9 +3,9 @@
 use std::time::Duration;
 
 use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
-use failover_console::app::{Model, Msg};
+use failover_core::app::{Model, Msg};
 use failover_console::engine::Engine;
-use failover_console::runbook::StepStatus;
+use failover_core::runbook::StepStatus;
 
 use super::dump;
 

@@ -8,16 +8,16 @@ use std::process::Output;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use failover_console::app::dns::{Match, RecordSite};
-use failover_console::app::health::CheckStatus;
-use failover_console::app::replication::Role;
-use failover_console::app::{Mode, Model};
+use failover_core::kinds::dns::{Match, RecordSite};
+use failover_core::kinds::health::CheckStatus;
+use failover_core::kinds::postgres::Role;
+use failover_core::app::{Mode, Model};
 use failover_console::config::{self, Config};
 use failover_console::engine::Engine;
-use failover_console::observe::DnsAnswer;
-use failover_console::timeline::journal;
-use failover_console::timeline::{Entry, Kind};
-use failover_console::ui::{Theme, View};
+use failover_core::kinds::dns::DnsAnswer;
+use failover_console::journal;
+use failover_core::timeline::{Entry, Kind};
+use failover_core::theme::{Theme, View};
 use serde_json::Value;
 use tokio::sync::{Mutex, MutexGuard};
 
@@ -359,7 +359,7 @@ impl Drop for Lab {
 /// The model, as much as a failed wait needs to be understood.
 pub fn dump(m: &Model) -> String {
     let mut s = String::from("\n--- model\n");
-    for (spec, st) in m.config.health.iter().zip(&m.health) {
+    for (spec, st) in m.config.kinds.health.iter().zip(&m.kinds.health) {
         let last = st.last.as_ref().map(|o| o.detail.as_str()).unwrap_or("-");
         let _ = writeln!(
             s,
@@ -371,7 +371,7 @@ pub fn dump(m: &Model) -> String {
             st.stale
         );
     }
-    for (spec, db) in m.config.databases.iter().zip(&m.dbs) {
+    for (spec, db) in m.config.kinds.postgres.iter().zip(&m.kinds.postgres) {
         for (member, st) in spec.members.iter().zip(&db.members) {
             let snap = st.snapshot.as_ref();
             let _ = writeln!(
@@ -389,7 +389,7 @@ pub fn dump(m: &Model) -> String {
             );
         }
     }
-    for (spec, rec) in m.config.dns.iter().zip(&m.dns) {
+    for (spec, rec) in m.config.kinds.dns.iter().zip(&m.kinds.dns) {
         let _ = writeln!(s, "dns {} site={:?}", spec.name, rec.site);
         for (server, r) in spec.resolvers.iter().zip(&rec.resolvers) {
             let _ = writeln!(
@@ -429,12 +429,12 @@ pub async fn wait(engine: &mut Engine, what: &str, done: impl FnMut(&Model) -> b
 /// Everything as `scripts/lab reset` leaves it: checks healthy, a primary, b streaming replica,
 /// both resolvers answering site A.
 pub fn normal(m: &Model) -> bool {
-    let db = &m.dbs[0];
-    m.health.iter().all(|h| h.status == CheckStatus::Healthy)
+    let db = &m.kinds.postgres[0];
+    m.kinds.health.iter().all(|h| h.status == CheckStatus::Healthy)
         && db.members[NODE_A].role == Role::Primary
         && db.members[NODE_B].role == Role::Replica
         && db.members[NODE_B].streaming() == Some(true)
-        && m.dns[0].site == RecordSite::Site(PRIMARY)
+        && m.kinds.dns[0].site == RecordSite::Site(PRIMARY)
 }
 
 pub async fn wait_normal(engine: &mut Engine) {

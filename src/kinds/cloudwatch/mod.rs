@@ -2,6 +2,8 @@
 
 mod source;
 
+pub use source::Poller;
+
 use failover_core::kinds::CloudWatch;
 use failover_core::kinds::cloudwatch::CloudWatchCheck;
 use tokio::task::JoinSet;

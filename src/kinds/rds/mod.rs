@@ -4,6 +4,8 @@
 mod actions;
 mod source;
 
+pub use source::Poller;
+
 use failover_core::kinds::Rds;
 use failover_core::kinds::rds::RdsSource;
 use tokio::task::JoinSet;

@@ -6,6 +6,8 @@ mod health_check;
 mod sets;
 mod source;
 
+pub use source::Poller;
+
 use std::time::Duration;
 
 use aws_sdk_route53::Client;

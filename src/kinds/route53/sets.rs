@@ -203,33 +203,9 @@ pub fn batch_sdk(
 
 #[cfg(test)]
 mod tests {
-    use std::time::Duration;
 
     use super::*;
-    use failover_core::kinds::aws::AwsSettings;
-    use failover_core::kinds::route53::{Mode, Role, Route53Change, SiteAnswers, batch_json};
-
-    fn spec(mode: Mode) -> Route53Change {
-        Route53Change {
-            name: "api.failover.test.".into(),
-            zone_id: "Z123".into(),
-            record_type: RecordType::A,
-            aws: AwsSettings {
-                region: None,
-                profile: Some("ops".into()),
-                endpoint_url: None,
-            },
-            mode,
-            timeout: Duration::from_secs(60),
-        }
-    }
-
-    fn site(label: &str, ip: &str) -> SiteAnswers {
-        SiteAnswers {
-            label: label.into(),
-            values: vec![ip.into()],
-        }
-    }
+    use failover_core::kinds::route53::batch_json;
 
     fn set(id: &str, role: Role, ip: &str) -> FailoverSet {
         FailoverSet {

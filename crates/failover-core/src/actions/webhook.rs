@@ -105,3 +105,40 @@ fn mask_json(v: &mut serde_json::Value) {
         _ => {}
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn describe_masks_secrets() {
+        let headers = vec![
+            ("Authorization".to_string(), "Bearer abc123".to_string()),
+            ("X-Api-Key".to_string(), "k-456".to_string()),
+            ("Content-Type".to_string(), "application/json".to_string()),
+        ];
+        let lines = describe(
+            "post",
+            "https://ops:pw789@hooks.example/notify?channel=ops&token=t-000",
+            &headers,
+            Some(r#"{"text":"failover to B","password":"p-111","nested":{"api_key":"k-222"}}"#),
+            200,
+        );
+        let all = lines.join("\n");
+        for secret in ["abc123", "k-456", "pw789", "t-000", "p-111", "k-222"] {
+            assert!(!all.contains(secret), "{secret} shown in:\n{all}");
+        }
+        assert!(
+            lines[0].starts_with(
+                "POST https://ops:***@hooks.example/notify?channel=ops&token=*** (expect 200)"
+            ),
+            "{all}"
+        );
+        assert!(
+            all.contains("header Content-Type: application/json")
+                && all.contains("header Authorization: ***"),
+            "{all}"
+        );
+        assert!(all.contains(r#""text":"failover to B""#), "{all}");
+    }
+}

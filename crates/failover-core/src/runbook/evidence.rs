@@ -2,7 +2,8 @@
 //! shows.
 
 use super::spec::{Gate, Wait};
-use crate::kinds::{Evidence, World, cloudwatch, dns, patroni, postgres, rds, route53};
+pub use crate::kinds::Evidence;
+use crate::kinds::{World, cloudwatch, dns, patroni, postgres, rds, route53};
 
 pub fn gate(world: &World<'_>, gate: &Gate) -> Evidence {
     match gate {
