@@ -12,11 +12,11 @@ use std::time::Duration;
 
 use criterion::{Criterion, criterion_group, criterion_main};
 use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
+use failover_console::journal::{read_runs, read_tail};
 use failover_core::app::model::TIMELINE_CAPACITY;
 use failover_core::app::{Mode, Model, Msg, update};
-use failover_console::journal::{read_runs, read_tail};
-use failover_core::timeline::{Entry, Kind, Severity};
 use failover_core::theme::{Theme, View};
+use failover_core::timeline::{Entry, Kind, Severity};
 use ratatui::Terminal;
 use ratatui::backend::TestBackend;
 use time::macros::datetime;

@@ -5,6 +5,8 @@ usage: aws_seed.py seed ENDPOINT AWS_ENV_FILE HTTP_A_PORT HTTP_B_PORT
        aws_seed.py failover ENDPOINT AWS_ENV_FILE   (PRIMARY of api.failover.test. -> 10.0.2.100)
        aws_seed.py metric ENDPOINT NAMESPACE NAME DIMENSION=VALUE[,...] VALUE [UNIT]
                                                     (one datapoint, timestamped now)
+       aws_seed.py alarm-state ENDPOINT ALARM STATE [REASON]
+                                                    (SetAlarmState: OK, ALARM, INSUFFICIENT_DATA)
 
 What seed creates (us-east-1):
   Route 53   zone failover.test., api.failover.test. A: PRIMARY site-a 10.0.1.100 and SECONDARY
@@ -13,7 +15,9 @@ What seed creates (us-east-1):
              Aurora cluster ledger with writer ledger-a (us-east-1a) and reader ledger-b (us-east-1b)
   CloudWatch AWS/RDS ReplicaLag{DBInstanceIdentifier=orders-b} 2 s,
              AWS/RDS AuroraReplicaLag{DBInstanceIdentifier=ledger-b} 20 ms,
-             Lab/Canary SuccessPercent{CanaryName=checkout} 100 (each one datapoint, now)
+             Lab/Canary SuccessPercent{CanaryName=checkout} 100 (each one datapoint, now);
+             alarms lab-orders-site-a-5xx-rate, lab-orders-site-a-p99-latency and
+             lab-orders-site-b-5xx-rate (names that share a long prefix), each set to OK
 
 Uses fixed fake credentials ("testing"): moto accepts any, and nothing real is ever read.
 """
@@ -122,6 +126,35 @@ def record(set_id, role, value, hc):
     }
 
 
+ALARMS = [
+    "lab-orders-site-a-5xx-rate",
+    "lab-orders-site-a-p99-latency",
+    "lab-orders-site-b-5xx-rate",
+]
+
+
+def seed_alarms(endpoint):
+    cw = client(endpoint, "cloudwatch")
+    for name in ALARMS:
+        cw.put_metric_alarm(
+            AlarmName=name,
+            Namespace="Lab/Orders",
+            MetricName=name.rsplit("-", 2)[-2] + "-" + name.rsplit("-", 1)[-1],
+            Statistic="Average",
+            Period=60,
+            EvaluationPeriods=1,
+            Threshold=1.0,
+            ComparisonOperator="GreaterThanThreshold",
+        )
+        set_alarm_state(endpoint, name, "OK", "lab: seeded OK")
+
+
+def set_alarm_state(endpoint, name, state, reason="lab: set by hand"):
+    client(endpoint, "cloudwatch").set_alarm_state(
+        AlarmName=name, StateValue=state, StateReason=reason
+    )
+
+
 def read_env(path):
     env = {}
     with open(path) as f:
@@ -148,6 +181,7 @@ def seed(endpoint, env_file, port_a, port_b):
         },
     )
     seed_rds(endpoint)
+    seed_alarms(endpoint)
     tmp = env_file + ".tmp"
     with open(tmp, "w") as f:
         f.write(f"LAB_R53_ZONE_ID={zone_id}\nLAB_R53_HC_A={hc_a}\nLAB_R53_HC_B={hc_b}\n")
@@ -170,6 +204,8 @@ def main(argv):
         failover(*argv[2:])
     elif len(argv) in (7, 8) and argv[1] == "metric":
         put_metric(*argv[2:])
+    elif len(argv) in (5, 6) and argv[1] == "alarm-state":
+        set_alarm_state(*argv[2:])
     else:
         print(__doc__, file=sys.stderr)
         return 2

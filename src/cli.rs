@@ -39,7 +39,6 @@ pub struct AwsFlags {
     pub region: Option<String>,
 }
 
-
 #[derive(Debug, Subcommand)]
 pub enum Command {
     /// Poll every source once, print a summary, exit 0 OK / 1 WARNING / 2 CRITICAL / 3 UNKNOWN

@@ -10,17 +10,17 @@ use tokio::sync::mpsc;
 use tokio::task::JoinSet;
 use tokio::time::Instant;
 
-use failover_core::app::model::{Driver, TIMELINE_CAPACITY};
-use failover_core::app::{Effect, Mode, Model, Msg, update};
 use crate::config::Config;
 use crate::executor::Executor;
-use crate::journal::writer::{self, JournalHandle};
-use crate::lock::{self, Acquired, DriverLock};
-use failover_core::kinds::Observation;
-use crate::journal::{self, Journal};
 use crate::journal::tail::Tail;
-use failover_core::timeline::{Entry, Kind, Severity};
+use crate::journal::writer::{self, JournalHandle};
+use crate::journal::{self, Journal};
+use crate::lock::{self, Acquired, DriverLock};
+use failover_core::app::model::{Driver, TIMELINE_CAPACITY};
+use failover_core::app::{Effect, Mode, Model, Msg, update};
+use failover_core::kinds::Observation;
 use failover_core::theme::View;
+use failover_core::timeline::{Entry, Kind, Severity};
 
 pub struct Engine {
     pub model: Model,

@@ -12,10 +12,10 @@ use tokio::sync::mpsc;
 use failover_core::actions::{ActionSpec, Outcome, ReadBack, one_line};
 
 use crate::actions::Action;
-use failover_core::app::Msg;
-use failover_core::app::runs::ExecRequest;
 use crate::journal::writer::JournalHandle;
+use failover_core::app::Msg;
 use failover_core::app::driver::DriverToken;
+use failover_core::app::runs::ExecRequest;
 use failover_core::runbook::{Event, Phase, RunEvent, StepResult};
 use failover_core::timeline::{Entry, Kind, Severity};
 

@@ -12,10 +12,10 @@ use ratatui::layout::Size;
 use tokio::signal::unix::{SignalKind, signal};
 use tokio::time::Instant;
 
-use failover_core::app::{Mode, Msg};
 use crate::config::Config;
 use crate::engine::Engine;
 use crate::screen::Screen;
+use failover_core::app::{Mode, Msg};
 use failover_core::theme::View;
 use failover_core::ui;
 

@@ -6,6 +6,8 @@
 //! again when they end, pass or fail). The lab's ports come from the LAB_* variables (`scripts/lab
 //! env`), with the default lab's ports otherwise. Run with `scripts/test`, or after `scripts/lab
 //! up`: `cargo test --test actions`.
+// Needs the lab (`scripts/lab up`): run by `scripts/test`, which turns the feature on.
+#![cfg(feature = "lab")]
 
 mod common;
 
@@ -17,8 +19,8 @@ use std::time::{Duration, Instant};
 
 use common::{Lab, describe_output, env_port, lab_sync};
 use failover_core::actions::{ActionSpec, Outcome, ReadBack};
-use failover_core::kinds::dns::Tsig;
 use failover_core::kinds::dns::RecordType;
+use failover_core::kinds::dns::Tsig;
 use tokio::sync::mpsc;
 
 const API: &str = "api.failover.test.";

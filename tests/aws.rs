@@ -1,6 +1,8 @@
 //! The Route 53 source against the lab's real moto server, through the real SDK code paths:
 //! aws-config's default chain reading a profile from a credentials file, the HTTP client, the
 //! XML protocol, and the errors an operator would meet.
+// Needs the lab (`scripts/lab up`): run by `scripts/test`, which turns the feature on.
+#![cfg(feature = "lab")]
 
 mod common;
 
@@ -11,13 +13,17 @@ use std::time::{Duration, Instant};
 
 use common::screen::render;
 use common::{API_A, IP_PRIMARY, IP_SECONDARY, Lab, PRIMARY, SECONDARY, assert_once, wait};
+use failover_console::config::{self, Config};
+use failover_console::engine::Engine;
+use failover_console::kinds::route53::Poller;
 use failover_core::app::Mode;
 use failover_core::kinds::dns::RecordSite;
 use failover_core::kinds::health::CheckStatus;
-use failover_console::config::{self, Config};
-use failover_console::engine::Engine;
-use failover_core::kinds::{Observation, aws::AwsErrorKind, route53::{R53Reading, R53Set}};
-use failover_console::kinds::route53::Poller;
+use failover_core::kinds::{
+    Observation,
+    aws::AwsErrorKind,
+    route53::{R53Reading, R53Set},
+};
 use failover_core::theme::{Theme, View};
 
 use common::aws::{PROFILE, SECRET_KEY, SECRET_PROFILE, SESSION_TOKEN, aws_env, moto_url, seeded};
@@ -230,7 +236,10 @@ async fn route53_failover_changes_the_intended_site_once() {
     .await;
     // The PRIMARY record now holds site B's address: Route 53 answers site B, the resolvers
     // (BIND) still say site A.
-    let intended = engine.model.kinds.route53[0].intended.clone().expect("intended");
+    let intended = engine.model.kinds.route53[0]
+        .intended
+        .clone()
+        .expect("intended");
     assert_eq!(intended.role, "PRIMARY");
     assert_eq!(intended.values, vec![IP_SECONDARY.to_string()]);
     wait(&mut engine, "the resolvers answer", |m| {

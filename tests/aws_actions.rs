@@ -8,6 +8,8 @@
 //! FailoverDBCluster really moves the writer; PromoteReadReplica answers OK but
 //! DescribeDBInstances keeps showing ReadReplicaSourceDBInstanceIdentifier (moto only flips an
 //! internal flag), so a promotion can only end unknown against moto.
+// Needs the lab (`scripts/lab up`): run by `scripts/test`, which turns the feature on.
+#![cfg(feature = "lab")]
 
 mod common;
 
@@ -18,12 +20,12 @@ use std::time::{Duration, Instant};
 use common::Lab;
 use common::keys::key;
 use crossterm::event::KeyCode;
-use failover_core::actions::{ActionSpec, Outcome, ReadBack};
-use failover_core::app::Mode;
-use failover_core::runbook::{Rollback, StepKind};
 use failover_console::config::{self, Config};
 use failover_console::engine::Engine;
+use failover_core::actions::{ActionSpec, Outcome, ReadBack};
+use failover_core::app::Mode;
 use failover_core::runbook::{Event, RunState};
+use failover_core::runbook::{Rollback, StepKind};
 use failover_core::theme::{Theme, View};
 use serde_json::{Value, json};
 use tokio::sync::mpsc;

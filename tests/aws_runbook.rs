@@ -3,6 +3,8 @@
 //! health checks. Only the zone id, the endpoint, the profile, the ports, the intervals and the
 //! promote timeout are replaced (moto never shows a promoted replica, so that step ends UNKNOWN
 //! and the operator skips it with a reason, as the README says).
+// Needs the lab (`scripts/lab up`): run by `scripts/test`, which turns the feature on.
+#![cfg(feature = "lab")]
 
 mod common;
 
@@ -13,10 +15,10 @@ use common::aws::{PROFILE, aws_env, moto_url, seeded};
 use common::keys::*;
 use common::*;
 use crossterm::event::KeyCode;
-use failover_core::app::Mode;
-use failover_core::kinds::cloudwatch::Level as CwLevel;
 use failover_console::config::{self, Config};
 use failover_console::engine::Engine;
+use failover_core::app::Mode;
+use failover_core::kinds::cloudwatch::Level as CwLevel;
 use failover_core::runbook::{RunState, StepStatus};
 use failover_core::theme::{Theme, View};
 use serde_json::Value;
@@ -259,7 +261,8 @@ async fn the_example_aurora_failover_moves_the_writer_in_moto() {
         .await
         .expect("engine starts");
     let ledger = config
-        .kinds.rds
+        .kinds
+        .rds
         .iter()
         .position(|r| r.name == "ledger")
         .expect("the ledger source");

@@ -1,6 +1,8 @@
 //! The RDS and CloudWatch sources, their gates, and Route 53's calculated checks, against the
 //! lab's real moto server through the real SDK code paths (aws-config's default chain reading a
 //! profile, the Query protocol for RDS and CloudWatch, the XML one for Route 53).
+// Needs the lab (`scripts/lab up`): run by `scripts/test`, which turns the feature on.
+#![cfg(feature = "lab")]
 
 mod common;
 
@@ -12,17 +14,21 @@ use std::time::{Duration, Instant};
 use common::aws::{PROFILE, aws_env, closed_port, moto_url, next_second, sdk_config, seeded};
 use common::screen::render;
 use common::{API_A, Lab, PRIMARY, SECONDARY, assert_once, wait};
+use failover_console::config::{self, Config};
+use failover_console::engine::Engine;
+use failover_console::kinds::{cloudwatch, rds as rds_source, route53};
+use failover_core::app::verdict;
+use failover_core::app::{Mode, Model};
 use failover_core::kinds::cloudwatch::{Level, Shown};
 use failover_core::kinds::health::CheckStatus;
 use failover_core::kinds::rds::{self, Lag};
-use failover_core::app::verdict;
-use failover_core::app::{Mode, Model};
+use failover_core::kinds::{
+    Observation,
+    aws::AwsErrorKind,
+    rds::{LagMetric, RdsRole},
+};
 use failover_core::runbook::StepKind;
-use failover_console::config::{self, Config};
-use failover_console::engine::Engine;
-use failover_core::kinds::{Observation, aws::AwsErrorKind, rds::{LagMetric, RdsRole}};
 use failover_core::runbook::evidence::{self, Evidence};
-use failover_console::kinds::{cloudwatch, rds as rds_source, route53};
 use failover_core::theme::{Theme, View};
 
 const ORDERS: usize = 0;
@@ -392,8 +398,12 @@ zone-id = "{zone}"
             panic!("{observation:?}")
         };
         let reading = result.expect("Route 53 answers");
-        failover_core::kinds::route53::intended(&config.kinds.dns, &config.kinds.route53[0], &reading)
-            .expect("an intended answer")
+        failover_core::kinds::route53::intended(
+            &config.kinds.dns,
+            &config.kinds.route53[0],
+            &reading,
+        )
+        .expect("an intended answer")
     };
     // No datapoint yet: unknown, not healthy.
     let unknown = intended(poller.once().await);
@@ -458,10 +468,11 @@ async fn an_unreachable_endpoint_and_a_missing_profile_are_plain_errors() {
     ] {
         let profile = config.kinds.rds[0].aws.profile.clone();
         let started = Instant::now();
-        let Observation::Rds { result, .. } = rds_source::Poller::new(0, config.kinds.rds[0].clone())
-            .await
-            .once()
-            .await
+        let Observation::Rds { result, .. } =
+            rds_source::Poller::new(0, config.kinds.rds[0].clone())
+                .await
+                .once()
+                .await
         else {
             panic!("not RDS")
         };

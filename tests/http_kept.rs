@@ -3,6 +3,8 @@
 //! server closed is replaced in the same probe; and, from nginx's own log of which connection
 //! served each probe, that a connection carries probe after probe until it is old enough to be
 //! replaced.
+// Needs the lab (`scripts/lab up`): run by `scripts/test`, which turns the feature on.
+#![cfg(feature = "lab")]
 
 mod common;
 

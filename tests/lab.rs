@@ -6,6 +6,8 @@
 //! The lab is shared, so the tests are serialised by `LAB`; each one starts with
 //! `scripts/lab reset` and resets again when it ends (pass or fail). Run with
 //! `cargo test --test lab -- --test-threads=1` after `scripts/lab up` (or `scripts/test`).
+// Needs the lab (`scripts/lab up`): run by `scripts/test`, which turns the feature on.
+#![cfg(feature = "lab")]
 
 mod common;
 
@@ -14,10 +16,10 @@ use std::time::Instant;
 
 use common::*;
 use failover_core::app::Model;
+use failover_core::kinds::dns::DnsAnswer;
 use failover_core::kinds::dns::{Match, RecordSite};
 use failover_core::kinds::health::CheckStatus;
 use failover_core::kinds::postgres::Role;
-use failover_core::kinds::dns::DnsAnswer;
 use failover_core::timeline::Entry;
 use failover_core::timeline::Kind;
 use serde_json::Value;
@@ -77,7 +79,10 @@ async fn endpoint_503_turns_unhealthy_after_threshold_and_recovers() {
         m.kinds.health[API_A].fail_run >= probes_so_far + 3
     })
     .await;
-    assert_eq!(engine.model.kinds.health[API_A].status, CheckStatus::Unhealthy);
+    assert_eq!(
+        engine.model.kinds.health[API_A].status,
+        CheckStatus::Unhealthy
+    );
 
     lab.run(&["http", "api-a", "up"]).await;
     wait(&mut engine, "api-a healthy again", |m| {
@@ -196,7 +201,10 @@ async fn paused_replay_and_writes_put_lag_over_limit() {
         "paused replay still streams{}",
         dump(&engine.model)
     );
-    assert_eq!(engine.model.kinds.postgres[0].members[NODE_A].role, Role::Primary);
+    assert_eq!(
+        engine.model.kinds.postgres[0].members[NODE_A].role,
+        Role::Primary
+    );
 
     // Still over while paused: a few more readings must not produce another edge.
     let seen = engine.model.kinds.postgres[0].members[NODE_B].last_at;
@@ -428,9 +436,14 @@ async fn stopped_postgres_nodes_show_unreachable() {
             .map(|o| o.detail.as_str()),
         Some("connection refused")
     );
-    assert_eq!(engine.model.kinds.postgres[0].members[NODE_A].role, Role::Primary);
+    assert_eq!(
+        engine.model.kinds.postgres[0].members[NODE_A].role,
+        Role::Primary
+    );
     assert!(
-        engine.model.kinds.postgres[0].members[NODE_B].snapshot.is_some(),
+        engine.model.kinds.postgres[0].members[NODE_B]
+            .snapshot
+            .is_some(),
         "the last reading is kept while unreachable"
     );
     // `status` says the same: a WARNING (the replica is gone, the primary serves).
@@ -474,7 +487,8 @@ async fn stopped_postgres_nodes_show_unreachable() {
     .await;
     lab.run(&["pg-start", "a"]).await;
     wait(&mut engine, "a primary again and b streaming", |m| {
-        m.kinds.postgres[0].primaries() == vec![NODE_A] && m.kinds.postgres[0].members[NODE_B].streaming() == Some(true)
+        m.kinds.postgres[0].primaries() == vec![NODE_A]
+            && m.kinds.postgres[0].members[NODE_B].streaming() == Some(true)
     })
     .await;
     engine.shutdown("lab test done").await;
@@ -559,7 +573,9 @@ async fn stopped_or_deleted_dns_answers_show_no_answer() {
 
     // A dead server keeps producing results (timeouts), so it never goes stale: watch a few
     // probe rounds.
-    let first_timeout = engine.model.kinds.dns[0].resolvers[0].last_at.expect("answered");
+    let first_timeout = engine.model.kinds.dns[0].resolvers[0]
+        .last_at
+        .expect("answered");
     let rounds = time::Duration::try_from(timeout * 4).expect("duration");
     wait(
         &mut engine,

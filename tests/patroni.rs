@@ -6,6 +6,8 @@
 //!
 //! Every test begins with `Lab::begin()`, whose `scripts/lab reset` puts p1 back as the leader,
 //! unpaused, untagged, without a replay delay; its drop resets again.
+// Needs the lab (`scripts/lab up`): run by `scripts/test`, which turns the feature on.
+#![cfg(feature = "lab")]
 
 mod common;
 
@@ -16,16 +18,16 @@ use common::keys::*;
 use common::screen::render;
 use common::*;
 use crossterm::event::KeyCode;
+use failover_console::config::{self, Config};
+use failover_console::engine::Engine;
 use failover_core::app::Mode;
 use failover_core::app::Model;
 use failover_core::app::model::{Driver, Overlay};
-use failover_core::kinds::patroni::{LagClass, Trouble, lag_class};
-use failover_console::config::{self, Config};
-use failover_console::engine::Engine;
 use failover_core::kinds::patroni::Lag;
+use failover_core::kinds::patroni::{LagClass, Trouble, lag_class};
 use failover_core::runbook::{Event, Phase, RunState, StepResult, StepStatus};
-use failover_core::timeline::{Entry, Kind};
 use failover_core::theme::{Theme, View};
+use failover_core::timeline::{Entry, Kind};
 use serde_json::Value;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::{TcpListener, TcpStream};
@@ -110,7 +112,10 @@ fn settled_lab(m: &Model) -> bool {
         && member(m, "p2").is_some_and(|p| {
             p.state == "streaming" && !p.nofailover && p.worst_lag() == Some(Lag::Bytes(0))
         })
-        && m.kinds.health.iter().all(|h| h.status == CheckStatus::Healthy)
+        && m.kinds
+            .health
+            .iter()
+            .all(|h| h.status == CheckStatus::Healthy)
 }
 
 /// The model's Patroni state and the run, for a failed wait.

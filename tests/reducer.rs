@@ -1,20 +1,26 @@
 //! The pure reducer: sequences of `Msg` through `update`, asserting on the model and on the
 //! timeline edges it asks to record. No I/O, fixed clocks.
 
-use std::path::Path;
-use std::sync::Arc;
+#[path = "common/fixture.rs"]
+mod fixture;
+
+use fixture::{records, step};
 use std::time::Duration;
 
 use crossterm::event::{KeyCode, KeyEvent, KeyEventKind, KeyModifiers};
-use failover_core::kinds::dns::{Match, RecordSite};
-use failover_core::kinds::health::CheckStatus;
 use failover_core::app::model::{Overlay, Pane};
-use failover_core::kinds::postgres::{BytesSource, Role, TimeSource};
 use failover_core::app::verdict::{self, Level};
 use failover_core::app::{Effect, Mode, Model, Msg, update};
-use failover_core::kinds::{Observation, dns::DnsAnswer, health::ProbeOutcome, postgres::{Lsn, PgSnapshot, PrimaryReading, ReplicaReading, StandbyRow}};
+use failover_core::kinds::dns::{Match, RecordSite};
+use failover_core::kinds::health::CheckStatus;
+use failover_core::kinds::postgres::{BytesSource, Role, TimeSource};
+use failover_core::kinds::{
+    Observation,
+    dns::DnsAnswer,
+    health::ProbeOutcome,
+    postgres::{Lsn, PgSnapshot, PrimaryReading, ReplicaReading, StandbyRow},
+};
 use failover_core::timeline::{Entry, Kind, Severity};
-use failover_core::theme::{Theme, View};
 use time::OffsetDateTime;
 use time::macros::datetime;
 
@@ -72,36 +78,15 @@ const B: usize = 1;
 const T0: OffsetDateTime = datetime!(2026-03-01 12:00:00 UTC);
 
 fn at(secs: f64) -> OffsetDateTime {
-    T0 + Duration::from_secs_f64(secs)
+    fixture::after(T0, secs)
 }
 
 fn model_from(text: &str, mode: Mode) -> Model {
-    let config = failover_console::config::from_str(text, Path::new("test.toml"))
-        .expect("test config is valid");
-    let view = View {
-        theme: Theme::load("dark").unwrap(),
-        ascii: false,
-    };
-    Model::new(Arc::new(config), mode, "alice@ops".into(), view, T0)
+    fixture::model(text, mode, "alice@ops", fixture::dark(false), T0)
 }
 
 fn model() -> Model {
     model_from(CONFIG, Mode::Live)
-}
-
-/// The entries the reducer asked to record.
-fn records(effects: &[Effect]) -> Vec<Entry> {
-    effects
-        .iter()
-        .filter_map(|e| match e {
-            Effect::Record(entry) => Some(entry.clone()),
-            _ => None,
-        })
-        .collect()
-}
-
-fn step(m: &mut Model, msg: Msg) -> Vec<Entry> {
-    records(&update(m, msg))
 }
 
 fn describe(entries: &[Entry]) -> String {
@@ -537,7 +522,10 @@ fn first_readings_give_roles() {
     assert_eq!(lag.bytes, Some((0, BytesSource::StatReplication)));
     assert_eq!(lag.time, Some((Duration::ZERO, TimeSource::CaughtUp)));
     assert!(!lag.over_limit);
-    assert_eq!(m.kinds.postgres[0].members[A].lag, None, "a primary has no lag");
+    assert_eq!(
+        m.kinds.postgres[0].members[A].lag, None,
+        "a primary has no lag"
+    );
 
     // Same readings again: nothing to say.
     assert_eq!(pg(&mut m, A, 2.0, Ok(primary(1, Some(0)))), []);
@@ -593,7 +581,13 @@ fn lag_over_limit_raises_one_edge_and_back_within_gives_ok() {
         "{}",
         e[0].message
     );
-    assert!(!m.kinds.postgres[0].members[B].lag.as_ref().unwrap().over_limit);
+    assert!(
+        !m.kinds.postgres[0].members[B]
+            .lag
+            .as_ref()
+            .unwrap()
+            .over_limit
+    );
 }
 
 #[test]
@@ -671,7 +665,10 @@ fn promotion_swaps_roles_and_flags_split_brain_while_both_say_primary() {
         "split brain: 2 writable primaries (site A, site B)"
     );
     assert_eq!(e.len(), 2, "{}", describe(&e));
-    assert_eq!(m.kinds.postgres[0].members[B].lag, None, "no lag for a primary");
+    assert_eq!(
+        m.kinds.postgres[0].members[B].lag, None,
+        "no lag for a primary"
+    );
 
     // The old primary still says primary: no repeat of the split-brain edge.
     assert_eq!(pg(&mut m, A, 3.0, Ok(primary(1, Some(0)))), []);
@@ -773,10 +770,7 @@ fn unknown_lag_is_never_zero() {
     assert_eq!(lag.bytes, None, "unknown bytes must stay unknown");
     assert_eq!(lag.time, None, "unknown time must stay unknown");
     assert!(!lag.over_limit);
-    assert_eq!(
-        failover_core::kinds::postgres::lag_text(&lag),
-        "? B, ? s"
-    );
+    assert_eq!(failover_core::kinds::postgres::lag_text(&lag), "? B, ? s");
 
     // A snapshot without a replica reading at all.
     let mut bare = replica(false);

@@ -1,14 +1,18 @@
 //! The reducer on `[[rds]]` and `[[cloudwatch]]` observations: each kind of failure is one
 //! edge, throttling that goes on is not news, recovery and staleness are edges once.
 
-use std::path::Path;
-use std::sync::Arc;
+#[path = "common/fixture.rs"]
+mod fixture;
 
+use failover_core::app::{Mode, Model, Msg};
 use failover_core::kinds::cloudwatch::{Level, Shown};
-use failover_core::app::{Effect, Mode, Model, Msg, update};
-use failover_core::kinds::{Observation, aws::{AwsError, AwsErrorKind}, cloudwatch::Datapoint, rds::{LagMetric, LagReading, RdsInstance, RdsReading, RdsRole}};
+use failover_core::kinds::{
+    Observation,
+    aws::{AwsError, AwsErrorKind},
+    cloudwatch::Datapoint,
+    rds::{LagMetric, LagReading, RdsInstance, RdsReading, RdsRole},
+};
 use failover_core::timeline::{Entry, Severity};
-use failover_core::theme::{Theme, View};
 use time::OffsetDateTime;
 use time::macros::datetime;
 
@@ -35,27 +39,16 @@ timeout = "5s"
 const T0: OffsetDateTime = datetime!(2026-03-01 14:30:00 UTC);
 
 fn at(secs: i64) -> OffsetDateTime {
-    T0 + time::Duration::seconds(secs)
+    fixture::after(T0, secs as f64)
 }
 
 fn model() -> Model {
-    let config = failover_console::config::from_str(CONFIG, Path::new("t.toml")).unwrap();
-    let view = View {
-        theme: Theme::mono(),
-        ascii: true,
-    };
-    Model::new(Arc::new(config), Mode::Watch, "t".into(), view, T0)
+    fixture::model(CONFIG, Mode::Watch, "t", fixture::mono(), T0)
 }
 
 /// The edges one message records.
 fn edges(m: &mut Model, msg: Msg) -> Vec<Entry> {
-    update(m, msg)
-        .into_iter()
-        .filter_map(|e| match e {
-            Effect::Record(entry) => Some(entry),
-            _ => None,
-        })
-        .collect()
+    fixture::step(m, msg)
 }
 
 fn error(kind: AwsErrorKind) -> AwsError {

@@ -2,17 +2,26 @@
 //! terminal) and 160x48 (the wide layout). Models are built by feeding observations through
 //! `update`, with the recorded entries fed back as journaled, exactly as the engine does.
 
+#[path = "common/fixture.rs"]
+mod fixture;
 #[path = "common/screen.rs"]
 mod screen;
 
+use fixture::{SIZES, apply, snapshot_both};
 use screen::render;
+
 use std::path::Path;
 use std::sync::Arc;
 use std::time::Duration;
 
 use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
-use failover_core::app::{Effect, Mode, Model, Msg, update};
-use failover_core::kinds::{Observation, dns::DnsAnswer, health::ProbeOutcome, postgres::{Lsn, PgSnapshot, PrimaryReading, ReplicaReading, StandbyRow}};
+use failover_core::app::{Mode, Model, Msg};
+use failover_core::kinds::{
+    Observation,
+    dns::DnsAnswer,
+    health::ProbeOutcome,
+    postgres::{Lsn, PgSnapshot, PrimaryReading, ReplicaReading, StandbyRow},
+};
 use failover_core::theme::{Theme, View};
 use time::OffsetDateTime;
 use time::macros::datetime;
@@ -69,32 +78,17 @@ secondary = ["10.0.2.100"]
 "#;
 
 const T0: OffsetDateTime = datetime!(2026-03-01 14:30:00 UTC);
-const SIZES: [(u16, u16); 2] = [(80, 24), (160, 48)];
 
 fn at(secs: f64) -> OffsetDateTime {
-    T0 + Duration::from_secs_f64(secs)
+    fixture::after(T0, secs)
 }
 
 fn model_with(mode: Mode, ascii: bool) -> Model {
-    let config = failover_console::config::from_str(CONFIG, Path::new("test.toml")).unwrap();
-    let view = View {
-        theme: Theme::load("dark").unwrap(),
-        ascii,
-    };
-    Model::new(Arc::new(config), mode, "alice@ops".into(), view, T0)
+    fixture::model(CONFIG, mode, "alice@ops", fixture::dark(ascii), T0)
 }
 
 fn model() -> Model {
     model_with(Mode::Live, false)
-}
-
-/// `update`, then every recorded entry comes back journaled, as the engine does.
-fn apply(m: &mut Model, msg: Msg) {
-    for effect in update(m, msg) {
-        if let Effect::Record(entry) = effect {
-            update(m, Msg::Journaled { entry, error: None });
-        }
-    }
 }
 
 fn probe(m: &mut Model, check: usize, secs: f64, ok: bool, detail: &str, ms: u64) {
@@ -255,17 +249,10 @@ fn split_brain() -> Model {
     m
 }
 
-fn snapshot_both(name: &str, m: &Model) {
-    for (w, h) in SIZES {
-        let screen = render(m, w, h);
-        insta::assert_snapshot!(format!("{name}_{w}x{h}"), screen);
-    }
-}
-
 #[test]
 fn all_healthy() {
     let m = healthy(Mode::Live, false);
-    snapshot_both("all_healthy", &m);
+    snapshot_both!("all_healthy", &m);
     let screen = render(&m, 80, 24);
     assert!(screen.contains("serving site A"), "{screen}");
     assert!(screen.contains(" LIVE "));
@@ -274,7 +261,7 @@ fn all_healthy() {
 #[test]
 fn failing_lagging_mixed() {
     let m = trouble(false);
-    snapshot_both("failing_lagging_mixed", &m);
+    snapshot_both!("failing_lagging_mixed", &m);
     let screen = render(&m, 160, 48);
     for want in ["UNHEALTHY", "REPLAY PAUSED", "MIXED", "connection refused"] {
         assert!(screen.contains(want), "{want:?} missing:\n{screen}");
@@ -284,7 +271,7 @@ fn failing_lagging_mixed() {
 #[test]
 fn split_brain_screen() {
     let m = split_brain();
-    snapshot_both("split_brain", &m);
+    snapshot_both!("split_brain", &m);
     let screen = render(&m, 80, 24);
     assert!(screen.contains("SPLIT BRAIN"), "{screen}");
     assert!(screen.contains("CRITICAL"), "{screen}");
@@ -293,7 +280,7 @@ fn split_brain_screen() {
 #[test]
 fn watch_mode() {
     let m = healthy(Mode::Watch, false);
-    snapshot_both("watch_mode", &m);
+    snapshot_both!("watch_mode", &m);
     for (w, h) in SIZES {
         let screen = render(&m, w, h);
         assert!(
@@ -308,7 +295,7 @@ fn watch_mode() {
 fn help_overlay() {
     let mut m = healthy(Mode::Live, false);
     key(&mut m, KeyCode::Char('?'));
-    snapshot_both("help_overlay", &m);
+    snapshot_both!("help_overlay", &m);
     let screen = render(&m, 80, 24);
     assert!(screen.contains("any key: close help"), "{screen}");
 }
@@ -330,7 +317,7 @@ fn note_input() {
     let mut m = healthy(Mode::Live, false);
     key(&mut m, KeyCode::Char('n'));
     type_text(&mut m, "paged the DBA on-call, waiting for ack");
-    snapshot_both("note_input", &m);
+    snapshot_both!("note_input", &m);
     let screen = render(&m, 80, 24);
     assert!(
         screen
@@ -348,7 +335,7 @@ fn timeline_filter() {
     key(&mut m, KeyCode::Char('/'));
     type_text(&mut m, "site b");
     key(&mut m, KeyCode::Enter);
-    snapshot_both("timeline_filter", &m);
+    snapshot_both!("timeline_filter", &m);
     let screen = render(&m, 160, 48);
     assert!(screen.contains("filter \"site b\""), "{screen}");
 }
@@ -358,7 +345,7 @@ fn timeline_filter_typing() {
     let mut m = trouble(false);
     key(&mut m, KeyCode::Char('/'));
     type_text(&mut m, "dns");
-    snapshot_both("timeline_filter_typing", &m);
+    snapshot_both!("timeline_filter_typing", &m);
 }
 
 #[test]
@@ -366,7 +353,7 @@ fn stale_sources() {
     let mut m = healthy(Mode::Live, false);
     apply(&mut m, Msg::Tick(at(20.0)));
     assert!(m.kinds.health.iter().all(|h| h.stale));
-    snapshot_both("stale_sources", &m);
+    snapshot_both!("stale_sources", &m);
     for (w, h) in SIZES {
         let screen = render(&m, w, h);
         // Stale members say since when, with the detail after a space, not run into it.
@@ -391,7 +378,7 @@ fn primary_unreachable() {
         Err("connection refused (is the server running on 127.0.0.1:54321?)".into()),
     );
     m.now = at(4.5);
-    snapshot_both("primary_unreachable", &m);
+    snapshot_both!("primary_unreachable", &m);
     let screen = render(&m, 80, 24);
     assert!(screen.contains("UNREACHABLE"), "{screen}");
     assert!(screen.contains("NO PRIMARY"), "{screen}");
@@ -400,7 +387,7 @@ fn primary_unreachable() {
 #[test]
 fn just_started() {
     let m = model();
-    snapshot_both("just_started", &m);
+    snapshot_both!("just_started", &m);
     let screen = render(&m, 80, 24);
     assert!(screen.contains("waiting"), "{screen}");
     assert!(
@@ -427,7 +414,7 @@ fn journal_write_failed() {
             error: Some("No space left on device (os error 28)".into()),
         },
     );
-    snapshot_both("journal_write_failed", &m);
+    snapshot_both!("journal_write_failed", &m);
     let screen = render(&m, 80, 24);
     assert!(screen.contains("JOURNAL WRITE FAILED"), "{screen}");
 }
@@ -435,7 +422,7 @@ fn journal_write_failed() {
 #[test]
 fn ascii_view() {
     let m = trouble(true);
-    snapshot_both("ascii", &m);
+    snapshot_both!("ascii", &m);
     for (w, h) in SIZES {
         let screen = render(&m, w, h);
         let odd: Vec<char> = screen.chars().filter(|c| !c.is_ascii()).collect();
@@ -546,7 +533,7 @@ fn route53_agrees_with_resolvers() {
     let mut m = with_route53();
     route53_reading(&mut m, 2.8, 16);
     m.now = at(3.0);
-    snapshot_both("route53_agrees", &m);
+    snapshot_both!("route53_agrees", &m);
     let screen = render(&m, 160, 48);
     assert!(
         screen.contains("Route 53 says site A (PRIMARY healthy 100% of checkers)")
@@ -562,7 +549,7 @@ fn route53_says_b_resolvers_still_a() {
     route53_reading(&mut m, 12.0, 0);
     // The resolvers answered 13 s ago with TTL 60: clients may keep site A for 47 s more.
     m.now = at(15.5);
-    snapshot_both("route53_disagrees", &m);
+    snapshot_both!("route53_disagrees", &m);
     let screen = render(&m, 160, 48);
     assert!(
         screen.contains("▲ Route 53 says site B (PRIMARY unhealthy 0% of checkers)")

@@ -2,16 +2,28 @@
 //! the health checks, RDS instances under the PostgreSQL members. Models are built by feeding
 //! observations through `update`, with recorded entries fed back as journaled.
 
+#[path = "common/fixture.rs"]
+mod fixture;
 #[path = "common/screen.rs"]
 mod screen;
 
+use fixture::{apply, snapshot_both};
 use screen::render;
+
 use std::path::Path;
 use std::sync::Arc;
 use std::time::Duration;
 
-use failover_core::app::{Effect, Mode, Model, Msg, update};
-use failover_core::kinds::{Observation, aws::{AwsError, AwsErrorKind}, cloudwatch::Datapoint, dns::DnsAnswer, health::ProbeOutcome, postgres::{Lsn, PgSnapshot, PrimaryReading, ReplicaReading, StandbyRow}, rds::{LagMetric, LagReading, RdsCluster, RdsInstance, RdsReading, RdsRole}};
+use failover_core::app::{Mode, Model, Msg};
+use failover_core::kinds::{
+    Observation,
+    aws::{AwsError, AwsErrorKind},
+    cloudwatch::Datapoint,
+    dns::DnsAnswer,
+    health::ProbeOutcome,
+    postgres::{Lsn, PgSnapshot, PrimaryReading, ReplicaReading, StandbyRow},
+    rds::{LagMetric, LagReading, RdsCluster, RdsInstance, RdsReading, RdsRole},
+};
 use failover_core::theme::{Theme, View};
 use time::OffsetDateTime;
 use time::macros::datetime;
@@ -85,18 +97,9 @@ crit = 20
 "#;
 
 const T0: OffsetDateTime = datetime!(2026-03-01 14:30:00 UTC);
-const SIZES: [(u16, u16); 2] = [(80, 24), (160, 48)];
 
 fn at(secs: f64) -> OffsetDateTime {
-    T0 + time::Duration::seconds_f64(secs)
-}
-
-fn apply(m: &mut Model, msg: Msg) {
-    for effect in update(m, msg) {
-        if let Effect::Record(entry) = effect {
-            update(m, Msg::Journaled { entry, error: None });
-        }
-    }
+    fixture::after(T0, secs)
 }
 
 fn observe(m: &mut Model, o: Observation) {
@@ -330,21 +333,14 @@ fn trouble(ascii: bool) -> Model {
     m
 }
 
-fn snapshot_both(name: &str, m: &Model) {
-    for (w, h) in SIZES {
-        let screen = render(m, w, h);
-        insta::assert_snapshot!(format!("{name}_{w}x{h}"), screen);
-    }
-}
-
 #[test]
 fn aws_sources_healthy() {
-    snapshot_both("aws_healthy", &healthy(false));
+    snapshot_both!("aws_healthy", &healthy(false));
 }
 
 #[test]
 fn aws_sources_in_trouble() {
-    snapshot_both("aws_trouble", &trouble(false));
+    snapshot_both!("aws_trouble", &trouble(false));
 }
 
 #[test]

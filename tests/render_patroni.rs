@@ -3,19 +3,23 @@
 //! members disagreeing about the leader, and no member answering. Text snapshots at 80x24 and
 //! 160x48.
 
+#[path = "common/fixture.rs"]
+mod fixture;
 #[path = "common/screen.rs"]
 mod screen;
+
+use fixture::{apply, snapshot_both};
+use screen::render;
 
 use std::path::Path;
 use std::sync::Arc;
 use std::time::Duration;
 
-use failover_core::app::{Effect, Mode, Model, Msg, update};
-use failover_core::kinds::{Observation, health::ProbeOutcome};
+use failover_core::app::{Mode, Model, Msg};
 use failover_core::kinds::patroni::{ClusterView, HistoryEntry, Lag, Member, NodeView, Reading};
-use failover_core::timeline::Entry;
+use failover_core::kinds::{Observation, health::ProbeOutcome};
 use failover_core::theme::{Theme, View};
-use screen::render;
+use failover_core::timeline::Entry;
 use time::OffsetDateTime;
 use time::macros::datetime;
 
@@ -45,22 +49,9 @@ sites = { p1 = "primary", p2 = "secondary" }
 "#;
 
 const T0: OffsetDateTime = datetime!(2026-12-01 03:10:00 UTC);
-const SIZES: [(u16, u16); 2] = [(80, 24), (160, 48)];
 
 fn at(secs: f64) -> OffsetDateTime {
-    T0 + time::Duration::seconds_f64(secs)
-}
-
-/// Applies a message; recorded entries come back as journaled, and are returned.
-fn apply(m: &mut Model, msg: Msg) -> Vec<Entry> {
-    let mut recorded = Vec::new();
-    for effect in update(m, msg) {
-        if let Effect::Record(entry) = effect {
-            recorded.push(entry.clone());
-            update(m, Msg::Journaled { entry, error: None });
-        }
-    }
-    recorded
+    fixture::after(T0, secs)
 }
 
 fn member(name: &str, role: &str, state: &str, lag: Option<Lag>) -> Member {
@@ -166,12 +157,6 @@ fn healthy() -> Model {
     m
 }
 
-fn snapshot_both(name: &str, m: &Model) {
-    for (w, h) in SIZES {
-        insta::assert_snapshot!(format!("{name}_{w}x{h}"), render(m, w, h));
-    }
-}
-
 fn messages(entries: &[Entry]) -> Vec<String> {
     entries
         .iter()
@@ -188,7 +173,7 @@ fn healthy_pair() {
         "{screen}"
     );
     assert!(screen.contains("lag 0 B"), "{screen}");
-    snapshot_both("patroni_healthy", &m);
+    snapshot_both!("patroni_healthy", &m);
 }
 
 #[test]
@@ -201,7 +186,7 @@ fn lag_is_exact_bytes_and_unknown_is_not_zero() {
     );
     let screen = render(&m, 160, 48);
     assert!(screen.contains("lag 3540216 B (3.4 MiB) OVER"), "{screen}");
-    snapshot_both("patroni_lagging", &m);
+    snapshot_both!("patroni_lagging", &m);
 
     let unknown = observe(&mut m, 4.0, reading(pair(Lag::Unknown), false));
     assert!(
@@ -241,7 +226,7 @@ fn paused_and_a_member_down() {
     );
     let screen = render(&m, 80, 24);
     assert!(screen.contains("PAUSED"), "{screen}");
-    snapshot_both("patroni_paused_member_down", &m);
+    snapshot_both!("patroni_paused_member_down", &m);
 }
 
 #[test]
@@ -262,7 +247,7 @@ fn members_disagree_about_the_leader() {
         failover_core::app::verdict::overall(&findings).label(),
         "CRITICAL"
     );
-    snapshot_both("patroni_disagree", &m);
+    snapshot_both!("patroni_disagree", &m);
 }
 
 #[test]
@@ -292,7 +277,7 @@ fn no_member_answers_keeps_the_last_picture_marked() {
         screen.contains("NO MEMBER ANSWERS (last answer 03:10:01)"),
         "{screen}"
     );
-    snapshot_both("patroni_no_answer", &m);
+    snapshot_both!("patroni_no_answer", &m);
     let back = messages(&observe(&mut m, 4.0, reading(pair(Lag::Bytes(0)), false)));
     assert_eq!(back, ["patroni/lab cluster readable, leader p1"]);
 }
@@ -372,7 +357,7 @@ fn a_member_gone_from_the_cluster_stays_on_screen() {
         texts.contains(&"patroni/lab/127.0.0.1:18009: REST API unreachable: 127.0.0.1:18009: connection refused"),
         "{texts:?}"
     );
-    snapshot_both("patroni_member_gone", &m);
+    snapshot_both!("patroni_member_gone", &m);
 }
 
 #[test]

@@ -2,6 +2,8 @@
 //! gates, promote, DNS update, wait, manual step; wrong names, blocked gates, dry runs, a second
 //! console, watch mode, failback. The real binary at 80x24 in tmux, killed with SIGKILL mid-step
 //! and resumed, is in `runbook_tmux.rs`.
+// Needs the lab (`scripts/lab up`): run by `scripts/test`, which turns the feature on.
+#![cfg(feature = "lab")]
 
 mod common;
 
@@ -10,13 +12,13 @@ use std::time::Duration;
 use common::keys::*;
 use common::*;
 use crossterm::event::KeyCode;
+use failover_console::engine::Engine;
 use failover_core::app::Mode;
 use failover_core::app::model::{Driver, Overlay};
 use failover_core::kinds::postgres::Role;
-use failover_console::engine::Engine;
 use failover_core::runbook::{Event, RunState, StepStatus};
-use failover_core::timeline::Entry;
 use failover_core::theme::{Theme, View};
+use failover_core::timeline::Entry;
 
 const FAILOVER: usize = 0;
 const FAILBACK: usize = 1;

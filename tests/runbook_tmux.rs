@@ -1,6 +1,8 @@
 //! The real binary in tmux at 80x24, driven by keys: arm a runbook, start a slow step, SIGKILL
 //! the console mid-step, start it again. The interrupted step must come back as unknown, be read
 //! back, and never run again without the operator typing so.
+// Needs the lab (`scripts/lab up`): run by `scripts/test`, which turns the feature on.
+#![cfg(feature = "lab")]
 
 mod common;
 

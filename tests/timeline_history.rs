@@ -5,11 +5,11 @@
 use std::time::Duration;
 
 use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
-use failover_core::app::{Mode, Msg};
 use failover_console::engine::Engine;
 use failover_console::journal::Journal;
-use failover_core::timeline::{Entry, Kind, Older, Severity};
+use failover_core::app::{Mode, Msg};
 use failover_core::theme::{Theme, View};
+use failover_core::timeline::{Entry, Kind, Older, Severity};
 use time::macros::datetime;
 
 const ENTRIES: usize = 12_000;

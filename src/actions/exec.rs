@@ -23,9 +23,6 @@ const DRAIN: Duration = Duration::from_secs(1);
 /// Longer lines are passed on in pieces of this size.
 const MAX_LINE: u64 = 16 * 1024;
 
-
-
-
 fn fields(spec: &ActionSpec) -> Option<(&[String], Option<&Path>, Duration)> {
     match spec {
         ActionSpec::Exec { argv, cwd, timeout } => Some((argv, cwd.as_deref(), *timeout)),

@@ -12,11 +12,6 @@ use failover_core::actions::{ActionSpec, Outcome};
 /// How much of an unexpected answer's body is shown.
 const BODY_SNIPPET: usize = 200;
 
-
-
-
-
-
 struct Request<'a> {
     method: &'a str,
     url: &'a str,

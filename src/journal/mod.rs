@@ -5,5 +5,5 @@ mod file;
 pub mod tail;
 pub mod writer;
 
-pub use file::{Journal, read_all, read_before, read_before_entry, read_runs, read_tail};
 pub use failover_core::timeline::Tail;
+pub use file::{Journal, read_all, read_before, read_before_entry, read_runs, read_tail};

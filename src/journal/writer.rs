@@ -4,9 +4,9 @@
 
 use tokio::sync::{mpsc, oneshot};
 
+use crate::journal::Journal;
 use failover_core::app::Msg;
 use failover_core::timeline::Entry;
-use crate::journal::Journal;
 
 struct Job {
     entry: Entry,

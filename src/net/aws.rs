@@ -18,9 +18,9 @@ use aws_sdk_cloudwatch::types::{
 use time::OffsetDateTime;
 
 use aws_sdk_route53::error::{DisplayErrorContext, ProvideErrorMetadata, SdkError};
+use failover_core::kinds::Observation;
 use failover_core::kinds::aws::{AwsError, AwsErrorKind, AwsSettings, human};
 use failover_core::kinds::cloudwatch::Datapoint;
-use failover_core::kinds::Observation;
 use tokio::sync::mpsc;
 use tokio::task::JoinSet;
 

@@ -3,8 +3,8 @@
 use std::time::Duration;
 
 use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
-use failover_core::app::{Model, Msg};
 use failover_console::engine::Engine;
+use failover_core::app::{Model, Msg};
 use failover_core::runbook::StepStatus;
 
 use super::dump;

@@ -8,16 +8,16 @@ use std::process::Output;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
+use failover_console::config::{self, Config};
+use failover_console::engine::Engine;
+use failover_console::journal;
+use failover_core::app::{Mode, Model};
+use failover_core::kinds::dns::DnsAnswer;
 use failover_core::kinds::dns::{Match, RecordSite};
 use failover_core::kinds::health::CheckStatus;
 use failover_core::kinds::postgres::Role;
-use failover_core::app::{Mode, Model};
-use failover_console::config::{self, Config};
-use failover_console::engine::Engine;
-use failover_core::kinds::dns::DnsAnswer;
-use failover_console::journal;
-use failover_core::timeline::{Entry, Kind};
 use failover_core::theme::{Theme, View};
+use failover_core::timeline::{Entry, Kind};
 use serde_json::Value;
 use tokio::sync::{Mutex, MutexGuard};
 
@@ -430,7 +430,10 @@ pub async fn wait(engine: &mut Engine, what: &str, done: impl FnMut(&Model) -> b
 /// both resolvers answering site A.
 pub fn normal(m: &Model) -> bool {
     let db = &m.kinds.postgres[0];
-    m.kinds.health.iter().all(|h| h.status == CheckStatus::Healthy)
+    m.kinds
+        .health
+        .iter()
+        .all(|h| h.status == CheckStatus::Healthy)
         && db.members[NODE_A].role == Role::Primary
         && db.members[NODE_B].role == Role::Replica
         && db.members[NODE_B].streaming() == Some(true)

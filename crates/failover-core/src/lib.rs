@@ -6,6 +6,7 @@
 //! → `ui`.
 
 pub mod actions;
+pub mod app;
 pub mod config;
 pub mod kinds;
 pub mod runbook;
@@ -13,5 +14,4 @@ pub mod schema;
 pub mod text;
 pub mod theme;
 pub mod timeline;
-pub mod app;
 pub mod ui;

@@ -59,7 +59,8 @@ pub fn clock(t: OffsetDateTime) -> String {
 
 /// "2026-12-06T05:00:52Z", for machine-read output.
 pub fn rfc3339(t: OffsetDateTime) -> Option<String> {
-    t.format(&time::format_description::well_known::Rfc3339).ok()
+    t.format(&time::format_description::well_known::Rfc3339)
+        .ok()
 }
 
 /// Text from outside (error messages, DNS answers, notes) never reaches the terminal with

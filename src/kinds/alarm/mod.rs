@@ -4,8 +4,8 @@
 use std::time::Duration;
 
 use aws_sdk_cloudwatch::types::{AlarmType, StateValue};
-use failover_core::kinds::aws::AwsError;
 use failover_core::kinds::alarm::{AlarmInfo, AlarmReading, AlarmSource, AlarmValue, Alarms};
+use failover_core::kinds::aws::AwsError;
 use failover_core::kinds::{Alarm, Observation};
 use time::OffsetDateTime;
 use tokio::task::JoinSet;

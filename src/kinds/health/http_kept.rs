@@ -114,7 +114,10 @@ impl KeptProbe {
         ProbeOutcome {
             ok: false,
             latency: self.timeout,
-            detail: format!("timeout after {}", failover_core::text::latency(self.timeout)),
+            detail: format!(
+                "timeout after {}",
+                failover_core::text::latency(self.timeout)
+            ),
         }
     }
 

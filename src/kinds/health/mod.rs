@@ -237,4 +237,3 @@ async fn probe_check(clients: &http::Clients, check: &HealthCheck) -> ProbeOutco
         Target::Tcp { addr } => tcp::probe(addr, check.timeout).await,
     }
 }
-

@@ -11,7 +11,6 @@
 
 use std::time::Duration;
 
-
 use tokio::time::Instant;
 
 use failover_core::actions::{Outcome, ReadBack};
@@ -72,7 +71,11 @@ pub async fn execute(s: &Switch, output: &OutputSink) -> Outcome {
     }
     let body = s.body();
     let _ = output
-        .send(format!("POST {}{} {body}", failover_core::text::without_scheme(&base), s.kind.path()))
+        .send(format!(
+            "POST {}{} {body}",
+            failover_core::text::without_scheme(&base),
+            s.kind.path()
+        ))
         .await;
     let left = s.timeout.saturating_sub(started.elapsed());
     let reply = match client.post(&base, s.kind.path(), &body, left).await {

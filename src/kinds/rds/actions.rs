@@ -191,8 +191,6 @@ fn failover_problems(f: &Failover, c: &Cluster) -> Vec<String> {
 // describe / preflight
 // ------------------------------------------------------------------------------------------------
 
-
-
 pub async fn preflight_promote(p: &Promote) -> Vec<String> {
     let rds = Rds::new(&p.aws, p.timeout).await;
     match instance(&rds, &p.instance).await {
@@ -478,5 +476,4 @@ mod tests {
             vec!["ledger-b is not a member of the DB cluster ledger (members: ledger-a)"]
         );
     }
-
 }

@@ -32,7 +32,6 @@ impl Poller {
             spec,
         }
     }
-
 }
 
 impl AwsSource for Poller {
@@ -87,7 +86,6 @@ impl AwsSource for Poller {
             clusters,
         })
     }
-
 }
 
 impl Poller {

@@ -14,13 +14,13 @@ use std::future::Future;
 
 use aws_sdk_route53::Client;
 use aws_sdk_route53::types::ChangeStatus;
-use tokio::time::Instant;
 use failover_core::actions::{Outcome, ReadBack};
 use failover_core::kinds::aws::{call_timeout, human, poll_every};
 use failover_core::kinds::route53::{
     Mode, Route53Change, SiteAnswers, batch_json, check_head, check_request, check_tail, comment,
     swap, toward_is_primary, upsert_head, upsert_tail, word,
 };
+use tokio::time::Instant;
 
 use super::health_check::{resolve_check, set_check};
 use super::sets::{batch_sdk, read_pair};

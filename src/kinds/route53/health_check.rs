@@ -12,10 +12,6 @@ use super::sets::read_pair;
 use crate::actions::OutputSink;
 use crate::net::aws::{WriteError, read_error, write_error};
 
-
-
-
-
 pub(super) struct CheckNow {
     pub(super) id: String,
     /// "the PRIMARY set site-a's" or "as configured".

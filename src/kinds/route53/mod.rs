@@ -13,8 +13,8 @@ use std::time::Duration;
 use aws_sdk_route53::Client;
 use failover_core::kinds::Route53;
 use failover_core::kinds::aws::AwsSettings;
-use failover_core::kinds::route53::Route53Record;
 pub use failover_core::kinds::route53::ROUTE53_REGION;
+use failover_core::kinds::route53::Route53Record;
 use tokio::task::JoinSet;
 
 pub use change::{execute, plan, preflight, read_back};

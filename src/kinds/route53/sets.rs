@@ -112,7 +112,10 @@ pub fn from_sdk(set: &ResourceRecordSet) -> Result<FailoverSet, String> {
     })
 }
 
-pub fn to_sdk(pair_set: &FailoverSet, record_type: RecordType) -> Result<ResourceRecordSet, String> {
+pub fn to_sdk(
+    pair_set: &FailoverSet,
+    record_type: RecordType,
+) -> Result<ResourceRecordSet, String> {
     let mut set = ResourceRecordSet::builder()
         .name(&pair_set.name)
         .r#type(rr_type(record_type))

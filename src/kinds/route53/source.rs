@@ -32,7 +32,6 @@ pub struct Poller {
     calculated: Mutex<HashMap<String, bool>>,
 }
 
-
 impl AwsSource for Poller {
     type Reading = R53Reading;
 

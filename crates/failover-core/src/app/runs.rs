@@ -10,10 +10,10 @@ use super::update::{Effect, Fx};
 use crate::actions::ActionSpec;
 use crate::kinds::patroni::{self, Switch, SwitchKind};
 use crate::kinds::postgres::Role;
-use crate::runbook::{Rollback, StepKind};
 use crate::runbook::{
     self, Event, ExpectedPrimary, Phase, RunEvent, RunState, StepStatus, evidence,
 };
+use crate::runbook::{Rollback, StepKind};
 use crate::timeline::{Entry, Kind, Severity};
 
 /// A request for the executor: the only way anything is done to the world.
@@ -509,7 +509,9 @@ fn dry_run(model: &mut Model, _token: &DriverToken, runbook_index: usize, fx: &m
     fx.effects.push(Effect::Record(start));
     let mut actions = Vec::new();
     for (i, step) in runbook.steps.iter().enumerate() {
-        let described = runbook::plan::describe_kind(&model.config.sites, &model.config.kinds, &step.kind).join(" ; ");
+        let described =
+            runbook::plan::describe_kind(&model.config.sites, &model.config.kinds, &step.kind)
+                .join(" ; ");
         let blocked = match &step.kind {
             StepKind::Gate(g) => Some(evidence::gate(&model.world(), g))
                 .filter(|e| !e.pass)

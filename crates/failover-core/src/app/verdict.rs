@@ -3,8 +3,8 @@
 //! is how they agree.
 
 use super::model::Model;
-pub use crate::kinds::{Finding, Level, Serving};
 use crate::kinds::dns::RecordSite;
+pub use crate::kinds::{Finding, Level, Serving};
 use crate::schema::SiteId;
 
 pub fn serving(model: &Model) -> Serving {

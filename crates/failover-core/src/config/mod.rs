@@ -11,11 +11,11 @@ use std::time::Duration;
 
 use toml::Spanned;
 
-pub use crate::schema::{ConfigError, Drivers, Dsn, Site, SiteId, Sites};
 use crate::kinds::aws::{self, AwsSettings};
 use crate::kinds::{Specs, alarm, cloudwatch, dns, health, patroni, postgres, rds, route53};
 use crate::runbook::{self, Rollback, Runbook, StepKeys, StepKind};
 use crate::schema::{Checker, unique};
+pub use crate::schema::{ConfigError, Drivers, Dsn, Site, SiteId, Sites};
 use file::FileConfig;
 
 #[derive(Debug, Clone)]
@@ -73,9 +73,7 @@ impl Config {
 
     /// The longest time one round of reads can take: bounds `status`.
     pub fn longest_timeout(&self) -> Duration {
-        self.kinds
-            .longest_read()
-            .unwrap_or(Duration::from_secs(1))
+        self.kinds.longest_read().unwrap_or(Duration::from_secs(1))
     }
 }
 
@@ -135,7 +133,9 @@ fn build(c: &Checker<'_>, file: FileConfig, drivers: &dyn Drivers) -> Result<Con
         if d.kind.get_ref() == "patroni" {
             kinds.patroni.push(patroni::parse(c, d, &site_of)?);
         } else {
-            kinds.postgres.push(postgres::parse(c, d, &site_of, drivers)?);
+            kinds
+                .postgres
+                .push(postgres::parse(c, d, &site_of, drivers)?);
         }
     }
     let mut dns_names = HashSet::new();
@@ -148,7 +148,9 @@ fn build(c: &Checker<'_>, file: FileConfig, drivers: &dyn Drivers) -> Result<Con
     };
     let mut r53_seen = HashSet::new();
     for r in &file.route53 {
-        kinds.route53.push(route53::parse(c, r, &aws, &mut r53_seen)?);
+        kinds
+            .route53
+            .push(route53::parse(c, r, &aws, &mut r53_seen)?);
     }
     kinds.rds = rds::parse(c, &file.rds, &aws, &site_of)?;
     kinds.cloudwatch = cloudwatch::parse(c, &file.cloudwatch, &aws, &site_of)?;

@@ -102,7 +102,6 @@ impl Serving {
     }
 }
 
-
 /// What a gate or a wait looked at and whether it passes: the same figures the panes show.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Evidence {

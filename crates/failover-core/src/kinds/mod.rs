@@ -11,8 +11,8 @@ pub mod aws;
 pub mod cloudwatch;
 pub mod dns;
 mod findings;
-pub mod json_text;
 pub mod health;
+pub mod json_text;
 pub mod patroni;
 pub mod postgres;
 pub mod rds;
@@ -102,7 +102,8 @@ pub fn apply(
 ) -> bool {
     match observation {
         Observation::Probe { check, at, outcome } => {
-            if let (Some(spec), Some(state)) = (specs.health.get(check), states.health.get_mut(check))
+            if let (Some(spec), Some(state)) =
+                (specs.health.get(check), states.health.get_mut(check))
             {
                 let before = state.shown();
                 health::on_probe(spec, state, at, outcome, edges);
@@ -154,20 +155,21 @@ pub fn apply(
             }
         }
         Observation::Rds { source, at, result } => {
-            if let (Some(spec), Some(state)) = (specs.rds.get(source), states.rds.get_mut(source))
-            {
+            if let (Some(spec), Some(state)) = (specs.rds.get(source), states.rds.get_mut(source)) {
                 rds::on_reading(sites, spec, state, at, result, edges);
             }
         }
         Observation::CloudWatch { check, at, result } => {
-            if let (Some(spec), Some(state)) =
-                (specs.cloudwatch.get(check), states.cloudwatch.get_mut(check))
-            {
+            if let (Some(spec), Some(state)) = (
+                specs.cloudwatch.get(check),
+                states.cloudwatch.get_mut(check),
+            ) {
                 cloudwatch::on_reading(spec, state, at, result, edges);
             }
         }
         Observation::Alarm { source, at, result } => {
-            if let (Some(spec), Some(state)) = (specs.alarm.get(source), states.alarm.get_mut(source))
+            if let (Some(spec), Some(state)) =
+                (specs.alarm.get(source), states.alarm.get_mut(source))
             {
                 let before = state.shown();
                 alarm::on_reading(spec, state, at, result, edges);

@@ -129,13 +129,8 @@ pub fn apply(current: &mut Option<RunView>, entry: &Entry, runbooks: &[Runbook])
                    dry_run: bool,
                    expected: Vec<ExpectedPrimary>| {
         let runbook_index = runbooks.iter().position(|r| r.name == ev.runbook);
-        let config_changed = runbook_index.is_none_or(|i| {
-            runbooks[i]
-                .steps
-                .iter()
-                .map(|s| &s.title)
-                .ne(steps.iter())
-        });
+        let config_changed = runbook_index
+            .is_none_or(|i| runbooks[i].steps.iter().map(|s| &s.title).ne(steps.iter()));
         RunView {
             id: ev.id.clone(),
             runbook: ev.runbook.clone(),

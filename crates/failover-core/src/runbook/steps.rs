@@ -159,7 +159,14 @@ const STEP_TYPES: &[StepType] = &[
     StepType {
         family: Family::Action,
         name: "http",
-        keys: &["url", "method", "headers", "body", "expect-status", "timeout"],
+        keys: &[
+            "url",
+            "method",
+            "headers",
+            "body",
+            "expect-status",
+            "timeout",
+        ],
         default_timeout: 10,
         parse: http,
     },
@@ -300,7 +307,8 @@ fn kind(
         (Family::Action, &s.action),
         (Family::Wait, &s.wait),
     ];
-    let chosen = families.iter().filter(|(_, v)| v.is_some()).count() + usize::from(s.manual.is_some());
+    let chosen =
+        families.iter().filter(|(_, v)| v.is_some()).count() + usize::from(s.manual.is_some());
     if chosen != 1 {
         return Err(c.at(
             spanned,
@@ -308,7 +316,13 @@ fn kind(
         ));
     }
     if let Some(text) = &s.manual {
-        keys.refuse_others(c, key_path, &["title", "manual", "rollback"], "a manual step", "")?;
+        keys.refuse_others(
+            c,
+            key_path,
+            &["title", "manual", "rollback"],
+            "a manual step",
+            "",
+        )?;
         return Ok(StepKind::Manual(text.clone()));
     }
     let Some((family, Some(at))) = families.into_iter().find(|(_, v)| v.is_some()) else {
@@ -365,18 +379,14 @@ fn kind(
 
 fn lag_gate(x: &StepCtx<'_>) -> Result<StepKind, ConfigError> {
     let s = x.step;
-    match (&s.rds, patroni::named(&x.specs.patroni, s.database.as_ref())) {
+    match (
+        &s.rds,
+        patroni::named(&x.specs.patroni, s.database.as_ref()),
+    ) {
         (Some(rds), _) => rds_lag_gate(x, rds),
         (None, Some(cluster)) => {
-            let member = patroni::candidate(
-                x.c,
-                x.sites,
-                &x.specs.patroni,
-                cluster,
-                s,
-                x.at,
-                x.toward,
-            )?;
+            let member =
+                patroni::candidate(x.c, x.sites, &x.specs.patroni, cluster, s, x.at, x.toward)?;
             Ok(StepKind::Gate(Gate::PatroniLag { cluster, member }))
         }
         (None, None) => {
@@ -645,10 +655,7 @@ fn dns_update(x: &StepCtx<'_>) -> Result<StepKind, ConfigError> {
         }),
         (None, None) => None,
         _ => {
-            return Err(c.at(
-                x.at,
-                "tsig-key-name and tsig-secret-env go together",
-            ));
+            return Err(c.at(x.at, "tsig-key-name and tsig-secret-env go together"));
         }
     };
     action(ActionSpec::DnsReplace {

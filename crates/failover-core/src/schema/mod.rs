@@ -71,11 +71,7 @@ pub struct Checker<'a> {
 }
 
 impl Checker<'_> {
-    pub fn error(
-        &self,
-        span: Option<Range<usize>>,
-        message: impl Into<String>,
-    ) -> ConfigError {
+    pub fn error(&self, span: Option<Range<usize>>, message: impl Into<String>) -> ConfigError {
         let position = span.map(|s| line_col(self.text, s.start));
         let line_text = position
             .and_then(|(line, _)| self.text.lines().nth(line - 1))
@@ -223,4 +219,3 @@ pub fn resolver_addr(
         .or_else(|_| text.parse::<IpAddr>().map(|ip| SocketAddr::new(ip, 53)))
         .map_err(|_| c.at(r, format!("invalid {what} {text:?}: expected an IP address with an optional port, e.g. \"127.0.0.1:5353\"")))
 }
-

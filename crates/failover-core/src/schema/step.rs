@@ -67,4 +67,3 @@ pub enum CommandFile {
     Line(String),
     Argv(Vec<String>),
 }
-

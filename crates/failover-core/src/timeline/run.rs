@@ -103,4 +103,3 @@ pub struct ExpectedPrimary {
     /// The member that was primary when the run was armed (None: there was none).
     pub member: Option<String>,
 }
-

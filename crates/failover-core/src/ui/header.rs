@@ -6,10 +6,10 @@ use ratatui::layout::{Alignment, Rect};
 use ratatui::text::{Line, Span};
 use ratatui::widgets::Paragraph;
 
-use crate::text::{clean, clock};
 use crate::app::model::Driver;
 use crate::app::verdict::{self, Level};
 use crate::app::{Mode, Model};
+use crate::text::{clean, clock};
 
 pub fn render(frame: &mut Frame<'_>, area: Rect, model: &Model) {
     let [top, bottom] =

@@ -6,10 +6,10 @@ use ratatui::text::{Line, Span};
 use ratatui::widgets::{Clear, Paragraph, Wrap};
 use tui_input::Input;
 
-use crate::text::clean;
 use crate::app::Model;
 use crate::app::keys::KeyMap;
 use crate::app::model::Overlay;
+use crate::text::clean;
 
 pub fn footer(frame: &mut Frame<'_>, area: Rect, model: &Model) {
     let theme = &model.view.theme;

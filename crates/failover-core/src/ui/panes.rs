@@ -98,10 +98,6 @@ fn sources(model: &Model, section: Section, width: usize) -> (String, Vec<Line<'
     (title, rows.lines)
 }
 
-
-
-
-
 /// Lays styled text out over at most `max_rows` rows of `width` columns, breaking at spaces
 /// where it can, cutting the last row with an ellipsis if the text does not fit.
 fn flow(

@@ -4,11 +4,11 @@
 use ratatui::style::Style;
 use ratatui::text::{Line, Span};
 
+use crate::app::Model;
+use crate::runbook::{RunState, RunView, StepStatus, evidence, plan};
+use crate::runbook::{Runbook, StepKind};
 use crate::text::{clean, clock, latency, since};
 use crate::theme::Glyphs;
-use crate::app::Model;
-use crate::runbook::{Runbook, StepKind};
-use crate::runbook::{RunState, RunView, StepStatus, evidence, plan};
 
 pub fn lines(model: &Model, width: usize) -> (String, Vec<Line<'static>>) {
     match (&model.runs.current, model.runs.plan) {

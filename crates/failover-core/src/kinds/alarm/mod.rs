@@ -67,7 +67,12 @@ impl Kind for Alarm {
                     level
                 }
             };
-            let mut push = |level, text| out.push(Finding { level: cap(level), text });
+            let mut push = |level, text| {
+                out.push(Finding {
+                    level: cap(level),
+                    text,
+                })
+            };
             if st.stale {
                 push(Level::Warning, format!("{who}: stale"));
             }
@@ -88,9 +93,10 @@ impl Kind for Alarm {
             }
             for row in rows {
                 match row {
-                    Row::NotFound(name) => {
-                        push(Level::Warning, format!("{who}: {name} not found in CloudWatch"))
-                    }
+                    Row::NotFound(name) => push(
+                        Level::Warning,
+                        format!("{who}: {name} not found in CloudWatch"),
+                    ),
                     Row::Found(a) => match a.state {
                         AlarmValue::Ok => {}
                         AlarmValue::Alarm => {
@@ -100,9 +106,9 @@ impl Kind for Alarm {
                             } else {
                                 Level::Critical
                             };
-                            push(level, format!("{who} {}: {}", a.name, describe(a)));
+                            push(level, finding(&who, a));
                         }
-                        _ => push(Level::Unknown, format!("{who} {}: {}", a.name, describe(a))),
+                        _ => push(Level::Unknown, finding(&who, a)),
                     },
                 }
             }
@@ -195,7 +201,9 @@ impl Kind for Alarm {
                             "reason": a.reason,
                             "since": a.since.and_then(crate::text::rfc3339),
                         }),
-                        Row::NotFound(name) => json!({"name": name, "state": Value::Null, "error": "not found"}),
+                        Row::NotFound(name) => {
+                            json!({"name": name, "state": Value::Null, "error": "not found"})
+                        }
                     })
                     .collect();
                 let (names, prefix) = match &spec.alarms {
@@ -237,6 +245,21 @@ impl Kind for Alarm {
             }
         }
     }
+}
+
+/// "alarm orders (site A) ALARM: orders-5xx since 12:00:01: Threshold Crossed...": the state
+/// before the alarm's name, which may be long, so that a cut header still says it.
+fn finding(who: &str, a: &AlarmInfo) -> String {
+    let since = a
+        .since
+        .map(|t| format!(" since {}", crate::text::clock(t)))
+        .unwrap_or_default();
+    let reason = if a.reason.is_empty() {
+        String::new()
+    } else {
+        format!(": {}", a.reason)
+    };
+    format!("{who} {}: {}{since}{reason}", a.state.label(), a.name)
 }
 
 /// "alarm orders (site A)".

@@ -34,10 +34,20 @@ fn source_rows(
     // What the source as a whole says, when it says more than its alarms: an error, silence,
     // nothing read yet, or a prefix that matches nothing.
     let whole = if let Some(e) = &st.error {
-        Some((g.bad, theme.warn, "error", e.describe(spec.aws.profile.as_deref())))
+        Some((
+            g.bad,
+            theme.warn,
+            "error",
+            e.describe(spec.aws.profile.as_deref()),
+        ))
     } else if st.stale {
         let last = st.last_at.map(clock).unwrap_or_default();
-        Some((g.stale, theme.stale, "stale", format!("no answer since {last}")))
+        Some((
+            g.stale,
+            theme.stale,
+            "stale",
+            format!("no answer since {last}"),
+        ))
     } else {
         match (st.rows(spec), &spec.alarms) {
             (None, _) => Some((g.pending, theme.dim, "waiting", what(spec))),
@@ -51,11 +61,28 @@ fn source_rows(
         }
     };
     if let Some((glyph, style, state, detail)) = whole {
-        out.lines.push(line(ctx, &g, (glyph, style), &spec.name, &site, state, &detail, style));
+        out.lines.push(line(
+            ctx,
+            &g,
+            (glyph, style),
+            &spec.name,
+            &site,
+            state,
+            &detail,
+            style,
+        ));
     }
-    for row in st.rows(spec).unwrap_or_default() {
+    let rows = st.rows(spec).unwrap_or_default();
+    let names: Vec<&str> = rows.iter().map(|r| r.name()).collect();
+    let shared = shared_words(&names);
+    for row in rows.iter().copied() {
         let (glyph, style, state, detail) = match row {
-            Row::NotFound(_) => (g.bad, theme.warn, "NOT FOUND".to_string(), "not found in CloudWatch".to_string()),
+            Row::NotFound(_) => (
+                g.bad,
+                theme.warn,
+                "NOT FOUND".to_string(),
+                "not found in CloudWatch".to_string(),
+            ),
             Row::Found(a) => {
                 let since = a.since.map(clock).unwrap_or_default();
                 let (glyph, style) = match a.state {
@@ -78,11 +105,27 @@ fn source_rows(
             out.problems += 1;
         }
         // Rows from an older read while the source fails or is silent: marked as such.
-        let (glyph, style) = if old { (g.stale, theme.stale) } else { (glyph, style) };
-        let name = shown_name(spec, row.name(), &g);
-        let detail_style = if style == theme.crit { theme.crit } else { theme.dim };
-        out.lines
-            .push(line(ctx, &g, (glyph, style), &name, &site, &state, &detail, detail_style));
+        let (glyph, style) = if old {
+            (g.stale, theme.stale)
+        } else {
+            (glyph, style)
+        };
+        let name = shown_name(row.name(), shared, ctx.name_w, &g);
+        let detail_style = if style == theme.crit {
+            theme.crit
+        } else {
+            theme.dim
+        };
+        out.lines.push(line(
+            ctx,
+            &g,
+            (glyph, style),
+            &name,
+            &site,
+            &state,
+            &detail,
+            detail_style,
+        ));
     }
 }
 
@@ -94,14 +137,39 @@ fn what(spec: &AlarmSource) -> String {
     }
 }
 
-/// An alarm's name as the column shows it: a prefix source's alarms without the prefix they
-/// all share (names that share a long prefix would otherwise be cut to the same text).
-fn shown_name(spec: &AlarmSource, name: &str, g: &Glyphs) -> String {
-    match &spec.alarms {
-        Alarms::Prefix(p) if name.len() > p.len() && name.starts_with(p.as_str()) => {
-            format!("{}{}", g.ellipsis, &name[p.len()..])
+/// An alarm's name as the name column shows it: whole when it fits, else without the words all
+/// its source's alarms share (names that share a long prefix would all be cut to the same text).
+fn shown_name(name: &str, shared: &str, width: usize, g: &Glyphs) -> String {
+    match name.strip_prefix(shared) {
+        Some(rest) if name.chars().count() > width && !shared.is_empty() && !rest.is_empty() => {
+            format!("{}{rest}", g.ellipsis)
         }
         _ => name.to_string(),
+    }
+}
+
+/// The words the names share, up to the last separator they share ("orders-prod-site-a-" of
+/// "orders-prod-site-a-5xx" and "orders-prod-site-a-p99"); nothing for a single name.
+fn shared_words<'a>(names: &[&'a str]) -> &'a str {
+    let Some((first, rest)) = names.split_first() else {
+        return "";
+    };
+    if rest.is_empty() {
+        return "";
+    }
+    let mut len = first.len();
+    for name in rest {
+        len = first
+            .bytes()
+            .zip(name.bytes())
+            .take(len)
+            .take_while(|(a, b)| a == b)
+            .count();
+    }
+    let common = &first[..len];
+    match common.rfind(['-', '_', '.', '/', ' ']) {
+        Some(i) => &common[..=i],
+        None => "",
     }
 }
 

@@ -69,7 +69,9 @@ pub fn parse(
                 if text.trim().is_empty() || text.chars().count() > MAX_NAME {
                     return Err(c.at(
                         prefix,
-                        format!("invalid alarm-prefix {text:?}: expected 1 to {MAX_NAME} characters"),
+                        format!(
+                            "invalid alarm-prefix {text:?}: expected 1 to {MAX_NAME} characters"
+                        ),
                     ));
                 }
                 Alarms::Prefix(text.clone())
@@ -108,7 +110,10 @@ fn alarm_names(
     list: &Spanned<Vec<Spanned<String>>>,
 ) -> Result<Vec<String>, ConfigError> {
     if list.get_ref().is_empty() {
-        return Err(c.at(list, "alarm-names is empty: expected at least one alarm name"));
+        return Err(c.at(
+            list,
+            "alarm-names is empty: expected at least one alarm name",
+        ));
     }
     if list.get_ref().len() > MAX_NAMES {
         return Err(c.at(

@@ -113,7 +113,12 @@ pub fn on_reading(
         Ok(reading) => reading,
     };
     if state.error.take().is_some() {
-        edges.edge(at, Severity::Ok, source.clone(), "CloudWatch answering again");
+        edges.edge(
+            at,
+            Severity::Ok,
+            source.clone(),
+            "CloudWatch answering again",
+        );
     }
     state.reading = Some(reading);
     let now: Vec<(String, Option<AlarmValue>, String)> = state
@@ -126,7 +131,11 @@ pub fn on_reading(
         })
         .collect();
     for (name, value, text) in &now {
-        let old = state.reported.iter().find(|(n, _)| n == name).map(|(_, v)| v);
+        let old = state
+            .reported
+            .iter()
+            .find(|(n, _)| n == name)
+            .map(|(_, v)| v);
         match old {
             Some(old) if old == value => {}
             Some(old) => {

@@ -62,11 +62,7 @@ impl Kind for CloudWatch {
     fn findings(world: &World<'_>, agreed: Option<SiteId>, out: &mut Vec<Finding>) {
         for (spec, st) in world.specs.cloudwatch.iter().zip(&world.states.cloudwatch) {
             let who = who(world, spec);
-            let value = || {
-                st.latest
-                    .map(|p| reason(spec, p.value))
-                    .unwrap_or_default()
-            };
+            let value = || st.latest.map(|p| reason(spec, p.value)).unwrap_or_default();
             let (level, text) = match st.shown() {
                 Shown::Stale => (Verdict::Warning, format!("{who}: stale")),
                 Shown::Error => (

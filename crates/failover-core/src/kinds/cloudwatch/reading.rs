@@ -8,4 +8,3 @@ pub struct Datapoint {
     pub value: f64,
     pub at: OffsetDateTime,
 }
-

@@ -102,4 +102,3 @@ fn detail(spec: &CloudWatchCheck, st: &CwState) -> String {
         _ => format!("{}  {metric}  {thresholds}", spec.namespace),
     }
 }
-

@@ -149,13 +149,7 @@ pub fn reason(spec: &CloudWatchCheck, value: f64) -> String {
 /// One line for panes, gates and `status`: "OK: 100 at or above warn 95 (SuccessPercent
 /// Average 1m, 40s old)", "NO DATA: nothing in the last 5m", "error: ...", "stale: ...".
 pub fn describe(spec: &CloudWatchCheck, st: &CwState, now: OffsetDateTime) -> String {
-    let age = |p: &Datapoint| {
-        format!(
-            "{}, {} old",
-            metric_text(spec),
-            text::since(now, p.at)
-        )
-    };
+    let age = |p: &Datapoint| format!("{}, {} old", metric_text(spec), text::since(now, p.at));
     let level_text = match (st.level, &st.latest) {
         (Level::Waiting, _) => "no reading yet".to_string(),
         (Level::NoData, _) => format!(
@@ -230,10 +224,7 @@ pub fn on_reading(
     };
     let detail = match point {
         Some(p) => reason(spec, p.value),
-        None => format!(
-            "no datapoint in the last {}",
-            text::setting(spec.max_age)
-        ),
+        None => format!("no datapoint in the last {}", text::setting(spec.max_age)),
     };
     edges.edge(
         at,
@@ -258,7 +249,10 @@ mod tests {
         let text = format!(
             "[sites.a]\n[[cloudwatch]]\nname = \"c\"\nnamespace = \"N\"\nmetric = \"M\"\nwarn = {warn}\ncrit = {crit}\n"
         );
-        crate::config::tests::parse(&text).kinds.cloudwatch.remove(0)
+        crate::config::tests::parse(&text)
+            .kinds
+            .cloudwatch
+            .remove(0)
     }
 
     #[test]

@@ -14,7 +14,9 @@ use serde_json::{Value, json};
 
 pub use reading::DnsAnswer;
 pub use spec::{DnsFile, DnsRecord, RecordType, normalise_answer, parse, record_type};
-pub use state::{Match, RecordSite, RecordState, ResolverState, match_answer, on_answer, site_text, source};
+pub use state::{
+    Match, RecordSite, RecordState, ResolverState, match_answer, on_answer, site_text, source,
+};
 pub use update::{Tsig, Update, algorithm_text, describe, fqdn, human, short, shown_value};
 
 use super::{Clock, Evidence, Finding, Kind, Level, RowCtx, Rows, Section, Serving, World};
@@ -47,7 +49,14 @@ impl Kind for Dns {
             let limit = spec.interval + spec.timeout;
             for (r, server) in state.resolvers.iter_mut().zip(&spec.resolvers) {
                 let prefix = format!("@{server} ");
-                clock.mark(&mut r.stale, r.last_at, limit, || source(spec), &prefix, edges);
+                clock.mark(
+                    &mut r.stale,
+                    r.last_at,
+                    limit,
+                    || source(spec),
+                    &prefix,
+                    edges,
+                );
             }
         }
     }

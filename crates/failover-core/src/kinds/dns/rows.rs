@@ -52,9 +52,7 @@ pub fn rows(world: &World<'_>, ctx: &RowCtx<'_>) -> Rows {
                         Some(Match::Unknown) => (g.warn, theme.warn),
                         _ => (g.bad, theme.crit),
                     };
-                    let site = m
-                        .map(|m| site_text(world.sites, m))
-                        .unwrap_or_default();
+                    let site = m.map(|m| site_text(world.sites, m)).unwrap_or_default();
                     (glyph, style, format!("{} → {site}", a.describe()), ttl)
                 }
             };

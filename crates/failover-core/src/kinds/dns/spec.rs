@@ -9,7 +9,9 @@ use indexmap::IndexMap;
 use serde::Deserialize;
 use toml::Spanned;
 
-use crate::schema::{Checker, ConfigDuration, ConfigError, SiteId, interval_and_timeout, resolver_addr};
+use crate::schema::{
+    Checker, ConfigDuration, ConfigError, SiteId, interval_and_timeout, resolver_addr,
+};
 
 #[derive(Debug, Deserialize)]
 #[serde(rename_all = "kebab-case", deny_unknown_fields)]

@@ -28,7 +28,6 @@ pub struct Update<'a> {
     pub timeout: Duration,
 }
 
-
 /// "api.failover.test." whether or not the config wrote the final dot.
 pub fn fqdn(name: &str) -> String {
     let n = name.trim();
@@ -102,4 +101,3 @@ pub fn algorithm_text(a: &str) -> String {
         a.trim().to_ascii_lowercase()
     }
 }
-

@@ -50,7 +50,14 @@ impl Kind for Health {
     ) {
         for (spec, state) in specs.iter().zip(states) {
             let limit = spec.interval + spec.timeout;
-            clock.mark(&mut state.stale, state.last_at, limit, || source(spec), "", edges);
+            clock.mark(
+                &mut state.stale,
+                state.last_at,
+                limit,
+                || source(spec),
+                "",
+                edges,
+            );
         }
     }
 

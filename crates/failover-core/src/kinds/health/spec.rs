@@ -144,4 +144,3 @@ pub fn parse(c: &Checker<'_>, h: &HealthFile, site: SiteId) -> Result<HealthChec
         success_threshold: threshold(c, &h.success_threshold, 2)?,
     })
 }
-

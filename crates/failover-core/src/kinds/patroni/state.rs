@@ -558,7 +558,14 @@ mod tests {
         // The cluster-wide edges (member role changes left out).
         let mut read = |leader| {
             let mut edges = Edges::default();
-            on_reading(&config.sites, spec, &mut state, now, reading(leader), &mut edges);
+            on_reading(
+                &config.sites,
+                spec,
+                &mut state,
+                now,
+                reading(leader),
+                &mut edges,
+            );
             messages(edges)
                 .into_iter()
                 .filter(|e| !e.contains("running →"))

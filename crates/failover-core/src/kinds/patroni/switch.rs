@@ -75,7 +75,12 @@ pub fn describe(s: &Switch) -> Vec<String> {
             s.cluster.name, s.candidate, s.candidate
         ),
     };
-    let endpoints: Vec<&str> = s.cluster.endpoints.iter().map(|e| text::without_scheme(e)).collect();
+    let endpoints: Vec<&str> = s
+        .cluster
+        .endpoints
+        .iter()
+        .map(|e| text::without_scheme(e))
+        .collect();
     let body = match s.kind {
         SwitchKind::Switchover => format!(
             "{{\"leader\": \"{leader}\", \"candidate\": \"{}\"}}",
@@ -165,9 +170,7 @@ pub fn refusals(s: &Switch, view: &ClusterView, max_lag: u64) -> Vec<String> {
 /// The cluster a step names with `database = "..."`, if it is a Patroni one.
 pub fn named(clusters: &[PatroniCluster], database: Option<&Spanned<String>>) -> Option<usize> {
     let name = database?;
-    clusters
-        .iter()
-        .position(|p| &p.name == name.get_ref())
+    clusters.iter().position(|p| &p.name == name.get_ref())
 }
 
 /// The member a step acts on: `candidate = "..."`, else the member `sites` puts at `toward`.

@@ -252,7 +252,6 @@ pub fn history_entries(v: &Value) -> Vec<HistoryEntry> {
         .collect()
 }
 
-
 #[cfg(test)]
 mod tests {
     use super::*;

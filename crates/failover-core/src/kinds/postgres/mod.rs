@@ -17,8 +17,7 @@ pub use promote::{describe_promote, wait_seconds};
 pub use reading::{Lsn, PgSnapshot, PrimaryReading, ReplicaReading, StandbyRow};
 pub use spec::{Database, DatabaseFile, DatabaseKind, Member, MemberFile, parse};
 pub use state::{
-    BytesSource, DbState, Lag, MemberState, Role, TimeSource, lag_text, member_source,
-    on_reading,
+    BytesSource, DbState, Lag, MemberState, Role, TimeSource, lag_text, member_source, on_reading,
 };
 
 use super::{Clock, Evidence, Finding, Kind, Level, RowCtx, Rows, Section, Serving, World};
@@ -125,7 +124,12 @@ impl Kind for Postgres {
     }
 
     fn row_count(world: &World<'_>) -> usize {
-        world.states.postgres.iter().map(|d| d.members.len() + 1).sum()
+        world
+            .states
+            .postgres
+            .iter()
+            .map(|d| d.members.len() + 1)
+            .sum()
     }
 
     fn census(specs: &[Database]) -> Option<String> {
@@ -237,11 +241,7 @@ pub fn lag_evidence(world: &World<'_>, db: usize, member: usize) -> Evidence {
                 let time = match lag.time {
                     Some((t, src)) => {
                         if t > spec.max_lag {
-                            problems.push(format!(
-                                "lag {} over {}",
-                                secs(t),
-                                secs(spec.max_lag)
-                            ));
+                            problems.push(format!("lag {} over {}", secs(t), secs(spec.max_lag)));
                         }
                         format!("{} ({})", secs(t), src.label())
                     }

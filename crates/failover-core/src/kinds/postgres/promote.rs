@@ -5,9 +5,7 @@ use std::time::Duration;
 /// The plan's lines: where, the check, the call. Host/port/user/db only, never a password.
 pub fn describe_promote(member: &str, target: &str, timeout: Duration) -> Vec<String> {
     vec![
-        format!(
-            "on {member} ({target}): SELECT pg_is_in_recovery()  -- must be true"
-        ),
+        format!("on {member} ({target}): SELECT pg_is_in_recovery()  -- must be true"),
         format!("SELECT pg_promote(true, {})", wait_seconds(timeout)),
     ]
 }

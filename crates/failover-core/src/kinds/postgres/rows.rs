@@ -28,10 +28,7 @@ pub fn rows(world: &World<'_>, ctx: &RowCtx<'_>) -> Rows {
             n => (format!("SPLIT BRAIN: {n} primaries"), theme.crit),
         };
         lines.push(Line::from(vec![
-            Span::styled(
-                clean(&spec.name, ctx.view.ascii).into_owned(),
-                theme.accent,
-            ),
+            Span::styled(clean(&spec.name, ctx.view.ascii).into_owned(), theme.accent),
             Span::raw(" "),
             Span::styled(summary, style),
             Span::styled(

@@ -8,7 +8,10 @@ use indexmap::IndexMap;
 use serde::Deserialize;
 use toml::Spanned;
 
-use crate::schema::{Checker, ConfigDuration, ConfigError, Drivers, Dsn, SiteId, duration_or, interval_and_timeout, unique};
+use crate::schema::{
+    Checker, ConfigDuration, ConfigError, Drivers, Dsn, SiteId, duration_or, interval_and_timeout,
+    unique,
+};
 
 #[derive(Debug, Deserialize)]
 #[serde(rename_all = "kebab-case", deny_unknown_fields)]

@@ -22,7 +22,9 @@ pub use state::{
 };
 
 use super::aws::{self, AwsSettings};
-use super::{Clock, Evidence, Finding, Kind, Level as Verdict, RowCtx, Rows, Section, Serving, World};
+use super::{
+    Clock, Evidence, Finding, Kind, Level as Verdict, RowCtx, Rows, Section, Serving, World,
+};
 use crate::schema::{SiteId, Sites};
 use crate::text::{setting, since};
 use crate::timeline::Edges;
@@ -55,7 +57,14 @@ impl Kind for Rds {
     ) {
         for (spec, st) in specs.iter().zip(states) {
             let limit = aws::stale_limit(st.error.as_ref(), spec.interval, spec.timeout);
-            clock.mark(&mut st.stale, st.last_at, limit, || source_all(spec), "", edges);
+            clock.mark(
+                &mut st.stale,
+                st.last_at,
+                limit,
+                || source_all(spec),
+                "",
+                edges,
+            );
         }
     }
 
@@ -126,10 +135,7 @@ impl Kind for Rds {
                         match state::lag(inst) {
                             Lag::Known { .. } if over(spec, inst) == Some(true) => push(
                                 Verdict::Warning,
-                                format!(
-                                    "{who}: {lag} over max-lag {}",
-                                    setting(spec.max_lag)
-                                ),
+                                format!("{who}: {lag} over max-lag {}", setting(spec.max_lag)),
                             ),
                             Lag::NoData(_) | Lag::Unreadable(_) => {
                                 push(Verdict::Warning, format!("{who}: {lag}"))
@@ -189,7 +195,7 @@ impl Kind for Rds {
     }
 
     fn status_json(world: &World<'_>) -> (&'static str, Value) {
-            let sources: Vec<Value> = world
+        let sources: Vec<Value> = world
                 .specs
                 .rds
                 .iter()
@@ -366,4 +372,3 @@ pub fn lag_evidence(world: &World<'_>, source: usize, instance: usize) -> Eviden
         lines: vec![line],
     }
 }
-

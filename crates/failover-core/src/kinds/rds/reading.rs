@@ -107,4 +107,3 @@ pub struct RdsCluster {
     /// (DB instance identifier, is the writer).
     pub members: Vec<(String, bool)>,
 }
-

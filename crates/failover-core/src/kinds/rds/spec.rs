@@ -7,8 +7,8 @@ use indexmap::IndexMap;
 use serde::Deserialize;
 use toml::Spanned;
 
-use crate::kinds::cloudwatch::{SiteOf, period};
 use crate::kinds::aws::{AwsSettings, own_settings, polling};
+use crate::kinds::cloudwatch::{SiteOf, period};
 use crate::schema::{Checker, ConfigDuration, ConfigError, SiteId, duration_or, unique};
 
 /// `[[rds]]`: RDS instances (and optionally their Aurora cluster), one per site.

@@ -228,11 +228,7 @@ pub fn batch_json(comment: &str, sets: &[FailoverSet], record_type: RecordType) 
     ])
 }
 /// The batch as config knows it before anything is read.
-pub fn preview_json(
-    spec: &Route53Change,
-    toward: &SiteAnswers,
-    others: &[SiteAnswers],
-) -> Json {
+pub fn preview_json(spec: &Route53Change, toward: &SiteAnswers, others: &[SiteAnswers]) -> Json {
     let set = |role: Role, values: Option<&[String]>| {
         Json::Obj(vec![
             ("Action", Json::str("UPSERT")),

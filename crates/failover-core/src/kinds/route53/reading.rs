@@ -53,7 +53,6 @@ impl CheckerShare {
     }
 }
 
-
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -45,31 +45,32 @@ pub fn record_lines(
     let theme = &ctx.view.theme;
     let width = ctx.width;
     let g = Glyphs::new(ctx.view.ascii);
-    let (Some(spec), Some(st)) = (world.specs.route53.get(index), world.states.route53.get(index)) else {
+    let (Some(spec), Some(st)) = (
+        world.specs.route53.get(index),
+        world.states.route53.get(index),
+    ) else {
         return Vec::new();
     };
-    let resolvers = dns
-        .and(compare(world, index))
-        .map(|c| {
-            let said = |site: RecordSite| match site {
-                RecordSite::Site(s) => world.sites.label(s).to_string(),
-                RecordSite::Mixed => "MIXED".to_string(),
-                RecordSite::Unknown => "no site".to_string(),
-                RecordSite::NoAnswer => "nothing".to_string(),
-                RecordSite::Pending => "?".to_string(),
+    let resolvers = dns.and(compare(world, index)).map(|c| {
+        let said = |site: RecordSite| match site {
+            RecordSite::Site(s) => world.sites.label(s).to_string(),
+            RecordSite::Mixed => "MIXED".to_string(),
+            RecordSite::Unknown => "no site".to_string(),
+            RecordSite::NoAnswer => "nothing".to_string(),
+            RecordSite::Pending => "?".to_string(),
+        };
+        if c.agree {
+            let ttl = c.ttl.map(|t| format!(" (ttl {t})")).unwrap_or_default();
+            format!("resolvers agree{ttl}")
+        } else {
+            let left = match c.ttl_left {
+                Some(0) => " (past their TTL)".to_string(),
+                Some(t) => format!(" (TTL {t} s left)"),
+                None => String::new(),
             };
-            if c.agree {
-                let ttl = c.ttl.map(|t| format!(" (ttl {t})")).unwrap_or_default();
-                format!("resolvers agree{ttl}")
-            } else {
-                let left = match c.ttl_left {
-                    Some(0) => " (past their TTL)".to_string(),
-                    Some(t) => format!(" (TTL {t} s left)"),
-                    None => String::new(),
-                };
-                format!("resolvers still say {}{left}", said(c.resolvers))
-            }
-        });
+            format!("resolvers still say {}{left}", said(c.resolvers))
+        }
+    });
     let (glyph, style, text) = if let Some(e) = &st.error {
         (
             g.bad,
@@ -77,10 +78,7 @@ pub fn record_lines(
             format!("Route 53: {}", e.describe(spec.aws.profile.as_deref())),
         )
     } else if let Some(i) = &st.intended {
-        let text = format!(
-            "Route 53 says {}",
-            intended_text(world.sites, i)
-        );
+        let text = format!("Route 53 says {}", intended_text(world.sites, i));
         let agree = match (compare(world, index), i.site) {
             (Some(c), _) => c.agree,
             (None, Some(_)) => dns.is_none(),

@@ -1,0 +1,80 @@
+//! What the model and screen tests share: a model from a config's text, messages applied as the
+//! engine applies them, times after a test's start, and the screen at both sizes.
+#![allow(dead_code, unused_macros, unused_imports)]
+
+use std::path::Path;
+use std::sync::Arc;
+
+use failover_core::app::{Effect, Mode, Model, Msg, update};
+use failover_core::theme::{Theme, View};
+use failover_core::timeline::Entry;
+use time::OffsetDateTime;
+
+/// The smallest normal terminal, and the wide layout.
+pub const SIZES: [(u16, u16); 2] = [(80, 24), (160, 48)];
+
+/// `secs` after `t0`.
+pub fn after(t0: OffsetDateTime, secs: f64) -> OffsetDateTime {
+    t0 + time::Duration::seconds_f64(secs)
+}
+
+/// The dark theme, in Unicode or ASCII.
+pub fn dark(ascii: bool) -> View {
+    View {
+        theme: Theme::load("dark").expect("the dark theme"),
+        ascii,
+    }
+}
+
+/// The mono theme in ASCII, as `status` draws.
+pub fn mono() -> View {
+    View {
+        theme: Theme::mono(),
+        ascii: true,
+    }
+}
+
+/// A model of the config in `text`, started at `t0`.
+pub fn model(text: &str, mode: Mode, operator: &str, view: View, t0: OffsetDateTime) -> Model {
+    let config = failover_console::config::from_str(text, Path::new("test.toml"))
+        .expect("test config is valid");
+    Model::new(Arc::new(config), mode, operator.into(), view, t0)
+}
+
+/// `update`, then every recorded entry back as journaled, as the engine does; the entries.
+pub fn apply(m: &mut Model, msg: Msg) -> Vec<Entry> {
+    let mut recorded = Vec::new();
+    for effect in update(m, msg) {
+        if let Effect::Record(entry) = effect {
+            recorded.push(entry.clone());
+            update(m, Msg::Journaled { entry, error: None });
+        }
+    }
+    recorded
+}
+
+/// The entries `effects` ask to record.
+pub fn records(effects: &[Effect]) -> Vec<Entry> {
+    effects
+        .iter()
+        .filter_map(|e| match e {
+            Effect::Record(entry) => Some(entry.clone()),
+            _ => None,
+        })
+        .collect()
+}
+
+/// `update` alone: the entries it asks to record, not fed back.
+pub fn step(m: &mut Model, msg: Msg) -> Vec<Entry> {
+    records(&update(m, msg))
+}
+
+/// Snapshots the screen at both sizes, as `<name>_<w>x<h>` in the calling test file's snapshots.
+macro_rules! snapshot_both {
+    ($name:expr, $model:expr) => {
+        for (w, h) in fixture::SIZES {
+            insta::assert_snapshot!(format!("{}_{w}x{h}", $name), screen::render($model, w, h));
+        }
+    };
+}
+pub(crate) use snapshot_both;
