@@ -735,3 +735,127 @@ fn patroni_example_is_accepted_as_written() {
     no_panic(&out);
     assert_eq!(out.status.code(), Some(0), "stderr:\n{}", stderr(&out));
 }
+
+// A key that belongs to another kind of step is refused where it stands, naming the keys the
+// step does take (issue 13).
+
+#[test]
+fn a_key_of_another_step_kind_is_refused_with_the_keys_this_kind_takes() {
+    let text = patroni_step(
+        "title = \"Switch over to p2\"\naction = \"patroni-switchover\"\ndatabase = \"lab\"\nttl = 30\n",
+    );
+    // Line 21: ttl = 30, a dns action's key; the error points at its value.
+    refused_text(
+        "patroni_switchover_with_ttl",
+        &text,
+        21,
+        7,
+        "\"ttl\" is not a key of a patroni-switchover step (ttl does not apply to action = \"patroni-switchover\"; keys: title, action, database, candidate, leader, timeout, rollback)",
+    );
+}
+
+#[test]
+fn a_gate_takes_no_timeout_and_a_manual_step_only_its_text() {
+    let gate = patroni_step("title = \"Site B healthy\"\ngate = \"healthy\"\ntimeout = \"5s\"\n");
+    refused_text(
+        "healthy_gate_with_timeout",
+        &gate,
+        20,
+        11,
+        "\"timeout\" is not a key of a healthy gate (timeout does not apply to gate = \"healthy\"; keys: title, gate, site, rollback)",
+    );
+    let manual = patroni_step(
+        "title = \"Tell the team\"\nmanual = \"Post in #incident\"\nsite = \"secondary\"\n",
+    );
+    refused_text(
+        "manual_step_with_site",
+        &manual,
+        20,
+        8,
+        "\"site\" is not a key of a manual step (keys: title, manual, rollback)",
+    );
+}
+
+#[test]
+fn a_rollback_is_held_to_its_own_kind_of_step() {
+    let text = patroni_step(
+        "title = \"Switch over to p2\"\naction = \"patroni-switchover\"\ndatabase = \"lab\"\nrollback = { action = \"exec\", command = \"true\", record = \"api.failover.test.\" }\n",
+    );
+    // Line 21: the rollback's record = "...", an exec action has none.
+    refused_text(
+        "rollback_with_a_key_of_another_kind",
+        &text,
+        21,
+        58,
+        "\"record\" is not a key of an exec step (record does not apply to action = \"exec\"; keys: title, action, command, cwd, timeout, rollback)",
+    );
+}
+
+// `[[alarm]]`: CloudWatch alarms by name or by prefix.
+
+const ALARM_SITES: &str = "[sites.primary]\nlabel = \"site A\"\n[sites.secondary]\nlabel = \"site B\"\n[aws]\nregion = \"us-east-1\"\n";
+
+#[test]
+fn alarm_sources_are_checked_where_they_stand() {
+    let cases: [(&str, &str, usize, usize, &str); 5] = [
+        (
+            "alarm_without_alarms",
+            "[[alarm]]\nname = \"orders\"\nsite = \"primary\"\n",
+            8,
+            8,
+            "alarm \"orders\" names no alarm: expected alarm-names = [\"...\"] or alarm-prefix = \"...\"",
+        ),
+        (
+            "alarm_with_names_and_prefix",
+            "[[alarm]]\nname = \"orders\"\nalarm-names = [\"a\"]\nalarm-prefix = \"orders-\"\n",
+            10,
+            16,
+            "an [[alarm]] has alarm-names = [...] or alarm-prefix = \"...\", not both",
+        ),
+        (
+            "alarm_named_twice",
+            "[[alarm]]\nname = \"orders\"\nalarm-names = [\"orders-5xx\", \"orders-5xx\"]\n",
+            9,
+            30,
+            "alarm \"orders-5xx\" is listed twice",
+        ),
+        (
+            "alarm_unknown_site",
+            "[[alarm]]\nname = \"orders\"\nsite = \"tertiary\"\nalarm-prefix = \"orders-\"\n",
+            9,
+            8,
+            "unknown site \"tertiary\": expected one of primary, secondary",
+        ),
+        (
+            "alarm_interval_too_short",
+            "[[alarm]]\nname = \"orders\"\nalarm-prefix = \"orders-\"\ninterval = \"500ms\"\n",
+            10,
+            12,
+            "interval too short: expected at least 1s",
+        ),
+    ];
+    for (name, table, line, col, message) in cases {
+        refused_text(name, &format!("{ALARM_SITES}{table}"), line, col, message);
+    }
+}
+
+#[test]
+fn alarm_sources_are_counted_by_check_config() {
+    let tmp = tempfile::tempdir().unwrap();
+    let path = tmp.path().join("alarms.toml");
+    std::fs::write(
+        &path,
+        format!(
+            "{ALARM_SITES}[[alarm]]\nname = \"orders-a\"\nsite = \"primary\"\nalarm-names = [\"orders-a-5xx\"]\n[[alarm]]\nname = \"orders-b\"\nalarm-prefix = \"orders-b-\"\n"
+        ),
+    )
+    .unwrap();
+    let out = run(&["check-config", "--config", path.to_str().unwrap()]);
+    no_panic(&out);
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        stdout.contains("0 health checks, 0 databases with 0 members, 0 dns records, 2 alarm sources, 0 runbooks"),
+        "{stdout}"
+    );
+}
