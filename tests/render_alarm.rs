@@ -175,7 +175,7 @@ fn an_alarm_in_alarm_is_critical_for_its_site() {
     // The state first: at 80 columns the header cuts the (long) alarm name, not the state.
     assert!(
         alarm.text.starts_with(&format!(
-            "alarm orders-a (site A) ALARM: {A}5xx-rate since 14:30:02: Threshold Crossed"
+            "alarm orders-a ALARM (site A): {A}5xx-rate since 14:30:02: Threshold Crossed"
         )),
         "{}",
         alarm.text

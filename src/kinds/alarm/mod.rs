@@ -74,24 +74,19 @@ impl AwsSource for Poller {
                 Alarms::Prefix(prefix) => request.alarm_name_prefix(prefix),
             };
             let page = request.send().await.map_err(classify)?;
-            for a in page.metric_alarms() {
-                alarms.extend(info(
-                    a.alarm_name(),
-                    a.state_value(),
-                    a.state_reason(),
-                    a.state_transitioned_timestamp()
-                        .or(a.state_updated_timestamp()),
-                ));
-            }
-            for a in page.composite_alarms() {
-                alarms.extend(info(
-                    a.alarm_name(),
-                    a.state_value(),
-                    a.state_reason(),
-                    a.state_transitioned_timestamp()
-                        .or(a.state_updated_timestamp()),
-                ));
-            }
+            let metric = page.metric_alarms().iter().map(|a| {
+                let since = a
+                    .state_transitioned_timestamp()
+                    .or(a.state_updated_timestamp());
+                info(a.alarm_name(), a.state_value(), a.state_reason(), since)
+            });
+            let composite = page.composite_alarms().iter().map(|a| {
+                let since = a
+                    .state_transitioned_timestamp()
+                    .or(a.state_updated_timestamp());
+                info(a.alarm_name(), a.state_value(), a.state_reason(), since)
+            });
+            alarms.extend(metric.chain(composite).flatten());
             token = page.next_token().map(str::to_string);
             if token.is_none() {
                 break;

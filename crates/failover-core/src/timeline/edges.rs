@@ -19,4 +19,22 @@ impl Edges {
         self.0
             .push(Entry::new(at, severity, Kind::Edge, source, message));
     }
+
+    /// A source heard from again after it went stale: one edge, and not stale any more.
+    pub fn fresh_again(
+        &mut self,
+        stale: &mut bool,
+        at: OffsetDateTime,
+        source: impl FnOnce() -> String,
+    ) {
+        if *stale {
+            *stale = false;
+            self.edge(
+                at,
+                Severity::Ok,
+                source(),
+                "answering again (no longer stale)",
+            );
+        }
+    }
 }

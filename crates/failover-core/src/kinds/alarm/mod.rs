@@ -106,9 +106,9 @@ impl Kind for Alarm {
                             } else {
                                 Level::Critical
                             };
-                            push(level, finding(&who, a));
+                            push(level, finding(world, spec, a));
                         }
-                        _ => push(Level::Unknown, finding(&who, a)),
+                        _ => push(Level::Unknown, finding(world, spec, a)),
                     },
                 }
             }
@@ -247,9 +247,13 @@ impl Kind for Alarm {
     }
 }
 
-/// "alarm orders (site A) ALARM: orders-5xx since 12:00:01: Threshold Crossed...": the state
+/// "alarm orders ALARM (site A): orders-5xx since 12:00:01: Threshold Crossed...": the state
 /// before the alarm's name, which may be long, so that a cut header still says it.
-fn finding(who: &str, a: &AlarmInfo) -> String {
+fn finding(world: &World<'_>, spec: &AlarmSource, a: &AlarmInfo) -> String {
+    let site = spec
+        .site
+        .map(|s| format!(" ({})", world.sites.label(s)))
+        .unwrap_or_default();
     let since = a
         .since
         .map(|t| format!(" since {}", crate::text::clock(t)))
@@ -259,7 +263,12 @@ fn finding(who: &str, a: &AlarmInfo) -> String {
     } else {
         format!(": {}", a.reason)
     };
-    format!("{who} {}: {}{since}{reason}", a.state.label(), a.name)
+    format!(
+        "alarm {} {}{site}: {}{since}{reason}",
+        spec.name,
+        a.state.label(),
+        a.name
+    )
 }
 
 /// "alarm orders (site A)".

@@ -74,7 +74,10 @@ fn source_rows(
     }
     let rows = st.rows(spec).unwrap_or_default();
     let names: Vec<&str> = rows.iter().map(|r| r.name()).collect();
-    let shared = shared_words(&names);
+    let shared = match (shared_words(&names), &spec.alarms) {
+        ("", Alarms::Prefix(prefix)) => whole_words(prefix),
+        (words, _) => words,
+    };
     for row in rows.iter().copied() {
         let (glyph, style, state, detail) = match row {
             Row::NotFound(_) => (
@@ -166,9 +169,13 @@ fn shared_words<'a>(names: &[&'a str]) -> &'a str {
             .take_while(|(a, b)| a == b)
             .count();
     }
-    let common = &first[..len];
-    match common.rfind(['-', '_', '.', '/', ' ']) {
-        Some(i) => &common[..=i],
+    whole_words(&first[..len])
+}
+
+/// `text` up to and with its last separator: "orders-prod-" of "orders-prod-si".
+fn whole_words(text: &str) -> &str {
+    match text.rfind(['-', '_', '.', '/', ' ']) {
+        Some(i) => &text[..=i],
         None => "",
     }
 }

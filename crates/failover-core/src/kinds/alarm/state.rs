@@ -94,15 +94,7 @@ pub fn on_reading(
     edges: &mut Edges,
 ) {
     let source = source(spec);
-    if state.stale {
-        state.stale = false;
-        edges.edge(
-            at,
-            Severity::Ok,
-            source.clone(),
-            "answering again (no longer stale)",
-        );
-    }
+    edges.fresh_again(&mut state.stale, at, || source.clone());
     state.last_at = Some(at);
     let reading = match result {
         Err(e) => {

@@ -121,15 +121,7 @@ pub fn on_probe(
     outcome: ProbeOutcome,
     edges: &mut Edges,
 ) {
-    if state.stale {
-        state.stale = false;
-        edges.edge(
-            at,
-            Severity::Ok,
-            source(spec),
-            "answering again (no longer stale)",
-        );
-    }
+    edges.fresh_again(&mut state.stale, at, || source(spec));
     if outcome.ok {
         state.ok_run = state.ok_run.saturating_add(1);
         state.fail_run = 0;

@@ -183,15 +183,7 @@ pub fn on_reading(
 
     {
         let m = &mut state.members[member];
-        if m.stale {
-            m.stale = false;
-            edges.edge(
-                at,
-                Severity::Ok,
-                member_source(sites, db, member),
-                "answering again (no longer stale)",
-            );
-        }
+        edges.fresh_again(&mut m.stale, at, || member_source(sites, db, member));
         m.last_at = Some(at);
         match result {
             Ok(snapshot) => {

@@ -194,15 +194,7 @@ pub fn on_reading(
     result: Result<RdsReading, AwsError>,
     edges: &mut Edges,
 ) {
-    if state.stale {
-        state.stale = false;
-        edges.edge(
-            at,
-            Severity::Ok,
-            source_all(spec),
-            "answering again (no longer stale)",
-        );
-    }
+    edges.fresh_again(&mut state.stale, at, || source_all(spec));
     state.last_at = Some(at);
     let reading = match result {
         Err(e) => {
