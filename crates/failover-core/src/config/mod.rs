@@ -156,7 +156,7 @@ fn build(c: &Checker<'_>, file: FileConfig, drivers: &dyn Drivers) -> Result<Con
     kinds.cloudwatch = cloudwatch::parse(c, &file.cloudwatch, &aws, &site_of)?;
     kinds.alarm = alarm::parse(c, &file.alarm, &aws, &site_of)?;
 
-    let keys = StepKeys::parse(c.text);
+    let keys = StepKeys::new(c.text);
     let mut runbooks = Vec::new();
     let mut runbook_names = HashSet::new();
     for (i, r) in file.runbook.iter().enumerate() {

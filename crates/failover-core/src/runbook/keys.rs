@@ -1,6 +1,7 @@
 //! Which keys each step table holds, and where: read from the file a second time, since the
 //! step's struct knows which fields are set but not where they were written.
 
+use std::cell::OnceCell;
 use std::ops::Range;
 
 use toml::Spanned;
@@ -8,9 +9,11 @@ use toml::de::{DeTable, DeValue};
 
 use crate::schema::{Checker, ConfigError};
 
-/// The config's `[[runbook]]` tables as written.
+/// The config's `[[runbook]]` tables as written, read on the first question (a config without
+/// runbooks never reads its text twice).
 pub struct StepKeys<'i> {
-    doc: Option<Spanned<DeTable<'i>>>,
+    text: &'i str,
+    doc: OnceCell<Option<Spanned<DeTable<'i>>>>,
 }
 
 fn get<'a, 'i>(table: &'a DeTable<'i>, key: &str) -> Option<&'a Spanned<DeValue<'i>>> {
@@ -28,10 +31,10 @@ fn nth_table<'a, 'i>(value: &'a DeValue<'i>, n: usize) -> Option<&'a DeTable<'i>
 }
 
 impl<'i> StepKeys<'i> {
-    pub fn parse(text: &'i str) -> StepKeys<'i> {
-        // The text already parsed once as the config: this cannot fail where that did not.
+    pub fn new(text: &'i str) -> StepKeys<'i> {
         StepKeys {
-            doc: DeTable::parse(text).ok(),
+            text,
+            doc: OnceCell::new(),
         }
     }
 
@@ -39,7 +42,12 @@ impl<'i> StepKeys<'i> {
     /// with where its value stands.
     fn keys(&self, path: &[usize]) -> Vec<(String, Range<usize>)> {
         let table = (|| {
-            let doc = self.doc.as_ref()?.get_ref();
+            // The text already parsed once as the config: this cannot fail where that did not.
+            let doc = self
+                .doc
+                .get_or_init(|| DeTable::parse(self.text).ok())
+                .as_ref()?
+                .get_ref();
             let runbook = nth_table(get(doc, "runbook")?.get_ref(), *path.first()?)?;
             let step = nth_table(get(runbook, "step")?.get_ref(), *path.get(1)?)?;
             match path.get(2) {
