@@ -1,5 +1,9 @@
-//! The console without a terminal: pollers, clock, journal writer, driver lock, executor and
-//! journal tail around `update`. The TUI adds keys, signals and frames; tests drive it directly.
+//! The console without a terminal: pollers, clock and the record around `update`. The TUI adds
+//! keys, signals and frames; tests drive it directly.
+//!
+//! An engine is built for one role. `Engine<Live>` may drive: while the model holds a driver
+//! token it has an executor. `Engine<Watch>` has no executor field and no way to make one: a
+//! watch console cannot act, whatever its model or keys say.
 
 use std::collections::VecDeque;
 use std::sync::Arc;
@@ -12,64 +16,135 @@ use tokio::time::Instant;
 
 use crate::config::Config;
 use crate::executor::Executor;
-use crate::journal::tail::Tail;
-use crate::journal::writer::{self, JournalHandle};
-use crate::journal::{self, Journal};
-use crate::lock::{self, Acquired, DriverLock};
-use failover_core::app::model::{Driver, TIMELINE_CAPACITY};
+use crate::journal;
+use crate::lock::Claimant;
+use crate::record::{self, RecordHandle};
 use failover_core::app::{Effect, Mode, Model, Msg, update};
 use failover_core::kinds::Observation;
 use failover_core::theme::View;
 use failover_core::timeline::{Entry, Kind, Severity};
 
-pub struct Engine {
+/// What a console may do beyond watching: the part of the engine that differs by role.
+pub trait Seat: Sized + Send {
+    const MODE: Mode;
+    fn new() -> Self;
+    /// After every update: keep what acting needs in step with the model (the executor exists
+    /// exactly while the model holds a driver token).
+    fn follow(&mut self, model: &Model, record: &RecordHandle, msgs: &mpsc::Sender<Msg>);
+    /// An effect that acts on the world or on the driver lock.
+    fn act(
+        &mut self,
+        effect: Effect,
+        model: &mut Model,
+        record: &RecordHandle,
+    ) -> impl Future<Output = ()> + Send;
+}
+
+/// A console that may drive.
+pub struct Live {
+    executor: Option<Executor>,
+}
+
+/// A `--watch` console: nothing here can act.
+pub struct Watch;
+
+impl Seat for Live {
+    const MODE: Mode = Mode::Live;
+
+    fn new() -> Self {
+        Live { executor: None }
+    }
+
+    fn follow(&mut self, model: &Model, record: &RecordHandle, msgs: &mpsc::Sender<Msg>) {
+        // A takeover's first effects (reading back an interrupted step) already need it.
+        match (model.driver.token(), &self.executor) {
+            (Some(token), None) => {
+                self.executor = Some(Executor::new(
+                    token,
+                    record.clone(),
+                    msgs.clone(),
+                    model.operator.clone(),
+                ));
+            }
+            (None, Some(_)) => self.executor = None,
+            _ => {}
+        }
+    }
+
+    async fn act(&mut self, effect: Effect, model: &mut Model, record: &RecordHandle) {
+        match effect {
+            Effect::Execute(request) => match &self.executor {
+                Some(executor) => executor.execute(request),
+                None => model.flash("not driving: nothing executed"),
+            },
+            Effect::DryRun {
+                run_id,
+                runbook,
+                actions,
+            } => match &self.executor {
+                Some(executor) => executor.dry_run(run_id, runbook, actions),
+                None => model.flash("not driving: no dry run"),
+            },
+            Effect::BreakLock { reason } => record.break_lock(reason).await,
+            _ => {}
+        }
+    }
+}
+
+impl Seat for Watch {
+    const MODE: Mode = Mode::Watch;
+
+    fn new() -> Self {
+        Watch
+    }
+
+    fn follow(&mut self, _: &Model, _: &RecordHandle, _: &mpsc::Sender<Msg>) {}
+
+    async fn act(&mut self, _effect: Effect, model: &mut Model, _record: &RecordHandle) {
+        model.flash("watch mode: this console changes nothing");
+    }
+}
+
+pub struct Engine<R: Seat = Live> {
     pub model: Model,
     observations: mpsc::Receiver<Observation>,
-    journal: JournalHandle,
-    journaled: mpsc::Receiver<Msg>,
+    record: RecordHandle,
+    /// Everything the record tells: own entries written, other consoles', who drives.
+    events: mpsc::Receiver<Msg>,
     internal_tx: mpsc::Sender<Msg>,
     internal: mpsc::Receiver<Msg>,
     pending: VecDeque<Msg>,
     pollers: JoinSet<()>,
-    lock: Option<DriverLock>,
-    executor: Option<Executor>,
-    tail: Tail,
-    last_lock_try: Instant,
+    role: R,
     /// The clock's next second. One timer kept across calls: a new one at every message (fifty
     /// a second on a busy console) re-registers with the runtime's timer and wakes its driver.
     tick: std::pin::Pin<Box<tokio::time::Sleep>>,
 }
 
-impl Engine {
-    /// Opens the journal (refusing to start without it), reads its tail and its runs back,
-    /// starts every poller, records the start and, for a LIVE console, asks for the driver lock.
-    pub async fn start(
-        config: Arc<Config>,
-        mode: Mode,
-        operator: String,
-        view: View,
-    ) -> Result<Engine, String> {
-        let path = config.journal.clone();
-        let file = Journal::open(&path)
-            .map_err(|e| format!("cannot open journal {}: {e}", path.display()))?;
-        let tail = journal::read_tail(&path, TIMELINE_CAPACITY)
-            .map_err(|e| format!("cannot read journal {}: {e}", path.display()))?;
-        let runs = journal::read_runs(&path)
-            .map_err(|e| format!("cannot read journal {}: {e}", path.display()))?;
+impl<R: Seat> Engine<R> {
+    /// Opens the record (refusing to start without the journal), reads its history and the
+    /// latest run back, starts every poller and records the start. A live console's record
+    /// then asks for the driver lock or lease by itself.
+    pub async fn start(config: Arc<Config>, operator: String, view: View) -> Result<Self, String> {
         let now = OffsetDateTime::now_utc();
-        let mut model = Model::new(config.clone(), mode, operator.clone(), view, now);
-        let (torn_last_line, unreadable_lines) = (tail.torn_last_line, tail.unreadable_lines);
-        model.timeline.load(tail);
-        for entry in &runs {
-            failover_core::runbook::apply(&mut model.runs.current, entry, &config.runbooks);
-        }
-        model.runs.shown = model.runs.current.as_ref().is_some_and(|r| r.is_active());
-        let (journal, journaled) = writer::spawn(file, model.console_id.clone());
+        let mut model = Model::new(config.clone(), R::MODE, operator.clone(), view, now);
+        let who = Claimant {
+            operator: operator.clone(),
+            console: model.console_id.clone(),
+        };
+        let opened = record::open(&config, who, R::MODE).await?;
+        let history = opened.history;
+        let (torn_last_line, unreadable_lines) =
+            (history.tail.torn_last_line, history.tail.unreadable_lines);
+        model.timeline.load(history.tail);
+        failover_core::app::runs::replay(&mut model, &history.runs);
+        // Who drives comes from the record itself from now on.
+        model.holder = None;
         let (obs_tx, observations) = mpsc::channel(4096);
         let pollers = crate::kinds::spawn_all(&config, obs_tx);
         let (internal_tx, internal) = mpsc::channel(1024);
 
-        let mut startup = Vec::new();
+        let mut startup = history.warnings;
         if torn_last_line {
             startup.push(Entry::new(
                 now,
@@ -88,209 +163,104 @@ impl Engine {
                 format!("{} unreadable journal line(s) skipped", unreadable_lines),
             ));
         }
-        let mode_label = if mode == Mode::Watch { "WATCH" } else { "LIVE" };
+        let mode_label = if R::MODE == Mode::Watch {
+            "WATCH"
+        } else {
+            "LIVE"
+        };
+        let ssh = crate::lock::ssh_client()
+            .map(|a| format!(", ssh from {a}"))
+            .unwrap_or_default();
         let started = format!(
-            "started ({mode_label}, pid {}, v{})",
+            "started ({mode_label}, pid {}{ssh}, v{})",
             std::process::id(),
             env!("CARGO_PKG_VERSION")
         );
         startup
             .push(Entry::new(now, Severity::Info, Kind::Console, "console", started).by(&operator));
+        let record = opened.handle;
         for entry in startup {
-            journal.append(entry).await?;
+            record.append(entry).await?;
         }
-        let tail = Tail::from_end(&path);
-        let mut engine = Engine {
+        Ok(Engine {
             model,
             observations,
-            journal,
-            journaled,
+            record,
+            events: opened.events,
             internal_tx,
             internal,
             pending: VecDeque::new(),
             pollers,
-            lock: None,
-            executor: None,
-            tail,
-            last_lock_try: Instant::now(),
+            role: R::new(),
             tick: Box::pin(tokio::time::sleep_until(next_second())),
-        };
-        if mode == Mode::Live {
-            engine.try_lock().await;
-        }
-        Ok(engine)
+        })
     }
 
-    /// The next thing that happened: a journal write finished, a source answered, another
-    /// console wrote, the executor reported, or the clock reached a new second.
+    /// The next thing that happened: the record spoke (an entry written, another console's,
+    /// who drives), a source answered, the executor reported, or the clock reached a new second.
     pub async fn recv(&mut self) -> Msg {
         if let Some(msg) = self.pending.pop_front() {
             return msg;
         }
         tokio::select! {
             biased;
-            Some(done) = self.journaled.recv() => done,
+            Some(msg) = self.events.recv() => msg,
             Some(msg) = self.internal.recv() => msg,
             Some(observation) = self.observations.recv() => Msg::Observed(observation),
             _ = self.tick.as_mut() => {
                 self.tick.as_mut().reset(next_second());
-                // Once a second, with the clock: other consoles' lines, the driver lock.
-                // (Any more often only wakes an idle console for nothing.)
-                self.housekeep().await;
                 Msg::Tick(OffsetDateTime::now_utc())
             }
         }
-    }
-
-    /// Other consoles' journal lines, and the driver lock's state.
-    async fn housekeep(&mut self) {
-        let own = self.model.console_id.clone();
-        for entry in self.tail.read_new() {
-            if entry.console.as_deref() != Some(own.as_str()) {
-                self.pending.push_back(Msg::Foreign(entry));
-            }
-        }
-        if let Some(lock) = &self.lock
-            && !lock.still_ours()
-        {
-            self.lock = None;
-            self.executor = None;
-            self.pending.push_back(Msg::Driver(Driver::LockLost(
-                "another console broke this console's driver lock".into(),
-            )));
-        }
-        if matches!(self.model.driver, Driver::LockHeld(_))
-            && self.last_lock_try.elapsed() > Duration::from_secs(2)
-        {
-            self.try_lock().await;
-        }
-    }
-
-    async fn try_lock(&mut self) {
-        self.last_lock_try = Instant::now();
-        match lock::acquire(&self.model.config.journal, &self.model.operator) {
-            Ok(Acquired::Driving(lock, token)) => {
-                let note = format!(
-                    "driver lock taken by {} (pid {})",
-                    self.model.operator,
-                    std::process::id()
-                );
-                self.start_driving(lock, token, Severity::Info, note).await;
-            }
-            Ok(Acquired::HeldBy(info)) => {
-                if !matches!(&self.model.driver, Driver::LockHeld(held) if *held == info) {
-                    self.pending.push_back(Msg::Driver(Driver::LockHeld(info)));
-                }
-            }
-            Err(e) => {
-                tracing::warn!("cannot take the driver lock: {e}");
-                self.pending.push_back(Msg::Driver(Driver::LockLost(format!(
-                    "cannot take the driver lock: {e}"
-                ))));
-            }
-        }
-    }
-
-    /// Holds the lock from now on: journals how it was taken, then hands the token to the model.
-    async fn start_driving(
-        &mut self,
-        lock: DriverLock,
-        token: failover_core::app::driver::DriverToken,
-        severity: Severity,
-        note: String,
-    ) {
-        let entry = Entry::new(
-            OffsetDateTime::now_utc(),
-            severity,
-            Kind::Console,
-            "lock",
-            note,
-        )
-        .by(&self.model.operator);
-        let _ = self.journal.append(entry).await;
-        self.lock = Some(lock);
-        self.pending.push_back(Msg::Driver(Driver::Driving(token)));
     }
 
     /// Runs `update` and carries out its effects. Returns true when the operator asked to quit.
     pub async fn handle(&mut self, msg: Msg) -> bool {
         let mut quit = false;
         let effects = update(&mut self.model, msg);
-        // The executor exists exactly while the model holds a driver token; a takeover's first
-        // effects (reading back an interrupted step) already need it.
-        match (self.model.driver.token(), &self.executor) {
-            (Some(token), None) => {
-                self.executor = Some(Executor::new(
-                    token,
-                    self.journal.clone(),
-                    self.internal_tx.clone(),
-                    self.model.operator.clone(),
-                ));
-            }
-            (None, Some(_)) => self.executor = None,
-            _ => {}
-        }
+        self.role
+            .follow(&self.model, &self.record, &self.internal_tx);
         for effect in effects {
             match effect {
                 Effect::Record(entry) => {
-                    if self.journal.append(entry).await.is_err() {
+                    if self.record.append(entry).await.is_err() {
                         self.model.journal_problem = Some("journal writer stopped".into());
                     }
                 }
-                Effect::Execute(request) => match &self.executor {
-                    Some(executor) => executor.execute(request),
-                    None => self.model.flash("not driving: nothing executed"),
-                },
-                Effect::DryRun {
-                    run_id,
-                    runbook,
-                    actions,
-                } => match &self.executor {
-                    Some(executor) => executor.dry_run(run_id, runbook, actions),
-                    None => self.model.flash("not driving: no dry run"),
-                },
-                Effect::BreakLock { reason } => self.break_lock(reason).await,
                 Effect::ReadOlder {
                     older,
                     oldest,
                     dropped,
-                } => {
-                    let path = self.model.config.journal.clone();
-                    let tx = self.internal_tx.clone();
-                    tokio::task::spawn_blocking(move || {
-                        let page = match (older, oldest) {
-                            (failover_core::timeline::Older::Before(at), _) => {
-                                journal::read_before(&path, at, OLDER_PAGE)
-                            }
-                            (_, Some(oldest)) => {
-                                journal::read_before_entry(&path, &oldest, OLDER_PAGE)
-                            }
-                            _ => Ok(journal::Tail::default()),
-                        };
-                        let page = page.map_err(|e| e.to_string());
-                        let _ = tx.blocking_send(Msg::Older { page, dropped });
-                    });
-                }
+                } => self.read_older(older, oldest, dropped),
                 Effect::Quit => quit = true,
+                acting
+                @ (Effect::Execute(_) | Effect::DryRun { .. } | Effect::BreakLock { .. }) => {
+                    self.role.act(acting, &mut self.model, &self.record).await
+                }
             }
         }
         quit
     }
 
-    async fn break_lock(&mut self, reason: String) {
-        match lock::break_lock(&self.model.config.journal, &self.model.operator) {
-            Ok((lock, token, previous)) => {
-                let was = previous
-                    .map(|p| p.describe())
-                    .unwrap_or_else(|| "unknown".into());
-                let note = format!(
-                    "driver lock BROKEN by {} (held by {was}): {reason}",
-                    self.model.operator
-                );
-                self.start_driving(lock, token, Severity::Warn, note).await;
-            }
-            Err(e) => self.model.flash(format!("cannot break the lock: {e}")),
-        }
+    fn read_older(
+        &self,
+        older: failover_core::timeline::Older,
+        oldest: Option<Entry>,
+        dropped: u64,
+    ) {
+        let path = self.model.config.journal.clone();
+        let tx = self.internal_tx.clone();
+        tokio::task::spawn_blocking(move || {
+            let page = match (older, oldest) {
+                (failover_core::timeline::Older::Before(at), _) => {
+                    journal::read_before(&path, at, OLDER_PAGE)
+                }
+                (_, Some(oldest)) => journal::read_before_entry(&path, &oldest, OLDER_PAGE),
+                _ => Ok(journal::Tail::default()),
+            };
+            let page = page.map_err(|e| e.to_string());
+            let _ = tx.blocking_send(Msg::Older { page, dropped });
+        });
     }
 
     /// Runs until `done(model)` holds or the deadline passes; says which.
@@ -313,7 +283,8 @@ impl Engine {
         }
     }
 
-    /// Records the stop and waits (bounded) until everything queued is on disk.
+    /// Records the stop, waits (bounded) until everything queued is on disk, then lets go of
+    /// the driver lock or lease and the recorder's.
     pub async fn shutdown(mut self, reason: &str) {
         self.pollers.abort_all();
         let stop = Entry::new(
@@ -324,8 +295,8 @@ impl Engine {
             format!("stopped: {reason}"),
         )
         .by(&self.model.operator);
-        let _ =
-            tokio::time::timeout(Duration::from_secs(2), self.journal.append_synced(stop)).await;
+        let _ = tokio::time::timeout(Duration::from_secs(2), self.record.append_synced(stop)).await;
+        self.record.release().await;
     }
 }
 

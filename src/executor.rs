@@ -1,8 +1,10 @@
 //! Carries out runbook actions. Constructing one takes a `DriverToken`, which only the console
-//! holding the driver lock has: a watch console has no executor at all.
+//! holding the driver lock or lease has: a watch console has no executor at all.
 //!
 //! Every action is journaled (and fsync'd) before it starts and after it ends; if the start
-//! cannot be journaled, the action does not run.
+//! cannot be recorded under this console's driver token (fenced: in war-room mode, in one etcd
+//! transaction with the check that the lease is still this console's), the action does not
+//! run. Every run event it writes carries the token.
 
 use std::time::Instant;
 
@@ -12,7 +14,7 @@ use tokio::sync::mpsc;
 use failover_core::actions::{ActionSpec, Outcome, ReadBack, one_line};
 
 use crate::actions::Action;
-use crate::journal::writer::JournalHandle;
+use crate::record::RecordHandle;
 use failover_core::app::Msg;
 use failover_core::app::driver::DriverToken;
 use failover_core::app::runs::ExecRequest;
@@ -20,15 +22,16 @@ use failover_core::runbook::{Event, Phase, RunEvent, StepResult};
 use failover_core::timeline::{Entry, Kind, Severity};
 
 pub struct Executor {
-    journal: JournalHandle,
+    journal: RecordHandle,
     msgs: mpsc::Sender<Msg>,
     operator: String,
+    token: u64,
 }
 
 impl Executor {
     pub fn new(
-        _proof: &DriverToken,
-        journal: JournalHandle,
+        proof: &DriverToken,
+        journal: RecordHandle,
         msgs: mpsc::Sender<Msg>,
         operator: String,
     ) -> Executor {
@@ -36,20 +39,21 @@ impl Executor {
             journal,
             msgs,
             operator,
+            token: proof.value(),
         }
     }
 
     pub fn execute(&self, request: ExecRequest) {
-        let (journal, msgs, operator) = (
-            self.journal.clone(),
-            self.msgs.clone(),
-            self.operator.clone(),
-        );
+        let (journal, msgs) = (self.journal.clone(), self.msgs.clone());
+        let by = By {
+            operator: self.operator.clone(),
+            token: self.token,
+        };
         tokio::spawn(async move {
-            let outcome = run_phase(&journal, &msgs, &operator, &request, request.phase).await;
+            let outcome = run_phase(&journal, &msgs, &by, &request, request.phase).await;
             if request.phase == Phase::Do && outcome == Some(StepResult::Unknown) {
                 // Never retried blindly: find out what happened first.
-                run_phase(&journal, &msgs, &operator, &request, Phase::ReadBack).await;
+                run_phase(&journal, &msgs, &by, &request, Phase::ReadBack).await;
             }
         });
     }
@@ -61,7 +65,11 @@ impl Executor {
         runbook: String,
         actions: Vec<(usize, String, ActionSpec)>,
     ) {
-        let (journal, operator) = (self.journal.clone(), self.operator.clone());
+        let journal = self.journal.clone();
+        let by = By {
+            operator: self.operator.clone(),
+            token: self.token,
+        };
         tokio::spawn(async move {
             for (step, title, spec) in actions {
                 let problems = spec.preflight().await;
@@ -87,13 +95,11 @@ impl Executor {
                     blocked,
                 };
                 let _ = journal
-                    .append_synced(entry(
-                        &operator, &run_id, &runbook, event, severity, message,
-                    ))
+                    .append_synced(entry(&by, &run_id, &runbook, event, severity, message))
                     .await;
             }
             let done = entry(
-                &operator,
+                &by,
                 &run_id,
                 &runbook,
                 Event::Finished,
@@ -105,8 +111,14 @@ impl Executor {
     }
 }
 
+/// Who writes: the operator, and the driver token the executor was made with.
+struct By {
+    operator: String,
+    token: u64,
+}
+
 fn entry(
-    operator: &str,
+    by: &By,
     run_id: &str,
     runbook: &str,
     event: Event,
@@ -120,19 +132,20 @@ fn entry(
         format!("run/{runbook}"),
         message,
     )
-    .by(operator);
+    .by(&by.operator);
     e.run = Some(RunEvent {
         id: run_id.to_string(),
         runbook: runbook.to_string(),
         event,
     });
+    e.token = Some(by.token);
     e
 }
 
 async fn run_phase(
-    journal: &JournalHandle,
+    journal: &RecordHandle,
     msgs: &mpsc::Sender<Msg>,
-    operator: &str,
+    by: &By,
     r: &ExecRequest,
     phase: Phase,
 ) -> Option<StepResult> {
@@ -151,7 +164,7 @@ async fn run_phase(
         Phase::Rollback => "rollback started",
     };
     let start = entry(
-        operator,
+        by,
         &r.run_id,
         &r.runbook,
         Event::StepStarted {
@@ -161,11 +174,16 @@ async fn run_phase(
         Severity::Info,
         format!("step {n} {:?} {verb}: {what}", r.title),
     );
-    if let Err(e) = journal.append_synced(start).await {
-        // Not journaled, not done: the operator sees why, and the step can be tried again.
-        let reason = format!("the journal could not record the start ({e}): not executed");
+    // A read-back changes nothing: it needs no fence.
+    let recorded = match phase {
+        Phase::ReadBack => journal.append_synced(start).await,
+        Phase::Do | Phase::Rollback => journal.append_fenced(start, by.token).await,
+    };
+    if let Err(e) = recorded {
+        // Not recorded, not done: the operator sees why, and the step can be tried again.
+        let reason = format!("the start could not be recorded ({e})");
         let refused = entry(
-            operator,
+            by,
             &r.run_id,
             &r.runbook,
             Event::StepRefused {
@@ -243,9 +261,7 @@ async fn run_phase(
         elapsed_ms: ms,
     };
     let _ = journal
-        .append_synced(entry(
-            operator, &r.run_id, &r.runbook, event, severity, message,
-        ))
+        .append_synced(entry(by, &r.run_id, &r.runbook, event, severity, message))
         .await;
     Some(result)
 }

@@ -15,6 +15,7 @@ pub mod journal;
 pub mod kinds;
 pub mod lock;
 pub mod net;
+pub mod record;
 pub mod runtime;
 pub mod screen;
 pub mod status;

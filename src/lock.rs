@@ -1,6 +1,6 @@
-//! One driver at a time: an exclusive lock beside the journal. Holding it is what makes a
-//! `DriverToken`, and only a token lets a console arm a runbook or construct an executor; a
-//! watch console never asks for one.
+//! File mode's locks, beside the journal: the driver lock (one driver at a time; its file names
+//! the holder and a generation that is the fencing token) and the recorder lock (while nobody
+//! drives, its holder writes the observation edges). A watch console takes neither.
 
 use std::fs::{File, OpenOptions};
 use std::io::{self, Read, Seek, SeekFrom, Write};
@@ -22,30 +22,48 @@ pub enum Acquired {
     HeldBy(LockInfo),
 }
 
+/// Who is asking: written into the lock file for every other console to see.
+#[derive(Debug, Clone)]
+pub struct Claimant {
+    pub operator: String,
+    pub console: String,
+}
+
 pub fn lock_path(journal: &Path) -> PathBuf {
+    beside(journal, ".lock")
+}
+
+pub fn recorder_path(journal: &Path) -> PathBuf {
+    beside(journal, ".recorder.lock")
+}
+
+fn beside(journal: &Path, suffix: &str) -> PathBuf {
     let mut name = journal
         .file_name()
         .map(|n| n.to_os_string())
         .unwrap_or_default();
-    name.push(".lock");
+    name.push(suffix);
     journal.with_file_name(name)
 }
 
-pub fn acquire(journal: &Path, operator: &str) -> io::Result<Acquired> {
-    let path = lock_path(journal);
-    let mut file = OpenOptions::new()
+fn open_rw(path: &Path) -> io::Result<File> {
+    OpenOptions::new()
         .create(true)
         .truncate(false)
         .read(true)
         .write(true)
-        .open(&path)?;
+        .open(path)
+}
+
+pub fn acquire(journal: &Path, who: &Claimant) -> io::Result<Acquired> {
+    let path = lock_path(journal);
+    let mut file = open_rw(&path)?;
     match file.try_lock() {
         Ok(()) => {
-            let info = write_info(&mut file, operator)?;
-            Ok(Acquired::Driving(
-                DriverLock { file, path, info },
-                DriverToken::held(),
-            ))
+            let previous = read_info(&mut file).map(|i| i.token).unwrap_or(0);
+            let info = write_info(&mut file, who, previous + 1)?;
+            let token = DriverToken::held(info.token);
+            Ok(Acquired::Driving(DriverLock { file, path, info }, token))
         }
         Err(std::fs::TryLockError::WouldBlock) => Ok(Acquired::HeldBy(
             read_info(&mut file).unwrap_or_else(unknown_holder),
@@ -54,12 +72,30 @@ pub fn acquire(journal: &Path, operator: &str) -> io::Result<Acquired> {
     }
 }
 
+/// Who holds the driver lock now, without taking it: the lock file's holder while its flock is
+/// held, else nobody. (The shared flock taken to find out is let go at once; a console trying
+/// for the lock in that instant tries again at its next turn.)
+pub fn holder(journal: &Path) -> Option<LockInfo> {
+    let mut file = OpenOptions::new()
+        .read(true)
+        .open(lock_path(journal))
+        .ok()?;
+    match file.try_lock_shared() {
+        Ok(()) => {
+            let _ = file.unlock();
+            None
+        }
+        Err(_) => read_info(&mut file),
+    }
+}
+
 /// Takes the lock from a holder that is still alive (a hung console, a lost SSH session): the
-/// old lock file is moved aside and a new one locked. The old driver notices (its lock file is
-/// no longer the one at the path, and the journal says so) and stops driving.
+/// old lock file is moved aside and a new one locked, with the next generation. The old driver
+/// notices (its lock file is no longer the one at the path, and the journal says so) and stops
+/// driving; its fenced writes fail from now on.
 pub fn break_lock(
     journal: &Path,
-    operator: &str,
+    who: &Claimant,
 ) -> io::Result<(DriverLock, DriverToken, Option<LockInfo>)> {
     let path = lock_path(journal);
     let previous = OpenOptions::new()
@@ -77,12 +113,10 @@ pub fn break_lock(
         .open(&path)?;
     file.try_lock()
         .map_err(|e| io::Error::other(format!("cannot lock the new lock file: {e:?}")))?;
-    let info = write_info(&mut file, operator)?;
-    Ok((
-        DriverLock { file, path, info },
-        DriverToken::held(),
-        previous,
-    ))
+    let generation = previous.as_ref().map(|p| p.token).unwrap_or(0) + 1;
+    let info = write_info(&mut file, who, generation)?;
+    let token = DriverToken::held(info.token);
+    Ok((DriverLock { file, path, info }, token, previous))
 }
 
 impl DriverLock {
@@ -96,13 +130,46 @@ impl DriverLock {
     }
 }
 
-fn write_info(file: &mut File, operator: &str) -> io::Result<LockInfo> {
-    let info = LockInfo {
-        operator: operator.to_string(),
+/// Held while this console records the edges (file mode).
+#[derive(Debug)]
+pub struct RecorderLock {
+    _file: File,
+}
+
+pub fn acquire_recorder(journal: &Path) -> io::Result<Option<RecorderLock>> {
+    let file = open_rw(&recorder_path(journal))?;
+    match file.try_lock() {
+        Ok(()) => Ok(Some(RecorderLock { _file: file })),
+        Err(std::fs::TryLockError::WouldBlock) => Ok(None),
+        Err(std::fs::TryLockError::Error(e)) => Err(e),
+    }
+}
+
+/// This console as a lock holder: who, where, since when, and over which SSH connection.
+pub fn info_for(who: &Claimant, token: u64) -> LockInfo {
+    LockInfo {
+        operator: who.operator.clone(),
         host: whoami::hostname().unwrap_or_else(|_| "localhost".into()),
         pid: std::process::id(),
         since: OffsetDateTime::now_utc(),
-    };
+        console: who.console.clone(),
+        token,
+        ssh: ssh_client(),
+    }
+}
+
+/// The SSH client's address, from `SSH_CONNECTION` ("client-ip client-port server-ip
+/// server-port"), when the console runs in an SSH session.
+pub fn ssh_client() -> Option<String> {
+    let connection = std::env::var("SSH_CONNECTION").ok()?;
+    let mut fields = connection.split_whitespace();
+    let ip = fields.next()?;
+    ip.parse::<std::net::IpAddr>().ok()?;
+    Some(ip.to_string())
+}
+
+fn write_info(file: &mut File, who: &Claimant, token: u64) -> io::Result<LockInfo> {
+    let info = info_for(who, token);
     file.set_len(0)?;
     file.seek(SeekFrom::Start(0))?;
     file.write_all(&serde_json::to_vec(&info).map_err(io::Error::other)?)?;
@@ -123,6 +190,9 @@ fn unknown_holder() -> LockInfo {
         host: "?".into(),
         pid: 0,
         since: OffsetDateTime::UNIX_EPOCH,
+        console: String::new(),
+        token: 0,
+        ssh: None,
     }
 }
 
@@ -130,19 +200,35 @@ fn unknown_holder() -> LockInfo {
 mod tests {
     use super::*;
 
+    fn who(name: &str) -> Claimant {
+        Claimant {
+            operator: name.into(),
+            console: format!("host:{name}"),
+        }
+    }
+
     #[test]
     fn second_holder_is_refused_and_told_who_drives() {
         let dir = tempfile::tempdir().unwrap();
         let journal = dir.path().join("journal.jsonl");
-        let Acquired::Driving(first, _token) = acquire(&journal, "alice").unwrap() else {
+        assert_eq!(holder(&journal), None);
+        let Acquired::Driving(first, token) = acquire(&journal, &who("alice")).unwrap() else {
             panic!("first must drive")
         };
-        match acquire(&journal, "bob").unwrap() {
-            Acquired::HeldBy(info) => assert_eq!(info.operator, "alice"),
+        assert_eq!(token.value(), 1);
+        assert_eq!(
+            holder(&journal).map(|h| h.console),
+            Some("host:alice".into())
+        );
+        match acquire(&journal, &who("bob")).unwrap() {
+            Acquired::HeldBy(info) => {
+                assert_eq!((info.operator.as_str(), info.token), ("alice", 1))
+            }
             Acquired::Driving(..) => panic!("two drivers"),
         }
         assert!(first.still_ours());
-        let (_second, _t, previous) = break_lock(&journal, "bob").unwrap();
+        let (_second, token, previous) = break_lock(&journal, &who("bob")).unwrap();
+        assert_eq!(token.value(), 2, "each holder a new generation");
         assert_eq!(previous.map(|p| p.operator).as_deref(), Some("alice"));
         assert!(
             !first.still_ours(),
@@ -150,7 +236,31 @@ mod tests {
         );
         drop(first);
         assert!(
-            matches!(acquire(&journal, "carol").unwrap(), Acquired::HeldBy(i) if i.operator == "bob")
+            matches!(acquire(&journal, &who("carol")).unwrap(), Acquired::HeldBy(i) if i.operator == "bob")
         );
+    }
+
+    #[test]
+    fn the_generation_survives_a_crashed_holder_and_one_recorder_at_a_time() {
+        let dir = tempfile::tempdir().unwrap();
+        let journal = dir.path().join("journal.jsonl");
+        let Acquired::Driving(first, _) = acquire(&journal, &who("alice")).unwrap() else {
+            panic!()
+        };
+        drop(first); // as a crash would: the flock goes, the file stays
+        assert_eq!(
+            holder(&journal),
+            None,
+            "a lock file nobody holds names nobody"
+        );
+        let Acquired::Driving(_, token) = acquire(&journal, &who("bob")).unwrap() else {
+            panic!()
+        };
+        assert_eq!(token.value(), 2);
+        let recorder = acquire_recorder(&journal).unwrap();
+        assert!(recorder.is_some());
+        assert!(acquire_recorder(&journal).unwrap().is_none());
+        drop(recorder);
+        assert!(acquire_recorder(&journal).unwrap().is_some());
     }
 }

@@ -13,9 +13,9 @@ use tokio::signal::unix::{SignalKind, signal};
 use tokio::time::Instant;
 
 use crate::config::Config;
-use crate::engine::Engine;
+use crate::engine::{Engine, Live, Seat, Watch};
 use crate::screen::Screen;
-use failover_core::app::{Mode, Msg};
+use failover_core::app::Msg;
 use failover_core::theme::View;
 use failover_core::ui;
 
@@ -51,8 +51,15 @@ pub async fn run(
     // Everything that can fail for a reason the operator must fix happens before the terminal
     // is touched.
     let _log_guard = start_logging(&config, args.log.clone());
-    let mode = if args.watch { Mode::Watch } else { Mode::Live };
-    let mut engine = Engine::start(config, mode, operator, view).await?;
+    if args.watch {
+        run_as::<Watch>(config, view, operator).await
+    } else {
+        run_as::<Live>(config, view, operator).await
+    }
+}
+
+async fn run_as<R: Seat>(config: Arc<Config>, view: View, operator: String) -> Result<(), String> {
+    let mut engine = Engine::<R>::start(config, operator, view).await?;
     // No terminal (stdin/stdout not a TTY): an error that says so, not a panic, and the journal
     // records the stop.
     let mut screen = match start_terminal() {
@@ -90,7 +97,10 @@ fn start_terminal() -> io::Result<StdoutScreen> {
 }
 
 /// Returns why it stopped.
-async fn event_loop(screen: &mut StdoutScreen, engine: &mut Engine) -> io::Result<String> {
+async fn event_loop<R: Seat>(
+    screen: &mut StdoutScreen,
+    engine: &mut Engine<R>,
+) -> io::Result<String> {
     // Terminal events come through a task of their own: polling crossterm's event stream from
     // the main loop at every message contends for its reader's lock (the thread waiting on
     // stdin holds it), and spins, hundreds of times a second on a busy console.

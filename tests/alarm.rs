@@ -12,9 +12,9 @@ use std::sync::Arc;
 use common::aws::{PROFILE, aws_env, moto_url, sdk_config};
 use common::{Lab, assert_once, wait};
 use failover_console::config;
-use failover_console::engine::Engine;
+use failover_console::engine::{Engine, Live};
+use failover_core::app::Model;
 use failover_core::app::verdict::{self, Level};
-use failover_core::app::{Mode, Model};
 use failover_core::kinds::alarm::{AlarmValue, Row};
 use failover_core::runbook::{Gate, evidence};
 use failover_core::theme::{Theme, View};
@@ -92,7 +92,7 @@ async fn an_alarm_moved_to_alarm_shows_counts_and_comes_back() {
         theme: Theme::mono(),
         ascii: true,
     };
-    let mut engine = Engine::start(config, Mode::Live, "alarm-test".into(), view)
+    let mut engine = Engine::<Live>::start(config, "alarm-test".into(), view)
         .await
         .expect("engine starts");
     wait(

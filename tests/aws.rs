@@ -14,9 +14,8 @@ use std::time::{Duration, Instant};
 use common::screen::render;
 use common::{API_A, IP_PRIMARY, IP_SECONDARY, Lab, PRIMARY, SECONDARY, assert_once, wait};
 use failover_console::config::{self, Config};
-use failover_console::engine::Engine;
+use failover_console::engine::{Engine, Live};
 use failover_console::kinds::route53::Poller;
-use failover_core::app::Mode;
 use failover_core::kinds::dns::RecordSite;
 use failover_core::kinds::health::CheckStatus;
 use failover_core::kinds::{
@@ -204,7 +203,7 @@ async fn engine(config: Arc<Config>) -> Engine {
         theme: Theme::mono(),
         ascii: true,
     };
-    Engine::start(config, Mode::Live, "aws-test".into(), view)
+    Engine::<Live>::start(config, "aws-test".into(), view)
         .await
         .expect("engine starts")
 }

@@ -21,9 +21,8 @@ use common::Lab;
 use common::keys::key;
 use crossterm::event::KeyCode;
 use failover_console::config::{self, Config};
-use failover_console::engine::Engine;
+use failover_console::engine::{Engine, Live};
 use failover_core::actions::{ActionSpec, Outcome, ReadBack};
-use failover_core::app::Mode;
 use failover_core::runbook::{Event, RunState};
 use failover_core::runbook::{Rollback, StepKind};
 use failover_core::theme::{Theme, View};
@@ -811,7 +810,7 @@ record = "api.failover.test."
         theme: Theme::mono(),
         ascii: true,
     };
-    let mut engine = Engine::start(config.clone(), Mode::Live, "aws-test".into(), view)
+    let mut engine = Engine::<Live>::start(config.clone(), "aws-test".into(), view)
         .await
         .expect("engine starts");
     common::wait(&mut engine, "the driver lock", |m| {

@@ -16,8 +16,7 @@ use common::keys::*;
 use common::*;
 use crossterm::event::KeyCode;
 use failover_console::config::{self, Config};
-use failover_console::engine::Engine;
-use failover_core::app::Mode;
+use failover_console::engine::{Engine, Live};
 use failover_core::kinds::cloudwatch::Level as CwLevel;
 use failover_core::runbook::{RunState, StepStatus};
 use failover_core::theme::{Theme, View};
@@ -113,7 +112,7 @@ async fn the_example_aws_failover_runs_end_to_end_and_changes_moto() {
         theme: Theme::mono(),
         ascii: true,
     };
-    let mut engine = Engine::start(config.clone(), Mode::Live, "aws-e2e".into(), view)
+    let mut engine = Engine::<Live>::start(config.clone(), "aws-e2e".into(), view)
         .await
         .expect("engine starts");
     wait(
@@ -257,7 +256,7 @@ async fn the_example_aurora_failover_moves_the_writer_in_moto() {
         theme: Theme::mono(),
         ascii: true,
     };
-    let mut engine = Engine::start(config.clone(), Mode::Live, "aws-e2e".into(), view)
+    let mut engine = Engine::<Live>::start(config.clone(), "aws-e2e".into(), view)
         .await
         .expect("engine starts");
     let ledger = config

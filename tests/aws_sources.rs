@@ -15,10 +15,10 @@ use common::aws::{PROFILE, aws_env, closed_port, moto_url, next_second, sdk_conf
 use common::screen::render;
 use common::{API_A, Lab, PRIMARY, SECONDARY, assert_once, wait};
 use failover_console::config::{self, Config};
-use failover_console::engine::Engine;
+use failover_console::engine::{Engine, Live};
 use failover_console::kinds::{cloudwatch, rds as rds_source, route53};
+use failover_core::app::Model;
 use failover_core::app::verdict;
-use failover_core::app::{Mode, Model};
 use failover_core::kinds::cloudwatch::{Level, Shown};
 use failover_core::kinds::health::CheckStatus;
 use failover_core::kinds::rds::{self, Lag};
@@ -142,7 +142,7 @@ async fn engine(config: Arc<Config>) -> Engine {
         theme: Theme::mono(),
         ascii: true,
     };
-    Engine::start(config, Mode::Live, "aws-test".into(), view)
+    Engine::<Live>::start(config, "aws-test".into(), view)
         .await
         .expect("engine starts")
 }

@@ -19,8 +19,7 @@ use common::screen::render;
 use common::*;
 use crossterm::event::KeyCode;
 use failover_console::config::{self, Config};
-use failover_console::engine::Engine;
-use failover_core::app::Mode;
+use failover_console::engine::{Engine, Live, Seat, Watch};
 use failover_core::app::Model;
 use failover_core::app::model::{Driver, Overlay};
 use failover_core::kinds::patroni::Lag;
@@ -86,12 +85,12 @@ fn example_config(lab: &Lab, members: Option<&[String]>) -> (std::path::PathBuf,
     (path, Arc::new(config))
 }
 
-async fn start(config: &Arc<Config>, mode: Mode) -> Engine {
+async fn start<R: Seat>(config: &Arc<Config>) -> Engine<R> {
     let view = View {
         theme: Theme::mono(),
         ascii: true,
     };
-    Engine::start(config.clone(), mode, "lab-test".into(), view)
+    Engine::<R>::start(config.clone(), "lab-test".into(), view)
         .await
         .expect("engine starts")
 }
@@ -143,8 +142,8 @@ fn pdump(m: &Model) -> String {
     s
 }
 
-async fn until(
-    engine: &mut Engine,
+async fn until<R: Seat>(
+    engine: &mut Engine<R>,
     deadline: Duration,
     what: &str,
     done: impl FnMut(&Model) -> bool,
@@ -157,7 +156,7 @@ async fn until(
     );
 }
 
-async fn wait_settled(engine: &mut Engine) {
+async fn wait_settled<R: Seat>(engine: &mut Engine<R>) {
     until(
         engine,
         DEADLINE,
@@ -453,7 +452,7 @@ fn all_requests(p: &(Recorder, Recorder)) -> Vec<String> {
 
 /// Waits until two more `GET /cluster` went through the proxies: a POST sent after what the
 /// test just did would have been seen by then.
-async fn two_more_polls(engine: &mut Engine, proxy: &(Recorder, Recorder)) {
+async fn two_more_polls<R: Seat>(engine: &mut Engine<R>, proxy: &(Recorder, Recorder)) {
     let seen = all_requests(proxy).len();
     until(
         engine,
@@ -479,7 +478,7 @@ async fn two_more_polls(engine: &mut Engine, proxy: &(Recorder, Recorder)) {
 async fn the_pane_shows_the_leader_and_the_replica_with_byte_lag() {
     let lab = Lab::begin().await;
     let (path, config) = example_config(&lab, None);
-    let mut engine = start(&config, Mode::Live).await;
+    let mut engine = start::<Live>(&config).await;
     wait_settled(&mut engine).await;
     let text = screen(&engine.model);
     assert!(
@@ -552,7 +551,7 @@ async fn the_pane_shows_the_leader_and_the_replica_with_byte_lag() {
 async fn replay_lag_over_the_limit_is_shown_and_blocks_the_gate() {
     let lab = Lab::begin().await;
     let (_, config) = example_config(&lab, None);
-    let mut engine = start(&config, Mode::Live).await;
+    let mut engine = start::<Live>(&config).await;
     until(
         &mut engine,
         DEADLINE,
@@ -692,7 +691,7 @@ async fn switchover_by_keys_makes_p2_leader_and_the_failback_returns_to_p1() {
     let lab = Lab::begin().await;
     let proxy = proxies().await;
     let (_, config) = example_config(&lab, Some(&[proxy.0.url(), proxy.1.url()]));
-    let mut engine = start(&config, Mode::Live).await;
+    let mut engine = start::<Live>(&config).await;
     until(
         &mut engine,
         DEADLINE,
@@ -934,7 +933,7 @@ async fn refused_before_the_call(
     let lab = Lab::begin().await;
     let proxy = proxies().await;
     let (_, config) = example_config(&lab, Some(&[proxy.0.url(), proxy.1.url()]));
-    let mut engine = start(&config, Mode::Live).await;
+    let mut engine = start::<Live>(&config).await;
     until(
         &mut engine,
         DEADLINE,
@@ -1058,7 +1057,7 @@ async fn a_paused_cluster_is_refused_before_the_call() {
 async fn a_stopped_member_and_then_both_are_shown() {
     let lab = Lab::begin().await;
     let (_, config) = example_config(&lab, None);
-    let mut engine = start(&config, Mode::Live).await;
+    let mut engine = start::<Live>(&config).await;
     wait_settled(&mut engine).await;
 
     lab.run(&["patroni-stop", "p2"]).await;
@@ -1115,7 +1114,7 @@ async fn watch_mode_sends_no_post_to_patroni() {
     let lab = Lab::begin().await;
     let proxy = proxies().await;
     let (_, config) = example_config(&lab, Some(&[proxy.0.url(), proxy.1.url()]));
-    let mut watcher = start(&config, Mode::Watch).await;
+    let mut watcher = start::<Watch>(&config).await;
     wait_settled(&mut watcher).await;
     assert!(matches!(watcher.model.driver, Driver::Watching));
     assert!(

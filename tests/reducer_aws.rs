@@ -43,7 +43,7 @@ fn at(secs: i64) -> OffsetDateTime {
 }
 
 fn model() -> Model {
-    fixture::model(CONFIG, Mode::Watch, "t", fixture::mono(), T0)
+    fixture::model(CONFIG, Mode::Live, "t", fixture::mono(), T0)
 }
 
 /// The edges one message records.

@@ -180,26 +180,37 @@ fn replica(paused: bool, since_last_replay: Duration) -> PgSnapshot {
     }
 }
 
-/// Every check, member and resolver has answered, all agreeing on site A.
+/// Every check, member and resolver has answered, all agreeing on site A. A watch console
+/// records no edges: its timeline shows those of the console that records them.
 fn healthy(mode: Mode, ascii: bool) -> Model {
     let mut m = model_with(mode, ascii);
+    feed_healthy(&mut m);
+    if mode == Mode::Watch {
+        let recorder = healthy(Mode::Live, ascii);
+        let mut shown: Vec<_> = recorder.timeline.newest_first().collect();
+        shown.reverse();
+        for s in shown {
+            let mut entry = s.entry.clone();
+            entry.console = Some("bastion-1:4242".into());
+            apply(&mut m, Msg::Foreign(entry));
+        }
+        m.now = at(3.0);
+    }
+    m
+}
+
+fn feed_healthy(m: &mut Model) {
     // In the order they happened, as the engine would deliver them.
     for s in [1.0, 2.0] {
-        probe(&mut m, 0, s, true, "200", 3);
-        probe(&mut m, 1, s + 0.1, true, "200", 4);
-        probe(&mut m, 2, s + 0.2, true, "connected", 1);
-        pg(&mut m, 0, s + 0.3, Ok(primary(1, 0, Duration::ZERO)));
-        pg(
-            &mut m,
-            1,
-            s + 0.4,
-            Ok(replica(false, Duration::from_secs(2))),
-        );
+        probe(m, 0, s, true, "200", 3);
+        probe(m, 1, s + 0.1, true, "200", 4);
+        probe(m, 2, s + 0.2, true, "connected", 1);
+        pg(m, 0, s + 0.3, Ok(primary(1, 0, Duration::ZERO)));
+        pg(m, 1, s + 0.4, Ok(replica(false, Duration::from_secs(2))));
     }
-    dns(&mut m, 0, 2.5, "10.0.1.100");
-    dns(&mut m, 1, 2.6, "10.0.1.100");
+    dns(m, 0, 2.5, "10.0.1.100");
+    dns(m, 1, 2.6, "10.0.1.100");
     m.now = at(3.0);
-    m
 }
 
 /// api-a failing, the replica paused and lagging, and the resolvers disagreeing.
@@ -464,6 +475,7 @@ fn named_members() {
         ascii: false,
     };
     let mut m = Model::new(Arc::new(config), Mode::Live, "alice@ops".into(), view, T0);
+    m.recorder = true;
     pg(&mut m, 0, 1.0, Ok(primary(1, 0, Duration::ZERO)));
     pg(&mut m, 1, 1.1, Ok(replica(false, Duration::from_secs(2))));
     m.now = at(2.0);
@@ -481,6 +493,7 @@ fn with_route53() -> Model {
         ascii: false,
     };
     let mut m = Model::new(Arc::new(config), Mode::Live, "alice@ops".into(), view, T0);
+    m.recorder = true;
     // The healthy scenario's observations, into a model that also has a [[route53]] record.
     for s in [1.0, 2.0] {
         probe(&mut m, 0, s, true, "200", 3);

@@ -248,6 +248,7 @@ fn healthy(ascii: bool) -> Model {
         ascii,
     };
     let mut m = Model::new(Arc::new(config), Mode::Live, "alice@ops".into(), view, T0);
+    m.recorder = true;
     for s in [1.0, 2.0] {
         for check in [0, 1] {
             observe(

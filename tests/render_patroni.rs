@@ -136,6 +136,7 @@ fn healthy() -> Model {
         ascii: false,
     };
     let mut m = Model::new(Arc::new(config), Mode::Live, "alice@ops".into(), view, T0);
+    m.recorder = true;
     for s in [0.5, 1.0] {
         for check in [0, 1] {
             apply(

@@ -12,8 +12,7 @@ use std::time::Duration;
 use common::keys::*;
 use common::*;
 use crossterm::event::KeyCode;
-use failover_console::engine::Engine;
-use failover_core::app::Mode;
+use failover_console::engine::{Engine, Live, Watch};
 use failover_core::app::model::{Driver, Overlay};
 use failover_core::kinds::postgres::Role;
 use failover_core::runbook::{Event, RunState, StepStatus};
@@ -399,7 +398,7 @@ async fn a_second_console_cannot_drive_and_follows_the_run() {
         theme: Theme::mono(),
         ascii: true,
     };
-    let mut second = Engine::start(lab.config.clone(), Mode::Live, "second".into(), view)
+    let mut second = Engine::<Live>::start(lab.config.clone(), "second".into(), view)
         .await
         .expect("second engine");
     wait(
@@ -456,7 +455,7 @@ async fn watch_mode_changes_nothing() {
         theme: Theme::mono(),
         ascii: true,
     };
-    let mut watcher = Engine::start(lab.config.clone(), Mode::Watch, "watcher".into(), view)
+    let mut watcher = Engine::<Watch>::start(lab.config.clone(), "watcher".into(), view)
         .await
         .expect("watch engine");
     wait(&mut watcher, "a normal lab", normal).await;

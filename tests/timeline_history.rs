@@ -5,9 +5,9 @@
 use std::time::Duration;
 
 use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
-use failover_console::engine::Engine;
+use failover_console::engine::{Engine, Watch};
 use failover_console::journal::Journal;
-use failover_core::app::{Mode, Msg};
+use failover_core::app::Msg;
 use failover_core::theme::{Theme, View};
 use failover_core::timeline::{Entry, Kind, Older, Severity};
 use time::macros::datetime;
@@ -24,7 +24,7 @@ fn entry(n: usize) -> Entry {
     )
 }
 
-async fn press(engine: &mut Engine, code: KeyCode) {
+async fn press(engine: &mut Engine<Watch>, code: KeyCode) {
     engine
         .handle(Msg::Key(KeyEvent::new(code, KeyModifiers::NONE)))
         .await;
@@ -32,7 +32,7 @@ async fn press(engine: &mut Engine, code: KeyCode) {
 
 /// Runs the engine until `done` holds, 10 s at most.
 async fn until(
-    engine: &mut Engine,
+    engine: &mut Engine<Watch>,
     what: &str,
     done: impl FnMut(&failover_core::app::Model) -> bool,
 ) {
@@ -68,12 +68,12 @@ async fn scrolling_down_reads_older_history_a_page_at_a_time_to_the_first_entry(
         theme: Theme::mono(),
         ascii: true,
     };
-    let mut engine = Engine::start(config, Mode::Watch, "history-test".into(), view)
+    let mut engine = Engine::<Watch>::start(config, "history-test".into(), view)
         .await
         .expect("engine starts");
 
     // Start-up: the newest 5,000, older history below.
-    let oldest = |e: &Engine| e.model.timeline.oldest().map(|e| e.message.clone());
+    let oldest = |e: &Engine<Watch>| e.model.timeline.oldest().map(|e| e.message.clone());
     assert_eq!(engine.model.timeline.len(), 5000);
     assert_eq!(oldest(&engine).as_deref(), Some("entry 7000"));
     assert!(matches!(engine.model.timeline.older, Older::Before(_)));

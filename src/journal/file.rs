@@ -171,21 +171,27 @@ fn read_lines_before(file: &mut File, end: u64, max: usize) -> io::Result<Tail> 
     Ok(tail)
 }
 
-/// The run entries that rebuild the latest run, oldest first: from the last `armed` or
-/// `dry-run` event on (earlier runs are over: a new run replaces the one before). The file is
-/// searched backwards for that line, so a long journal is not parsed at start-up; only lines
-/// that carry a run event are.
+/// The entries that rebuild the latest run, oldest first: its run events from the last `armed`
+/// or `dry-run` event on (earlier runs are over: a new run replaces the one before), and the
+/// driver marks from the one before that start (they say whose run events count). The file is
+/// searched backwards for those lines, so a long journal is not parsed at start-up; only lines
+/// that carry a run event or a driver mark are.
 pub fn read_runs(path: &Path) -> io::Result<Vec<Entry>> {
     let mut file = match File::open(path) {
         Ok(f) => f,
         Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(Vec::new()),
         Err(e) => return Err(e),
     };
-    let Some(from) = last_run_start(&mut file)? else {
+    let end = file.metadata()?.len();
+    let Some(run_start) = last_line_with(&mut file, end, RUN_STARTS)? else {
         return Ok(Vec::new());
     };
+    let from = last_line_with(&mut file, run_start, &[DRIVER_MARK])?.unwrap_or(run_start);
     file.seek(SeekFrom::Start(from))?;
-    let finder = memchr::memmem::Finder::new(b"\"run\":");
+    let finders = [
+        memchr::memmem::Finder::new(b"\"run\":"),
+        memchr::memmem::Finder::new(DRIVER_MARK),
+    ];
     let mut entries = Vec::new();
     let mut reader = BufReader::with_capacity(256 * 1024, file);
     let mut line = Vec::new();
@@ -194,11 +200,11 @@ pub fn read_runs(path: &Path) -> io::Result<Vec<Entry>> {
         if reader.read_until(b'\n', &mut line)? == 0 {
             break;
         }
-        if finder.find(&line).is_none() {
+        if finders.iter().all(|f| f.find(&line).is_none()) {
             continue;
         }
         if let Ok(e) = serde_json::from_slice::<Entry>(&line)
-            && e.run.is_some()
+            && (e.run.is_some() || e.driver.is_some())
         {
             entries.push(e);
         }
@@ -206,15 +212,20 @@ pub fn read_runs(path: &Path) -> io::Result<Vec<Entry>> {
     Ok(entries)
 }
 
-/// The offset of the line of the last run start (`"event":"armed"` or `"event":"dry-run"`;
-/// inside a JSON string those quotes would be escaped), read backwards a block at a time.
-fn last_run_start(file: &mut File) -> io::Result<Option<u64>> {
+/// A run's start (inside a JSON string those quotes would be escaped).
+const RUN_STARTS: &[&[u8]] = &[b"\"event\":\"armed\"", b"\"event\":\"dry-run\""];
+/// A change of driver.
+const DRIVER_MARK: &[u8] = b"\"driver\":{\"";
+
+/// The offset of the last line before `end` that holds one of `needles`, read backwards a block
+/// at a time.
+fn last_line_with(file: &mut File, end: u64, needles: &[&[u8]]) -> io::Result<Option<u64>> {
     const BLOCK: u64 = 1024 * 1024;
-    let needles = [
-        memchr::memmem::FinderRev::new(b"\"event\":\"armed\""),
-        memchr::memmem::FinderRev::new(b"\"event\":\"dry-run\""),
-    ];
-    let mut pos = file.metadata()?.len();
+    let needles: Vec<_> = needles
+        .iter()
+        .map(memchr::memmem::FinderRev::new)
+        .collect();
+    let mut pos = end;
     // The current block plus the start of the block after it, up to its first newline: a
     // needle may straddle two blocks, never two lines.
     let mut carry: Vec<u8> = Vec::new();

@@ -1,6 +1,7 @@
 //! The thread that owns the journal file. Every entry is written and fsync'd, then handed to
 //! the model to be shown; a caller that must not go on before the entry is on disk (the
-//! executor) waits for the acknowledgement.
+//! executor) waits for the acknowledgement. In war-room mode the same file is the local
+//! mirror: other consoles' entries are written to it too, without being shown again.
 
 use tokio::sync::{mpsc, oneshot};
 
@@ -10,57 +11,55 @@ use failover_core::timeline::Entry;
 
 struct Job {
     entry: Entry,
+    /// This console's own entry: shown once written. (A mirrored one was shown on arrival.)
+    own: bool,
     ack: Option<oneshot::Sender<Result<(), String>>>,
 }
 
 #[derive(Clone)]
 pub struct JournalHandle {
     tx: mpsc::Sender<Job>,
-    console_id: String,
 }
 
 impl JournalHandle {
     /// Queues the entry; it is shown once written.
     pub async fn append(&self, entry: Entry) -> Result<(), String> {
-        self.tx
-            .send(Job {
-                entry: self.stamp(entry),
-                ack: None,
-            })
-            .await
-            .map_err(|_| "journal writer stopped".to_string())
+        self.send(entry, true, None).await
     }
 
     /// Returns once the entry is on disk, or why it is not.
     pub async fn append_synced(&self, entry: Entry) -> Result<(), String> {
         let (ack, done) = oneshot::channel();
-        self.tx
-            .send(Job {
-                entry: self.stamp(entry),
-                ack: Some(ack),
-            })
-            .await
-            .map_err(|_| "journal writer stopped".to_string())?;
+        self.send(entry, true, Some(ack)).await?;
         done.await
             .map_err(|_| "journal writer stopped".to_string())?
     }
 
-    fn stamp(&self, mut entry: Entry) -> Entry {
-        if entry.console.is_none() {
-            entry.console = Some(self.console_id.clone());
-        }
-        entry
+    /// Another console's entry, kept in the mirror.
+    pub async fn mirror(&self, entry: Entry) -> Result<(), String> {
+        self.send(entry, false, None).await
+    }
+
+    async fn send(
+        &self,
+        entry: Entry,
+        own: bool,
+        ack: Option<oneshot::Sender<Result<(), String>>>,
+    ) -> Result<(), String> {
+        self.tx
+            .send(Job { entry, own, ack })
+            .await
+            .map_err(|_| "journal writer stopped".to_string())
     }
 }
 
-/// Starts the writer; `Msg::Journaled` for every entry comes out of the receiver.
-pub fn spawn(mut journal: Journal, console_id: String) -> (JournalHandle, mpsc::Receiver<Msg>) {
+/// Starts the writer; `Msg::Journaled` for every own entry goes to `done`.
+pub fn spawn(mut journal: Journal, done: mpsc::Sender<Msg>) -> JournalHandle {
     let (tx, mut rx) = mpsc::channel::<Job>(4096);
-    let (done_tx, done_rx) = mpsc::channel::<Msg>(4096);
     let spawned = std::thread::Builder::new()
         .name("journal".into())
         .spawn(move || {
-            while let Some(Job { entry, ack }) = rx.blocking_recv() {
+            while let Some(Job { entry, own, ack }) = rx.blocking_recv() {
                 let error = journal
                     .append(&entry)
                     .err()
@@ -74,10 +73,7 @@ pub fn spawn(mut journal: Journal, console_id: String) -> (JournalHandle, mpsc::
                         Some(e) => Err(e.clone()),
                     });
                 }
-                if done_tx
-                    .blocking_send(Msg::Journaled { entry, error })
-                    .is_err()
-                {
+                if own && done.blocking_send(Msg::Journaled { entry, error }).is_err() {
                     return;
                 }
             }
@@ -85,5 +81,5 @@ pub fn spawn(mut journal: Journal, console_id: String) -> (JournalHandle, mpsc::
     if let Err(e) = spawned {
         tracing::error!("cannot start the journal writer: {e}");
     }
-    (JournalHandle { tx, console_id }, done_rx)
+    JournalHandle { tx }
 }

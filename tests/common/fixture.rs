@@ -34,11 +34,14 @@ pub fn mono() -> View {
     }
 }
 
-/// A model of the config in `text`, started at `t0`.
+/// A model of the config in `text`, started at `t0`. A live one holds the recorder lock, as a
+/// console alone on its journal does a moment after it starts: it records the edges.
 pub fn model(text: &str, mode: Mode, operator: &str, view: View, t0: OffsetDateTime) -> Model {
     let config = failover_console::config::from_str(text, Path::new("test.toml"))
         .expect("test config is valid");
-    Model::new(Arc::new(config), mode, operator.into(), view, t0)
+    let mut m = Model::new(Arc::new(config), mode, operator.into(), view, t0);
+    m.recorder = mode == Mode::Live;
+    m
 }
 
 /// `update`, then every recorded entry back as journaled, as the engine does; the entries.

@@ -3,19 +3,19 @@
 use std::time::Duration;
 
 use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
-use failover_console::engine::Engine;
+use failover_console::engine::{Engine, Seat};
 use failover_core::app::{Model, Msg};
 use failover_core::runbook::StepStatus;
 
 use super::dump;
 
-pub async fn key(engine: &mut Engine, code: KeyCode) {
+pub async fn key<R: Seat>(engine: &mut Engine<R>, code: KeyCode) {
     engine
         .handle(Msg::Key(KeyEvent::new(code, KeyModifiers::NONE)))
         .await;
 }
 
-pub async fn type_line(engine: &mut Engine, text: &str) {
+pub async fn type_line<R: Seat>(engine: &mut Engine<R>, text: &str) {
     for c in text.chars() {
         key(engine, KeyCode::Char(c)).await;
     }

@@ -9,7 +9,7 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use failover_console::config::{self, Config};
-use failover_console::engine::Engine;
+use failover_console::engine::{Engine, Live, Seat, Watch};
 use failover_console::journal;
 use failover_core::app::{Mode, Model};
 use failover_core::kinds::dns::DnsAnswer;
@@ -299,7 +299,7 @@ impl Lab {
             theme: Theme::mono(),
             ascii: true,
         };
-        Engine::start(self.config.clone(), Mode::Live, "lab-test".into(), view)
+        Engine::<Live>::start(self.config.clone(), "lab-test".into(), view)
             .await
             .expect("engine starts")
     }
@@ -415,7 +415,7 @@ pub fn dump(m: &Model) -> String {
 }
 
 /// Waits (bounded) until `done` holds; panics with `what` and the model otherwise.
-pub async fn wait(engine: &mut Engine, what: &str, done: impl FnMut(&Model) -> bool) {
+pub async fn wait<R: Seat>(engine: &mut Engine<R>, what: &str, done: impl FnMut(&Model) -> bool) {
     let started = Instant::now();
     let ok = engine.run_until(DEADLINE, done).await;
     assert!(
@@ -440,7 +440,7 @@ pub fn normal(m: &Model) -> bool {
         && m.kinds.dns[0].site == RecordSite::Site(PRIMARY)
 }
 
-pub async fn wait_normal(engine: &mut Engine) {
+pub async fn wait_normal<R: Seat>(engine: &mut Engine<R>) {
     wait(
         engine,
         "the normal lab (all checks healthy, a primary, b streaming replica, DNS on site A)",

@@ -83,6 +83,21 @@ pub enum ReadBack {
 }
 
 impl ActionSpec {
+    /// The longest the action may take before the executor gives up on it: its own timeout.
+    /// (An exec step is also given its TERM grace; the executor adds that.)
+    pub fn timeout(&self) -> Duration {
+        match self {
+            ActionSpec::Promote { timeout, .. }
+            | ActionSpec::DnsReplace { timeout, .. }
+            | ActionSpec::Exec { timeout, .. }
+            | ActionSpec::Http { timeout, .. } => *timeout,
+            ActionSpec::Route53(c) => c.timeout,
+            ActionSpec::RdsPromote(p) => p.timeout,
+            ActionSpec::RdsFailover(f) => f.timeout,
+            ActionSpec::Patroni(s) => s.timeout,
+        }
+    }
+
     /// What it will call, as the plan and dry-run show it: the SQL, the DNS update, the command
     /// line, the HTTP request. Never a secret.
     pub fn describe(&self) -> Vec<String> {

@@ -1,39 +1,23 @@
 //! Who drives: the driver lock as the model sees it, and the token only a driving console holds.
 
-use serde::{Deserialize, Serialize};
-use time::OffsetDateTime;
+pub use crate::timeline::LockInfo;
 
-/// Proof that this console holds the driver lock: arming a run and constructing an executor
-/// take one. Only the binary's lock module makes one, when it has just taken the lock; nothing
-/// in this crate does.
+/// Proof that this console holds the driver lock or lease: arming a run and constructing an
+/// executor take one. Only the binary's record module makes one, when it has just taken the
+/// lock; nothing in this crate does. Its value is the fencing token every run event carries.
 #[derive(Debug, PartialEq, Eq)]
 pub struct DriverToken {
-    _private: (),
+    value: u64,
 }
 
 impl DriverToken {
-    /// For the lock just taken (the binary's `lock::acquire` and `lock::break_lock`).
-    pub fn held() -> DriverToken {
-        DriverToken { _private: () }
+    /// For the lock just taken, with its fencing token.
+    pub fn held(value: u64) -> DriverToken {
+        DriverToken { value }
     }
-}
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct LockInfo {
-    pub operator: String,
-    pub host: String,
-    pub pid: u32,
-    #[serde(with = "time::serde::rfc3339")]
-    pub since: OffsetDateTime,
-}
-
-impl LockInfo {
-    pub fn describe(&self) -> String {
-        let since = crate::text::clock(self.since);
-        format!(
-            "{} on {} (pid {}) since {since} UTC",
-            self.operator, self.host, self.pid
-        )
+    pub fn value(&self) -> u64 {
+        self.value
     }
 }
 

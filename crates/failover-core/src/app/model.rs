@@ -9,6 +9,7 @@ pub use super::driver::Driver;
 use crate::config::Config;
 use crate::kinds::{Section, States, World};
 use crate::theme::View;
+use crate::timeline::LockInfo;
 use crate::timeline::Timeline;
 
 /// What the operator asked for. A WATCH console never asks for the driver lock, so it never
@@ -17,6 +18,17 @@ use crate::timeline::Timeline;
 pub enum Mode {
     Live,
     Watch,
+}
+
+/// Where the record lives, and whether this console can write to it now.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Shared {
+    /// The journal file (and a flock beside it): single host.
+    File,
+    /// etcd (`[war-room]`), answering.
+    Reachable,
+    /// etcd, not answering since then: entries wait in the local mirror; no step starts.
+    Unreachable { since: OffsetDateTime },
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -88,6 +100,7 @@ pub enum Purpose {
     SplitBrainWord { step: usize },
     RetryWord { step: usize },
     QuitWord,
+    BreakLockWord,
     BreakLockReason,
 }
 
@@ -119,6 +132,12 @@ impl Purpose {
                 step + 1
             ),
             Purpose::QuitWord => "a run is in progress (it can be resumed); type quit: ".into(),
+            Purpose::BreakLockWord => match &model.driver {
+                Driver::LockHeld(info) => {
+                    format!("{} drives; type break to take the lock: ", info.operator)
+                }
+                _ => "type break to take the driver lock: ".into(),
+            },
             Purpose::BreakLockReason => "break the driver lock; reason: ".into(),
         }
     }
@@ -154,6 +173,19 @@ pub struct Runs {
     /// A wait whose end this console has recorded but not yet seen journaled: it is recorded
     /// once, not again on every message until the journal catches up.
     pub wait_ended: Option<usize>,
+    /// Steps another driver started and had not finished when this console took over: their
+    /// outcome may still come; no retry before it does or their time is up.
+    pub orphans: Vec<Orphan>,
+}
+
+/// A step left in flight by a driver that lost the lock or lease.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Orphan {
+    pub step: usize,
+    pub starter: crate::runbook::Starter,
+    /// When it started, plus its action's timeout and the executor's grace: past this, its
+    /// driver (whose lease is gone) can no longer be running it.
+    pub retry_at: OffsetDateTime,
 }
 
 pub struct Model {
@@ -168,6 +200,13 @@ pub struct Model {
     pub timeline: Timeline,
     pub ui: UiState,
     pub driver: Driver,
+    /// Who drives, per the record (the driver key or the lock file): the console whose run
+    /// events are accepted. Shown on every console.
+    pub holder: Option<LockInfo>,
+    /// This console holds the recorder lease (or flock): while nobody drives, it writes the
+    /// observation edges.
+    pub recorder: bool,
+    pub shared: Shared,
     pub runs: Runs,
     /// "host:pid": marks the journal lines this console wrote.
     pub console_id: String,
@@ -209,6 +248,9 @@ impl Model {
             } else {
                 Driver::NotYet
             },
+            holder: None,
+            recorder: false,
+            shared: Shared::File,
             runs: Runs::default(),
             console_id: console_id(),
             journal_problem: None,
@@ -218,6 +260,16 @@ impl Model {
     /// The run pane is on screen (a plan is open, or a run is shown).
     pub fn run_pane_open(&self) -> bool {
         self.runs.plan.is_some() || (self.runs.shown && self.runs.current.is_some())
+    }
+
+    /// Whether this console writes observation edges to the record: the driver does; while
+    /// nobody drives, the recorder does; a watch console never does. Every other console shows
+    /// the recorder's edges, so each edge is in the record once.
+    pub fn records_edges(&self) -> bool {
+        match self.mode {
+            Mode::Watch => false,
+            Mode::Live => self.driver.token().is_some() || (self.holder.is_none() && self.recorder),
+        }
     }
 
     pub fn flash(&mut self, text: impl Into<String>) {

@@ -5,7 +5,7 @@ use time::OffsetDateTime;
 use tui_input::Input;
 
 use super::driver::DriverToken;
-use super::model::{Driver, Model, Overlay, Pane, Prompt, Purpose};
+use super::model::{Driver, Model, Orphan, Overlay, Pane, Prompt, Purpose};
 use super::update::{Effect, Fx};
 use crate::actions::ActionSpec;
 use crate::kinds::patroni::{self, Switch, SwitchKind};
@@ -63,7 +63,108 @@ fn run_entry(
         runbook: runbook.to_string(),
         event,
     });
+    e.token = model.driver.token().map(DriverToken::value);
     e
+}
+
+/// Whether another console's run event counts: only the driver's (its console and token are
+/// the holder's as of this entry), and the late outcome of a step a previous driver started.
+pub fn accept_foreign(model: &Model, entry: &Entry) -> Result<(), String> {
+    let console = entry.console.as_deref().unwrap_or("an unknown console");
+    let from_driver = model
+        .holder
+        .as_ref()
+        .is_some_and(|h| h.console == console && entry.token == Some(h.token));
+    if from_driver || late_outcome(model, entry) {
+        return Ok(());
+    }
+    Err(format!(
+        "run event from {console} ignored: not the driver ({})",
+        entry.message
+    ))
+}
+
+/// The outcome of a step, written by the console that started it under its token, after that
+/// console stopped driving (its lease broken or expired while the step ran).
+fn late_outcome(model: &Model, entry: &Entry) -> bool {
+    let Some(RunEvent {
+        id,
+        event: Event::StepFinished { step, phase, .. },
+        ..
+    }) = &entry.run
+    else {
+        return false;
+    };
+    let Some(console) = entry.console.clone() else {
+        return false;
+    };
+    let starter = runbook::Starter {
+        console,
+        token: entry.token,
+        phase: *phase,
+    };
+    let Some(view) = model
+        .runs
+        .current
+        .as_ref()
+        .filter(|r| &r.id == id)
+        .and_then(|r| r.steps.get(*step))
+    else {
+        return false;
+    };
+    let waited_for = view.status == StepStatus::Running
+        || model
+            .runs
+            .orphans
+            .iter()
+            .any(|o| o.step == *step && o.starter == starter);
+    *phase != Phase::ReadBack && view.started_by.as_ref() == Some(&starter) && waited_for
+}
+
+/// Extra time past an orphaned step's own timeout before it may be retried: the executor's
+/// TERM grace, KILL and drain, and journaling the outcome.
+const ORPHAN_GRACE: time::Duration = time::Duration::seconds(10);
+
+/// The steps a takeover found in flight: their outcome may still come from the console that
+/// started them, until their time is up.
+fn orphans(model: &Model, interrupted: &[usize]) -> Vec<Orphan> {
+    let Some(run) = &model.runs.current else {
+        return Vec::new();
+    };
+    interrupted
+        .iter()
+        .filter_map(|i| {
+            let step = run.steps.get(*i)?;
+            let starter = step.started_by.clone().filter(|s| s.phase == Phase::Do)?;
+            (step.status == StepStatus::Running).then(|| Orphan {
+                step: *i,
+                starter,
+                retry_at: orphan_retry_at(model, *i, step.started.unwrap_or(model.now)),
+            })
+        })
+        .collect()
+}
+
+/// When a step another console started (at `started`) can no longer be running.
+fn orphan_retry_at(model: &Model, step: usize, started: OffsetDateTime) -> OffsetDateTime {
+    let timeout = match step_kind(model, step) {
+        Some(StepKind::Action(a)) => a.spec.timeout(),
+        _ => std::time::Duration::ZERO,
+    };
+    started + timeout + ORPHAN_GRACE
+}
+
+/// Why a step may not run again yet: another driver started it and its outcome is not in.
+fn orphan_blocks(model: &Model, step: usize) -> Option<String> {
+    let orphan = model.runs.orphans.iter().find(|o| o.step == step)?;
+    (model.now < orphan.retry_at).then(|| {
+        format!(
+            "step {} was started by {} and its outcome is not in: read back (v); no retry before {} UTC (its timeout)",
+            step + 1,
+            orphan.starter.console,
+            crate::text::clock(orphan.retry_at)
+        )
+    })
 }
 
 /// Records an event of the current run.
@@ -83,7 +184,7 @@ pub fn on_key(model: &mut Model, key: RunKey, fx: &mut Fx) {
         match &model.driver {
             Driver::LockHeld(_) | Driver::LockLost(_) => {
                 model.ui.overlay = Overlay::Prompt(Prompt {
-                    purpose: Purpose::BreakLockReason,
+                    purpose: Purpose::BreakLockWord,
                     input: Input::default(),
                 })
             }
@@ -118,6 +219,14 @@ fn with_token<R>(model: &mut Model, f: impl FnOnce(&mut Model, &DriverToken) -> 
 
 fn on_key_driving(model: &mut Model, token: &DriverToken, key: RunKey, fx: &mut Fx) {
     let active = model.runs.current.as_ref().is_some_and(|r| r.is_active());
+    let starts_something = matches!(
+        key,
+        RunKey::Act | RunKey::DryRun | RunKey::Override | RunKey::Skip | RunKey::Rollback
+    );
+    if starts_something && let Some(why) = unreachable(model) {
+        model.flash(why);
+        return;
+    }
     match key {
         RunKey::Runbooks => {
             if active {
@@ -459,6 +568,18 @@ fn promote_guard(model: &Model, db: usize, member: usize) -> Guard {
     }
 }
 
+/// While the shared record cannot be written, nothing starts: a start that cannot be fenced
+/// there could race a driver elected meanwhile.
+fn unreachable(model: &Model) -> Option<String> {
+    match model.shared {
+        super::model::Shared::Unreachable { since } => Some(format!(
+            "shared record unreachable since {} UTC: no step can start",
+            crate::text::clock(since)
+        )),
+        _ => None,
+    }
+}
+
 fn request(
     model: &mut Model,
     _token: &DriverToken,
@@ -467,6 +588,14 @@ fn request(
     spec: ActionSpec,
     fx: &mut Fx,
 ) {
+    let refused = match phase {
+        Phase::ReadBack => None,
+        Phase::Do | Phase::Rollback => orphan_blocks(model, step).or_else(|| unreachable(model)),
+    };
+    if let Some(why) = refused {
+        model.flash(why);
+        return;
+    }
     let Some(run) = &model.runs.current else {
         return;
     };
@@ -571,6 +700,13 @@ pub fn on_prompt(model: &mut Model, purpose: Purpose, text: String, fx: &mut Fx)
                 fx.effects.push(Effect::Quit);
             }
         }
+        Purpose::BreakLockWord if text == "break" => {
+            model.ui.overlay = Overlay::Prompt(Prompt {
+                purpose: Purpose::BreakLockReason,
+                input: Input::default(),
+            })
+        }
+        Purpose::BreakLockWord => model.flash("not confirmed: the lock is not broken"),
         Purpose::BreakLockReason if !text.is_empty() => {
             fx.effects.push(Effect::BreakLock { reason: text })
         }
@@ -887,6 +1023,10 @@ pub fn progress(model: &mut Model, now: OffsetDateTime, fx: &mut Fx) {
 /// A journaled run entry (ours or another console's) changes the run.
 pub fn on_journaled(model: &mut Model, entry: &Entry) {
     let Some(ev) = &entry.run else { return };
+    if let Event::Resumed { interrupted } = &ev.event {
+        let orphans = orphans(model, interrupted);
+        model.runs.orphans.extend(orphans);
+    }
     runbook::apply(&mut model.runs.current, entry, &model.config.runbooks);
     let clears = matches!(
         ev.event,
@@ -912,7 +1052,16 @@ pub fn on_journaled(model: &mut Model, entry: &Entry) {
         model.runs.in_flight = None;
         model.runs.wait_ended = None;
     }
+    if let Event::StepFinished {
+        step,
+        phase: Phase::Do | Phase::Rollback,
+        ..
+    } = ev.event
+    {
+        model.runs.orphans.retain(|o| o.step != step);
+    }
     if matches!(ev.event, Event::Armed { .. } | Event::DryRun { .. }) {
+        model.runs.orphans.clear();
         model.runs.shown = true;
         model.runs.in_flight = None;
         if let Some(run) = &model.runs.current {
@@ -932,6 +1081,34 @@ pub fn on_journaled(model: &mut Model, entry: &Entry) {
     {
         model.runs.plan = None;
     }
+}
+
+/// Rebuilds the latest run from the record at start-up (its run events and the driver marks
+/// among them, oldest first): a run event counts only if the driver of its time wrote it, as
+/// it did when it came live. Ends knowing who drove last.
+pub fn replay(model: &mut Model, entries: &[Entry]) {
+    // A journal from before driver marks and tokens: its run events are taken as they are.
+    let mut legacy = true;
+    for entry in entries {
+        legacy &= entry.driver.is_none() && entry.token.is_none();
+        match &entry.driver {
+            Some(crate::timeline::DriverMark::Took(info)) => model.holder = Some(info.clone()),
+            Some(crate::timeline::DriverMark::Released { console, token }) => {
+                if model
+                    .holder
+                    .as_ref()
+                    .is_some_and(|h| &h.console == console && h.token == *token)
+                {
+                    model.holder = None;
+                }
+            }
+            None => {}
+        }
+        if entry.run.is_some() && (legacy || accept_foreign(model, entry).is_ok()) {
+            on_journaled(model, entry);
+        }
+    }
+    model.runs.shown = model.runs.current.as_ref().is_some_and(|r| r.is_active());
 }
 
 /// After a takeover: read back an action step whose outcome is unknown.

@@ -32,6 +32,13 @@ pub enum Msg {
     },
     /// The driver lock was taken, lost or found held.
     Driver(super::model::Driver),
+    /// Who drives per the record, as of the entries that follow: the driver key's holder
+    /// (etcd) or the lock file's (file mode); None: nobody.
+    Holder(Option<crate::timeline::LockInfo>),
+    /// This console took (true) or lost (false) the recorder lease.
+    Recorder(bool),
+    /// The shared record became reachable or unreachable.
+    Shared(super::model::Shared),
     /// A line of output from the running step.
     Output {
         run_id: String,
@@ -133,20 +140,18 @@ pub fn update(model: &mut Model, msg: Msg) -> Vec<Effect> {
         Msg::Older { page: Err(e), .. } => {
             model.timeline.reading_older = false;
             model.timeline.older = crate::timeline::Older::None;
-            fx.edge(
+            fx.effects.push(Effect::Record(Entry::new(
                 model.now,
                 Severity::Warn,
-                "journal".into(),
+                Kind::Console,
+                "journal",
                 format!("cannot read older history from the journal: {e}"),
-            );
+            )));
         }
-        Msg::Foreign(entry) => {
-            super::runs::on_journaled(model, &entry);
-            // Another console's observations of the same world would only repeat ours.
-            if entry.kind != Kind::Edge {
-                show(model, entry, true);
-            }
-        }
+        Msg::Foreign(entry) => foreign(model, entry, &mut fx),
+        Msg::Holder(holder) => model.holder = holder,
+        Msg::Recorder(recorder) => model.recorder = recorder,
+        Msg::Shared(shared) => model.shared = shared,
         Msg::Driver(driver) => {
             let was_driving = model.driver.token().is_some();
             model.driver = driver;
@@ -166,6 +171,7 @@ pub fn update(model: &mut Model, msg: Msg) -> Vec<Effect> {
         }
     }
     super::runs::progress(model, model.now, &mut fx);
+    route_records(model, &mut fx);
     if model
         .ui
         .flash
@@ -182,6 +188,41 @@ pub fn update(model: &mut Model, msg: Msg) -> Vec<Effect> {
         model.ui.clock_dirty = true;
     }
     fx.effects
+}
+
+/// Another console's entry, from the record. Its run event counts only if the driver wrote it;
+/// anything else changes nothing and is recorded once as a warning (by the console that
+/// records edges: every other console sees that warning in the record).
+fn foreign(model: &mut Model, entry: Entry, fx: &mut Fx) {
+    if entry.run.is_some()
+        && let Err(why) = super::runs::accept_foreign(model, &entry)
+    {
+        fx.edge(model.now, Severity::Warn, "record".into(), why);
+        return;
+    }
+    super::runs::on_journaled(model, &entry);
+    show(model, entry, true);
+}
+
+/// Observation edges go to the record only from the console that records them (the others
+/// show the recorder's). A watch console records nothing but its notes; anything else it
+/// would record (a journal read error) is only shown on its own screen.
+fn route_records(model: &mut Model, fx: &mut Fx) {
+    let records_edges = model.records_edges();
+    let watch = model.mode == super::Mode::Watch;
+    let mut local = Vec::new();
+    fx.effects.retain(|effect| match effect {
+        Effect::Record(entry) if entry.kind == Kind::Edge => records_edges,
+        Effect::Record(entry) if watch && entry.kind != Kind::Note => {
+            local.push(entry.clone());
+            false
+        }
+        _ => true,
+    });
+    for entry in local {
+        show(model, entry, true);
+        model.ui.dirty = true;
+    }
 }
 
 fn show(model: &mut Model, entry: Entry, journaled: bool) {

@@ -41,6 +41,7 @@ pub struct FileConfig {
     pub cloudwatch: Vec<CloudWatchFile>,
     #[serde(default)]
     pub alarm: Vec<AlarmFile>,
+    pub war_room: Option<super::war_room::WarRoomFile>,
 }
 
 #[derive(Debug, Default, Deserialize)]

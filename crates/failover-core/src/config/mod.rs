@@ -4,6 +4,7 @@
 pub mod file;
 #[cfg(test)]
 pub(crate) mod tests;
+pub mod war_room;
 
 use std::collections::HashSet;
 use std::path::{Path, PathBuf};
@@ -17,6 +18,7 @@ use crate::runbook::{self, Rollback, Runbook, StepKeys, StepKind};
 use crate::schema::{Checker, unique};
 pub use crate::schema::{ConfigError, Drivers, Dsn, Site, SiteId, Sites};
 use file::FileConfig;
+pub use war_room::WarRoom;
 
 #[derive(Debug, Clone)]
 pub struct Config {
@@ -31,6 +33,8 @@ pub struct Config {
     pub runbooks: Vec<Runbook>,
     /// `[aws]`, after `--profile` / `--region` (see `Config::apply_aws_flags`).
     pub aws: AwsSettings,
+    /// `[war-room]`: the shared record and driver lease on etcd; `None`: the journal file.
+    pub war_room: Option<WarRoom>,
 }
 
 impl Config {
@@ -163,6 +167,10 @@ fn build(c: &Checker<'_>, file: FileConfig, drivers: &dyn Drivers) -> Result<Con
         unique(c, &mut runbook_names, &r.name, "runbook")?;
         runbooks.push(runbook::parse(c, r, &keys, i, &sites, &kinds, &aws)?);
     }
+    let war_room = match &file.war_room {
+        Some(w) => Some(war_room::parse(c, w)?),
+        None => None,
+    };
     let dir = c.path.parent().map(Path::to_path_buf).unwrap_or_default();
     let relative = |p: &str| -> PathBuf {
         let p = PathBuf::from(p);
@@ -185,5 +193,6 @@ fn build(c: &Checker<'_>, file: FileConfig, drivers: &dyn Drivers) -> Result<Con
         kinds,
         runbooks,
         aws,
+        war_room,
     })
 }

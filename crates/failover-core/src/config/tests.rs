@@ -264,3 +264,78 @@ fn periods_and_statistics() {
     );
     assert!(check("statistic = \"p100\"").is_err());
 }
+
+#[test]
+fn war_room_is_read_exactly_as_documented() {
+    let text = r#"
+[sites.primary]
+[war-room]
+etcd = ["http://127.0.0.1:2379"]        # endpoints of one etcd v3 cluster
+prefix = "/failover-console/orders"     # every console of one service uses the same prefix
+lease = "10s"                           # TTL of the driver and recorder leases (default 10s)
+"#;
+    let w = parse(text).war_room.unwrap();
+    assert_eq!(w.etcd, ["http://127.0.0.1:2379"]);
+    assert_eq!(w.prefix, "/failover-console/orders");
+    assert_eq!(w.lease, Duration::from_secs(10));
+    assert_eq!(w.user, None);
+    assert!(
+        parse("[sites.a]").war_room.is_none(),
+        "file mode by default"
+    );
+
+    let with_auth = r#"
+[sites.primary]
+[war-room]
+etcd = ["https://etcd-1:2379/", "https://etcd-2:2379"]
+prefix = "/fc/orders/"
+user = "console"
+password-env = "ETCD_PASSWORD"
+ca-file = "etcd-ca.pem"
+"#;
+    let w = parse(with_auth).war_room.unwrap();
+    assert_eq!(w.etcd, ["https://etcd-1:2379", "https://etcd-2:2379"]);
+    assert_eq!(w.prefix, "/fc/orders");
+    assert_eq!(w.lease, war_room::DEFAULT_LEASE);
+    assert_eq!(w.password_env.as_deref(), Some("ETCD_PASSWORD"));
+    assert_eq!(w.ca_file, Some(std::path::PathBuf::from("etcd-ca.pem")));
+}
+
+#[test]
+fn war_room_mistakes_are_pointed_at() {
+    let bad = |body: &str, wanted: &str| {
+        let text = format!("[sites.primary]\n[war-room]\n{body}\n");
+        let e = from_str(&text, Path::new("t.toml")).unwrap_err();
+        assert!(e.message.contains(wanted), "{body}: {}", e.message);
+        assert!(e.position.is_some(), "{body}: no position");
+    };
+    bad("etcd = []\nprefix = \"/x\"", "at least one endpoint");
+    bad(
+        "etcd = [\"127.0.0.1:2379\"]\nprefix = \"/x\"",
+        "invalid etcd endpoint",
+    );
+    bad(
+        "etcd = [\"http://a:1\", \"https://b:2\"]\nprefix = \"/x\"",
+        "mixes",
+    );
+    bad(
+        "etcd = [\"http://a:1\"]\nprefix = \"orders\"",
+        "invalid prefix",
+    );
+    bad(
+        "etcd = [\"http://a:1\"]\nprefix = \"/x\"\nlease = \"1s\"",
+        "between 2s and 5m",
+    );
+    bad(
+        "etcd = [\"http://a:1\"]\nprefix = \"/x\"\nuser = \"c\"",
+        "needs password-env",
+    );
+    bad(
+        "etcd = [\"http://a:1\"]\nprefix = \"/x\"\npassword-env = \"P\"",
+        "without user",
+    );
+    bad(
+        "etcd = [\"http://a:1\"]\nprefix = \"/x\"\npassword = \"hunter2\"",
+        "unknown field",
+    );
+}

@@ -11,6 +11,6 @@ mod steps;
 pub use crate::kinds::Evidence;
 pub use crate::timeline::{Event, ExpectedPrimary, Phase, RunEvent, StepResult};
 pub use keys::StepKeys;
-pub use run::{RunState, RunView, StepStatus, StepView, apply, new_id};
+pub use run::{RunState, RunView, Starter, StepStatus, StepView, apply, new_id};
 pub use spec::{ActionStep, Gate, Rollback, Runbook, RunbookFile, Step, StepKind, Wait};
 pub use steps::runbook as parse;

@@ -47,6 +47,16 @@ pub struct StepView {
     pub overridden: bool,
     /// The rollback's outcome, once one ran.
     pub rollback: Option<(StepStatus, String)>,
+    /// Which console started its last do or rollback phase, under which driver token: only
+    /// that console's outcome is taken for it once another console drives.
+    pub started_by: Option<Starter>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Starter {
+    pub console: String,
+    pub token: Option<u64>,
+    pub phase: Phase,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -152,6 +162,7 @@ pub fn apply(current: &mut Option<RunView>, entry: &Entry, runbooks: &[Runbook])
                     finished: None,
                     overridden: false,
                     rollback: None,
+                    started_by: None,
                 })
                 .collect(),
             state: RunState::Active,
@@ -206,6 +217,13 @@ pub fn apply(current: &mut Option<RunView>, entry: &Entry, runbooks: &[Runbook])
         }
         Event::StepStarted { step, phase } => {
             if let Some(s) = run.steps.get_mut(*step) {
+                if *phase != Phase::ReadBack {
+                    s.started_by = entry.console.clone().map(|console| Starter {
+                        console,
+                        token: entry.token,
+                        phase: *phase,
+                    });
+                }
                 match phase {
                     Phase::Rollback => {
                         s.rollback = Some((StepStatus::Running, "rolling back".into()))
@@ -240,8 +258,13 @@ pub fn apply(current: &mut Option<RunView>, entry: &Entry, runbooks: &[Runbook])
                     StepResult::Failed | StepResult::NotApplied => StepStatus::Failed,
                     StepResult::Unknown | StepResult::Unreadable => StepStatus::Unknown,
                 };
+                // A read-back that ends after the step's own outcome came in (a previous
+                // driver's, late) read the world before that outcome: the outcome stands.
+                let stale_read_back = *phase == Phase::ReadBack
+                    && !(s.status == StepStatus::Running && s.phase == Phase::ReadBack);
                 match phase {
                     Phase::Rollback => s.rollback = Some((status, detail.clone())),
+                    Phase::ReadBack if stale_read_back => {}
                     Phase::Do | Phase::ReadBack => {
                         s.status = status;
                         s.phase = *phase;

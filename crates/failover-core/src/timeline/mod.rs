@@ -1,10 +1,12 @@
 //! The incident record: timeline entries, the append-only journal they are written to before
 //! they are shown, and the post-mortem export.
 
+mod driver;
 mod edges;
 pub mod export;
 pub mod run;
 
+pub use driver::{DriverMark, LockInfo};
 pub use edges::Edges;
 pub use run::{Event, ExpectedPrimary, Phase, RunEvent, StepResult};
 
@@ -61,6 +63,16 @@ pub struct Entry {
     pub console: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub run: Option<RunEvent>,
+    /// The driver's fencing token, on every run event a driver writes (see `LockInfo::token`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub token: Option<u64>,
+    /// On the entry that records a change of driver.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub driver: Option<DriverMark>,
+    /// Where the shared record (etcd) holds it: its revision, once known. A local mirror line
+    /// of another console's entry carries it; this console's own lines are written before.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub rev: Option<i64>,
 }
 
 impl Entry {
@@ -80,6 +92,9 @@ impl Entry {
             operator: None,
             console: None,
             run: None,
+            token: None,
+            driver: None,
+            rev: None,
         }
     }
 

@@ -6,7 +6,7 @@ use ratatui::layout::{Alignment, Rect};
 use ratatui::text::{Line, Span};
 use ratatui::widgets::Paragraph;
 
-use crate::app::model::Driver;
+use crate::app::model::{Driver, Shared};
 use crate::app::verdict::{self, Level};
 use crate::app::{Mode, Model};
 use crate::text::{clean, clock};
@@ -24,15 +24,15 @@ pub fn render_top(frame: &mut Frame<'_>, top: Rect, model: &Model) {
     let ascii = model.view.ascii;
     let config = &model.config;
 
-    let badge = match (&model.mode, &model.driver) {
-        (Mode::Live, Driver::Driving(_) | Driver::NotYet) => {
+    let badge = match (&model.mode, &model.driver, &model.holder) {
+        (Mode::Live, Driver::Driving(_) | Driver::NotYet, _) => {
             Span::styled(" LIVE ", theme.badge_live)
         }
-        (_, Driver::LockHeld(info)) => Span::styled(
+        (_, Driver::LockHeld(info), _) | (Mode::Watch, _, Some(info)) => Span::styled(
             format!(" WATCH: {} drives ", clean(&info.operator, ascii)),
             theme.badge_watch,
         ),
-        (_, Driver::LockLost(_)) => Span::styled(" WATCH: lock lost ", theme.badge_watch),
+        (_, Driver::LockLost(_), _) => Span::styled(" WATCH: lock lost ", theme.badge_watch),
         _ => Span::styled(" WATCH ", theme.badge_watch),
     };
     let mut right = Vec::new();
@@ -55,13 +55,16 @@ pub fn render_top(frame: &mut Frame<'_>, top: Rect, model: &Model) {
         width: top.width.saturating_sub(right_width + 1),
         ..top
     };
-    frame.render_widget(
-        Paragraph::new(Span::styled(
-            clean(&config.title, ascii).into_owned(),
-            theme.accent,
-        )),
-        title_area,
-    );
+    // While the shared record cannot be written, that takes the title's place: it is what the
+    // people in the room must know first.
+    let title = match model.shared {
+        Shared::Unreachable { since } => Span::styled(
+            format!("SHARED RECORD UNREACHABLE since {}", clock(since)),
+            theme.crit,
+        ),
+        _ => Span::styled(clean(&config.title, ascii).into_owned(), theme.accent),
+    };
+    frame.render_widget(Paragraph::new(title), title_area);
 }
 
 /// Where traffic goes and the verdict.
