@@ -1093,15 +1093,15 @@ pub fn replay(model: &mut Model, entries: &[Entry]) {
         legacy &= entry.driver.is_none() && entry.token.is_none();
         match &entry.driver {
             Some(crate::timeline::DriverMark::Took(info)) => model.holder = Some(info.clone()),
-            Some(crate::timeline::DriverMark::Released { console, token }) => {
+            Some(crate::timeline::DriverMark::Released { console, token })
                 if model
                     .holder
                     .as_ref()
-                    .is_some_and(|h| &h.console == console && h.token == *token)
-                {
-                    model.holder = None;
-                }
+                    .is_some_and(|h| &h.console == console && h.token == *token) =>
+            {
+                model.holder = None;
             }
+            Some(crate::timeline::DriverMark::Released { .. }) => {}
             None => {}
         }
         if entry.run.is_some() && (legacy || accept_foreign(model, entry).is_ok()) {
