@@ -65,6 +65,9 @@ pub enum JournalCommand {
         /// Write here instead of stdout
         #[arg(long, value_name = "FILE")]
         output: Option<PathBuf>,
+        /// With [war-room]: this console's local mirror instead of the shared record (etcd)
+        #[arg(long)]
+        local: bool,
     },
 }
 
@@ -164,7 +167,12 @@ pub async fn run(cli: Cli) -> u8 {
             }
         },
         Some(Command::Journal {
-            command: JournalCommand::Export { format, output },
+            command:
+                JournalCommand::Export {
+                    format,
+                    output,
+                    local,
+                },
         }) => {
             let config = match load_config(&cli.config, &cli.aws) {
                 Ok(c) => c,
@@ -173,40 +181,51 @@ pub async fn run(cli: Cli) -> u8 {
                     return 1;
                 }
             };
-            export(&config, format, output)
+            let jsonl = matches!(format, ExportFormat::Jsonl);
+            match export_text(&config, jsonl, local).await {
+                Ok(text) => write_export(text, output),
+                Err(e) => {
+                    eprintln!("failover-console: {e}");
+                    1
+                }
+            }
         }
     }
 }
 
-fn export(config: &Config, format: ExportFormat, output: Option<PathBuf>) -> u8 {
+/// The incident record as text: the shared record (etcd) when the config has `[war-room]` and
+/// `local` is not asked for, else the journal file (in war-room mode, this console's mirror).
+pub async fn export_text(config: &Config, jsonl: bool, local: bool) -> Result<String, String> {
+    if let (Some(war_room), false) = (&config.war_room, local) {
+        let entries = crate::record::read_shared(war_room).await.map_err(|e| {
+            format!("cannot read the shared record ({e}); --local exports this console's mirror")
+        })?;
+        return Ok(if jsonl {
+            entries
+                .iter()
+                .filter_map(|e| serde_json::to_string(e).ok())
+                .map(|line| line + "\n")
+                .collect()
+        } else {
+            let source = format!("etcd {} {}", war_room.etcd.join(","), war_room.prefix);
+            failover_core::timeline::export::markdown(&config.title, &source, &entries, 0)
+        });
+    }
     let path = &config.journal;
-    let text = match format {
-        ExportFormat::Jsonl => match std::fs::read_to_string(path) {
-            Ok(t) => t,
-            Err(e) => {
-                eprintln!(
-                    "failover-console: cannot read journal {}: {e}",
-                    path.display()
-                );
-                return 1;
-            }
-        },
-        ExportFormat::Markdown => match crate::journal::read_all(path) {
-            Ok((entries, unreadable)) => failover_core::timeline::export::markdown(
-                &config.title,
-                &path.display().to_string(),
-                &entries,
-                unreadable,
-            ),
-            Err(e) => {
-                eprintln!(
-                    "failover-console: cannot read journal {}: {e}",
-                    path.display()
-                );
-                return 1;
-            }
-        },
-    };
+    let cannot = |e: std::io::Error| format!("cannot read journal {}: {e}", path.display());
+    if jsonl {
+        return std::fs::read_to_string(path).map_err(cannot);
+    }
+    let (entries, unreadable) = crate::journal::read_all(path).map_err(cannot)?;
+    Ok(failover_core::timeline::export::markdown(
+        &config.title,
+        &path.display().to_string(),
+        &entries,
+        unreadable,
+    ))
+}
+
+fn write_export(text: String, output: Option<PathBuf>) -> u8 {
     match output {
         Some(file) => match std::fs::write(&file, text) {
             Ok(()) => {
