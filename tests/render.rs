@@ -304,12 +304,32 @@ fn help_overlay() {
 fn help_overlay_watch() {
     let mut m = healthy(Mode::Watch, false);
     key(&mut m, KeyCode::Char('?'));
-    let screen = render(&m, 80, 24);
-    insta::assert_snapshot!("help_overlay_watch_80x24", screen);
-    assert!(
-        screen.contains("WATCH mode: this console can change nothing"),
-        "the watch line must fit at 80x24:\n{screen}"
-    );
+    snapshot_both!("help_overlay_watch", &m);
+    for (w, h) in SIZES {
+        let screen = render(&m, w, h);
+        assert!(
+            screen
+                .contains("WATCH mode: read-only. This console changes nothing but its own notes."),
+            "the watch line must fit at {w}x{h}:\n{screen}"
+        );
+        // Its help lists its own keys: none that acts.
+        for acting in [
+            "arm",
+            "dry run",
+            "override",
+            "skip",
+            "abort",
+            "roll back",
+            "read the state",
+            "break",
+        ] {
+            assert!(
+                !screen.contains(acting),
+                "{acting:?} in a watch console's help:\n{screen}"
+            );
+        }
+        assert!(screen.contains("show the current run"), "{screen}");
+    }
 }
 
 #[test]

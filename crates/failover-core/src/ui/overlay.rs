@@ -164,7 +164,7 @@ pub fn render(frame: &mut Frame<'_>, area: Rect, model: &Model) {
     )));
     if model.mode == crate::app::Mode::Watch {
         lines.push(Line::from(Span::styled(
-            "WATCH mode: this console can change nothing but its own notes.",
+            "WATCH mode: read-only. This console changes nothing but its own notes.",
             theme.warn,
         )));
     }
