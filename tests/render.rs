@@ -15,6 +15,8 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
+use failover_core::app::driver::DriverToken;
+use failover_core::app::model::Driver;
 use failover_core::app::{Mode, Model, Msg};
 use failover_core::kinds::{
     Observation,
@@ -22,6 +24,7 @@ use failover_core::kinds::{
     health::ProbeOutcome,
     postgres::{Lsn, PgSnapshot, PrimaryReading, ReplicaReading, StandbyRow},
 };
+use failover_core::runbook::{Event, Phase, StepResult};
 use failover_core::theme::{Theme, View};
 use time::OffsetDateTime;
 use time::macros::datetime;
@@ -182,7 +185,11 @@ fn replica(paused: bool, since_last_replay: Duration) -> PgSnapshot {
 
 /// Every check, member and resolver has answered, all agreeing on site A.
 fn healthy(mode: Mode, ascii: bool) -> Model {
-    let mut m = model_with(mode, ascii);
+    healthy_in(model_with(mode, ascii))
+}
+
+/// `m` after the healthy scenario's observations.
+fn healthy_in(mut m: Model) -> Model {
     // In the order they happened, as the engine would deliver them.
     for s in [1.0, 2.0] {
         probe(&mut m, 0, s, true, "200", 3);
@@ -738,4 +745,134 @@ fn the_screen_shows_what_a_whole_frame_draws_through_clock_only_frames() {
         feed(&mut parser);
         same(&parser, &m, w2, h2, "after a resize");
     }
+}
+
+// ---- runs: the footer lists what works now -------------------------------------------------------
+
+/// The healthy scenario in a console whose config has fixture::RUNBOOK.
+fn healthy_with_runbook(mode: Mode) -> Model {
+    let text = format!("{CONFIG}{}", fixture::RUNBOOK);
+    healthy_in(fixture::model(
+        &text,
+        mode,
+        "alice@ops",
+        fixture::dark(false),
+        T0,
+    ))
+}
+
+fn driving() -> Model {
+    let mut m = healthy_with_runbook(Mode::Live);
+    apply(&mut m, Msg::Driver(Driver::Driving(DriverToken::held())));
+    m
+}
+
+/// The last line on screen.
+fn footer(screen: &str) -> &str {
+    screen.lines().last().unwrap_or_default()
+}
+
+#[test]
+fn watch_console_following_a_run() {
+    let mut m = healthy_with_runbook(Mode::Watch);
+    let id = "20260301T142900Z-failover";
+    let events = [
+        Event::Armed {
+            target: "secondary".into(),
+            reason: "bob's drill".into(),
+            steps: fixture::RUNBOOK_STEPS.map(String::from).to_vec(),
+            expected_primaries: vec![],
+        },
+        Event::GatePassed {
+            step: 0,
+            evidence: "lag 0 B".into(),
+        },
+        Event::GatePassed {
+            step: 1,
+            evidence: "every check healthy".into(),
+        },
+        Event::StepStarted {
+            step: 2,
+            phase: Phase::Do,
+        },
+        Event::StepFinished {
+            step: 2,
+            phase: Phase::Do,
+            result: StepResult::Ok,
+            detail: "exit 0".into(),
+            elapsed_ms: 12,
+        },
+    ];
+    for (i, event) in events.into_iter().enumerate() {
+        let entry = fixture::run_entry(at(2.7 + 0.05 * i as f64), id, "bob@ops", event);
+        apply(&mut m, Msg::Foreign(entry));
+    }
+    snapshot_both!("watch_following_a_run", &m);
+    for (w, h) in SIZES {
+        let screen = render(&m, w, h);
+        assert!(
+            footer(&screen).starts_with("r show run  ? help  q quit"),
+            "{screen}"
+        );
+        assert!(screen.contains("read-only (--watch)"), "{screen}");
+    }
+    // Focused on the run: nothing to act with, Esc leaves it.
+    key(&mut m, KeyCode::Char('r'));
+    let screen = render(&m, 80, 24);
+    assert!(footer(&screen).starts_with("Esc panes  ? help"), "{screen}");
+}
+
+#[test]
+fn driving_console_with_a_plan_open() {
+    let mut m = driving();
+    key(&mut m, KeyCode::Char('r'));
+    key(&mut m, KeyCode::Enter);
+    snapshot_both!("driving_plan_open", &m);
+    let screen = render(&m, 80, 24);
+    assert!(
+        footer(&screen).starts_with("Enter arm (type secondary)  D dry run"),
+        "{screen}"
+    );
+}
+
+#[test]
+fn driving_console_during_a_run() {
+    let mut m = driving();
+    key(&mut m, KeyCode::Char('r'));
+    key(&mut m, KeyCode::Enter);
+    key(&mut m, KeyCode::Enter);
+    type_text(&mut m, "secondary");
+    key(&mut m, KeyCode::Enter);
+    type_text(&mut m, "drill");
+    key(&mut m, KeyCode::Enter);
+    // Both gates pass; the executor runs the action.
+    key(&mut m, KeyCode::Enter);
+    key(&mut m, KeyCode::Enter);
+    key(&mut m, KeyCode::Enter);
+    let id = m.runs.current.as_ref().expect("armed").id.clone();
+    for (i, event) in [
+        Event::StepStarted {
+            step: 2,
+            phase: Phase::Do,
+        },
+        Event::StepFinished {
+            step: 2,
+            phase: Phase::Do,
+            result: StepResult::Ok,
+            detail: "exit 0".into(),
+            elapsed_ms: 12,
+        },
+    ]
+    .into_iter()
+    .enumerate()
+    {
+        let entry = fixture::run_entry(at(3.0 + 0.012 * i as f64), &id, "alice@ops", event);
+        apply(&mut m, Msg::Journaled { entry, error: None });
+    }
+    snapshot_both!("driving_run_rollback_ready", &m);
+    let screen = render(&m, 80, 24);
+    assert!(
+        footer(&screen).starts_with("Enter do step 4  s skip  R roll back step 3  a abort"),
+        "{screen}"
+    );
 }
