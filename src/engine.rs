@@ -22,7 +22,7 @@ use crate::record::{self, RecordHandle};
 use failover_core::app::{Effect, Mode, Model, Msg, update};
 use failover_core::kinds::Observation;
 use failover_core::theme::View;
-use failover_core::timeline::{Entry, Kind, Severity};
+use failover_core::timeline::{DriverMark, Entry, Kind, Severity};
 
 /// What a console may do beyond watching: the part of the engine that differs by role.
 pub trait Seat: Sized + Send {
@@ -283,11 +283,12 @@ impl<R: Seat> Engine<R> {
         }
     }
 
-    /// Records the stop, waits (bounded) until everything queued is on disk, then lets go of
-    /// the driver lock or lease and the recorder's.
+    /// Records the stop (for a driver, also the release of its lock or lease), waits (bounded)
+    /// until everything queued is on disk, then lets go of the driver lock or lease and the
+    /// recorder's.
     pub async fn shutdown(mut self, reason: &str) {
         self.pollers.abort_all();
-        let stop = Entry::new(
+        let mut stop = Entry::new(
             OffsetDateTime::now_utc(),
             Severity::Info,
             Kind::Console,
@@ -295,6 +296,11 @@ impl<R: Seat> Engine<R> {
             format!("stopped: {reason}"),
         )
         .by(&self.model.operator);
+        // The stop of a driving console is also the release of its lock or lease.
+        stop.driver = self.model.driver.token().map(|t| DriverMark::Released {
+            console: self.model.console_id.clone(),
+            token: t.value(),
+        });
         let _ = tokio::time::timeout(Duration::from_secs(2), self.record.append_synced(stop)).await;
         self.record.release().await;
     }

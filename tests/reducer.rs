@@ -3,12 +3,17 @@
 
 #[path = "common/fixture.rs"]
 mod fixture;
+#[path = "common/screen.rs"]
+mod screen;
 
-use fixture::{records, step};
+use fixture::{records, run_entry, step};
 use std::time::Duration;
 
 use crossterm::event::{KeyCode, KeyEvent, KeyEventKind, KeyModifiers};
-use failover_core::app::model::{Overlay, Pane};
+use failover_core::app::driver::{DriverToken, LockInfo};
+use failover_core::app::keys::{Command, KeyMap, available};
+use failover_core::app::model::{Driver, Overlay, Pane};
+use failover_core::app::runs::RunKey;
 use failover_core::app::verdict::{self, Level};
 use failover_core::app::{Effect, Mode, Model, Msg, update};
 use failover_core::kinds::dns::{Match, RecordSite};
@@ -20,6 +25,7 @@ use failover_core::kinds::{
     health::ProbeOutcome,
     postgres::{Lsn, PgSnapshot, PrimaryReading, ReplicaReading, StandbyRow},
 };
+use failover_core::runbook::{Event, Phase, StepResult};
 use failover_core::timeline::{Entry, Kind, Severity};
 use time::OffsetDateTime;
 use time::macros::datetime;
@@ -1522,4 +1528,621 @@ fn a_steady_check_asks_for_no_frame_and_the_clock_one_a_second() {
         &mut m,
         Msg::Key(KeyEvent::new(KeyCode::Char('j'), KeyModifiers::NONE))
     ));
+}
+
+// ---- run keys: what a console binds, what its footer offers -----------------------------------
+
+const FENCE: usize = 2;
+const WAIT: usize = 3;
+
+fn with_runbook(mode: Mode) -> Model {
+    model_from(&format!("{CONFIG}{}", fixture::RUNBOOK), mode)
+}
+
+/// `update`, then every entry it records back as journaled (and what that records, and so on),
+/// as the engine does with a journal that always writes: the effects of the first update.
+fn settle(m: &mut Model, msg: Msg) -> Vec<Effect> {
+    let effects = update(m, msg);
+    let mut pending = records(&effects);
+    while !pending.is_empty() {
+        let entry = pending.remove(0);
+        pending.extend(records(&update(m, Msg::Journaled { entry, error: None })));
+    }
+    effects
+}
+
+fn hit(m: &mut Model, code: KeyCode) -> Vec<Effect> {
+    settle(m, Msg::Key(key(code)))
+}
+
+fn type_line(m: &mut Model, text: &str) -> Vec<Effect> {
+    type_text(m, text);
+    hit(m, KeyCode::Enter)
+}
+
+fn drive(m: &mut Model) {
+    settle(m, Msg::Driver(Driver::Driving(DriverToken::held(1))));
+}
+
+/// r, Enter on the only runbook: its plan is open.
+fn open_plan(m: &mut Model) {
+    hit(m, KeyCode::Char('r'));
+    hit(m, KeyCode::Enter);
+    assert_eq!(m.runs.plan, Some(0), "{:?}", m.ui.flash);
+}
+
+fn arm(m: &mut Model) {
+    open_plan(m);
+    hit(m, KeyCode::Enter);
+    type_line(m, "secondary");
+    type_line(m, "drill");
+    assert!(
+        m.runs.current.as_ref().is_some_and(|r| r.is_active()),
+        "armed: {:?}",
+        m.ui.flash
+    );
+}
+
+/// The executor's side of the current run: `event` journaled.
+fn executor(m: &mut Model, event: Event) {
+    let id = m.runs.current.as_ref().expect("a run").id.clone();
+    let entry = run_entry(at(1.0), &id, "alice@ops", event);
+    settle(m, Msg::Journaled { entry, error: None });
+}
+
+fn finished(step: usize, phase: Phase, result: StepResult) -> Event {
+    Event::StepFinished {
+        step,
+        phase,
+        result,
+        detail: format!("{result:?}"),
+        elapsed_ms: 10,
+    }
+}
+
+fn armed_by_bob() -> Event {
+    Event::Armed {
+        target: "secondary".into(),
+        reason: "bob's drill".into(),
+        steps: fixture::RUNBOOK_STEPS.map(String::from).to_vec(),
+        expected_primaries: vec![],
+    }
+}
+
+/// Another console's run, as this one reads it from the journal: armed, both gates passed, the
+/// action done; the wait is next.
+fn bobs_run(m: &mut Model) {
+    m.holder = Some(fixture::bob_drives());
+    let id = "20260301T115900Z-failover";
+    let events = [
+        armed_by_bob(),
+        Event::GatePassed {
+            step: 0,
+            evidence: "lag 0 B".into(),
+        },
+        Event::GatePassed {
+            step: 1,
+            evidence: "healthy".into(),
+        },
+        Event::StepStarted {
+            step: FENCE,
+            phase: Phase::Do,
+        },
+        finished(FENCE, Phase::Do, StepResult::Ok),
+    ];
+    for event in events {
+        settle(m, Msg::Foreign(run_entry(at(0.5), id, "bob@ops", event)));
+    }
+}
+
+fn lock_held() -> Driver {
+    Driver::LockHeld(fixture::bob_drives())
+}
+
+/// What a key must not touch when it does nothing.
+#[derive(Debug, PartialEq)]
+struct RunSide {
+    current: Option<failover_core::runbook::RunView>,
+    plan: Option<usize>,
+    in_flight: Option<usize>,
+    shown: bool,
+    focus: Pane,
+    overlay: bool,
+}
+
+fn run_side(m: &Model) -> RunSide {
+    RunSide {
+        current: m.runs.current.clone(),
+        plan: m.runs.plan,
+        in_flight: m.runs.in_flight,
+        shown: m.runs.shown,
+        focus: m.ui.focus,
+        overlay: !matches!(m.ui.overlay, Overlay::None),
+    }
+}
+
+/// Every key that acts on a run in a live console.
+const ACTING: [KeyCode; 8] = [
+    KeyCode::Enter,
+    KeyCode::Char('D'),
+    KeyCode::Char('o'),
+    KeyCode::Char('s'),
+    KeyCode::Char('a'),
+    KeyCode::Char('R'),
+    KeyCode::Char('v'),
+    KeyCode::Char('B'),
+];
+
+#[test]
+fn a_watch_console_binds_no_key_that_acts_and_they_change_nothing() {
+    let watch = KeyMap::for_mode(Mode::Watch);
+    let live = KeyMap::for_mode(Mode::Live);
+    for code in ACTING {
+        assert_eq!(watch.lookup(&key(code)), None, "{code:?} is bound in watch");
+        assert!(live.lookup(&key(code)).is_some(), "{code:?} unbound live");
+    }
+    assert_eq!(
+        watch.lookup(&key(KeyCode::Char('r'))),
+        Some(Command::Run(RunKey::ShowRun)),
+        "a watch console's r only shows the run"
+    );
+    assert!(
+        watch.help().all(
+            |b| !matches!(b.command, Command::Run(k) if k != RunKey::ShowRun && k != RunKey::Close)
+        ),
+        "{:?}",
+        watch.help().collect::<Vec<_>>()
+    );
+
+    let mut m = with_runbook(Mode::Watch);
+    all_healthy(&mut m);
+    bobs_run(&mut m);
+    let run = m.runs.current.clone().expect("bob's run, from the journal");
+    assert!(run.is_active() && run.cursor() == Some(WAIT));
+    for focus_the_run in [false, true] {
+        if focus_the_run {
+            // r shows the run (never the runbooks to arm): nothing recorded, no overlay.
+            let effects = hit(&mut m, KeyCode::Char('r'));
+            assert!(effects.is_empty(), "{effects:?}");
+            assert!(matches!(m.ui.overlay, Overlay::None));
+            assert_eq!(m.ui.focus, Pane::Run);
+            assert!(m.runs.shown);
+            assert_eq!(m.ui.flash, None);
+        }
+        for code in ACTING {
+            let before = run_side(&m);
+            let effects = hit(&mut m, code);
+            assert!(effects.is_empty(), "{code:?}: {effects:?}");
+            assert_eq!(run_side(&m), before, "{code:?} changed the run side");
+            assert_eq!(m.ui.flash, None, "{code:?} is no key here, not a refusal");
+        }
+    }
+    assert_eq!(m.runs.current, Some(run));
+    // What the footer offers: no key that acts.
+    let offered: Vec<String> = available(&m).into_iter().map(|h| h.key).collect();
+    for acting in ["Enter", "D", "o", "s", "a", "R", "v", "B"] {
+        assert!(!offered.iter().any(|k| k == acting), "{offered:?}");
+    }
+
+    // Bob's run ends. A live console's r would now list the runbooks, Enter open a plan and
+    // Enter again ask for the site to arm: here none of it happens.
+    let id = m.runs.current.as_ref().map(|r| r.id.clone()).unwrap();
+    settle(
+        &mut m,
+        Msg::Foreign(run_entry(at(0.9), &id, "bob@ops", Event::Finished)),
+    );
+    let before = run_side(&m);
+    for code in [
+        KeyCode::Char('r'),
+        KeyCode::Enter,
+        KeyCode::Enter,
+        KeyCode::Char('D'),
+    ] {
+        let effects = hit(&mut m, code);
+        assert!(effects.is_empty(), "{code:?}: {effects:?}");
+        assert!(matches!(m.ui.overlay, Overlay::None), "{code:?}");
+    }
+    assert_eq!(
+        (run_side(&m).current, m.runs.plan),
+        (before.current, before.plan),
+        "nothing armed, no plan opened"
+    );
+}
+
+/// Builds one model state, afresh for every key pressed in it.
+type Build = Box<dyn Fn() -> Model>;
+
+/// Model states the footer is checked in.
+fn states() -> Vec<(&'static str, Build)> {
+    fn live() -> Model {
+        with_runbook(Mode::Live)
+    }
+    fn driving() -> Model {
+        let mut m = live();
+        all_healthy(&mut m);
+        drive(&mut m);
+        m
+    }
+    fn running() -> Model {
+        let mut m = driving();
+        arm(&mut m);
+        m
+    }
+    fn at_fence() -> Model {
+        let mut m = running();
+        hit(&mut m, KeyCode::Enter);
+        hit(&mut m, KeyCode::Enter);
+        assert_eq!(m.runs.current.as_ref().unwrap().cursor(), Some(FENCE));
+        m
+    }
+    fn fence_started() -> Model {
+        let mut m = at_fence();
+        hit(&mut m, KeyCode::Enter);
+        assert_eq!(m.runs.in_flight, Some(FENCE));
+        executor(
+            &mut m,
+            Event::StepStarted {
+                step: FENCE,
+                phase: Phase::Do,
+            },
+        );
+        m
+    }
+    fn fence_unknown() -> Model {
+        let mut m = fence_started();
+        executor(&mut m, finished(FENCE, Phase::Do, StepResult::Unknown));
+        m
+    }
+    fn fence_unreadable() -> Model {
+        let mut m = fence_unknown();
+        executor(
+            &mut m,
+            Event::StepStarted {
+                step: FENCE,
+                phase: Phase::ReadBack,
+            },
+        );
+        executor(
+            &mut m,
+            finished(FENCE, Phase::ReadBack, StepResult::Unreadable),
+        );
+        m
+    }
+    fn fence_ok() -> Model {
+        let mut m = fence_started();
+        executor(&mut m, finished(FENCE, Phase::Do, StepResult::Ok));
+        m
+    }
+    fn waiting() -> Model {
+        let mut m = fence_ok();
+        hit(&mut m, KeyCode::Enter);
+        m
+    }
+    fn at_manual() -> Model {
+        let mut m = waiting();
+        executor(&mut m, finished(WAIT, Phase::Do, StepResult::Ok));
+        m
+    }
+    fn following(driver: Driver) -> Model {
+        let mut m = live();
+        all_healthy(&mut m);
+        settle(&mut m, Msg::Driver(driver));
+        bobs_run(&mut m);
+        m
+    }
+    let states: Vec<(&'static str, Build)> = vec![
+        ("live, not driving yet", Box::new(live)),
+        (
+            "live, not driving yet, bob's run",
+            Box::new(|| {
+                let mut m = live();
+                bobs_run(&mut m);
+                m
+            }),
+        ),
+        ("driving, no plan", Box::new(driving)),
+        (
+            "driving, the runbooks listed",
+            Box::new(|| {
+                let mut m = driving();
+                hit(&mut m, KeyCode::Char('r'));
+                m
+            }),
+        ),
+        (
+            "driving, plan open",
+            Box::new(|| {
+                let mut m = driving();
+                open_plan(&mut m);
+                m
+            }),
+        ),
+        (
+            "driving, plan open, focus elsewhere",
+            Box::new(|| {
+                let mut m = driving();
+                open_plan(&mut m);
+                hit(&mut m, KeyCode::Tab);
+                m
+            }),
+        ),
+        (
+            "driving, plan open, nothing read yet",
+            Box::new(|| {
+                let mut m = live();
+                drive(&mut m);
+                open_plan(&mut m);
+                m
+            }),
+        ),
+        (
+            "dry run in progress",
+            Box::new(|| {
+                let mut m = driving();
+                open_plan(&mut m);
+                hit(&mut m, KeyCode::Char('D'));
+                m
+            }),
+        ),
+        (
+            "dry run ended",
+            Box::new(|| {
+                let mut m = driving();
+                open_plan(&mut m);
+                hit(&mut m, KeyCode::Char('D'));
+                executor(&mut m, Event::Finished);
+                m
+            }),
+        ),
+        (
+            "run, lag gate blocks",
+            Box::new(|| {
+                let mut m = live();
+                drive(&mut m);
+                arm(&mut m);
+                m
+            }),
+        ),
+        ("run, lag gate passes", Box::new(running)),
+        (
+            "run, focus elsewhere",
+            Box::new(|| {
+                let mut m = running();
+                hit(&mut m, KeyCode::Esc);
+                m
+            }),
+        ),
+        (
+            "run, healthy gate blocks",
+            Box::new(|| {
+                let mut m = running();
+                hit(&mut m, KeyCode::Enter);
+                for i in 0..3 {
+                    probe(&mut m, DB_PORT, 0.5 + f64::from(i) * 0.1, false);
+                }
+                m
+            }),
+        ),
+        ("run, action next", Box::new(at_fence)),
+        (
+            "run, action asked for, not journaled yet",
+            Box::new(|| {
+                let mut m = at_fence();
+                hit(&mut m, KeyCode::Enter);
+                m
+            }),
+        ),
+        ("run, action running", Box::new(fence_started)),
+        (
+            "run, action unknown, read back coming",
+            Box::new(fence_unknown),
+        ),
+        (
+            "run, action unknown after reading back",
+            Box::new(fence_unreadable),
+        ),
+        (
+            "run, action failed",
+            Box::new(|| {
+                let mut m = fence_started();
+                executor(&mut m, finished(FENCE, Phase::Do, StepResult::Failed));
+                m
+            }),
+        ),
+        ("run, action done, wait next", Box::new(fence_ok)),
+        ("run, waiting", Box::new(waiting)),
+        ("run, manual step next", Box::new(at_manual)),
+        (
+            "run, action rolled back",
+            Box::new(|| {
+                let mut m = fence_ok();
+                executor(&mut m, finished(FENCE, Phase::Rollback, StepResult::Ok));
+                m
+            }),
+        ),
+        (
+            "run finished",
+            Box::new(|| {
+                let mut m = at_manual();
+                hit(&mut m, KeyCode::Enter);
+                assert!(!m.runs.current.as_ref().unwrap().is_active());
+                m
+            }),
+        ),
+        (
+            "run aborted",
+            Box::new(|| {
+                let mut m = running();
+                hit(&mut m, KeyCode::Char('a'));
+                type_line(&mut m, "abort");
+                type_line(&mut m, "wrong site");
+                assert!(!m.runs.current.as_ref().unwrap().is_active());
+                m
+            }),
+        ),
+        (
+            "run armed with other steps than the config's",
+            Box::new(|| {
+                let mut m = driving();
+                let mut armed = armed_by_bob();
+                if let Event::Armed { steps, .. } = &mut armed {
+                    steps[0] = "Replica caught up (old title)".into();
+                }
+                settle(
+                    &mut m,
+                    Msg::Journaled {
+                        entry: run_entry(at(0.5), "20260301T115900Z-failover", "alice@ops", armed),
+                        error: None,
+                    },
+                );
+                assert!(m.runs.current.as_ref().unwrap().config_changed);
+                m
+            }),
+        ),
+        (
+            "lock held, no run",
+            Box::new(|| following_nothing(lock_held())),
+        ),
+        ("lock held, bob's run", Box::new(|| following(lock_held()))),
+        (
+            "lock held, bob's run focused",
+            Box::new(|| {
+                let mut m = following(lock_held());
+                hit(&mut m, KeyCode::Char('r'));
+                m
+            }),
+        ),
+        (
+            "lock lost during a run",
+            Box::new(|| {
+                let mut m = fence_ok();
+                settle(
+                    &mut m,
+                    Msg::Driver(Driver::LockLost("bob@ops broke the lock".into())),
+                );
+                m
+            }),
+        ),
+        ("watch, nothing", Box::new(|| with_runbook(Mode::Watch))),
+        (
+            "watch, bob's run",
+            Box::new(|| {
+                let mut m = with_runbook(Mode::Watch);
+                bobs_run(&mut m);
+                m
+            }),
+        ),
+        (
+            "watch, bob's run focused",
+            Box::new(|| {
+                let mut m = with_runbook(Mode::Watch);
+                bobs_run(&mut m);
+                hit(&mut m, KeyCode::Char('r'));
+                m
+            }),
+        ),
+        (
+            "watch, bob's run ended",
+            Box::new(|| {
+                let mut m = with_runbook(Mode::Watch);
+                bobs_run(&mut m);
+                let id = m.runs.current.as_ref().unwrap().id.clone();
+                settle(
+                    &mut m,
+                    Msg::Foreign(run_entry(at(0.9), &id, "bob@ops", Event::Finished)),
+                );
+                m
+            }),
+        ),
+    ];
+    fn following_nothing(driver: Driver) -> Model {
+        let mut m = live();
+        settle(&mut m, Msg::Driver(driver));
+        m
+    }
+    states
+}
+
+/// The state to press a key in: built, with no flash left from building it.
+fn fresh(build: &dyn Fn() -> Model) -> Model {
+    let mut m = build();
+    m.ui.flash = None;
+    m
+}
+
+#[test]
+fn the_footer_offers_exactly_the_keys_that_do_something() {
+    let run_keys = [
+        KeyCode::Enter,
+        KeyCode::Char('D'),
+        KeyCode::Char('o'),
+        KeyCode::Char('s'),
+        KeyCode::Char('a'),
+        KeyCode::Char('R'),
+        KeyCode::Char('v'),
+        KeyCode::Char('B'),
+        KeyCode::Char('r'),
+        KeyCode::Esc,
+    ];
+    let mut checked = 0;
+    for (name, build) in states() {
+        let m = fresh(&*build);
+        if !matches!(m.ui.overlay, Overlay::None) {
+            // A list or a prompt has its own footer: its keys are the list's.
+            continue;
+        }
+        let offered = available(&m);
+        // The footer shows exactly these, in this order.
+        let line = screen::render(&m, 160, 48)
+            .lines()
+            .last()
+            .unwrap_or_default()
+            .to_string();
+        let text = offered
+            .iter()
+            .map(|h| format!("{} {}", h.key, h.what))
+            .collect::<Vec<_>>()
+            .join("  ");
+        assert_eq!(line, text, "{name}: the footer is not the list");
+
+        for hint in &offered {
+            let mut m = fresh(&*build);
+            let before = run_side(&m);
+            let scroll = m.ui.scroll;
+            let effects = press(&mut m, hint.code);
+            assert_eq!(
+                m.ui.flash, None,
+                "{name}: {} {} is offered, but refused",
+                hint.key, hint.what
+            );
+            let did = !effects.is_empty() || run_side(&m) != before || m.ui.scroll != scroll;
+            let scrolls = hint.command == Command::Down;
+            assert!(
+                did || scrolls,
+                "{name}: {} {} is offered, and does nothing",
+                hint.key,
+                hint.what
+            );
+            checked += 1;
+        }
+        for code in run_keys {
+            if offered.iter().any(|h| h.code == code) {
+                continue;
+            }
+            let mut m = fresh(&*build);
+            let before = run_side(&m);
+            let effects = press(&mut m, code);
+            assert!(
+                effects.is_empty(),
+                "{name}: {code:?} is not offered, and did {effects:?}"
+            );
+            assert_eq!(
+                run_side(&m),
+                before,
+                "{name}: {code:?} is not offered, and changed the run side"
+            );
+            checked += 1;
+        }
+    }
+    assert!(checked > 200, "{checked}");
 }

@@ -15,6 +15,8 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
+use failover_core::app::driver::DriverToken;
+use failover_core::app::model::Driver;
 use failover_core::app::{Mode, Model, Msg};
 use failover_core::kinds::{
     Observation,
@@ -22,6 +24,7 @@ use failover_core::kinds::{
     health::ProbeOutcome,
     postgres::{Lsn, PgSnapshot, PrimaryReading, ReplicaReading, StandbyRow},
 };
+use failover_core::runbook::{Event, Phase, StepResult};
 use failover_core::theme::{Theme, View};
 use time::OffsetDateTime;
 use time::macros::datetime;
@@ -183,8 +186,7 @@ fn replica(paused: bool, since_last_replay: Duration) -> PgSnapshot {
 /// Every check, member and resolver has answered, all agreeing on site A. A watch console
 /// records no edges: its timeline shows those of the console that records them.
 fn healthy(mode: Mode, ascii: bool) -> Model {
-    let mut m = model_with(mode, ascii);
-    feed_healthy(&mut m);
+    let mut m = healthy_in(model_with(mode, ascii));
     if mode == Mode::Watch {
         let recorder = healthy(Mode::Live, ascii);
         let mut shown: Vec<_> = recorder.timeline.newest_first().collect();
@@ -196,6 +198,12 @@ fn healthy(mode: Mode, ascii: bool) -> Model {
         }
         m.now = at(3.0);
     }
+    m
+}
+
+/// `m` after the healthy scenario's observations.
+fn healthy_in(mut m: Model) -> Model {
+    feed_healthy(&mut m);
     m
 }
 
@@ -315,12 +323,32 @@ fn help_overlay() {
 fn help_overlay_watch() {
     let mut m = healthy(Mode::Watch, false);
     key(&mut m, KeyCode::Char('?'));
-    let screen = render(&m, 80, 24);
-    insta::assert_snapshot!("help_overlay_watch_80x24", screen);
-    assert!(
-        screen.contains("WATCH mode: this console can change nothing"),
-        "the watch line must fit at 80x24:\n{screen}"
-    );
+    snapshot_both!("help_overlay_watch", &m);
+    for (w, h) in SIZES {
+        let screen = render(&m, w, h);
+        assert!(
+            screen
+                .contains("WATCH mode: read-only. This console changes nothing but its own notes."),
+            "the watch line must fit at {w}x{h}:\n{screen}"
+        );
+        // Its help lists its own keys: none that acts.
+        for acting in [
+            "arm",
+            "dry run",
+            "override",
+            "skip",
+            "abort",
+            "roll back",
+            "read the state",
+            "break",
+        ] {
+            assert!(
+                !screen.contains(acting),
+                "{acting:?} in a watch console's help:\n{screen}"
+            );
+        }
+        assert!(screen.contains("show the current run"), "{screen}");
+    }
 }
 
 #[test]
@@ -731,4 +759,143 @@ fn the_screen_shows_what_a_whole_frame_draws_through_clock_only_frames() {
         feed(&mut parser);
         same(&parser, &m, w2, h2, "after a resize");
     }
+}
+
+// ---- runs: the footer lists what works now -------------------------------------------------------
+
+/// The healthy scenario in a console whose config has fixture::RUNBOOK.
+fn healthy_with_runbook(mode: Mode) -> Model {
+    let text = format!("{CONFIG}{}", fixture::RUNBOOK);
+    let model = |mode| fixture::model(&text, mode, "alice@ops", fixture::dark(false), T0);
+    let mut m = healthy_in(model(mode));
+    if mode == Mode::Watch {
+        // The edges come from the console that records them.
+        let recorder = healthy_in(model(Mode::Live));
+        let mut shown: Vec<_> = recorder.timeline.newest_first().collect();
+        shown.reverse();
+        for s in shown {
+            let mut entry = s.entry.clone();
+            entry.console = Some(fixture::BOB_CONSOLE.into());
+            apply(&mut m, Msg::Foreign(entry));
+        }
+        m.now = at(3.0);
+    }
+    m
+}
+
+fn driving() -> Model {
+    let mut m = healthy_with_runbook(Mode::Live);
+    apply(&mut m, Msg::Driver(Driver::Driving(DriverToken::held(1))));
+    m
+}
+
+/// The last line on screen.
+fn footer(screen: &str) -> &str {
+    screen.lines().last().unwrap_or_default()
+}
+
+#[test]
+fn watch_console_following_a_run() {
+    let mut m = healthy_with_runbook(Mode::Watch);
+    m.holder = Some(fixture::bob_drives());
+    let id = "20260301T142900Z-failover";
+    let events = [
+        Event::Armed {
+            target: "secondary".into(),
+            reason: "bob's drill".into(),
+            steps: fixture::RUNBOOK_STEPS.map(String::from).to_vec(),
+            expected_primaries: vec![],
+        },
+        Event::GatePassed {
+            step: 0,
+            evidence: "lag 0 B".into(),
+        },
+        Event::GatePassed {
+            step: 1,
+            evidence: "every check healthy".into(),
+        },
+        Event::StepStarted {
+            step: 2,
+            phase: Phase::Do,
+        },
+        Event::StepFinished {
+            step: 2,
+            phase: Phase::Do,
+            result: StepResult::Ok,
+            detail: "exit 0".into(),
+            elapsed_ms: 12,
+        },
+    ];
+    for (i, event) in events.into_iter().enumerate() {
+        let entry = fixture::run_entry(at(2.7 + 0.05 * i as f64), id, "bob@ops", event);
+        apply(&mut m, Msg::Foreign(entry));
+    }
+    snapshot_both!("watch_following_a_run", &m);
+    for (w, h) in SIZES {
+        let screen = render(&m, w, h);
+        assert!(
+            footer(&screen).starts_with("r show run  ? help  q quit"),
+            "{screen}"
+        );
+        assert!(screen.contains("read-only (--watch)"), "{screen}");
+    }
+    // Focused on the run: nothing to act with, Esc leaves it.
+    key(&mut m, KeyCode::Char('r'));
+    let screen = render(&m, 80, 24);
+    assert!(footer(&screen).starts_with("Esc panes  ? help"), "{screen}");
+}
+
+#[test]
+fn driving_console_with_a_plan_open() {
+    let mut m = driving();
+    key(&mut m, KeyCode::Char('r'));
+    key(&mut m, KeyCode::Enter);
+    snapshot_both!("driving_plan_open", &m);
+    let screen = render(&m, 80, 24);
+    assert!(
+        footer(&screen).starts_with("Enter arm (type secondary)  D dry run"),
+        "{screen}"
+    );
+}
+
+#[test]
+fn driving_console_during_a_run() {
+    let mut m = driving();
+    key(&mut m, KeyCode::Char('r'));
+    key(&mut m, KeyCode::Enter);
+    key(&mut m, KeyCode::Enter);
+    type_text(&mut m, "secondary");
+    key(&mut m, KeyCode::Enter);
+    type_text(&mut m, "drill");
+    key(&mut m, KeyCode::Enter);
+    // Both gates pass; the executor runs the action.
+    key(&mut m, KeyCode::Enter);
+    key(&mut m, KeyCode::Enter);
+    key(&mut m, KeyCode::Enter);
+    let id = m.runs.current.as_ref().expect("armed").id.clone();
+    for (i, event) in [
+        Event::StepStarted {
+            step: 2,
+            phase: Phase::Do,
+        },
+        Event::StepFinished {
+            step: 2,
+            phase: Phase::Do,
+            result: StepResult::Ok,
+            detail: "exit 0".into(),
+            elapsed_ms: 12,
+        },
+    ]
+    .into_iter()
+    .enumerate()
+    {
+        let entry = fixture::run_entry(at(3.0 + 0.012 * i as f64), &id, "alice@ops", event);
+        apply(&mut m, Msg::Journaled { entry, error: None });
+    }
+    snapshot_both!("driving_run_rollback_ready", &m);
+    let screen = render(&m, 80, 24);
+    assert!(
+        footer(&screen).starts_with("Enter do step 4  s skip  R roll back step 3  a abort"),
+        "{screen}"
+    );
 }

@@ -460,17 +460,26 @@ async fn watch_mode_changes_nothing() {
         .expect("watch engine");
     wait(&mut watcher, "a normal lab", normal).await;
     assert!(matches!(watcher.model.driver, Driver::Watching));
-    for c in ['r', 'D', 'o', 's', 'a', 'R', 'v'] {
-        key(&mut watcher, KeyCode::Char(c)).await;
-        let flash = watcher
-            .model
-            .ui
-            .flash
-            .clone()
-            .map(|f| f.0)
-            .unwrap_or_default();
-        assert!(flash.contains("watching"), "key {c}: {flash}");
+    // A watch console binds no key that acts: they do nothing, not even refuse.
+    for code in ['D', 'o', 's', 'a', 'R', 'v', 'B']
+        .map(KeyCode::Char)
+        .into_iter()
+        .chain([KeyCode::Enter])
+    {
+        watcher.model.ui.flash = None;
+        key(&mut watcher, code).await;
+        assert_eq!(
+            watcher.model.ui.flash, None,
+            "{code:?} is bound in watch mode"
+        );
+        assert!(
+            matches!(watcher.model.ui.overlay, Overlay::None),
+            "{code:?}"
+        );
     }
+    // r only shows the current run (there is none): never the runbooks to arm.
+    key(&mut watcher, KeyCode::Char('r')).await;
+    assert!(matches!(watcher.model.ui.overlay, Overlay::None));
     key(&mut watcher, KeyCode::Enter).await;
     watcher.run_until(Duration::from_secs(1), |_| false).await;
     assert!(watcher.model.runs.current.is_none());

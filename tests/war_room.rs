@@ -58,7 +58,10 @@ fn endpoints() -> Vec<String> {
 /// A prefix of this test's own under the one `scripts/lab reset` clears.
 fn prefix(tag: &str) -> String {
     let nanos = OffsetDateTime::now_utc().unix_timestamp_nanos();
-    format!("/failover-console/test-{tag}-{}-{nanos}", std::process::id())
+    format!(
+        "/failover-console/test-{tag}-{}-{nanos}",
+        std::process::id()
+    )
 }
 
 /// The lab config in `dir` (its own journal: one bastion), on the war room's `prefix`.
@@ -178,9 +181,9 @@ fn run_events(entries: &[Entry]) -> Vec<(&Entry, &Event)> {
 fn do_starts(entries: &[Entry], step: usize) -> usize {
     run_events(entries)
         .iter()
-        .filter(|(_, ev)| {
-            matches!(ev, Event::StepStarted { step: s, phase: Phase::Do } if *s == step)
-        })
+        .filter(
+            |(_, ev)| matches!(ev, Event::StepStarted { step: s, phase: Phase::Do } if *s == step),
+        )
         .count()
 }
 
@@ -212,7 +215,10 @@ async fn two_bastions_one_drives_and_the_other_sees_who_and_cannot_arm() {
     let alice_cfg = war_config(lab.dir.path(), &p, "");
     let bob_dir = tempfile::tempdir().expect("tempdir");
     let bob_cfg = war_config(bob_dir.path(), &p, "");
-    assert_ne!(alice_cfg.journal, bob_cfg.journal, "two journals, one record");
+    assert_ne!(
+        alice_cfg.journal, bob_cfg.journal,
+        "two journals, one record"
+    );
 
     let mut alice = start::<Live>(&alice_cfg, "alice").await;
     wait(&mut alice, "alice drives", |m| m.driver.token().is_some()).await;
@@ -254,7 +260,9 @@ async fn two_bastions_one_drives_and_the_other_sees_who_and_cannot_arm() {
     // Bob's own journal mirrors what he saw: alice's arming is in it.
     let (mirror, _) = failover_console::journal::read_all(&bob_cfg.journal).expect("mirror");
     assert!(
-        mirror.iter().any(|e| e.message.starts_with("ARMED failover")),
+        mirror
+            .iter()
+            .any(|e| e.message.starts_with("ARMED failover")),
         "bob's mirror holds the shared record's entries"
     );
 }
@@ -289,10 +297,7 @@ async fn a_watcher_and_a_second_bastion_follow_the_lab_failover_each_edge_once()
     do_step(&mut driver, 4).await;
     key(&mut driver, KeyCode::Enter).await;
     wait(&mut driver, "the run finished", |m| {
-        m.runs
-            .current
-            .as_ref()
-            .is_some_and(|r| !r.is_active())
+        m.runs.current.as_ref().is_some_and(|r| !r.is_active())
     })
     .await;
     // Two more seconds of the world settling, then everyone stops.
@@ -352,7 +357,10 @@ async fn a_watcher_and_a_second_bastion_follow_the_lab_failover_each_edge_once()
             "an edge not from the driver: {e:?}"
         );
     }
-    let mut keys: Vec<_> = edges.iter().map(|e| (e.at, &e.source, &e.message)).collect();
+    let mut keys: Vec<_> = edges
+        .iter()
+        .map(|e| (e.at, &e.source, &e.message))
+        .collect();
     keys.sort();
     keys.dedup();
     assert_eq!(keys.len(), edges.len(), "an edge twice in the record");
@@ -411,18 +419,26 @@ async fn breaking_the_lock_mid_step_offers_no_retry_before_the_outcome() {
     let mut bob = start::<Live>(&bob_cfg, "bob").await;
     arm_run(&mut alice, SLOW, "break test").await;
     key(&mut alice, KeyCode::Enter).await;
-    expect_both(&mut alice, &mut bob, "the 6 s step runs, bob sees it", |a, b| {
-        step_status(a, 0) == Some(StepStatus::Running)
-            && step_status(b, 0) == Some(StepStatus::Running)
-            && matches!(b.driver, Driver::LockHeld(_))
-    })
+    expect_both(
+        &mut alice,
+        &mut bob,
+        "the 6 s step runs, bob sees it",
+        |a, b| {
+            step_status(a, 0) == Some(StepStatus::Running)
+                && step_status(b, 0) == Some(StepStatus::Running)
+                && matches!(b.driver, Driver::LockHeld(_))
+        },
+    )
     .await;
     let alice_token = alice.model.driver.token().map(|t| t.value()).unwrap();
 
     // B, the word, a reason.
     key(&mut bob, KeyCode::Char('B')).await;
     type_line(&mut bob, "brake").await;
-    assert!(bob.model.driver.token().is_none(), "a wrong word breaks nothing");
+    assert!(
+        bob.model.driver.token().is_none(),
+        "a wrong word breaks nothing"
+    );
     key(&mut bob, KeyCode::Char('B')).await;
     type_line(&mut bob, "break").await;
     type_line(&mut bob, "alice's bastion froze").await;
@@ -439,33 +455,56 @@ async fn breaking_the_lock_mid_step_offers_no_retry_before_the_outcome() {
         }) && b.runs.in_flight.is_none()
     })
     .await;
-    // Enter asks for a typed retry; typed, it is refused: alice's step may still be running.
+    // Enter does not even ask for a typed retry: alice's step may still be running.
     key(&mut bob, KeyCode::Enter).await;
-    type_line(&mut bob, "retry").await;
     let flash = bob.model.ui.flash.clone().map(|f| f.0).unwrap_or_default();
-    assert!(flash.contains("no retry before"), "{flash:?}{}", run_dump(&bob.model));
-    assert_eq!(do_starts(&shared(&alice_cfg).await, 0), 1, "not started again");
+    assert!(
+        flash.contains("no retry before"),
+        "{flash:?}{}",
+        run_dump(&bob.model)
+    );
+    assert_eq!(
+        do_starts(&shared(&alice_cfg).await, 0),
+        1,
+        "not started again"
+    );
 
     // Alice's step ends (6 s after it started) and her outcome, under her old token, counts.
-    expect_both(&mut alice, &mut bob, "alice's outcome reaches bob", |_, b| {
-        step_status(b, 0) == Some(StepStatus::Ok) && b.runs.orphans.is_empty()
-    })
+    expect_both(
+        &mut alice,
+        &mut bob,
+        "alice's outcome reaches bob",
+        |_, b| step_status(b, 0) == Some(StepStatus::Ok) && b.runs.orphans.is_empty(),
+    )
     .await;
     assert!(broke_at.elapsed() < Duration::from_secs(10));
     let record = shared(&alice_cfg).await;
     let finished: Vec<_> = run_events(&record)
         .into_iter()
         .filter(|(_, ev)| {
-            matches!(ev, Event::StepFinished { step: 0, phase: Phase::Do, result: StepResult::Ok, .. })
+            matches!(
+                ev,
+                Event::StepFinished {
+                    step: 0,
+                    phase: Phase::Do,
+                    result: StepResult::Ok,
+                    ..
+                }
+            )
         })
         .collect();
     assert_eq!(finished.len(), 1);
     assert_eq!(finished[0].0.token, Some(alice_token), "alice's token");
     assert_eq!(do_starts(&record, 0), 1, "the step ran once");
     // Alice's lease is gone: her driver key, revoked, and she knows it.
-    assert!(matches!(alice.model.driver, Driver::LockLost(_) | Driver::LockHeld(_)));
+    assert!(matches!(
+        alice.model.driver,
+        Driver::LockLost(_) | Driver::LockHeld(_)
+    ));
     assert!(
-        record.iter().any(|e| e.message.contains("driver lease BROKEN by bob")),
+        record
+            .iter()
+            .any(|e| e.message.contains("driver lease BROKEN by bob")),
         "{}",
         journal_text(&record)
     );
@@ -522,17 +561,28 @@ async fn forged_run_events_are_ignored_and_shown_once() {
     let warned = |m: &Model| {
         m.timeline
             .newest_first()
-            .filter(|s| s.entry.message.starts_with("run event from evil:1 ignored: not the driver"))
+            .filter(|s| {
+                s.entry
+                    .message
+                    .starts_with("run event from evil:1 ignored: not the driver")
+            })
             .count()
     };
-    expect_both(&mut alice, &mut carol, "the warning on both screens", |a, c| {
-        warned(a) == 1 && warned(c) == 1
-    })
+    expect_both(
+        &mut alice,
+        &mut carol,
+        "the warning on both screens",
+        |a, c| warned(a) == 1 && warned(c) == 1,
+    )
     .await;
     let _ = both(&mut alice, &mut carol, Duration::from_secs(1), |_, _| false).await;
     for m in [&alice.model, &carol.model] {
         assert_eq!(warned(m), 1, "shown once");
-        assert_eq!(step_status(m, 0), Some(StepStatus::Pending), "nothing changed");
+        assert_eq!(
+            step_status(m, 0),
+            Some(StepStatus::Pending),
+            "nothing changed"
+        );
     }
     let record = shared(&alice_cfg).await;
     let warnings = record
@@ -581,9 +631,11 @@ async fn a_forged_line_in_the_file_journal_is_ignored_and_shown() {
         .write_all(line.as_bytes())
         .unwrap();
     wait(&mut alice, "the warning", |m| {
-        m.timeline
-            .newest_first()
-            .any(|s| s.entry.message.starts_with("run event from evil:1 ignored: not the driver"))
+        m.timeline.newest_first().any(|s| {
+            s.entry
+                .message
+                .starts_with("run event from evil:1 ignored: not the driver")
+        })
     })
     .await;
     assert_eq!(step_status(&alice.model, 0), Some(StepStatus::Pending));
@@ -610,9 +662,14 @@ async fn etcd_losing_its_leader_and_then_everything() {
     let leader = lab.run(&["wr-etcd-leader"]).await.trim().to_string();
     lab.run(&["wr-etcd-kill", &leader]).await;
     key(&mut alice, KeyCode::Enter).await;
-    expect_both(&mut alice, &mut carol, "the step, through the new leader", |a, c| {
-        step_status(a, 0) == Some(StepStatus::Ok) && step_status(c, 0) == Some(StepStatus::Ok)
-    })
+    expect_both(
+        &mut alice,
+        &mut carol,
+        "the step, through the new leader",
+        |a, c| {
+            step_status(a, 0) == Some(StepStatus::Ok) && step_status(c, 0) == Some(StepStatus::Ok)
+        },
+    )
     .await;
     if step_status(&alice.model, 0) != Some(StepStatus::Ok) {
         // The first Enter may have met the election: one more.
@@ -624,11 +681,18 @@ async fn etcd_losing_its_leader_and_then_everything() {
     // Everything stops: the banner on both, no step starts, notes wait in the mirrors.
     lab.run(&["wr-etcd-stop", "all"]).await;
     expect_both(&mut alice, &mut carol, "the banner on both", |a, c| {
-        matches!(a.shared, Shared::Unreachable { .. }) && matches!(c.shared, Shared::Unreachable { .. })
+        matches!(a.shared, Shared::Unreachable { .. })
+            && matches!(c.shared, Shared::Unreachable { .. })
     })
     .await;
     key(&mut alice, KeyCode::Enter).await;
-    let flash = alice.model.ui.flash.clone().map(|f| f.0).unwrap_or_default();
+    let flash = alice
+        .model
+        .ui
+        .flash
+        .clone()
+        .map(|f| f.0)
+        .unwrap_or_default();
     assert!(flash.contains("shared record unreachable"), "{flash:?}");
     for (who, note) in [("alice", "note while etcd is down (alice)")] {
         key(&mut alice, KeyCode::Char('n')).await;
@@ -658,12 +722,26 @@ async fn etcd_losing_its_leader_and_then_everything() {
             count("note while etcd is down (carol)"),
         );
         if a == 1 && c == 1 {
-            assert_eq!(do_starts(&record, 1), 0, "no step started while unreachable");
+            assert_eq!(
+                do_starts(&record, 1),
+                0,
+                "no step started while unreachable"
+            );
             break;
         }
         assert!(a <= 1 && c <= 1, "a note twice: {}", journal_text(&record));
-        assert!(Instant::now() < end, "notes never arrived: {}", journal_text(&record));
-        let _ = both(&mut alice, &mut carol, Duration::from_millis(300), |_, _| false).await;
+        assert!(
+            Instant::now() < end,
+            "notes never arrived: {}",
+            journal_text(&record)
+        );
+        let _ = both(
+            &mut alice,
+            &mut carol,
+            Duration::from_millis(300),
+            |_, _| false,
+        )
+        .await;
     }
     // The watcher sees alice's note come back.
     expect_both(&mut alice, &mut carol, "carol sees alice's note", |_, c| {
@@ -712,13 +790,22 @@ async fn a_driver_killed_mid_step_leaves_it_unknown_to_whoever_takes_the_lease()
     let end = Instant::now() + DEADLINE;
     let started = loop {
         let record = shared(&cfg).await;
-        if let Some((e, _)) = run_events(&record)
-            .into_iter()
-            .find(|(_, ev)| matches!(ev, Event::StepStarted { step: 0, phase: Phase::Do }))
-        {
+        if let Some((e, _)) = run_events(&record).into_iter().find(|(_, ev)| {
+            matches!(
+                ev,
+                Event::StepStarted {
+                    step: 0,
+                    phase: Phase::Do
+                }
+            )
+        }) {
             break e.clone();
         }
-        assert!(Instant::now() < end, "the step never started: {}", tmux.screen());
+        assert!(
+            Instant::now() < end,
+            "the step never started: {}",
+            tmux.screen()
+        );
         tokio::time::sleep(Duration::from_millis(100)).await;
     };
     let pid: u32 = started
@@ -756,16 +843,21 @@ async fn a_driver_killed_mid_step_leaves_it_unknown_to_whoever_takes_the_lease()
     .await;
     let record = shared(&cfg).await;
     assert!(
-        run_events(&record).iter().any(|(e, ev)| matches!(ev, Event::Resumed { interrupted } if interrupted == &vec![0])
-            && e.operator.as_deref() == Some("bob")),
+        run_events(&record).iter().any(
+            |(e, ev)| matches!(ev, Event::Resumed { interrupted } if interrupted == &vec![0])
+                && e.operator.as_deref() == Some("bob")
+        ),
         "{}",
         journal_text(&record)
     );
     // The command alice started may still be running: no retry before its timeout.
     key(&mut bob, KeyCode::Enter).await;
-    type_line(&mut bob, "retry").await;
     let flash = bob.model.ui.flash.clone().map(|f| f.0).unwrap_or_default();
-    assert!(flash.contains("no retry before"), "{flash:?}{}", run_dump(&bob.model));
+    assert!(
+        flash.contains("no retry before"),
+        "{flash:?}{}",
+        run_dump(&bob.model)
+    );
     assert_eq!(do_starts(&shared(&cfg).await, 0), 1);
     eprintln!("SIGKILLed driver: lease taken over after {took:?}");
     let _ = std::process::Command::new("pkill")

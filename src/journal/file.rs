@@ -221,10 +221,7 @@ const DRIVER_MARK: &[u8] = b"\"driver\":{\"";
 /// at a time.
 fn last_line_with(file: &mut File, end: u64, needles: &[&[u8]]) -> io::Result<Option<u64>> {
     const BLOCK: u64 = 1024 * 1024;
-    let needles: Vec<_> = needles
-        .iter()
-        .map(memchr::memmem::FinderRev::new)
-        .collect();
+    let needles: Vec<_> = needles.iter().map(memchr::memmem::FinderRev::new).collect();
     let mut pos = end;
     // The current block plus the start of the block after it, up to its first newline: a
     // needle may straddle two blocks, never two lines.

@@ -249,25 +249,9 @@ impl Task {
         }
     }
 
+    /// The stop entry already says the lock is released: only the flocks go.
     async fn release(&mut self) {
-        let held = self.lock.lock().unwrap_or_else(|e| e.into_inner()).take();
-        if let Some(lock) = held.filter(|l| l.still_ours()) {
-            let mut entry = Entry::new(
-                OffsetDateTime::now_utc(),
-                Severity::Info,
-                Kind::Console,
-                "lock",
-                format!("driver lock released by {}", self.who.operator),
-            )
-            .by(&self.who.operator);
-            entry.console = Some(self.who.console.clone());
-            entry.driver = Some(DriverMark::Released {
-                console: self.who.console.clone(),
-                token: lock.info.token,
-            });
-            let _ = self.journal.append_synced(entry).await;
-            drop(lock);
-        }
+        self.lock.lock().unwrap_or_else(|e| e.into_inner()).take();
         self.recorder = None;
     }
 }

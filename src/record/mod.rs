@@ -158,9 +158,9 @@ impl RecordHandle {
         }
     }
 
-    /// At the end: records the release of the driver lock or lease if this console held it,
-    /// sends what is still queued to the shared record, then lets go of every lock and lease.
-    /// Bounded: a console that cannot reach etcd stops anyway (its lease then expires).
+    /// At the end, after the stop entry: sends what is still queued to the shared record, then
+    /// lets go of every lock and lease. Bounded: a console that cannot reach etcd stops anyway
+    /// (its lease then expires).
     pub async fn release(&self) {
         match &self.backend {
             Backend::File(file) => file.release().await,

@@ -6,8 +6,9 @@ use std::path::Path;
 use std::sync::Arc;
 
 use failover_core::app::{Effect, Mode, Model, Msg, update};
+use failover_core::runbook::{Event, RunEvent};
 use failover_core::theme::{Theme, View};
-use failover_core::timeline::Entry;
+use failover_core::timeline::{Entry, Kind, Severity};
 use time::OffsetDateTime;
 
 /// The smallest normal terminal, and the wide layout.
@@ -81,3 +82,105 @@ macro_rules! snapshot_both {
     };
 }
 pub(crate) use snapshot_both;
+
+/// A runbook of every step kind for the test configs (sites primary/secondary, database
+/// "orders", record api.failover.test.): two gates, an action with a rollback, a wait, a
+/// manual step.
+pub const RUNBOOK: &str = r#"
+[[runbook]]
+name = "failover"
+from = "primary"
+to = "secondary"
+
+[[runbook.step]]
+title = "Replica caught up"
+gate = "lag"
+database = "orders"
+
+[[runbook.step]]
+title = "Site B healthy"
+gate = "healthy"
+site = "secondary"
+
+[[runbook.step]]
+title = "Fence site A"
+action = "exec"
+command = ["true"]
+rollback = { action = "exec", command = ["true"] }
+
+[[runbook.step]]
+title = "Resolvers answer site B"
+wait = "dns"
+record = "api.failover.test."
+timeout = "90s"
+
+[[runbook.step]]
+title = "Update the status page"
+manual = "Post the incident template"
+"#;
+
+/// RUNBOOK's steps, as an arm journals them.
+pub const RUNBOOK_STEPS: [&str; 5] = [
+    "Replica caught up",
+    "Site B healthy",
+    "Fence site A",
+    "Resolvers answer site B",
+    "Update the status page",
+];
+
+/// The console that drives in these tests when another one does ("bob@ops" on a bastion).
+pub const BOB_CONSOLE: &str = "bastion:4242";
+pub const BOB_TOKEN: u64 = 7;
+
+/// Bob as the holder of the driver lock, as the record says.
+pub fn bob_drives() -> failover_core::timeline::LockInfo {
+    failover_core::timeline::LockInfo {
+        operator: "bob@ops".into(),
+        host: "bastion".into(),
+        pid: 4242,
+        since: time::macros::datetime!(2026-03-01 11:00 UTC),
+        console: BOB_CONSOLE.into(),
+        token: BOB_TOKEN,
+        ssh: None,
+    }
+}
+
+/// An entry of RUNBOOK's run `id`, as a console (this one or another) journals it; written
+/// by bob's console under his token (what counts when bob drives: `bob_drives`).
+pub fn run_entry(at: OffsetDateTime, id: &str, by: &str, event: Event) -> Entry {
+    let mut entry = Entry::new(
+        at,
+        Severity::Info,
+        Kind::Run,
+        "run/failover",
+        describe(&event),
+    )
+    .by(by);
+    entry.run = Some(RunEvent {
+        id: id.into(),
+        runbook: "failover".into(),
+        event,
+    });
+    entry.console = Some(BOB_CONSOLE.into());
+    entry.token = Some(BOB_TOKEN);
+    entry
+}
+
+/// A run event's timeline line, close to what the console journals.
+fn describe(event: &Event) -> String {
+    match event {
+        Event::Armed { target, reason, .. } => format!("ARMED failover -> {target}: {reason}"),
+        Event::GatePassed { step, evidence } => {
+            format!("step {} gate passed: {evidence}", step + 1)
+        }
+        Event::StepStarted { step, phase } => format!("step {} {phase:?} started", step + 1),
+        Event::StepFinished {
+            step,
+            phase,
+            result,
+            detail,
+            ..
+        } => format!("step {} {phase:?} {result:?}: {detail}", step + 1),
+        other => format!("{other:?}"),
+    }
+}

@@ -618,11 +618,10 @@ impl Task {
             .await;
     }
 
-    /// At the end: the release mark, the queue, then the lease (and with it the keys).
+    /// At the end (the stop entry says the lease is released): the queue, then the lease,
+    /// and with it the keys.
     async fn release(&mut self) {
-        if let Some(info) = self.driving.take() {
-            self.mark_released(&info, "driver lease released").await;
-        }
+        self.driving = None;
         if self.conn.is_some() {
             self.flush().await;
         }

@@ -13,7 +13,7 @@ use crate::kinds::postgres::Role;
 use crate::runbook::{
     self, Event, ExpectedPrimary, Phase, RunEvent, RunState, StepStatus, evidence,
 };
-use crate::runbook::{Rollback, StepKind};
+use crate::runbook::{ActionStep, Rollback, RunView, StepKind};
 use crate::timeline::{Entry, Kind, Severity};
 
 /// A request for the executor: the only way anything is done to the world.
@@ -40,6 +40,8 @@ pub enum RunKey {
     ReadBack,
     BreakLock,
     Close,
+    /// A watch console's r: show the current run, never the runbooks to arm.
+    ShowRun,
 }
 
 fn run_entry(
@@ -175,35 +177,298 @@ fn record(model: &Model, fx: &mut Fx, event: Event, severity: Severity, message:
     }
 }
 
+/// What a run key does in the console's state now, decided before anything is done: `on_key`
+/// carries it out, and the footer lists a key only when pressing it is not refused. One
+/// decision for both, so the footer cannot offer a key that would only be refused.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Decision {
+    /// A typed question first (a confirmation word or a reason).
+    Ask(Purpose),
+    /// The current run in the run pane, focused.
+    ShowRun,
+    /// The list of runbooks, to open a plan.
+    ChooseRunbook,
+    /// Close the plan or the ended run; during a run, focus goes back to the panes.
+    Close,
+    /// The next step is a gate that passes now: record it passed.
+    PassGate { step: usize, evidence: String },
+    /// The next step is done by hand: record it done.
+    ConfirmManual { step: usize, text: String },
+    /// The next step is a wait: start it.
+    StartWait { step: usize },
+    /// The next step is an action: its guard is checked when it starts, then it runs (or its
+    /// refusal is journaled).
+    StartAction { step: usize, action: ActionStep },
+    /// Read the next step's action back.
+    ReadBack { step: usize, spec: ActionSpec },
+    /// Dry-run the open plan.
+    DryRun { runbook: usize },
+}
+
+/// Why a run key does nothing now.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Refusal {
+    /// Nothing to say (Esc with nothing to close, r on the run already shown).
+    Quiet,
+    /// Said in the footer.
+    Say(String),
+}
+
+fn say(why: impl Into<String>) -> Refusal {
+    Refusal::Say(why.into())
+}
+
 pub fn on_key(model: &mut Model, key: RunKey, fx: &mut Fx) {
-    if key == RunKey::Close {
-        close(model);
-        return;
+    match decide(model, key) {
+        Ok(decision) => carry_out(model, decision, fx),
+        Err(Refusal::Say(why)) => model.flash(why),
+        Err(Refusal::Quiet) => {}
     }
-    if key == RunKey::BreakLock {
-        match &model.driver {
-            Driver::LockHeld(_) | Driver::LockLost(_) => {
-                model.ui.overlay = Overlay::Prompt(Prompt {
-                    purpose: Purpose::BreakLockWord,
-                    input: Input::default(),
-                })
-            }
-            Driver::Driving(_) => model.flash("this console already drives"),
-            other => model.flash(other.why_not().unwrap_or_default()),
+}
+
+/// What `key` does now, or why it does nothing.
+pub fn decide(model: &Model, key: RunKey) -> Result<Decision, Refusal> {
+    match key {
+        RunKey::Close => return close_decision(model),
+        RunKey::ShowRun => return show_run(model),
+        RunKey::BreakLock => {
+            return match &model.driver {
+                Driver::LockHeld(_) | Driver::LockLost(_) => {
+                    Ok(Decision::Ask(Purpose::BreakLockWord))
+                }
+                Driver::Driving(_) => Err(say("this console already drives")),
+                other => Err(say(other.why_not().unwrap_or_default())),
+            };
         }
-        return;
+        _ => {}
     }
-    // Without the token nothing below can arm or act; say why instead.
+    // Without the token nothing below can arm or act: r still shows the run another console
+    // drives, and anything else says why.
     if model.driver.token().is_none() {
-        if key == RunKey::Runbooks && model.runs.current.is_some() {
+        return match show_run(model) {
+            Ok(show) if key == RunKey::Runbooks => Ok(show),
+            _ => Err(say(model.driver.why_not().unwrap_or_default())),
+        };
+    }
+    decide_driving(model, key)
+}
+
+/// r on a console that shows the current run rather than arming one.
+fn show_run(model: &Model) -> Result<Decision, Refusal> {
+    match &model.runs.current {
+        None => Err(say("no run to show")),
+        Some(_) if model.runs.shown && model.ui.focus == Pane::Run => Err(Refusal::Quiet),
+        Some(_) => Ok(Decision::ShowRun),
+    }
+}
+
+fn close_decision(model: &Model) -> Result<Decision, Refusal> {
+    let active = model.runs.current.as_ref().is_some_and(|r| r.is_active());
+    let closes = if active {
+        model.ui.focus == Pane::Run
+    } else {
+        model.run_pane_open() || model.ui.focus == Pane::Run
+    };
+    if closes {
+        Ok(Decision::Close)
+    } else {
+        Err(Refusal::Quiet)
+    }
+}
+
+fn decide_driving(model: &Model, key: RunKey) -> Result<Decision, Refusal> {
+    let active = model.runs.current.as_ref().filter(|r| r.is_active());
+    let starts_something = matches!(
+        key,
+        RunKey::Act | RunKey::DryRun | RunKey::Override | RunKey::Skip | RunKey::Rollback
+    );
+    if starts_something && let Some(why) = unreachable(model) {
+        return Err(say(why));
+    }
+    if active.is_some_and(|r| r.dry_run) && key != RunKey::Runbooks {
+        return Err(say("a dry run is in progress: wait for its end"));
+    }
+    match (key, active) {
+        (RunKey::Runbooks, Some(_)) => show_run(model),
+        (RunKey::Runbooks, None) if model.config.runbooks.is_empty() => {
+            Err(say("no [[runbook]] in the config"))
+        }
+        (RunKey::Runbooks, None) => Ok(Decision::ChooseRunbook),
+        (RunKey::Act, Some(run)) => enter_on_step(model, run),
+        (RunKey::Act, None) => match model.runs.plan {
+            Some(runbook) => Ok(Decision::Ask(Purpose::ArmSite { runbook })),
+            None => Err(say("r lists runbooks")),
+        },
+        (RunKey::DryRun, Some(_)) => Err(say("a run is in progress: abort it before a dry run")),
+        (RunKey::DryRun, None) => match model.runs.plan {
+            Some(runbook) => Ok(Decision::DryRun { runbook }),
+            None => Err(say("open a runbook's plan first (r)")),
+        },
+        (
+            RunKey::Override | RunKey::Skip | RunKey::Abort | RunKey::Rollback | RunKey::ReadBack,
+            None,
+        ) => Err(say("no run in progress")),
+        (RunKey::Override, Some(run)) => {
+            let step = next_step(run)?;
+            match step_kind(model, step) {
+                Some(StepKind::Gate(gate)) if !evidence::gate(&model.world(), &gate).pass => {
+                    Ok(Decision::Ask(Purpose::OverrideWord { step }))
+                }
+                Some(StepKind::Gate(_)) => Err(say("the gate passes: Enter takes it")),
+                _ => Err(say("only a failing gate can be overridden")),
+            }
+        }
+        (RunKey::Skip, Some(run)) => {
+            let step = next_step(run)?;
+            if model.runs.in_flight.is_some() || run.running().is_some() {
+                Err(say("a step is running: wait for its outcome"))
+            } else {
+                Ok(Decision::Ask(Purpose::SkipReason { step }))
+            }
+        }
+        (RunKey::Abort, Some(_)) => Ok(Decision::Ask(Purpose::AbortWord)),
+        (RunKey::Rollback, Some(run)) => match run.rollback_candidate(&model.config.runbooks) {
+            Some(step) => Ok(Decision::Ask(Purpose::RollbackWord { step })),
+            None => Err(say("no completed step with a rollback")),
+        },
+        (RunKey::ReadBack, Some(run)) => {
+            let step = next_step(run)?;
+            match (run.steps[step].status, step_kind(model, step)) {
+                (StepStatus::Unknown | StepStatus::Failed, Some(StepKind::Action(a))) => {
+                    Ok(Decision::ReadBack { step, spec: a.spec })
+                }
+                _ => Err(say(
+                    "read back applies to an action whose outcome is unknown or failed",
+                )),
+            }
+        }
+        // Decided before a driver was needed.
+        (RunKey::Close | RunKey::ShowRun | RunKey::BreakLock, _) => Err(Refusal::Quiet),
+    }
+}
+
+/// The step the run is at; none once every step is settled (the run is then finishing).
+fn next_step(run: &RunView) -> Result<usize, Refusal> {
+    run.cursor().ok_or(Refusal::Quiet)
+}
+
+/// Enter during a run: the next step, if it can be started now.
+fn enter_on_step(model: &Model, run: &RunView) -> Result<Decision, Refusal> {
+    if run.config_changed {
+        return Err(say(
+            "the runbook changed in the config since this run was armed: abort it and arm again",
+        ));
+    }
+    let step = next_step(run)?;
+    let status = run.steps[step].status;
+    if let Some(why) = orphan_blocks(model, step) {
+        return Err(say(why));
+    }
+    if model.runs.in_flight.is_some() || status == StepStatus::Running {
+        return Err(say(format!(
+            "step {} is running: wait for its outcome",
+            step + 1
+        )));
+    }
+    if status == StepStatus::Unknown {
+        let unreadable =
+            run.steps[step].phase == Phase::ReadBack && run.steps[step].finished.is_some();
+        return if unreadable {
+            // Read back and still unknown: only a typed retry runs it again.
+            Ok(Decision::Ask(Purpose::RetryWord { step }))
+        } else {
+            Err(say(
+                "outcome unknown: reading it back first (v reads again); nothing is retried blindly",
+            ))
+        };
+    }
+    match step_kind(model, step) {
+        None => Err(Refusal::Quiet),
+        Some(StepKind::Gate(gate)) => {
+            let ev = evidence::gate(&model.world(), &gate);
+            if ev.pass {
+                Ok(Decision::PassGate {
+                    step,
+                    evidence: ev.summary(),
+                })
+            } else {
+                Err(say(format!("gate blocks: {} (o overrides)", ev.summary())))
+            }
+        }
+        Some(StepKind::Manual(text)) => Ok(Decision::ConfirmManual { step, text }),
+        Some(StepKind::Wait(_)) => Ok(Decision::StartWait { step }),
+        Some(StepKind::Action(action)) => Ok(Decision::StartAction { step, action }),
+    }
+}
+
+fn carry_out(model: &mut Model, decision: Decision, fx: &mut Fx) {
+    match decision {
+        Decision::Ask(purpose) => {
+            model.ui.overlay = Overlay::Prompt(Prompt {
+                purpose,
+                input: Input::default(),
+            })
+        }
+        Decision::ShowRun => {
             model.runs.shown = true;
             model.ui.focus = Pane::Run;
         }
-        let why = model.driver.why_not().unwrap_or_default();
-        model.flash(why);
-        return;
+        Decision::ChooseRunbook => {
+            model.ui.overlay = Overlay::Runbooks {
+                selected: model.runs.plan.unwrap_or(0),
+            }
+        }
+        Decision::Close => close(model),
+        Decision::PassGate { step, evidence } => {
+            let message = format!(
+                "step {} {:?} gate passed: {evidence}",
+                step + 1,
+                step_title(model, step)
+            );
+            record(
+                model,
+                fx,
+                Event::GatePassed { step, evidence },
+                Severity::Ok,
+                message,
+            );
+        }
+        Decision::ConfirmManual { step, text } => {
+            let message = format!(
+                "step {} {:?} done by hand: {text}",
+                step + 1,
+                step_title(model, step)
+            );
+            record(
+                model,
+                fx,
+                Event::ManualDone { step },
+                Severity::Info,
+                message,
+            );
+        }
+        Decision::StartWait { step } => {
+            let message = format!("step {} {:?} waiting", step + 1, step_title(model, step));
+            let event = Event::StepStarted {
+                step,
+                phase: Phase::Do,
+            };
+            record(model, fx, event, Severity::Info, message);
+        }
+        Decision::StartAction { step, action } => {
+            with_token(model, |model, token| {
+                start_action(model, token, step, action, fx)
+            });
+        }
+        Decision::ReadBack { step, spec } => {
+            with_token(model, |model, token| {
+                request(model, token, step, Phase::ReadBack, spec, fx)
+            });
+        }
+        Decision::DryRun { runbook } => {
+            with_token(model, |model, token| dry_run(model, token, runbook, fx));
+        }
     }
-    with_token(model, |model, token| on_key_driving(model, token, key, fx));
 }
 
 /// Runs `f` with the driver token, which only a driving console has.
@@ -215,111 +480,6 @@ fn with_token<R>(model: &mut Model, f: impl FnOnce(&mut Model, &DriverToken) -> 
     };
     model.driver = driver;
     result
-}
-
-fn on_key_driving(model: &mut Model, token: &DriverToken, key: RunKey, fx: &mut Fx) {
-    let active = model.runs.current.as_ref().is_some_and(|r| r.is_active());
-    let starts_something = matches!(
-        key,
-        RunKey::Act | RunKey::DryRun | RunKey::Override | RunKey::Skip | RunKey::Rollback
-    );
-    if starts_something && let Some(why) = unreachable(model) {
-        model.flash(why);
-        return;
-    }
-    match key {
-        RunKey::Runbooks => {
-            if active {
-                model.runs.shown = true;
-                model.ui.focus = Pane::Run;
-            } else if model.config.runbooks.is_empty() {
-                model.flash("no [[runbook]] in the config");
-            } else {
-                model.ui.overlay = Overlay::Runbooks {
-                    selected: model.runs.plan.unwrap_or(0),
-                };
-            }
-        }
-        RunKey::Act if active => act(model, token, fx),
-        RunKey::Act => match model.runs.plan {
-            Some(runbook) => {
-                model.ui.overlay = Overlay::Prompt(Prompt {
-                    purpose: Purpose::ArmSite { runbook },
-                    input: Input::default(),
-                })
-            }
-            None => model.flash("r lists runbooks"),
-        },
-        RunKey::DryRun if active => model.flash("a run is in progress: abort it before a dry run"),
-        RunKey::DryRun => match model.runs.plan {
-            Some(runbook) => dry_run(model, token, runbook, fx),
-            None => model.flash("open a runbook's plan first (r)"),
-        },
-        RunKey::Override | RunKey::Skip | RunKey::Abort | RunKey::Rollback | RunKey::ReadBack
-            if !active =>
-        {
-            model.flash("no run in progress")
-        }
-        RunKey::Override => {
-            let Some(step) = cursor(model) else { return };
-            match step_kind(model, step) {
-                Some(StepKind::Gate(gate)) if !evidence::gate(&model.world(), &gate).pass => {
-                    model.ui.overlay = Overlay::Prompt(Prompt {
-                        purpose: Purpose::OverrideWord { step },
-                        input: Input::default(),
-                    })
-                }
-                Some(StepKind::Gate(_)) => model.flash("the gate passes: Enter takes it"),
-                _ => model.flash("only a failing gate can be overridden"),
-            }
-        }
-        RunKey::Skip => {
-            let Some(step) = cursor(model) else { return };
-            if model.runs.in_flight.is_some() || running(model).is_some() {
-                model.flash("a step is running: wait for its outcome");
-            } else {
-                model.ui.overlay = Overlay::Prompt(Prompt {
-                    purpose: Purpose::SkipReason { step },
-                    input: Input::default(),
-                });
-            }
-        }
-        RunKey::Abort => {
-            model.ui.overlay = Overlay::Prompt(Prompt {
-                purpose: Purpose::AbortWord,
-                input: Input::default(),
-            })
-        }
-        RunKey::Rollback => {
-            let candidate = model
-                .runs
-                .current
-                .as_ref()
-                .and_then(|r| r.rollback_candidate(&model.config.runbooks));
-            match candidate {
-                Some(step) => {
-                    model.ui.overlay = Overlay::Prompt(Prompt {
-                        purpose: Purpose::RollbackWord { step },
-                        input: Input::default(),
-                    })
-                }
-                None => model.flash("no completed step with a rollback"),
-            }
-        }
-        RunKey::ReadBack => {
-            let Some(step) = cursor(model) else { return };
-            let status = model.runs.current.as_ref().map(|r| r.steps[step].status);
-            match (status, step_kind(model, step)) {
-                (Some(StepStatus::Unknown | StepStatus::Failed), Some(StepKind::Action(a))) => {
-                    request(model, token, step, Phase::ReadBack, a.spec, fx);
-                }
-                _ => {
-                    model.flash("read back applies to an action whose outcome is unknown or failed")
-                }
-            }
-        }
-        RunKey::Close | RunKey::BreakLock => {}
-    }
 }
 
 fn close(model: &mut Model) {
@@ -336,12 +496,14 @@ fn close(model: &mut Model) {
     }
 }
 
-fn cursor(model: &Model) -> Option<usize> {
-    model.runs.current.as_ref().and_then(|r| r.cursor())
-}
-
-fn running(model: &Model) -> Option<usize> {
-    model.runs.current.as_ref().and_then(|r| r.running())
+fn step_title(model: &Model, step: usize) -> String {
+    model
+        .runs
+        .current
+        .as_ref()
+        .and_then(|r| r.steps.get(step))
+        .map(|s| s.title.clone())
+        .unwrap_or_default()
 }
 
 fn step_kind(model: &Model, step: usize) -> Option<StepKind> {
@@ -350,115 +512,40 @@ fn step_kind(model: &Model, step: usize) -> Option<StepKind> {
     runbook.steps.get(step).map(|s| s.kind.clone())
 }
 
-/// Enter on the current step.
-fn act(model: &mut Model, token: &DriverToken, fx: &mut Fx) {
-    let Some(run) = &model.runs.current else {
-        return;
+/// An action step started by Enter: the guards first, then the executor.
+fn start_action(
+    model: &mut Model,
+    token: &DriverToken,
+    step: usize,
+    action: ActionStep,
+    fx: &mut Fx,
+) {
+    let guard = match (action.promotes, &action.spec) {
+        (Some((db, member)), _) => promote_guard(model, db, member),
+        (None, ActionSpec::Patroni(switch)) => patroni_guard(model, switch),
+        _ => Guard::Go,
     };
-    if run.config_changed {
-        model.flash(
-            "the runbook changed in the config since this run was armed: abort it and arm again",
-        );
-        return;
-    }
-    let Some(step) = run.cursor() else { return };
-    let status = run.steps[step].status;
-    if model.runs.in_flight.is_some() || status == StepStatus::Running {
-        model.flash(format!(
-            "step {} is running: wait for its outcome",
-            step + 1
-        ));
-        return;
-    }
-    if status == StepStatus::Unknown {
-        let unreadable =
-            run.steps[step].phase == Phase::ReadBack && run.steps[step].finished.is_some();
-        if unreadable {
-            // Read back and still unknown: only a typed retry runs it again.
+    match guard {
+        Guard::Go => request(model, token, step, Phase::Do, action.spec, fx),
+        Guard::Refuse(reason) => {
+            let title = step_title(model, step);
+            record(
+                model,
+                fx,
+                Event::StepRefused {
+                    step,
+                    reason: reason.clone(),
+                },
+                Severity::Warn,
+                format!("step {} {title:?} refused: {reason}", step + 1),
+            );
+            model.flash(format!("refused: {reason}"));
+        }
+        Guard::SplitBrain => {
             model.ui.overlay = Overlay::Prompt(Prompt {
-                purpose: Purpose::RetryWord { step },
+                purpose: Purpose::SplitBrainWord { step },
                 input: Input::default(),
             });
-        } else {
-            model.flash("outcome unknown: reading it back first (v reads again); nothing is retried blindly");
-        }
-        return;
-    }
-    let Some(kind) = step_kind(model, step) else {
-        return;
-    };
-    let title = run.steps[step].title.clone();
-    match kind {
-        StepKind::Gate(gate) => {
-            let ev = evidence::gate(&model.world(), &gate);
-            if ev.pass {
-                let summary = ev.summary();
-                record(
-                    model,
-                    fx,
-                    Event::GatePassed {
-                        step,
-                        evidence: summary.clone(),
-                    },
-                    Severity::Ok,
-                    format!("step {} {title:?} gate passed: {summary}", step + 1),
-                );
-            } else {
-                model.flash(format!("gate blocks: {} (o overrides)", ev.summary()));
-            }
-        }
-        StepKind::Manual(text) => {
-            record(
-                model,
-                fx,
-                Event::ManualDone { step },
-                Severity::Info,
-                format!("step {} {title:?} done by hand: {text}", step + 1),
-            );
-        }
-        StepKind::Wait(_) => {
-            record(
-                model,
-                fx,
-                Event::StepStarted {
-                    step,
-                    phase: Phase::Do,
-                },
-                Severity::Info,
-                format!("step {} {title:?} waiting", step + 1),
-            );
-        }
-        StepKind::Action(action) => {
-            let guard = match (action.promotes, &action.spec) {
-                (Some((db, member)), _) => promote_guard(model, db, member),
-                (None, ActionSpec::Patroni(switch)) => patroni_guard(model, switch),
-                _ => Guard::Go,
-            };
-            match guard {
-                Guard::Go => {}
-                Guard::Refuse(reason) => {
-                    record(
-                        model,
-                        fx,
-                        Event::StepRefused {
-                            step,
-                            reason: reason.clone(),
-                        },
-                        Severity::Warn,
-                        format!("step {} {title:?} refused: {reason}", step + 1),
-                    );
-                    model.flash(format!("refused: {reason}"));
-                    return;
-                }
-                Guard::SplitBrain => {
-                    model.ui.overlay = Overlay::Prompt(Prompt {
-                        purpose: Purpose::SplitBrainWord { step },
-                        input: Input::default(),
-                    });
-                    return;
-                }
-            }
-            request(model, token, step, Phase::Do, action.spec, fx);
         }
     }
 }

@@ -7,7 +7,7 @@ use ratatui::widgets::{Clear, Paragraph, Wrap};
 use tui_input::Input;
 
 use crate::app::Model;
-use crate::app::keys::KeyMap;
+use crate::app::keys::{self, KeyMap};
 use crate::app::model::Overlay;
 use crate::text::clean;
 
@@ -54,35 +54,16 @@ pub fn footer(frame: &mut Frame<'_>, area: Rect, model: &Model) {
             );
             return;
         }
-        Overlay::None
-            if model.run_pane_open()
-                && (model.ui.focus == crate::app::model::Pane::Run
-                    || model.runs.current.as_ref().is_some_and(|r| r.is_active())) =>
-        {
-            let text = super::run::hints(model);
-            frame.render_widget(
-                Paragraph::new(Span::styled(
-                    clean(&text, model.view.ascii).into_owned(),
-                    theme.accent,
-                )),
-                area,
-            );
-            return;
-        }
         Overlay::None => {
+            // Only the keys that do something now, most important first: at 80 columns the
+            // line is cut at the right.
             let mut spans = Vec::new();
-            let hints: [(&str, &str); 7] = [
-                ("?", "help"),
-                ("q", "quit"),
-                ("Tab", "focus"),
-                ("j/k", "scroll"),
-                ("/", "filter"),
-                ("n", "note"),
-                ("r", "runbooks"),
-            ];
-            for (key, what) in hints {
-                spans.push(Span::styled(key, theme.accent));
-                spans.push(Span::styled(format!(" {what}  "), theme.dim));
+            for hint in keys::available(model) {
+                spans.push(Span::styled(hint.key, theme.accent));
+                spans.push(Span::styled(
+                    format!(" {}  ", clean(&hint.what, model.view.ascii)),
+                    theme.dim,
+                ));
             }
             if !model.ui.filter.is_empty() {
                 spans.push(Span::styled(
@@ -164,7 +145,7 @@ pub fn render(frame: &mut Frame<'_>, area: Rect, model: &Model) {
     )));
     if model.mode == crate::app::Mode::Watch {
         lines.push(Line::from(Span::styled(
-            "WATCH mode: this console can change nothing but its own notes.",
+            "WATCH mode: read-only. This console changes nothing but its own notes.",
             theme.warn,
         )));
     }

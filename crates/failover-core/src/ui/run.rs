@@ -5,6 +5,7 @@ use ratatui::style::Style;
 use ratatui::text::{Line, Span};
 
 use crate::app::Model;
+use crate::app::keys::{self, Command};
 use crate::runbook::{RunState, RunView, StepStatus, evidence, plan};
 use crate::runbook::{Runbook, StepKind};
 use crate::text::{clean, clock, latency, since};
@@ -25,30 +26,26 @@ pub fn lines(model: &Model, width: usize) -> (String, Vec<Line<'static>>) {
     }
 }
 
-/// The keys that work now in the run pane, for the footer.
+/// The run pane's last line: why this console cannot act, or the run keys that work now (the
+/// footer's first keys, from the same list).
 pub fn hints(model: &Model) -> String {
     if let Some(why) = model.driver.why_not() {
         return why;
     }
-    match &model.runs.current {
-        Some(run) if run.is_active() && run.dry_run => {
-            "dry run in progress: nothing is executed".into()
-        }
-        Some(run) if run.is_active() => {
-            let next = run
-                .cursor()
-                .map(|c| format!("Enter do step {}", c + 1))
-                .unwrap_or_default();
-            format!("{next}  o override  s skip  a abort  R rollback  v read back  Tab panes")
-        }
-        _ => match model.runs.plan {
-            Some(i) => format!(
-                "Enter arm (type {})  D dry run  j/k scroll  Esc close",
-                model.config.sites[model.config.runbooks[i].to].key
-            ),
-            None => "r runbooks".into(),
-        },
+    if model
+        .runs
+        .current
+        .as_ref()
+        .is_some_and(|r| r.is_active() && r.dry_run)
+    {
+        return "dry run in progress: nothing is executed".into();
     }
+    keys::available(model)
+        .into_iter()
+        .filter(|h| matches!(h.command, Command::Run(_)))
+        .map(|h| format!("{} {}", h.key, h.what))
+        .collect::<Vec<_>>()
+        .join("  ")
 }
 
 fn t(model: &Model, text: &str) -> String {
@@ -99,12 +96,10 @@ fn plan_lines(model: &Model, runbook: &Runbook, width: usize) -> (String, Vec<Li
             )));
         }
     }
-    let target = &config.sites[runbook.to].key;
-    let keys = match model.driver.why_not() {
-        None => format!("Enter arm (type {target}, then a reason)   D dry run   Esc close"),
-        Some(why) => why,
-    };
-    lines.push(Line::from(Span::styled(t(model, &keys), theme.accent)));
+    lines.push(Line::from(Span::styled(
+        t(model, &hints(model)),
+        theme.accent,
+    )));
     (title, lines)
 }
 
@@ -242,14 +237,9 @@ fn run_lines(model: &Model, run: &RunView, width: usize) -> (String, Vec<Line<'s
             )));
         }
     }
-    let keys = match (model.driver.why_not(), &run.state) {
-        (Some(why), RunState::Active) => why,
-        (None, RunState::Active) if run.dry_run => "dry run in progress".into(),
-        (None, RunState::Active) => {
-            "Enter do step  o override  s skip  a abort  R rollback  v read back".into()
-        }
-        _ => "Esc close   r runbooks".into(),
-    };
-    lines.push(Line::from(Span::styled(t(model, &keys), theme.accent)));
+    lines.push(Line::from(Span::styled(
+        t(model, &hints(model)),
+        theme.accent,
+    )));
     (title, lines)
 }
