@@ -10,7 +10,7 @@ use fixture::{records, run_entry, step};
 use std::time::Duration;
 
 use crossterm::event::{KeyCode, KeyEvent, KeyEventKind, KeyModifiers};
-use failover_core::app::driver::{DriverToken, LockInfo};
+use failover_core::app::driver::DriverToken;
 use failover_core::app::keys::{Command, KeyMap, available};
 use failover_core::app::model::{Driver, Overlay, Pane};
 use failover_core::app::runs::RunKey;

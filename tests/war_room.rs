@@ -129,8 +129,11 @@ async fn expect_both<A: Seat, B: Seat>(
 /// it; stopped, it gives the engine back.
 struct Background<R: Seat> {
     stop: tokio::sync::oneshot::Sender<()>,
-    task: tokio::task::JoinHandle<(Engine<R>, Vec<(Entry, OffsetDateTime)>)>,
+    task: tokio::task::JoinHandle<(Engine<R>, Seen)>,
 }
+
+/// Each run event another console wrote, and when it reached this one.
+type Seen = Vec<(Entry, OffsetDateTime)>;
 
 fn background<R: Seat + 'static>(mut engine: Engine<R>) -> Background<R>
 where
@@ -159,7 +162,7 @@ where
 }
 
 impl<R: Seat> Background<R> {
-    async fn stop(self) -> (Engine<R>, Vec<(Entry, OffsetDateTime)>) {
+    async fn stop(self) -> (Engine<R>, Seen) {
         let _ = self.stop.send(());
         self.task.await.expect("background console")
     }
