@@ -138,7 +138,10 @@ fn orphans(model: &Model, interrupted: &[usize]) -> Vec<Orphan> {
         .filter_map(|i| {
             let step = run.steps.get(*i)?;
             let starter = step.started_by.clone().filter(|s| s.phase == Phase::Do)?;
-            (step.status == StepStatus::Running).then(|| Orphan {
+            // Running, or already marked unknown by this console's own takeover.
+            let in_flight = matches!(step.status, StepStatus::Running | StepStatus::Unknown)
+                && step.finished.is_none();
+            in_flight.then(|| Orphan {
                 step: *i,
                 starter,
                 retry_at: orphan_retry_at(model, *i, step.started.unwrap_or(model.now)),
@@ -161,10 +164,10 @@ fn orphan_blocks(model: &Model, step: usize) -> Option<String> {
     let orphan = model.runs.orphans.iter().find(|o| o.step == step)?;
     (model.now < orphan.retry_at).then(|| {
         format!(
-            "step {} was started by {} and its outcome is not in: read back (v); no retry before {} UTC (its timeout)",
+            "no retry before {} UTC (its timeout): step {}'s outcome may still come from {}",
+            crate::text::clock(orphan.retry_at),
             step + 1,
             orphan.starter.console,
-            crate::text::clock(orphan.retry_at)
         )
     })
 }
