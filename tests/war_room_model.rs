@@ -519,3 +519,32 @@ fn the_break_key_asks_for_the_word_then_a_reason() {
         "{effects:?}"
     );
 }
+
+#[test]
+fn every_run_event_a_driver_records_carries_its_token() {
+    let mut m = model(Mode::Live);
+    settle(&mut m, Msg::Driver(Driver::Driving(DriverToken::held(7))));
+    let mut recorded = Vec::new();
+    recorded.extend(key(&mut m, KeyCode::Char('r')));
+    recorded.extend(key(&mut m, KeyCode::Enter));
+    recorded.extend(key(&mut m, KeyCode::Enter));
+    recorded.extend(type_line(&mut m, "secondary"));
+    recorded.extend(type_line(&mut m, "drill"));
+    assert!(
+        m.runs.current.as_ref().is_some_and(|r| r.is_active()),
+        "armed: {}",
+        flash(&m)
+    );
+    // The first gate, evaluated by the model itself.
+    recorded.extend(key(&mut m, KeyCode::Enter));
+    let runs: Vec<Entry> = records(&recorded)
+        .into_iter()
+        .filter(|e| e.run.is_some())
+        .collect();
+    assert!(
+        runs.iter()
+            .any(|e| matches!(e.run.as_ref().map(|r| &r.event), Some(Event::Armed { .. }))),
+        "{runs:#?}"
+    );
+    assert!(runs.iter().all(|e| e.token == Some(7)), "{runs:#?}");
+}

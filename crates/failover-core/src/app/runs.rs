@@ -474,15 +474,11 @@ fn carry_out(model: &mut Model, decision: Decision, fx: &mut Fx) {
     }
 }
 
-/// Runs `f` with the driver token, which only a driving console has.
+/// Runs `f` with the driver token, which only a driving console has. The model keeps its
+/// own: every run event `f` records carries the token's value.
 fn with_token<R>(model: &mut Model, f: impl FnOnce(&mut Model, &DriverToken) -> R) -> Option<R> {
-    let driver = std::mem::replace(&mut model.driver, Driver::NotYet);
-    let result = match &driver {
-        Driver::Driving(token) => Some(f(model, token)),
-        _ => None,
-    };
-    model.driver = driver;
-    result
+    let token = DriverToken::held(model.driver.token()?.value());
+    Some(f(model, &token))
 }
 
 fn close(model: &mut Model) {
