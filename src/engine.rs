@@ -7,7 +7,6 @@ use std::time::Duration;
 
 use time::OffsetDateTime;
 use tokio::sync::mpsc;
-use tokio::task::JoinSet;
 use tokio::time::Instant;
 
 use crate::config::Config;
@@ -30,7 +29,7 @@ pub struct Engine {
     internal_tx: mpsc::Sender<Msg>,
     internal: mpsc::Receiver<Msg>,
     pending: VecDeque<Msg>,
-    pollers: JoinSet<()>,
+    pollers: crate::pollers::Pollers,
     lock: Option<DriverLock>,
     executor: Option<Executor>,
     tail: Tail,
@@ -124,21 +123,54 @@ impl Engine {
     /// The next thing that happened: a journal write finished, a source answered, another
     /// console wrote, the executor reported, or the clock reached a new second.
     pub async fn recv(&mut self) -> Msg {
-        if let Some(msg) = self.pending.pop_front() {
-            return msg;
-        }
-        tokio::select! {
-            biased;
-            Some(done) = self.journaled.recv() => done,
-            Some(msg) = self.internal.recv() => msg,
-            Some(observation) = self.observations.recv() => Msg::Observed(observation),
-            _ = self.tick.as_mut() => {
-                self.tick.as_mut().reset(next_second());
-                // Once a second, with the clock: other consoles' lines, the driver lock.
-                // (Any more often only wakes an idle console for nothing.)
-                self.housekeep().await;
-                Msg::Tick(OffsetDateTime::now_utc())
+        loop {
+            if let Some(msg) = self.pending.pop_front() {
+                return msg;
             }
+            tokio::select! {
+                biased;
+                Some(done) = self.journaled.recv() => return done,
+                Some(msg) = self.internal.recv() => return msg,
+                Some(observation) = self.observations.recv() => return Msg::Observed(observation),
+                _ = self.tick.as_mut() => {
+                    self.tick.as_mut().reset(next_second());
+                    // Once a second, with the clock: other consoles' lines, the driver lock.
+                    // (Any more often only wakes an idle console for nothing.)
+                    self.housekeep().await;
+                    return Msg::Tick(OffsetDateTime::now_utc());
+                }
+                (sources, panic) = self.pollers.panicked() => {
+                    self.poller_panicked(sources, panic).await;
+                }
+            }
+        }
+    }
+
+    /// A poller panicked: a CRIT edge naming its sources (journaled, then shown). The console
+    /// goes on; the sources go stale as their limits pass.
+    async fn poller_panicked(&mut self, sources: Vec<String>, panic: String) {
+        let (source, named, goes) = match sources.as_slice() {
+            [] => (
+                "console".to_string(),
+                "a source".to_string(),
+                "its pane goes",
+            ),
+            [one] => (one.clone(), one.clone(), "its pane goes"),
+            [first, ..] => (
+                first.split('/').next().unwrap_or("console").to_string(),
+                sources.join(", "),
+                "their panes go",
+            ),
+        };
+        let entry = Entry::new(
+            OffsetDateTime::now_utc(),
+            Severity::Crit,
+            Kind::Edge,
+            source,
+            format!("poller for {named} panicked: {panic}; {goes} stale"),
+        );
+        if self.journal.append(entry).await.is_err() {
+            self.model.journal_problem = Some("journal writer stopped".into());
         }
     }
 

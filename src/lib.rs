@@ -4,7 +4,8 @@
 //! and engine, the terminal, the journal, the driver lock, `status`, and each kind's source,
 //! actions and client (`kinds`). Layers, each using only those below it:
 //! `cli` → `runtime`, `status` → `engine` → `executor` → `kinds` → `actions` → `net`; and
-//! `journal`, `lock`, `screen`, `config`, `crash` (panics) and `test_hooks` beside them.
+//! `journal`, `lock`, `screen`, `config`, `pollers`, `crash` (panics) and `test_hooks` beside
+//! them.
 
 pub mod actions;
 pub mod cli;
@@ -16,6 +17,7 @@ pub mod journal;
 pub mod kinds;
 pub mod lock;
 pub mod net;
+pub mod pollers;
 pub mod runtime;
 pub mod screen;
 pub mod status;
