@@ -10,7 +10,8 @@ use tokio::sync::mpsc;
 use tokio::time::Instant;
 
 use crate::config::Config;
-use crate::executor::Executor;
+use crate::crash::{CrashWatch, Crashes};
+use crate::executor::{Executor, InFlight};
 use crate::journal::tail::Tail;
 use crate::journal::writer::{self, JournalHandle};
 use crate::journal::{self, Journal};
@@ -32,6 +33,10 @@ pub struct Engine {
     pollers: crate::pollers::Pollers,
     lock: Option<DriverLock>,
     executor: Option<Executor>,
+    /// The steps being carried out, across executors.
+    in_flight: InFlight,
+    /// Panics in a step's task or the journal writer, which end the console.
+    crashes: Crashes,
     tail: Tail,
     last_lock_try: Instant,
     /// The clock's next second. One timer kept across calls: a new one at every message (fifty
@@ -63,7 +68,8 @@ impl Engine {
             failover_core::runbook::apply(&mut model.runs.current, entry, &config.runbooks);
         }
         model.runs.shown = model.runs.current.as_ref().is_some_and(|r| r.is_active());
-        let (journal, journaled) = writer::spawn(file, model.console_id.clone());
+        let crashes = Crashes::default();
+        let (journal, journaled) = writer::spawn(file, model.console_id.clone(), crashes.clone());
         let (obs_tx, observations) = mpsc::channel(4096);
         let pollers = crate::kinds::spawn_all(&config, obs_tx);
         let (internal_tx, internal) = mpsc::channel(1024);
@@ -110,6 +116,8 @@ impl Engine {
             pollers,
             lock: None,
             executor: None,
+            in_flight: InFlight::default(),
+            crashes,
             tail,
             last_lock_try: Instant::now(),
             tick: Box::pin(tokio::time::sleep_until(next_second())),
@@ -257,6 +265,8 @@ impl Engine {
                     self.journal.clone(),
                     self.internal_tx.clone(),
                     self.model.operator.clone(),
+                    self.in_flight.clone(),
+                    self.crashes.clone(),
                 ));
             }
             (None, Some(_)) => self.executor = None,
@@ -345,8 +355,10 @@ impl Engine {
         }
     }
 
-    /// Records the stop and waits (bounded) until everything queued is on disk.
+    /// Waits for the steps in flight (their outcomes journaled by their tasks), records the
+    /// stop once everything queued is on disk (bounded), then lets go of the lock.
     pub async fn shutdown(mut self, reason: &str) {
+        self.finish_steps().await;
         self.pollers.abort_all();
         let stop = Entry::new(
             OffsetDateTime::now_utc(),
@@ -356,8 +368,101 @@ impl Engine {
             format!("stopped: {reason}"),
         )
         .by(&self.model.operator);
-        let _ =
-            tokio::time::timeout(Duration::from_secs(2), self.journal.append_synced(stop)).await;
+        self.record_now(stop).await;
+        self.release();
+    }
+
+    /// Gives up what this console holds for others: the driver lock. (The war room's lease
+    /// is revoked here too.)
+    pub fn release(&mut self) {
+        self.executor = None;
+        self.lock = None;
+    }
+
+    /// A panic that ends the console (in a step's task or the journal writer), once reported.
+    pub fn crashes(&self) -> CrashWatch {
+        self.crashes.watch()
+    }
+
+    /// The steps being carried out.
+    pub fn in_flight(&self) -> InFlight {
+        self.in_flight.clone()
+    }
+
+    /// Stopping: nothing new is executed from now on; what is in flight goes on.
+    pub fn begin_stop(&mut self) {
+        self.in_flight.close();
+    }
+
+    /// Journals a panic that ends the console, as a CRIT console entry.
+    pub async fn journal_panic(&mut self, what: &str) {
+        let entry = Entry::new(
+            OffsetDateTime::now_utc(),
+            Severity::Crit,
+            Kind::Console,
+            "console",
+            format!("panic in {what}"),
+        )
+        .by(&self.model.operator);
+        self.record_now(entry).await;
+    }
+
+    /// Runs the engine (messages handled, nothing new executed) until no step is in flight or
+    /// the latest any of them can end (by its own timeouts) has passed. A step still running
+    /// then is journaled as such: the console stops anyway.
+    pub async fn finish_steps(&mut self) {
+        self.begin_stop();
+        let in_flight = self.in_flight.clone();
+        loop {
+            let flights = in_flight.current();
+            let Some(until) = flights.iter().map(|f| f.until).max() else {
+                return;
+            };
+            tokio::select! {
+                _ = in_flight.idle() => return,
+                _ = tokio::time::sleep_until(until) => {
+                    for f in in_flight.current() {
+                        let entry = Entry::new(
+                            OffsetDateTime::now_utc(),
+                            Severity::Crit,
+                            Kind::Console,
+                            "console",
+                            format!(
+                                "step {} {:?} still running past its own time limit: stopping anyway, its outcome is unknown",
+                                f.step + 1,
+                                f.title
+                            ),
+                        );
+                        self.record_now(entry).await;
+                    }
+                    return;
+                }
+                msg = self.recv() => {
+                    self.handle(msg).await;
+                }
+            }
+        }
+    }
+
+    /// Journals `entry` and waits (bounded) until it is on disk. If the journal writer is gone
+    /// (it panicked), the entry is appended to the file directly.
+    async fn record_now(&mut self, entry: Entry) {
+        let mut entry = entry;
+        if entry.console.is_none() {
+            entry.console = Some(self.model.console_id.clone());
+        }
+        let written = tokio::time::timeout(
+            Duration::from_secs(2),
+            self.journal.append_synced(entry.clone()),
+        )
+        .await;
+        if let Ok(Err(e)) = written {
+            tracing::warn!("journal writer: {e}; appending directly");
+            let path = self.model.config.journal.clone();
+            if let Err(e) = Journal::open(&path).and_then(|mut j| j.append(&entry)) {
+                tracing::error!("cannot journal {:?}: {e}", entry.message);
+            }
+        }
     }
 }
 
