@@ -164,10 +164,11 @@ impl Engine {
                 "its pane goes",
             ),
             [one] => (one.clone(), one.clone(), "its pane goes"),
+            // One task polls several (health checks that share an interval).
             [first, ..] => (
                 first.split('/').next().unwrap_or("console").to_string(),
                 sources.join(", "),
-                "their panes go",
+                "they go",
             ),
         };
         let entry = Entry::new(
