@@ -24,6 +24,7 @@ use tokio::sync::{Mutex, MutexGuard};
 pub mod aws;
 pub mod keys;
 pub mod screen;
+pub mod tmux;
 
 /// Every wait for the state to follow the world.
 pub const DEADLINE: Duration = Duration::from_secs(20);

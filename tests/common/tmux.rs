@@ -1,0 +1,187 @@
+//! The real binary in a tmux session at 80x24: keys in, the screen out, and how it ended.
+
+use std::path::Path;
+use std::process::Command;
+use std::time::{Duration, Instant};
+
+use super::Lab;
+
+const SESSION_PREFIX: &str = "fc-test-";
+
+pub struct Tmux {
+    pub session: String,
+}
+
+impl Tmux {
+    /// The console on `config`, as the session's only process.
+    pub fn start(config: &Path, tag: &str) -> Tmux {
+        Tmux::start_with(config, tag, &[])
+    }
+
+    /// The console on `config`, with `env` set for it.
+    pub fn start_with(config: &Path, tag: &str, env: &[(&str, &str)]) -> Tmux {
+        let command = format!(
+            "{} --config {} --operator tmux-test",
+            env!("CARGO_BIN_EXE_failover-console"),
+            config.display()
+        );
+        Tmux::run(&command, tag, env)
+    }
+
+    /// `command` (through the shell) in a new 80x24 session, with `env` set.
+    pub fn run(command: &str, tag: &str, env: &[(&str, &str)]) -> Tmux {
+        let session = format!("{SESSION_PREFIX}{tag}-{}", std::process::id());
+        let mut tmux = Command::new("tmux");
+        tmux.args(["new-session", "-d", "-s", &session, "-x", "80", "-y", "24"]);
+        for (key, value) in env {
+            tmux.args(["-e", &format!("{key}={value}")]);
+        }
+        let status = tmux
+            .arg(command)
+            .env_remove("TMUX")
+            .status()
+            .expect("tmux is installed by scripts/lab up");
+        assert!(status.success(), "tmux new-session failed");
+        Tmux { session }
+    }
+
+    /// The pane stays once its process has ended, with its exit status (`dead_status`) and
+    /// its last screen.
+    pub fn keep_after_exit(&self) {
+        let status = Command::new("tmux")
+            .args(["set-option", "-t", &self.session, "remain-on-exit", "on"])
+            .status()
+            .expect("tmux set-option");
+        assert!(status.success(), "tmux set-option remain-on-exit failed");
+    }
+
+    fn format(&self, format: &str) -> String {
+        let out = Command::new("tmux")
+            .args(["display-message", "-p", "-t", &self.session, format])
+            .output()
+            .expect("tmux display-message");
+        String::from_utf8_lossy(&out.stdout).trim().to_string()
+    }
+
+    /// Once the pane's process has ended (with `keep_after_exit`): its exit status.
+    pub fn dead_status(&self) -> Option<i32> {
+        if self.format("#{pane_dead}") != "1" {
+            return None;
+        }
+        self.format("#{pane_dead_status}").parse().ok()
+    }
+
+    /// Waits (bounded) for the pane's process to end; its exit status.
+    pub fn wait_exit(&self, within: Duration) -> i32 {
+        let end = Instant::now() + within;
+        loop {
+            if let Some(status) = self.dead_status() {
+                return status;
+            }
+            assert!(
+                Instant::now() < end,
+                "the console did not exit within {within:?}:\n{}",
+                self.screen()
+            );
+            std::thread::sleep(Duration::from_millis(50));
+        }
+    }
+
+    /// The alternate screen is on (a TUI holds the terminal).
+    pub fn alternate_on(&self) -> bool {
+        self.format("#{alternate_on}") == "1"
+    }
+
+    pub fn screen(&self) -> String {
+        let out = Command::new("tmux")
+            .args(["capture-pane", "-p", "-t", &self.session])
+            .output()
+            .expect("tmux capture-pane");
+        String::from_utf8_lossy(&out.stdout).into_owned()
+    }
+
+    pub fn keys(&self, keys: &[&str]) {
+        for k in keys {
+            let status = Command::new("tmux")
+                .args(["send-keys", "-t", &self.session, k])
+                .status()
+                .expect("tmux send-keys");
+            assert!(status.success());
+            // A key at a time, as a person types: each is its own terminal event.
+            std::thread::sleep(Duration::from_millis(30));
+        }
+    }
+
+    pub fn text(&self, text: &str) {
+        let status = Command::new("tmux")
+            .args(["send-keys", "-t", &self.session, "-l", text])
+            .status()
+            .expect("tmux send-keys");
+        assert!(status.success());
+        std::thread::sleep(Duration::from_millis(30));
+        self.keys(&["Enter"]);
+    }
+
+    /// Waits for `needle` on screen, with a deadline.
+    pub fn wait_for(&self, needle: &str, within: Duration) -> String {
+        let end = Instant::now() + within;
+        loop {
+            let screen = self.screen();
+            if screen.contains(needle) {
+                return screen;
+            }
+            assert!(
+                Instant::now() < end,
+                "{needle:?} never appeared on screen:\n{screen}"
+            );
+            std::thread::sleep(Duration::from_millis(100));
+        }
+    }
+
+    pub fn alive(&self) -> bool {
+        Command::new("tmux")
+            .args(["has-session", "-t", &self.session])
+            .status()
+            .map(|s| s.success())
+            .unwrap_or(false)
+    }
+
+    /// Closes the session as a dropped SSH connection closes its terminal: the pane's terminal
+    /// goes away under whatever runs in it.
+    pub fn kill(&self) {
+        let status = Command::new("tmux")
+            .args(["kill-session", "-t", &self.session])
+            .status()
+            .expect("tmux kill-session");
+        assert!(status.success(), "tmux kill-session failed");
+    }
+}
+
+impl Drop for Tmux {
+    fn drop(&mut self) {
+        let _ = Command::new("tmux")
+            .args(["kill-session", "-t", &self.session])
+            .stderr(std::process::Stdio::null())
+            .status();
+    }
+}
+
+/// The pid of the console that wrote last, from its console id in the journal (`host:pid`).
+pub fn console_pid(lab: &Lab) -> u32 {
+    let entries = lab.journal();
+    let id = entries
+        .iter()
+        .rev()
+        .find_map(|e| e.console.clone())
+        .expect("a console id in the journal");
+    id.rsplit(':')
+        .next()
+        .and_then(|p| p.split('#').next())
+        .and_then(|p| p.parse().ok())
+        .expect("pid in the console id")
+}
+
+/// Whether a process with this pid exists (a zombie counts: nobody has reaped it).
+pub fn process_exists(pid: u32) -> bool {
+    Path::new(&format!("/proc/{pid}")).exists()
+}
