@@ -170,7 +170,8 @@ impl Executor {
         actions: Vec<(usize, String, ActionSpec)>,
     ) {
         let (journal, operator) = (self.journal.clone(), self.operator.clone());
-        tokio::spawn(async move {
+        let crashes = self.crashes.clone();
+        let work = async move {
             for (step, title, spec) in actions {
                 let problems = spec.preflight().await;
                 let would = one_line(&spec.plan().await);
@@ -209,6 +210,11 @@ impl Executor {
                 format!("dry run of {runbook} finished: nothing was executed"),
             );
             let _ = journal.append_synced(done).await;
+        };
+        tokio::spawn(async move {
+            if let Err(panic) = AssertUnwindSafe(work).catch_unwind().await {
+                crashes.report(format!("the dry run's task: {}", crash::describe(&*panic)));
+            }
         });
     }
 }
