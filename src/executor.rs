@@ -375,3 +375,31 @@ async fn run_phase(
         .await;
     Some(result)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[tokio::test]
+    async fn a_step_is_in_flight_until_its_task_lets_go_and_none_starts_once_stopping() {
+        let in_flight = InFlight::default();
+        let landing = in_flight
+            .start(0, "Slow command", Duration::from_secs(11))
+            .expect("not stopping yet");
+        let flights = in_flight.current();
+        assert_eq!(flights.len(), 1);
+        assert_eq!(
+            (flights[0].step, flights[0].title.as_str()),
+            (0, "Slow command")
+        );
+        let idle = tokio::time::timeout(Duration::from_millis(20), in_flight.idle()).await;
+        assert!(idle.is_err(), "a step in flight: not idle");
+        in_flight.close();
+        assert!(in_flight.start(1, "Next", Duration::from_secs(1)).is_none());
+        drop(landing);
+        tokio::time::timeout(Duration::from_secs(1), in_flight.idle())
+            .await
+            .expect("idle once the step's task ends");
+        assert!(in_flight.current().is_empty());
+    }
+}

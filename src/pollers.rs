@@ -45,3 +45,27 @@ impl Pollers {
         self.tasks.abort_all();
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[tokio::test]
+    async fn a_poller_that_panics_is_named_by_its_sources() {
+        let mut pollers = Pollers::default();
+        pollers.spawn(vec!["health/quiet".into()], async {});
+        pollers.spawn(vec!["dns/api A @127.0.0.1:53".into()], async {
+            panic!("resolver gone mad")
+        });
+        let (sources, panic) =
+            tokio::time::timeout(std::time::Duration::from_secs(1), pollers.panicked())
+                .await
+                .expect("the panic is seen");
+        assert_eq!(sources, vec!["dns/api A @127.0.0.1:53".to_string()]);
+        assert!(panic.starts_with("resolver gone mad"), "{panic}");
+        // None left to panic: pending, not a busy loop.
+        let next =
+            tokio::time::timeout(std::time::Duration::from_millis(20), pollers.panicked()).await;
+        assert!(next.is_err());
+    }
+}

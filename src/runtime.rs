@@ -516,3 +516,27 @@ impl Drop for AbortOnDrop {
         self.0.abort();
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_exit_code_and_the_journal_say_why_it_stopped() {
+        let cases = [
+            (Stop::Quit, 0, "operator quit"),
+            (Stop::Signal(Sig::Hup), 129, "SIGHUP"),
+            (Stop::Signal(Sig::Int), 130, "SIGINT"),
+            (Stop::Signal(Sig::Term), 143, "SIGTERM"),
+            (Stop::Panic("the event loop: boom".into()), 101, "panic"),
+            (
+                Stop::TerminalGone("terminal input closed".into()),
+                1,
+                "terminal gone (terminal input closed)",
+            ),
+        ];
+        for (stop, code, reason) in cases {
+            assert_eq!((stop.exit_code(), stop.reason().as_str()), (code, reason));
+        }
+    }
+}
