@@ -36,9 +36,27 @@ static GONE: AtomicBool = AtomicBool::new(false);
 static ENTERED: AtomicBool = AtomicBool::new(false);
 
 /// The terminal is gone (SIGHUP, its input ended, a write to it failed): from now on nothing is
-/// written to it, for the rest of the process.
+/// written to it, and nothing read from it, for the rest of the process.
 pub fn mark_gone() {
-    GONE.store(true, Ordering::SeqCst);
+    if !GONE.swap(true, Ordering::SeqCst) {
+        park_input();
+    }
+}
+
+/// crossterm's reader spins at full speed on a hung-up terminal: reads return 0 (end of file)
+/// and it reads again at once, forever, however long the console then waits for a step. Once
+/// the terminal is gone, standard input becomes an empty pipe that never ends: that read
+/// blocks instead. (crossterm reads fd 0 itself when stdin is a terminal.)
+fn park_input() {
+    let mut ends = [0; 2];
+    // SAFETY: pipe(2) fills the local array; dup2(2) puts its read end on fd 0; the write end
+    // stays open for the life of the process, so a read of fd 0 waits forever.
+    unsafe {
+        if libc::pipe(ends.as_mut_ptr()) == 0 {
+            libc::dup2(ends[0], 0);
+            libc::close(ends[0]);
+        }
+    }
 }
 
 pub fn gone() -> bool {

@@ -169,6 +169,16 @@ fn assert_outcome_then_stopped(lab: &Lab, reason: &str) {
     );
 }
 
+/// User and system CPU time a process has used, in clock ticks (/proc/PID/stat).
+fn cpu_ticks(pid: u32) -> u64 {
+    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).expect("the console runs");
+    // After "pid (comm) ": state is field 3, utime and stime are fields 14 and 15.
+    let fields: Vec<&str> = stat[stat.rfind(')').expect("comm") + 2..]
+        .split(' ')
+        .collect();
+    fields[11].parse::<u64>().unwrap() + fields[12].parse::<u64>().unwrap()
+}
+
 fn log_text(lab: &Lab) -> String {
     std::fs::read_to_string(lab.dir.path().join("console.log")).unwrap_or_default()
 }
@@ -184,6 +194,18 @@ async fn terminal_closed_mid_step_waits_for_it_then_stops_on_sighup() {
 
     let closed = Instant::now();
     tmux.kill();
+    // While it waits for the step it is idle: crossterm's reader spins on a hung-up terminal
+    // unless its input is parked.
+    std::thread::sleep(Duration::from_millis(300));
+    let window = Duration::from_secs(2);
+    let before = cpu_ticks(console);
+    std::thread::sleep(window);
+    let used = cpu_ticks(console) - before;
+    let ticks_per_second = unsafe { libc::sysconf(libc::_SC_CLK_TCK) } as u64;
+    assert!(
+        used * 4 < ticks_per_second * window.as_secs(),
+        "{used} ticks of CPU in {window:?} while waiting for the step (at {ticks_per_second}/s)"
+    );
     let took = wait_gone(console, "the console", Duration::from_secs(STEP_SECS + 15));
     eprintln!("kill-session -> console gone: {took:?} (a {STEP_SECS} s step)");
     assert!(!process_exists(child), "the step's command is gone");
