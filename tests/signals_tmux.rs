@@ -201,6 +201,7 @@ async fn terminal_closed_mid_step_waits_for_it_then_stops_on_sighup() {
     let before = cpu_ticks(console);
     std::thread::sleep(window);
     let used = cpu_ticks(console) - before;
+    // SAFETY: sysconf(3) reads a constant of the system.
     let ticks_per_second = unsafe { libc::sysconf(libc::_SC_CLK_TCK) } as u64;
     assert!(
         used * 4 < ticks_per_second * window.as_secs(),
