@@ -373,8 +373,8 @@ impl Engine {
         self.release();
     }
 
-    /// Gives up what this console holds for others: the driver lock. (The war room's lease
-    /// is revoked here too.)
+    /// Gives up what this console holds for others: the driver lock. The hook for the war
+    /// room's lease: its revocation goes here, after `stopped: ...` is on disk.
     pub fn release(&mut self) {
         self.executor = None;
         self.lock = None;
