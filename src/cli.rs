@@ -129,10 +129,16 @@ pub async fn run(cli: Cli) -> u8 {
                 }
             };
             let operator = operator_name(cli.tui.operator.as_deref());
+            // The terminal may be gone by now (an SSH session dropped): `say`, not eprintln!.
             match crate::runtime::run(Arc::new(config), cli.tui, view, operator).await {
-                Ok(()) => 0,
+                Ok(stop) => {
+                    if let Some(message) = stop.message() {
+                        crate::screen::say(&format!("failover-console: {message}"));
+                    }
+                    stop.exit_code()
+                }
                 Err(e) => {
-                    eprintln!("failover-console: {e}");
+                    crate::screen::say(&format!("failover-console: {e}"));
                     1
                 }
             }

@@ -11,12 +11,12 @@ use std::time::Duration;
 
 use time::OffsetDateTime;
 use tokio::sync::mpsc;
-use tokio::task::JoinSet;
 use tokio::time::Instant;
 
 use crate::config::Config;
-use crate::executor::Executor;
-use crate::journal;
+use crate::crash::{CrashWatch, Crashes};
+use crate::executor::{Executor, InFlight};
+use crate::journal::{self, Journal};
 use crate::lock::Claimant;
 use crate::record::{self, RecordHandle};
 use failover_core::app::{Effect, Mode, Model, Msg, update};
@@ -30,7 +30,7 @@ pub trait Seat: Sized + Send {
     fn new() -> Self;
     /// After every update: keep what acting needs in step with the model (the executor exists
     /// exactly while the model holds a driver token).
-    fn follow(&mut self, model: &Model, record: &RecordHandle, msgs: &mpsc::Sender<Msg>);
+    fn follow(&mut self, model: &Model, tools: &Tools<'_>);
     /// An effect that acts on the world or on the driver lock.
     fn act(
         &mut self,
@@ -38,6 +38,14 @@ pub trait Seat: Sized + Send {
         model: &mut Model,
         record: &RecordHandle,
     ) -> impl Future<Output = ()> + Send;
+}
+
+/// What an executor is made with, besides the driver token.
+pub struct Tools<'a> {
+    record: &'a RecordHandle,
+    msgs: &'a mpsc::Sender<Msg>,
+    in_flight: &'a InFlight,
+    crashes: &'a Crashes,
 }
 
 /// A console that may drive.
@@ -55,15 +63,17 @@ impl Seat for Live {
         Live { executor: None }
     }
 
-    fn follow(&mut self, model: &Model, record: &RecordHandle, msgs: &mpsc::Sender<Msg>) {
+    fn follow(&mut self, model: &Model, tools: &Tools<'_>) {
         // A takeover's first effects (reading back an interrupted step) already need it.
         match (model.driver.token(), &self.executor) {
             (Some(token), None) => {
                 self.executor = Some(Executor::new(
                     token,
-                    record.clone(),
-                    msgs.clone(),
+                    tools.record.clone(),
+                    tools.msgs.clone(),
                     model.operator.clone(),
+                    tools.in_flight.clone(),
+                    tools.crashes.clone(),
                 ));
             }
             (None, Some(_)) => self.executor = None,
@@ -98,7 +108,7 @@ impl Seat for Watch {
         Watch
     }
 
-    fn follow(&mut self, _: &Model, _: &RecordHandle, _: &mpsc::Sender<Msg>) {}
+    fn follow(&mut self, _: &Model, _: &Tools<'_>) {}
 
     async fn act(&mut self, _effect: Effect, model: &mut Model, _record: &RecordHandle) {
         model.flash("watch mode: this console changes nothing");
@@ -114,8 +124,13 @@ pub struct Engine<R: Seat = Live> {
     internal_tx: mpsc::Sender<Msg>,
     internal: mpsc::Receiver<Msg>,
     pending: VecDeque<Msg>,
-    pollers: JoinSet<()>,
+    pollers: crate::pollers::Pollers,
     role: R,
+    /// The steps being carried out, across executors (a step outlives an executor dropped when
+    /// the lock is lost).
+    in_flight: InFlight,
+    /// Panics in a step's task or the journal writer, which end the console.
+    crashes: Crashes,
     /// The clock's next second. One timer kept across calls: a new one at every message (fifty
     /// a second on a busy console) re-registers with the runtime's timer and wakes its driver.
     tick: std::pin::Pin<Box<tokio::time::Sleep>>,
@@ -132,7 +147,8 @@ impl<R: Seat> Engine<R> {
             operator: operator.clone(),
             console: model.console_id.clone(),
         };
-        let opened = record::open(&config, who, R::MODE).await?;
+        let crashes = Crashes::default();
+        let opened = record::open(&config, who, R::MODE, crashes.clone()).await?;
         let history = opened.history;
         let (torn_last_line, unreadable_lines) =
             (history.tail.torn_last_line, history.tail.unreadable_lines);
@@ -192,6 +208,8 @@ impl<R: Seat> Engine<R> {
             pending: VecDeque::new(),
             pollers,
             role: R::new(),
+            in_flight: InFlight::default(),
+            crashes,
             tick: Box::pin(tokio::time::sleep_until(next_second())),
         })
     }
@@ -199,18 +217,57 @@ impl<R: Seat> Engine<R> {
     /// The next thing that happened: the record spoke (an entry written, another console's,
     /// who drives), a source answered, the executor reported, or the clock reached a new second.
     pub async fn recv(&mut self) -> Msg {
-        if let Some(msg) = self.pending.pop_front() {
-            return msg;
-        }
-        tokio::select! {
-            biased;
-            Some(msg) = self.events.recv() => msg,
-            Some(msg) = self.internal.recv() => msg,
-            Some(observation) = self.observations.recv() => Msg::Observed(observation),
-            _ = self.tick.as_mut() => {
-                self.tick.as_mut().reset(next_second());
-                Msg::Tick(OffsetDateTime::now_utc())
+        loop {
+            if let Some(msg) = self.pending.pop_front() {
+                return msg;
             }
+            tokio::select! {
+                biased;
+                Some(msg) = self.events.recv() => return msg,
+                Some(msg) = self.internal.recv() => return msg,
+                Some(observation) = self.observations.recv() => return Msg::Observed(observation),
+                _ = self.tick.as_mut() => {
+                    self.tick.as_mut().reset(next_second());
+                    return Msg::Tick(OffsetDateTime::now_utc());
+                }
+                (sources, panic) = self.pollers.panicked() => {
+                    self.poller_panicked(sources, panic).await;
+                }
+            }
+        }
+    }
+
+    /// A poller panicked: a CRIT edge naming its sources. It is about this console's own
+    /// pollers, so this console records it whatever its role (a watch console only shows it).
+    /// The console goes on; the sources go stale as their limits pass.
+    async fn poller_panicked(&mut self, sources: Vec<String>, panic: String) {
+        let (source, named, goes) = match sources.as_slice() {
+            [] => (
+                "console".to_string(),
+                "a source".to_string(),
+                "its pane goes",
+            ),
+            [one] => (one.clone(), one.clone(), "its pane goes"),
+            // One task polls several (health checks that share an interval).
+            [first, ..] => (
+                first.split('/').next().unwrap_or("console").to_string(),
+                sources.join(", "),
+                "they go",
+            ),
+        };
+        let entry = Entry::new(
+            OffsetDateTime::now_utc(),
+            Severity::Crit,
+            Kind::Edge,
+            source,
+            format!("poller for {named} panicked: {panic}; {goes} stale"),
+        )
+        .by(&self.model.operator);
+        if R::MODE == Mode::Watch {
+            self.model.timeline.push(entry, false);
+            self.model.ui.dirty = true;
+        } else if self.record.append(entry).await.is_err() {
+            self.model.journal_problem = Some("journal writer stopped".into());
         }
     }
 
@@ -218,8 +275,13 @@ impl<R: Seat> Engine<R> {
     pub async fn handle(&mut self, msg: Msg) -> bool {
         let mut quit = false;
         let effects = update(&mut self.model, msg);
-        self.role
-            .follow(&self.model, &self.record, &self.internal_tx);
+        let tools = Tools {
+            record: &self.record,
+            msgs: &self.internal_tx,
+            in_flight: &self.in_flight,
+            crashes: &self.crashes,
+        };
+        self.role.follow(&self.model, &tools);
         for effect in effects {
             match effect {
                 Effect::Record(entry) => {
@@ -283,10 +345,11 @@ impl<R: Seat> Engine<R> {
         }
     }
 
-    /// Records the stop (for a driver, also the release of its lock or lease), waits (bounded)
-    /// until everything queued is on disk, then lets go of the driver lock or lease and the
-    /// recorder's.
+    /// Waits for the steps in flight (their outcomes recorded by their tasks), records the stop
+    /// (for a driver, also the release of its lock or lease) once everything queued is on disk
+    /// (bounded), then lets go of the driver lock or lease and the recorder's.
     pub async fn shutdown(mut self, reason: &str) {
+        self.finish_steps().await;
         self.pollers.abort_all();
         let mut stop = Entry::new(
             OffsetDateTime::now_utc(),
@@ -301,8 +364,94 @@ impl<R: Seat> Engine<R> {
             console: self.model.console_id.clone(),
             token: t.value(),
         });
-        let _ = tokio::time::timeout(Duration::from_secs(2), self.record.append_synced(stop)).await;
+        self.record_now(stop).await;
         self.record.release().await;
+    }
+
+    /// A panic that ends the console (in a step's task or the journal writer), once reported.
+    pub fn crashes(&self) -> CrashWatch {
+        self.crashes.watch()
+    }
+
+    /// The steps being carried out.
+    pub fn in_flight(&self) -> InFlight {
+        self.in_flight.clone()
+    }
+
+    /// Stopping: nothing new is executed from now on; what is in flight goes on.
+    pub fn begin_stop(&mut self) {
+        self.in_flight.close();
+    }
+
+    /// Records a panic that ends the console, as a CRIT console entry.
+    pub async fn journal_panic(&mut self, what: &str) {
+        let entry = Entry::new(
+            OffsetDateTime::now_utc(),
+            Severity::Crit,
+            Kind::Console,
+            "console",
+            format!("panic in {what}"),
+        )
+        .by(&self.model.operator);
+        self.record_now(entry).await;
+    }
+
+    /// Runs the engine (messages handled, nothing new executed) until no step is in flight or
+    /// the latest any of them can end (by its own timeouts) has passed. A step still running
+    /// then is recorded as such: the console stops anyway.
+    pub async fn finish_steps(&mut self) {
+        self.begin_stop();
+        let in_flight = self.in_flight.clone();
+        loop {
+            let flights = in_flight.current();
+            let Some(until) = flights.iter().map(|f| f.until).max() else {
+                return;
+            };
+            tokio::select! {
+                _ = in_flight.idle() => return,
+                _ = tokio::time::sleep_until(until) => {
+                    for f in in_flight.current() {
+                        let entry = Entry::new(
+                            OffsetDateTime::now_utc(),
+                            Severity::Crit,
+                            Kind::Console,
+                            "console",
+                            format!(
+                                "step {} {:?} still running past its own time limit: stopping anyway, its outcome is unknown",
+                                f.step + 1,
+                                f.title
+                            ),
+                        );
+                        self.record_now(entry).await;
+                    }
+                    return;
+                }
+                msg = self.recv() => {
+                    self.handle(msg).await;
+                }
+            }
+        }
+    }
+
+    /// Records `entry` and waits (bounded) until it is on disk. If the journal writer is gone
+    /// (it panicked), the entry is appended to the file directly.
+    async fn record_now(&mut self, entry: Entry) {
+        let mut entry = entry;
+        if entry.console.is_none() {
+            entry.console = Some(self.model.console_id.clone());
+        }
+        let written = tokio::time::timeout(
+            Duration::from_secs(2),
+            self.record.append_synced(entry.clone()),
+        )
+        .await;
+        if let Ok(Err(e)) = written {
+            tracing::warn!("journal writer: {e}; appending directly");
+            let path = self.model.config.journal.clone();
+            if let Err(e) = Journal::open(&path).and_then(|mut j| j.append(&entry)) {
+                tracing::error!("cannot journal {:?}: {e}", entry.message);
+            }
+        }
     }
 }
 

@@ -5,15 +5,24 @@
 //! cannot be recorded under this console's driver token (fenced: in war-room mode, in one etcd
 //! transaction with the check that the lease is still this console's), the action does not
 //! run. Every run event it writes carries the token.
+//!
+//! Each step's task is counted in `InFlight` while it runs, with how long it can take (its
+//! action's own bound): a stopping console waits for it, never kills it. A task that panics
+//! is reported to `Crashes`, which stops the console.
 
-use std::time::Instant;
+use std::panic::AssertUnwindSafe;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::time::{Duration, Instant};
 
+use futures::FutureExt;
 use time::OffsetDateTime;
-use tokio::sync::mpsc;
+use tokio::sync::{mpsc, watch};
 
 use failover_core::actions::{ActionSpec, Outcome, ReadBack, one_line};
 
 use crate::actions::Action;
+use crate::crash::{self, Crashes};
 use crate::record::RecordHandle;
 use failover_core::app::Msg;
 use failover_core::app::driver::DriverToken;
@@ -21,11 +30,91 @@ use failover_core::app::runs::ExecRequest;
 use failover_core::runbook::{Event, Phase, RunEvent, StepResult};
 use failover_core::timeline::{Entry, Kind, Severity};
 
+/// Beyond the action's own bound: the two fsync'd journal writes around it.
+const JOURNAL_MARGIN: Duration = Duration::from_secs(2);
+
+/// The steps being carried out, each with the latest it can end: what a stopping console waits
+/// for. Shared by the engine and every executor it makes (a step outlives an executor dropped
+/// when the lock is lost).
+#[derive(Clone, Default)]
+pub struct InFlight(Arc<Flights>);
+
+#[derive(Default)]
+struct Flights {
+    now: watch::Sender<Vec<Flight>>,
+    /// Stopping: nothing new starts.
+    closed: AtomicBool,
+    next: AtomicU64,
+}
+
+#[derive(Debug, Clone)]
+pub struct Flight {
+    id: u64,
+    /// 0-based.
+    pub step: usize,
+    pub title: String,
+    /// By its action's own timeouts (plus the read-back an unknown outcome gets, and the
+    /// journal's writes), it has ended by then.
+    pub until: tokio::time::Instant,
+}
+
+impl InFlight {
+    /// Counts a step in until the returned guard is dropped; None once stopping.
+    fn start(&self, step: usize, title: &str, bound: Duration) -> Option<Landing> {
+        if self.0.closed.load(Ordering::SeqCst) {
+            return None;
+        }
+        let id = self.0.next.fetch_add(1, Ordering::SeqCst);
+        let flight = Flight {
+            id,
+            step,
+            title: title.to_string(),
+            until: tokio::time::Instant::now() + bound,
+        };
+        self.0.now.send_modify(|all| all.push(flight));
+        Some(Landing {
+            flights: self.0.clone(),
+            id,
+        })
+    }
+
+    /// From now on nothing new is executed: the console is stopping.
+    pub fn close(&self) {
+        self.0.closed.store(true, Ordering::SeqCst);
+    }
+
+    pub fn current(&self) -> Vec<Flight> {
+        self.0.now.borrow().clone()
+    }
+
+    /// Returns once no step is in flight.
+    pub async fn idle(&self) {
+        let _ = self.0.now.subscribe().wait_for(Vec::is_empty).await;
+    }
+}
+
+/// A step's place in `InFlight`, given up when its task ends, however it ends.
+struct Landing {
+    flights: Arc<Flights>,
+    id: u64,
+}
+
+impl Drop for Landing {
+    fn drop(&mut self) {
+        let id = self.id;
+        self.flights
+            .now
+            .send_modify(|all| all.retain(|f| f.id != id));
+    }
+}
+
 pub struct Executor {
     journal: RecordHandle,
     msgs: mpsc::Sender<Msg>,
     operator: String,
     token: u64,
+    in_flight: InFlight,
+    crashes: Crashes,
 }
 
 impl Executor {
@@ -34,27 +123,45 @@ impl Executor {
         journal: RecordHandle,
         msgs: mpsc::Sender<Msg>,
         operator: String,
+        in_flight: InFlight,
+        crashes: Crashes,
     ) -> Executor {
         Executor {
             journal,
             msgs,
             operator,
             token: proof.value(),
+            in_flight,
+            crashes,
         }
     }
 
     pub fn execute(&self, request: ExecRequest) {
-        let (journal, msgs) = (self.journal.clone(), self.msgs.clone());
+        let n = request.step + 1;
+        let Some(landing) = self
+            .in_flight
+            .start(request.step, &request.title, bound(&request))
+        else {
+            tracing::warn!("step {n} not started: the console is stopping");
+            return;
+        };
+        let (journal, msgs, crashes) = (self.journal.clone(), self.msgs.clone(), self.crashes.clone());
         let by = By {
             operator: self.operator.clone(),
             token: self.token,
         };
         tokio::spawn(async move {
-            let outcome = run_phase(&journal, &msgs, &by, &request, request.phase).await;
-            if request.phase == Phase::Do && outcome == Some(StepResult::Unknown) {
-                // Never retried blindly: find out what happened first.
-                run_phase(&journal, &msgs, &by, &request, Phase::ReadBack).await;
+            let work = async {
+                let outcome = run_phase(&journal, &msgs, &by, &request, request.phase).await;
+                if request.phase == Phase::Do && outcome == Some(StepResult::Unknown) {
+                    // Never retried blindly: find out what happened first.
+                    run_phase(&journal, &msgs, &by, &request, Phase::ReadBack).await;
+                }
+            };
+            if let Err(panic) = AssertUnwindSafe(work).catch_unwind().await {
+                crashes.report(format!("step {n}'s task: {}", crash::describe(&*panic)));
             }
+            drop(landing);
         });
     }
 
@@ -70,7 +177,8 @@ impl Executor {
             operator: self.operator.clone(),
             token: self.token,
         };
-        tokio::spawn(async move {
+        let crashes = self.crashes.clone();
+        let work = async move {
             for (step, title, spec) in actions {
                 let problems = spec.preflight().await;
                 let would = one_line(&spec.plan().await);
@@ -107,6 +215,11 @@ impl Executor {
                 format!("dry run of {runbook} finished: nothing was executed"),
             );
             let _ = journal.append_synced(done).await;
+        };
+        tokio::spawn(async move {
+            if let Err(panic) = AssertUnwindSafe(work).catch_unwind().await {
+                crashes.report(format!("the dry run's task: {}", crash::describe(&*panic)));
+            }
         });
     }
 }
@@ -115,6 +228,17 @@ impl Executor {
 struct By {
     operator: String,
     token: u64,
+}
+
+/// The longest a step's task can take: its phase, the read-back an unknown outcome gets, and
+/// the journal's writes.
+fn bound(r: &ExecRequest) -> Duration {
+    let action = match r.phase {
+        Phase::Do => r.spec.max_duration() + r.spec.max_read_back(),
+        Phase::Rollback => r.spec.max_duration(),
+        Phase::ReadBack => r.spec.max_read_back(),
+    };
+    action + JOURNAL_MARGIN
 }
 
 fn entry(
@@ -201,6 +325,7 @@ async fn run_phase(
             .await;
         return None;
     }
+    crate::test_hooks::step();
     let started = Instant::now();
     let (result, detail) = match phase {
         Phase::Do | Phase::Rollback => {
@@ -264,4 +389,32 @@ async fn run_phase(
         .append_synced(entry(by, &r.run_id, &r.runbook, event, severity, message))
         .await;
     Some(result)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[tokio::test]
+    async fn a_step_is_in_flight_until_its_task_lets_go_and_none_starts_once_stopping() {
+        let in_flight = InFlight::default();
+        let landing = in_flight
+            .start(0, "Slow command", Duration::from_secs(11))
+            .expect("not stopping yet");
+        let flights = in_flight.current();
+        assert_eq!(flights.len(), 1);
+        assert_eq!(
+            (flights[0].step, flights[0].title.as_str()),
+            (0, "Slow command")
+        );
+        let idle = tokio::time::timeout(Duration::from_millis(20), in_flight.idle()).await;
+        assert!(idle.is_err(), "a step in flight: not idle");
+        in_flight.close();
+        assert!(in_flight.start(1, "Next", Duration::from_secs(1)).is_none());
+        drop(landing);
+        tokio::time::timeout(Duration::from_secs(1), in_flight.idle())
+            .await
+            .expect("idle once the step's task ends");
+        assert!(in_flight.current().is_empty());
+    }
 }

@@ -4,18 +4,22 @@
 //! and engine, the terminal, the journal, the driver lock, `status`, and each kind's source,
 //! actions and client (`kinds`). Layers, each using only those below it:
 //! `cli` → `runtime`, `status` → `engine` → `executor` → `kinds` → `actions` → `net`; and
-//! `journal`, `lock`, `screen`, `config` beside them.
+//! `journal`, `record` (the shared record or the file), `lock`, `screen`, `config`, `pollers`, `crash` (panics) and `test_hooks` beside
+//! them.
 
 pub mod actions;
 pub mod cli;
 pub mod config;
+pub mod crash;
 pub mod engine;
 pub mod executor;
 pub mod journal;
 pub mod kinds;
 pub mod lock;
 pub mod net;
+pub mod pollers;
 pub mod record;
 pub mod runtime;
 pub mod screen;
 pub mod status;
+pub mod test_hooks;

@@ -9,11 +9,19 @@
 //! The size is read once and again on each resize event, not on every frame (crossterm opens
 //! /dev/tty to read it); output is buffered and written once per frame; the cursor is hidden
 //! once, not on every frame.
+//!
+//! The terminal can vanish under the console (an SSH session drops): from then on nothing is
+//! written to it, not a frame, not the codes that would restore it (`mark_gone`, `TtyOut`,
+//! `restore`). Writing to a hung-up terminal fails, and std's print macros panic when it does.
 
 use std::io::{self, Write};
+use std::mem::ManuallyDrop;
+use std::os::fd::FromRawFd;
+use std::sync::atomic::{AtomicBool, Ordering};
 
 use crossterm::cursor::{Hide, MoveTo, Show};
 use crossterm::queue;
+use crossterm::terminal::{EnterAlternateScreen, LeaveAlternateScreen};
 use ratatui::backend::{Backend, ClearType, CrosstermBackend, WindowSize};
 use ratatui::buffer::{Buffer, Cell};
 use ratatui::layout::{Position, Rect, Size};
@@ -21,6 +29,112 @@ use ratatui::{Frame, Terminal, TerminalOptions, Viewport};
 
 /// Rows at the top of the screen that a clock-only frame redraws: the header's first line.
 pub const CLOCK_ROWS: u16 = 1;
+
+/// The terminal went away: nothing is written to it any more.
+static GONE: AtomicBool = AtomicBool::new(false);
+/// Raw mode and the alternate screen are on: `restore` has something to undo.
+static ENTERED: AtomicBool = AtomicBool::new(false);
+
+/// The terminal is gone (SIGHUP, its input ended, a write to it failed): from now on nothing is
+/// written to it, and nothing read from it, for the rest of the process.
+pub fn mark_gone() {
+    if !GONE.swap(true, Ordering::SeqCst) {
+        park_input();
+    }
+}
+
+/// crossterm's reader spins at full speed on a hung-up terminal: reads return 0 (end of file)
+/// and it reads again at once, forever, however long the console then waits for a step. Once
+/// the terminal is gone, standard input becomes an empty pipe that never ends: that read
+/// blocks instead. (crossterm reads fd 0 itself when stdin is a terminal.)
+fn park_input() {
+    let mut ends = [0; 2];
+    // SAFETY: pipe(2) fills the local array; dup2(2) puts its read end on fd 0; the write end
+    // stays open for the life of the process, so a read of fd 0 waits forever.
+    unsafe {
+        if libc::pipe(ends.as_mut_ptr()) == 0 {
+            libc::dup2(ends[0], 0);
+            libc::close(ends[0]);
+        }
+    }
+}
+
+pub fn gone() -> bool {
+    GONE.load(Ordering::SeqCst)
+}
+
+/// Whether an error writing to (or reading from) the terminal means it is gone: a hung-up
+/// terminal answers EIO, a vanished one ENXIO, a closed pipe EPIPE.
+pub fn is_gone_error(e: &io::Error) -> bool {
+    e.kind() == io::ErrorKind::BrokenPipe
+        || matches!(
+            e.raw_os_error(),
+            Some(libc::EIO | libc::ENXIO | libc::EPIPE | libc::EBADF)
+        )
+}
+
+/// Raw mode and the alternate screen (ratatui's `init` without its panic hook: ours in
+/// `crash` knows whether the terminal is still there).
+pub fn enter() -> io::Result<()> {
+    crossterm::terminal::enable_raw_mode()?;
+    ENTERED.store(true, Ordering::SeqCst);
+    crossterm::execute!(TtyOut::new(), EnterAlternateScreen)
+}
+
+/// Leaves the alternate screen and raw mode and shows the cursor, once; nothing at all if the
+/// terminal is gone. Never fails and never prints: it runs in the panic hook too.
+pub fn restore() {
+    if !ENTERED.swap(false, Ordering::SeqCst) || gone() {
+        return;
+    }
+    let _ = crossterm::execute!(TtyOut::new(), Show, LeaveAlternateScreen);
+    let _ = crossterm::terminal::disable_raw_mode();
+}
+
+/// A line for the operator on stderr, once the terminal is restored; nothing if it is gone.
+/// (eprintln! would panic on a hung-up terminal.)
+pub fn say(line: &str) {
+    if gone() {
+        return;
+    }
+    // SAFETY: fd 2 lives as long as the process; ManuallyDrop never closes it.
+    let mut err = ManuallyDrop::new(unsafe { std::fs::File::from_raw_fd(2) });
+    let _ = writeln!(err, "{line}");
+}
+
+/// Standard output, written directly (no buffer of std's that could be flushed later) and
+/// silent once the terminal is gone. `Screen` buffers in front of it.
+pub struct TtyOut {
+    fd: ManuallyDrop<std::fs::File>,
+}
+
+impl TtyOut {
+    pub fn new() -> TtyOut {
+        // SAFETY: fd 1 lives as long as the process; ManuallyDrop never closes it.
+        TtyOut {
+            fd: ManuallyDrop::new(unsafe { std::fs::File::from_raw_fd(1) }),
+        }
+    }
+}
+
+impl Default for TtyOut {
+    fn default() -> TtyOut {
+        TtyOut::new()
+    }
+}
+
+impl Write for TtyOut {
+    fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
+        if gone() {
+            return Ok(buf.len());
+        }
+        self.fd.write(buf)
+    }
+
+    fn flush(&mut self) -> io::Result<()> {
+        Ok(())
+    }
+}
 
 pub struct Screen<W: Write> {
     full: Terminal<Out<W>>,

@@ -6,108 +6,12 @@
 
 mod common;
 
-use std::path::Path;
 use std::process::Command;
 use std::time::{Duration, Instant};
 
+use common::tmux::{Tmux, console_pid};
 use common::*;
 use failover_core::runbook::{Event, Phase};
-
-const SESSION_PREFIX: &str = "fc-test-";
-
-struct Tmux {
-    session: String,
-}
-
-impl Tmux {
-    fn start(config: &Path, tag: &str) -> Tmux {
-        let session = format!("{SESSION_PREFIX}{tag}-{}", std::process::id());
-        let command = format!(
-            "{} --config {} --operator tmux-test",
-            env!("CARGO_BIN_EXE_failover-console"),
-            config.display()
-        );
-        let status = Command::new("tmux")
-            .args([
-                "new-session",
-                "-d",
-                "-s",
-                &session,
-                "-x",
-                "80",
-                "-y",
-                "24",
-                &command,
-            ])
-            .env_remove("TMUX")
-            .status()
-            .expect("tmux is installed by scripts/lab up");
-        assert!(status.success(), "tmux new-session failed");
-        Tmux { session }
-    }
-
-    fn screen(&self) -> String {
-        let out = Command::new("tmux")
-            .args(["capture-pane", "-p", "-t", &self.session])
-            .output()
-            .expect("tmux capture-pane");
-        String::from_utf8_lossy(&out.stdout).into_owned()
-    }
-
-    fn keys(&self, keys: &[&str]) {
-        for k in keys {
-            let status = Command::new("tmux")
-                .args(["send-keys", "-t", &self.session, k])
-                .status()
-                .expect("tmux send-keys");
-            assert!(status.success());
-            // A key at a time, as a person types: each is its own terminal event.
-            std::thread::sleep(Duration::from_millis(30));
-        }
-    }
-
-    fn text(&self, text: &str) {
-        let status = Command::new("tmux")
-            .args(["send-keys", "-t", &self.session, "-l", text])
-            .status()
-            .expect("tmux send-keys");
-        assert!(status.success());
-        std::thread::sleep(Duration::from_millis(30));
-        self.keys(&["Enter"]);
-    }
-
-    /// Waits for `needle` on screen, with a deadline.
-    fn wait_for(&self, needle: &str, within: Duration) -> String {
-        let end = Instant::now() + within;
-        loop {
-            let screen = self.screen();
-            if screen.contains(needle) {
-                return screen;
-            }
-            assert!(
-                Instant::now() < end,
-                "{needle:?} never appeared on screen:\n{screen}"
-            );
-            std::thread::sleep(Duration::from_millis(100));
-        }
-    }
-
-    fn alive(&self) -> bool {
-        Command::new("tmux")
-            .args(["has-session", "-t", &self.session])
-            .status()
-            .map(|s| s.success())
-            .unwrap_or(false)
-    }
-}
-
-impl Drop for Tmux {
-    fn drop(&mut self) {
-        let _ = Command::new("tmux")
-            .args(["kill-session", "-t", &self.session])
-            .status();
-    }
-}
 
 fn run_events(lab: &Lab) -> Vec<Event> {
     lab.journal()
@@ -129,20 +33,6 @@ fn wait_journal(lab: &Lab, what: &str, done: impl Fn(&[Event]) -> bool) {
         );
         std::thread::sleep(Duration::from_millis(100));
     }
-}
-
-fn console_pid(lab: &Lab) -> u32 {
-    let entries = lab.journal();
-    let id = entries
-        .iter()
-        .rev()
-        .find_map(|e| e.console.clone())
-        .expect("a console id in the journal");
-    id.rsplit(':')
-        .next()
-        .and_then(|p| p.split('#').next())
-        .and_then(|p| p.parse().ok())
-        .expect("pid in the console id")
 }
 
 const SLOW: &str = r#"

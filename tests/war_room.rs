@@ -779,7 +779,7 @@ async fn a_driver_killed_mid_step_leaves_it_unknown_to_whoever_takes_the_lease()
     let lab = Lab::begin().await;
     let p = prefix("sigkill");
     let cfg = war_config(lab.dir.path(), &p, KILL_RUNBOOK);
-    let tmux = Tmux::start(&cfg.path, "wr-kill", "--operator alice", 80, 24);
+    let tmux = Tmux::start_args(&cfg.path, "wr-kill", "--operator alice", 80, 24);
     tmux.wait_for("serving site A", Duration::from_secs(15));
     tmux.keys(&["r", "j", "j", "Enter"]);
     tmux.wait_for("Plan: slow", Duration::from_secs(5));

@@ -279,15 +279,13 @@ fn only_the_drivers_run_events_count_and_anything_else_is_a_warning() {
         Msg::Driver(Driver::Driving(DriverToken::held(BOB_TOKEN))),
     );
     bob.holder = Some(bob_drives());
-    for (secs, event) in [(0.1, armed())] {
-        settle(
-            &mut bob,
-            Msg::Journaled {
-                entry: run_entry(at(secs), RUN, "bob@ops", event),
-                error: None,
-            },
-        );
-    }
+    settle(
+        &mut bob,
+        Msg::Journaled {
+            entry: run_entry(at(0.1), RUN, "bob@ops", armed()),
+            error: None,
+        },
+    );
     let effects = settle(&mut bob, Msg::Foreign(forged("evil:1", Some(BOB_TOKEN))));
     let warnings = records(&effects);
     assert_eq!(warnings.len(), 1, "{effects:?}");

@@ -11,15 +11,11 @@ use tokio::io::{AsyncBufReadExt, AsyncRead, AsyncReadExt, BufReader};
 use tokio::process::Command;
 use tokio::task::JoinHandle;
 
+use failover_core::actions::exec::{DRAIN, TERM_GRACE};
 use failover_core::actions::{ActionSpec, Outcome};
 
 use super::OutputSink;
 
-/// After SIGTERM to the group, how long before SIGKILL.
-const TERM_GRACE: Duration = Duration::from_secs(2);
-/// After the command exits, how long its output may still take to arrive (a background child
-/// that keeps the pipes open must not hold the action forever).
-const DRAIN: Duration = Duration::from_secs(1);
 /// Longer lines are passed on in pieces of this size.
 const MAX_LINE: u64 = 16 * 1024;
 

@@ -3,8 +3,11 @@
 //! executor) waits for the acknowledgement. In war-room mode the same file is the local
 //! mirror: other consoles' entries are written to it too, without being shown again.
 
+use std::panic::AssertUnwindSafe;
+
 use tokio::sync::{mpsc, oneshot};
 
+use crate::crash::{self, Crashes};
 use crate::journal::Journal;
 use failover_core::app::Msg;
 use failover_core::timeline::Entry;
@@ -53,33 +56,44 @@ impl JournalHandle {
     }
 }
 
-/// Starts the writer; `Msg::Journaled` for every own entry goes to `done`.
-pub fn spawn(mut journal: Journal, done: mpsc::Sender<Msg>) -> JournalHandle {
+/// Starts the writer; `Msg::Journaled` for every own entry goes to `done`. If the writer
+/// panics, it says so to `crashes` (the console then stops; see `crate::crash`).
+pub fn spawn(mut journal: Journal, done: mpsc::Sender<Msg>, crashes: Crashes) -> JournalHandle {
     let (tx, mut rx) = mpsc::channel::<Job>(4096);
     let spawned = std::thread::Builder::new()
         .name("journal".into())
         .spawn(move || {
-            while let Some(Job { entry, own, ack }) = rx.blocking_recv() {
-                let error = journal
-                    .append(&entry)
-                    .err()
-                    .map(|e| format!("{}: {e}", journal.path().display()));
-                if let Some(e) = &error {
-                    tracing::error!("journal write failed: {e}");
-                }
-                if let Some(ack) = ack {
-                    let _ = ack.send(match &error {
-                        None => Ok(()),
-                        Some(e) => Err(e.clone()),
-                    });
-                }
-                if own && done.blocking_send(Msg::Journaled { entry, error }).is_err() {
-                    return;
-                }
+            let written = std::panic::catch_unwind(AssertUnwindSafe(|| {
+                write_all(&mut journal, &mut rx, &done)
+            }));
+            if let Err(panic) = written {
+                crashes.report(format!("the journal writer: {}", crash::describe(&*panic)));
             }
         });
     if let Err(e) = spawned {
         tracing::error!("cannot start the journal writer: {e}");
     }
     JournalHandle { tx }
+}
+
+/// Writes each job's entry until the handles are gone or nobody reads what was written.
+fn write_all(journal: &mut Journal, rx: &mut mpsc::Receiver<Job>, done: &mpsc::Sender<Msg>) {
+    while let Some(Job { entry, own, ack }) = rx.blocking_recv() {
+        let error = journal
+            .append(&entry)
+            .err()
+            .map(|e| format!("{}: {e}", journal.path().display()));
+        if let Some(e) = &error {
+            tracing::error!("journal write failed: {e}");
+        }
+        if let Some(ack) = ack {
+            let _ = ack.send(match &error {
+                None => Ok(()),
+                Some(e) => Err(e.clone()),
+            });
+        }
+        if own && done.blocking_send(Msg::Journaled { entry, error }).is_err() {
+            return;
+        }
+    }
 }

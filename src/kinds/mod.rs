@@ -24,13 +24,14 @@ use tokio::task::JoinSet;
 use tokio::time::{Instant, MissedTickBehavior};
 
 use crate::actions::{Action, OutputSink, exec, webhook};
+pub use crate::pollers::Pollers;
 
 pub type Sender = mpsc::Sender<Observation>;
 
 /// What a kind's source does: poll every configured source of the kind, and read each once.
 pub trait Source: Kind {
-    /// Starts the kind's pollers; they run until the set is aborted or the receiver is gone.
-    fn spawn(specs: &[Self::Spec], tx: &Sender, tasks: &mut JoinSet<()>);
+    /// Starts the kind's pollers; they run until they are aborted or the receiver is gone.
+    fn spawn(specs: &[Self::Spec], tx: &Sender, pollers: &mut Pollers);
     /// Reads every source of the kind once (for `status`), each reading sent on `tx`.
     fn read_once(specs: &[Self::Spec], tx: &Sender, tasks: &mut JoinSet<()>);
 }
@@ -38,10 +39,10 @@ pub trait Source: Kind {
 macro_rules! sources {
     ($($field:ident: $kind:ty),+ $(,)?) => {
         /// Starts every poller. They run until the returned set is dropped or aborted.
-        pub fn spawn_all(config: &Config, tx: Sender) -> JoinSet<()> {
-            let mut tasks = JoinSet::new();
-            $(<$kind as Source>::spawn(&config.kinds.$field, &tx, &mut tasks);)+
-            tasks
+        pub fn spawn_all(config: &Config, tx: Sender) -> Pollers {
+            let mut pollers = Pollers::default();
+            $(<$kind as Source>::spawn(&config.kinds.$field, &tx, &mut pollers);)+
+            pollers
         }
 
         /// Reads every source once, concurrently, bounded by the longest timeout plus a margin.

@@ -170,7 +170,8 @@ pub async fn run<S: AwsSource>(source: S, tx: mpsc::Sender<Observation>) {
 pub fn spawn_each<T, S, F>(
     specs: &[T],
     tx: &mpsc::Sender<Observation>,
-    tasks: &mut JoinSet<()>,
+    pollers: &mut crate::pollers::Pollers,
+    name: fn(&T) -> String,
     make: fn(usize, T) -> F,
 ) where
     T: Clone + Send + 'static,
@@ -178,8 +179,11 @@ pub fn spawn_each<T, S, F>(
     F: std::future::Future<Output = S> + Send + 'static,
 {
     for (i, spec) in specs.iter().enumerate() {
-        let (tx, spec) = (tx.clone(), spec.clone());
-        tasks.spawn(async move { run(make(i, spec).await, tx).await });
+        let (tx, spec, name) = (tx.clone(), spec.clone(), name(spec));
+        pollers.spawn(
+            vec![name],
+            async move { run(make(i, spec).await, tx).await },
+        );
     }
 }
 

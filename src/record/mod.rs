@@ -58,12 +58,17 @@ enum Backend {
 
 /// Opens the record: reads its history, starts following it and, for a live console, asks
 /// for the driver lock or lease and the recorder's.
-pub async fn open(config: &Arc<Config>, who: Claimant, mode: Mode) -> Result<Record, String> {
+pub async fn open(
+    config: &Arc<Config>,
+    who: Claimant,
+    mode: Mode,
+    crashes: crate::crash::Crashes,
+) -> Result<Record, String> {
     let path = &config.journal;
     let file =
         Journal::open(path).map_err(|e| format!("cannot open journal {}: {e}", path.display()))?;
     let (events_tx, events) = mpsc::channel(4096);
-    let journal = writer::spawn(file, events_tx.clone());
+    let journal = writer::spawn(file, events_tx.clone(), crashes);
     let live = mode == Mode::Live;
     let (backend, history) = match &config.war_room {
         None => {

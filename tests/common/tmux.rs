@@ -1,31 +1,110 @@
-//! The real binary in tmux, driven by keys and read off the screen, as a person at a terminal.
+//! The real binary in a tmux session (80x24 unless asked): keys in, the screen out, and how it ended.
 
 use std::path::Path;
 use std::process::Command;
 use std::time::{Duration, Instant};
+
+use super::Lab;
+
+const SESSION_PREFIX: &str = "fc-test-";
 
 pub struct Tmux {
     pub session: String,
 }
 
 impl Tmux {
+    /// The console on `config`, as the session's only process.
+    pub fn start(config: &Path, tag: &str) -> Tmux {
+        Tmux::start_with(config, tag, &[])
+    }
+
+    /// The console on `config`, with `env` set for it.
+    pub fn start_with(config: &Path, tag: &str, env: &[(&str, &str)]) -> Tmux {
+        let command = format!(
+            "{} --config {} --operator tmux-test",
+            env!("CARGO_BIN_EXE_failover-console"),
+            config.display()
+        );
+        Tmux::run(&command, tag, env)
+    }
+
     /// `failover-console --config CONFIG ARGS...` in a new session of `width`x`height`.
-    pub fn start(config: &Path, tag: &str, args: &str, width: u16, height: u16) -> Tmux {
-        let session = format!("fc-test-{tag}-{}", std::process::id());
+    pub fn start_args(config: &Path, tag: &str, args: &str, width: u16, height: u16) -> Tmux {
         let command = format!(
             "{} --config {} {args}",
             env!("CARGO_BIN_EXE_failover-console"),
             config.display()
         );
-        let status = Command::new("tmux")
-            .args(["new-session", "-d", "-s", &session])
-            .args(["-x", &width.to_string(), "-y", &height.to_string()])
-            .arg(&command)
+        Tmux::run_sized(&command, tag, &[], (width, height))
+    }
+
+    /// `command` (through the shell) in a new 80x24 session, with `env` set.
+    pub fn run(command: &str, tag: &str, env: &[(&str, &str)]) -> Tmux {
+        Tmux::run_sized(command, tag, env, (80, 24))
+    }
+
+    fn run_sized(command: &str, tag: &str, env: &[(&str, &str)], (width, height): (u16, u16)) -> Tmux {
+        let session = format!("{SESSION_PREFIX}{tag}-{}", std::process::id());
+        let mut tmux = Command::new("tmux");
+        tmux.args(["new-session", "-d", "-s", &session])
+            .args(["-x", &width.to_string(), "-y", &height.to_string()]);
+        for (key, value) in env {
+            tmux.args(["-e", &format!("{key}={value}")]);
+        }
+        let status = tmux
+            .arg(command)
             .env_remove("TMUX")
             .status()
             .expect("tmux is installed by scripts/lab up");
         assert!(status.success(), "tmux new-session failed");
         Tmux { session }
+    }
+
+    /// The pane stays once its process has ended, with its exit status (`dead_status`) and
+    /// its last screen.
+    pub fn keep_after_exit(&self) {
+        let status = Command::new("tmux")
+            .args(["set-option", "-t", &self.session, "remain-on-exit", "on"])
+            .status()
+            .expect("tmux set-option");
+        assert!(status.success(), "tmux set-option remain-on-exit failed");
+    }
+
+    fn format(&self, format: &str) -> String {
+        let out = Command::new("tmux")
+            .args(["display-message", "-p", "-t", &self.session, format])
+            .output()
+            .expect("tmux display-message");
+        String::from_utf8_lossy(&out.stdout).trim().to_string()
+    }
+
+    /// Once the pane's process has ended (with `keep_after_exit`): its exit status.
+    pub fn dead_status(&self) -> Option<i32> {
+        if self.format("#{pane_dead}") != "1" {
+            return None;
+        }
+        self.format("#{pane_dead_status}").parse().ok()
+    }
+
+    /// Waits (bounded) for the pane's process to end; its exit status.
+    pub fn wait_exit(&self, within: Duration) -> i32 {
+        let end = Instant::now() + within;
+        loop {
+            if let Some(status) = self.dead_status() {
+                return status;
+            }
+            assert!(
+                Instant::now() < end,
+                "the console did not exit within {within:?}:\n{}",
+                self.screen()
+            );
+            std::thread::sleep(Duration::from_millis(50));
+        }
+    }
+
+    /// The alternate screen is on (a TUI holds the terminal).
+    pub fn alternate_on(&self) -> bool {
+        self.format("#{alternate_on}") == "1"
     }
 
     pub fn screen(&self) -> String {
@@ -48,7 +127,6 @@ impl Tmux {
         }
     }
 
-    /// Types `text`, then Enter.
     pub fn text(&self, text: &str) {
         let status = Command::new("tmux")
             .args(["send-keys", "-t", &self.session, "-l", text])
@@ -82,12 +160,43 @@ impl Tmux {
             .map(|s| s.success())
             .unwrap_or(false)
     }
+
+    /// Closes the session as a dropped SSH connection closes its terminal: the pane's terminal
+    /// goes away under whatever runs in it.
+    pub fn kill(&self) {
+        let status = Command::new("tmux")
+            .args(["kill-session", "-t", &self.session])
+            .status()
+            .expect("tmux kill-session");
+        assert!(status.success(), "tmux kill-session failed");
+    }
 }
 
 impl Drop for Tmux {
     fn drop(&mut self) {
         let _ = Command::new("tmux")
             .args(["kill-session", "-t", &self.session])
+            .stderr(std::process::Stdio::null())
             .status();
     }
+}
+
+/// The pid of the console that wrote last, from its console id in the journal (`host:pid`).
+pub fn console_pid(lab: &Lab) -> u32 {
+    let entries = lab.journal();
+    let id = entries
+        .iter()
+        .rev()
+        .find_map(|e| e.console.clone())
+        .expect("a console id in the journal");
+    id.rsplit(':')
+        .next()
+        .and_then(|p| p.split('#').next())
+        .and_then(|p| p.parse().ok())
+        .expect("pid in the console id")
+}
+
+/// Whether a process with this pid exists (a zombie counts: nobody has reaped it).
+pub fn process_exists(pid: u32) -> bool {
+    Path::new(&format!("/proc/{pid}")).exists()
 }

@@ -10,12 +10,18 @@ use failover_core::kinds::{Alarm, Observation};
 use time::OffsetDateTime;
 use tokio::task::JoinSet;
 
-use super::{Sender, Source};
+use super::{Pollers, Sender, Source};
 use crate::net::aws::{self as aws_net, AwsSource, classify, sdk_config};
 
 impl Source for Alarm {
-    fn spawn(specs: &[AlarmSource], tx: &Sender, tasks: &mut JoinSet<()>) {
-        aws_net::spawn_each(specs, tx, tasks, Poller::new);
+    fn spawn(specs: &[AlarmSource], tx: &Sender, pollers: &mut Pollers) {
+        aws_net::spawn_each(
+            specs,
+            tx,
+            pollers,
+            failover_core::kinds::alarm::source,
+            Poller::new,
+        );
     }
 
     fn read_once(specs: &[AlarmSource], tx: &Sender, tasks: &mut JoinSet<()>) {

@@ -12,14 +12,15 @@ use tokio::task::JoinSet;
 
 pub use update::{execute, preflight, read_back};
 
-use super::{Sender, Source, every};
+use super::{Pollers, Sender, Source, every};
 
 impl Source for Dns {
-    fn spawn(specs: &[DnsRecord], tx: &Sender, tasks: &mut JoinSet<()>) {
+    fn spawn(specs: &[DnsRecord], tx: &Sender, pollers: &mut Pollers) {
         for (r, record) in specs.iter().enumerate() {
             for (s, server) in record.resolvers.iter().enumerate() {
+                let name = format!("{} @{server}", failover_core::kinds::dns::source(record));
                 let (tx, record, server) = (tx.clone(), record.clone(), *server);
-                tasks.spawn(async move {
+                pollers.spawn(vec![name], async move {
                     let Ok(resolver) = source::Probe::new(server, record.timeout) else {
                         return;
                     };

@@ -7,17 +7,17 @@ pub mod tcp;
 
 use std::time::Duration;
 
-use failover_core::kinds::health::{HealthCheck, ProbeOutcome, Target};
+use failover_core::kinds::health::{HealthCheck, ProbeOutcome, Target, source};
 use failover_core::kinds::{Health, Observation};
 use failover_core::text;
 use tokio::task::JoinSet;
 use tokio::time::{Instant, MissedTickBehavior};
 
-use super::{Sender, Source};
+use super::{Pollers, Sender, Source};
 
 impl Source for Health {
-    fn spawn(specs: &[HealthCheck], tx: &Sender, tasks: &mut JoinSet<()>) {
-        spawn_slots(specs, tx, tasks);
+    fn spawn(specs: &[HealthCheck], tx: &Sender, pollers: &mut Pollers) {
+        spawn_slots(specs, tx, pollers);
     }
 
     fn read_once(specs: &[HealthCheck], tx: &Sender, tasks: &mut JoinSet<()>) {
@@ -45,7 +45,7 @@ impl Source for Health {
 /// `SLOT` every few milliseconds, never all at once.
 const SLOT: usize = 200;
 
-fn spawn_slots(specs: &[HealthCheck], tx: &Sender, tasks: &mut JoinSet<()>) {
+fn spawn_slots(specs: &[HealthCheck], tx: &Sender, pollers: &mut Pollers) {
     let clients = http::Clients::new();
     let mut groups: std::collections::BTreeMap<(Duration, Duration), Vec<usize>> =
         Default::default();
@@ -66,7 +66,11 @@ fn spawn_slots(specs: &[HealthCheck], tx: &Sender, tasks: &mut JoinSet<()>) {
                 .map(|i| (*i, Prober::new(&specs[*i], *i)))
                 .collect();
             let (tx, clients) = (tx.clone(), clients.clone());
-            tasks.spawn(run_slot(probers, clients, interval, timeout, start, tx));
+            let sources = slot.iter().map(|i| source(&specs[*i])).collect();
+            pollers.spawn(
+                sources,
+                run_slot(probers, clients, interval, timeout, start, tx),
+            );
         }
     }
 }

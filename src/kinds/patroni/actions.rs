@@ -129,9 +129,7 @@ pub async fn execute(s: &Switch, output: &OutputSink) -> Outcome {
     }
 }
 
-/// How long a read-back waits for the candidate to lead: a switchover Patroni answered 503 to
-/// (or that timed out) may still be under way.
-const READ_BACK_WAIT: Duration = Duration::from_secs(30);
+use failover_core::kinds::patroni::READ_BACK_WAIT;
 
 /// Reads `/cluster` until the candidate leads, for up to the step's timeout (at most 30 s):
 /// only then is a different leader "not applied".

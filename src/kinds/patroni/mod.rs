@@ -11,14 +11,15 @@ use tokio::task::JoinSet;
 
 pub use actions::{execute, preflight, read_back};
 
-use super::{Sender, Source};
+use super::{Pollers, Sender, Source};
 
 impl Source for Patroni {
-    fn spawn(specs: &[PatroniCluster], tx: &Sender, tasks: &mut JoinSet<()>) {
+    fn spawn(specs: &[PatroniCluster], tx: &Sender, pollers: &mut Pollers) {
         for (i, spec) in specs.iter().enumerate() {
             let poller = source::Poller::new(i, spec.clone());
             let tx = tx.clone();
-            tasks.spawn(async move { poller.run(tx).await });
+            let name = failover_core::kinds::patroni::source(spec);
+            pollers.spawn(vec![name], async move { poller.run(tx).await });
         }
     }
 

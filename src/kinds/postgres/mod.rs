@@ -12,16 +12,17 @@ use tokio_postgres::config::Host;
 
 pub use promote::{execute, preflight, read_back};
 
-use super::{Sender, Source};
+use super::{Pollers, Sender, Source};
 
 impl Source for Postgres {
-    fn spawn(specs: &[Database], tx: &Sender, tasks: &mut JoinSet<()>) {
+    fn spawn(specs: &[Database], tx: &Sender, pollers: &mut Pollers) {
         for (d, db) in specs.iter().enumerate() {
             for (m, member) in db.members.iter().enumerate() {
                 let poller = source::Poller::new(d, m, member.clone(), db.timeout);
                 let tx = tx.clone();
                 let interval = db.interval;
-                tasks.spawn(async move { poller.run(interval, tx).await });
+                let name = format!("db/{}/{}", db.name, member.name);
+                pollers.spawn(vec![name], async move { poller.run(interval, tx).await });
             }
         }
     }

@@ -7,16 +7,10 @@
 use std::time::{Duration, Instant};
 
 use failover_core::actions::{ActionSpec, Outcome, ReadBack};
-use failover_core::kinds::postgres::wait_seconds;
+use failover_core::kinds::postgres::{answer_margin, wait_seconds};
 use tokio_postgres::Client;
 
 use super::source::{connect_dsn, describe as pg_error};
-
-/// The server waits up to the requested seconds; the client allows a little more (half the
-/// timeout, 1 to 5 s) before it stops waiting for the answer (then the outcome is unknown).
-fn answer_margin(timeout: Duration) -> Duration {
-    (timeout / 2).clamp(Duration::from_secs(1), Duration::from_secs(5))
-}
 
 /// The timeline of a primary, from its current WAL file (pg_control_checkpoint() lags behind a
 /// promotion until the next checkpoint).

@@ -15,12 +15,18 @@ pub use actions::{
     read_back_promote,
 };
 
-use super::{Sender, Source};
+use super::{Pollers, Sender, Source};
 use crate::net::aws as aws_net;
 
 impl Source for Rds {
-    fn spawn(specs: &[RdsSource], tx: &Sender, tasks: &mut JoinSet<()>) {
-        aws_net::spawn_each(specs, tx, tasks, source::Poller::new);
+    fn spawn(specs: &[RdsSource], tx: &Sender, pollers: &mut Pollers) {
+        aws_net::spawn_each(
+            specs,
+            tx,
+            pollers,
+            failover_core::kinds::rds::source_all,
+            source::Poller::new,
+        );
     }
 
     fn read_once(specs: &[RdsSource], tx: &Sender, tasks: &mut JoinSet<()>) {

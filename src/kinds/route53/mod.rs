@@ -19,7 +19,7 @@ use tokio::task::JoinSet;
 
 pub use change::{execute, plan, preflight, read_back};
 
-use super::{Sender, Source};
+use super::{Pollers, Sender, Source};
 use crate::net::aws::{self as aws_net, sdk_config};
 
 /// An SDK client for these settings; Route 53's API lives in us-east-1 unless told otherwise.
@@ -29,8 +29,14 @@ pub async fn client(aws: &AwsSettings, timeout: Duration) -> Client {
 }
 
 impl Source for Route53 {
-    fn spawn(specs: &[Route53Record], tx: &Sender, tasks: &mut JoinSet<()>) {
-        aws_net::spawn_each(specs, tx, tasks, source::Poller::new);
+    fn spawn(specs: &[Route53Record], tx: &Sender, pollers: &mut Pollers) {
+        aws_net::spawn_each(
+            specs,
+            tx,
+            pollers,
+            failover_core::kinds::route53::source,
+            source::Poller::new,
+        );
     }
 
     fn read_once(specs: &[Route53Record], tx: &Sender, tasks: &mut JoinSet<()>) {

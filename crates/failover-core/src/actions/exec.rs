@@ -1,7 +1,20 @@
-//! The exec action's pure half: how the plan shows a command line.
+//! The exec action's pure half: how the plan shows a command line, and how long it can take.
 
 use std::path::Path;
 use std::time::Duration;
+
+/// After SIGTERM to the group at the timeout, how long before SIGKILL; and after SIGKILL, how
+/// long before the command is given up on.
+pub const TERM_GRACE: Duration = Duration::from_secs(2);
+/// After the command exits, how long its output may still take to arrive (a background child
+/// that keeps the pipes open must not hold the action forever).
+pub const DRAIN: Duration = Duration::from_secs(1);
+
+/// The longest a command can hold its step: its timeout, the grace after SIGTERM, the wait
+/// after SIGKILL, and the output's drain.
+pub fn max_duration(timeout: Duration) -> Duration {
+    timeout + TERM_GRACE * 2 + DRAIN
+}
 
 /// The command line, shell-quoted, where it runs and its timeout.
 pub fn describe(argv: &[String], cwd: Option<&Path>, timeout: Duration) -> Vec<String> {

@@ -9,7 +9,7 @@ use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::time::Duration;
 
-use crate::kinds::aws::AwsSettings;
+use crate::kinds::aws::{AwsSettings, call_timeout};
 use crate::kinds::dns::{self, RecordType, Tsig};
 use crate::kinds::patroni::{self, Switch};
 use crate::kinds::postgres;
@@ -130,6 +130,48 @@ impl ActionSpec {
         }
     }
 
+    /// The longest `execute` can take, from the action's own timeouts: every wait it makes is
+    /// bounded by them, and this is their sum. A stopping console waits this long for a step in
+    /// flight; the action's own limits (exec: SIGTERM, then SIGKILL) end it first.
+    pub fn max_duration(&self) -> Duration {
+        match self {
+            ActionSpec::Exec { timeout, .. } => exec::max_duration(*timeout),
+            // Connect, check, pg_promote's own wait and the answer's margin, check again.
+            ActionSpec::Promote { timeout, .. } => {
+                *timeout * 3
+                    + Duration::from_secs(postgres::wait_seconds(*timeout))
+                    + postgres::answer_margin(*timeout)
+            }
+            // The zone's lookup and the update share one deadline.
+            ActionSpec::DnsReplace { timeout, .. } => *timeout,
+            // One request, bounded whole (connect to the end of the body).
+            ActionSpec::Http { timeout, .. } => *timeout,
+            // Reads and the change before the wait, then polls up to the step's timeout.
+            ActionSpec::Route53(r) => r.timeout + call_timeout(r.timeout) * 4,
+            ActionSpec::RdsPromote(p) => p.timeout + call_timeout(p.timeout) * 3,
+            ActionSpec::RdsFailover(f) => f.timeout + call_timeout(f.timeout) * 3,
+            // A read of the cluster, the POST (within the step's timeout), reads until then
+            // and the last one, which may start just before it.
+            ActionSpec::Patroni(s) => s.timeout + patroni_read(s) * 2,
+        }
+    }
+
+    /// The longest `read_back` can take, from the action's own timeouts, as `max_duration`.
+    pub fn max_read_back(&self) -> Duration {
+        match self {
+            // Nothing to read: answered at once.
+            ActionSpec::Exec { .. } | ActionSpec::Http { .. } => Duration::ZERO,
+            // Connect, check, timeline.
+            ActionSpec::Promote { timeout, .. } => *timeout * 3,
+            // The zone, the record set, a plain query.
+            ActionSpec::DnsReplace { timeout, .. } => *timeout * 3,
+            ActionSpec::Route53(r) => call_timeout(r.timeout) * 4,
+            ActionSpec::RdsPromote(p) => call_timeout(p.timeout) * 2,
+            ActionSpec::RdsFailover(f) => call_timeout(f.timeout) * 2,
+            ActionSpec::Patroni(s) => s.timeout.min(patroni::READ_BACK_WAIT) + patroni_read(s) * 2,
+        }
+    }
+
     /// A DNS update's fields, borrowed.
     pub fn dns_update(&self) -> Option<dns::Update<'_>> {
         match self {
@@ -167,6 +209,13 @@ impl ActionSpec {
     }
 }
 
+/// One read of a Patroni cluster: `/cluster` from each member in turn, `/config` from the one
+/// that answers, each bounded by the cluster's timeout; and the pause between reads.
+fn patroni_read(s: &Switch) -> Duration {
+    let calls = u32::try_from(s.cluster.endpoints.len().max(1) * 2).unwrap_or(u32::MAX);
+    s.cluster.timeout.saturating_mul(calls) + Duration::from_millis(250)
+}
+
 /// Plan lines as one line, for the dry run's journal entry: lines joined with " ; ", except that
 /// lines indented by two spaces (a JSON document laid out for the screen) continue the line
 /// before, trimmed, so the document stays valid JSON on one line.
@@ -194,6 +243,27 @@ pub fn one_line(lines: &[String]) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_command_is_waited_for_up_to_its_timeout_the_kill_and_the_drain() {
+        let spec = ActionSpec::Exec {
+            argv: vec!["sleep".into(), "6".into()],
+            cwd: None,
+            timeout: Duration::from_secs(6),
+        };
+        // 6 s, 2 s after SIGTERM, 2 s after SIGKILL, 1 s for the output.
+        assert_eq!(spec.max_duration(), Duration::from_secs(11));
+        assert_eq!(spec.max_read_back(), Duration::ZERO);
+        let http = ActionSpec::Http {
+            method: "POST".into(),
+            url: "http://127.0.0.1:1/".into(),
+            headers: Vec::new(),
+            body: None,
+            expect_status: 200,
+            timeout: Duration::from_secs(3),
+        };
+        assert_eq!(http.max_duration(), Duration::from_secs(3));
+    }
 
     #[test]
     fn one_line_keeps_an_indented_json_block_whole() {

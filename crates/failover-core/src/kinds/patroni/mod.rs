@@ -18,7 +18,9 @@ pub use spec::{PatroniAuth, PatroniCluster, parse};
 pub use state::{
     LagClass, PatroniState, Trouble, history_text, lag_class, member_label, on_reading, source,
 };
-pub use switch::{Switch, SwitchKind, candidate, describe, named, refusals, switch_step};
+pub use switch::{
+    READ_BACK_WAIT, Switch, SwitchKind, candidate, describe, named, refusals, switch_step,
+};
 pub use wire::{
     ClusterView, DEFAULT_MAX_LAG_ON_FAILOVER, HistoryEntry, Lag, Member, NodeView, Reading,
     body_hint, cluster_view, history_entries, node,

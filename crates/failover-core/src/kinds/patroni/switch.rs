@@ -33,6 +33,10 @@ impl SwitchKind {
     }
 }
 
+/// How long a read-back waits for the candidate to lead: a switchover Patroni answered 503 to
+/// (or that timed out) may still be under way.
+pub const READ_BACK_WAIT: Duration = Duration::from_secs(30);
+
 /// `action = "patroni-switchover"` / `"patroni-failover"`.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Switch {

@@ -13,7 +13,7 @@ use std::time::Duration;
 
 use serde_json::{Value, json};
 
-pub use promote::{describe_promote, wait_seconds};
+pub use promote::{answer_margin, describe_promote, wait_seconds};
 pub use reading::{Lsn, PgSnapshot, PrimaryReading, ReplicaReading, StandbyRow};
 pub use spec::{Database, DatabaseFile, DatabaseKind, Member, MemberFile, parse};
 pub use state::{

@@ -15,3 +15,9 @@ pub fn wait_seconds(timeout: Duration) -> u64 {
     let secs = timeout.as_secs() + u64::from(timeout.subsec_nanos() > 0);
     secs.clamp(1, i32::MAX as u64)
 }
+
+/// The server waits up to the requested seconds; the client allows a little more (half the
+/// timeout, 1 to 5 s) before it stops waiting for the answer (then the outcome is unknown).
+pub fn answer_margin(timeout: Duration) -> Duration {
+    (timeout / 2).clamp(Duration::from_secs(1), Duration::from_secs(5))
+}
