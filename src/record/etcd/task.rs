@@ -571,9 +571,8 @@ impl Task {
                     .await;
             }
             Ok(Err(holder)) => {
-                if let Some(h) = holder {
-                    let _ = self.tell(Msg::Driver(Driver::LockHeld(h.clone()))).await;
-                    self.set_holder(Some(h)).await;
+                if holder.is_some() {
+                    self.set_holder(holder).await;
                 }
             }
             Err(e) => self.lost(e).await,
@@ -673,10 +672,20 @@ impl Task {
         let _ = self.tell(Msg::Foreign(entry)).await;
     }
 
+    /// Who holds the driver key, told to the model; a live console that does not drive is
+    /// told who does (what its run keys then say).
     async fn set_holder(&mut self, holder: Option<LockInfo>) {
-        if holder != self.holder {
-            self.holder = holder.clone();
-            let _ = self.tell(Msg::Holder(holder)).await;
+        if holder == self.holder {
+            return;
+        }
+        self.holder = holder.clone();
+        let _ = self.tell(Msg::Holder(holder.clone())).await;
+        if let Some(h) = holder
+            && self.live
+            && self.driving.is_none()
+            && h.console != self.who.console
+        {
+            let _ = self.tell(Msg::Driver(Driver::LockHeld(h))).await;
         }
     }
 

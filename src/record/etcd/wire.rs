@@ -86,12 +86,18 @@ pub fn json<T: serde::Serialize>(value: &T) -> Vec<u8> {
     serde_json::to_vec(value).unwrap_or_default()
 }
 
+/// HTTP/2 pings on an idle connection: twice etcd's default minimum.
+const KEEP_ALIVE: Duration = Duration::from_secs(10);
+
 /// A client for the cluster. The connection itself is made lazily by the first call.
 pub async fn connect(config: &WarRoom) -> Result<Client, String> {
     let mut options = ConnectOptions::new()
         .with_connect_timeout(CALL_TIMEOUT)
-        // HTTP/2 pings: a member that vanished without a word is found within seconds.
-        .with_keep_alive(Duration::from_secs(2), Duration::from_secs(2))
+        // HTTP/2 pings: a member that vanished without a word is found within seconds. Not
+        // more often: etcd closes the connection of a client that pings more often than its
+        // --grpc-keepalive-min-time (5 s by default), calling it abuse. A silent member is
+        // found sooner anyway, by the lease's keep-alive (every third of its TTL, 2 s bound).
+        .with_keep_alive(KEEP_ALIVE, CALL_TIMEOUT)
         .with_keep_alive_while_idle(true)
         // A member cut off from the others ends the watch instead of keeping it open, silent.
         .with_require_leader(true);
