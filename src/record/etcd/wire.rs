@@ -89,8 +89,45 @@ pub fn json<T: serde::Serialize>(value: &T) -> Vec<u8> {
 /// HTTP/2 pings on an idle connection: twice etcd's default minimum.
 const KEEP_ALIVE: Duration = Duration::from_secs(10);
 
-/// A client for the cluster. The connection itself is made lazily by the first call.
-pub async fn connect(config: &WarRoom) -> Result<Client, String> {
+/// A client for one member of the cluster that answers and knows a leader, trying them in
+/// turn from `first`; with the member's index. One member at a time, not a balanced channel
+/// over all of them: a balanced channel keeps sending some calls to a member that died, and
+/// every call that fails there counts as etcd not answering.
+pub async fn connect(config: &WarRoom, first: usize) -> Result<(Client, usize), String> {
+    let options = options(config)?;
+    let n = config.etcd.len().max(1);
+    let mut why = Vec::new();
+    for i in 0..n {
+        let at = (first + i) % n;
+        let Some(endpoint) = config.etcd.get(at) else {
+            break;
+        };
+        let connected = tokio::time::timeout(
+            CALL_TIMEOUT,
+            Client::connect([endpoint.as_str()], Some(options.clone())),
+        )
+        .await;
+        let mut client = match connected {
+            Ok(Ok(client)) => client,
+            Ok(Err(e)) => {
+                why.push(format!("{endpoint}: {e}"));
+                continue;
+            }
+            Err(_) => {
+                why.push(format!("{endpoint}: no answer"));
+                continue;
+            }
+        };
+        match call("status", client.status()).await {
+            Ok(status) if status.leader() != 0 => return Ok((client, at)),
+            Ok(_) => why.push(format!("{endpoint}: no leader")),
+            Err(e) => why.push(format!("{endpoint}: {e}")),
+        }
+    }
+    Err(format!("no etcd member answers ({})", why.join("; ")))
+}
+
+fn options(config: &WarRoom) -> Result<ConnectOptions, String> {
     let mut options = ConnectOptions::new()
         .with_connect_timeout(CALL_TIMEOUT)
         // HTTP/2 pings: a member that vanished without a word is found within seconds. Not
@@ -119,13 +156,7 @@ pub async fn connect(config: &WarRoom) -> Result<Client, String> {
         };
         options = options.with_tls(tls);
     }
-    tokio::time::timeout(
-        CALL_TIMEOUT,
-        Client::connect(config.etcd.clone(), Some(options)),
-    )
-    .await
-    .map_err(|_| "etcd did not answer".to_string())?
-    .map_err(|e| e.to_string())
+    Ok(options)
 }
 
 /// A call, bounded by `CALL_TIMEOUT`.
