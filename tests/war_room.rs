@@ -174,6 +174,27 @@ async fn shared(config: &Config) -> Vec<Entry> {
         .expect("read the shared record")
 }
 
+/// Reads the shared record until `done` holds in it (bounded); returns it.
+async fn shared_until(
+    config: &Config,
+    what: &str,
+    done: impl Fn(&[Entry]) -> bool,
+) -> Vec<Entry> {
+    let end = Instant::now() + DEADLINE;
+    loop {
+        let record = shared(config).await;
+        if done(&record) {
+            return record;
+        }
+        assert!(
+            Instant::now() < end,
+            "the shared record never showed {what}:\n{}",
+            journal_text(&record)
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+}
+
 fn run_events(entries: &[Entry]) -> Vec<(&Entry, &Event)> {
     entries
         .iter()
@@ -298,7 +319,13 @@ async fn a_watcher_and_a_second_bastion_follow_the_lab_failover_each_edge_once()
     .await;
     do_step(&mut driver, 3).await;
     do_step(&mut driver, 4).await;
+    // The wait ends by itself once every resolver answers site B; then the manual step.
     key(&mut driver, KeyCode::Enter).await;
+    wait(&mut driver, "the resolvers answer site B", |m| {
+        step_status(m, 5) == Some(StepStatus::Ok)
+    })
+    .await;
+    do_step(&mut driver, 6).await;
     wait(&mut driver, "the run finished", |m| {
         m.runs.current.as_ref().is_some_and(|r| !r.is_active())
     })
@@ -421,6 +448,7 @@ async fn breaking_the_lock_mid_step_offers_no_retry_before_the_outcome() {
     wait(&mut alice, "alice drives", |m| m.driver.token().is_some()).await;
     let mut bob = start::<Live>(&bob_cfg, "bob").await;
     arm_run(&mut alice, SLOW, "break test").await;
+    wait(&mut alice, "armed", armed).await;
     key(&mut alice, KeyCode::Enter).await;
     expect_both(
         &mut alice,
@@ -665,6 +693,47 @@ async fn etcd_losing_its_leader_and_then_everything() {
     let leader = lab.run(&["wr-etcd-leader"]).await.trim().to_string();
     lab.run(&["wr-etcd-kill", &leader]).await;
     key(&mut alice, KeyCode::Enter).await;
+    let refused = |m: &Model| {
+        m.runs
+            .current
+            .as_ref()
+            .is_some_and(|r| r.steps[0].detail.contains("refused"))
+            && m.runs.in_flight.is_none()
+    };
+    expect_both(
+        &mut alice,
+        &mut carol,
+        "the step running, or refused during the election",
+        |a, c| {
+            step_status(a, 0) == Some(StepStatus::Ok) && step_status(c, 0) == Some(StepStatus::Ok)
+                || refused(a)
+        },
+    )
+    .await;
+    // An Enter that met the election (its fenced start got no answer in time) ran nothing;
+    // alice tries again, as an operator would, until a start goes through (bounded).
+    let end = Instant::now() + DEADLINE;
+    let mut refusals = 0;
+    while refused(&alice.model) && step_status(&alice.model, 0) != Some(StepStatus::Ok) {
+        refusals += 1;
+        assert!(
+            Instant::now() < end,
+            "every start refused{}",
+            run_dump(&alice.model)
+        );
+        let _ = alice.run_until(Duration::from_millis(500), |_| false).await;
+        key(&mut alice, KeyCode::Enter).await;
+        let _ = alice
+            .run_until(Duration::from_secs(5), |m| {
+                m.runs.in_flight.is_none()
+                    && (refused(m) || step_status(m, 0) == Some(StepStatus::Running))
+            })
+            .await;
+        if step_status(&alice.model, 0) == Some(StepStatus::Running) {
+            break;
+        }
+    }
+    eprintln!("starts refused during the election: {refusals}");
     expect_both(
         &mut alice,
         &mut carol,
@@ -674,10 +743,6 @@ async fn etcd_losing_its_leader_and_then_everything() {
         },
     )
     .await;
-    if step_status(&alice.model, 0) != Some(StepStatus::Ok) {
-        // The first Enter may have met the election: one more.
-        key(&mut alice, KeyCode::Enter).await;
-    }
     assert_eq!(do_starts(&shared(&alice_cfg).await, 0), 1);
     lab.run(&["wr-etcd-start", &leader]).await;
 
@@ -844,15 +909,13 @@ async fn a_driver_killed_mid_step_leaves_it_unknown_to_whoever_takes_the_lease()
         }) && m.runs.in_flight.is_none()
     })
     .await;
-    let record = shared(&cfg).await;
-    assert!(
-        run_events(&record).iter().any(
+    shared_until(&cfg, "bob's resume of step 1", |record| {
+        run_events(record).iter().any(
             |(e, ev)| matches!(ev, Event::Resumed { interrupted } if interrupted == &vec![0])
                 && e.operator.as_deref() == Some("bob")
-        ),
-        "{}",
-        journal_text(&record)
-    );
+        )
+    })
+    .await;
     // The command alice started may still be running: no retry before its timeout.
     key(&mut bob, KeyCode::Enter).await;
     let flash = bob.model.ui.flash.clone().map(|f| f.0).unwrap_or_default();

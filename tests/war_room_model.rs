@@ -546,3 +546,26 @@ fn every_run_event_a_driver_records_carries_its_token() {
     );
     assert!(runs.iter().all(|e| e.token == Some(7)), "{runs:#?}");
 }
+
+#[test]
+fn a_start_that_reached_the_record_late_then_refused_leaves_the_step_pending() {
+    let mut m = model(Mode::Watch);
+    bob_running_step_3(&mut m);
+    let reason = "its start reached the shared record after this console had stopped waiting";
+    settle(
+        &mut m,
+        Msg::Foreign(run_entry(
+            at(2.5),
+            RUN,
+            "bob@ops",
+            Event::StepRefused {
+                step: 2,
+                reason: reason.into(),
+            },
+        )),
+    );
+    assert_eq!(status(&m, 2), Some(StepStatus::Pending));
+    let run = m.runs.current.as_ref().unwrap();
+    assert!(run.steps[2].detail.contains("refused"), "{}", run.steps[2].detail);
+    assert!(run.steps[2].started_by.is_none());
+}

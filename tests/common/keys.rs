@@ -56,6 +56,10 @@ pub fn run_dump(m: &Model) -> String {
     if let Some((flash, _)) = &m.ui.flash {
         s.push_str(&format!("--- flash: {flash}\n"));
     }
+    s.push_str(&format!(
+        "--- driver: {:?}\n--- holder: {:?}\n--- recorder: {} shared: {:?}\n",
+        m.driver, m.holder, m.recorder, m.shared
+    ));
     s
 }
 

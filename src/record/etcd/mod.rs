@@ -74,8 +74,8 @@ pub async fn open(
 ) -> (Handle, History) {
     let keys = Keys::new(&config.prefix);
     let loaded = async {
-        let mut client = wire::connect(&config).await?;
-        load(&mut client, &keys).await.map(|l| (client, l))
+        let (mut client, member) = wire::connect(&config, 0).await?;
+        load(&mut client, &keys).await.map(|l| ((client, member), l))
     }
     .await;
     let (commands, rx) = mpsc::channel(1024);
@@ -224,7 +224,7 @@ async fn mirror_missing(journal: &JournalHandle, mirror: &[Entry], record: &[Ent
 
 /// The whole shared record, oldest first, for `journal export`.
 pub async fn read_all(config: &WarRoom) -> Result<Vec<Entry>, String> {
-    let mut client = wire::connect(config).await?;
+    let (mut client, _) = wire::connect(config, 0).await?;
     load(&mut client, &Keys::new(&config.prefix))
         .await
         .map(|l| l.entries)

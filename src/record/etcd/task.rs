@@ -21,6 +21,7 @@ use failover_core::app::Msg;
 use failover_core::app::driver::DriverToken;
 use failover_core::app::model::{Driver, Shared};
 use failover_core::config::WarRoom;
+use failover_core::runbook::{Event, RunEvent};
 use failover_core::timeline::{DriverMark, Entry, Kind, Severity};
 
 pub enum Command {
@@ -36,7 +37,8 @@ pub enum Command {
 
 /// What `open` found.
 pub struct Start {
-    pub client: Option<Client>,
+    /// A client for one member, and which (its index in the endpoints).
+    pub client: Option<(Client, usize)>,
     /// The revision the history was read at; None: not read (etcd did not answer).
     pub rev: Option<i64>,
     pub holder: Option<LockInfo>,
@@ -93,6 +95,11 @@ struct Task {
     told_down: bool,
     next_connect: Instant,
     client_spare: Option<Client>,
+    /// The member (index in the endpoints) connected to, or to try first.
+    member: usize,
+    /// A step's start whose fenced write got no answer: it may still have been committed.
+    /// Looked up once etcd answers again; if it is there, a refusal follows it.
+    unsure: Option<(String, Entry)>,
 }
 
 #[allow(clippy::too_many_arguments)]
@@ -129,7 +136,9 @@ pub async fn run(
         down: (!reachable).then(|| (OffsetDateTime::now_utc(), Instant::now())),
         told_down: false,
         next_connect: Instant::now(),
-        client_spare: start.client,
+        member: start.client.as_ref().map(|(_, m)| *m).unwrap_or(0),
+        client_spare: start.client.map(|(c, _)| c),
+        unsure: None,
     };
     if task.tell(Msg::Shared(Shared::Reachable)).await.is_err() {
         return;
@@ -140,7 +149,13 @@ pub async fn run(
     loop {
         tokio::select! {
             command = commands.recv() => match command {
-                Some(Command::Put(entry)) => task.enqueue(entry),
+                Some(Command::Put(entry)) => {
+                    // Sent at once: a watcher sees a run event within a second.
+                    task.enqueue(entry);
+                    if task.conn.is_some() {
+                        task.flush().await;
+                    }
+                }
                 Some(Command::Fenced { entry, token, ack }) => {
                     let result = task.put_fenced(entry, token).await;
                     let _ = ack.send(result);
@@ -209,6 +224,8 @@ impl Task {
             tracing::warn!("war room: etcd connection lost: {why}");
         }
         self.lease = None;
+        // The next connection starts with the next member: this one may be the one that died.
+        self.member = (self.member + 1) % self.config.etcd.len().max(1);
         if self.down.is_none() {
             self.down = Some((OffsetDateTime::now_utc(), Instant::now()));
         }
@@ -244,7 +261,12 @@ impl Task {
     async fn connect(&mut self) {
         let client = match self.client_spare.take() {
             Some(c) => Ok(c),
-            None => wire::connect(&self.config).await,
+            None => wire::connect(&self.config, self.member)
+                .await
+                .map(|(client, member)| {
+                    self.member = member;
+                    client
+                }),
         };
         let mut client = match client {
             Ok(c) => c,
@@ -282,6 +304,7 @@ impl Task {
             return;
         }
         self.flush().await;
+        self.settle_unsure().await;
         if self.conn.is_some() && self.down.take().is_some() && self.told_down {
             self.told_down = false;
             let _ = self.tell(Msg::Shared(Shared::Reachable)).await;
@@ -444,6 +467,42 @@ impl Task {
         }
     }
 
+    /// A start this console gave up on may have been committed after all: if it is in the
+    /// record, the record says at once that the step was not executed.
+    async fn settle_unsure(&mut self) {
+        let (Some((key, start)), Some(mut client)) = (self.unsure.take(), self.client()) else {
+            return;
+        };
+        let found = match call("reading a step's start", client.get(key.clone(), None)).await {
+            Ok(r) => !r.kvs().is_empty(),
+            Err(e) => {
+                self.unsure = Some((key, start));
+                return self.lost(e).await;
+            }
+        };
+        let Some(run) = start.run.clone().filter(|_| found) else {
+            return;
+        };
+        let Event::StepStarted { step, .. } = run.event else {
+            return;
+        };
+        let reason = "its start reached the shared record after this console had stopped \
+                      waiting for etcd's answer"
+            .to_string();
+        let mut refused = self.own_entry(
+            Severity::Crit,
+            format!("step {} refused: {reason}: not executed", step + 1),
+        );
+        refused.kind = Kind::Run;
+        refused.source = start.source.clone();
+        refused.token = start.token;
+        refused.run = Some(RunEvent {
+            event: Event::StepRefused { step, reason },
+            ..run
+        });
+        self.write_own(refused).await;
+    }
+
     /// A mutating step's start: in one transaction with the check that the driver key is still
     /// the one this console created (`token`). Everything queued before it goes first.
     async fn put_fenced(&mut self, entry: Entry, token: u64) -> Result<(), String> {
@@ -463,7 +522,7 @@ impl Task {
                 Compare::create_revision(self.keys.driver(), CompareOp::Equal, token as i64),
                 Compare::create_revision(key.clone(), CompareOp::Equal, 0),
             ])
-            .and_then([TxnOp::put(key, wire::json(&entry), None)]);
+            .and_then([TxnOp::put(key.clone(), wire::json(&entry), None)]);
         match call("writing the step's start", client.txn(txn)).await {
             Ok(r) if r.succeeded() => Ok(()),
             Ok(_) => {
@@ -481,6 +540,7 @@ impl Task {
                 ))
             }
             Err(e) => {
+                self.unsure = Some((key, entry));
                 self.lost(e.clone()).await;
                 Err(format!(
                     "the shared record did not answer ({e}): not executed"
@@ -571,9 +631,8 @@ impl Task {
                     .await;
             }
             Ok(Err(holder)) => {
-                if let Some(h) = holder {
-                    let _ = self.tell(Msg::Driver(Driver::LockHeld(h.clone()))).await;
-                    self.set_holder(Some(h)).await;
+                if holder.is_some() {
+                    self.set_holder(holder).await;
                 }
             }
             Err(e) => self.lost(e).await,
@@ -673,10 +732,20 @@ impl Task {
         let _ = self.tell(Msg::Foreign(entry)).await;
     }
 
+    /// Who holds the driver key, told to the model; a live console that does not drive is
+    /// told who does (what its run keys then say).
     async fn set_holder(&mut self, holder: Option<LockInfo>) {
-        if holder != self.holder {
-            self.holder = holder.clone();
-            let _ = self.tell(Msg::Holder(holder)).await;
+        if holder == self.holder {
+            return;
+        }
+        self.holder = holder.clone();
+        let _ = self.tell(Msg::Holder(holder.clone())).await;
+        if let Some(h) = holder
+            && self.live
+            && self.driving.is_none()
+            && h.console != self.who.console
+        {
+            let _ = self.tell(Msg::Driver(Driver::LockHeld(h))).await;
         }
     }
 
@@ -700,7 +769,8 @@ impl Task {
                     self.foreign(kv).await;
                 }
             } else if key == driver {
-                self.driver_changed(put.then(|| wire::holder(kv))).await;
+                self.driver_changed(put.then(|| wire::holder(kv)), kv.mod_revision())
+                    .await;
             } else if key == recorder && !put {
                 self.recorder_free = true;
             } else if key == recorder
@@ -731,7 +801,14 @@ impl Task {
         let _ = self.tell(Msg::Foreign(entry)).await;
     }
 
-    async fn driver_changed(&mut self, holder: Option<LockInfo>) {
+    async fn driver_changed(&mut self, holder: Option<LockInfo>, revision: i64) {
+        if let Some(mine) = &self.driving
+            && revision < mine.token as i64
+        {
+            // From before this console took the key (the holder's lease it revoked to break
+            // the lock): already known, and no longer true.
+            return;
+        }
         if let Some(mine) = &self.driving
             && holder.as_ref().is_none_or(|h| h.token != mine.token)
         {

@@ -86,12 +86,55 @@ pub fn json<T: serde::Serialize>(value: &T) -> Vec<u8> {
     serde_json::to_vec(value).unwrap_or_default()
 }
 
-/// A client for the cluster. The connection itself is made lazily by the first call.
-pub async fn connect(config: &WarRoom) -> Result<Client, String> {
+/// HTTP/2 pings on an idle connection: twice etcd's default minimum.
+const KEEP_ALIVE: Duration = Duration::from_secs(10);
+
+/// A client for one member of the cluster that answers and knows a leader, trying them in
+/// turn from `first`; with the member's index. One member at a time, not a balanced channel
+/// over all of them: a balanced channel keeps sending some calls to a member that died, and
+/// every call that fails there counts as etcd not answering.
+pub async fn connect(config: &WarRoom, first: usize) -> Result<(Client, usize), String> {
+    let options = options(config)?;
+    let n = config.etcd.len().max(1);
+    let mut why = Vec::new();
+    for i in 0..n {
+        let at = (first + i) % n;
+        let Some(endpoint) = config.etcd.get(at) else {
+            break;
+        };
+        let connected = tokio::time::timeout(
+            CALL_TIMEOUT,
+            Client::connect([endpoint.as_str()], Some(options.clone())),
+        )
+        .await;
+        let mut client = match connected {
+            Ok(Ok(client)) => client,
+            Ok(Err(e)) => {
+                why.push(format!("{endpoint}: {e}"));
+                continue;
+            }
+            Err(_) => {
+                why.push(format!("{endpoint}: no answer"));
+                continue;
+            }
+        };
+        match call("status", client.status()).await {
+            Ok(status) if status.leader() != 0 => return Ok((client, at)),
+            Ok(_) => why.push(format!("{endpoint}: no leader")),
+            Err(e) => why.push(format!("{endpoint}: {e}")),
+        }
+    }
+    Err(format!("no etcd member answers ({})", why.join("; ")))
+}
+
+fn options(config: &WarRoom) -> Result<ConnectOptions, String> {
     let mut options = ConnectOptions::new()
         .with_connect_timeout(CALL_TIMEOUT)
-        // HTTP/2 pings: a member that vanished without a word is found within seconds.
-        .with_keep_alive(Duration::from_secs(2), Duration::from_secs(2))
+        // HTTP/2 pings: a member that vanished without a word is found within seconds. Not
+        // more often: etcd closes the connection of a client that pings more often than its
+        // --grpc-keepalive-min-time (5 s by default), calling it abuse. A silent member is
+        // found sooner anyway, by the lease's keep-alive (every third of its TTL, 2 s bound).
+        .with_keep_alive(KEEP_ALIVE, CALL_TIMEOUT)
         .with_keep_alive_while_idle(true)
         // A member cut off from the others ends the watch instead of keeping it open, silent.
         .with_require_leader(true);
@@ -113,13 +156,7 @@ pub async fn connect(config: &WarRoom) -> Result<Client, String> {
         };
         options = options.with_tls(tls);
     }
-    tokio::time::timeout(
-        CALL_TIMEOUT,
-        Client::connect(config.etcd.clone(), Some(options)),
-    )
-    .await
-    .map_err(|_| "etcd did not answer".to_string())?
-    .map_err(|e| e.to_string())
+    Ok(options)
 }
 
 /// A call, bounded by `CALL_TIMEOUT`.

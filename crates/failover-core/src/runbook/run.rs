@@ -288,6 +288,12 @@ pub fn apply(current: &mut Option<RunView>, entry: &Entry, runbooks: &[Runbook])
         Event::StepRefused { step, reason } => {
             if let Some(s) = run.steps.get_mut(*step) {
                 s.detail = format!("refused: {reason}");
+                // A start that reached the record late, then refused: it never ran.
+                if s.status == StepStatus::Running && s.phase == Phase::Do {
+                    s.status = StepStatus::Pending;
+                    s.started = None;
+                    s.started_by = None;
+                }
             }
         }
         Event::GatePassed { step, evidence } => {
