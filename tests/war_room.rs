@@ -931,3 +931,122 @@ async fn a_driver_killed_mid_step_leaves_it_unknown_to_whoever_takes_the_lease()
         .status();
     drop(tmux);
 }
+
+/// Six seconds of `sleep`, its pid written where the test can find it.
+fn hup_runbook(pid_file: &Path) -> String {
+    format!(
+        r#"
+[[runbook]]
+name = "slow"
+description = "A step that takes a while"
+from = "primary"
+to = "secondary"
+
+[[runbook.step]]
+title = "Six seconds"
+action = "exec"
+command = ["sh", "-c", "echo $$ > {}; exec sleep 6"]
+timeout = "20s"
+
+[[runbook.step]]
+title = "Confirm by hand"
+manual = "Check the world"
+"#,
+        pid_file.display()
+    )
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_drivers_terminal_closed_mid_step_records_the_outcome_then_revokes_its_lease() {
+    use common::tmux::{Tmux, process_exists};
+    let lab = Lab::begin().await;
+    let p = prefix("sighup");
+    let pid_file = lab.dir.path().join("child.pid");
+    let cfg = war_config(lab.dir.path(), &p, &hup_runbook(&pid_file));
+    let tmux = Tmux::start_args(&cfg.path, "wr-hup", "--operator alice", 80, 24);
+    tmux.wait_for("serving site A", Duration::from_secs(15));
+    tmux.keys(&["r", "j", "j", "Enter"]);
+    tmux.wait_for("Plan: slow", Duration::from_secs(5));
+    tmux.keys(&["Enter"]);
+    tmux.wait_for("type secondary to arm", Duration::from_secs(5));
+    tmux.text("secondary");
+    tmux.wait_for("reason for this run", Duration::from_secs(5));
+    tmux.text("hangup test");
+    tmux.wait_for("Run slow", Duration::from_secs(5));
+    tmux.keys(&["Enter"]);
+    let record = shared_until(&cfg, "the step's start", |r| do_starts(r, 0) == 1).await;
+    let console: u32 = record
+        .iter()
+        .find_map(|e| e.console.as_deref()?.rsplit(':').next()?.parse().ok())
+        .expect("the console's pid in its id");
+    let end = Instant::now() + Duration::from_secs(5);
+    let child: u32 = loop {
+        if let Some(pid) = std::fs::read_to_string(&pid_file)
+            .ok()
+            .and_then(|t| t.trim().parse().ok())
+        {
+            break pid;
+        }
+        assert!(Instant::now() < end, "the step's command never wrote its pid");
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    };
+
+    // The SSH session drops: the terminal goes away under the console.
+    tmux.kill();
+    let end = Instant::now() + Duration::from_secs(25);
+    while process_exists(console) {
+        assert!(Instant::now() < end, "the console never stopped");
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    let exited = Instant::now();
+    // The driver key is gone at once: revoked, not left to expire (its lease is 3 s).
+    let mut client = etcd_client::Client::connect(endpoints(), None)
+        .await
+        .expect("etcd");
+    let key = client
+        .get(format!("{p}/driver"), None)
+        .await
+        .expect("read the driver key");
+    let looked = exited.elapsed();
+    assert!(
+        key.kvs().is_empty() && looked < Duration::from_secs(1),
+        "the driver key outlived the console ({looked:?} after it exited)"
+    );
+    assert!(!process_exists(child), "the step's command is gone");
+
+    // In the shared record: the step's outcome (it ran its full time), then the stop, which
+    // releases the driver.
+    let record = shared_until(&cfg, "the stop", |r| {
+        r.iter().any(|e| e.message == "stopped: SIGHUP")
+    })
+    .await;
+    let text = journal_text(&record);
+    let outcome = record
+        .iter()
+        .position(|e| {
+            matches!(
+                e.run.as_ref().map(|r| &r.event),
+                Some(Event::StepFinished {
+                    step: 0,
+                    phase: Phase::Do,
+                    result: StepResult::Ok,
+                    elapsed_ms,
+                    ..
+                }) if *elapsed_ms >= 6000
+            )
+        })
+        .unwrap_or_else(|| panic!("no full-length ok outcome:\n{text}"));
+    let stopped = record
+        .iter()
+        .position(|e| e.message == "stopped: SIGHUP")
+        .unwrap();
+    assert!(outcome < stopped, "the outcome comes first:\n{text}");
+    assert!(
+        matches!(
+            record[stopped].driver,
+            Some(failover_core::timeline::DriverMark::Released { .. })
+        ),
+        "the stop releases the driver:\n{text}"
+    );
+    drop(tmux);
+}
