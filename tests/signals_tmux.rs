@@ -273,8 +273,7 @@ echo $status > {exit}
 async fn sigterm_mid_step_waits_for_it_then_exits_143() {
     let lab = Lab::begin().await;
     let pid_file = with_slow_runbook(&lab);
-    let tmux = Tmux::start(&lab.config_path, "term");
-    tmux.keep_after_exit();
+    let tmux = Tmux::start_exiting(&lab.config_path, "term", &[]);
     let child = start_slow_step(&tmux, &lab, &pid_file);
     let console = console_pid(&lab);
 
@@ -294,8 +293,7 @@ async fn sigterm_mid_step_waits_for_it_then_exits_143() {
 async fn quit_mid_step_waits_for_it_then_exits_0() {
     let lab = Lab::begin().await;
     let pid_file = with_slow_runbook(&lab);
-    let tmux = Tmux::start(&lab.config_path, "quit");
-    tmux.keep_after_exit();
+    let tmux = Tmux::start_exiting(&lab.config_path, "quit", &[]);
     let child = start_slow_step(&tmux, &lab, &pid_file);
 
     tmux.keys(&["q"]);
@@ -317,12 +315,11 @@ async fn quit_mid_step_waits_for_it_then_exits_0() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_poller_that_panics_is_an_edge_and_its_sources_go_stale() {
     let lab = Lab::begin().await;
-    let tmux = Tmux::start_with(
+    let tmux = Tmux::start_exiting(
         &lab.config_path,
         "poller",
         &[("FAILOVER_CONSOLE_TEST_PANIC", "poller 3 health/api-b")],
     );
-    tmux.keep_after_exit();
     tmux.wait_for("serving site A", Duration::from_secs(15));
     wait_journal(&lab, "the poller's panic", Duration::from_secs(10), |es| {
         es.iter().any(|e| {
@@ -351,7 +348,7 @@ async fn a_poller_that_panics_is_an_edge_and_its_sources_go_stale() {
         !edges(es, "health/api-b", "stale").is_empty()
     });
     // And the console goes on: the other sources still answer, the keys still work.
-    assert!(tmux.dead_status().is_none(), "the console still runs");
+    assert!(!tmux.exited(), "the console still runs");
     let before = lab.journal().len();
     tmux.keys(&["n"]);
     tmux.text("still here after the poller's panic");
@@ -371,16 +368,15 @@ async fn a_poller_that_panics_is_an_edge_and_its_sources_go_stale() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_panic_in_the_event_loop_is_journaled_and_exits_101() {
     let lab = Lab::begin().await;
-    let tmux = Tmux::start_with(
+    let tmux = Tmux::start_exiting(
         &lab.config_path,
         "panic",
         &[("FAILOVER_CONSOLE_TEST_PANIC", "main 3")],
     );
-    tmux.keep_after_exit();
     let status = tmux.wait_exit(Duration::from_secs(15));
     assert_eq!(status, 101);
     assert!(!tmux.alternate_on(), "the terminal is given back");
-    let screen = tmux.screen();
+    let screen = tmux.history();
     assert!(
         screen.contains("stopped by a panic in the event loop"),
         "{screen}"
@@ -427,12 +423,11 @@ async fn a_panic_in_the_event_loop_is_journaled_and_exits_101() {
 async fn a_panic_in_a_steps_task_is_journaled_and_exits_101() {
     let lab = Lab::begin().await;
     with_slow_runbook(&lab);
-    let tmux = Tmux::start_with(
+    let tmux = Tmux::start_exiting(
         &lab.config_path,
         "step-panic",
         &[("FAILOVER_CONSOLE_TEST_PANIC", "step")],
     );
-    tmux.keep_after_exit();
     tmux.wait_for("serving site A", Duration::from_secs(15));
     tmux.keys(&["r", "j", "j", "Enter"]);
     tmux.wait_for("Plan: slow", Duration::from_secs(5));

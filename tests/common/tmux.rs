@@ -10,6 +10,8 @@ const SESSION_PREFIX: &str = "fc-test-";
 
 pub struct Tmux {
     pub session: String,
+    /// Where the shell around the console writes its exit status (`start_exiting`).
+    exit_file: Option<std::path::PathBuf>,
 }
 
 impl Tmux {
@@ -57,12 +59,37 @@ impl Tmux {
             .status()
             .expect("tmux is installed by scripts/lab up");
         assert!(status.success(), "tmux new-session failed");
-        Tmux { session }
+        Tmux {
+            session,
+            exit_file: None,
+        }
+    }
+
+    /// The console on `config`, with `env` set for it, under a shell that writes its exit
+    /// status where `wait_exit` reads it; the pane stays once it has ended, with its last
+    /// screen. (tmux 3.3a loses the status of a pane whose terminal closed before its process
+    /// was reaped, and sometimes leaves it unreaped: `#{pane_dead_status}` cannot be relied on.)
+    pub fn start_exiting(config: &Path, tag: &str, env: &[(&str, &str)]) -> Tmux {
+        let exit_file = std::env::temp_dir().join(format!(
+            "{SESSION_PREFIX}{tag}-{}.exit",
+            std::process::id()
+        ));
+        let _ = std::fs::remove_file(&exit_file);
+        let command = format!(
+            "{} --config {} --operator tmux-test; echo $? > {}",
+            env!("CARGO_BIN_EXE_failover-console"),
+            config.display(),
+            exit_file.display()
+        );
+        let mut tmux = Tmux::run(&command, tag, env);
+        tmux.keep_after_exit();
+        tmux.exit_file = Some(exit_file);
+        tmux
     }
 
     /// The pane stays once its process has ended, with its exit status (`dead_status`) and
     /// its last screen.
-    pub fn keep_after_exit(&self) {
+    fn keep_after_exit(&self) {
         let status = Command::new("tmux")
             .args(["set-option", "-t", &self.session, "remain-on-exit", "on"])
             .status()
@@ -78,19 +105,23 @@ impl Tmux {
         String::from_utf8_lossy(&out.stdout).trim().to_string()
     }
 
-    /// Once the pane's process has ended (with `keep_after_exit`): its exit status.
-    pub fn dead_status(&self) -> Option<i32> {
-        if self.format("#{pane_dead}") != "1" {
-            return None;
-        }
-        self.format("#{pane_dead_status}").parse().ok()
+    /// The console has ended (`start_exiting`).
+    pub fn exited(&self) -> bool {
+        self.exit_file
+            .as_ref()
+            .and_then(|f| std::fs::read_to_string(f).ok())
+            .is_some_and(|t| !t.trim().is_empty())
     }
 
-    /// Waits (bounded) for the pane's process to end; its exit status.
+    /// Waits (bounded) for the console to end (`start_exiting`); its exit status.
     pub fn wait_exit(&self, within: Duration) -> i32 {
+        let file = self.exit_file.as_ref().expect("started with start_exiting");
         let end = Instant::now() + within;
         loop {
-            if let Some(status) = self.dead_status() {
+            if let Some(status) = std::fs::read_to_string(file)
+                .ok()
+                .and_then(|t| t.trim().parse().ok())
+            {
                 return status;
             }
             assert!(
@@ -110,6 +141,15 @@ impl Tmux {
     pub fn screen(&self) -> String {
         let out = Command::new("tmux")
             .args(["capture-pane", "-p", "-t", &self.session])
+            .output()
+            .expect("tmux capture-pane");
+        String::from_utf8_lossy(&out.stdout).into_owned()
+    }
+
+    /// Everything the pane printed, scrollback included, wrapped lines joined.
+    pub fn history(&self) -> String {
+        let out = Command::new("tmux")
+            .args(["capture-pane", "-p", "-J", "-S", "-", "-t", &self.session])
             .output()
             .expect("tmux capture-pane");
         String::from_utf8_lossy(&out.stdout).into_owned()
@@ -174,6 +214,9 @@ impl Tmux {
 
 impl Drop for Tmux {
     fn drop(&mut self) {
+        if let Some(file) = &self.exit_file {
+            let _ = std::fs::remove_file(file);
+        }
         let _ = Command::new("tmux")
             .args(["kill-session", "-t", &self.session])
             .stderr(std::process::Stdio::null())
