@@ -61,17 +61,7 @@ async fn sigkill_mid_step_then_resume_at_80x24() {
     std::fs::write(&lab.config_path, text).expect("write config");
 
     let tmux = Tmux::start(&lab.config_path, "kill");
-    tmux.wait_for("serving site A", Duration::from_secs(15));
-    // r, the third runbook, its plan, arm: the site name then the reason.
-    tmux.keys(&["r", "j", "j", "Enter"]);
-    tmux.wait_for("Plan: slow", Duration::from_secs(5));
-    tmux.keys(&["Enter"]);
-    tmux.wait_for("type secondary to arm", Duration::from_secs(5));
-    tmux.text("secondary");
-    tmux.wait_for("reason for this run", Duration::from_secs(5));
-    tmux.text("kill test");
-    tmux.wait_for("Run slow", Duration::from_secs(5));
-    tmux.keys(&["Enter"]);
+    tmux.start_slow_run("kill test");
     wait_journal(&lab, "the slow step started", |ev| {
         ev.iter().any(|e| {
             matches!(

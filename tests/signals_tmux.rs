@@ -12,7 +12,7 @@ mod common;
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
-use common::tmux::{Tmux, console_pid, process_exists};
+use common::tmux::{Tmux, console_pid, process_exists, slow_runbook, step_pid};
 use common::*;
 use failover_core::runbook::{Event, Phase, StepResult};
 use failover_core::timeline::{Entry, Kind, Severity};
@@ -20,35 +20,11 @@ use failover_core::timeline::{Entry, Kind, Severity};
 /// How long the step's command runs.
 const STEP_SECS: u64 = 6;
 
-/// A runbook whose first step is a command of `STEP_SECS` that writes its pid to `pid_file`.
-fn slow_runbook(pid_file: &Path) -> String {
-    format!(
-        r#"
-[[runbook]]
-name = "slow"
-description = "A step that takes a while"
-from = "primary"
-to = "secondary"
-
-[[runbook.step]]
-title = "Slow command"
-action = "exec"
-command = ["sh", "-c", "echo $$ > {}; exec sleep {STEP_SECS}"]
-timeout = "30s"
-
-[[runbook.step]]
-title = "Confirm by hand"
-manual = "Check the world"
-"#,
-        pid_file.display()
-    )
-}
-
 /// The lab's config with the slow runbook (the third), and where its command writes its pid.
 fn with_slow_runbook(lab: &Lab) -> PathBuf {
     let pid_file = lab.dir.path().join("child.pid");
     let mut text = std::fs::read_to_string(&lab.config_path).expect("config");
-    text.push_str(&slow_runbook(&pid_file));
+    text.push_str(&slow_runbook(&pid_file, STEP_SECS));
     std::fs::write(&lab.config_path, text).expect("write config");
     pid_file
 }
@@ -95,36 +71,14 @@ fn finished_ok(e: &Entry) -> bool {
 /// r, the third runbook, its plan, arm (the site, then a reason), Enter: the step runs. Returns
 /// the command's pid, once it has written it.
 fn start_slow_step(tmux: &Tmux, lab: &Lab, pid_file: &Path) -> u32 {
-    tmux.wait_for("serving site A", Duration::from_secs(15));
-    tmux.keys(&["r", "j", "j", "Enter"]);
-    tmux.wait_for("Plan: slow", Duration::from_secs(5));
-    tmux.keys(&["Enter"]);
-    tmux.wait_for("type secondary to arm", Duration::from_secs(5));
-    tmux.text("secondary");
-    tmux.wait_for("reason for this run", Duration::from_secs(5));
-    tmux.text("signal test");
-    tmux.wait_for("Run slow", Duration::from_secs(5));
-    tmux.keys(&["Enter"]);
+    tmux.start_slow_run("signal test");
     wait_journal(
         lab,
         "the slow step started",
         Duration::from_secs(10),
         |es| es.iter().any(started),
     );
-    let end = Instant::now() + Duration::from_secs(5);
-    loop {
-        if let Some(pid) = std::fs::read_to_string(pid_file)
-            .ok()
-            .and_then(|t| t.trim().parse().ok())
-        {
-            return pid;
-        }
-        assert!(
-            Instant::now() < end,
-            "the step's command never wrote its pid"
-        );
-        std::thread::sleep(Duration::from_millis(20));
-    }
+    step_pid(pid_file)
 }
 
 /// Waits (bounded) until no process has this pid.
@@ -428,16 +382,7 @@ async fn a_panic_in_a_steps_task_is_journaled_and_exits_101() {
         "step-panic",
         &[("FAILOVER_CONSOLE_TEST_PANIC", "step")],
     );
-    tmux.wait_for("serving site A", Duration::from_secs(15));
-    tmux.keys(&["r", "j", "j", "Enter"]);
-    tmux.wait_for("Plan: slow", Duration::from_secs(5));
-    tmux.keys(&["Enter"]);
-    tmux.wait_for("type secondary to arm", Duration::from_secs(5));
-    tmux.text("secondary");
-    tmux.wait_for("reason for this run", Duration::from_secs(5));
-    tmux.text("panic test");
-    tmux.wait_for("Run slow", Duration::from_secs(5));
-    tmux.keys(&["Enter"]);
+    tmux.start_slow_run("panic test");
     assert_eq!(tmux.wait_exit(Duration::from_secs(10)), 101);
     assert!(!tmux.alternate_on(), "the terminal is given back");
     let entries = lab.journal();

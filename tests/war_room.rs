@@ -845,16 +845,7 @@ async fn a_driver_killed_mid_step_leaves_it_unknown_to_whoever_takes_the_lease()
     let p = prefix("sigkill");
     let cfg = war_config(lab.dir.path(), &p, KILL_RUNBOOK);
     let tmux = Tmux::start_args(&cfg.path, "wr-kill", "--operator alice", 80, 24);
-    tmux.wait_for("serving site A", Duration::from_secs(15));
-    tmux.keys(&["r", "j", "j", "Enter"]);
-    tmux.wait_for("Plan: slow", Duration::from_secs(5));
-    tmux.keys(&["Enter"]);
-    tmux.wait_for("type secondary to arm", Duration::from_secs(5));
-    tmux.text("secondary");
-    tmux.wait_for("reason for this run", Duration::from_secs(5));
-    tmux.text("kill test");
-    tmux.wait_for("Run slow", Duration::from_secs(5));
-    tmux.keys(&["Enter"]);
+    tmux.start_slow_run("kill test");
     let end = Instant::now() + DEADLINE;
     let started = loop {
         let record = shared(&cfg).await;
@@ -932,64 +923,21 @@ async fn a_driver_killed_mid_step_leaves_it_unknown_to_whoever_takes_the_lease()
     drop(tmux);
 }
 
-/// Six seconds of `sleep`, its pid written where the test can find it.
-fn hup_runbook(pid_file: &Path) -> String {
-    format!(
-        r#"
-[[runbook]]
-name = "slow"
-description = "A step that takes a while"
-from = "primary"
-to = "secondary"
-
-[[runbook.step]]
-title = "Six seconds"
-action = "exec"
-command = ["sh", "-c", "echo $$ > {}; exec sleep 6"]
-timeout = "20s"
-
-[[runbook.step]]
-title = "Confirm by hand"
-manual = "Check the world"
-"#,
-        pid_file.display()
-    )
-}
-
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_drivers_terminal_closed_mid_step_records_the_outcome_then_revokes_its_lease() {
-    use common::tmux::{Tmux, process_exists};
+    use common::tmux::{Tmux, process_exists, slow_runbook, step_pid};
     let lab = Lab::begin().await;
     let p = prefix("sighup");
     let pid_file = lab.dir.path().join("child.pid");
-    let cfg = war_config(lab.dir.path(), &p, &hup_runbook(&pid_file));
+    let cfg = war_config(lab.dir.path(), &p, &slow_runbook(&pid_file, 6));
     let tmux = Tmux::start_args(&cfg.path, "wr-hup", "--operator alice", 80, 24);
-    tmux.wait_for("serving site A", Duration::from_secs(15));
-    tmux.keys(&["r", "j", "j", "Enter"]);
-    tmux.wait_for("Plan: slow", Duration::from_secs(5));
-    tmux.keys(&["Enter"]);
-    tmux.wait_for("type secondary to arm", Duration::from_secs(5));
-    tmux.text("secondary");
-    tmux.wait_for("reason for this run", Duration::from_secs(5));
-    tmux.text("hangup test");
-    tmux.wait_for("Run slow", Duration::from_secs(5));
-    tmux.keys(&["Enter"]);
+    tmux.start_slow_run("hangup test");
     let record = shared_until(&cfg, "the step's start", |r| do_starts(r, 0) == 1).await;
     let console: u32 = record
         .iter()
         .find_map(|e| e.console.as_deref()?.rsplit(':').next()?.parse().ok())
         .expect("the console's pid in its id");
-    let end = Instant::now() + Duration::from_secs(5);
-    let child: u32 = loop {
-        if let Some(pid) = std::fs::read_to_string(&pid_file)
-            .ok()
-            .and_then(|t| t.trim().parse().ok())
-        {
-            break pid;
-        }
-        assert!(Instant::now() < end, "the step's command never wrote its pid");
-        tokio::time::sleep(Duration::from_millis(20)).await;
-    };
+    let child = step_pid(&pid_file);
 
     // The SSH session drops: the terminal goes away under the console.
     tmux.kill();

@@ -167,6 +167,22 @@ impl Tmux {
         }
     }
 
+    /// Once the lab is normal: r, the third runbook ("slow"), its plan, arm it (the site name,
+    /// then `reason`), Enter: its first step starts.
+    pub fn start_slow_run(&self, reason: &str) {
+        self.wait_for("serving site A", Duration::from_secs(15));
+        self.keys(&["r", "j", "j", "Enter"]);
+        self.wait_for("Plan: slow", Duration::from_secs(5));
+        self.keys(&["Enter"]);
+        self.wait_for("type secondary to arm", Duration::from_secs(5));
+        self.text("secondary");
+        self.wait_for("reason for this run", Duration::from_secs(5));
+        self.text(reason);
+        self.wait_for("Run slow", Duration::from_secs(5));
+        self.keys(&["Enter"]);
+    }
+
+    /// Types `text`, then Enter.
     pub fn text(&self, text: &str) {
         let status = Command::new("tmux")
             .args(["send-keys", "-t", &self.session, "-l", text])
@@ -242,4 +258,47 @@ pub fn console_pid(lab: &Lab) -> u32 {
 /// Whether a process with this pid exists (a zombie counts: nobody has reaped it).
 pub fn process_exists(pid: u32) -> bool {
     Path::new(&format!("/proc/{pid}")).exists()
+}
+
+/// A runbook named "slow" whose first step is a command of `secs` seconds that writes its pid
+/// to `pid_file`, then a manual step.
+pub fn slow_runbook(pid_file: &Path, secs: u64) -> String {
+    format!(
+        r#"
+[[runbook]]
+name = "slow"
+description = "A step that takes a while"
+from = "primary"
+to = "secondary"
+
+[[runbook.step]]
+title = "Slow command"
+action = "exec"
+command = ["sh", "-c", "echo $$ > {}; exec sleep {secs}"]
+timeout = "30s"
+
+[[runbook.step]]
+title = "Confirm by hand"
+manual = "Check the world"
+"#,
+        pid_file.display()
+    )
+}
+
+/// The pid the slow runbook's command wrote, once it has (bounded).
+pub fn step_pid(pid_file: &Path) -> u32 {
+    let end = Instant::now() + Duration::from_secs(5);
+    loop {
+        if let Some(pid) = std::fs::read_to_string(pid_file)
+            .ok()
+            .and_then(|t| t.trim().parse().ok())
+        {
+            return pid;
+        }
+        assert!(
+            Instant::now() < end,
+            "the step's command never wrote its pid"
+        );
+        std::thread::sleep(Duration::from_millis(20));
+    }
 }
