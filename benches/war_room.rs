@@ -141,9 +141,13 @@ async fn main() {
         .expect("watcher");
     let mut terminal = Terminal::new(TestBackend::new(160, 48)).unwrap();
     let mut latencies = Vec::new();
-    pump(&mut driver, &mut watcher, &mut terminal, &mut latencies, |d, _| {
-        d.driver.token().is_some()
-    })
+    pump(
+        &mut driver,
+        &mut watcher,
+        &mut terminal,
+        &mut latencies,
+        |d, _| d.driver.token().is_some(),
+    )
     .await
     .expect("the driver never took the lease: is the lab's etcd up?");
     key(&mut driver, KeyCode::Char('r')).await;
@@ -151,18 +155,28 @@ async fn main() {
     key(&mut driver, KeyCode::Enter).await;
     line(&mut driver, "secondary").await;
     line(&mut driver, "bench").await;
-    pump(&mut driver, &mut watcher, &mut terminal, &mut latencies, |d, w| {
-        d.runs.current.is_some() && w.runs.current.is_some()
-    })
+    pump(
+        &mut driver,
+        &mut watcher,
+        &mut terminal,
+        &mut latencies,
+        |d, w| d.runs.current.is_some() && w.runs.current.is_some(),
+    )
     .await
     .expect("arming");
     for step in 0..STEPS {
         key(&mut driver, KeyCode::Enter).await;
-        pump(&mut driver, &mut watcher, &mut terminal, &mut latencies, |d, w| {
-            status(d, step) == Some(StepStatus::Ok)
-                && status(w, step) == Some(StepStatus::Ok)
-                && d.runs.in_flight.is_none()
-        })
+        pump(
+            &mut driver,
+            &mut watcher,
+            &mut terminal,
+            &mut latencies,
+            |d, w| {
+                status(d, step) == Some(StepStatus::Ok)
+                    && status(w, step) == Some(StepStatus::Ok)
+                    && d.runs.in_flight.is_none()
+            },
+        )
         .await
         .unwrap_or_else(|| panic!("step {} did not finish on both consoles", step + 1));
     }

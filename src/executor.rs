@@ -145,7 +145,11 @@ impl Executor {
             tracing::warn!("step {n} not started: the console is stopping");
             return;
         };
-        let (journal, msgs, crashes) = (self.journal.clone(), self.msgs.clone(), self.crashes.clone());
+        let (journal, msgs, crashes) = (
+            self.journal.clone(),
+            self.msgs.clone(),
+            self.crashes.clone(),
+        );
         let by = By {
             operator: self.operator.clone(),
             token: self.token,

@@ -150,7 +150,11 @@ pub async fn run(
     }
 }
 
-async fn run_as<R: Seat>(config: Arc<Config>, view: View, operator: String) -> Result<Stop, String> {
+async fn run_as<R: Seat>(
+    config: Arc<Config>,
+    view: View,
+    operator: String,
+) -> Result<Stop, String> {
     let mut engine = Engine::<R>::start(config, operator, view).await?;
     // No terminal (stdin/stdout not a TTY): an error that says so, not a panic, and the journal
     // records the stop.

@@ -290,7 +290,8 @@ async fn a_poller_that_panics_is_an_edge_and_its_sources_go_stale() {
         let screen = tmux.screen();
         if let Some(row) = screen
             .lines()
-            .find(|l| l.contains("api-b") && l.contains("stale"))
+            // The health pane's row, not a timeline line about api-b ("health/api-b ...").
+            .find(|l| l.contains("api-b") && l.contains("stale") && !l.contains("health/api-b"))
         {
             break row.to_string();
         }

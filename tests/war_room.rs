@@ -175,11 +175,7 @@ async fn shared(config: &Config) -> Vec<Entry> {
 }
 
 /// Reads the shared record until `done` holds in it (bounded); returns it.
-async fn shared_until(
-    config: &Config,
-    what: &str,
-    done: impl Fn(&[Entry]) -> bool,
-) -> Vec<Entry> {
+async fn shared_until(config: &Config, what: &str, done: impl Fn(&[Entry]) -> bool) -> Vec<Entry> {
     let end = Instant::now() + DEADLINE;
     loop {
         let record = shared(config).await;
@@ -901,10 +897,10 @@ async fn a_driver_killed_mid_step_leaves_it_unknown_to_whoever_takes_the_lease()
     })
     .await;
     shared_until(&cfg, "bob's resume of step 1", |record| {
-        run_events(record).iter().any(
-            |(e, ev)| matches!(ev, Event::Resumed { interrupted } if interrupted == &vec![0])
+        run_events(record).iter().any(|(e, ev)| {
+            matches!(ev, Event::Resumed { interrupted } if interrupted == &vec![0])
                 && e.operator.as_deref() == Some("bob")
-        )
+        })
     })
     .await;
     // The command alice started may still be running: no retry before its timeout.

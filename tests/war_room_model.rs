@@ -213,7 +213,10 @@ fn the_recorders_edges_are_shown_on_every_other_console() {
     edge.console = Some(BOB_CONSOLE.into());
     settle(&mut w, Msg::Foreign(edge));
     assert_eq!(
-        w.timeline.newest_first().next().map(|s| s.entry.message.as_str()),
+        w.timeline
+            .newest_first()
+            .next()
+            .map(|s| s.entry.message.as_str()),
         Some("healthy → unhealthy after 1 failed: status 503")
     );
 }
@@ -262,14 +265,21 @@ fn only_the_drivers_run_events_count_and_anything_else_is_a_warning() {
         e
     };
     for (console, token) in [
-        ("evil:1", Some(BOB_TOKEN)),      // another console, bob's token
+        ("evil:1", Some(BOB_TOKEN)),        // another console, bob's token
         (BOB_CONSOLE, Some(BOB_TOKEN + 1)), // bob's console, a token that is not the driver's
-        (BOB_CONSOLE, None),              // no token at all
+        (BOB_CONSOLE, None),                // no token at all
     ] {
         let effects = settle(&mut m, Msg::Foreign(forged(console, token)));
-        assert_eq!(status(&m, 2), Some(StepStatus::Running), "{console} {token:?}");
+        assert_eq!(
+            status(&m, 2),
+            Some(StepStatus::Running),
+            "{console} {token:?}"
+        );
         // Not driving, but nobody else records while bob... bob drives: bob records it.
-        assert!(records(&effects).is_empty(), "bob, the driver, records the warning");
+        assert!(
+            records(&effects).is_empty(),
+            "bob, the driver, records the warning"
+        );
     }
     // The driver records the warning, once per forged entry, and changes nothing.
     let mut bob = model(Mode::Live);
@@ -320,7 +330,11 @@ fn a_takeover_reads_back_and_offers_no_retry_before_the_old_drivers_outcome() {
             .any(|e| matches!(&e.run, Some(r) if matches!(&r.event, Event::Resumed { interrupted } if interrupted == &vec![2]))),
         "{effects:?}"
     );
-    assert!(effects.iter().any(|e| matches!(e, Effect::Execute(r) if r.phase == Phase::ReadBack)));
+    assert!(
+        effects
+            .iter()
+            .any(|e| matches!(e, Effect::Execute(r) if r.phase == Phase::ReadBack))
+    );
     assert_eq!(m.runs.orphans.len(), 1);
     // The read-back comes back: not applied. Enter would run it again: refused until bob's
     // outcome is in or the step's timeout (exec's default) and the grace have passed.
@@ -347,7 +361,10 @@ fn a_takeover_reads_back_and_offers_no_retry_before_the_old_drivers_outcome() {
     late.console = Some(BOB_CONSOLE.into());
     late.token = Some(BOB_TOKEN);
     let effects = settle(&mut m, Msg::Foreign(late.clone()));
-    assert!(records(&effects).is_empty(), "accepted, no warning: {effects:?}");
+    assert!(
+        records(&effects).is_empty(),
+        "accepted, no warning: {effects:?}"
+    );
     assert_eq!(status(&m, 2), Some(StepStatus::Ok));
     assert!(m.runs.orphans.is_empty());
     // The same outcome again (or any later run event of bob's) no longer counts.
@@ -429,7 +446,10 @@ fn an_unreachable_shared_record_starts_nothing_and_says_so() {
     settle(&mut m, Msg::Shared(Shared::Unreachable { since: at(0.5) }));
     for code in [KeyCode::Enter, KeyCode::Char('o'), KeyCode::Char('s')] {
         let effects = key(&mut m, code);
-        assert!(records(&effects).is_empty() && !effects.iter().any(|e| matches!(e, Effect::Execute(_))));
+        assert!(
+            records(&effects).is_empty()
+                && !effects.iter().any(|e| matches!(e, Effect::Execute(_)))
+        );
         assert!(
             flash(&m).contains("shared record unreachable since 12:00:00"),
             "{}",
@@ -474,7 +494,11 @@ fn replay_counts_only_the_drivers_run_events() {
     forged.console = Some("evil:1".into());
     let entries = vec![took, run_entry(at(0.1), RUN, "bob@ops", armed()), forged];
     failover_core::app::runs::replay(&mut m, &entries);
-    assert_eq!(status(&m, 0), Some(StepStatus::Pending), "the forged skip is ignored");
+    assert_eq!(
+        status(&m, 0),
+        Some(StepStatus::Pending),
+        "the forged skip is ignored"
+    );
     assert!(m.runs.current.as_ref().is_some_and(|r| r.is_active()));
 
     // A journal from before driver marks and tokens is read as it is.
@@ -505,7 +529,12 @@ fn the_break_key_asks_for_the_word_then_a_reason() {
     settle(&mut m, Msg::Driver(Driver::LockHeld(bob_drives())));
     key(&mut m, KeyCode::Char('B'));
     let effects = type_line(&mut m, "brake");
-    assert!(effects.is_empty() || !effects.iter().any(|e| matches!(e, Effect::BreakLock { .. })));
+    assert!(
+        effects.is_empty()
+            || !effects
+                .iter()
+                .any(|e| matches!(e, Effect::BreakLock { .. }))
+    );
     assert!(flash(&m).contains("not broken"), "{}", flash(&m));
     key(&mut m, KeyCode::Char('B'));
     type_line(&mut m, "break");
@@ -566,6 +595,10 @@ fn a_start_that_reached_the_record_late_then_refused_leaves_the_step_pending() {
     );
     assert_eq!(status(&m, 2), Some(StepStatus::Pending));
     let run = m.runs.current.as_ref().unwrap();
-    assert!(run.steps[2].detail.contains("refused"), "{}", run.steps[2].detail);
+    assert!(
+        run.steps[2].detail.contains("refused"),
+        "{}",
+        run.steps[2].detail
+    );
     assert!(run.steps[2].started_by.is_none());
 }

@@ -45,11 +45,20 @@ impl Tmux {
         Tmux::run_sized(command, tag, env, (80, 24))
     }
 
-    fn run_sized(command: &str, tag: &str, env: &[(&str, &str)], (width, height): (u16, u16)) -> Tmux {
+    fn run_sized(
+        command: &str,
+        tag: &str,
+        env: &[(&str, &str)],
+        (width, height): (u16, u16),
+    ) -> Tmux {
         let session = format!("{SESSION_PREFIX}{tag}-{}", std::process::id());
         let mut tmux = Command::new("tmux");
-        tmux.args(["new-session", "-d", "-s", &session])
-            .args(["-x", &width.to_string(), "-y", &height.to_string()]);
+        tmux.args(["new-session", "-d", "-s", &session]).args([
+            "-x",
+            &width.to_string(),
+            "-y",
+            &height.to_string(),
+        ]);
         for (key, value) in env {
             tmux.args(["-e", &format!("{key}={value}")]);
         }
@@ -70,10 +79,8 @@ impl Tmux {
     /// screen. (tmux 3.3a loses the status of a pane whose terminal closed before its process
     /// was reaped, and sometimes leaves it unreaped: `#{pane_dead_status}` cannot be relied on.)
     pub fn start_exiting(config: &Path, tag: &str, env: &[(&str, &str)]) -> Tmux {
-        let exit_file = std::env::temp_dir().join(format!(
-            "{SESSION_PREFIX}{tag}-{}.exit",
-            std::process::id()
-        ));
+        let exit_file =
+            std::env::temp_dir().join(format!("{SESSION_PREFIX}{tag}-{}.exit", std::process::id()));
         let _ = std::fs::remove_file(&exit_file);
         let command = format!(
             "{} --config {} --operator tmux-test; echo $? > {}",

@@ -75,7 +75,9 @@ pub async fn open(
     let keys = Keys::new(&config.prefix);
     let loaded = async {
         let (mut client, member) = wire::connect(&config, 0).await?;
-        load(&mut client, &keys).await.map(|l| ((client, member), l))
+        load(&mut client, &keys)
+            .await
+            .map(|l| ((client, member), l))
     }
     .await;
     let (commands, rx) = mpsc::channel(1024);
