@@ -37,6 +37,10 @@ pub fn recorder_path(journal: &Path) -> PathBuf {
     beside(journal, ".recorder.lock")
 }
 
+pub fn mirror_path(journal: &Path) -> PathBuf {
+    beside(journal, ".mirror.lock")
+}
+
 fn beside(journal: &Path, suffix: &str) -> PathBuf {
     let mut name = journal
         .file_name()
@@ -140,6 +144,21 @@ pub fn acquire_recorder(journal: &Path) -> io::Result<Option<RecorderLock>> {
     let file = open_rw(&recorder_path(journal))?;
     match file.try_lock() {
         Ok(()) => Ok(Some(RecorderLock { _file: file })),
+        Err(std::fs::TryLockError::WouldBlock) => Ok(None),
+        Err(std::fs::TryLockError::Error(e)) => Err(e),
+    }
+}
+
+/// Held while a war-room console keeps this journal as its mirror: one console per mirror.
+pub struct MirrorLock {
+    _file: File,
+}
+
+/// The mirror's lock, or None when another console on this host already mirrors into it.
+pub fn acquire_mirror(journal: &Path) -> io::Result<Option<MirrorLock>> {
+    let file = open_rw(&mirror_path(journal))?;
+    match file.try_lock() {
+        Ok(()) => Ok(Some(MirrorLock { _file: file })),
         Err(std::fs::TryLockError::WouldBlock) => Ok(None),
         Err(std::fs::TryLockError::Error(e)) => Err(e),
     }

@@ -859,3 +859,21 @@ fn alarm_sources_are_counted_by_check_config() {
         "{stdout}"
     );
 }
+
+#[test]
+fn war_room_example_is_the_shipped_config_plus_the_war_room_table() {
+    let shipped = std::fs::read_to_string(dir().join("../config.toml")).expect("config.toml");
+    let path = dir().join("../examples/war-room.toml");
+    let example = std::fs::read_to_string(&path).expect("examples/war-room.toml");
+    assert!(
+        example.starts_with(&shipped),
+        "examples/war-room.toml no longer starts with config.toml as shipped"
+    );
+    assert!(example[shipped.len()..].contains("\n[war-room]\n"));
+    let out = run(&["check-config", "--config", path.to_str().unwrap()]);
+    no_panic(&out);
+    assert_eq!(out.status.code(), Some(0), "stderr:\n{}", stderr(&out));
+    let config = failover_console::config::load(&path).expect("loads");
+    let war_room = config.war_room.expect("[war-room]");
+    assert_eq!(war_room.etcd.len(), 3);
+}

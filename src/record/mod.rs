@@ -48,6 +48,8 @@ pub struct RecordHandle {
     console: String,
     journal: JournalHandle,
     backend: Backend,
+    /// War-room mode: this console's hold on its journal as its mirror.
+    _mirror: Option<Arc<crate::lock::MirrorLock>>,
 }
 
 #[derive(Clone)]
@@ -65,6 +67,22 @@ pub async fn open(
     crashes: crate::crash::Crashes,
 ) -> Result<Record, String> {
     let path = &config.journal;
+    // Two war-room consoles mirroring into one file would each write the other's entries
+    // again: each needs a journal of its own.
+    let mirror = match &config.war_room {
+        None => None,
+        Some(_) => match crate::lock::acquire_mirror(path) {
+            Ok(Some(lock)) => Some(Arc::new(lock)),
+            Ok(None) => {
+                return Err(format!(
+                    "journal {} is already the war-room mirror of another console on this host: \
+                     give each console its own journal (`journal = ...` in [console])",
+                    path.display()
+                ));
+            }
+            Err(e) => return Err(format!("cannot lock journal {}: {e}", path.display())),
+        },
+    };
     let file =
         Journal::open(path).map_err(|e| format!("cannot open journal {}: {e}", path.display()))?;
     let (events_tx, events) = mpsc::channel(4096);
@@ -95,6 +113,7 @@ pub async fn open(
             console: who.console,
             journal,
             backend,
+            _mirror: mirror,
         },
         events,
         history,
