@@ -602,3 +602,25 @@ fn a_start_that_reached_the_record_late_then_refused_leaves_the_step_pending() {
     );
     assert!(run.steps[2].started_by.is_none());
 }
+
+#[test]
+fn edges_seen_before_the_record_answers_are_written_by_the_console_that_turns_out_to_record() {
+    let mut m = model(Mode::Live);
+    let first = settle(&mut m, probe(0, 0.5, true));
+    assert!(edges(&first).is_empty(), "nobody known to record yet");
+    assert_eq!(m.early_edges.len(), 1);
+    let recorded = settle(&mut m, Msg::Recorder(true));
+    let early = edges(&recorded);
+    assert_eq!(early.len(), 1, "{recorded:?}");
+    assert!(early[0].message.contains("healthy"), "{}", early[0].message);
+    assert_eq!(early[0].at, at(0.5), "with the time it was seen");
+    assert!(m.early_edges.is_empty());
+
+    // Another console drives: what this one saw first is that console's to record.
+    let mut bob = model(Mode::Live);
+    settle(&mut bob, probe(0, 0.5, true));
+    settle(&mut bob, Msg::Holder(Some(bob_drives())));
+    assert!(bob.early_edges.is_empty());
+    let later = settle(&mut bob, Msg::Recorder(true));
+    assert!(edges(&later).is_empty(), "{later:?}");
+}

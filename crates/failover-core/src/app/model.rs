@@ -9,8 +9,8 @@ pub use super::driver::Driver;
 use crate::config::Config;
 use crate::kinds::{Section, States, World};
 use crate::theme::View;
-use crate::timeline::LockInfo;
 use crate::timeline::Timeline;
+use crate::timeline::{Entry, LockInfo};
 
 /// What the operator asked for. A WATCH console never asks for the driver lock, so it never
 /// holds a `DriverToken` and never constructs an executor.
@@ -188,6 +188,11 @@ pub struct Orphan {
     pub retry_at: OffsetDateTime,
 }
 
+/// How long a live console keeps the edges it saw before it knew who records them.
+pub const UNDECIDED: time::Duration = time::Duration::seconds(10);
+/// At most this many of them.
+pub const EARLY_EDGES: usize = 256;
+
 pub struct Model {
     pub config: Arc<Config>,
     pub mode: Mode,
@@ -212,6 +217,9 @@ pub struct Model {
     pub console_id: String,
     /// The last journal write failure, shown in the header until a write succeeds again.
     pub journal_problem: Option<String>,
+    /// Edges seen while this live console did not yet know who records them (its first
+    /// seconds, before the record answered): written if it turns out to be the one.
+    pub early_edges: Vec<Entry>,
 }
 
 pub const TIMELINE_CAPACITY: usize = 5_000;
@@ -250,6 +258,7 @@ impl Model {
             },
             holder: None,
             recorder: false,
+            early_edges: Vec::new(),
             shared: Shared::File,
             runs: Runs::default(),
             console_id: console_id(),
@@ -270,6 +279,16 @@ impl Model {
             Mode::Watch => false,
             Mode::Live => self.driver.token().is_some() || (self.holder.is_none() && self.recorder),
         }
+    }
+
+    /// A live console's first seconds, before it knows who records: no driver or holder yet,
+    /// not the recorder, and less than `UNDECIDED` since it started.
+    pub fn undecided(&self) -> bool {
+        self.mode == Mode::Live
+            && matches!(self.driver, Driver::NotYet)
+            && self.holder.is_none()
+            && !self.recorder
+            && self.now - self.started < UNDECIDED
     }
 
     pub fn flash(&mut self, text: impl Into<String>) {

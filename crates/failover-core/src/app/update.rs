@@ -209,10 +209,17 @@ fn foreign(model: &mut Model, entry: Entry, fx: &mut Fx) {
 /// would record (a journal read error) is only shown on its own screen.
 fn route_records(model: &mut Model, fx: &mut Fx) {
     let records_edges = model.records_edges();
+    let undecided = model.undecided();
     let watch = model.mode == super::Mode::Watch;
     let mut local = Vec::new();
+    let mut early = Vec::new();
     fx.effects.retain(|effect| match effect {
-        Effect::Record(entry) if entry.kind == Kind::Edge => records_edges,
+        Effect::Record(entry) if entry.kind == Kind::Edge => {
+            if !records_edges && undecided {
+                early.push(entry.clone());
+            }
+            records_edges
+        }
         Effect::Record(entry) if watch && entry.kind != Kind::Note => {
             local.push(entry.clone());
             false
@@ -222,6 +229,17 @@ fn route_records(model: &mut Model, fx: &mut Fx) {
     for entry in local {
         show(model, entry, true);
         model.ui.dirty = true;
+    }
+    // Edges from before this console knew who records: its own to write once it is the one,
+    // another console's business once that is known (that console saw them too).
+    if records_edges {
+        let early = std::mem::take(&mut model.early_edges);
+        fx.effects.extend(early.into_iter().map(Effect::Record));
+    } else if undecided {
+        let room = super::model::EARLY_EDGES.saturating_sub(model.early_edges.len());
+        model.early_edges.extend(early.into_iter().take(room));
+    } else {
+        model.early_edges.clear();
     }
 }
 
