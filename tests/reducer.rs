@@ -2146,3 +2146,21 @@ fn the_footer_offers_exactly_the_keys_that_do_something() {
     }
     assert!(checked > 200, "{checked}");
 }
+
+#[test]
+fn a_console_that_watches_another_drive_offers_b_to_break_the_lock() {
+    let mut m = model();
+    settle(&mut m, Msg::Driver(lock_held()));
+    m.ui.flash = None;
+    let offered = available(&m);
+    assert!(
+        offered
+            .iter()
+            .any(|h| h.key == "B" && h.what == "break the lock"),
+        "{:?}",
+        offered
+            .iter()
+            .map(|h| (&h.key, &h.what))
+            .collect::<Vec<_>>()
+    );
+}

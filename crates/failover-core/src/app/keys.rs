@@ -273,7 +273,7 @@ fn what(model: &Model, decision: &Decision) -> String {
         Decision::Ask(Purpose::SkipReason { .. }) => "skip".into(),
         Decision::Ask(Purpose::AbortWord) => "abort".into(),
         Decision::Ask(Purpose::RollbackWord { step }) => format!("roll back step {}", step + 1),
-        Decision::Ask(Purpose::BreakLockReason) => "break lock".into(),
+        Decision::Ask(Purpose::BreakLockWord | Purpose::BreakLockReason) => "break the lock".into(),
         Decision::Ask(_) => "confirm".into(),
         Decision::PassGate { step, .. }
         | Decision::ConfirmManual { step, .. }
