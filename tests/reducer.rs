@@ -440,19 +440,26 @@ fn stale_after_interval_plus_timeout_with_one_edge_then_recovers() {
 #[test]
 fn never_answered_sources_go_stale_counting_from_start() {
     let mut m = model();
-    // db members: 1s + 2s default timeout = 3s; dns: 2s + 2s = 4s; tcp check: 10s + 2s.
+    // Never heard from: the limit plus 1 s for the first answer's client setup. api-a: 1.5s +
+    // 1s; db members: 1s + 2s default timeout + 1s = 4s; dns: 2s + 2s + 1s = 5s; tcp check:
+    // 10s + 2s + 1s.
+    let e = step(&mut m, Msg::Tick(at(2.4)));
+    assert!(e.is_empty(), "not before the grace: {}", describe(&e));
     let e = step(&mut m, Msg::Tick(at(3.5)));
+    let sources: Vec<&str> = e.iter().map(|x| x.source.as_str()).collect();
+    assert_eq!(sources, ["health/api-a"], "{}", describe(&e));
+    let e = step(&mut m, Msg::Tick(at(4.5)));
     let mut sources: Vec<&str> = e.iter().map(|x| x.source.as_str()).collect();
     sources.sort();
     assert_eq!(
         sources,
-        ["db/orders/site A", "db/orders/site B", "health/api-a"],
+        ["db/orders/site A", "db/orders/site B"],
         "{}",
         describe(&e)
     );
     assert!(m.kinds.postgres[0].members.iter().all(|x| x.stale));
 
-    let e = step(&mut m, Msg::Tick(at(4.5)));
+    let e = step(&mut m, Msg::Tick(at(5.5)));
     assert_eq!(e.len(), 2, "both resolvers: {}", describe(&e));
     assert!(
         e.iter()
@@ -469,15 +476,15 @@ fn never_answered_sources_go_stale_counting_from_start() {
         e[1].message
     );
 
-    let e = step(&mut m, Msg::Tick(at(12.5)));
+    let e = step(&mut m, Msg::Tick(at(13.5)));
     assert_eq!(e.len(), 1);
     assert_eq!(e[0].source, "health/db-b-port");
 
     // Answers bring each back with its own OK edge.
-    let e = pg(&mut m, B, 13.0, Ok(replica(false)));
+    let e = pg(&mut m, B, 14.0, Ok(replica(false)));
     assert!(e.iter().any(|x| x.severity == Severity::Ok && x.message == "answering again (no longer stale)"), "{}", describe(&e));
     assert!(!m.kinds.postgres[0].members[B].stale);
-    let e = dns(&mut m, 1, 13.0, a_record("10.0.1.100", 60));
+    let e = dns(&mut m, 1, 14.0, a_record("10.0.1.100", 60));
     assert!(
         e.iter()
             .any(|x| x.severity == Severity::Ok

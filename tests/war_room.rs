@@ -27,7 +27,10 @@ const LEASE: &str = "3s";
 const FAILOVER: usize = 0;
 const SLOW: usize = 2;
 
-const SLOW_RUNBOOK: &str = r#"
+/// A runbook named "slow": one `sleep SECS` step, then a manual one.
+fn slow_runbook(secs: &str) -> String {
+    format!(
+        r#"
 [[runbook]]
 name = "slow"
 description = "A step that takes a while"
@@ -35,15 +38,17 @@ from = "primary"
 to = "secondary"
 
 [[runbook.step]]
-title = "Six seconds"
+title = "Sleep {secs} s"
 action = "exec"
-command = ["sleep", "6"]
+command = ["sleep", "{secs}"]
 timeout = "20s"
 
 [[runbook.step]]
 title = "Confirm by hand"
 manual = "Check the world"
-"#;
+"#
+    )
+}
 
 fn endpoints() -> Vec<String> {
     std::env::var("LAB_WR_ETCD")
@@ -436,9 +441,9 @@ async fn a_watcher_and_a_second_bastion_follow_the_lab_failover_each_edge_once()
 async fn breaking_the_lock_mid_step_offers_no_retry_before_the_outcome() {
     let lab = Lab::begin().await;
     let p = prefix("break");
-    let alice_cfg = war_config(lab.dir.path(), &p, SLOW_RUNBOOK);
+    let alice_cfg = war_config(lab.dir.path(), &p, &slow_runbook("6"));
     let bob_dir = tempfile::tempdir().unwrap();
-    let bob_cfg = war_config(bob_dir.path(), &p, SLOW_RUNBOOK);
+    let bob_cfg = war_config(bob_dir.path(), &p, &slow_runbook("6"));
 
     let mut alice = start::<Live>(&alice_cfg, "alice").await;
     wait(&mut alice, "alice drives", |m| m.driver.token().is_some()).await;
@@ -541,9 +546,9 @@ async fn breaking_the_lock_mid_step_offers_no_retry_before_the_outcome() {
 async fn forged_run_events_are_ignored_and_shown_once() {
     let lab = Lab::begin().await;
     let p = prefix("forged");
-    let alice_cfg = war_config(lab.dir.path(), &p, SLOW_RUNBOOK);
+    let alice_cfg = war_config(lab.dir.path(), &p, &slow_runbook("6"));
     let watch_dir = tempfile::tempdir().unwrap();
-    let watch_cfg = war_config(watch_dir.path(), &p, SLOW_RUNBOOK);
+    let watch_cfg = war_config(watch_dir.path(), &p, &slow_runbook("6"));
     let mut alice = start::<Live>(&alice_cfg, "alice").await;
     wait(&mut alice, "alice drives", |m| m.driver.token().is_some()).await;
     let mut carol = start::<Watch>(&watch_cfg, "carol").await;
@@ -623,7 +628,7 @@ async fn forged_run_events_are_ignored_and_shown_once() {
 async fn a_forged_line_in_the_file_journal_is_ignored_and_shown() {
     let lab = Lab::begin().await;
     let mut text = std::fs::read_to_string(&lab.config_path).unwrap();
-    text.push_str(SLOW_RUNBOOK);
+    text.push_str(&slow_runbook("6"));
     std::fs::write(&lab.config_path, text).unwrap();
     let config = Arc::new(config::load(&lab.config_path).unwrap());
     let mut alice = start::<Live>(&config, "alice").await;
@@ -676,9 +681,9 @@ async fn a_forged_line_in_the_file_journal_is_ignored_and_shown() {
 async fn etcd_losing_its_leader_and_then_everything() {
     let lab = Lab::begin().await;
     let p = prefix("outage");
-    let alice_cfg = war_config(lab.dir.path(), &p, SLOW_RUNBOOK);
+    let alice_cfg = war_config(lab.dir.path(), &p, &slow_runbook("6"));
     let watch_dir = tempfile::tempdir().unwrap();
-    let watch_cfg = war_config(watch_dir.path(), &p, SLOW_RUNBOOK);
+    let watch_cfg = war_config(watch_dir.path(), &p, &slow_runbook("6"));
     let mut alice = start::<Live>(&alice_cfg, "alice").await;
     wait(&mut alice, "alice drives", |m| m.driver.token().is_some()).await;
     let mut carol = start::<Watch>(&watch_cfg, "carol").await;
@@ -816,30 +821,12 @@ async fn etcd_losing_its_leader_and_then_everything() {
     .await;
 }
 
-const KILL_RUNBOOK: &str = r#"
-[[runbook]]
-name = "slow"
-description = "A step that takes a while"
-from = "primary"
-to = "secondary"
-
-[[runbook.step]]
-title = "Eight seconds"
-action = "exec"
-command = ["sleep", "8.25"]
-timeout = "20s"
-
-[[runbook.step]]
-title = "Confirm by hand"
-manual = "Check the world"
-"#;
-
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_driver_killed_mid_step_leaves_it_unknown_to_whoever_takes_the_lease() {
     use common::tmux::Tmux;
     let lab = Lab::begin().await;
     let p = prefix("sigkill");
-    let cfg = war_config(lab.dir.path(), &p, KILL_RUNBOOK);
+    let cfg = war_config(lab.dir.path(), &p, &slow_runbook("8.25"));
     let tmux = Tmux::start_args(&cfg.path, "wr-kill", "--operator alice", 80, 24);
     tmux.start_slow_run("kill test");
     let end = Instant::now() + DEADLINE;
@@ -877,7 +864,7 @@ async fn a_driver_killed_mid_step_leaves_it_unknown_to_whoever_takes_the_lease()
     let killed = Instant::now();
 
     let bob_dir = tempfile::tempdir().unwrap();
-    let bob_cfg = war_config(bob_dir.path(), &p, KILL_RUNBOOK);
+    let bob_cfg = war_config(bob_dir.path(), &p, &slow_runbook("8.25"));
     let mut bob = start::<Live>(&bob_cfg, "bob").await;
     wait(&mut bob, "bob takes the lease once alice's expired", |m| {
         m.driver.token().is_some()

@@ -197,6 +197,9 @@ impl World<'_> {
     }
 }
 
+/// See `Clock::overdue`.
+pub const FIRST_ANSWER_GRACE: Duration = Duration::from_secs(1);
+
 /// The console's clock for staleness: now, and when it started (a source never heard from is
 /// as old as the console).
 #[derive(Debug, Clone, Copy)]
@@ -206,10 +209,16 @@ pub struct Clock {
 }
 
 impl Clock {
-    /// How long since `last` (or the start), if that is over `limit`.
+    /// How long since `last` (or the start), if that is over `limit`. A source never heard from
+    /// gets `FIRST_ANSWER_GRACE` more: its first answer also pays for setting up its client
+    /// (TLS roots, the first connection), which on a busy machine took most of a second and
+    /// marked checks stale, then "answering again", just after start.
     pub fn overdue(&self, last: Option<OffsetDateTime>, limit: Duration) -> Option<Duration> {
-        let age = self.now - last.unwrap_or(self.started);
-        let age = Duration::try_from(age).unwrap_or_default();
+        let (since, limit) = match last {
+            Some(at) => (at, limit),
+            None => (self.started, limit + FIRST_ANSWER_GRACE),
+        };
+        let age = Duration::try_from(self.now - since).unwrap_or_default();
         (age > limit).then_some(age)
     }
 
