@@ -624,3 +624,16 @@ fn edges_seen_before_the_record_answers_are_written_by_the_console_that_turns_ou
     let later = settle(&mut bob, Msg::Recorder(true));
     assert!(edges(&later).is_empty(), "{later:?}");
 }
+
+#[test]
+fn early_edges_survive_this_consoles_own_lock_told_before_its_token() {
+    let mut m = model(Mode::Live);
+    settle(&mut m, probe(0, 0.5, true));
+    assert_eq!(m.early_edges.len(), 1);
+    let mut own = bob_drives();
+    own.console = m.console_id.clone();
+    settle(&mut m, Msg::Holder(Some(own)));
+    assert_eq!(m.early_edges.len(), 1, "still this console's to write");
+    let recorded = settle(&mut m, Msg::Driver(Driver::Driving(DriverToken::held(9))));
+    assert_eq!(edges(&recorded).len(), 1, "{recorded:?}");
+}

@@ -281,12 +281,16 @@ impl Model {
         }
     }
 
-    /// A live console's first seconds, before it knows who records: no driver or holder yet,
-    /// not the recorder, and less than `UNDECIDED` since it started.
+    /// A live console's first seconds, before it knows who records: not driving yet, no other
+    /// holder (its own lock may be told a moment before its token), not the recorder, and less
+    /// than `UNDECIDED` since it started.
     pub fn undecided(&self) -> bool {
         self.mode == Mode::Live
             && matches!(self.driver, Driver::NotYet)
-            && self.holder.is_none()
+            && self
+                .holder
+                .as_ref()
+                .is_none_or(|h| h.console == self.console_id)
             && !self.recorder
             && self.now - self.started < UNDECIDED
     }
