@@ -437,17 +437,28 @@ async fn a_watcher_and_a_second_bastion_follow_the_lab_failover_each_edge_once()
     drop(bob);
 }
 
+/// Alice driving on a fresh prefix (`tag`) with the slow runbook (the lab's journal), and beside
+/// her `who`, a console of kind `R` with a journal of its own (the folder kept alive with it).
+async fn alice_drives_beside<R: Seat>(
+    lab: &Lab,
+    tag: &str,
+    who: &str,
+) -> (Engine<Live>, Arc<Config>, Engine<R>, tempfile::TempDir) {
+    let p = prefix(tag);
+    let alice_cfg = war_config(lab.dir.path(), &p, &slow_runbook("6"));
+    let dir = tempfile::tempdir().unwrap();
+    let cfg = war_config(dir.path(), &p, &slow_runbook("6"));
+    let mut alice = start::<Live>(&alice_cfg, "alice").await;
+    wait(&mut alice, "alice drives", |m| m.driver.token().is_some()).await;
+    let other = start::<R>(&cfg, who).await;
+    (alice, alice_cfg, other, dir)
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn breaking_the_lock_mid_step_offers_no_retry_before_the_outcome() {
     let lab = Lab::begin().await;
-    let p = prefix("break");
-    let alice_cfg = war_config(lab.dir.path(), &p, &slow_runbook("6"));
-    let bob_dir = tempfile::tempdir().unwrap();
-    let bob_cfg = war_config(bob_dir.path(), &p, &slow_runbook("6"));
-
-    let mut alice = start::<Live>(&alice_cfg, "alice").await;
-    wait(&mut alice, "alice drives", |m| m.driver.token().is_some()).await;
-    let mut bob = start::<Live>(&bob_cfg, "bob").await;
+    let (mut alice, alice_cfg, mut bob, _bob_dir) =
+        alice_drives_beside::<Live>(&lab, "break", "bob").await;
     arm_run(&mut alice, SLOW, "break test").await;
     wait(&mut alice, "armed", armed).await;
     key(&mut alice, KeyCode::Enter).await;
@@ -545,13 +556,14 @@ async fn breaking_the_lock_mid_step_offers_no_retry_before_the_outcome() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn forged_run_events_are_ignored_and_shown_once() {
     let lab = Lab::begin().await;
-    let p = prefix("forged");
-    let alice_cfg = war_config(lab.dir.path(), &p, &slow_runbook("6"));
-    let watch_dir = tempfile::tempdir().unwrap();
-    let watch_cfg = war_config(watch_dir.path(), &p, &slow_runbook("6"));
-    let mut alice = start::<Live>(&alice_cfg, "alice").await;
-    wait(&mut alice, "alice drives", |m| m.driver.token().is_some()).await;
-    let mut carol = start::<Watch>(&watch_cfg, "carol").await;
+    let (mut alice, alice_cfg, mut carol, _watch_dir) =
+        alice_drives_beside::<Watch>(&lab, "forged", "carol").await;
+    let p = alice_cfg
+        .war_room
+        .as_ref()
+        .expect("[war-room]")
+        .prefix
+        .clone();
     arm_run(&mut alice, SLOW, "forgery test").await;
     expect_both(&mut alice, &mut carol, "both see the run", |a, c| {
         armed(a) && armed(c)
@@ -680,13 +692,8 @@ async fn a_forged_line_in_the_file_journal_is_ignored_and_shown() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn etcd_losing_its_leader_and_then_everything() {
     let lab = Lab::begin().await;
-    let p = prefix("outage");
-    let alice_cfg = war_config(lab.dir.path(), &p, &slow_runbook("6"));
-    let watch_dir = tempfile::tempdir().unwrap();
-    let watch_cfg = war_config(watch_dir.path(), &p, &slow_runbook("6"));
-    let mut alice = start::<Live>(&alice_cfg, "alice").await;
-    wait(&mut alice, "alice drives", |m| m.driver.token().is_some()).await;
-    let mut carol = start::<Watch>(&watch_cfg, "carol").await;
+    let (mut alice, alice_cfg, mut carol, _watch_dir) =
+        alice_drives_beside::<Watch>(&lab, "outage", "carol").await;
     arm_run(&mut alice, SLOW, "outage test").await;
     expect_both(&mut alice, &mut carol, "armed", |a, c| armed(a) && armed(c)).await;
 
