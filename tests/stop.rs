@@ -130,3 +130,61 @@ async fn a_stop_waits_for_the_step_in_flight_then_journals_its_outcome_first() {
         failover_console::lock::Acquired::Driving(..)
     ));
 }
+
+/// A driver that stops after its step: a second live console on the same journal reads the
+/// step's outcome and the stop before it takes the lock, so the outcome counts and nothing is
+/// resumed or read back. (It used to take the lock first, then call the outcome a stranger's.)
+#[tokio::test]
+async fn the_next_driver_reads_the_last_outcome_before_taking_the_lock() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let path = config(dir.path(), 2);
+    let config = Arc::new(failover_console::config::load(&path).expect("config loads"));
+    let view = || View {
+        theme: Theme::mono(),
+        ascii: true,
+    };
+    let mut alice = Engine::<Live>::start(config.clone(), "alice".into(), view())
+        .await
+        .expect("alice starts");
+    assert!(
+        alice
+            .run_until(Duration::from_secs(5), |m| m.driver.token().is_some())
+            .await
+    );
+    let mut bob = Engine::<Live>::start(config.clone(), "bob".into(), view())
+        .await
+        .expect("bob starts");
+    arm(&mut alice, 0, "secondary", "handover").await;
+    assert!(
+        alice
+            .run_until(Duration::from_secs(5), |m| {
+                m.runs.current.as_ref().is_some_and(|r| r.is_active())
+            })
+            .await
+    );
+    key(&mut alice, KeyCode::Enter).await;
+    assert!(
+        alice
+            .run_until(Duration::from_secs(5), |m| m.runs.in_flight.is_some())
+            .await
+    );
+    // Alice stops: the step is waited for, its outcome and the stop written within a moment.
+    alice.shutdown("operator quit").await;
+    let took = bob
+        .run_until(Duration::from_secs(10), |m| m.driver.token().is_some())
+        .await;
+    assert!(took, "bob takes the lock{}", run_dump(&bob.model));
+    let _ = bob.run_until(Duration::from_secs(2), |_| false).await;
+    let (entries, _) = journal::read_all(&config.journal).expect("journal");
+    let text: String = entries.iter().map(|e| format!("{}\n", e.message)).collect();
+    assert!(
+        !text.contains("ignored: not the driver") && !text.contains("resumed"),
+        "{text}"
+    );
+    assert_eq!(
+        bob.model.runs.current.as_ref().map(|r| r.steps[0].status),
+        Some(failover_core::runbook::StepStatus::Ok),
+        "{text}"
+    );
+    bob.shutdown("test").await;
+}

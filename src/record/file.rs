@@ -51,6 +51,7 @@ pub fn spawn(
         lock: lock.clone(),
         recorder: None,
         holder: None,
+        told: false,
         last_try: None,
     };
     tokio::spawn(task.run(rx));
@@ -90,6 +91,8 @@ struct Task {
     recorder: Option<RecorderLock>,
     /// The holder last told to the model.
     holder: Option<LockInfo>,
+    /// The model has been told a holder (or none) once.
+    told: bool,
     last_try: Option<tokio::time::Instant>,
 }
 
@@ -118,15 +121,42 @@ impl Task {
     }
 
     /// One second's work. Err: the console is gone.
+    ///
+    /// Other consoles' lines first, each judged by the holder of its time: a driver's last
+    /// outcome and its stop (the release) can share a second with the lock being free, and
+    /// taking it before reading them would turn that outcome into a stranger's. A line that
+    /// says its console took the lock moves the holder only if that console holds it now.
     async fn turn(&mut self) -> Result<(), ()> {
+        let current = lock::holder(&self.path);
+        if !self.told {
+            // The first look: lines from before it are judged by today's holder.
+            self.told = true;
+            self.set_holder(current.clone()).await?;
+        }
+        for entry in self.tail.read_new() {
+            if entry.console.as_deref() == Some(self.who.console.as_str()) {
+                continue;
+            }
+            if let Some(DriverMark::Took(info)) = &entry.driver
+                && current
+                    .as_ref()
+                    .is_some_and(|c| c.console == info.console && c.token == info.token)
+            {
+                self.set_holder(current.clone()).await?;
+            }
+            let released = matches!(
+                &entry.driver,
+                Some(DriverMark::Released { console, token })
+                    if self.holder.as_ref().is_some_and(|h| &h.console == console && h.token == *token)
+            );
+            self.send(Msg::Foreign(entry)).await?;
+            if released {
+                self.set_holder(None).await?;
+            }
+        }
+        self.set_holder(current).await?;
         if self.live {
             self.keep_or_take().await?;
-        }
-        self.tell_holder().await?;
-        for entry in self.tail.read_new() {
-            if entry.console.as_deref() != Some(self.who.console.as_str()) {
-                self.send(Msg::Foreign(entry)).await?;
-            }
         }
         Ok(())
     }
@@ -218,8 +248,7 @@ impl Task {
         self.send(Msg::Driver(Driver::Driving(token))).await
     }
 
-    async fn tell_holder(&mut self) -> Result<(), ()> {
-        let now = lock::holder(&self.path);
+    async fn set_holder(&mut self, now: Option<LockInfo>) -> Result<(), ()> {
         if now != self.holder {
             self.holder = now.clone();
             self.send(Msg::Holder(now)).await?;
