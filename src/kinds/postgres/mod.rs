@@ -1,8 +1,10 @@
 //! `[[database]] kind = "postgres"`: one poller per member, the promote action, and what a DSN
 //! means (the core asks the driver, which it does not link).
 
+pub mod dsn;
 mod promote;
 pub mod source;
+pub mod tls;
 
 use failover_core::config::{Drivers, Dsn};
 use failover_core::kinds::Postgres;
@@ -45,9 +47,11 @@ pub struct PostgresDsns;
 
 impl Drivers for PostgresDsns {
     fn postgres_dsn(&self, dsn: &str) -> Result<Dsn, String> {
-        let config = dsn
-            .parse::<tokio_postgres::Config>()
-            .map_err(|e| e.to_string())?;
+        let (config, settings) = source::parse_dsn(dsn)?;
+        // A file of roots that cannot be read would fail every connection: said here instead.
+        if settings.rootcert_file().is_some() && settings.mode != dsn::SslMode::Disable {
+            tls::roots(&settings)?;
+        }
         let host = config
             .get_hosts()
             .first()
@@ -66,7 +70,7 @@ impl Drivers for PostgresDsns {
 
 /// "host 127.0.0.1 port 54322 user postgres db postgres", from the DSN's own fields only.
 pub fn target(dsn: &str) -> String {
-    let Ok(config) = dsn.parse::<tokio_postgres::Config>() else {
+    let Ok((config, _)) = source::parse_dsn(dsn) else {
         return "invalid dsn".into();
     };
     let host = match config.get_hosts().first() {

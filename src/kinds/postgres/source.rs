@@ -6,13 +6,16 @@ use std::error::Error as _;
 use std::time::Duration;
 
 use time::OffsetDateTime;
-use tokio_postgres::{Client, NoTls};
+use tokio_postgres::Client;
+use tokio_postgres::config::Host;
 
 use failover_core::kinds::Observation;
 use failover_core::kinds::postgres::{
     Lsn, Member, PgSnapshot, PrimaryReading, ReplicaReading, StandbyRow,
 };
 
+use super::dsn::{self, SslMode, TlsSettings};
+use super::tls;
 use crate::kinds::Sender;
 
 pub struct Poller {
@@ -86,15 +89,23 @@ async fn connect(spec: &Member, timeout: Duration) -> Result<Client, String> {
     connect_dsn(&spec.dsn, spec.password_env.as_deref(), timeout).await
 }
 
+/// A DSN read as libpq reads it: tokio-postgres's settings, and its TLS keys (which
+/// tokio-postgres's parser does not know). Errors never contain the DSN.
+pub fn parse_dsn(dsn: &str) -> Result<(tokio_postgres::Config, TlsSettings), String> {
+    let (rest, tls) = dsn::split(dsn)?;
+    let mut config: tokio_postgres::Config = rest.parse().map_err(|e| format!("{e}"))?;
+    config.ssl_mode(tls.mode.wire());
+    Ok((config, tls))
+}
+
 /// The connection settings of a DSN, with the password from `password_env` (when the DSN has
 /// none) or else from the password file, as libpq would. Errors never contain the DSN.
 pub fn config_for(
     dsn: &str,
     password_env: Option<&str>,
     timeout: Duration,
-) -> Result<tokio_postgres::Config, String> {
-    let mut config: tokio_postgres::Config =
-        dsn.parse().map_err(|e| format!("invalid dsn: {e}"))?;
+) -> Result<(tokio_postgres::Config, TlsSettings), String> {
+    let (mut config, tls) = parse_dsn(dsn).map_err(|e| format!("invalid dsn: {e}"))?;
     config.connect_timeout(timeout);
     config.application_name("failover-console");
     if config.get_password().is_none() {
@@ -109,19 +120,40 @@ pub fn config_for(
             config.password(p);
         }
     }
-    Ok(config)
+    Ok((config, tls))
 }
 
 /// One connection (its driver spawned on the runtime), bounded by `timeout` as a whole: TCP
-/// connect, TLS-less startup and authentication.
+/// connect, TLS as the DSN's sslmode says, startup and authentication. sslmode=prefer tries
+/// TLS, and connects again without it when the handshake fails, as libpq does.
 pub async fn connect_dsn(
     dsn: &str,
     password_env: Option<&str>,
     timeout: Duration,
 ) -> Result<Client, String> {
-    let config = config_for(dsn, password_env, timeout)?;
-    let (client, connection) = match tokio::time::timeout(timeout, config.connect(NoTls)).await {
-        Ok(result) => result.map_err(|e| describe(&e))?,
+    let (mut config, settings) = config_for(dsn, password_env, timeout)?;
+    let connector = tls::connector(&settings)?;
+    let host = match config.get_hosts().first() {
+        Some(Host::Tcp(h)) => h.clone(),
+        #[cfg(unix)]
+        Some(Host::Unix(p)) => p.display().to_string(),
+        None => "localhost".into(),
+    };
+    let attempts = async {
+        match config.connect(connector.clone()).await {
+            Err(e)
+                if settings.mode == SslMode::Prefer
+                    && tls::describe(&e, &settings, &host).is_some() =>
+            {
+                config.ssl_mode(tokio_postgres::config::SslMode::Disable);
+                config.connect(connector).await
+            }
+            result => result,
+        }
+    };
+    let (client, connection) = match tokio::time::timeout(timeout, attempts).await {
+        Ok(result) => result
+            .map_err(|e| tls::describe(&e, &settings, &host).unwrap_or_else(|| describe(&e)))?,
         Err(_) => {
             return Err(format!(
                 "no connection within {}",
