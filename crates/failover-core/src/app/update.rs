@@ -22,6 +22,8 @@ pub enum Msg {
         entry: Entry,
         error: Option<String>,
     },
+    /// The journal was deleted or replaced (what happened) and has been re-created.
+    JournalRecreated(String),
     /// An entry another console wrote to the same journal.
     Foreign(Entry),
     /// A page of older history read from the journal, or why it could not be; `dropped` as
@@ -147,6 +149,9 @@ pub fn update(model: &mut Model, msg: Msg) -> Vec<Effect> {
                 "journal",
                 format!("cannot read older history from the journal: {e}"),
             )));
+        }
+        Msg::JournalRecreated(what) => {
+            model.journal_recreated = Some(format!("{what} at {}", crate::text::clock(model.now)));
         }
         Msg::Foreign(entry) => foreign(model, entry, &mut fx),
         Msg::Holder(holder) => model.holder = holder,
