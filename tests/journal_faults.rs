@@ -1,6 +1,7 @@
 //! The journal failing under a running console, through the engine, without a terminal or the
 //! lab: a journal deleted (re-created within a second, with a banner and an entry that says
-//! why).
+//! why), and a journal whose writes fail (`/dev/full`: no run armed, no step started, the step
+//! not left running).
 
 mod common;
 
@@ -8,9 +9,12 @@ use std::path::Path;
 use std::sync::Arc;
 use std::time::Duration;
 
-use common::keys::run_dump;
+use common::keys::{arm, key, run_dump};
+use crossterm::event::KeyCode;
 use failover_console::engine::{Engine, Live};
 use failover_console::journal;
+use failover_core::app::Model;
+use failover_core::runbook::{Event, StepStatus};
 use failover_core::theme::{Theme, View};
 use failover_core::timeline::Severity;
 
@@ -73,6 +77,10 @@ async fn driving(config: Arc<failover_console::config::Config>) -> Engine<Live> 
     engine
 }
 
+fn flash(m: &Model) -> &str {
+    m.ui.flash.as_ref().map(|f| f.0.as_str()).unwrap_or("")
+}
+
 #[tokio::test]
 async fn a_deleted_journal_is_re_created_within_a_second_with_a_banner_and_why() {
     let dir = tempfile::tempdir().unwrap();
@@ -118,4 +126,94 @@ async fn a_deleted_journal_is_re_created_within_a_second_with_a_banner_and_why()
         entries.last().map(|e| e.message.as_str()),
         Some("stopped: SIGTERM")
     );
+}
+
+#[tokio::test]
+async fn while_journal_writes_fail_nothing_is_armed_and_no_step_starts() {
+    let dir = tempfile::tempdir().unwrap();
+    // The journal is a symlink: first to a file, then to /dev/full (every write: ENOSPC).
+    let file = dir.path().join("journal-1.jsonl");
+    let link = dir.path().join("journal.jsonl");
+    std::os::unix::fs::symlink(&file, &link).unwrap();
+    let config = config(dir.path(), "journal.jsonl");
+    let mut engine = driving(config.clone()).await;
+
+    // A disk that fills before the run is armed: nothing is armed.
+    let full = dir.path().join("full.jsonl");
+    std::os::unix::fs::symlink("/dev/full", &full).unwrap();
+    std::fs::rename(&full, &link).unwrap();
+    let failing = engine
+        .run_until(Duration::from_secs(3), |m| m.journal_problem.is_some())
+        .await;
+    assert!(
+        failing,
+        "the writer finds /dev/full{}",
+        run_dump(&engine.model)
+    );
+    arm(&mut engine, 0, "secondary", "drill").await;
+    let refused = engine
+        .run_until(Duration::from_secs(3), |m| {
+            flash(m).starts_with("not armed")
+        })
+        .await;
+    assert!(refused, "the arm is refused: {:?}", flash(&engine.model));
+    assert!(
+        engine.model.runs.current.is_none(),
+        "no run ARMED with nothing on disk"
+    );
+
+    // The disk has room again: the run is armed.
+    let room = dir.path().join("room.jsonl");
+    std::os::unix::fs::symlink(dir.path().join("journal-2.jsonl"), &room).unwrap();
+    std::fs::rename(&room, &link).unwrap();
+    let writing = engine
+        .run_until(Duration::from_secs(3), |m| m.journal_problem.is_none())
+        .await;
+    assert!(writing, "writes succeed again{}", run_dump(&engine.model));
+    arm(&mut engine, 0, "secondary", "drill").await;
+    let armed = engine
+        .run_until(Duration::from_secs(3), |m| {
+            m.runs.current.as_ref().is_some_and(|r| r.is_active())
+        })
+        .await;
+    assert!(armed, "armed once on disk{}", run_dump(&engine.model));
+
+    // Full again: Enter on the step refuses it, and it is not left running.
+    let full = dir.path().join("full.jsonl");
+    std::os::unix::fs::symlink("/dev/full", &full).unwrap();
+    std::fs::rename(&full, &link).unwrap();
+    let failing = engine
+        .run_until(Duration::from_secs(3), |m| m.journal_problem.is_some())
+        .await;
+    assert!(failing, "the writer finds /dev/full again");
+    for attempt in 0..2 {
+        key(&mut engine, KeyCode::Enter).await;
+        let settled = engine
+            .run_until(Duration::from_secs(5), |m| {
+                m.runs.in_flight.is_none()
+                    && m.runs.current.as_ref().is_some_and(|r| {
+                        r.steps[0]
+                            .detail
+                            .starts_with("refused: the start could not be recorded")
+                    })
+            })
+            .await;
+        assert!(
+            settled,
+            "attempt {attempt}: refused{}",
+            run_dump(&engine.model)
+        );
+        let step = &engine.model.runs.current.as_ref().unwrap().steps[0];
+        assert_eq!(step.status, StepStatus::Pending, "attempt {attempt}");
+        assert!(engine.in_flight().current().is_empty());
+    }
+    assert!(!dir.path().join("ran").exists(), "the command never ran");
+    engine.shutdown("SIGTERM").await;
+    // The second file holds the arm and no step start.
+    let (entries, _) = journal::read_all(&dir.path().join("journal-2.jsonl")).unwrap();
+    let events: Vec<&Event> = entries
+        .iter()
+        .filter_map(|e| e.run.as_ref().map(|r| &r.event))
+        .collect();
+    assert!(matches!(events[..], [Event::Armed { .. }]), "{events:?}");
 }

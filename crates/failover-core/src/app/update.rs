@@ -122,8 +122,13 @@ pub fn update(model: &mut Model, msg: Msg) -> Vec<Effect> {
         Msg::Resized => {}
         Msg::Journaled { entry, error } => {
             let journaled = error.is_none();
+            match &error {
+                Some(e) if entry.run.as_ref().is_some_and(|r| r.event.needs_record()) => {
+                    super::runs::not_recorded(model, &entry, e)
+                }
+                _ => super::runs::on_journaled(model, &entry),
+            }
             model.journal_problem = error;
-            super::runs::on_journaled(model, &entry);
             show(model, entry, journaled);
         }
         Msg::Older {
