@@ -1,7 +1,8 @@
 //! The journal on disk: the append-only, fsync'd file of timeline entries (`file`), reading it
-//! back within bounds (`read`), the writer task every entry goes through (`writer`), and the
+//! back within bounds (`read`), where `journal export --output` writes (`export`), the writer task every entry goes through (`writer`), and the
 //! tail of other consoles' lines (`tail`).
 
+pub mod export;
 mod file;
 pub mod read;
 pub mod tail;
