@@ -217,3 +217,48 @@ async fn while_journal_writes_fail_nothing_is_armed_and_no_step_starts() {
         .collect();
     assert!(matches!(events[..], [Event::Armed { .. }]), "{events:?}");
 }
+
+#[tokio::test]
+async fn export_copies_jsonl_bytes_and_refuses_to_write_over_the_journal() {
+    let dir = tempfile::tempdir().unwrap();
+    let config = config(dir.path(), "journal.jsonl");
+    let mut bytes = b"{\"not\":\"an entry\"}\nnot utf-8: \xff\xfe\n".to_vec();
+    bytes.extend(br#"{"at":"2026-12-06T12:00:00Z","severity":"info","kind":"note","source":"operator","message":"a note"}"#);
+    bytes.push(b'\n');
+    std::fs::write(&config.journal, &bytes).unwrap();
+    let exported = failover_console::cli::export_bytes(&config, true, false)
+        .await
+        .expect("a jsonl export of a journal with a byte that is not UTF-8");
+    assert_eq!(exported, bytes);
+
+    // The real command, told to write over the journal (here through a symlink).
+    let link = dir.path().join("export.jsonl");
+    std::os::unix::fs::symlink(&config.journal, &link).unwrap();
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_failover-console"))
+        .arg("--config")
+        .arg(dir.path().join("config.toml"))
+        .args(["journal", "export", "--format", "jsonl", "--output"])
+        .arg(&link)
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(1), "{stderr}");
+    assert!(stderr.contains("is the journal itself"), "{stderr}");
+    assert_eq!(std::fs::read(&config.journal).unwrap(), bytes);
+
+    // Elsewhere: written, byte for byte.
+    let elsewhere = dir.path().join("copy.jsonl");
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_failover-console"))
+        .arg("--config")
+        .arg(dir.path().join("config.toml"))
+        .args(["journal", "export", "--format", "jsonl", "--output"])
+        .arg(&elsewhere)
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert_eq!(std::fs::read(&elsewhere).unwrap(), bytes);
+}
