@@ -21,7 +21,8 @@ use failover_core::timeline::{Entry, Kind, Severity};
 
 enum Job {
     Write {
-        entry: Entry,
+        /// Boxed: a check is one word, an entry hundreds of bytes.
+        entry: Box<Entry>,
         /// This console's own entry: shown once written. (A mirrored one was shown on arrival.)
         own: bool,
         ack: Option<oneshot::Sender<Result<(), String>>>,
@@ -64,7 +65,11 @@ impl JournalHandle {
         ack: Option<oneshot::Sender<Result<(), String>>>,
     ) -> Result<(), String> {
         self.tx
-            .send(Job::Write { entry, own, ack })
+            .send(Job::Write {
+                entry: Box::new(entry),
+                own,
+                ack,
+            })
             .await
             .map_err(|_| "journal writer stopped".to_string())
     }
@@ -139,6 +144,7 @@ fn write_all(
                 Some(e) => Err(e.clone()),
             });
         }
+        let entry = *entry;
         if own && done.blocking_send(Msg::Journaled { entry, error }).is_err() {
             return;
         }
