@@ -2,8 +2,11 @@
 //! 1,000,000 entries (the newest 5,000 read for the timeline, the latest run found), and one
 //! frame with the timeline focused and filtered at 250x70.
 //!
-//! `cargo bench --bench timeline` writes the journal once under target/bench/ (about 250 MB).
-//! Under `cargo test` (no `--bench`) it runs each case once on 20,000 entries.
+//! Issue 15: start-up on a 200 MiB journal with no newline at all (one over-long line: the
+//! readers skip lines over 1 MiB and read at most 32 MiB back), and on one of 200 MiB of lines.
+//!
+//! `cargo bench --bench timeline` writes the journals once under target/bench/ (about 650 MB).
+//! Under `cargo test` (no `--bench`) it runs each case once on 20,000 entries and 4 MiB.
 
 use std::io::Write;
 use std::path::{Path, PathBuf};
@@ -90,6 +93,45 @@ fn journal(n: usize) -> PathBuf {
     path
 }
 
+fn bytes_wanted() -> u64 {
+    if std::env::args().any(|a| a == "--bench") {
+        200 << 20
+    } else {
+        4 << 20
+    }
+}
+
+/// A journal of `size` bytes: entry lines like `journal`'s (`lines`), or the same bytes with
+/// every newline taken out (one line).
+fn big_journal(size: u64, lines: bool) -> PathBuf {
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("target/bench");
+    let kind = if lines { "lines" } else { "no-newline" };
+    let path = dir.join(format!("journal-{size}-{kind}.jsonl"));
+    if path.exists() {
+        return path;
+    }
+    let source = journal(20_000);
+    let mut text = std::fs::read(&source).expect("the 20,000-entry journal");
+    if !lines {
+        text.retain(|b| *b != b'\n');
+    }
+    let tmp = path.with_extension("tmp");
+    let mut out = std::io::BufWriter::new(std::fs::File::create(&tmp).expect("create journal"));
+    let mut written = 0u64;
+    while written < size {
+        let n = text.len().min((size - written) as usize);
+        out.write_all(&text[..n]).expect("write");
+        written += n as u64;
+    }
+    if lines {
+        out.write_all(b"\n").expect("write");
+    }
+    out.flush().expect("flush");
+    drop(out);
+    std::fs::rename(&tmp, &path).expect("rename");
+    path
+}
+
 fn model_with(path: &Path) -> Model {
     let config =
         failover_console::config::from_str(CONFIG, Path::new("bench.toml")).expect("config");
@@ -123,6 +165,27 @@ fn benches(c: &mut Criterion) {
             assert_eq!(runs.len(), 1, "the run near the start is found");
         })
     });
+    for lines in [false, true] {
+        let big = big_journal(bytes_wanted(), lines);
+        let name = if lines {
+            "startup_200mib_lines"
+        } else {
+            "startup_200mib_no_newline"
+        };
+        group.bench_function(name, |b| {
+            b.iter(|| {
+                let tail = read_tail(&big, TIMELINE_CAPACITY).expect("tail");
+                let runs = read_runs(&big).expect("runs");
+                if lines {
+                    assert_eq!(tail.entries.len(), TIMELINE_CAPACITY);
+                    assert!(!runs.is_empty(), "the run is found");
+                } else {
+                    assert!(tail.entries.is_empty() && runs.is_empty());
+                    assert!(tail.torn_last_line, "one line, with no newline");
+                }
+            })
+        });
+    }
     let mut m = model_with(&path);
     // Focus the timeline and filter it as an operator does: '/' then the text, Enter.
     key(&mut m, KeyCode::Char('/'));

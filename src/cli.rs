@@ -188,8 +188,8 @@ pub async fn run(cli: Cli) -> u8 {
                 }
             };
             let jsonl = matches!(format, ExportFormat::Jsonl);
-            match export_text(&config, jsonl, local).await {
-                Ok(text) => write_export(text, output),
+            match export_bytes(&config, jsonl, local).await {
+                Ok(bytes) => write_export(&bytes, output, &config.journal),
                 Err(e) => {
                     eprintln!("failover-console: {e}");
                     1
@@ -199,9 +199,16 @@ pub async fn run(cli: Cli) -> u8 {
     }
 }
 
-/// The incident record as text: the shared record (etcd) when the config has `[war-room]` and
-/// `local` is not asked for, else the journal file (in war-room mode, this console's mirror).
+/// `export_bytes` as text (bytes that are not UTF-8 replaced).
 pub async fn export_text(config: &Config, jsonl: bool, local: bool) -> Result<String, String> {
+    let bytes = export_bytes(config, jsonl, local).await?;
+    Ok(String::from_utf8(bytes).unwrap_or_else(|e| String::from_utf8_lossy(e.as_bytes()).into()))
+}
+
+/// The incident record: the shared record (etcd) when the config has `[war-room]` and `local`
+/// is not asked for, else the journal file (in war-room mode, this console's mirror), whose
+/// JSON Lines export is a copy of its bytes.
+pub async fn export_bytes(config: &Config, jsonl: bool, local: bool) -> Result<Vec<u8>, String> {
     if let (Some(war_room), false) = (&config.war_room, local) {
         let entries = crate::record::read_shared(war_room).await.map_err(|e| {
             format!("cannot read the shared record ({e}); --local exports this console's mirror")
@@ -211,16 +218,17 @@ pub async fn export_text(config: &Config, jsonl: bool, local: bool) -> Result<St
                 .iter()
                 .filter_map(|e| serde_json::to_string(e).ok())
                 .map(|line| line + "\n")
-                .collect()
+                .collect::<String>()
         } else {
             let source = format!("etcd {} {}", war_room.etcd.join(","), war_room.prefix);
             failover_core::timeline::export::markdown(&config.title, &source, &entries, 0)
-        });
+        }
+        .into_bytes());
     }
     let path = &config.journal;
     let cannot = |e: std::io::Error| format!("cannot read journal {}: {e}", path.display());
     if jsonl {
-        return std::fs::read_to_string(path).map_err(cannot);
+        return std::fs::read(path).map_err(cannot);
     }
     let (entries, unreadable) = crate::journal::read_all(path).map_err(cannot)?;
     Ok(failover_core::timeline::export::markdown(
@@ -228,25 +236,26 @@ pub async fn export_text(config: &Config, jsonl: bool, local: bool) -> Result<St
         &path.display().to_string(),
         &entries,
         unreadable,
-    ))
+    )
+    .into_bytes())
 }
 
-fn write_export(text: String, output: Option<PathBuf>) -> u8 {
+fn write_export(bytes: &[u8], output: Option<PathBuf>, journal: &std::path::Path) -> u8 {
     match output {
-        Some(file) => match std::fs::write(&file, text) {
+        Some(file) => match crate::journal::export::write_file(&file, bytes, journal) {
             Ok(()) => {
                 eprintln!("wrote {}", file.display());
                 0
             }
             Err(e) => {
-                eprintln!("failover-console: cannot write {}: {e}", file.display());
+                eprintln!("failover-console: {e}");
                 1
             }
         },
         None => {
             use std::io::Write;
             let mut out = std::io::stdout().lock();
-            if out.write_all(text.as_bytes()).is_err() {
+            if out.write_all(bytes).is_err() {
                 return 1;
             }
             0

@@ -150,8 +150,11 @@ impl<R: Seat> Engine<R> {
         let crashes = Crashes::default();
         let opened = record::open(&config, who, R::MODE, crashes.clone()).await?;
         let history = opened.history;
-        let (torn_last_line, unreadable_lines) =
-            (history.tail.torn_last_line, history.tail.unreadable_lines);
+        let (torn_last_line, unreadable_lines, overlong_lines) = (
+            history.tail.torn_last_line,
+            history.tail.unreadable_lines,
+            history.tail.overlong_lines,
+        );
         model.timeline.load(history.tail);
         failover_core::app::runs::replay(&mut model, &history.runs);
         // Who drives comes from the record itself from now on.
@@ -177,6 +180,18 @@ impl<R: Seat> Engine<R> {
                 Kind::Console,
                 "journal",
                 format!("{} unreadable journal line(s) skipped", unreadable_lines),
+            ));
+        }
+        if overlong_lines > 0 {
+            startup.push(Entry::new(
+                now,
+                Severity::Warn,
+                Kind::Console,
+                "journal",
+                format!(
+                    "{overlong_lines} journal line(s) longer than {} skipped",
+                    failover_core::text::bytes(crate::journal::read::MAX_LINE)
+                ),
             ));
         }
         let mode_label = if R::MODE == Mode::Watch {

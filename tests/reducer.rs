@@ -25,7 +25,7 @@ use failover_core::kinds::{
     health::ProbeOutcome,
     postgres::{Lsn, PgSnapshot, PrimaryReading, ReplicaReading, StandbyRow},
 };
-use failover_core::runbook::{Event, Phase, StepResult};
+use failover_core::runbook::{Event, Phase, StepResult, StepStatus};
 use failover_core::timeline::{Entry, Kind, Severity};
 use time::OffsetDateTime;
 use time::macros::datetime;
@@ -1328,6 +1328,121 @@ fn journal_failure_is_shown_and_the_entry_marked() {
     assert_eq!(m.journal_problem, None);
     let marks: Vec<bool> = m.timeline.newest_first().map(|s| s.journaled).collect();
     assert_eq!(marks, [true, false]);
+}
+
+/// `update`, then every entry it records back as failed to write, as the engine does while the
+/// disk is full.
+fn settle_failing(m: &mut Model, msg: Msg) -> Vec<Effect> {
+    let effects = update(m, msg);
+    for entry in records(&effects) {
+        let error = Some("No space left on device (os error 28)".to_string());
+        update(m, Msg::Journaled { entry, error });
+    }
+    effects
+}
+
+fn flash_text(m: &Model) -> &str {
+    m.ui.flash.as_ref().map(|f| f.0.as_str()).unwrap_or("")
+}
+
+#[test]
+fn a_run_is_armed_only_once_its_arm_is_on_disk() {
+    let mut m = with_runbook(Mode::Live);
+    all_healthy(&mut m);
+    drive(&mut m);
+    open_plan(&mut m);
+    hit(&mut m, KeyCode::Enter);
+    type_line(&mut m, "secondary");
+    type_text(&mut m, "drill");
+    let effects = settle_failing(&mut m, Msg::Key(key(KeyCode::Enter)));
+    let asked = records(&effects);
+    assert!(
+        asked
+            .iter()
+            .any(|e| matches!(e.run.as_ref().map(|r| &r.event), Some(Event::Armed { .. }))),
+        "the arm was asked for: {asked:?}"
+    );
+    assert_eq!(m.runs.current, None, "not ARMED with nothing on disk");
+    assert!(
+        flash_text(&m).starts_with("not armed: the journal write failed"),
+        "{}",
+        flash_text(&m)
+    );
+    assert!(m.journal_problem.is_some());
+
+    // The journal writes again: the same keys arm it.
+    hit(&mut m, KeyCode::Enter);
+    type_line(&mut m, "secondary");
+    type_line(&mut m, "drill");
+    assert!(m.runs.current.as_ref().is_some_and(|r| r.is_active()));
+}
+
+#[test]
+fn a_step_whose_start_cannot_be_journaled_is_not_started_and_not_left_running() {
+    // The writer's failure and the executor's refusal come back in either order.
+    for refusal_first in [false, true] {
+        let mut m = with_runbook(Mode::Live);
+        all_healthy(&mut m);
+        drive(&mut m);
+        arm(&mut m);
+        // A gate passed while writes fail has not passed.
+        settle_failing(&mut m, Msg::Key(key(KeyCode::Enter)));
+        let run = m.runs.current.as_ref().unwrap();
+        assert_eq!(
+            (run.cursor(), run.steps[0].status),
+            (Some(0), StepStatus::Pending)
+        );
+        hit(&mut m, KeyCode::Enter);
+        hit(&mut m, KeyCode::Enter);
+        assert_eq!(m.runs.current.as_ref().unwrap().cursor(), Some(FENCE));
+
+        let effects = hit(&mut m, KeyCode::Enter);
+        assert!(effects.iter().any(|e| matches!(e, Effect::Execute(_))));
+        assert_eq!(m.runs.in_flight, Some(FENCE));
+        let id = m.runs.current.as_ref().unwrap().id.clone();
+        let error = "No space left on device (os error 28)".to_string();
+        let start = run_entry(
+            at(1.0),
+            &id,
+            "alice@ops",
+            Event::StepStarted {
+                step: FENCE,
+                phase: Phase::Do,
+            },
+        );
+        let refused = run_entry(
+            at(1.0),
+            &id,
+            "alice@ops",
+            Event::StepRefused {
+                step: FENCE,
+                reason: format!("the start could not be recorded ({error})"),
+            },
+        );
+        let mut order = [start, refused];
+        if refusal_first {
+            order.reverse();
+        }
+        for entry in order {
+            let error = Some(error.clone());
+            settle(&mut m, Msg::Journaled { entry, error });
+        }
+        let run = m.runs.current.as_ref().unwrap();
+        let step = &run.steps[FENCE];
+        assert_eq!(
+            step.status,
+            StepStatus::Pending,
+            "refusal first: {refusal_first}"
+        );
+        assert!(
+            step.detail
+                .starts_with("refused: the start could not be recorded")
+        );
+        assert_eq!((run.running(), m.runs.in_flight), (None, None));
+        // Enter tries it again.
+        let effects = hit(&mut m, KeyCode::Enter);
+        assert!(effects.iter().any(|e| matches!(e, Effect::Execute(_))));
+    }
 }
 
 // ---- verdict ------------------------------------------------------------------------------

@@ -1,15 +1,19 @@
-//! The journal: JSON Lines, appended and fsync'd one entry at a time. Reading it back takes only
-//! the tail, from the end of the file, and skips a torn last line (a crash mid-write).
+//! The journal: JSON Lines, appended and fsync'd one entry at a time. A write that fails part
+//! way is cut back to the last whole line, so the next entry starts on a line of its own; a
+//! journal deleted or replaced under the console is noticed (`replaced`) and re-created.
 
 use std::fs::{File, OpenOptions};
-use std::io::{self, BufRead, BufReader, Read, Seek, SeekFrom, Write};
+use std::io::{self, Write};
+use std::os::unix::fs::{FileExt, MetadataExt};
 use std::path::{Path, PathBuf};
 
-use failover_core::timeline::{Entry, Tail};
+use failover_core::timeline::Entry;
 
 pub struct Journal {
     file: File,
     path: PathBuf,
+    /// The open file's device and inode, to tell whether the path still names it.
+    id: (u64, u64),
 }
 
 impl Journal {
@@ -24,11 +28,11 @@ impl Journal {
             .read(true)
             .append(true)
             .open(path)?;
-        let len = file.metadata()?.len();
+        let meta = file.metadata()?;
+        let len = meta.len();
         if len > 0 {
             let mut last = [0u8; 1];
-            file.seek(SeekFrom::Start(len - 1))?;
-            file.read_exact(&mut last)?;
+            file.read_exact_at(&mut last, len - 1)?;
             if last[0] != b'\n' {
                 file.write_all(b"\n")?;
                 file.sync_data()?;
@@ -37,6 +41,7 @@ impl Journal {
         Ok(Journal {
             file,
             path: path.to_path_buf(),
+            id: (meta.dev(), meta.ino()),
         })
     }
 
@@ -44,231 +49,59 @@ impl Journal {
         &self.path
     }
 
-    /// Returns only once the entry is on disk.
+    /// Returns only once the entry is on disk. A write that fails (a full disk, a file size
+    /// limit) is cut back to the last whole line before the error is returned.
     pub fn append(&mut self, entry: &Entry) -> io::Result<()> {
         let mut line = serde_json::to_vec(entry).map_err(io::Error::other)?;
         line.push(b'\n');
-        self.file.write_all(&line)?;
+        let before = self.file.metadata()?.len();
+        if let Err(e) = self.file.write_all(&line) {
+            if let Err(cut) = self.cut_to_whole_line(before) {
+                tracing::error!(
+                    "journal {}: cannot cut a failed write back: {cut}",
+                    self.path.display()
+                );
+            }
+            return Err(e);
+        }
         self.file.sync_data()
     }
-}
 
-/// Reads up to `max` of the newest entries, touching only the end of the file.
-pub fn read_tail(path: &Path, max: usize) -> io::Result<Tail> {
-    let mut file = match File::open(path) {
-        Ok(f) => f,
-        Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(Tail::default()),
-        Err(e) => return Err(e),
-    };
-    let len = file.metadata()?.len();
-    read_lines_before(&mut file, len, max)
-}
+    /// Truncates what a failed write left after the last newline. Only bytes written since
+    /// `before` are looked at: another console's lines before them are never touched.
+    fn cut_to_whole_line(&mut self, before: u64) -> io::Result<()> {
+        let len = self.file.metadata()?.len();
+        let from = before.saturating_sub(1).min(len);
+        let mut written = vec![0u8; (len - from) as usize];
+        self.file.read_exact_at(&mut written, from)?;
+        let keep = match memchr::memrchr(b'\n', &written) {
+            Some(i) => from + i as u64 + 1,
+            None => before.min(len),
+        };
+        if keep < len {
+            self.file.set_len(keep)?;
+            self.file.sync_data()?;
+        }
+        Ok(())
+    }
 
-/// Up to `max` entries that end before byte `before` (a line boundary, as `Tail::start` is),
-/// oldest first: a page of older history.
-pub fn read_before(path: &Path, before: u64, max: usize) -> io::Result<Tail> {
-    let mut file = File::open(path)?;
-    let len = file.metadata()?.len();
-    read_lines_before(&mut file, before.min(len), max)
-}
-
-/// Up to `max` entries before the line that holds `entry` (searched from the end of the file,
-/// as this console would have written it): older history behind an entry that was written
-/// after start-up, whose place in the file the timeline does not know.
-pub fn read_before_entry(path: &Path, entry: &Entry, max: usize) -> io::Result<Tail> {
-    let mut line = serde_json::to_vec(entry).map_err(io::Error::other)?;
-    line.push(b'\n');
-    let mut file = File::open(path)?;
-    let len = file.metadata()?.len();
-    const BLOCK: u64 = 1 << 20;
-    let mut end = len;
-    loop {
-        let start = end.saturating_sub(BLOCK);
-        let mut block = vec![0u8; (end - start) as usize];
-        file.seek(SeekFrom::Start(start))?;
-        file.read_exact(&mut block)?;
-        let mut search = block.as_slice();
-        while let Some(i) = memchr::memmem::rfind(search, &line) {
-            let at = start + i as u64;
-            let at_line_start = i > 0 && block[i - 1] == b'\n' || at == 0;
-            if at_line_start {
-                return read_lines_before(&mut file, at, max);
-            }
-            search = &block[..i];
-        }
-        if start == 0 {
-            return Err(io::Error::other(
-                "the oldest entry shown is no longer in the journal",
-            ));
-        }
-        // Overlap by a line's length, so a line across two blocks is found.
-        end = (start + line.len() as u64).min(end - 1);
-    }
-}
-
-fn read_lines_before(file: &mut File, end: u64, max: usize) -> io::Result<Tail> {
-    let mut tail = Tail {
-        start: end,
-        end,
-        ..Tail::default()
-    };
-    if end == 0 || max == 0 {
-        return Ok(tail);
-    }
-    const BLOCK: u64 = 64 * 1024;
-    let mut pos = end;
-    let mut buf: Vec<u8> = Vec::new();
-    // Read blocks backwards until the buffer holds more than `max` complete lines.
-    loop {
-        let start = pos.saturating_sub(BLOCK);
-        let mut block = vec![0u8; (pos - start) as usize];
-        file.seek(SeekFrom::Start(start))?;
-        file.read_exact(&mut block)?;
-        block.extend_from_slice(&buf);
-        buf = block;
-        pos = start;
-        let newlines = memchr::memchr_iter(b'\n', &buf).count();
-        if pos == 0 || newlines > max + 1 {
-            break;
+    /// Why the path no longer names the open file (deleted, or replaced by another file), if
+    /// it does not: entries written now would be lost with the old file.
+    pub fn replaced(&self) -> Option<String> {
+        match std::fs::metadata(&self.path) {
+            Err(e) if e.kind() == io::ErrorKind::NotFound => Some("deleted".into()),
+            Err(_) => None,
+            Ok(m) if (m.dev(), m.ino()) != self.id => Some("replaced by another file".into()),
+            Ok(_) => None,
         }
     }
-    let mut text = buf.as_slice();
-    // The file offset of `text[0]`.
-    let mut base = pos;
-    if pos > 0 {
-        // The first line in the buffer may be cut: drop it.
-        match memchr::memchr(b'\n', text) {
-            Some(i) => {
-                text = &text[i + 1..];
-                base += i as u64 + 1;
-            }
-            None => text = &[],
-        }
-    }
-    if !text.is_empty() && *text.last().unwrap_or(&b'\n') != b'\n' {
-        tail.torn_last_line = true;
-        let cut = memchr::memrchr(b'\n', text).map(|i| i + 1).unwrap_or(0);
-        text = &text[..cut];
-    }
-    let mut lines: Vec<(u64, Entry)> = Vec::new();
-    let mut offset = base;
-    for line in text.split_inclusive(|b| *b == b'\n') {
-        let at = offset;
-        offset += line.len() as u64;
-        if line.iter().all(u8::is_ascii_whitespace) {
-            continue;
-        }
-        match serde_json::from_slice::<Entry>(line) {
-            Ok(e) => lines.push((at, e)),
-            Err(_) => tail.unreadable_lines += 1,
-        }
-    }
-    if lines.len() > max {
-        lines.drain(..lines.len() - max);
-    }
-    tail.start = lines.first().map(|(at, _)| *at).unwrap_or(base);
-    (tail.offsets, tail.entries) = lines.into_iter().unzip();
-    Ok(tail)
-}
-
-/// The entries that rebuild the latest run, oldest first: its run events from the last `armed`
-/// or `dry-run` event on (earlier runs are over: a new run replaces the one before), and the
-/// driver marks from the one before that start (they say whose run events count). The file is
-/// searched backwards for those lines, so a long journal is not parsed at start-up; only lines
-/// that carry a run event or a driver mark are.
-pub fn read_runs(path: &Path) -> io::Result<Vec<Entry>> {
-    let mut file = match File::open(path) {
-        Ok(f) => f,
-        Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(Vec::new()),
-        Err(e) => return Err(e),
-    };
-    let end = file.metadata()?.len();
-    let Some(run_start) = last_line_with(&mut file, end, RUN_STARTS)? else {
-        return Ok(Vec::new());
-    };
-    let from = last_line_with(&mut file, run_start, &[DRIVER_MARK])?.unwrap_or(run_start);
-    file.seek(SeekFrom::Start(from))?;
-    let finders = [
-        memchr::memmem::Finder::new(b"\"run\":"),
-        memchr::memmem::Finder::new(DRIVER_MARK),
-    ];
-    let mut entries = Vec::new();
-    let mut reader = BufReader::with_capacity(256 * 1024, file);
-    let mut line = Vec::new();
-    loop {
-        line.clear();
-        if reader.read_until(b'\n', &mut line)? == 0 {
-            break;
-        }
-        if finders.iter().all(|f| f.find(&line).is_none()) {
-            continue;
-        }
-        if let Ok(e) = serde_json::from_slice::<Entry>(&line)
-            && (e.run.is_some() || e.driver.is_some())
-        {
-            entries.push(e);
-        }
-    }
-    Ok(entries)
-}
-
-/// A run's start (inside a JSON string those quotes would be escaped).
-const RUN_STARTS: &[&[u8]] = &[b"\"event\":\"armed\"", b"\"event\":\"dry-run\""];
-/// A change of driver.
-const DRIVER_MARK: &[u8] = b"\"driver\":{\"";
-
-/// The offset of the last line before `end` that holds one of `needles`, read backwards a block
-/// at a time.
-fn last_line_with(file: &mut File, end: u64, needles: &[&[u8]]) -> io::Result<Option<u64>> {
-    const BLOCK: u64 = 1024 * 1024;
-    let needles: Vec<_> = needles.iter().map(memchr::memmem::FinderRev::new).collect();
-    let mut pos = end;
-    // The current block plus the start of the block after it, up to its first newline: a
-    // needle may straddle two blocks, never two lines.
-    let mut carry: Vec<u8> = Vec::new();
-    let mut buf = Vec::new();
-    while pos > 0 {
-        let start = pos.saturating_sub(BLOCK);
-        buf.clear();
-        buf.resize((pos - start) as usize, 0);
-        file.seek(SeekFrom::Start(start))?;
-        file.read_exact(&mut buf)?;
-        buf.extend_from_slice(&carry);
-        let found = needles.iter().filter_map(|n| n.rfind(&buf)).max();
-        if let Some(at) = found {
-            let line_start = memchr::memrchr(b'\n', &buf[..at])
-                .map(|i| i + 1)
-                .unwrap_or(0);
-            return Ok(Some(start + line_start as u64));
-        }
-        let first_newline = memchr::memchr(b'\n', &buf).unwrap_or(buf.len());
-        carry = buf[..first_newline].to_vec();
-        pos = start;
-    }
-    Ok(None)
-}
-
-/// Every entry, oldest first, for export. Unreadable lines are counted, not fatal.
-pub fn read_all(path: &Path) -> io::Result<(Vec<Entry>, usize)> {
-    let file = File::open(path)?;
-    let mut entries = Vec::new();
-    let mut unreadable = 0;
-    for line in BufReader::new(file).split(b'\n') {
-        let line = line?;
-        if line.iter().all(u8::is_ascii_whitespace) {
-            continue;
-        }
-        match serde_json::from_slice::<Entry>(&line) {
-            Ok(e) => entries.push(e),
-            Err(_) => unreadable += 1,
-        }
-    }
-    Ok((entries, unreadable))
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::journal::{read_before, read_tail};
+    use failover_core::timeline::Tail;
     use failover_core::timeline::{Kind, Severity};
     use time::macros::datetime;
 
@@ -347,5 +180,92 @@ mod tests {
         assert!(!tail.torn_last_line);
         assert_eq!(tail.unreadable_lines, 1);
         assert_eq!(tail.entries.last().unwrap().message, "entry 2");
+    }
+
+    /// The path of the journal the child writes (set only in the child process).
+    const CHILD_ENV: &str = "FAILOVER_JOURNAL_SHORT_WRITE_CHILD";
+
+    fn limit_file_size(bytes: u64) {
+        // SAFETY: plain libc calls on this process's own limits and signal disposition.
+        unsafe {
+            libc::signal(libc::SIGXFSZ, libc::SIG_IGN);
+            let mut limit = std::mem::zeroed::<libc::rlimit>();
+            assert_eq!(libc::getrlimit(libc::RLIMIT_FSIZE, &mut limit), 0);
+            limit.rlim_cur = bytes.min(limit.rlim_max);
+            assert_eq!(libc::setrlimit(libc::RLIMIT_FSIZE, &limit), 0);
+        }
+    }
+
+    /// Run by the next test in a child process of its own (a file size limit is the process's):
+    /// entry 1 fits, entry 2 meets the limit half-way through its line, entry 3 is written once
+    /// the limit is lifted.
+    #[test]
+    #[ignore = "the child of a_short_write_is_cut_back_to_the_last_whole_line"]
+    fn short_write_child() {
+        let Some(path) = std::env::var_os(CHILD_ENV) else {
+            return;
+        };
+        let path = PathBuf::from(path);
+        let mut j = Journal::open(&path).unwrap();
+        j.append(&entry(1)).unwrap();
+        let len = std::fs::metadata(&path).unwrap().len();
+        limit_file_size(len + 20);
+        let refused = j.append(&entry(2)).expect_err("the limit stops entry 2");
+        println!("entry 2 refused: {refused}");
+        limit_file_size(u64::MAX);
+        j.append(&entry(3)).unwrap();
+    }
+
+    #[test]
+    fn a_short_write_is_cut_back_to_the_last_whole_line() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("j.jsonl");
+        let child = std::process::Command::new(std::env::current_exe().unwrap())
+            .args([
+                "--exact",
+                "journal::file::tests::short_write_child",
+                "--ignored",
+                "--nocapture",
+                "--test-threads=1",
+            ])
+            .env(CHILD_ENV, &path)
+            .output()
+            .unwrap();
+        let stdout = String::from_utf8_lossy(&child.stdout);
+        assert!(
+            child.status.success(),
+            "{stdout}{}",
+            String::from_utf8_lossy(&child.stderr)
+        );
+        assert!(
+            stdout.contains("entry 2 refused: File too large"),
+            "the write met the limit: {stdout}"
+        );
+        let mut want = Vec::new();
+        for n in [1, 3] {
+            want.extend(serde_json::to_vec(&entry(n)).unwrap());
+            want.push(b'\n');
+        }
+        assert_eq!(
+            String::from_utf8_lossy(&std::fs::read(&path).unwrap()),
+            String::from_utf8_lossy(&want),
+            "entry 2's half line is gone, entry 3 is whole"
+        );
+        let tail = read_tail(&path, 10).unwrap();
+        assert_eq!((tail.unreadable_lines, tail.torn_last_line), (0, false));
+    }
+
+    #[test]
+    fn a_deleted_or_replaced_journal_is_noticed() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("j.jsonl");
+        let j = Journal::open(&path).unwrap();
+        assert_eq!(j.replaced(), None);
+        std::fs::remove_file(&path).unwrap();
+        assert_eq!(j.replaced().as_deref(), Some("deleted"));
+        std::fs::write(dir.path().join("other"), b"").unwrap();
+        std::fs::rename(dir.path().join("other"), &path).unwrap();
+        assert_eq!(j.replaced().as_deref(), Some("replaced by another file"));
+        assert_eq!(Journal::open(&path).unwrap().replaced(), None);
     }
 }

@@ -2,22 +2,37 @@
 //! the model to be shown; a caller that must not go on before the entry is on disk (the
 //! executor) waits for the acknowledgement. In war-room mode the same file is the local
 //! mirror: other consoles' entries are written to it too, without being shown again.
+//!
+//! Before each write, and once a second, the writer checks that the path still names the open
+//! file: a journal deleted or replaced under the console is re-created, its first entry says
+//! why, and the model is told (a banner).
 
 use std::panic::AssertUnwindSafe;
 
+use std::time::Duration;
+
+use time::OffsetDateTime;
 use tokio::sync::{mpsc, oneshot};
 
 use crate::crash::{self, Crashes};
 use crate::journal::Journal;
 use failover_core::app::Msg;
-use failover_core::timeline::Entry;
+use failover_core::timeline::{Entry, Kind, Severity};
 
-struct Job {
-    entry: Entry,
-    /// This console's own entry: shown once written. (A mirrored one was shown on arrival.)
-    own: bool,
-    ack: Option<oneshot::Sender<Result<(), String>>>,
+enum Job {
+    Write {
+        /// Boxed: a check is one word, an entry hundreds of bytes.
+        entry: Box<Entry>,
+        /// This console's own entry: shown once written. (A mirrored one was shown on arrival.)
+        own: bool,
+        ack: Option<oneshot::Sender<Result<(), String>>>,
+    },
+    /// The second's look at whether the journal is still there.
+    Check,
 }
+
+/// How often an idle writer checks that the journal is still there.
+const CHECK_EVERY: Duration = Duration::from_secs(1);
 
 #[derive(Clone)]
 pub struct JournalHandle {
@@ -50,21 +65,43 @@ impl JournalHandle {
         ack: Option<oneshot::Sender<Result<(), String>>>,
     ) -> Result<(), String> {
         self.tx
-            .send(Job { entry, own, ack })
+            .send(Job::Write {
+                entry: Box::new(entry),
+                own,
+                ack,
+            })
             .await
             .map_err(|_| "journal writer stopped".to_string())
     }
 }
 
-/// Starts the writer; `Msg::Journaled` for every own entry goes to `done`. If the writer
-/// panics, it says so to `crashes` (the console then stops; see `crate::crash`).
-pub fn spawn(mut journal: Journal, done: mpsc::Sender<Msg>, crashes: Crashes) -> JournalHandle {
+/// Starts the writer (inside the runtime: it also starts the check's clock); `Msg::Journaled`
+/// for every own entry goes to `done`. `console` marks the entry it writes itself when it
+/// re-creates the journal. If the writer panics, it says so to `crashes` (the console then
+/// stops; see `crate::crash`).
+pub fn spawn(
+    mut journal: Journal,
+    console: String,
+    done: mpsc::Sender<Msg>,
+    crashes: Crashes,
+) -> JournalHandle {
     let (tx, mut rx) = mpsc::channel::<Job>(4096);
+    let checks = tx.downgrade();
+    tokio::spawn(async move {
+        let mut tick = tokio::time::interval(CHECK_EVERY);
+        tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+        loop {
+            tick.tick().await;
+            // Ends with the last handle: the writer then ends too.
+            let Some(tx) = checks.upgrade() else { return };
+            let _ = tx.try_send(Job::Check);
+        }
+    });
     let spawned = std::thread::Builder::new()
         .name("journal".into())
         .spawn(move || {
             let written = std::panic::catch_unwind(AssertUnwindSafe(|| {
-                write_all(&mut journal, &mut rx, &done)
+                write_all(&mut journal, &console, &mut rx, &done)
             }));
             if let Err(panic) = written {
                 crashes.report(format!("the journal writer: {}", crash::describe(&*panic)));
@@ -77,12 +114,27 @@ pub fn spawn(mut journal: Journal, done: mpsc::Sender<Msg>, crashes: Crashes) ->
 }
 
 /// Writes each job's entry until the handles are gone or nobody reads what was written.
-fn write_all(journal: &mut Journal, rx: &mut mpsc::Receiver<Job>, done: &mpsc::Sender<Msg>) {
-    while let Some(Job { entry, own, ack }) = rx.blocking_recv() {
-        let error = journal
-            .append(&entry)
-            .err()
-            .map(|e| format!("{}: {e}", journal.path().display()));
+fn write_all(
+    journal: &mut Journal,
+    console: &str,
+    rx: &mut mpsc::Receiver<Job>,
+    done: &mpsc::Sender<Msg>,
+) {
+    while let Some(job) = rx.blocking_recv() {
+        let lost = match journal.replaced() {
+            Some(why) => recreate(journal, console, &why, done).err(),
+            None => None,
+        };
+        let Job::Write { entry, own, ack } = job else {
+            continue;
+        };
+        let error = match lost {
+            Some(lost) => Some(lost),
+            None => journal
+                .append(&entry)
+                .err()
+                .map(|e| format!("{}: {e}", journal.path().display())),
+        };
         if let Some(e) = &error {
             tracing::error!("journal write failed: {e}");
         }
@@ -92,8 +144,38 @@ fn write_all(journal: &mut Journal, rx: &mut mpsc::Receiver<Job>, done: &mpsc::S
                 Some(e) => Err(e.clone()),
             });
         }
+        let entry = *entry;
         if own && done.blocking_send(Msg::Journaled { entry, error }).is_err() {
             return;
         }
     }
+}
+
+/// Opens a new journal at the path of one deleted or replaced, writes there first why, and
+/// tells the model. Err: it cannot be re-created, so nothing can be written.
+fn recreate(
+    journal: &mut Journal,
+    console: &str,
+    why: &str,
+    done: &mpsc::Sender<Msg>,
+) -> Result<(), String> {
+    let path = journal.path().display().to_string();
+    tracing::warn!("journal {path} {why}: re-creating it");
+    *journal = Journal::open(journal.path())
+        .map_err(|e| format!("journal {path} {why} and cannot be re-created: {e}"))?;
+    let mut entry = Entry::new(
+        OffsetDateTime::now_utc(),
+        Severity::Warn,
+        Kind::Console,
+        "journal",
+        format!(
+            "journal re-created: {path} was {why} while the console ran; \
+             the entries before this one are not in this file"
+        ),
+    );
+    entry.console = Some(console.to_string());
+    let error = journal.append(&entry).err().map(|e| format!("{path}: {e}"));
+    let _ = done.blocking_send(Msg::JournalRecreated(format!("{path} was {why}")));
+    let _ = done.blocking_send(Msg::Journaled { entry, error });
+    Ok(())
 }

@@ -86,7 +86,7 @@ pub async fn open(
     let file =
         Journal::open(path).map_err(|e| format!("cannot open journal {}: {e}", path.display()))?;
     let (events_tx, events) = mpsc::channel(4096);
-    let journal = writer::spawn(file, events_tx.clone(), crashes);
+    let journal = writer::spawn(file, who.console.clone(), events_tx.clone(), crashes);
     let live = mode == Mode::Live;
     let (backend, history) = match &config.war_room {
         None => {

@@ -217,6 +217,10 @@ pub struct Model {
     pub console_id: String,
     /// The last journal write failure, shown in the header until a write succeeds again.
     pub journal_problem: Option<String>,
+    /// The journal was deleted or replaced under the console and re-created: what happened and
+    /// when, shown in the header for the rest of the session (older entries are in a file that
+    /// is gone).
+    pub journal_recreated: Option<String>,
     /// Edges seen while this live console did not yet know who records them (its first
     /// seconds, before the record answered): written if it turns out to be the one.
     pub early_edges: Vec<Entry>,
@@ -263,6 +267,7 @@ impl Model {
             runs: Runs::default(),
             console_id: console_id(),
             journal_problem: None,
+            journal_recreated: None,
         }
     }
 

@@ -1169,6 +1169,24 @@ pub fn on_journaled(model: &mut Model, entry: &Entry) {
     }
 }
 
+/// A run event that lets the run go on could not be written: the run stays as it was (not
+/// armed, the step not started or settled), and the operator is told why.
+pub fn not_recorded(model: &mut Model, entry: &Entry, error: &str) {
+    let Some(ev) = &entry.run else { return };
+    if let Event::StepStarted { step, .. } = ev.event
+        && model.runs.in_flight == Some(step)
+    {
+        model.runs.in_flight = None;
+    }
+    let what = match ev.event {
+        Event::Armed { .. } => "not armed",
+        Event::DryRun { .. } => "dry run not started",
+        Event::StepStarted { .. } => "step not started",
+        _ => "not done",
+    };
+    model.flash(format!("{what}: the journal write failed ({error})"));
+}
+
 /// Rebuilds the latest run from the record at start-up (its run events and the driver marks
 /// among them, oldest first): a run event counts only if the driver of its time wrote it, as
 /// it did when it came live. Ends knowing who drove last.

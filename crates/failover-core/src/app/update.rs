@@ -22,6 +22,8 @@ pub enum Msg {
         entry: Entry,
         error: Option<String>,
     },
+    /// The journal was deleted or replaced (what happened) and has been re-created.
+    JournalRecreated(String),
     /// An entry another console wrote to the same journal.
     Foreign(Entry),
     /// A page of older history read from the journal, or why it could not be; `dropped` as
@@ -120,8 +122,13 @@ pub fn update(model: &mut Model, msg: Msg) -> Vec<Effect> {
         Msg::Resized => {}
         Msg::Journaled { entry, error } => {
             let journaled = error.is_none();
+            match &error {
+                Some(e) if entry.run.as_ref().is_some_and(|r| r.event.needs_record()) => {
+                    super::runs::not_recorded(model, &entry, e)
+                }
+                _ => super::runs::on_journaled(model, &entry),
+            }
             model.journal_problem = error;
-            super::runs::on_journaled(model, &entry);
             show(model, entry, journaled);
         }
         Msg::Older {
@@ -147,6 +154,9 @@ pub fn update(model: &mut Model, msg: Msg) -> Vec<Effect> {
                 "journal",
                 format!("cannot read older history from the journal: {e}"),
             )));
+        }
+        Msg::JournalRecreated(what) => {
+            model.journal_recreated = Some(format!("{what} at {}", crate::text::clock(model.now)));
         }
         Msg::Foreign(entry) => foreign(model, entry, &mut fx),
         Msg::Holder(holder) => model.holder = holder,

@@ -157,6 +157,8 @@ pub struct Tail {
     pub torn_last_line: bool,
     /// Lines that are not journal entries (hand edits, corruption), skipped.
     pub unreadable_lines: usize,
+    /// Lines longer than the readers' limit (1 MiB), skipped without being read.
+    pub overlong_lines: usize,
 }
 
 /// History in the journal older than the oldest entry in memory.

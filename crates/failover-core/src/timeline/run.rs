@@ -78,6 +78,31 @@ pub enum Event {
     },
 }
 
+impl Event {
+    /// An event that lets the run go on (arms it, starts a step, settles one by the operator's
+    /// word): it counts only once it is on disk, so a run never moves on what the journal does
+    /// not hold. The others record what already happened or stop something (an outcome, a
+    /// refusal, an abort), and are shown even when their write fails.
+    pub fn needs_record(&self) -> bool {
+        match self {
+            Event::Armed { .. }
+            | Event::DryRun { .. }
+            | Event::StepStarted { .. }
+            | Event::GatePassed { .. }
+            | Event::GateOverridden { .. }
+            | Event::Skipped { .. }
+            | Event::ManualDone { .. }
+            | Event::SplitBrainAccepted { .. } => true,
+            Event::DryRunStep { .. }
+            | Event::StepFinished { .. }
+            | Event::StepRefused { .. }
+            | Event::Aborted { .. }
+            | Event::Finished
+            | Event::Resumed { .. } => false,
+        }
+    }
+}
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "kebab-case")]
 pub enum Phase {

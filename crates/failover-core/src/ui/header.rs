@@ -36,6 +36,11 @@ pub fn render_top(frame: &mut Frame<'_>, top: Rect, model: &Model) {
         _ => Span::styled(" WATCH ", theme.badge_watch),
     };
     let mut right = Vec::new();
+    if model.journal_recreated.is_some() {
+        // What happened is in the re-created file's first entry.
+        right.push(Span::styled(" JOURNAL RE-CREATED ", theme.crit));
+        right.push(Span::raw(" "));
+    }
     if model.journal_problem.is_some() {
         // The details are in the log; the header says it loudly, and entries carry a `!`.
         right.push(Span::styled(" JOURNAL WRITE FAILED ", theme.crit));
