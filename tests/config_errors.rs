@@ -104,16 +104,22 @@ fn refused_at(path: &Path, name: &str, line: usize, col: usize, message: &str) {
     );
 }
 
+/// One test per case file of invalid_configs/ (named as the file), and `$cases`: the list of
+/// those files, which `every_invalid_config_is_refused_without_panic` checks against the folder.
 macro_rules! refused {
-    ($($test:ident: $line:expr, $col:expr, $msg:expr;)*) => {$(
-        #[test]
-        fn $test() {
-            refused(stringify!($test), $line, $col, $msg);
-        }
-    )*};
+    ($cases:ident; $($test:ident: $line:expr, $col:expr, $msg:expr;)*) => {
+        const $cases: &[&str] = &[$(stringify!($test)),*];
+        $(
+            #[test]
+            fn $test() {
+                refused(stringify!($test), $line, $col, $msg);
+            }
+        )*
+    };
 }
 
 refused! {
+    CASES;
     // TOML itself: an unterminated string; the column is where the string ran out.
     syntax_error: 5, 16, "invalid basic string";
     // Unknown fields, named, with what was expected.
@@ -441,15 +447,41 @@ fn unknown_theme_in_config_is_refused_by_check_config() {
     drop(tmp);
 }
 
+/// Case files with a test of their own rather than a line in `refused!`.
+const OTHER_CASES: &[&str] = &["no_sites"];
+
 #[test]
 fn every_invalid_config_is_refused_without_panic() {
-    // Catches a case file added without a test above, and any that panics.
-    let mut count = 0;
+    // Every case file is one this file tests, and every tested case has its file: a file added
+    // without a test, or a test whose file is gone, fails here by name.
+    let mut files = Vec::new();
     for entry in std::fs::read_dir(dir().join("invalid_configs")).unwrap() {
         let path = entry.unwrap().path();
         if path.extension().is_none_or(|e| e != "toml") {
             continue;
         }
+        files.push(path);
+    }
+    let mut on_disk: Vec<String> = files
+        .iter()
+        .map(|p| p.file_stem().unwrap().to_string_lossy().into_owned())
+        .collect();
+    on_disk.sort();
+    let mut tested: Vec<String> = [CASES, AWS_ACTION_CASES, OTHER_CASES]
+        .concat()
+        .iter()
+        .map(|c| c.to_string())
+        .collect();
+    tested.sort();
+    let untested: Vec<&String> = on_disk.iter().filter(|f| !tested.contains(f)).collect();
+    let missing: Vec<&String> = tested.iter().filter(|t| !on_disk.contains(t)).collect();
+    assert!(
+        untested.is_empty() && missing.is_empty(),
+        "case files without a test: {untested:?}; tested cases without a file: {missing:?}"
+    );
+    assert_eq!(on_disk, tested, "each case once");
+    let mut count = 0;
+    for path in files {
         count += 1;
         for args in [&["check-config"][..], &["status"][..]] {
             let mut all: Vec<&str> = args.to_vec();
@@ -473,9 +505,10 @@ fn every_invalid_config_is_refused_without_panic() {
             );
         }
     }
-    assert!(
-        count >= 29,
-        "expected at least 29 invalid configs, found {count}"
+    assert_eq!(
+        count,
+        CASES.len() + AWS_ACTION_CASES.len() + OTHER_CASES.len(),
+        "every case file was run"
     );
 }
 
@@ -592,6 +625,7 @@ fn aws_doc_rds_and_cloudwatch_examples_are_accepted_as_written() {
 
 // The AWS runbook actions (route53, rds-promote, rds-failover).
 refused! {
+    AWS_ACTION_CASES;
     runbook_route53_without_record: 28, 10, "a route53 action needs record = \"name.\" of a [[route53]] record";
     runbook_route53_unknown_record: 29, 10, "no [[route53]] record www.failover.test.: a route53 action changes a record the console reads";
     runbook_route53_unknown_mode: 30, 8, "unknown mode \"failover\": expected \"upsert\", \"disable-health-check\" or \"enable-health-check\"";

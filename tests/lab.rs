@@ -36,24 +36,28 @@ async fn endpoint_503_turns_unhealthy_after_threshold_and_recovers() {
     );
 
     lab.run(&["http", "api-a", "down"]).await;
-    // The first failed probe must not flip the check: it stays healthy until the threshold.
-    wait(&mut engine, "api-a sees the first failed probe", |m| {
-        m.kinds.health[API_A].fail_run >= 1
-    })
-    .await;
-    let st = &engine.model.kinds.health[API_A];
-    if st.fail_run < failure_threshold {
-        assert_eq!(
-            st.status,
-            CheckStatus::Healthy,
-            "api-a flipped before the threshold{}",
-            dump(&engine.model)
-        );
-    }
+    // Every failed probe before the threshold leaves the check healthy. The wait sees the model
+    // after each message (one probe's outcome is one message, and moves fail_run by one), so
+    // each count from 1 to the threshold is seen, with the status it came with.
+    let mut seen: Vec<(u32, CheckStatus)> = Vec::new();
     wait(&mut engine, "api-a unhealthy", |m| {
-        m.kinds.health[API_A].status == CheckStatus::Unhealthy
+        let st = &m.kinds.health[API_A];
+        if st.fail_run >= 1 && seen.last().is_none_or(|(n, _)| *n != st.fail_run) {
+            seen.push((st.fail_run, st.status));
+        }
+        st.status == CheckStatus::Unhealthy
     })
     .await;
+    let expected: Vec<(u32, CheckStatus)> = (1..failure_threshold)
+        .map(|n| (n, CheckStatus::Healthy))
+        .chain([(failure_threshold, CheckStatus::Unhealthy)])
+        .collect();
+    assert_eq!(
+        seen,
+        expected,
+        "api-a's failed probes and its status after each (healthy until the threshold){}",
+        dump(&engine.model)
+    );
     let st = &engine.model.kinds.health[API_A];
     assert_eq!(
         st.fail_run,

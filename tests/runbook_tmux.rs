@@ -9,7 +9,7 @@ mod common;
 use std::process::Command;
 use std::time::{Duration, Instant};
 
-use common::tmux::{Tmux, console_pid};
+use common::tmux::{Tmux, console_pid, step_pid};
 use common::*;
 use failover_core::runbook::{Event, Phase};
 
@@ -35,7 +35,11 @@ fn wait_journal(lab: &Lab, what: &str, done: impl Fn(&[Event]) -> bool) {
     }
 }
 
-const SLOW: &str = r#"
+/// The slow runbook; its command writes its pid to `pid_file`, so the test ends that process and
+/// no other.
+fn slow(pid_file: &std::path::Path) -> String {
+    format!(
+        r#"
 [[runbook]]
 name = "slow"
 description = "A step that takes a while"
@@ -45,19 +49,23 @@ to = "secondary"
 [[runbook.step]]
 title = "Slow command"
 action = "exec"
-command = ["sleep", "37"]
+command = ["sh", "-c", "echo $$ > {}; exec sleep 37"]
 timeout = "60s"
 
 [[runbook.step]]
 title = "Confirm by hand"
 manual = "Check the world"
-"#;
+"#,
+        pid_file.display()
+    )
+}
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn sigkill_mid_step_then_resume_at_80x24() {
     let lab = Lab::begin().await;
     let mut text = std::fs::read_to_string(&lab.config_path).expect("config");
-    text.push_str(SLOW);
+    let pid_file = lab.dir.path().join("step.pid");
+    text.push_str(&slow(&pid_file));
     std::fs::write(&lab.config_path, text).expect("write config");
 
     let tmux = Tmux::start(&lab.config_path, "kill");
@@ -81,7 +89,10 @@ async fn sigkill_mid_step_then_resume_at_80x24() {
         .status()
         .expect("kill");
     assert!(status.success());
-    let _ = Command::new("pkill").args(["-f", "sleep 37"]).status();
+    // The step's command outlives the console (its own process group): end it, by its pid.
+    let _ = Command::new("kill")
+        .args(["-KILL", &step_pid(&pid_file).to_string()])
+        .status();
     let end = Instant::now() + Duration::from_secs(5);
     while tmux.alive() && Instant::now() < end {
         std::thread::sleep(Duration::from_millis(50));

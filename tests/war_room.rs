@@ -50,6 +50,18 @@ manual = "Check the world"
     )
 }
 
+/// `slow_runbook(secs)` whose command writes its pid to `pid_file` first, so that a test can
+/// end that process, and no other, by its pid.
+fn slow_runbook_with_pid(secs: &str, pid_file: &Path) -> String {
+    slow_runbook(secs).replace(
+        &format!(r#"command = ["sleep", "{secs}"]"#),
+        &format!(
+            r#"command = ["sh", "-c", "echo $$ > {}; exec sleep {secs}"]"#,
+            pid_file.display()
+        ),
+    )
+}
+
 fn endpoints() -> Vec<String> {
     std::env::var("LAB_WR_ETCD")
         .unwrap_or_else(|_| {
@@ -833,7 +845,10 @@ async fn a_driver_killed_mid_step_leaves_it_unknown_to_whoever_takes_the_lease()
     use common::tmux::Tmux;
     let lab = Lab::begin().await;
     let p = prefix("sigkill");
-    let cfg = war_config(lab.dir.path(), &p, &slow_runbook("8.25"));
+    let pid_file = lab.dir.path().join("step.pid");
+    let runbook = slow_runbook_with_pid("8.25", &pid_file);
+    assert!(runbook.contains("echo $$"), "{runbook}");
+    let cfg = war_config(lab.dir.path(), &p, &runbook);
     let tmux = Tmux::start_args(&cfg.path, "wr-kill", "--operator alice", 80, 24);
     tmux.start_slow_run("kill test");
     let end = Instant::now() + DEADLINE;
@@ -871,7 +886,7 @@ async fn a_driver_killed_mid_step_leaves_it_unknown_to_whoever_takes_the_lease()
     let killed = Instant::now();
 
     let bob_dir = tempfile::tempdir().unwrap();
-    let bob_cfg = war_config(bob_dir.path(), &p, &slow_runbook("8.25"));
+    let bob_cfg = war_config(bob_dir.path(), &p, &runbook);
     let mut bob = start::<Live>(&bob_cfg, "bob").await;
     wait(&mut bob, "bob takes the lease once alice's expired", |m| {
         m.driver.token().is_some()
@@ -907,8 +922,9 @@ async fn a_driver_killed_mid_step_leaves_it_unknown_to_whoever_takes_the_lease()
     );
     assert_eq!(do_starts(&shared(&cfg).await, 0), 1);
     eprintln!("SIGKILLed driver: lease taken over after {took:?}");
-    let _ = std::process::Command::new("pkill")
-        .args(["-f", "sleep 8.25"])
+    // Alice's command outlives her console (its own process group): end it, by its pid.
+    let _ = std::process::Command::new("kill")
+        .args(["-KILL", &common::tmux::step_pid(&pid_file).to_string()])
         .status();
     drop(tmux);
 }

@@ -127,6 +127,16 @@ impl Task {
     /// taking it before reading them would turn that outcome into a stranger's. A line that
     /// says its console took the lock moves the holder only if that console holds it now.
     async fn turn(&mut self) -> Result<(), ()> {
+        self.read_others().await?;
+        if self.live {
+            self.keep_or_take().await?;
+        }
+        Ok(())
+    }
+
+    /// Other consoles' new lines, each judged by the holder of its time. Err: the console is
+    /// gone.
+    async fn read_others(&mut self) -> Result<(), ()> {
         let current = lock::holder(&self.path);
         if !self.told {
             // The first look: lines from before it are judged by today's holder.
@@ -154,11 +164,7 @@ impl Task {
                 self.set_holder(None).await?;
             }
         }
-        self.set_holder(current).await?;
-        if self.live {
-            self.keep_or_take().await?;
-        }
-        Ok(())
+        self.set_holder(current).await
     }
 
     async fn send(&self, msg: Msg) -> Result<(), ()> {
@@ -257,6 +263,11 @@ impl Task {
     }
 
     async fn break_lock(&mut self, reason: String) {
+        // The driver's last lines first, while it still holds the lock: read after the break,
+        // they would be judged by this console's lock and dropped as a stranger's.
+        if self.read_others().await.is_err() {
+            return;
+        }
         match lock::break_lock(&self.path, &self.who) {
             Ok((lock, token, previous)) => {
                 let was = previous
