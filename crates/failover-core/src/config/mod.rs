@@ -35,6 +35,9 @@ pub struct Config {
     pub aws: AwsSettings,
     /// `[war-room]`: the shared record and driver lease on etcd; `None`: the journal file.
     pub war_room: Option<WarRoom>,
+    /// Every variable the file names for a secret (each `*-env`): their values are masked in
+    /// whatever is shown or journaled.
+    pub secret_envs: Vec<String>,
 }
 
 impl Config {
@@ -194,5 +197,10 @@ fn build(c: &Checker<'_>, file: FileConfig, drivers: &dyn Drivers) -> Result<Con
         runbooks,
         aws,
         war_room,
+        secret_envs: c
+            .text
+            .parse::<toml::Table>()
+            .map(|t| crate::secrets::env_names(&t))
+            .unwrap_or_default(),
     })
 }
