@@ -215,7 +215,7 @@ impl<R: Seat> Engine<R> {
             role: R::new(),
             in_flight: InFlight::default(),
             crashes,
-            masker: Arc::new(crate::executor::known_secrets(&config.secret_envs)),
+            masker: Arc::new(config.masker.clone()),
             tick: Box::pin(tokio::time::sleep_until(next_second())),
         })
     }

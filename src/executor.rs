@@ -28,7 +28,7 @@ use failover_core::app::Msg;
 use failover_core::app::driver::DriverToken;
 use failover_core::app::runs::ExecRequest;
 use failover_core::runbook::{Event, Phase, RunEvent, StepResult};
-use failover_core::secrets::{ALWAYS_SECRET, Masker};
+use failover_core::secrets::Masker;
 use failover_core::timeline::{Entry, Kind, Severity};
 
 /// Beyond the action's own bound: the two fsync'd journal writes around it.
@@ -107,19 +107,6 @@ impl Drop for Landing {
             .now
             .send_modify(|all| all.retain(|f| f.id != id));
     }
-}
-
-/// The values of the secrets the config names (`*-env`) and of the variables that always hold
-/// one, as set in the console's environment now: masked in everything an action shows or
-/// journals.
-pub fn known_secrets(config_envs: &[String]) -> Masker {
-    Masker::new(
-        config_envs
-            .iter()
-            .map(String::as_str)
-            .chain(ALWAYS_SECRET)
-            .filter_map(|name| std::env::var(name).ok()),
-    )
 }
 
 pub struct Executor {

@@ -11,11 +11,18 @@ pub const MIN_SECRET_LEN: usize = 4;
 /// Variables that hold a secret whenever they are set, whether or not the config names them.
 pub const ALWAYS_SECRET: [&str; 3] = ["AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN", "PGPASSWORD"];
 
-/// Replaces every known secret value in a text with `MASK`.
-#[derive(Debug, Clone, Default, PartialEq)]
+/// Replaces every known secret value in a text with `MASK`. Its `Debug` shows how many, never
+/// which.
+#[derive(Clone, Default, PartialEq)]
 pub struct Masker {
     /// Longest first, so that a secret containing another is masked whole.
     values: Vec<String>,
+}
+
+impl std::fmt::Debug for Masker {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "Masker({} values)", self.values.len())
+    }
 }
 
 impl Masker {
@@ -127,6 +134,7 @@ mod tests {
             "a •••, ••• and abc"
         );
         assert!(m.is_secret("hunter2") && !m.is_secret("abc"));
+        assert_eq!(format!("{m:?}"), "Masker(2 values)");
         assert_eq!(Masker::default().mask("as is"), "as is");
     }
 
