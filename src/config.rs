@@ -6,9 +6,27 @@ use std::path::{Path, PathBuf};
 pub use failover_core::config::{Config, ConfigError};
 
 use crate::kinds::postgres::PostgresDsns;
+use failover_core::secrets::{ALWAYS_SECRET, Masker};
 
+/// Parses and checks the file, then reads the values of the secrets it names (see
+/// `known_secrets`).
 pub fn from_str(text: &str, path: &Path) -> Result<Config, ConfigError> {
-    failover_core::config::parse(text, path, &PostgresDsns)
+    let mut config = failover_core::config::parse(text, path, &PostgresDsns)?;
+    config.masker = known_secrets(&config.secret_envs);
+    Ok(config)
+}
+
+/// The values of the secrets the config names (`*-env`) and of the variables that always hold
+/// one, as set in the console's environment now: masked in everything an action shows or
+/// journals, and in the plan on screen.
+pub fn known_secrets(config_envs: &[String]) -> Masker {
+    Masker::new(
+        config_envs
+            .iter()
+            .map(String::as_str)
+            .chain(ALWAYS_SECRET)
+            .filter_map(|name| std::env::var(name).ok()),
+    )
 }
 
 pub fn load(path: &Path) -> Result<Config, ConfigError> {

@@ -21,6 +21,7 @@ use crate::lock::Claimant;
 use crate::record::{self, RecordHandle};
 use failover_core::app::{Effect, Mode, Model, Msg, update};
 use failover_core::kinds::Observation;
+use failover_core::secrets::Masker;
 use failover_core::theme::View;
 use failover_core::timeline::{DriverMark, Entry, Kind, Severity};
 
@@ -46,6 +47,7 @@ pub struct Tools<'a> {
     msgs: &'a mpsc::Sender<Msg>,
     in_flight: &'a InFlight,
     crashes: &'a Crashes,
+    masker: &'a Arc<Masker>,
 }
 
 /// A console that may drive.
@@ -74,6 +76,7 @@ impl Seat for Live {
                     model.operator.clone(),
                     tools.in_flight.clone(),
                     tools.crashes.clone(),
+                    tools.masker.clone(),
                 ));
             }
             (None, Some(_)) => self.executor = None,
@@ -131,6 +134,8 @@ pub struct Engine<R: Seat = Live> {
     in_flight: InFlight,
     /// Panics in a step's task or the journal writer, which end the console.
     crashes: Crashes,
+    /// The known secrets' values, read at start: masked in what actions show and journal.
+    masker: Arc<Masker>,
     /// The clock's next second. One timer kept across calls: a new one at every message (fifty
     /// a second on a busy console) re-registers with the runtime's timer and wakes its driver.
     tick: std::pin::Pin<Box<tokio::time::Sleep>>,
@@ -225,6 +230,7 @@ impl<R: Seat> Engine<R> {
             role: R::new(),
             in_flight: InFlight::default(),
             crashes,
+            masker: Arc::new(config.masker.clone()),
             tick: Box::pin(tokio::time::sleep_until(next_second())),
         })
     }
@@ -295,6 +301,7 @@ impl<R: Seat> Engine<R> {
             msgs: &self.internal_tx,
             in_flight: &self.in_flight,
             crashes: &self.crashes,
+            masker: &self.masker,
         };
         self.role.follow(&self.model, &tools);
         for effect in effects {

@@ -28,6 +28,7 @@ use failover_core::app::Msg;
 use failover_core::app::driver::DriverToken;
 use failover_core::app::runs::ExecRequest;
 use failover_core::runbook::{Event, Phase, RunEvent, StepResult};
+use failover_core::secrets::Masker;
 use failover_core::timeline::{Entry, Kind, Severity};
 
 /// Beyond the action's own bound: the two fsync'd journal writes around it.
@@ -115,6 +116,7 @@ pub struct Executor {
     token: u64,
     in_flight: InFlight,
     crashes: Crashes,
+    masker: Arc<Masker>,
 }
 
 impl Executor {
@@ -125,6 +127,7 @@ impl Executor {
         operator: String,
         in_flight: InFlight,
         crashes: Crashes,
+        masker: Arc<Masker>,
     ) -> Executor {
         Executor {
             journal,
@@ -133,6 +136,7 @@ impl Executor {
             token: proof.value(),
             in_flight,
             crashes,
+            masker,
         }
     }
 
@@ -153,6 +157,7 @@ impl Executor {
         let by = By {
             operator: self.operator.clone(),
             token: self.token,
+            masker: self.masker.clone(),
         };
         tokio::spawn(async move {
             let work = async {
@@ -180,6 +185,7 @@ impl Executor {
         let by = By {
             operator: self.operator.clone(),
             token: self.token,
+            masker: self.masker.clone(),
         };
         let crashes = self.crashes.clone();
         let work = async move {
@@ -228,10 +234,12 @@ impl Executor {
     }
 }
 
-/// Who writes: the operator, and the driver token the executor was made with.
+/// Who writes: the operator, and the driver token the executor was made with; and the secrets
+/// masked in what it writes.
 struct By {
     operator: String,
     token: u64,
+    masker: Arc<Masker>,
 }
 
 /// The longest a step's task can take: its phase, the read-back an unknown outcome gets, and
@@ -245,6 +253,8 @@ fn bound(r: &ExecRequest) -> Duration {
     action + JOURNAL_MARGIN
 }
 
+/// A run entry, every text in it (the message, an outcome's detail, a plan, a reason) with the
+/// known secrets masked: this is where an action's words become journal and screen text.
 fn entry(
     by: &By,
     run_id: &str,
@@ -253,12 +263,13 @@ fn entry(
     severity: Severity,
     message: String,
 ) -> Entry {
+    let event = masked(&by.masker, event);
     let mut e = Entry::new(
         OffsetDateTime::now_utc(),
         severity,
         Kind::Run,
         format!("run/{runbook}"),
-        message,
+        by.masker.mask(&message),
     )
     .by(&by.operator);
     e.run = Some(RunEvent {
@@ -268,6 +279,38 @@ fn entry(
     });
     e.token = Some(by.token);
     e
+}
+
+fn masked(masker: &Masker, event: Event) -> Event {
+    match event {
+        Event::DryRunStep {
+            step,
+            would,
+            blocked,
+        } => Event::DryRunStep {
+            step,
+            would: masker.mask(&would),
+            blocked: blocked.map(|b| masker.mask(&b)),
+        },
+        Event::StepFinished {
+            step,
+            phase,
+            result,
+            detail,
+            elapsed_ms,
+        } => Event::StepFinished {
+            step,
+            phase,
+            result,
+            detail: masker.mask(&detail),
+            elapsed_ms,
+        },
+        Event::StepRefused { step, reason } => Event::StepRefused {
+            step,
+            reason: masker.mask(&reason),
+        },
+        other => other,
+    }
 }
 
 async fn run_phase(
@@ -336,12 +379,13 @@ async fn run_phase(
             let (tx, mut rx) = mpsc::channel::<String>(256);
             let forward = {
                 let (msgs, run_id) = (msgs.clone(), r.run_id.clone());
+                let masker = by.masker.clone();
                 tokio::spawn(async move {
                     while let Some(line) = rx.recv().await {
                         let _ = msgs
                             .send(Msg::Output {
                                 run_id: run_id.clone(),
-                                line,
+                                line: masker.mask(&line),
                             })
                             .await;
                     }

@@ -18,6 +18,7 @@ use std::sync::Once;
 use std::time::{Duration, Instant};
 
 use common::{Lab, describe_output, env_port, lab_sync};
+use failover_core::actions::webhook::Field;
 use failover_core::actions::{ActionSpec, Outcome, ReadBack};
 use failover_core::kinds::dns::RecordType;
 use failover_core::kinds::dns::Tsig;
@@ -712,6 +713,7 @@ fn exec(argv: &[&str], timeout: Duration) -> ActionSpec {
     ActionSpec::Exec {
         argv: argv.iter().map(|s| s.to_string()).collect(),
         cwd: None,
+        env: Vec::new(),
         timeout,
     }
 }
@@ -799,6 +801,7 @@ async fn exec_nonzero_exit_fails_and_missing_programs_are_named() {
     let spec = ActionSpec::Exec {
         argv: vec!["./hello.sh".into()],
         cwd: Some(dir.path().to_path_buf()),
+        env: Vec::new(),
         timeout: Duration::from_secs(5),
     };
     assert_eq!(spec.preflight().await, Vec::<String>::new());
@@ -879,10 +882,10 @@ async fn exec_timeout_kills_the_whole_process_group() {
 fn hook(url: String, timeout: Duration) -> ActionSpec {
     ActionSpec::Http {
         method: "GET".into(),
-        url,
+        url: Field::Literal(url),
         headers: vec![(
             "Authorization".into(),
-            "Bearer hook-token-never-shown".into(),
+            Field::Literal("Bearer hook-token-never-shown".into()),
         )],
         body: None,
         expect_status: 200,
@@ -900,7 +903,7 @@ async fn webhook_200_503_timeout_and_refused() {
     assert_eq!(
         spec.describe(),
         vec![
-            format!("GET {url} (expect 200)"),
+            format!("GET http://127.0.0.1:{}/… (expect 200)", http_port()),
             "header Authorization: ***".to_string()
         ]
     );
@@ -965,8 +968,10 @@ async fn describe_never_shows_a_secret() {
         ),
         ActionSpec::Http {
             method: "post".into(),
-            url: format!("https://ops:{PG_PASSWORD}@hooks.example/x?token={secret}"),
-            headers: vec![("X-Api-Key".into(), secret.clone())],
+            url: Field::Literal(format!(
+                "https://ops:{PG_PASSWORD}@hooks.example/x?token={secret}"
+            )),
+            headers: vec![("X-Api-Key".into(), Field::Literal(secret.clone()))],
             body: Some(format!(r#"{{"text":"failover","secret":"{secret}"}}"#)),
             expect_status: 204,
             timeout: Duration::from_secs(5),

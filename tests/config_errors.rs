@@ -821,7 +821,7 @@ fn a_rollback_is_held_to_its_own_kind_of_step() {
         &text,
         21,
         58,
-        "\"record\" is not a key of an exec step (record does not apply to action = \"exec\"; keys: title, action, command, cwd, timeout, rollback)",
+        "\"record\" is not a key of an exec step (record does not apply to action = \"exec\"; keys: title, action, command, cwd, env, timeout, rollback)",
     );
 }
 

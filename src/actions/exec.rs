@@ -1,7 +1,9 @@
 //! Run a command: argv as given (no shell), stdin from /dev/null, stdout and stderr streamed line
 //! by line to the run pane, in its own process group so that a timeout kills everything it
-//! started, not just the first process.
+//! started, not just the first process. Its environment is cleared, then given PATH, HOME,
+//! LANG, TERM and the variables its step names: never the console's secrets by accident.
 
+use std::ffi::OsString;
 use std::io::ErrorKind;
 use std::path::{Path, PathBuf};
 use std::process::Stdio;
@@ -11,7 +13,7 @@ use tokio::io::{AsyncBufReadExt, AsyncRead, AsyncReadExt, BufReader};
 use tokio::process::Command;
 use tokio::task::JoinHandle;
 
-use failover_core::actions::exec::{DRAIN, TERM_GRACE};
+use failover_core::actions::exec::{BASE_ENV, DRAIN, TERM_GRACE};
 use failover_core::actions::{ActionSpec, Outcome};
 
 use super::OutputSink;
@@ -19,16 +21,50 @@ use super::OutputSink;
 /// Longer lines are passed on in pieces of this size.
 const MAX_LINE: u64 = 16 * 1024;
 
-fn fields(spec: &ActionSpec) -> Option<(&[String], Option<&Path>, Duration)> {
+struct Fields<'a> {
+    argv: &'a [String],
+    cwd: Option<&'a Path>,
+    env: &'a [String],
+    timeout: Duration,
+}
+
+fn fields(spec: &ActionSpec) -> Option<Fields<'_>> {
     match spec {
-        ActionSpec::Exec { argv, cwd, timeout } => Some((argv, cwd.as_deref(), *timeout)),
+        ActionSpec::Exec {
+            argv,
+            cwd,
+            env,
+            timeout,
+        } => Some(Fields {
+            argv,
+            cwd: cwd.as_deref(),
+            env,
+            timeout: *timeout,
+        }),
         _ => None,
     }
 }
 
+/// The child's whole environment: PATH, HOME, LANG and TERM, and the variables the step names,
+/// each when the console has it (a listed variable that is not set is left out, as it would be
+/// in a shell).
+fn environment(named: &[String]) -> Vec<(String, OsString)> {
+    BASE_ENV
+        .iter()
+        .copied()
+        .chain(
+            named
+                .iter()
+                .map(String::as_str)
+                .filter(|n| !BASE_ENV.contains(n)),
+        )
+        .filter_map(|n| std::env::var_os(n).map(|v| (n.to_string(), v)))
+        .collect()
+}
+
 /// The program exists and is executable, and so is the working directory.
 pub fn preflight(spec: &ActionSpec) -> Vec<String> {
-    let Some((argv, cwd, _)) = fields(spec) else {
+    let Some(Fields { argv, cwd, .. }) = fields(spec) else {
         return vec!["internal error: not a command action".into()];
     };
     let mut problems = Vec::new();
@@ -177,7 +213,13 @@ async fn drain(readers: Vec<JoinHandle<()>>, within: Duration) {
 }
 
 pub async fn execute(spec: &ActionSpec, output: &OutputSink) -> Outcome {
-    let Some((argv, cwd, timeout)) = fields(spec) else {
+    let Some(Fields {
+        argv,
+        cwd,
+        env,
+        timeout,
+    }) = fields(spec)
+    else {
         return Outcome::Failed("internal error: not a command action".into());
     };
     let Some((program, args)) = argv.split_first() else {
@@ -186,6 +228,8 @@ pub async fn execute(spec: &ActionSpec, output: &OutputSink) -> Outcome {
     let mut command = Command::new(program);
     command
         .args(args)
+        .env_clear()
+        .envs(environment(env))
         .stdin(Stdio::null())
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())

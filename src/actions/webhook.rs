@@ -6,7 +6,7 @@ use std::time::{Duration, Instant};
 use reqwest::header::{HeaderName, HeaderValue};
 use reqwest::{Method, Url};
 
-use failover_core::actions::webhook::shown_url;
+use failover_core::actions::webhook::{Field, shown_url};
 use failover_core::actions::{ActionSpec, Outcome};
 
 /// How much of an unexpected answer's body is shown.
@@ -14,8 +14,8 @@ const BODY_SNIPPET: usize = 200;
 
 struct Request<'a> {
     method: &'a str,
-    url: &'a str,
-    headers: &'a [(String, String)],
+    url: &'a Field,
+    headers: &'a [(String, Field)],
     body: Option<&'a str>,
     expect_status: u16,
     timeout: Duration,
@@ -42,13 +42,37 @@ fn fields(spec: &ActionSpec) -> Option<Request<'_>> {
     }
 }
 
+/// A literal, or the value of its variable now (`url-env`, `header-env`); never the value in the
+/// error.
+fn resolve(field: &Field, what: &str) -> Result<String, String> {
+    match field {
+        Field::Literal(v) => Ok(v.clone()),
+        Field::Env(var) => match std::env::var(var) {
+            Ok(v) if !v.is_empty() => Ok(v),
+            Ok(_) => Err(format!("{what}: {var} is empty")),
+            Err(std::env::VarError::NotPresent) => Err(format!("{what}: {var} is not set")),
+            Err(std::env::VarError::NotUnicode(_)) => {
+                Err(format!("{what}: {var} is not valid UTF-8"))
+            }
+        },
+    }
+}
+
+/// Every header, its value resolved and checked.
+fn headers(r: &Request<'_>) -> Result<Vec<(HeaderName, HeaderValue)>, String> {
+    r.headers
+        .iter()
+        .map(|(name, value)| parse_header(name, &resolve(value, &format!("header {name}"))?))
+        .collect()
+}
+
 fn parse_method(method: &str) -> Result<Method, String> {
     Method::from_bytes(method.to_ascii_uppercase().as_bytes())
         .map_err(|_| format!("invalid HTTP method {method:?}"))
 }
 
 fn parse_url(url: &str) -> Result<Url, String> {
-    let parsed = Url::parse(url).map_err(|e| format!("invalid URL {}: {e}", shown_url(url)))?;
+    let parsed = Url::parse(url).map_err(|e| format!("invalid URL: {e}"))?;
     if parsed.scheme() != "http" && parsed.scheme() != "https" {
         return Err(format!("URL {} is not http or https", shown_url(url)));
     }
@@ -66,6 +90,24 @@ fn parse_header(name: &str, value: &str) -> Result<(HeaderName, HeaderValue), St
     Ok((n, v))
 }
 
+/// The plan: `describe()`, with a URL from the environment shown as `scheme://host/…` too.
+pub fn plan(spec: &ActionSpec) -> Vec<String> {
+    let mut lines = spec.describe();
+    if let Some(Request {
+        url: Field::Env(var),
+        ..
+    }) = fields(spec)
+        && let (Ok(url), Some(first)) = (std::env::var(var), lines.first_mut())
+    {
+        *first = first.replacen(
+            &format!("${var}"),
+            &format!("{} (${var})", shown_url(&url)),
+            1,
+        );
+    }
+    lines
+}
+
 /// The URL parses (http or https, with a host), the method and the headers are valid.
 pub fn preflight(spec: &ActionSpec) -> Vec<String> {
     let Some(r) = fields(spec) else {
@@ -75,11 +117,13 @@ pub fn preflight(spec: &ActionSpec) -> Vec<String> {
     if let Err(e) = parse_method(r.method) {
         problems.push(e);
     }
-    if let Err(e) = parse_url(r.url) {
+    if let Err(e) = resolve(r.url, "url").and_then(|u| parse_url(&u)) {
         problems.push(e);
     }
     for (name, value) in r.headers {
-        if let Err(e) = parse_header(name, value) {
+        if let Err(e) =
+            resolve(value, &format!("header {name}")).and_then(|v| parse_header(name, &v))
+        {
             problems.push(e);
         }
     }
@@ -100,8 +144,16 @@ pub async fn execute(spec: &ActionSpec) -> Outcome {
         Ok(m) => m,
         Err(e) => return Outcome::Failed(format!("{e}; nothing sent")),
     };
-    let url = match parse_url(r.url) {
+    let url_text = match resolve(r.url, "url") {
         Ok(u) => u,
+        Err(e) => return Outcome::Failed(format!("{e}; nothing sent")),
+    };
+    let url = match parse_url(&url_text) {
+        Ok(u) => u,
+        Err(e) => return Outcome::Failed(format!("{e}; nothing sent")),
+    };
+    let headers = match headers(&r) {
+        Ok(h) => h,
         Err(e) => return Outcome::Failed(format!("{e}; nothing sent")),
     };
     let client = match reqwest::Client::builder()
@@ -115,17 +167,14 @@ pub async fn execute(spec: &ActionSpec) -> Outcome {
         Ok(c) => c,
         Err(e) => return Outcome::Failed(format!("HTTP client unavailable: {e}; nothing sent")),
     };
-    let mut request = client.request(method, url.clone());
-    for (name, value) in r.headers {
-        match parse_header(name, value) {
-            Ok((n, v)) => request = request.header(n, v),
-            Err(e) => return Outcome::Failed(format!("{e}; nothing sent")),
-        }
+    let mut request = client.request(method, url);
+    for (name, value) in headers {
+        request = request.header(name, value);
     }
     if let Some(body) = r.body {
         request = request.body(body.to_string());
     }
-    let where_ = shown_url(r.url);
+    let where_ = shown_url(&url_text);
     let started = Instant::now();
     match request.send().await {
         Ok(mut response) => {
@@ -158,6 +207,8 @@ pub async fn execute(spec: &ActionSpec) -> Outcome {
             }
         }
         Err(e) => {
+            // reqwest's own text names the whole URL, token and all.
+            let e = e.without_url();
             let text = crate::net::http::describe(&e, r.timeout);
             if e.is_builder() {
                 Outcome::Failed(format!("invalid request to {where_}: {text}; nothing sent"))

@@ -81,6 +81,7 @@ impl Action for ActionSpec {
     async fn plan(&self) -> Vec<String> {
         match self {
             ActionSpec::Route53(r) => route53::plan(r).await,
+            ActionSpec::Http { .. } => webhook::plan(self),
             _ => self.describe(),
         }
     }

@@ -2,7 +2,7 @@
 //! with no I/O. Readings come in, effects go out; the binary does the rest.
 //!
 //! Layers, each using only those above it in this list:
-//! `text` → `theme`, `timeline`, `schema` → `kinds` → `actions` → `runbook` → `config` → `app`
+//! `text`, `secrets` → `theme`, `timeline`, `schema` → `kinds` → `actions` → `runbook` → `config` → `app`
 //! → `ui`.
 
 pub mod actions;
@@ -11,6 +11,7 @@ pub mod config;
 pub mod kinds;
 pub mod runbook;
 pub mod schema;
+pub mod secrets;
 pub mod text;
 pub mod theme;
 pub mod timeline;

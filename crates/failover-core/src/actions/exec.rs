@@ -16,8 +16,16 @@ pub fn max_duration(timeout: Duration) -> Duration {
     timeout + TERM_GRACE * 2 + DRAIN
 }
 
-/// The command line, shell-quoted, where it runs and its timeout.
-pub fn describe(argv: &[String], cwd: Option<&Path>, timeout: Duration) -> Vec<String> {
+/// What a command gets of the console's environment besides the variables its step names.
+pub const BASE_ENV: [&str; 4] = ["PATH", "HOME", "LANG", "TERM"];
+
+/// The command line, shell-quoted, where it runs, the variables it is given and its timeout.
+pub fn describe(
+    argv: &[String],
+    cwd: Option<&Path>,
+    env: &[String],
+    timeout: Duration,
+) -> Vec<String> {
     let mut lines = vec![if argv.is_empty() {
         "run: (no command)".to_string()
     } else {
@@ -25,6 +33,12 @@ pub fn describe(argv: &[String], cwd: Option<&Path>, timeout: Duration) -> Vec<S
     }];
     if let Some(dir) = cwd {
         lines.push(format!("in {}", shell_quote(&dir.display().to_string())));
+    }
+    if !env.is_empty() {
+        lines.push(format!(
+            "with {} from the console's environment",
+            env.join(", ")
+        ));
     }
     lines.push(format!(
         "timeout {}: then its process group is killed (outcome unknown)",
@@ -59,5 +73,33 @@ mod tests {
         assert_eq!(shell_quote("two words"), "'two words'");
         assert_eq!(shell_quote("it's"), r"'it'\''s'");
         assert_eq!(shell_quote("$HOME"), "'$HOME'");
+    }
+}
+
+#[cfg(test)]
+mod props {
+    use proptest::prelude::*;
+
+    use super::*;
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(256))]
+
+        /// The plan's command line, split as the config splits `command = "..."`, is the argv.
+        #[test]
+        fn shell_join_round_trips_through_shell_words(argv in prop::collection::vec(any::<String>(), 0..6)) {
+            let line = shell_join(&argv);
+            prop_assert_eq!(shell_words::split(&line).expect("splits"), argv.clone(), "{}", line);
+            let theirs = shell_words::join(&argv);
+            prop_assert_eq!(shell_words::split(&theirs).expect("splits"), argv, "{}", theirs);
+        }
+
+        #[test]
+        fn splitting_any_line_never_panics(line in any::<String>()) {
+            if let Ok(argv) = shell_words::split(&line) {
+                // What splits joins back to a line that splits the same.
+                prop_assert_eq!(shell_words::split(&shell_join(&argv)).expect("splits"), argv);
+            }
+        }
     }
 }

@@ -39,17 +39,19 @@ pub enum ActionSpec {
         tsig: Option<Tsig>,
         timeout: Duration,
     },
-    /// A command line (no shell), output streamed, exit code recorded.
+    /// A command line (no shell), output streamed, exit code recorded. Its environment: PATH,
+    /// HOME, LANG and TERM, and the variables named in `env`; nothing else of the console's.
     Exec {
         argv: Vec<String>,
         cwd: Option<PathBuf>,
+        env: Vec<String>,
         timeout: Duration,
     },
     /// A webhook call.
     Http {
         method: String,
-        url: String,
-        headers: Vec<(String, String)>,
+        url: webhook::Field,
+        headers: Vec<(String, webhook::Field)>,
         body: Option<String>,
         expect_status: u16,
         timeout: Duration,
@@ -112,9 +114,12 @@ impl ActionSpec {
                 Some(u) => dns::describe(&u),
                 None => Vec::new(),
             },
-            ActionSpec::Exec { argv, cwd, timeout } => {
-                exec::describe(argv, cwd.as_deref(), *timeout)
-            }
+            ActionSpec::Exec {
+                argv,
+                cwd,
+                env,
+                timeout,
+            } => exec::describe(argv, cwd.as_deref(), env, *timeout),
             ActionSpec::Http {
                 method,
                 url,
@@ -249,6 +254,7 @@ mod tests {
         let spec = ActionSpec::Exec {
             argv: vec!["sleep".into(), "6".into()],
             cwd: None,
+            env: Vec::new(),
             timeout: Duration::from_secs(6),
         };
         // 6 s, 2 s after SIGTERM, 2 s after SIGKILL, 1 s for the output.
@@ -256,7 +262,7 @@ mod tests {
         assert_eq!(spec.max_read_back(), Duration::ZERO);
         let http = ActionSpec::Http {
             method: "POST".into(),
-            url: "http://127.0.0.1:1/".into(),
+            url: webhook::Field::Literal("http://127.0.0.1:1/".into()),
             headers: Vec::new(),
             body: None,
             expect_status: 200,

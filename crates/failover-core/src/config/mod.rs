@@ -17,6 +17,7 @@ use crate::kinds::{Specs, alarm, cloudwatch, dns, health, patroni, postgres, rds
 use crate::runbook::{self, Rollback, Runbook, StepKeys, StepKind};
 use crate::schema::{Checker, unique};
 pub use crate::schema::{ConfigError, Drivers, Dsn, Site, SiteId, Sites};
+use crate::secrets::Masker;
 use file::FileConfig;
 pub use war_room::WarRoom;
 
@@ -35,6 +36,12 @@ pub struct Config {
     pub aws: AwsSettings,
     /// `[war-room]`: the shared record and driver lease on etcd; `None`: the journal file.
     pub war_room: Option<WarRoom>,
+    /// Every variable the file names for a secret (each `*-env`): their values are masked in
+    /// whatever is shown or journaled.
+    pub secret_envs: Vec<String>,
+    /// Their values, as the binary read them when it loaded the file (empty until then): the
+    /// plan drawn on screen is masked with it, as the executor masks what actions write.
+    pub masker: Masker,
 }
 
 impl Config {
@@ -194,5 +201,11 @@ fn build(c: &Checker<'_>, file: FileConfig, drivers: &dyn Drivers) -> Result<Con
         runbooks,
         aws,
         war_room,
+        secret_envs: c
+            .text
+            .parse::<toml::Table>()
+            .map(|t| crate::secrets::env_names(&t))
+            .unwrap_or_default(),
+        masker: Masker::default(),
     })
 }

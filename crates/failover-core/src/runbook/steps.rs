@@ -9,6 +9,7 @@ use toml::Spanned;
 use super::keys::StepKeys;
 use super::spec::{ActionStep, Gate, Rollback, Runbook, RunbookFile, Step, StepKind, Wait};
 use crate::actions::ActionSpec;
+use crate::actions::webhook::Field;
 use crate::kinds::Specs;
 use crate::kinds::aws::{AwsSettings, own_settings};
 use crate::kinds::dns::{RecordType, Tsig, fqdn, normalise_answer, record_type};
@@ -152,7 +153,7 @@ const STEP_TYPES: &[StepType] = &[
     StepType {
         family: Family::Action,
         name: "exec",
-        keys: &["command", "cwd", "timeout"],
+        keys: &["command", "cwd", "env", "timeout"],
         default_timeout: 60,
         parse: exec,
     },
@@ -161,8 +162,10 @@ const STEP_TYPES: &[StepType] = &[
         name: "http",
         keys: &[
             "url",
+            "url-env",
             "method",
             "headers",
+            "header-env",
             "body",
             "expect-status",
             "timeout",
@@ -687,23 +690,68 @@ fn exec(x: &StepCtx<'_>) -> Result<StepKind, ConfigError> {
         return Err(c.at(command, "empty command"));
     }
     let cwd = s.cwd.as_ref().map(|d| c.relative(d));
+    let mut env: Vec<String> = Vec::new();
+    for name in s.env.iter().flatten() {
+        env_name(c, name, "env")?;
+        if env.contains(name.get_ref()) {
+            return Err(c.at(name, format!("env: {:?} is listed twice", name.get_ref())));
+        }
+        env.push(name.get_ref().clone());
+    }
     action(ActionSpec::Exec {
         argv,
         cwd,
+        env,
         timeout: x.timeout,
     })
 }
 
+/// A variable name given in `key`, checked where it stands.
+fn env_name(c: &Checker<'_>, name: &Spanned<String>, key: &str) -> Result<(), ConfigError> {
+    crate::secrets::check_env_name(name.get_ref())
+        .map_err(|why| c.at(name, format!("{key}: {why}")))
+}
+
 fn http(x: &StepCtx<'_>) -> Result<StepKind, ConfigError> {
     let (c, s) = (x.c, x.step);
-    let url = s
-        .url
-        .as_ref()
-        .ok_or_else(|| c.at(x.at, "an http action needs url = \"...\""))?;
-    let parsed = url::Url::parse(url.get_ref())
-        .map_err(|e| c.at(url, format!("invalid URL {:?}: {e}", url.get_ref())))?;
-    if !matches!(parsed.scheme(), "http" | "https") {
-        return Err(c.at(url, "expected an http or https URL"));
+    let url = match (&s.url, &s.url_env) {
+        (Some(url), None) => {
+            // Never echoed: a URL may hold a token (in its path, its query or its user part).
+            let parsed = url::Url::parse(url.get_ref())
+                .map_err(|e| c.at(url, format!("invalid URL ({e})")))?;
+            if !matches!(parsed.scheme(), "http" | "https") {
+                return Err(c.at(url, "expected an http or https URL"));
+            }
+            Field::Literal(url.get_ref().clone())
+        }
+        (None, Some(var)) => {
+            env_name(c, var, "url-env")?;
+            Field::Env(var.get_ref().clone())
+        }
+        (Some(_), Some(var)) => {
+            return Err(c.at(var, "url and url-env: give one of them, not both"));
+        }
+        (None, None) => {
+            return Err(c.at(
+                x.at,
+                "an http action needs url = \"...\" or url-env = \"VARIABLE\"",
+            ));
+        }
+    };
+    let mut headers: Vec<(String, Field)> = s
+        .headers
+        .iter()
+        .map(|(k, v)| (k.clone(), Field::Literal(v.clone())))
+        .collect();
+    for (name, var) in &s.header_env {
+        env_name(c, var, "header-env")?;
+        if headers.iter().any(|(n, _)| n.eq_ignore_ascii_case(name)) {
+            return Err(c.at(
+                var,
+                format!("header {name} is given in both headers and header-env"),
+            ));
+        }
+        headers.push((name.clone(), Field::Env(var.get_ref().clone())));
     }
     let method = s
         .method
@@ -719,12 +767,8 @@ fn http(x: &StepCtx<'_>) -> Result<StepKind, ConfigError> {
     }
     action(ActionSpec::Http {
         method,
-        url: url.get_ref().clone(),
-        headers: s
-            .headers
-            .iter()
-            .map(|(k, v)| (k.clone(), v.clone()))
-            .collect(),
+        url,
+        headers,
         body: s.body.clone(),
         expect_status: s.expect_status.unwrap_or(200),
         timeout: x.timeout,

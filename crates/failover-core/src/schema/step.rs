@@ -36,11 +36,18 @@ pub struct StepFile {
     pub timeout: Option<Spanned<ConfigDuration>>,
     pub command: Option<Spanned<CommandFile>>,
     pub cwd: Option<String>,
+    /// exec action: the variables of the console's environment the command also gets.
+    pub env: Option<Vec<Spanned<String>>>,
     pub url: Option<Spanned<String>>,
+    /// http action: the variable holding the URL, instead of `url`.
+    pub url_env: Option<Spanned<String>>,
     pub method: Option<Spanned<String>>,
     pub body: Option<String>,
     #[serde(default)]
     pub headers: IndexMap<String, String>,
+    /// http action: header name → the variable holding its value.
+    #[serde(default)]
+    pub header_env: IndexMap<String, Spanned<String>>,
     pub expect_status: Option<u16>,
     /// route53 action: "upsert" (default), "disable-health-check", "enable-health-check".
     pub mode: Option<Spanned<String>>,

@@ -91,7 +91,10 @@ fn plan_lines(model: &Model, runbook: &Runbook, width: usize) -> (String, Vec<Li
         ]));
         for detail in plan::describe(&config.sites, &config.kinds, step) {
             lines.push(Line::from(Span::styled(
-                cut(&format!("          {}", t(model, &detail)), width),
+                cut(
+                    &format!("          {}", t(model, &config.masker.mask(&detail))),
+                    width,
+                ),
                 theme.dim,
             )));
         }
@@ -222,7 +225,10 @@ fn run_lines(model: &Model, run: &RunView, width: usize) -> (String, Vec<Line<'s
                 .take(3)
             {
                 lines.push(Line::from(Span::styled(
-                    cut(&format!("       {}", t(model, &d)), width),
+                    cut(
+                        &format!("       {}", t(model, &config.masker.mask(&d))),
+                        width,
+                    ),
                     theme.dim,
                 )));
             }
