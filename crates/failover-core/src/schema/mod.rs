@@ -172,7 +172,21 @@ pub fn interval_and_timeout(
     {
         return Err(c.at(span, "timeout too short: expected at least 10ms"));
     }
+    timeout_at_most_an_hour(c, timeout)?;
     Ok((i, t))
+}
+
+/// Every source's read timeout: at most [`duration::LONGEST_TIMEOUT`].
+pub fn timeout_at_most_an_hour(
+    c: &Checker<'_>,
+    timeout: &Option<Spanned<ConfigDuration>>,
+) -> Result<(), ConfigError> {
+    match timeout {
+        Some(t) if t.get_ref().0 > duration::LONGEST_TIMEOUT => {
+            Err(c.at(t, "timeout too long: expected at most 1h"))
+        }
+        _ => Ok(()),
+    }
 }
 
 pub fn non_empty(
