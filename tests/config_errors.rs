@@ -926,6 +926,24 @@ refused! {
 }
 
 #[test]
+fn an_invalid_url_that_may_hold_credentials_is_not_shown() {
+    let tmp = tempfile::tempdir().unwrap();
+    let path = tmp.path().join("health_url_invalid_with_password.toml");
+    std::fs::write(
+        &path,
+        "[sites.primary]\n[[health]]\nname = \"api\"\nsite = \"primary\"\nhttp = \"http://admin:hunter2@[::1:18081/healthz\"\n",
+    )
+    .unwrap();
+    refused_secret_at(
+        &path,
+        "health_url_invalid_with_password",
+        5,
+        8,
+        "invalid URL (not shown: it may hold credentials): invalid IPv6 address",
+    );
+}
+
+#[test]
 fn a_step_timeout_longer_than_a_day_is_refused() {
     let text = patroni_step(
         "title = \"Switch over to p2\"\naction = \"patroni-switchover\"\ndatabase = \"lab\"\ntimeout = \"25h\"\n",

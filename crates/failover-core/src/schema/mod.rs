@@ -260,6 +260,18 @@ pub fn endpoint_url(
     Ok(Some(u.get_ref().trim_end_matches('/').to_string()))
 }
 
+/// An invalid URL: named in the message, unless it may hold credentials (an `@`): then masked.
+pub fn invalid_url(c: &Checker<'_>, u: &Spanned<String>, e: url::ParseError) -> ConfigError {
+    if u.get_ref().contains('@') {
+        c.secret_at(
+            u,
+            format!("invalid URL (not shown: it may hold credentials): {e}"),
+        )
+    } else {
+        c.at(u, format!("invalid URL {:?}: {e}", u.get_ref()))
+    }
+}
+
 /// "ip:port", or "ip" for port 53.
 pub fn resolver_addr(
     c: &Checker<'_>,

@@ -75,7 +75,7 @@ pub fn parse(c: &Checker<'_>, h: &HealthFile, site: SiteId) -> Result<HealthChec
     let target = match (&h.http, &h.tcp) {
         (Some(url), None) => {
             let parsed = url::Url::parse(url.get_ref())
-                .map_err(|e| c.at(url, format!("invalid URL {:?}: {e}", url.get_ref())))?;
+                .map_err(|e| crate::schema::invalid_url(c, url, e))?;
             if !matches!(parsed.scheme(), "http" | "https") {
                 return Err(c.at(
                     url,

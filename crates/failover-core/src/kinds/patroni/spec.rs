@@ -71,8 +71,7 @@ pub fn parse(
     let mut endpoints = Vec::new();
     let mut seen = HashSet::new();
     for m in members.get_ref() {
-        let url = url::Url::parse(m.get_ref())
-            .map_err(|e| c.at(m, format!("invalid URL {:?}: {e}", m.get_ref())))?;
+        let url = url::Url::parse(m.get_ref()).map_err(|e| crate::schema::invalid_url(c, m, e))?;
         if !matches!(url.scheme(), "http" | "https") {
             return Err(c.at(m, "expected an http or https URL of a member's REST API"));
         }
