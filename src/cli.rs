@@ -84,6 +84,11 @@ fn load_config(path: &Option<PathBuf>, aws: &AwsFlags) -> Result<Config, String>
     Ok(config)
 }
 
+/// The console and `status` start only with every source's `*-env` set.
+fn with_envs(config: Config) -> Result<Config, String> {
+    config::check_envs(&config).map(|()| config)
+}
+
 pub fn operator_name(given: Option<&str>) -> String {
     if let Some(name) = given.filter(|n| !n.trim().is_empty()) {
         return name.trim().to_string();
@@ -109,7 +114,7 @@ pub fn view(theme_name: &str, ascii: bool) -> Result<View, String> {
 pub async fn run(cli: Cli) -> u8 {
     match cli.command {
         None => {
-            let config = match load_config(&cli.config, &cli.aws) {
+            let config = match load_config(&cli.config, &cli.aws).and_then(with_envs) {
                 Ok(c) => c,
                 Err(e) => {
                     eprintln!("{e}");
@@ -144,8 +149,14 @@ pub async fn run(cli: Cli) -> u8 {
             }
         }
         Some(Command::CheckConfig) => match load_config(&cli.config, &cli.aws) {
-            Ok(c) => match Theme::load(&c.theme) {
-                Ok(_) => {
+            Ok(c) => match Theme::load(&c.theme)
+                .map_err(|e| format!("{}: console.theme: {e}", c.path.display()))
+                .and_then(|_| config::check_paths(&c))
+            {
+                Ok(()) => {
+                    for unset in config::unset_envs(&c, false) {
+                        eprintln!("warning: {} is unset or empty here", unset.describe());
+                    }
                     println!(
                         "{}: OK ({} sites, {}, {} runbooks)",
                         c.path.display(),
@@ -156,7 +167,7 @@ pub async fn run(cli: Cli) -> u8 {
                     0
                 }
                 Err(e) => {
-                    eprintln!("{}: console.theme: {e}", c.path.display());
+                    eprintln!("{e}");
                     1
                 }
             },
@@ -165,13 +176,15 @@ pub async fn run(cli: Cli) -> u8 {
                 1
             }
         },
-        Some(Command::Status { json }) => match load_config(&cli.config, &cli.aws) {
-            Ok(c) => crate::status::run(Arc::new(c), json).await,
-            Err(e) => {
-                eprintln!("{e}");
-                3
+        Some(Command::Status { json }) => {
+            match load_config(&cli.config, &cli.aws).and_then(with_envs) {
+                Ok(c) => crate::status::run(Arc::new(c), json).await,
+                Err(e) => {
+                    eprintln!("{e}");
+                    3
+                }
             }
-        },
+        }
         Some(Command::Journal {
             command:
                 JournalCommand::Export {

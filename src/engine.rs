@@ -353,7 +353,7 @@ impl<R: Seat> Engine<R> {
         deadline: Duration,
         mut done: impl FnMut(&Model) -> bool,
     ) -> bool {
-        let end = Instant::now() + deadline;
+        let end = Instant::now() + failover_core::text::wait(deadline);
         loop {
             if done(&self.model) {
                 return true;

@@ -70,7 +70,7 @@ impl InFlight {
             id,
             step,
             title: title.to_string(),
-            until: tokio::time::Instant::now() + bound,
+            until: tokio::time::Instant::now() + failover_core::text::wait(bound),
         };
         self.0.now.send_modify(|all| all.push(flight));
         Some(Landing {

@@ -148,8 +148,6 @@ refused! {
     expect_status_on_tcp: 5, 8, "expect-status applies only to http checks";
     threshold_zero: 8, 21, "threshold 0 out of range: expected 1 to 10";
     // Databases.
-    password_in_dsn: 9, 7, "the dsn holds a password";
-    password_in_dsn_url: 9, 7, "the dsn holds a password";
     unknown_db_kind: 6, 8, "unknown database kind \"mysql\": expected \"postgres\"";
     // DNS.
     bad_resolver: 6, 32, "invalid resolver \"ns1.example.com:53\": expected an IP address";
@@ -214,19 +212,61 @@ fn issue4_runbook_example_is_accepted_as_written() {
     assert!(String::from_utf8_lossy(&out.stdout).contains("1 runbooks)"));
 }
 
-#[test]
-fn password_never_echoed() {
-    // The excerpt shows the offending line; make sure that is the only place and nothing else
-    // leaks it (it is the operator's own file, but the message must not add copies).
-    for name in ["password_in_dsn", "password_in_dsn_url"] {
-        let path = dir().join("invalid_configs").join(format!("{name}.toml"));
-        let out = run(&["check-config", "--config", path.to_str().unwrap()]);
-        let first = stderr(&out).lines().next().unwrap_or_default().to_string();
-        assert!(
-            !first.contains("hunter2"),
-            "{name}: password in the message line: {first}"
-        );
-    }
+/// A refused secret is never echoed: the first line as `refused`, and the excerpt shows the
+/// offending line with the quoted value at `col` masked as "****"; the secret (hunter2 in every
+/// case file) appears nowhere in the output.
+fn refused_secret_at(path: &Path, name: &str, line: usize, col: usize, message: &str) {
+    let path_text = path.display().to_string();
+    let out = run(&["check-config", "--config", &path_text]);
+    let err = stderr(&out);
+    no_panic(&out);
+    assert_eq!(
+        out.status.code(),
+        Some(1),
+        "{name}: expected exit 1:\n{err}"
+    );
+    let first = err.lines().next().unwrap_or_default();
+    assert!(
+        first.starts_with(&format!("{path_text}:{line}:{col}: ")) && first.contains(message),
+        "{name}: expected {path_text}:{line}:{col}: ...{message}... in:\n{err}"
+    );
+    let text = std::fs::read_to_string(path).unwrap();
+    assert!(
+        text.contains("hunter2"),
+        "{name}: the case file holds no secret"
+    );
+    assert!(
+        !err.contains("hunter2") && out.stdout.is_empty(),
+        "{name}: the secret was echoed:\n{err}"
+    );
+    let shown: Vec<char> = text.lines().nth(line - 1).unwrap().chars().collect();
+    let value_end = shown[col..].iter().position(|c| *c == '"').unwrap() + col + 1;
+    let before: String = shown[..col - 1].iter().collect();
+    let after: String = shown[value_end..].iter().collect();
+    let excerpt = format!("{line} | {before}\"****\"{after}");
+    assert!(
+        err.lines().any(|l| l == excerpt),
+        "{name}: expected the masked excerpt {excerpt:?} in:\n{err}"
+    );
+}
+
+macro_rules! refused_secret {
+    ($($test:ident: $line:expr, $col:expr, $msg:expr;)*) => {$(
+        #[test]
+        fn $test() {
+            let path = dir().join("invalid_configs").join(format!("{}.toml", stringify!($test)));
+            refused_secret_at(&path, stringify!($test), $line, $col, $msg);
+        }
+    )*};
+}
+
+refused_secret! {
+    password_in_dsn: 9, 7, "the dsn holds a password";
+    password_in_dsn_url: 9, 7, "the dsn holds a password";
+    // tokio-postgres decodes the key: its own parser finds the password.
+    password_in_dsn_percent_encoded: 9, 7, "the dsn holds a password";
+    health_url_with_password: 7, 8, "the URL holds a user:password@: `status --json` and the journal show a check's URL";
+    health_url_with_token: 7, 8, "the URL holds a secret-looking query value (Access_Token=...)";
 }
 
 #[test]
@@ -676,20 +716,16 @@ fn patroni_member_url_with_credentials() {
     let text = patroni_db(
         "members = [\"http://127.0.0.1:18008\", \"http://admin:hunter2@127.0.0.1:18009\"]\n",
     );
-    refused_text(
+    let tmp = tempfile::tempdir().unwrap();
+    let path = tmp.path().join(format!("{name}.toml"));
+    std::fs::write(&path, &text).unwrap();
+    refused_secret_at(
+        &path,
         name,
-        &text,
         9,
         38,
         "credentials never sit in the file: use user = \"...\" and password-env = \"NAME\"",
     );
-    // The message line does not repeat the password (only the excerpt shows the file's line).
-    let tmp = tempfile::tempdir().unwrap();
-    let path = tmp.path().join(format!("{name}.toml"));
-    std::fs::write(&path, &text).unwrap();
-    let out = run(&["check-config", "--config", path.to_str().unwrap()]);
-    let first = stderr(&out).lines().next().unwrap_or_default().to_string();
-    assert!(!first.contains("hunter2"), "{first}");
 }
 
 #[test]
@@ -910,4 +946,164 @@ fn war_room_example_is_the_shipped_config_plus_the_war_room_table() {
     let config = failover_console::config::load(&path).expect("loads");
     let war_room = config.war_room.expect("[war-room]");
     assert_eq!(war_room.etcd.len(), 3);
+}
+
+// Issue 15: every duration has a bound, named in the message; credentials never cross a
+// network in clear.
+refused! {
+    interval_too_long: 8, 12, "duration \"18446744073709551615s\" too long: expected at most 1d (24h)";
+    health_timeout_too_long: 8, 11, "timeout too long: expected at most 1h";
+    cloudwatch_period_too_long: 15, 10, "duration \"18446744073709551615s\" too long: expected at most 1d";
+    patroni_timeout_too_long: 8, 11, "duration \"99999999999999s\" too long: expected at most 1d";
+    patroni_basic_auth_over_plain_http: 7, 37, "basic auth over plain http to a host that is not this machine";
+    aws_endpoint_url_plain_http: 6, 16, "endpoint-url over plain http to a host that is not this machine";
+}
+
+#[test]
+fn an_invalid_url_that_may_hold_credentials_is_not_shown() {
+    let tmp = tempfile::tempdir().unwrap();
+    let path = tmp.path().join("health_url_invalid_with_password.toml");
+    std::fs::write(
+        &path,
+        "[sites.primary]\n[[health]]\nname = \"api\"\nsite = \"primary\"\nhttp = \"http://admin:hunter2@[::1:18081/healthz\"\n",
+    )
+    .unwrap();
+    refused_secret_at(
+        &path,
+        "health_url_invalid_with_password",
+        5,
+        8,
+        "invalid URL (not shown: it may hold credentials): invalid IPv6 address",
+    );
+}
+
+#[test]
+fn a_step_timeout_longer_than_a_day_is_refused() {
+    let text = patroni_step(
+        "title = \"Switch over to p2\"\naction = \"patroni-switchover\"\ndatabase = \"lab\"\ntimeout = \"25h\"\n",
+    );
+    // Line 21: timeout = "25h".
+    refused_text(
+        "step_timeout_too_long",
+        &text,
+        21,
+        11,
+        "duration \"25h\" too long: expected at most 1d (24h)",
+    );
+}
+
+#[test]
+fn war_room_credentials_over_plain_http_are_refused_except_to_loopback() {
+    let war_room = |etcd: &str| {
+        format!(
+            "[sites.primary]\n[war-room]\netcd = [\"{etcd}\"]\nprefix = \"/fc/orders\"\nuser = \"console\"\npassword-env = \"ETCD_PASSWORD\"\n"
+        )
+    };
+    refused_text(
+        "war_room_plain_http",
+        &war_room("http://10.0.0.7:2379"),
+        3,
+        9,
+        "user and password over plain http to a host that is not this machine",
+    );
+    let tmp = tempfile::tempdir().unwrap();
+    let path = tmp.path().join("loopback.toml");
+    std::fs::write(&path, war_room("http://127.0.0.1:2379")).unwrap();
+    let out = run(&["check-config", "--config", path.to_str().unwrap()]);
+    no_panic(&out);
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+}
+
+/// check-config refuses a journal the console could not open, as the console would.
+#[test]
+fn check_config_refuses_a_journal_that_is_a_directory() {
+    let tmp = tempfile::tempdir().unwrap();
+    std::fs::create_dir(tmp.path().join("journal.jsonl")).unwrap();
+    let path = tmp.path().join("config.toml");
+    std::fs::write(&path, "[sites.primary]\n").unwrap();
+    let out = run(&["check-config", "--config", path.to_str().unwrap()]);
+    no_panic(&out);
+    assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
+    let err = stderr(&out);
+    assert!(
+        err.starts_with(&format!("{}: console.journal: ", path.display()))
+            && err.contains("journal.jsonl is a directory: expected a file"),
+        "{err}"
+    );
+    // The console itself refuses it too (before the terminal: stdin is not one).
+    let out = run(&["--config", path.to_str().unwrap()]);
+    no_panic(&out);
+    assert_ne!(out.status.code(), Some(0), "{}", stderr(&out));
+
+    // Under a file: it could never be created.
+    std::fs::write(
+        &path,
+        "[console]\njournal = \"config.toml/journal.jsonl\"\n[sites.primary]\n",
+    )
+    .unwrap();
+    let out = run(&["check-config", "--config", path.to_str().unwrap()]);
+    assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
+    assert!(
+        stderr(&out).contains("is a file, not a directory"),
+        "{}",
+        stderr(&out)
+    );
+}
+
+/// A source's `*-env` that is unset: `status` and the console refuse to start, naming the
+/// variable; check-config (which may run where secrets are not set) warns and passes.
+#[test]
+fn an_unset_password_env_stops_the_start_and_check_config_warns() {
+    let tmp = tempfile::tempdir().unwrap();
+    let path = tmp.path().join("config.toml");
+    let var = "FAILOVER_TEST_UNSET_PATRONI_PASSWORD";
+    std::fs::write(
+        &path,
+        format!(
+            "[sites.primary]\n[[database]]\nname = \"lab\"\nkind = \"patroni\"\nmembers = [\"http://127.0.0.1:1\"]\nuser = \"patroni\"\npassword-env = \"{var}\"\n"
+        ),
+    )
+    .unwrap();
+    let config = path.to_str().unwrap();
+    let run_unset = |args: &[&str]| {
+        let state = tmp.path().join("state");
+        Command::new(BIN)
+            .args(args)
+            .env_remove(var)
+            .env("XDG_STATE_HOME", &state)
+            .env("RUST_BACKTRACE", "0")
+            .stdin(Stdio::null())
+            .output()
+            .unwrap()
+    };
+    let out = run_unset(&["check-config", "--config", config]);
+    no_panic(&out);
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    assert!(
+        stderr(&out).contains(&format!(
+            "warning: password-env {var} (database \"lab\") is unset"
+        )),
+        "{}",
+        stderr(&out)
+    );
+    for (args, code) in [
+        (vec!["status", "--config", config], 3),
+        (vec!["--config", config], 1),
+    ] {
+        let out = run_unset(&args);
+        no_panic(&out);
+        let err = stderr(&out);
+        assert_eq!(out.status.code(), Some(code), "{args:?}: {err}");
+        assert!(
+            err.contains(&format!(
+                "${var} not set: the console does not start without it"
+            )),
+            "{args:?}: {err}"
+        );
+        assert!(out.stdout.is_empty(), "{args:?}: nothing on stdout");
+    }
+    assert!(
+        !tmp.path().join("journal.jsonl").exists(),
+        "refused before the journal was opened"
+    );
 }

@@ -204,7 +204,7 @@ fn pump<R: AsyncRead + Unpin + Send + 'static>(
 
 /// Waits (bounded) for the output readers to reach EOF, then stops them.
 async fn drain(readers: Vec<JoinHandle<()>>, within: Duration) {
-    let deadline = tokio::time::Instant::now() + within;
+    let deadline = tokio::time::Instant::now() + failover_core::text::wait(within);
     for mut r in readers {
         if tokio::time::timeout_at(deadline, &mut r).await.is_err() {
             r.abort();

@@ -224,19 +224,23 @@ pub async fn latest(
     queries: &[MetricQuery],
     window: Duration,
 ) -> Result<Vec<Result<Option<Datapoint>, String>>, AwsError> {
+    const DAY_SECS: u64 = 86_400;
     if queries.is_empty() {
         return Ok(Vec::new());
     }
     let period = queries
         .iter()
-        .map(|q| q.period.as_secs().max(1))
+        .map(|q| q.period.as_secs().clamp(1, DAY_SECS))
         .max()
         .unwrap_or(60) as i64;
+    // The config holds periods and windows to a day; the clamps keep this arithmetic in range
+    // whatever they are.
+    let window = window.as_secs().min(DAY_SECS) as i64;
     let now = OffsetDateTime::now_utc().unix_timestamp();
     // Period-aligned like CloudWatch's own buckets: every bucket starts within the window, and
     // the end is past the current one, so the period in progress is included.
     let end = (now / period + 1) * period;
-    let start = (now - window.as_secs() as i64 + period - 1).div_euclid(period) * period;
+    let start = (now - window + period - 1).div_euclid(period) * period;
     let mut request = client
         .get_metric_data()
         .start_time(DateTime::from_secs(start))

@@ -18,6 +18,22 @@ pub fn age(d: Duration) -> String {
     }
 }
 
+/// The longest a timer is ever set for. A config duration is at most a day and a deadline sums a
+/// few of them; clamping makes `Instant::now() + wait(d)` safe whatever the sum is.
+pub const LONGEST_WAIT: Duration = Duration::from_secs(30 * 86_400);
+
+/// `d`, at most [`LONGEST_WAIT`]: what is added to an `Instant`.
+pub fn wait(d: Duration) -> Duration {
+    d.min(LONGEST_WAIT)
+}
+
+/// `at + d` on the wall clock; `None` when that is past what `OffsetDateTime` holds.
+pub fn clock_after(at: OffsetDateTime, d: Duration) -> Option<OffsetDateTime> {
+    time::Duration::try_from(d)
+        .ok()
+        .and_then(|d| at.checked_add(d))
+}
+
 /// A configured duration as it was written: "30s", "5m", "1h 30m".
 pub fn setting(d: Duration) -> String {
     humantime::format_duration(d).to_string()
@@ -139,6 +155,20 @@ pub fn io_error(e: &std::io::Error) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn waits_and_wall_clock_sums_never_overflow() {
+        let now = std::time::Instant::now();
+        assert_eq!(wait(Duration::MAX), LONGEST_WAIT);
+        assert_eq!(wait(Duration::from_secs(5)), Duration::from_secs(5));
+        let _later = now + wait(Duration::MAX);
+        let t = OffsetDateTime::UNIX_EPOCH;
+        assert_eq!(
+            clock_after(t, Duration::from_secs(60)),
+            Some(t + time::Duration::minutes(1))
+        );
+        assert_eq!(clock_after(t, Duration::MAX), None);
+    }
 
     #[test]
     fn ages_read_naturally() {

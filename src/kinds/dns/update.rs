@@ -368,7 +368,7 @@ pub async fn execute(spec: &ActionSpec) -> Outcome {
     let Some(u) = fields(spec) else {
         return Outcome::Failed("internal error: not a DNS update".into());
     };
-    let deadline = Instant::now() + u.timeout;
+    let deadline = Instant::now() + failover_core::text::wait(u.timeout);
     let name = match parse_name(u.name) {
         Ok(n) => n,
         Err(e) => return Outcome::Failed(format!("{e}; nothing sent")),
@@ -492,7 +492,13 @@ pub async fn preflight(spec: &ActionSpec) -> Vec<String> {
         }
     };
     let Some(name) = name else { return problems };
-    let zone = match zone_for(&u, &name, Instant::now() + u.timeout).await {
+    let zone = match zone_for(
+        &u,
+        &name,
+        Instant::now() + failover_core::text::wait(u.timeout),
+    )
+    .await
+    {
         Ok(z) => z,
         Err(e) => {
             problems.push(format!("zone for {}: {e}", fqdn(u.name)));
@@ -518,7 +524,13 @@ pub async fn preflight(spec: &ActionSpec) -> Vec<String> {
             return problems;
         }
     };
-    match exchange(u.server, &bytes, Instant::now() + u.timeout).await {
+    match exchange(
+        u.server,
+        &bytes,
+        Instant::now() + failover_core::text::wait(u.timeout),
+    )
+    .await
+    {
         Exchange::NotSent(e) => problems.push(e),
         Exchange::NoAnswer => problems.push(format!(
             "no answer from {} for the SOA of {zone} within {}",

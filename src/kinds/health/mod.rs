@@ -103,7 +103,7 @@ async fn run_slot(
             }
         }
         let started = std::time::Instant::now();
-        let deadline = Instant::now() + timeout;
+        let deadline = Instant::now() + failover_core::text::wait(timeout);
         answered.fill(false);
         let mut round: futures::stream::FuturesUnordered<_> = probers
             .iter_mut()

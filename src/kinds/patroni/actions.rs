@@ -103,7 +103,7 @@ pub async fn execute(s: &Switch, output: &OutputSink) -> Outcome {
         }
         other => return Outcome::Failed(format!("Patroni answered {other}{said}")),
     }
-    let deadline = started + s.timeout;
+    let deadline = started + failover_core::text::wait(s.timeout);
     loop {
         if let Ok((_, view, _)) = read(&client, s).await
             && let Some(leader) = view.leader()

@@ -26,7 +26,11 @@ impl Poller {
 
     pub async fn once(&self) -> Observation {
         // Two rounds of requests, each bounded by the client's timeout; this bounds the sum.
-        let bound = self.spec.timeout * 2 + Duration::from_millis(500);
+        let bound = self
+            .spec
+            .timeout
+            .saturating_mul(2)
+            .saturating_add(Duration::from_millis(500));
         let reading =
             match tokio::time::timeout(bound, self.client.read(&self.spec.endpoints)).await {
                 Ok(r) => r,

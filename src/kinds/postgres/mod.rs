@@ -64,6 +64,7 @@ impl Drivers for PostgresDsns {
         Ok(Dsn {
             endpoint: format!("{host}:{port}"),
             target: target(dsn),
+            has_password: config.get_password().is_some(),
         })
     }
 }

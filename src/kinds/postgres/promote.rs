@@ -115,7 +115,7 @@ pub async fn execute(spec: &ActionSpec) -> Outcome {
 
     let secs = wait_seconds(timeout);
     let sql = format!("SELECT pg_promote(true, {secs})");
-    let wait = Duration::from_secs(secs) + answer_margin(timeout);
+    let wait = Duration::from_secs(secs).saturating_add(answer_margin(timeout));
     let started = Instant::now();
     // The simple protocol: one message that parses and runs the call, so "sent" means "asked to
     // promote" (the extended protocol would first send it alone to be prepared).

@@ -254,7 +254,7 @@ where
 
 pub async fn execute_promote(p: &Promote, output: &OutputSink) -> Outcome {
     let started = Instant::now();
-    let deadline = started + p.timeout;
+    let deadline = started + failover_core::text::wait(p.timeout);
     let rds = Rds::new(&p.aws, p.timeout).await;
     let before = match instance(&rds, &p.instance).await {
         Ok(i) => i,
@@ -317,7 +317,7 @@ pub async fn execute_promote(p: &Promote, output: &OutputSink) -> Outcome {
 
 pub async fn execute_failover(f: &Failover, output: &OutputSink) -> Outcome {
     let started = Instant::now();
-    let deadline = started + f.timeout;
+    let deadline = started + failover_core::text::wait(f.timeout);
     let rds = Rds::new(&f.aws, f.timeout).await;
     let before = match cluster(&rds, &f.cluster).await {
         Ok(c) => c,

@@ -125,7 +125,7 @@ async fn before<T>(deadline: Instant, f: impl Future<Output = T>) -> Option<T> {
 
 async fn upsert(spec: &Route53Change, toward: &SiteAnswers, output: &OutputSink) -> Outcome {
     let started = Instant::now();
-    let deadline = started + spec.timeout;
+    let deadline = started + failover_core::text::wait(spec.timeout);
     let client = client(spec).await;
     let pair = match read_pair(&client, spec).await {
         Ok(p) => p,

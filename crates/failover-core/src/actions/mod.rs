@@ -142,22 +142,21 @@ impl ActionSpec {
         match self {
             ActionSpec::Exec { timeout, .. } => exec::max_duration(*timeout),
             // Connect, check, pg_promote's own wait and the answer's margin, check again.
-            ActionSpec::Promote { timeout, .. } => {
-                *timeout * 3
-                    + Duration::from_secs(postgres::wait_seconds(*timeout))
-                    + postgres::answer_margin(*timeout)
-            }
+            ActionSpec::Promote { timeout, .. } => timeout
+                .saturating_mul(3)
+                .saturating_add(Duration::from_secs(postgres::wait_seconds(*timeout)))
+                .saturating_add(postgres::answer_margin(*timeout)),
             // The zone's lookup and the update share one deadline.
             ActionSpec::DnsReplace { timeout, .. } => *timeout,
             // One request, bounded whole (connect to the end of the body).
             ActionSpec::Http { timeout, .. } => *timeout,
             // Reads and the change before the wait, then polls up to the step's timeout.
-            ActionSpec::Route53(r) => r.timeout + call_timeout(r.timeout) * 4,
-            ActionSpec::RdsPromote(p) => p.timeout + call_timeout(p.timeout) * 3,
-            ActionSpec::RdsFailover(f) => f.timeout + call_timeout(f.timeout) * 3,
+            ActionSpec::Route53(r) => r.timeout.saturating_add(call_timeout(r.timeout) * 4),
+            ActionSpec::RdsPromote(p) => p.timeout.saturating_add(call_timeout(p.timeout) * 3),
+            ActionSpec::RdsFailover(f) => f.timeout.saturating_add(call_timeout(f.timeout) * 3),
             // A read of the cluster, the POST (within the step's timeout), reads until then
             // and the last one, which may start just before it.
-            ActionSpec::Patroni(s) => s.timeout + patroni_read(s) * 2,
+            ActionSpec::Patroni(s) => s.timeout.saturating_add(patroni_read(s).saturating_mul(2)),
         }
     }
 
@@ -167,9 +166,9 @@ impl ActionSpec {
             // Nothing to read: answered at once.
             ActionSpec::Exec { .. } | ActionSpec::Http { .. } => Duration::ZERO,
             // Connect, check, timeline.
-            ActionSpec::Promote { timeout, .. } => *timeout * 3,
+            ActionSpec::Promote { timeout, .. } => timeout.saturating_mul(3),
             // The zone, the record set, a plain query.
-            ActionSpec::DnsReplace { timeout, .. } => *timeout * 3,
+            ActionSpec::DnsReplace { timeout, .. } => timeout.saturating_mul(3),
             ActionSpec::Route53(r) => call_timeout(r.timeout) * 4,
             ActionSpec::RdsPromote(p) => call_timeout(p.timeout) * 2,
             ActionSpec::RdsFailover(f) => call_timeout(f.timeout) * 2,
@@ -218,7 +217,10 @@ impl ActionSpec {
 /// that answers, each bounded by the cluster's timeout; and the pause between reads.
 fn patroni_read(s: &Switch) -> Duration {
     let calls = u32::try_from(s.cluster.endpoints.len().max(1) * 2).unwrap_or(u32::MAX);
-    s.cluster.timeout.saturating_mul(calls) + Duration::from_millis(250)
+    s.cluster
+        .timeout
+        .saturating_mul(calls)
+        .saturating_add(Duration::from_millis(250))
 }
 
 /// Plan lines as one line, for the dry run's journal entry: lines joined with " ; ", except that
@@ -248,6 +250,23 @@ pub fn one_line(lines: &[String]) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn limits_from_the_longest_timeouts_saturate() {
+        let promote = ActionSpec::Promote {
+            member: "b".into(),
+            dsn: "host=h".into(),
+            target: "host h".into(),
+            password_env: None,
+            timeout: Duration::MAX,
+        };
+        assert_eq!(promote.max_duration(), Duration::MAX);
+        assert_eq!(promote.max_read_back(), Duration::MAX);
+        assert_eq!(
+            crate::kinds::postgres::wait_seconds(Duration::MAX),
+            i32::MAX as u64
+        );
+    }
 
     #[test]
     fn a_command_is_waited_for_up_to_its_timeout_the_kill_and_the_drain() {

@@ -156,7 +156,9 @@ fn orphan_retry_at(model: &Model, step: usize, started: OffsetDateTime) -> Offse
         Some(StepKind::Action(a)) => a.spec.timeout(),
         _ => std::time::Duration::ZERO,
     };
-    started + timeout + ORPHAN_GRACE
+    crate::text::clock_after(started, timeout)
+        .and_then(|t| t.checked_add(ORPHAN_GRACE))
+        .unwrap_or(time::PrimitiveDateTime::MAX.assume_utc())
 }
 
 /// Why a step may not run again yet: another driver started it and its outcome is not in.

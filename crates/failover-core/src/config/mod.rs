@@ -1,6 +1,7 @@
 //! The validated config the console runs on: sites, every kind's sources, runbooks. A bad file
 //! is refused before the terminal is touched, with file, line, column and what was expected.
 
+pub mod envs;
 pub mod file;
 #[cfg(test)]
 pub(crate) mod tests;

@@ -14,6 +14,7 @@ impl Drivers for AnyDsn {
         Ok(Dsn {
             endpoint: dsn.to_string(),
             target: dsn.to_string(),
+            has_password: false,
         })
     }
 }

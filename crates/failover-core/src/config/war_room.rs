@@ -100,6 +100,17 @@ pub fn parse(c: &Checker<'_>, w: &WarRoomFile) -> Result<WarRoom, ConfigError> {
     if let (None, Some(p)) = (&user, &w.password_env) {
         return Err(c.at(p, "password-env without user"));
     }
+    if user.is_some()
+        && let Some(e) = w.etcd.get_ref().iter().find(|e| {
+            url::Url::parse(e.get_ref().trim())
+                .is_ok_and(|u| crate::schema::secrets::clear_to_network(&u))
+        })
+    {
+        return Err(c.at(
+            e,
+            "user and password over plain http to a host that is not this machine: the password would cross the network in clear; use https:// (plain http takes credentials only to loopback)",
+        ));
+    }
     Ok(WarRoom {
         etcd,
         prefix,

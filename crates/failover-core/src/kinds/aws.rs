@@ -74,6 +74,7 @@ pub fn polling(
     {
         return Err(c.at(span, "timeout too short: expected at least 100ms"));
     }
+    crate::schema::timeout_at_most_an_hour(c, timeout)?;
     Ok((i, t))
 }
 /// Why an AWS call failed, classified for the operator. Never holds credentials.
@@ -148,7 +149,7 @@ pub fn human(d: Duration) -> String {
     let rounded = if d >= Duration::from_secs(10) {
         Duration::from_secs(d.as_secs())
     } else {
-        Duration::from_millis(d.as_millis() as u64 / 100 * 100)
+        Duration::from_millis(u64::try_from(d.as_millis()).unwrap_or(u64::MAX) / 100 * 100)
     };
     if rounded.is_zero() {
         return "0s".into();
@@ -216,15 +217,34 @@ pub fn on_error(
 pub fn stale_limit(error: Option<&AwsError>, interval: Duration, timeout: Duration) -> Duration {
     match error.map(|e| e.kind) {
         Some(AwsErrorKind::Throttled { retry_in_secs }) => {
-            Duration::from_secs(retry_in_secs) + timeout
+            Duration::from_secs(retry_in_secs).saturating_add(timeout)
         }
-        _ => interval + timeout,
+        _ => interval.saturating_add(timeout),
     }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn stale_limits_and_rounding_saturate() {
+        assert_eq!(
+            stale_limit(None, Duration::MAX, Duration::MAX),
+            Duration::MAX
+        );
+        let throttled = AwsError {
+            kind: AwsErrorKind::Throttled {
+                retry_in_secs: u64::MAX,
+            },
+            message: "throttled".into(),
+        };
+        assert_eq!(
+            stale_limit(Some(&throttled), Duration::ZERO, Duration::MAX),
+            Duration::MAX
+        );
+        let _ = human(Duration::MAX);
+    }
 
     #[test]
     fn timeouts_and_polls_scale_with_the_step() {

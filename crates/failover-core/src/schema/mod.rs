@@ -2,6 +2,7 @@
 //! sites, durations, names, addresses. Each kind's own table is checked in its folder.
 
 pub mod duration;
+pub mod secrets;
 mod sites;
 mod step;
 
@@ -31,6 +32,9 @@ pub struct Dsn {
     pub endpoint: String,
     /// "host 127.0.0.1 port 54322 user postgres db postgres", for the plan.
     pub target: String,
+    /// Whether the driver, reading it as it would to connect, found a password in it (in any
+    /// spelling it accepts: `password=`, `user:pass@`, a percent-encoded `?%70assword=`).
+    pub has_password: bool,
 }
 
 /// A config problem, pointing at the place in the file when there is one.
@@ -88,6 +92,14 @@ impl Checker<'_> {
         self.error(Some(value.span()), message)
     }
 
+    /// An error at a value that holds (or may hold) a secret: the excerpt shows its line with
+    /// the value masked, so the secret is not copied to a terminal or a CI log.
+    pub fn secret_at<T>(&self, value: &Spanned<T>, message: impl Into<String>) -> ConfigError {
+        let mut e = self.at(value, message);
+        e.line_text = masked_line(self.text, value.span());
+        e
+    }
+
     pub fn site(&self, sites: &Sites, name: &Spanned<String>) -> Result<SiteId, ConfigError> {
         sites.by_key(name.get_ref()).ok_or_else(|| {
             let keys: Vec<&str> = sites.iter().map(|s| s.key.as_str()).collect();
@@ -115,6 +127,20 @@ impl Checker<'_> {
                 .join(p)
         }
     }
+}
+
+/// The line `span` starts on, with the span's part of that line replaced by `"****"`.
+fn masked_line(text: &str, span: Range<usize>) -> Option<String> {
+    let start = span.start.min(text.len());
+    let line_start = text[..start].rfind('\n').map_or(0, |i| i + 1);
+    let line_end = text[start..].find('\n').map_or(text.len(), |i| start + i);
+    let end = span.end.clamp(start, line_end);
+    let (before, after) = (text.get(line_start..start)?, text.get(end..line_end)?);
+    Some(
+        format!("{before}\"****\"{after}")
+            .trim_end_matches('\r')
+            .to_string(),
+    )
 }
 
 fn line_col(text: &str, offset: usize) -> (usize, usize) {
@@ -172,7 +198,21 @@ pub fn interval_and_timeout(
     {
         return Err(c.at(span, "timeout too short: expected at least 10ms"));
     }
+    timeout_at_most_an_hour(c, timeout)?;
     Ok((i, t))
+}
+
+/// Every source's read timeout: at most [`duration::LONGEST_TIMEOUT`].
+pub fn timeout_at_most_an_hour(
+    c: &Checker<'_>,
+    timeout: &Option<Spanned<ConfigDuration>>,
+) -> Result<(), ConfigError> {
+    match timeout {
+        Some(t) if t.get_ref().0 > duration::LONGEST_TIMEOUT => {
+            Err(c.at(t, "timeout too long: expected at most 1h"))
+        }
+        _ => Ok(()),
+    }
 }
 
 pub fn non_empty(
@@ -205,7 +245,31 @@ pub fn endpoint_url(
             ),
         ));
     }
+    if secrets::clear_to_network(&parsed) {
+        return Err(c.at(
+            u,
+            "endpoint-url over plain http to a host that is not this machine: AWS requests carry signed credentials and session tokens; use https:// (plain http only to loopback, e.g. a local moto)",
+        ));
+    }
+    if let Some(what) = secrets::secret_in_url(&parsed) {
+        return Err(c.secret_at(
+            u,
+            format!("endpoint-url holds {what}: AWS credentials come from the SDK's chain, never the file"),
+        ));
+    }
     Ok(Some(u.get_ref().trim_end_matches('/').to_string()))
+}
+
+/// An invalid URL: named in the message, unless it may hold credentials (an `@`): then masked.
+pub fn invalid_url(c: &Checker<'_>, u: &Spanned<String>, e: url::ParseError) -> ConfigError {
+    if u.get_ref().contains('@') {
+        c.secret_at(
+            u,
+            format!("invalid URL (not shown: it may hold credentials): {e}"),
+        )
+    } else {
+        c.at(u, format!("invalid URL {:?}: {e}", u.get_ref()))
+    }
 }
 
 /// "ip:port", or "ip" for port 53.

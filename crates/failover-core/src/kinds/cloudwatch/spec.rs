@@ -105,7 +105,7 @@ pub fn parse(
                 "crit equals warn: crit < warn means lower is worse, crit > warn higher is worse",
             ));
         }
-        let default_age = (period_len * 3).max(Duration::from_secs(300));
+        let default_age = period_len.saturating_mul(3).max(Duration::from_secs(300));
         let max_age = duration_or(&f.max_age, default_age);
         if let Some(span) = &f.max_age
             && max_age < period_len

@@ -46,7 +46,7 @@ impl Kind for Dns {
         edges: &mut Edges,
     ) {
         for (spec, state) in specs.iter().zip(states) {
-            let limit = spec.interval + spec.timeout;
+            let limit = spec.interval.saturating_add(spec.timeout);
             for (r, server) in state.resolvers.iter_mut().zip(&spec.resolvers) {
                 let prefix = format!("@{server} ");
                 clock.mark(

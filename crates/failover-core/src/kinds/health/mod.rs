@@ -49,7 +49,7 @@ impl Kind for Health {
         edges: &mut Edges,
     ) {
         for (spec, state) in specs.iter().zip(states) {
-            let limit = spec.interval + spec.timeout;
+            let limit = spec.interval.saturating_add(spec.timeout);
             clock.mark(
                 &mut state.stale,
                 state.last_at,

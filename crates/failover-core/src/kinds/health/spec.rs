@@ -5,6 +5,7 @@ use std::time::Duration;
 use serde::Deserialize;
 use toml::Spanned;
 
+use crate::schema::secrets::secret_in_url;
 use crate::schema::{Checker, ConfigDuration, ConfigError, SiteId, interval_and_timeout};
 
 #[derive(Debug, Deserialize)]
@@ -74,7 +75,7 @@ pub fn parse(c: &Checker<'_>, h: &HealthFile, site: SiteId) -> Result<HealthChec
     let target = match (&h.http, &h.tcp) {
         (Some(url), None) => {
             let parsed = url::Url::parse(url.get_ref())
-                .map_err(|e| c.at(url, format!("invalid URL {:?}: {e}", url.get_ref())))?;
+                .map_err(|e| crate::schema::invalid_url(c, url, e))?;
             if !matches!(parsed.scheme(), "http" | "https") {
                 return Err(c.at(
                     url,
@@ -82,6 +83,12 @@ pub fn parse(c: &Checker<'_>, h: &HealthFile, site: SiteId) -> Result<HealthChec
                         "unsupported URL scheme {:?}: expected http or https",
                         parsed.scheme()
                     ),
+                ));
+            }
+            if let Some(what) = secret_in_url(&parsed) {
+                return Err(c.secret_at(
+                    url,
+                    format!("the URL holds {what}: `status --json` and the journal show a check's URL, so secrets never sit in it; point the check at a URL that needs none (secrets go in *-env keys, which name an environment variable)"),
                 ));
             }
             let expect_status = match &h.expect_status {

@@ -43,7 +43,7 @@ impl Kind for Patroni {
 
     /// A read is two rounds: every member's /patroni, then /cluster and the rest.
     fn longest_read(spec: &PatroniCluster) -> Duration {
-        spec.timeout * 2
+        spec.timeout.saturating_mul(2)
     }
 
     fn mark_stale(
@@ -55,7 +55,7 @@ impl Kind for Patroni {
     ) {
         for (spec, st) in specs.iter().zip(states) {
             // A read is two rounds of requests, each within the timeout.
-            let limit = spec.interval + spec.timeout * 2;
+            let limit = spec.interval.saturating_add(spec.timeout.saturating_mul(2));
             clock.mark(&mut st.stale, st.last_at, limit, || source(spec), "", edges);
         }
     }

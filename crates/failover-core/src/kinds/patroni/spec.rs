@@ -71,13 +71,12 @@ pub fn parse(
     let mut endpoints = Vec::new();
     let mut seen = HashSet::new();
     for m in members.get_ref() {
-        let url = url::Url::parse(m.get_ref())
-            .map_err(|e| c.at(m, format!("invalid URL {:?}: {e}", m.get_ref())))?;
+        let url = url::Url::parse(m.get_ref()).map_err(|e| crate::schema::invalid_url(c, m, e))?;
         if !matches!(url.scheme(), "http" | "https") {
             return Err(c.at(m, "expected an http or https URL of a member's REST API"));
         }
         if !url.username().is_empty() || url.password().is_some() {
-            return Err(c.at(
+            return Err(c.secret_at(
                 m,
                 "credentials never sit in the file: use user = \"...\" and password-env = \"NAME\"",
             ));
@@ -106,6 +105,16 @@ pub fn parse(
         }
         (None, Some(env)) => return Err(c.at(env, "password-env needs user = \"...\"")),
     };
+    if auth.is_some()
+        && let Some(m) = members.get_ref().iter().find(|m| {
+            url::Url::parse(m.get_ref()).is_ok_and(|u| crate::schema::secrets::clear_to_network(&u))
+        })
+    {
+        return Err(c.at(
+            m,
+            "basic auth over plain http to a host that is not this machine: the password would cross the network in clear; use https:// (plain http takes credentials only to loopback)",
+        ));
+    }
     if d.max_lag.is_some() {
         let span = d.max_lag.as_ref().map(|m| m.span());
         return Err(c.error(

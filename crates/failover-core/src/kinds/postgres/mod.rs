@@ -48,7 +48,7 @@ impl Kind for Postgres {
         edges: &mut Edges,
     ) {
         for (spec, state) in specs.iter().zip(states) {
-            let limit = spec.interval + spec.timeout;
+            let limit = spec.interval.saturating_add(spec.timeout);
             for (i, m) in state.members.iter_mut().enumerate() {
                 let source = || member_source(sites, spec, i);
                 clock.mark(&mut m.stale, m.last_at, limit, source, "", edges);

@@ -12,7 +12,9 @@ pub fn describe_promote(member: &str, target: &str, timeout: Duration) -> Vec<St
 
 /// pg_promote's wait_seconds: the action's timeout, whole seconds rounded up, at least 1.
 pub fn wait_seconds(timeout: Duration) -> u64 {
-    let secs = timeout.as_secs() + u64::from(timeout.subsec_nanos() > 0);
+    let secs = timeout
+        .as_secs()
+        .saturating_add(u64::from(timeout.subsec_nanos() > 0));
     secs.clamp(1, i32::MAX as u64)
 }
 

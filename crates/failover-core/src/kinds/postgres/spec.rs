@@ -125,12 +125,19 @@ pub fn parse(
     let mut member_names = HashSet::new();
     for m in &d.member {
         let site = site_of(&m.site)?;
+        let holds_password = || {
+            c.secret_at(&m.dsn, "the dsn holds a password: passwords never sit in the file; use password-env = \"NAME\" or ~/.pgpass")
+        };
         if dsn_has_password(m.dsn.get_ref()) {
-            return Err(c.at(&m.dsn, "the dsn holds a password: passwords never sit in the file; use password-env = \"NAME\" or ~/.pgpass"));
+            return Err(holds_password());
         }
+        // The DSN may hold a password the driver could not read: its line is not shown.
         let points_at = drivers
             .postgres_dsn(m.dsn.get_ref())
-            .map_err(|e| c.at(&m.dsn, format!("invalid dsn: {e}")))?;
+            .map_err(|e| c.secret_at(&m.dsn, format!("invalid dsn: {e}")))?;
+        if points_at.has_password {
+            return Err(holds_password());
+        }
         let name = match &m.name {
             Some(n) => n.clone(),
             None => Spanned::new(m.site.span(), m.site.get_ref().clone()),

@@ -87,6 +87,7 @@ pub fn parse(
     {
         return Err(c.at(span, "timeout too short: expected at least 100ms"));
     }
+    crate::schema::timeout_at_most_an_hour(c, &r.timeout)?;
     let own = AwsSettings {
         region: non_empty(c, &r.region, "region")?,
         profile: non_empty(c, &r.profile, "profile")?,
