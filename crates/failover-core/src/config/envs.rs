@@ -80,7 +80,7 @@ impl Config {
                 };
                 let of = format!("runbook {:?} step {}", r.name, i + 1);
                 for spec in action.into_iter().chain(rollback) {
-                    if let Some((key, var)) = step_env(spec) {
+                    for (key, var) in step_envs(spec) {
                         out.push(NamedEnv {
                             var: var.to_string(),
                             key,
@@ -95,13 +95,25 @@ impl Config {
     }
 }
 
-fn step_env(spec: &ActionSpec) -> Option<(&'static str, &str)> {
+fn step_envs(spec: &ActionSpec) -> Vec<(&'static str, &str)> {
+    use crate::actions::webhook::Field;
     match spec {
-        ActionSpec::DnsReplace { tsig: Some(t), .. } => Some(("tsig-secret-env", &t.secret_env)),
+        ActionSpec::DnsReplace { tsig: Some(t), .. } => vec![("tsig-secret-env", &t.secret_env)],
         ActionSpec::Promote {
             password_env: Some(var),
             ..
-        } => Some(("password-env", var)),
-        _ => None,
+        } => vec![("password-env", var)],
+        ActionSpec::Http { url, headers, .. } => {
+            let url = match url {
+                Field::Env(var) => Some(("url-env", var.as_str())),
+                Field::Literal(_) => None,
+            };
+            let headers = headers.iter().filter_map(|(_, field)| match field {
+                Field::Env(var) => Some(("header-env", var.as_str())),
+                Field::Literal(_) => None,
+            });
+            url.into_iter().chain(headers).collect()
+        }
+        _ => Vec::new(),
     }
 }
