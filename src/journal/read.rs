@@ -282,8 +282,10 @@ pub fn read_runs(path: &Path) -> io::Result<Vec<Entry>> {
     let mut entries = Vec::new();
     let mut lines = Lines::new(BufReader::with_capacity(256 * 1024, file));
     while let Some(line) = lines.next_line()? {
+        // A last line with no newline is still being written (or was torn): as in the tail,
+        // it is not an entry yet.
         let Line::Whole(line) = line else { continue };
-        if finders.iter().all(|f| f.find(line).is_none()) {
+        if !line.ends_with(b"\n") || finders.iter().all(|f| f.find(line).is_none()) {
             continue;
         }
         if let Ok(e) = serde_json::from_slice::<Entry>(line)
@@ -310,7 +312,7 @@ fn last_entry_with(
 ) -> io::Result<Option<u64>> {
     while let Some(start) = last_line_with(file, end, needles)? {
         let line = read_at(file, start, line_end_after(file, start)?.min(end))?;
-        if serde_json::from_slice::<Entry>(&line).is_ok_and(|e| is(&e)) {
+        if line.ends_with(b"\n") && serde_json::from_slice::<Entry>(&line).is_ok_and(|e| is(&e)) {
             return Ok(Some(start));
         }
         end = start;
