@@ -455,7 +455,7 @@ async fn faults_of_the_lab_servers_the_terminal_and_signals() {
     let settled = c.until(FRAME, |s| {
         let lines: Vec<&str> = s.lines().collect();
         lines.len() == 24
-            && lines[23].starts_with("? help")
+            && lines[23].contains("? help")
             && lines.iter().all(|l| l.chars().count() <= 80)
             && s.contains("serving site A")
     });
@@ -547,14 +547,15 @@ async fn faults_of_the_lab_servers_the_terminal_and_signals() {
         note: "exit 137; after the restart: resumed once, step UNKNOWN, not re-run".into(),
     });
 
-    // SIGHUP: the console stops, says why once, exits 129 and gives the terminal back.
+    // SIGHUP: the console stops, says why once and exits 129.
     let pid = c.pid();
     let sent = Instant::now();
     // SAFETY: kill(2) on the console's pid, read from its own journal.
     assert_eq!(unsafe { libc::kill(pid as i32, libc::SIGHUP) }, 0);
     assert_eq!(c.wait_exit(Duration::from_secs(5)), 129, "128 + SIGHUP");
     let exited = sent.elapsed();
-    assert!(!c.tmux.alternate_on(), "SIGHUP: the terminal is given back");
+    // No assertion on the alternate screen: after SIGHUP the terminal is taken as gone, and
+    // nothing is written to it (README, "Stopping mid-step").
     let entries = c.entries();
     let stops = entries
         .iter()
