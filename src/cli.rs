@@ -112,7 +112,7 @@ pub async fn run(cli: Cli) -> u8 {
             let config = match load_config(&cli.config, &cli.aws) {
                 Ok(c) => c,
                 Err(e) => {
-                    eprintln!("{e}");
+                    crate::output::stderr(&e);
                     return 1;
                 }
             };
@@ -124,7 +124,7 @@ pub async fn run(cli: Cli) -> u8 {
             let view = match view(&theme, cli.tui.ascii) {
                 Ok(v) => v,
                 Err(e) => {
-                    eprintln!("failover-console: {e}");
+                    crate::output::stderr(&format!("failover-console: {e}"));
                     return 1;
                 }
             };
@@ -146,29 +146,33 @@ pub async fn run(cli: Cli) -> u8 {
         Some(Command::CheckConfig) => match load_config(&cli.config, &cli.aws) {
             Ok(c) => match Theme::load(&c.theme) {
                 Ok(_) => {
-                    println!(
-                        "{}: OK ({} sites, {}, {} runbooks)",
+                    let said = crate::output::stdout(&format!(
+                        "{}: OK ({} sites, {}, {} runbooks)\n",
                         c.path.display(),
                         c.sites.len(),
                         c.kinds.census().join(", "),
                         c.runbooks.len()
-                    );
+                    ));
+                    // Valid whether or not stdout could take it (a full disk is still said).
+                    if let Err(e) = said {
+                        crate::output::stderr(&format!("failover-console: {e}"));
+                    }
                     0
                 }
                 Err(e) => {
-                    eprintln!("{}: console.theme: {e}", c.path.display());
+                    crate::output::stderr(&format!("{}: console.theme: {e}", c.path.display()));
                     1
                 }
             },
             Err(e) => {
-                eprintln!("{e}");
+                crate::output::stderr(&e);
                 1
             }
         },
         Some(Command::Status { json }) => match load_config(&cli.config, &cli.aws) {
             Ok(c) => crate::status::run(Arc::new(c), json).await,
             Err(e) => {
-                eprintln!("{e}");
+                crate::output::stderr(&e);
                 3
             }
         },
@@ -183,7 +187,7 @@ pub async fn run(cli: Cli) -> u8 {
             let config = match load_config(&cli.config, &cli.aws) {
                 Ok(c) => c,
                 Err(e) => {
-                    eprintln!("{e}");
+                    crate::output::stderr(&e);
                     return 1;
                 }
             };
@@ -191,7 +195,7 @@ pub async fn run(cli: Cli) -> u8 {
             match export_text(&config, jsonl, local).await {
                 Ok(text) => write_export(text, output),
                 Err(e) => {
-                    eprintln!("failover-console: {e}");
+                    crate::output::stderr(&format!("failover-console: {e}"));
                     1
                 }
             }
@@ -235,21 +239,24 @@ fn write_export(text: String, output: Option<PathBuf>) -> u8 {
     match output {
         Some(file) => match std::fs::write(&file, text) {
             Ok(()) => {
-                eprintln!("wrote {}", file.display());
+                crate::output::stderr(&format!("wrote {}", file.display()));
                 0
             }
             Err(e) => {
-                eprintln!("failover-console: cannot write {}: {e}", file.display());
+                crate::output::stderr(&format!(
+                    "failover-console: cannot write {}: {e}",
+                    file.display()
+                ));
                 1
             }
         },
-        None => {
-            use std::io::Write;
-            let mut out = std::io::stdout().lock();
-            if out.write_all(text.as_bytes()).is_err() {
-                return 1;
+        // A closed pipe (`| head`) is a reader that has enough: still 0.
+        None => match crate::output::stdout_bytes(text.as_bytes()) {
+            Ok(()) => 0,
+            Err(e) => {
+                crate::output::stderr(&format!("failover-console: cannot write the export: {e}"));
+                1
             }
-            0
-        }
+        },
     }
 }
