@@ -425,3 +425,25 @@ impl Backend for Blank {
         Ok(())
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use ratatui::text::Line;
+    use ratatui::widgets::Widget;
+
+    #[test]
+    fn no_bidi_or_control_character_reaches_a_cell() {
+        let area = Rect::new(0, 0, 30, 1);
+        let mut buffer = Buffer::empty(area);
+        // What a render that forgot `clean` would draw: a name from config or a TXT answer.
+        Line::raw("api\u{202E}a-ipa\u{2066}x\u{2069} ok").render(area, &mut buffer);
+        scrub(&mut buffer);
+        let shown: String = buffer.content.iter().map(|c| c.symbol()).collect();
+        assert!(
+            !shown.chars().any(failover_core::text::is_unsafe),
+            "{shown:?}"
+        );
+        assert!(shown.starts_with("apia-ipax ok"), "{shown:?}");
+    }
+}
