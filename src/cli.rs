@@ -117,7 +117,7 @@ pub async fn run(cli: Cli) -> u8 {
             let config = match load_config(&cli.config, &cli.aws).and_then(with_envs) {
                 Ok(c) => c,
                 Err(e) => {
-                    eprintln!("{e}");
+                    crate::output::stderr(&e);
                     return 1;
                 }
             };
@@ -129,7 +129,7 @@ pub async fn run(cli: Cli) -> u8 {
             let view = match view(&theme, cli.tui.ascii) {
                 Ok(v) => v,
                 Err(e) => {
-                    eprintln!("failover-console: {e}");
+                    crate::output::stderr(&format!("failover-console: {e}"));
                     return 1;
                 }
             };
@@ -155,24 +155,31 @@ pub async fn run(cli: Cli) -> u8 {
             {
                 Ok(()) => {
                     for unset in config::unset_envs(&c, false) {
-                        eprintln!("warning: {} is unset or empty here", unset.describe());
+                        crate::output::stderr(&format!(
+                            "warning: {} is unset or empty here",
+                            unset.describe()
+                        ));
                     }
-                    println!(
-                        "{}: OK ({} sites, {}, {} runbooks)",
+                    let said = crate::output::stdout(&format!(
+                        "{}: OK ({} sites, {}, {} runbooks)\n",
                         c.path.display(),
                         c.sites.len(),
                         c.kinds.census().join(", "),
                         c.runbooks.len()
-                    );
+                    ));
+                    // Valid whether or not stdout could take it (a full disk is still said).
+                    if let Err(e) = said {
+                        crate::output::stderr(&format!("failover-console: {e}"));
+                    }
                     0
                 }
                 Err(e) => {
-                    eprintln!("{e}");
+                    crate::output::stderr(&e);
                     1
                 }
             },
             Err(e) => {
-                eprintln!("{e}");
+                crate::output::stderr(&e);
                 1
             }
         },
@@ -180,7 +187,7 @@ pub async fn run(cli: Cli) -> u8 {
             match load_config(&cli.config, &cli.aws).and_then(with_envs) {
                 Ok(c) => crate::status::run(Arc::new(c), json).await,
                 Err(e) => {
-                    eprintln!("{e}");
+                    crate::output::stderr(&e);
                     3
                 }
             }
@@ -196,7 +203,7 @@ pub async fn run(cli: Cli) -> u8 {
             let config = match load_config(&cli.config, &cli.aws) {
                 Ok(c) => c,
                 Err(e) => {
-                    eprintln!("{e}");
+                    crate::output::stderr(&e);
                     return 1;
                 }
             };
@@ -204,7 +211,7 @@ pub async fn run(cli: Cli) -> u8 {
             match export_bytes(&config, jsonl, local).await {
                 Ok(bytes) => write_export(&bytes, output, &config.journal),
                 Err(e) => {
-                    eprintln!("failover-console: {e}");
+                    crate::output::stderr(&format!("failover-console: {e}"));
                     1
                 }
             }
@@ -257,21 +264,21 @@ fn write_export(bytes: &[u8], output: Option<PathBuf>, journal: &std::path::Path
     match output {
         Some(file) => match crate::journal::export::write_file(&file, bytes, journal) {
             Ok(()) => {
-                eprintln!("wrote {}", file.display());
+                crate::output::stderr(&format!("wrote {}", file.display()));
                 0
             }
             Err(e) => {
-                eprintln!("failover-console: {e}");
+                crate::output::stderr(&format!("failover-console: {e}"));
                 1
             }
         },
-        None => {
-            use std::io::Write;
-            let mut out = std::io::stdout().lock();
-            if out.write_all(bytes).is_err() {
-                return 1;
+        // A closed pipe (`| head`) is a reader that has enough: still 0.
+        None => match crate::output::stdout_bytes(bytes) {
+            Ok(()) => 0,
+            Err(e) => {
+                crate::output::stderr(&format!("failover-console: cannot write the export: {e}"));
+                1
             }
-            0
-        }
+        },
     }
 }

@@ -17,6 +17,7 @@ pub mod journal;
 pub mod kinds;
 pub mod lock;
 pub mod net;
+pub mod output;
 pub mod pollers;
 pub mod record;
 pub mod runtime;

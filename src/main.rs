@@ -13,7 +13,9 @@ fn main() -> ExitCode {
     {
         Ok(r) => r,
         Err(e) => {
-            eprintln!("failover-console: cannot start the async runtime: {e}");
+            failover_console::output::stderr(&format!(
+                "failover-console: cannot start the async runtime: {e}"
+            ));
             return ExitCode::from(3);
         }
     };

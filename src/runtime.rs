@@ -511,7 +511,7 @@ fn start_logging(
     let (writer, guard) = tracing_appender::non_blocking(file);
     let filter = log_filter(std::env::var("FAILOVER_CONSOLE_LOG").ok().as_deref());
     tracing_subscriber::fmt()
-        .with_writer(writer)
+        .with_writer(crate::output::PrintableLog(writer))
         .with_ansi(false)
         .with_env_filter(filter)
         .try_init()

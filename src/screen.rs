@@ -99,7 +99,7 @@ pub fn say(line: &str) {
     }
     // SAFETY: fd 2 lives as long as the process; ManuallyDrop never closes it.
     let mut err = ManuallyDrop::new(unsafe { std::fs::File::from_raw_fd(2) });
-    let _ = writeln!(err, "{line}");
+    let _ = writeln!(err, "{}", failover_core::text::printable_lines(line));
 }
 
 /// Standard output, written directly (no buffer of std's that could be flushed later) and
@@ -210,7 +210,10 @@ impl<W: Write> Screen<W> {
 
     /// A whole frame.
     pub fn draw(&mut self, render: impl FnOnce(&mut Frame<'_>)) -> io::Result<()> {
-        let completed = self.full.draw(render)?;
+        let completed = self.full.draw(|frame| {
+            render(frame);
+            scrub(frame.buffer_mut());
+        })?;
         let cells = self.scratch.content.len();
         self.scratch
             .content
@@ -240,6 +243,7 @@ impl<W: Write> Screen<W> {
         let mut frame = self.header.get_frame();
         render(&mut frame);
         let next = self.header.current_buffer_mut();
+        scrub(next);
         let updates = self.shown.diff(next);
         if !updates.is_empty() {
             let out = self.full.backend_mut();
@@ -255,6 +259,22 @@ impl<W: Write> Screen<W> {
     pub fn close(&mut self) -> io::Result<()> {
         self.full.show_cursor()?;
         self.full.backend_mut().flush()
+    }
+}
+
+/// The last guard before the terminal: a cell holding a control or bidi character (ratatui
+/// joins a zero-width bidi override to the cell before it) keeps only the rest of its symbol,
+/// whatever the render forgot to clean.
+pub fn scrub(buffer: &mut Buffer) {
+    for cell in &mut buffer.content {
+        let symbol = cell.symbol();
+        if symbol.chars().any(failover_core::text::is_unsafe) {
+            let kept: String = symbol
+                .chars()
+                .filter(|c| !failover_core::text::is_unsafe(*c))
+                .collect();
+            cell.set_symbol(if kept.is_empty() { " " } else { &kept });
+        }
     }
 }
 
@@ -403,5 +423,27 @@ impl Backend for Blank {
 
     fn flush(&mut self) -> io::Result<()> {
         Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use ratatui::text::Line;
+    use ratatui::widgets::Widget;
+
+    #[test]
+    fn no_bidi_or_control_character_reaches_a_cell() {
+        let area = Rect::new(0, 0, 30, 1);
+        let mut buffer = Buffer::empty(area);
+        // What a render that forgot `clean` would draw: a name from config or a TXT answer.
+        Line::raw("api\u{202E}a-ipa\u{2066}x\u{2069} ok").render(area, &mut buffer);
+        scrub(&mut buffer);
+        let shown: String = buffer.content.iter().map(|c| c.symbol()).collect();
+        assert!(
+            !shown.chars().any(failover_core::text::is_unsafe),
+            "{shown:?}"
+        );
+        assert!(shown.starts_with("apia-ipax ok"), "{shown:?}");
     }
 }

@@ -14,15 +14,36 @@ pub async fn run(config: Arc<Config>, json: bool) -> u8 {
     let model = poll(config).await;
     let findings = verdict::assess(&model);
     let level = verdict::overall(&findings);
-    if json {
-        println!(
-            "{}",
-            serde_json::to_string_pretty(&to_json(&model, level, &findings)).unwrap_or_default()
-        );
+    let text = if json {
+        let value = printable_json(to_json(&model, level, &findings));
+        serde_json::to_string_pretty(&value).unwrap_or_default() + "\n"
     } else {
-        print!("{}", to_text(&model, level, &findings));
+        to_text(&model, level, &findings)
+    };
+    // The exit code is the verdict's, whether or not anyone read the text to its end.
+    if let Err(e) = crate::output::stdout(&text) {
+        crate::output::stderr(&format!("failover-console: cannot write the status: {e}"));
     }
     level.exit_code() as u8
+}
+
+/// Every string in `value` (keys too: some are names from the config) made printable: JSON
+/// escapes control characters, but a bidi control would pass through as it is.
+pub fn printable_json(value: Value) -> Value {
+    let text = |s: String| match failover_core::text::printable(&s) {
+        std::borrow::Cow::Borrowed(_) => s,
+        std::borrow::Cow::Owned(clean) => clean,
+    };
+    match value {
+        Value::String(s) => Value::String(text(s)),
+        Value::Array(items) => Value::Array(items.into_iter().map(printable_json).collect()),
+        Value::Object(map) => Value::Object(
+            map.into_iter()
+                .map(|(k, v)| (text(k), printable_json(v)))
+                .collect(),
+        ),
+        other => other,
+    }
 }
 
 pub async fn poll(config: Arc<Config>) -> Model {

@@ -79,19 +79,56 @@ pub fn rfc3339(t: OffsetDateTime) -> Option<String> {
         .ok()
 }
 
+/// A bidi embedding, override or isolate (U+202A–U+202E, U+2066–U+2069) or mark (LRM, RLM,
+/// ALM): text from outside could use one to show a line in another order than it is.
+pub fn is_bidi_control(c: char) -> bool {
+    matches!(
+        c,
+        '\u{202A}'..='\u{202E}' | '\u{2066}'..='\u{2069}' | '\u{200E}' | '\u{200F}' | '\u{061C}'
+    )
+}
+
+/// What never reaches an output: a C0 or C1 control (escape sequences, carriage returns,
+/// backspaces...) or a bidi control.
+pub fn is_unsafe(c: char) -> bool {
+    c.is_control() || is_bidi_control(c)
+}
+
+/// One field of text from outside (a name, an answer, an error) for any output: every unsafe
+/// character (newlines too) becomes a space; anything else is unchanged.
+pub fn printable(text: &str) -> Cow<'_, str> {
+    replace_unsafe(text, |_| false)
+}
+
+/// A whole document for stdout, stderr, a file or a log (status, the Markdown export, an error
+/// message): as `printable`, but its line breaks are kept.
+pub fn printable_lines(text: &str) -> Cow<'_, str> {
+    replace_unsafe(text, |c| c == '\n')
+}
+
+fn replace_unsafe(text: &str, keep: impl Fn(char) -> bool) -> Cow<'_, str> {
+    if !text.chars().any(|c| is_unsafe(c) && !keep(c)) {
+        return Cow::Borrowed(text);
+    }
+    text.chars()
+        .map(|c| if is_unsafe(c) && !keep(c) { ' ' } else { c })
+        .collect::<String>()
+        .into()
+}
+
 /// Text from outside (error messages, DNS answers, notes) never reaches the terminal with
-/// control characters in it; in ASCII mode, symbols become ASCII.
+/// control characters or bidi controls in it; in ASCII mode, symbols become ASCII.
 pub fn clean(text: &str, ascii: bool) -> Cow<'_, str> {
     let needs_work = text
         .chars()
-        .any(|c| c.is_control() || (ascii && !c.is_ascii()));
+        .any(|c| is_unsafe(c) || (ascii && !c.is_ascii()));
     if !needs_work {
         return Cow::Borrowed(text);
     }
     let mut out = String::with_capacity(text.len());
     for c in text.chars() {
         match c {
-            c if c.is_control() => out.push(' '),
+            c if is_unsafe(c) => out.push(' '),
             c if !ascii || c.is_ascii() => out.push(c),
             '→' => out.push_str("->"),
             '←' => out.push_str("<-"),
@@ -190,5 +227,13 @@ mod tests {
     fn control_characters_never_reach_the_terminal() {
         assert_eq!(clean("a\x1b[2Jb", false), "a [2Jb");
         assert_eq!(clean("A → B", true), "A -> B");
+        assert_eq!(clean("api\u{202E}lmth.exe", false), "api lmth.exe");
+    }
+
+    #[test]
+    fn printable_keeps_only_what_a_document_needs() {
+        assert_eq!(printable("a\nb\tc\u{9b}d"), "a b c d");
+        assert_eq!(printable_lines("a\r\nb\u{2066}c\u{2069}\n"), "a \nb c \n");
+        assert!(matches!(printable("site A → B"), Cow::Borrowed(_)));
     }
 }

@@ -18,10 +18,14 @@ pub struct Probe {
 
 impl Probe {
     pub fn new(server: SocketAddr, timeout: Duration) -> Result<Probe, String> {
-        let mut connection = ConnectionConfig::udp();
-        connection.port = server.port();
-        let mut ns = NameServerConfig::udp(server.ip());
-        ns.connections = vec![connection];
+        // UDP first; TCP only when an answer comes back truncated (TC bit: a record set bigger
+        // than a datagram), which hickory then asks again over TCP for the whole of it.
+        let mut udp = ConnectionConfig::udp();
+        udp.port = server.port();
+        let mut tcp = ConnectionConfig::tcp();
+        tcp.port = server.port();
+        let mut ns = NameServerConfig::udp_and_tcp(server.ip());
+        ns.connections = vec![udp, tcp];
         ns.trust_negative_responses = true;
         let config = ResolverConfig::from_name_servers(vec![ns]);
         let mut opts = ResolverOpts::default();

@@ -72,6 +72,24 @@ impl Clients {
         match result {
             Ok(response) => {
                 let status = response.status().as_u16();
+                // The body is read, up to its bound, within the same timeout: a server that
+                // streams without end fails the check instead of holding it.
+                let limit = crate::net::http::HEALTH_BODY_LIMIT;
+                if let Err(e) = crate::net::http::read_bounded(response, limit).await {
+                    let detail = match e {
+                        crate::net::http::BodyError::TooBig(limit) => {
+                            crate::net::http::body_over(limit)
+                        }
+                        crate::net::http::BodyError::Read(e) => {
+                            crate::net::http::describe(&e, timeout)
+                        }
+                    };
+                    return ProbeOutcome {
+                        ok: false,
+                        latency,
+                        detail: format!("status {status}, {detail}"),
+                    };
+                }
                 if status == expect_status {
                     ProbeOutcome {
                         ok: true,

@@ -19,6 +19,8 @@ use tokio::net::TcpStream;
 
 use failover_core::kinds::health::ProbeOutcome;
 
+use crate::net::http::{HEALTH_BODY_LIMIT, body_over};
+
 /// The longest a connection is used before a probe opens a new one.
 pub const FRESH_AFTER: Duration = Duration::from_secs(30);
 
@@ -187,14 +189,33 @@ impl KeptProbe {
             .await
             .map_err(|e| describe(&e))?;
         let status = response.status().as_u16();
-        // Read the body to its end, so the connection can carry the next probe.
-        response
-            .into_body()
-            .collect()
+        // Read the body to its end, so the connection can carry the next probe; up to its
+        // bound: a bigger one fails the probe (and its connection is not used again).
+        read_bounded(response.into_body(), HEALTH_BODY_LIMIT)
             .await
-            .map_err(|e| describe(&e))?;
+            .map_err(|e| format!("status {status}, {e}"))?;
         Ok(status)
     }
+}
+
+/// Reads a body to its end without keeping it, up to `limit` bytes: `Content-Length` over the
+/// bound is refused before reading, a longer stream as soon as it passes the bound.
+async fn read_bounded(mut body: hyper::body::Incoming, limit: usize) -> Result<(), String> {
+    use hyper::body::Body as _;
+    if body.size_hint().lower() > limit as u64 {
+        return Err(body_over(limit));
+    }
+    let mut read = 0usize;
+    while let Some(frame) = body.frame().await {
+        let frame = frame.map_err(|e| describe(&e))?;
+        if let Some(data) = frame.data_ref() {
+            read = read.saturating_add(data.len());
+            if read > limit {
+                return Err(body_over(limit));
+            }
+        }
+    }
+    Ok(())
 }
 
 fn describe(e: &hyper::Error) -> String {

@@ -10,6 +10,8 @@ use failover_core::kinds::patroni::{
 use failover_core::text::{self, without_scheme as short};
 use serde_json::Value;
 
+use crate::net::http::{BodyError, PATRONI_BODY_LIMIT, body_over, read_bounded};
+
 /// An HTTP client for one cluster's REST endpoints, with its basic auth.
 #[derive(Clone)]
 pub struct Client {
@@ -78,10 +80,13 @@ impl Client {
             .await
             .map_err(|e| format!("{}: {}", short(base), error_text(&e, self.timeout)))?;
         let status = reply.status().as_u16();
-        let text = reply
-            .text()
-            .await
-            .map_err(|e| format!("{}: {}", short(base), error_text(&e, self.timeout)))?;
+        let text = bounded_text(reply).await.map_err(|e| {
+            format!(
+                "{}: GET {path}: {}",
+                short(base),
+                body_error_text(&e, self.timeout)
+            )
+        })?;
         // /patroni answers 503 for a member that is not running: its body is still its view.
         if status != 200 && !(path == "/patroni" && status == 503) {
             return Err(format!(
@@ -128,7 +133,11 @@ impl Client {
             }
         };
         let status = reply.status().as_u16();
-        let body = reply.text().await.unwrap_or_default();
+        let body = match bounded_text(reply).await {
+            Ok(body) => body,
+            // The status is the answer; a body too big to read is said in its place.
+            Err(e) => format!("({})", body_error_text(&e, timeout)),
+        };
         Ok(Reply { status, body })
     }
 
@@ -185,6 +194,19 @@ impl Client {
                     .unwrap_or(DEFAULT_MAX_LAG_ON_FAILOVER)
             }),
         }
+    }
+}
+
+/// A reply's body as text, read up to `PATRONI_BODY_LIMIT`.
+async fn bounded_text(reply: reqwest::Response) -> Result<String, BodyError> {
+    let bytes = read_bounded(reply, PATRONI_BODY_LIMIT).await?;
+    Ok(String::from_utf8_lossy(&bytes).into_owned())
+}
+
+fn body_error_text(e: &BodyError, timeout: Duration) -> String {
+    match e {
+        BodyError::TooBig(limit) => body_over(*limit),
+        BodyError::Read(e) => error_text(e, timeout),
     }
 }
 

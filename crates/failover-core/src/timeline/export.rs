@@ -68,7 +68,8 @@ pub fn markdown(title: &str, journal: &str, entries: &[Entry], unreadable: usize
             escape(e.operator.as_deref().unwrap_or(""))
         );
     }
-    out
+    // Names, messages and notes come from outside: no control or bidi character is written.
+    crate::text::printable_lines(&out).into_owned()
 }
 
 fn escape(text: &str) -> String {

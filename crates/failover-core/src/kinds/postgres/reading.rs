@@ -7,12 +7,18 @@ use std::time::Duration;
 pub struct Lsn(pub u64);
 
 impl Lsn {
-    /// Parses PostgreSQL's "16/B374D848" text form.
+    /// Parses PostgreSQL's "16/B374D848" text form: two halves of 1 to 8 hex digits each (a
+    /// longer half, a sign or a space is not an LSN, where it would have overflowed the high
+    /// half or been folded into it).
     pub fn parse(text: &str) -> Option<Lsn> {
+        let half = |h: &str| {
+            if !(1..=8).contains(&h.len()) || !h.bytes().all(|b| b.is_ascii_hexdigit()) {
+                return None;
+            }
+            u32::from_str_radix(h, 16).ok().map(u64::from)
+        };
         let (hi, lo) = text.split_once('/')?;
-        let hi = u64::from_str_radix(hi, 16).ok()?;
-        let lo = u64::from_str_radix(lo, 16).ok()?;
-        Some(Lsn((hi << 32) | lo))
+        Some(Lsn((half(hi)? << 32) | half(lo)?))
     }
 }
 
@@ -70,5 +76,7 @@ mod tests {
         assert_eq!(lsn.0, (0x16 << 32) | 0xB374D848);
         assert_eq!(lsn.to_string(), "16/B374D848");
         assert_eq!(Lsn::parse("nope"), None);
+        assert_eq!(Lsn::parse("1/100000000"), None);
+        assert_eq!(Lsn::parse("+1/0"), None);
     }
 }
