@@ -1178,3 +1178,177 @@ async fn watch_mode_sends_no_post_to_patroni() {
     assert!(run_events(&journal(&config), "switchover").is_empty());
     assert_eq!(patroni_leader(api_port("p1")).await.as_deref(), Some("p1"));
 }
+
+// -------------------------------------------------------------------------------------------------
+// 7. patroni-failover by keys; the leader changed since arming
+// -------------------------------------------------------------------------------------------------
+
+const FAILOVER: usize = 2;
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn failover_by_keys_makes_p2_leader_with_one_post_and_its_outcome_journaled() {
+    let lab = Lab::begin().await;
+    let proxy = proxies().await;
+    let (_, config) = example_config(&lab, Some(&[proxy.0.url(), proxy.1.url()]));
+    let mut engine = start::<Live>(&config).await;
+    until(
+        &mut engine,
+        DEADLINE,
+        "the driver lock and a settled lab",
+        |m| m.driver.token().is_some() && settled_lab(m),
+    )
+    .await;
+    arm_run(&mut engine, FAILOVER, "secondary", "e2e: p1 is failing").await;
+    do_step(&mut engine, 0).await; // gate: p2 caught up
+    do_action(&mut engine, 1, SWITCH_DEADLINE).await; // POST /failover, read until p2 leads
+    let run = engine.model.runs.current.clone().expect("the run");
+    assert!(
+        run.steps[1].detail.starts_with("p2 leads"),
+        "{}",
+        pdump(&engine.model)
+    );
+    assert!(
+        run.output
+            .iter()
+            .any(|l| l.contains("/failover {") && l.contains("\"candidate\":\"p2\"")),
+        "the POST is shown in the run pane: {:?}",
+        run.output
+    );
+    // Patroni and PostgreSQL themselves.
+    assert_eq!(
+        patroni_leader(api_port("p2")).await.as_deref(),
+        Some("p2"),
+        "Patroni's /cluster (asked on p2) after the failover"
+    );
+    wait_recovery(pg_port("p2"), false, DEADLINE).await;
+    until(&mut engine, DEADLINE, "the leader edge", |m| {
+        shown(m, "patroni/lab", "leader p1 (site A) → p2 (site B)")
+    })
+    .await;
+    until(&mut engine, DEADLINE, "the run finished", |m| {
+        m.runs
+            .current
+            .as_ref()
+            .is_some_and(|r| r.state == RunState::Finished)
+    })
+    .await;
+    assert_eq!(
+        posts(&proxy),
+        ["POST /failover HTTP/1.1"],
+        "exactly one POST reached Patroni: {:#?}",
+        all_requests(&proxy)
+    );
+    engine.shutdown("test done").await;
+
+    let entries = journal(&config);
+    let (started, finished) = started_and_finished(&entries, "failover", 1, StepResult::Ok);
+    assert!(
+        started.contains("\"Fail over to p2\" started: ") && started.contains("p2"),
+        "{started}"
+    );
+    assert!(
+        finished.contains("ok in") && finished.contains("p2 leads"),
+        "{finished}"
+    );
+    let events = run_events(&entries, "failover");
+    assert!(
+        matches!(events.last(), Some(Event::Finished)),
+        "{events:#?}"
+    );
+    // Lab's drop resets the lab: p1 leads again.
+}
+
+/// POST /switchover straight to Patroni (not through the console): `candidate` leads after.
+async fn switchover_behind_the_consoles_back(leader: &str, candidate: &str) {
+    let url = format!("http://127.0.0.1:{}/switchover", api_port(leader));
+    let reply = reqwest::Client::new()
+        .post(&url)
+        .json(&serde_json::json!({ "leader": leader, "candidate": candidate }))
+        .timeout(SWITCH_DEADLINE)
+        .send()
+        .await
+        .unwrap_or_else(|e| panic!("POST {url}: {e}"));
+    let status = reply.status().as_u16();
+    let body = reply.text().await.unwrap_or_default();
+    assert_eq!(status, 200, "POST {url}: {body}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_switchover_is_refused_when_the_leader_changed_since_arming() {
+    let lab = Lab::begin().await;
+    let (_, config) = example_config(&lab, None);
+    let mut engine = start::<Live>(&config).await;
+    until(
+        &mut engine,
+        DEADLINE,
+        "the driver lock and a settled lab",
+        |m| m.driver.token().is_some() && settled_lab(m),
+    )
+    .await;
+    let history_len = get_json(api_port("p1"), "/history")
+        .await
+        .as_array()
+        .map(Vec::len)
+        .unwrap_or(0);
+    arm_run(&mut engine, SWITCHOVER, "secondary", "leader guard test").await;
+    do_step(&mut engine, 0).await;
+    do_step(&mut engine, 1).await;
+
+    // Someone switches over by hand meanwhile.
+    switchover_behind_the_consoles_back("p1", "p2").await;
+    until(&mut engine, SWITCH_DEADLINE, "p2 seen as the leader", |m| {
+        m.kinds.patroni[0].leader() == Some("p2")
+    })
+    .await;
+    // The new leader writes the switch to /history on its next loop: wait for that line.
+    let history = Value::Array(wait_history(api_port("p2"), history_len + 1).await);
+    key(&mut engine, KeyCode::Enter).await;
+    let want = "the leader changed since arming: was p1, now p2";
+    until(&mut engine, DEADLINE, "the switchover refused", |m| {
+        m.runs
+            .current
+            .as_ref()
+            .is_some_and(|r| r.steps[2].detail.starts_with("refused: "))
+    })
+    .await;
+    let m = &engine.model;
+    let detail = m.runs.current.as_ref().expect("run").steps[2]
+        .detail
+        .clone();
+    assert_eq!(detail, format!("refused: {want}"), "{}", pdump(m));
+    assert_eq!(step_status(m, 2), Some(StepStatus::Pending), "nothing ran");
+    assert!(m.runs.in_flight.is_none());
+    // The run pane cuts the line at its width: its start is on screen.
+    assert!(
+        screen(m).contains("refused: the leader changed since arming"),
+        "on screen:\n{}",
+        screen(m)
+    );
+    engine.shutdown("test done").await;
+
+    assert_eq!(patroni_leader(api_port("p2")).await.as_deref(), Some("p2"));
+    assert_eq!(
+        get_json(api_port("p2"), "/history").await,
+        history,
+        "no switch after the refusal"
+    );
+    let entries = journal(&config);
+    let events = run_events(&entries, "switchover");
+    assert!(
+        events
+            .iter()
+            .any(|e| matches!(e, Event::StepRefused { step: 2, reason } if reason == want)),
+        "{events:#?}"
+    );
+    assert!(
+        !events
+            .iter()
+            .any(|e| matches!(e, Event::StepStarted { step: 2, .. })),
+        "the switchover never started: {events:#?}"
+    );
+    assert!(
+        journal_text(&entries).contains(&format!("step 3 \"Switch over to p2\" refused: {want}")),
+        "{}",
+        journal_text(&entries)
+    );
+}

@@ -388,7 +388,61 @@ async fn dry_run_changes_nothing_and_says_so() {
             .all(|e| e.message.to_lowercase().contains("dry run")),
         "every entry says dry run"
     );
+    // The exact SQL and the exact DNS updates that would have been sent, as journaled: in the
+    // event, and in the entry's message.
+    let would = |step: usize| -> String {
+        let (entry, would) = entries
+            .iter()
+            .find_map(|e| match e.run.as_ref().map(|r| &r.event) {
+                Some(Event::DryRunStep {
+                    step: s,
+                    would,
+                    blocked: None,
+                }) if *s == step => Some((e, would.clone())),
+                _ => None,
+            })
+            .unwrap_or_else(|| panic!("no unblocked dry-run entry for step {}", step + 1));
+        let title = RUNBOOK_TITLES[step];
+        assert_eq!(
+            entry.message,
+            format!("dry run step {} {title:?}: would run: {would}", step + 1)
+        );
+        would
+    };
+    let pg_b = env_port("LAB_PG_REPLICA_PORT", 54322);
+    assert_eq!(
+        would(2),
+        format!(
+            "on orders/site B (host 127.0.0.1 port {pg_b} user postgres db postgres): \
+             SELECT pg_is_in_recovery()  -- must be true ; SELECT pg_promote(true, 60)"
+        )
+    );
+    for (step, var, default) in [(3, "LAB_DNS_PORT", 5353), (4, "LAB_DNS2_PORT", 5354)] {
+        let port = env_port(var, default);
+        assert_eq!(
+            would(step),
+            format!(
+                "server 127.0.0.1 {port} ; \
+                 zone: from the server's SOA for api.failover.test. (asked before sending) ; \
+                 update delete api.failover.test. A ; \
+                 update add api.failover.test. 60 A {B_IP} ; \
+                 key failover-key (hmac-sha256, secret from $FAILOVER_TSIG_SECRET) ; \
+                 send (one UPDATE; no answer within 10s = outcome unknown)"
+            )
+        );
+    }
 }
+
+/// config.toml's failover runbook's step titles, in order (the dry run names the actions').
+const RUNBOOK_TITLES: [&str; 7] = [
+    "Replica caught up",
+    "Site B healthy",
+    "Promote site B",
+    "Point api.failover.test. at site B",
+    "Same on the second DNS server",
+    "Resolvers answer site B",
+    "Update the status page",
+];
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_second_console_cannot_drive_and_follows_the_run() {
