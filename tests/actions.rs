@@ -352,11 +352,13 @@ async fn cutting_proxy(target: SocketAddr, trigger: &'static [u8], cut: Cut) -> 
     addr
 }
 
+/// Through the cutting proxy, in the clear: it must see `pg_promote` go by (the lab's nodes
+/// speak TLS, which the default `sslmode=prefer` would use).
 fn promote_via(addr: SocketAddr, timeout: Duration) -> ActionSpec {
     promote(
         "site-B member",
         format!(
-            "host={} port={} user=postgres dbname=postgres",
+            "host={} port={} user=postgres dbname=postgres sslmode=disable",
             addr.ip(),
             addr.port()
         ),

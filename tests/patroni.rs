@@ -1352,3 +1352,85 @@ async fn the_switchover_is_refused_when_the_leader_changed_since_arming() {
         journal_text(&entries)
     );
 }
+
+/// Patroni's members behind the lab's nginx (`/fault/patroni-503/`): a POST /failover reaches
+/// Patroni, which acts on it, but the console gets Patroni's 503 "status unknown" at once.
+fn answering_503() -> [String; 2] {
+    let http = env_port("LAB_HTTP_PORT", 18080);
+    ["p1", "p2"].map(|m| format!("http://127.0.0.1:{http}/fault/patroni-503/{m}"))
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_failover_answered_503_is_unknown_and_reading_back_finds_p2_leading() {
+    let lab = Lab::begin().await;
+    let (_, config) = example_config(&lab, Some(&answering_503()));
+    let mut engine = start::<Live>(&config).await;
+    until(
+        &mut engine,
+        DEADLINE,
+        "the driver lock and a settled lab",
+        |m| m.driver.token().is_some() && settled_lab(m),
+    )
+    .await;
+    arm_run(
+        &mut engine,
+        FAILOVER,
+        "secondary",
+        "e2e: the answer is lost",
+    )
+    .await;
+    do_step(&mut engine, 0).await; // gate: p2 caught up
+    key(&mut engine, KeyCode::Enter).await; // POST /failover: 503
+    // An unknown outcome is read back at once: p2 leads, so the step is done.
+    until(&mut engine, SWITCH_DEADLINE, "step 2 read back", |m| {
+        step_status(m, 1) == Some(StepStatus::Ok) && m.runs.in_flight.is_none()
+    })
+    .await;
+    let run = engine.model.runs.current.clone().expect("the run");
+    assert!(
+        run.steps[1].detail.contains("p2 is the leader"),
+        "{}",
+        pdump(&engine.model)
+    );
+    // Patroni did act on it, by its own word.
+    assert_eq!(patroni_leader(api_port("p2")).await.as_deref(), Some("p2"));
+    engine.shutdown("test done").await;
+
+    let entries = journal(&config);
+    let text = journal_text(&entries);
+    let finished: Vec<&Entry> = entries
+        .iter()
+        .filter(|e| {
+            e.run
+                .as_ref()
+                .is_some_and(|r| matches!(r.event, Event::StepFinished { step: 1, .. }))
+        })
+        .collect();
+    assert_eq!(
+        finished.len(),
+        2,
+        "the unknown outcome, then the read-back's:\n{text}"
+    );
+    assert!(
+        matches!(
+            finished[0].run.as_ref().map(|r| &r.event),
+            Some(Event::StepFinished {
+                phase: Phase::Do,
+                result: StepResult::Unknown,
+                ..
+            })
+        ),
+        "{text}"
+    );
+    assert!(
+        matches!(
+            finished[1].run.as_ref().map(|r| &r.event),
+            Some(Event::StepFinished {
+                phase: Phase::ReadBack,
+                ..
+            })
+        ),
+        "{text}"
+    );
+    // Lab's drop resets the lab: p1 leads again.
+}
