@@ -177,7 +177,7 @@ fn the_config_resolves_the_member_at_the_site_with_its_timeouts() {
         lines,
         [
             "wait: a write transaction commits on orders/site B (host 127.0.0.1 port 54322 user postgres), up to 5s",
-            "every 500ms, each attempt up to 1s 500ms: BEGIN; SELECT pg_current_xact_id(), current_setting('transaction_read_only')  -- must be off; COMMIT; SELECT pg_xact_status(xid)  -- must be committed",
+            "every 500ms, each attempt up to 1s 500ms: BEGIN; SELECT pg_current_xact_id(), current_setting('transaction_read_only')  -- must be off; SELECT pg_logical_emit_message(true, 'failover-console', 'write check'); COMMIT; SELECT pg_xact_status(xid)  -- must be committed",
         ]
     );
     // The same config with a short step timeout: attempts no longer than the step.

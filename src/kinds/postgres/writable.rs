@@ -2,9 +2,12 @@
 //! or the step's timeout ends. Each attempt opens a new connection (through the source's
 //! `connect_dsn`: DSN, TLS, password-env, .pgpass) and is bounded as a whole by its own timeout.
 //!
-//! The transaction: `BEGIN; SELECT pg_current_xact_id(), ...; COMMIT`. Taking an xid makes the
-//! commit write a WAL record (on a standby it fails: "cannot execute pg_current_xact_id() during
-//! recovery"), so a commit that returns is a real write, and nothing is created. A transaction
+//! The transaction: `BEGIN; SELECT pg_current_xact_id(), ...; SELECT
+//! pg_logical_emit_message(true, ...); COMMIT`. Taking an xid fails on a standby ("cannot
+//! execute pg_current_xact_id() during recovery"); the transactional WAL message makes the commit
+//! flush and wait for synchronous standbys as an application's does (an xid alone commits
+//! asynchronously: measured on the lab, its COMMIT neither flushed nor waited). Nothing is
+//! created in any table. A transaction
 //! that is read-only (`default_transaction_read_only`, a pooler's setting) does not count: the
 //! applications would not write either. A COMMIT that does not return (synchronous replication
 //! with no synchronous standby) ends the attempt and is cancelled, so no session is left waiting.
@@ -19,13 +22,19 @@ use super::source::{config_for, connect_dsn, describe as pg_error};
 use super::tls;
 
 /// The first statements: the xid, and what says whether the transaction could write.
-const TAKE_XID: &str = "BEGIN; SELECT pg_current_xact_id()::text, current_setting('transaction_read_only'), current_setting('synchronous_standby_names'), pg_backend_pid()";
+const TAKE_XID: &str = "BEGIN; SELECT pg_current_xact_id()::text, current_setting('transaction_read_only'), current_setting('synchronous_standby_names')";
+
+/// The transaction's own WAL: a logical decoding message (ignored by anything but a logical
+/// decoding consumer, which sees it under this prefix).
+const WAL_MESSAGE: &str =
+    "SELECT pg_logical_emit_message(true, 'failover-console', 'write check')::text";
 
 /// Where an attempt is, for what a timeout says.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Stage {
     Connect,
     Xid,
+    Wal,
     Commit,
     Verify,
 }
@@ -106,11 +115,11 @@ pub async fn execute(c: &WriteCheck) -> Outcome {
             Ok(Err(why)) => why,
             Err(_) => timed_out(c, stage, seen).await,
         };
-        let next = attempt_started + ATTEMPT_EVERY;
-        if next >= deadline {
+        // The last attempt starts at the timeout at the latest.
+        if Instant::now() >= deadline {
             break why;
         }
-        tokio::time::sleep_until(next).await;
+        tokio::time::sleep_until((attempt_started + ATTEMPT_EVERY).min(deadline)).await;
     };
     let took = secs(started.elapsed());
     let tries = format!("{attempts} attempt{}", plural(attempts));
@@ -143,13 +152,23 @@ async fn attempt(c: &WriteCheck, stage: &mut Stage, seen: &mut Seen) -> Result<S
             NoWrite::Other(format!("on {}: {text}", c.member))
         }
     })?;
-    let [xid, read_only, sync, pid] = row;
+    let [xid, read_only, sync] = [0, 1, 2].map(|i| row.get(i).cloned().unwrap_or_default());
     seen.sync_standbys = sync;
-    if read_only == "on" {
-        return Err(NoWrite::ReadOnly(format!(
-            "transaction_read_only = on: the server takes no writes from this user (default_transaction_read_only?); backend {pid}"
-        )));
+    if xid.is_empty() {
+        return Err(NoWrite::Other(format!("{} returned no xid", c.member)));
     }
+    if read_only == "on" {
+        return Err(NoWrite::ReadOnly(
+            "transaction_read_only = on: this user's transactions are read-only (default_transaction_read_only?)".into(),
+        ));
+    }
+    *stage = Stage::Wal;
+    // An xid alone commits asynchronously (no WAL of its own before the commit record: no
+    // flush, no wait for synchronous standbys). A transactional WAL message makes it a commit
+    // like any application's, and leaves nothing in a table.
+    first_row(&client, WAL_MESSAGE)
+        .await
+        .map_err(|e| NoWrite::Other(format!("on {}: {}", c.member, pg_error(&e))))?;
     seen.cancel = Some(client.cancel_token());
     *stage = Stage::Commit;
     client
@@ -157,12 +176,10 @@ async fn attempt(c: &WriteCheck, stage: &mut Stage, seen: &mut Seen) -> Result<S
         .await
         .map_err(|e| NoWrite::Other(format!("COMMIT failed on {}: {}", c.member, pg_error(&e))))?;
     *stage = Stage::Verify;
-    let [status, ..] = first_row(
-        &client,
-        &format!("SELECT pg_xact_status('{xid}'::xid8), '', '', ''"),
-    )
-    .await
-    .map_err(|e| NoWrite::Other(format!("on {}: {}", c.member, pg_error(&e))))?;
+    let status = first_row(&client, &format!("SELECT pg_xact_status('{xid}'::xid8)"))
+        .await
+        .map_err(|e| NoWrite::Other(format!("on {}: {}", c.member, pg_error(&e))))?
+        .concat();
     if status == "committed" {
         Ok(xid)
     } else {
@@ -173,19 +190,20 @@ async fn attempt(c: &WriteCheck, stage: &mut Stage, seen: &mut Seen) -> Result<S
     }
 }
 
-/// The four text columns of the first row `sql` returns (empty text for NULL).
-async fn first_row(client: &Client, sql: &str) -> Result<[String; 4], tokio_postgres::Error> {
+/// The text columns of the first row `sql` returns (empty text for NULL; none without a row).
+async fn first_row(client: &Client, sql: &str) -> Result<Vec<String>, tokio_postgres::Error> {
     let messages = client.simple_query(sql).await?;
     let row = messages.iter().find_map(|m| match m {
         SimpleQueryMessage::Row(row) => Some(row),
         _ => None,
     });
-    let col = |i: usize| {
-        row.and_then(|r| r.get(i))
-            .map(str::to_string)
-            .unwrap_or_default()
-    };
-    Ok([col(0), col(1), col(2), col(3)])
+    Ok(row
+        .map(|r| {
+            (0..r.len())
+                .map(|i| r.get(i).unwrap_or_default().to_string())
+                .collect()
+        })
+        .unwrap_or_default())
 }
 
 /// An attempt that did not end within its bound, by where it was; a COMMIT left waiting is
@@ -194,7 +212,7 @@ async fn timed_out(c: &WriteCheck, stage: Stage, seen: Seen) -> NoWrite {
     let within = setting(c.attempt_timeout);
     match stage {
         Stage::Connect => NoWrite::Other(format!("no connection to {} within {within}", c.member)),
-        Stage::Xid | Stage::Verify => {
+        Stage::Xid | Stage::Wal | Stage::Verify => {
             NoWrite::Other(format!("no answer from {} within {within}", c.member))
         }
         Stage::Commit => {

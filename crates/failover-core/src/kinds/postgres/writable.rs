@@ -9,9 +9,10 @@ use crate::text;
 /// Attempts start this often (a slow one delays the next, never overlaps it).
 pub const ATTEMPT_EVERY: Duration = Duration::from_millis(500);
 
-/// A write transaction that must commit on one member: `BEGIN`, `transaction_read_only` must be
-/// off, `SELECT pg_current_xact_id()` (an xid forces a commit record into the WAL, and fails
-/// during recovery), `COMMIT`. Nothing is created, so nothing is left behind.
+/// A write transaction that must commit on one member: `BEGIN`, `SELECT pg_current_xact_id()`
+/// (fails during recovery) with `transaction_read_only` off, a transactional WAL message (so the
+/// commit flushes and waits for synchronous standbys like any write), `COMMIT`. Nothing is
+/// created in any table, so nothing is left behind.
 #[derive(Debug, Clone, PartialEq)]
 pub struct WriteCheck {
     /// The member's site label, as messages name it ("site B").
@@ -53,7 +54,7 @@ pub fn describe_writable(c: &WriteCheck) -> Vec<String> {
             text::age(c.timeout)
         ),
         format!(
-            "every {}, each attempt up to {}: BEGIN; SELECT pg_current_xact_id(), current_setting('transaction_read_only')  -- must be off; COMMIT; SELECT pg_xact_status(xid)  -- must be committed",
+            "every {}, each attempt up to {}: BEGIN; SELECT pg_current_xact_id(), current_setting('transaction_read_only')  -- must be off; SELECT pg_logical_emit_message(true, 'failover-console', 'write check'); COMMIT; SELECT pg_xact_status(xid)  -- must be committed",
             text::setting(ATTEMPT_EVERY),
             text::setting(c.attempt_timeout)
         ),
