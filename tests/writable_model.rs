@@ -59,19 +59,7 @@ site = "primary"
 const T0: OffsetDateTime = datetime!(2026-03-01 12:00:00 UTC);
 
 fn model() -> Model {
-    fixture::model(
-        &config_text(),
-        Mode::Live,
-        "alice@ops",
-        fixture::dark(false),
-        T0,
-    )
-}
-
-/// CONFIG without the DSN key that is there only to show it never reaches the plan (the
-/// config refuses unknown DSN keys).
-fn config_text() -> String {
-    CONFIG.replace("", "")
+    fixture::model(CONFIG, Mode::Live, "alice@ops", fixture::dark(false), T0)
 }
 
 fn settle(m: &mut Model, msg: Msg) -> Vec<Effect> {
