@@ -5,6 +5,8 @@
 
 #[path = "common/fixture.rs"]
 mod fixture;
+#[path = "common/screen.rs"]
+mod screen;
 
 use std::path::Path;
 use std::time::Duration;
@@ -334,4 +336,31 @@ fn the_example_runbook_ends_with_the_write_check() {
         ),
         "{steps:#?}"
     );
+}
+
+#[test]
+fn the_run_pane_shows_the_plan_the_live_hint_and_the_outcome() {
+    let mut m = armed();
+    fixture::snapshot_both!("writable_next", &m);
+    hit(&mut m, KeyCode::Enter);
+    executor(
+        &mut m,
+        1,
+        Event::StepStarted {
+            step: 0,
+            phase: Phase::Do,
+        },
+    );
+    executor(
+        &mut m,
+        6,
+        Event::StepFinished {
+            step: 0,
+            phase: Phase::Do,
+            result: StepResult::Failed,
+            detail: "site B still read-only after 5.0 s (11 attempts): ERROR: cannot execute pg_current_xact_id() during recovery".into(),
+            elapsed_ms: 5000,
+        },
+    );
+    fixture::snapshot_both!("writable_failed", &m);
 }

@@ -32,10 +32,11 @@ pub struct WriteCheck {
 }
 
 impl WriteCheck {
-    /// The longest the wait can take: attempts start until `timeout`, and the last one may
-    /// start just before it.
+    /// The longest the wait can take: attempts start until `timeout`, the last one at it, and
+    /// a COMMIT that does not return within its attempt is cancelled within as long again.
     pub fn max_duration(&self) -> Duration {
-        self.timeout.saturating_add(self.attempt_timeout)
+        self.timeout
+            .saturating_add(self.attempt_timeout.saturating_mul(2))
     }
 }
 
@@ -80,5 +81,33 @@ pub fn writable_evidence(world: &World<'_>, db: usize, member: usize) -> Evidenc
     Evidence {
         pass,
         lines: vec![format!("{who} {now}")],
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_longest_wait_is_the_timeout_the_last_attempt_and_its_cancel() {
+        let check = WriteCheck {
+            site: "site B".into(),
+            member: "orders/site B".into(),
+            dsn: "host=h".into(),
+            target: "host h".into(),
+            password_env: None,
+            timeout: Duration::from_secs(60),
+            attempt_timeout: attempt_timeout(Duration::from_secs(2), Duration::from_secs(60)),
+        };
+        assert_eq!(check.max_duration(), Duration::from_secs(64));
+        let long = WriteCheck {
+            timeout: Duration::MAX,
+            ..check
+        };
+        assert_eq!(long.max_duration(), Duration::MAX);
+        assert_eq!(
+            attempt_timeout(Duration::from_secs(2), Duration::from_millis(300)),
+            Duration::from_millis(300)
+        );
     }
 }
