@@ -517,6 +517,7 @@ fn every_invalid_config_is_refused_without_panic() {
         SECRET_CASES,
         BOUND_CASES,
         OTHER_CASES,
+        WRITABLE_CASES,
     ]
     .concat()
     .iter()
@@ -561,7 +562,8 @@ fn every_invalid_config_is_refused_without_panic() {
             + AWS_ACTION_CASES.len()
             + SECRET_CASES.len()
             + BOUND_CASES.len()
-            + OTHER_CASES.len(),
+            + OTHER_CASES.len()
+            + WRITABLE_CASES.len(),
         "every case file was run"
     );
 }
@@ -690,6 +692,17 @@ refused! {
     runbook_rds_bad_identifier: 29, 12, "invalid instance \"orders_b\": expected an RDS identifier";
     runbook_rds_key_of_another_action: 30, 11, "cluster does not apply to action = \"rds-promote\"";
     runbook_aws_action_bad_endpoint: 31, 16, "invalid endpoint-url \"127.0.0.1:15055\"";
+}
+
+// `wait = "writable"`: a [[database]] kind = "postgres" with a member at the site.
+refused! {
+    WRITABLE_CASES;
+    runbook_writable_without_database: 25, 8, "a writable wait needs database = \"name\" of a [[database]] kind = \"postgres\"";
+    runbook_writable_unknown_database: 26, 12, "unknown database \"billing\": no [[database]] kind = \"postgres\" of that name";
+    runbook_writable_no_member_at_site: 27, 8, "database \"orders\" has no member at site \"tertiary\"";
+    runbook_writable_key_of_another_step: 27, 10, "\"record\" is not a key of a writable wait (record does not apply to wait = \"writable\"; keys: title, wait, database, site, timeout, rollback)";
+    runbook_writable_patroni_database: 32, 12, "database \"lab\" is kind = \"patroni\": the console reaches it only through Patroni's REST API";
+    runbook_writable_rds_source: 33, 12, "\"billing\" is an [[rds]] source: the console reads it through the AWS APIs and has no dsn for its instances";
 }
 
 // Patroni clusters (`[[database]] kind = "patroni"`) and their runbook steps, as text.

@@ -96,6 +96,7 @@ impl Action for ActionSpec {
             ActionSpec::RdsPromote(p) => rds::preflight_promote(p).await,
             ActionSpec::RdsFailover(f) => rds::preflight_failover(f).await,
             ActionSpec::Patroni(p) => patroni::preflight(p).await,
+            ActionSpec::WriteCheck(c) => postgres::writable::preflight(c).await,
         }
     }
 
@@ -109,6 +110,7 @@ impl Action for ActionSpec {
             ActionSpec::RdsPromote(p) => rds::execute_promote(p, output).await,
             ActionSpec::RdsFailover(f) => rds::execute_failover(f, output).await,
             ActionSpec::Patroni(p) => patroni::execute(p, output).await,
+            ActionSpec::WriteCheck(c) => postgres::writable::execute(c).await,
         }
     }
 
@@ -126,6 +128,9 @@ impl Action for ActionSpec {
             ActionSpec::RdsPromote(p) => rds::read_back_promote(p).await,
             ActionSpec::RdsFailover(f) => rds::read_back_failover(f).await,
             ActionSpec::Patroni(p) => patroni::read_back(p).await,
+            ActionSpec::WriteCheck(_) => ReadBack::Unreadable(
+                "a write check has nothing to read back: it runs again by Enter".into(),
+            ),
         }
     }
 }

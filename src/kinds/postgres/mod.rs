@@ -1,10 +1,12 @@
-//! `[[database]] kind = "postgres"`: one poller per member, the promote action, and what a DSN
-//! means (the core asks the driver, which it does not link).
+//! `[[database]] kind = "postgres"`: one poller per member, the promote action, the write check
+//! (`wait = "writable"`), and what a DSN means (the core asks the driver, which it does not
+//! link).
 
 pub mod dsn;
 mod promote;
 pub mod source;
 pub mod tls;
+pub mod writable;
 
 use failover_core::config::{Drivers, Dsn};
 use failover_core::kinds::Postgres;

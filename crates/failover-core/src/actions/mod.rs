@@ -65,6 +65,9 @@ pub enum ActionSpec {
     RdsFailover(Box<Failover>),
     /// Patroni POST /switchover or /failover, read back until the candidate leads.
     Patroni(Box<Switch>),
+    /// `wait = "writable"`: a write transaction that leaves nothing behind, tried until it
+    /// commits on the member or the check's timeout ends. Never an unknown outcome.
+    WriteCheck(Box<postgres::WriteCheck>),
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -97,6 +100,7 @@ impl ActionSpec {
             ActionSpec::RdsPromote(p) => p.timeout,
             ActionSpec::RdsFailover(f) => f.timeout,
             ActionSpec::Patroni(s) => s.timeout,
+            ActionSpec::WriteCheck(c) => c.timeout,
         }
     }
 
@@ -132,6 +136,7 @@ impl ActionSpec {
             ActionSpec::RdsPromote(p) => rds::describe_promote(p),
             ActionSpec::RdsFailover(f) => rds::describe_failover(f),
             ActionSpec::Patroni(p) => patroni::describe(p),
+            ActionSpec::WriteCheck(c) => postgres::describe_writable(c),
         }
     }
 
@@ -157,6 +162,7 @@ impl ActionSpec {
             // A read of the cluster, the POST (within the step's timeout), reads until then
             // and the last one, which may start just before it.
             ActionSpec::Patroni(s) => s.timeout.saturating_add(patroni_read(s).saturating_mul(2)),
+            ActionSpec::WriteCheck(c) => c.max_duration(),
         }
     }
 
@@ -164,7 +170,9 @@ impl ActionSpec {
     pub fn max_read_back(&self) -> Duration {
         match self {
             // Nothing to read: answered at once.
-            ActionSpec::Exec { .. } | ActionSpec::Http { .. } => Duration::ZERO,
+            ActionSpec::Exec { .. } | ActionSpec::Http { .. } | ActionSpec::WriteCheck(_) => {
+                Duration::ZERO
+            }
             // Connect, check, timeline.
             ActionSpec::Promote { timeout, .. } => timeout.saturating_mul(3),
             // The zone, the record set, a plain query.

@@ -13,7 +13,7 @@ use crate::kinds::postgres::Role;
 use crate::runbook::{
     self, Event, ExpectedPrimary, Phase, RunEvent, RunState, StepStatus, evidence,
 };
-use crate::runbook::{ActionStep, Rollback, RunView, StepKind};
+use crate::runbook::{ActionStep, Rollback, RunView, StepKind, Wait};
 use crate::timeline::{Entry, Kind, Severity};
 
 /// A request for the executor: the only way anything is done to the world.
@@ -154,6 +154,7 @@ fn orphans(model: &Model, interrupted: &[usize]) -> Vec<Orphan> {
 fn orphan_retry_at(model: &Model, step: usize, started: OffsetDateTime) -> OffsetDateTime {
     let timeout = match step_kind(model, step) {
         Some(StepKind::Action(a)) => a.spec.timeout(),
+        Some(StepKind::Wait(w)) => w.timeout(),
         _ => std::time::Duration::ZERO,
     };
     crate::text::clock_after(started, timeout)
@@ -375,6 +376,13 @@ fn enter_on_step(model: &Model, run: &RunView) -> Result<Decision, Refusal> {
             step + 1
         )));
     }
+    // A wait changes nothing (a write check leaves nothing behind): one interrupted may
+    // simply run again.
+    if status == StepStatus::Unknown
+        && let Some(StepKind::Wait(_)) = step_kind(model, step)
+    {
+        return Ok(Decision::StartWait { step });
+    }
     if status == StepStatus::Unknown {
         let unreadable =
             run.steps[step].phase == Phase::ReadBack && run.steps[step].finished.is_some();
@@ -453,6 +461,20 @@ fn carry_out(model: &mut Model, decision: Decision, fx: &mut Fx) {
             );
         }
         Decision::StartWait { step } => {
+            // A write check is carried out by the executor, which journals its start and end.
+            if let Some(StepKind::Wait(Wait::Writable { check, .. })) = step_kind(model, step) {
+                with_token(model, |model, token| {
+                    request(
+                        model,
+                        token,
+                        step,
+                        Phase::Do,
+                        ActionSpec::WriteCheck(check),
+                        fx,
+                    )
+                });
+                return;
+            }
             let message = format!("step {} {:?} waiting", step + 1, step_title(model, step));
             let event = Event::StepStarted {
                 step,
@@ -733,6 +755,12 @@ fn dry_run(model: &mut Model, _token: &DriverToken, runbook_index: usize, fx: &m
             StepKind::Gate(g) => Some(evidence::gate(&model.world(), g))
                 .filter(|e| !e.pass)
                 .map(|e| e.summary()),
+            // The executor checks it (connects, and reads whether a write could commit).
+            StepKind::Wait(Wait::Writable { check, .. }) => {
+                let spec = ActionSpec::WriteCheck(check.clone());
+                actions.push((i, step.title.clone(), spec));
+                continue;
+            }
             StepKind::Wait(w) => Some(evidence::wait(&model.world(), w))
                 .filter(|e| !e.pass)
                 .map(|e| format!("not yet: {}", e.summary())),
@@ -1047,7 +1075,11 @@ pub fn progress(model: &mut Model, now: OffsetDateTime, fx: &mut Fx) {
         let ev = evidence::wait(&model.world(), &wait);
         let started = run.steps[step].started.unwrap_or(now);
         let elapsed = std::time::Duration::try_from(now - started).unwrap_or_default();
-        let crate::runbook::Wait::Dns { timeout, .. } = wait;
+        let timeout = match wait {
+            Wait::Dns { timeout, .. } => timeout,
+            // The executor reports its outcome.
+            Wait::Writable { .. } => return,
+        };
         let title = run.steps[step].title.clone();
         if ev.pass {
             let event = Event::StepFinished {

@@ -37,5 +37,6 @@ fn healthy(world: &World<'_>, site: crate::schema::SiteId) -> Evidence {
 pub fn wait(world: &World<'_>, wait: &Wait) -> Evidence {
     match wait {
         Wait::Dns { record, site, .. } => dns::wait_evidence(world, *record, *site),
+        Wait::Writable { db, member, .. } => postgres::writable_evidence(world, *db, *member),
     }
 }

@@ -1,7 +1,7 @@
 //! The plan: every step and what it will call, for the plan view and the dry run.
 
 use super::spec::{Gate, Rollback, Step, StepKind, Wait};
-use crate::kinds::{Specs, cloudwatch};
+use crate::kinds::{Specs, cloudwatch, postgres};
 use crate::schema::Sites;
 use crate::text;
 
@@ -90,6 +90,7 @@ pub fn describe_kind(sites: &Sites, specs: &Specs, kind: &StepKind) -> Vec<Strin
                 .unwrap_or_default(),
             text::age(*timeout)
         )],
+        StepKind::Wait(Wait::Writable { check, .. }) => postgres::describe_writable(check),
         StepKind::Manual(text) => vec![format!("by hand: {text}")],
     }
 }

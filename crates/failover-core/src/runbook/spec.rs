@@ -8,6 +8,7 @@ use serde::Deserialize;
 use toml::Spanned;
 
 use crate::actions::ActionSpec;
+use crate::kinds::postgres::WriteCheck;
 use crate::schema::{SiteId, StepFile};
 
 #[derive(Debug, Deserialize)]
@@ -85,6 +86,24 @@ pub enum Wait {
         site: SiteId,
         timeout: Duration,
     },
+    /// A write transaction commits on the member of `[[database]]` `db` at `site`, tried by the
+    /// executor until the check's timeout.
+    Writable {
+        db: usize,
+        member: usize,
+        site: SiteId,
+        check: Box<WriteCheck>,
+    },
+}
+
+impl Wait {
+    /// How long the wait may run before it fails.
+    pub fn timeout(&self) -> Duration {
+        match self {
+            Wait::Dns { timeout, .. } => *timeout,
+            Wait::Writable { check, .. } => check.timeout,
+        }
+    }
 }
 
 impl StepKind {

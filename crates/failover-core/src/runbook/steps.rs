@@ -14,6 +14,7 @@ use crate::kinds::Specs;
 use crate::kinds::aws::{AwsSettings, own_settings};
 use crate::kinds::dns::{RecordType, Tsig, fqdn, normalise_answer, record_type};
 use crate::kinds::patroni;
+use crate::kinds::postgres::{WriteCheck, attempt_timeout};
 use crate::kinds::rds::{Failover, Promote};
 use crate::kinds::route53::{Mode, Route53Change, Route53Record, SiteAnswers};
 use crate::schema::{
@@ -124,6 +125,13 @@ const STEP_TYPES: &[StepType] = &[
         keys: &["record", "site", "timeout"],
         default_timeout: 90,
         parse: dns_wait,
+    },
+    StepType {
+        family: Family::Wait,
+        name: "writable",
+        keys: &["database", "site", "timeout"],
+        default_timeout: 60,
+        parse: writable_wait,
     },
     StepType {
         family: Family::Action,
@@ -503,6 +511,61 @@ fn dns_wait(x: &StepCtx<'_>) -> Result<StepKind, ConfigError> {
     }))
 }
 
+/// `wait = "writable"` with `database = "name"` of a `[[database]] kind = "postgres"`, and
+/// `site` (default: the site moved toward): the check connects with that member's dsn.
+fn writable_wait(x: &StepCtx<'_>) -> Result<StepKind, ConfigError> {
+    let c = x.c;
+    let name = x.step.database.as_ref().ok_or_else(|| {
+        c.at(
+            x.at,
+            "a writable wait needs database = \"name\" of a [[database]] kind = \"postgres\"",
+        )
+    })?;
+    let site = site(x)?;
+    let Some(db) = x
+        .specs
+        .postgres
+        .iter()
+        .position(|d| &d.name == name.get_ref())
+    else {
+        let why = if patroni::named(&x.specs.patroni, Some(name)).is_some() {
+            format!(
+                "database {:?} is kind = \"patroni\": the console reaches it only through Patroni's REST API, and a writable wait connects with a member's dsn; it takes a [[database]] kind = \"postgres\" (the same servers may be configured as one)",
+                name.get_ref()
+            )
+        } else if x.specs.rds.iter().any(|r| &r.name == name.get_ref()) {
+            format!(
+                "{:?} is an [[rds]] source: the console reads it through the AWS APIs and has no dsn for its instances; a writable wait takes a [[database]] kind = \"postgres\" (an RDS endpoint may be configured as one)",
+                name.get_ref()
+            )
+        } else {
+            format!(
+                "unknown database {:?}: no [[database]] kind = \"postgres\" of that name",
+                name.get_ref()
+            )
+        };
+        return Err(c.at(name, why));
+    };
+    let (db, member) = member_of(x, db, name, site, x.step.site.as_ref().unwrap_or(name))?;
+    let database = &x.specs.postgres[db];
+    let m = &database.members[member];
+    let check = WriteCheck {
+        site: x.sites.label(site).to_string(),
+        member: format!("{}/{}", database.name, x.sites.label(m.site)),
+        dsn: m.dsn.clone(),
+        target: m.points_at.target.clone(),
+        password_env: m.password_env.clone(),
+        timeout: x.timeout,
+        attempt_timeout: attempt_timeout(database.timeout, x.timeout),
+    };
+    Ok(StepKind::Wait(Wait::Writable {
+        db,
+        member,
+        site,
+        check: Box::new(check),
+    }))
+}
+
 /// The member of `database` at the site moved toward.
 fn member_at(
     x: &StepCtx<'_>,
@@ -515,25 +578,38 @@ fn member_at(
         .iter()
         .position(|d| &d.name == name.get_ref())
         .ok_or_else(|| c.at(name, format!("unknown database {:?}", name.get_ref())))?;
+    member_of(x, db, name, x.toward, name)
+}
+
+/// The one member of `[[database]]` `db` (named by `name`) at `site`; errors point at `at`.
+fn member_of(
+    x: &StepCtx<'_>,
+    db: usize,
+    name: &Spanned<String>,
+    site: SiteId,
+    at: &Spanned<String>,
+) -> Result<(usize, usize), ConfigError> {
+    let c = x.c;
+    let databases = &x.specs.postgres;
     let members: Vec<usize> = (0..databases[db].members.len())
-        .filter(|m| databases[db].members[*m].site == x.toward)
+        .filter(|m| databases[db].members[*m].site == site)
         .collect();
     match members.as_slice() {
         [one] => Ok((db, *one)),
         [] => Err(c.at(
-            name,
+            at,
             format!(
                 "database {:?} has no member at site {:?}",
                 name.get_ref(),
-                x.sites[x.toward].key
+                x.sites[site].key
             ),
         )),
         _ => Err(c.at(
-            name,
+            at,
             format!(
                 "database {:?} has several members at site {:?}",
                 name.get_ref(),
-                x.sites[x.toward].key
+                x.sites[site].key
             ),
         )),
     }

@@ -7,6 +7,7 @@ mod reading;
 mod rows;
 mod spec;
 mod state;
+mod writable;
 
 use std::fmt::Write;
 use std::time::Duration;
@@ -18,6 +19,9 @@ pub use reading::{Lsn, PgSnapshot, PrimaryReading, ReplicaReading, StandbyRow};
 pub use spec::{Database, DatabaseFile, DatabaseKind, Member, MemberFile, parse};
 pub use state::{
     BytesSource, DbState, Lag, MemberState, Role, TimeSource, lag_text, member_source, on_reading,
+};
+pub use writable::{
+    ATTEMPT_EVERY, WriteCheck, attempt_timeout, describe_writable, writable_evidence,
 };
 
 use super::{Clock, Evidence, Finding, Kind, Level, RowCtx, Rows, Section, Serving, World};
