@@ -13,6 +13,7 @@ pub mod dns;
 mod findings;
 pub mod health;
 pub mod json_text;
+mod name_column;
 pub mod patroni;
 pub mod postgres;
 pub mod rds;
@@ -29,6 +30,7 @@ pub use cloudwatch::CloudWatch;
 pub use dns::Dns;
 pub use findings::{Evidence, Finding, Level, Serving};
 pub use health::Health;
+pub use name_column::NameColumn;
 pub use patroni::Patroni;
 pub use postgres::Postgres;
 pub use rds::Rds;
@@ -264,6 +266,14 @@ pub struct RowCtx<'a> {
     pub view: &'a View,
     pub name_w: usize,
     pub site_w: usize,
+    /// The Health pane's names as its name column shows them (`name_w` wide).
+    pub names: &'a NameColumn,
+}
+
+/// The most a name column may take of `width`: what leaves `rest` columns for the row's other
+/// columns, and never under 12.
+pub fn name_cap(width: usize, rest: usize) -> usize {
+    width.saturating_sub(rest).max(12)
 }
 
 /// A kind's rows in its pane, and how many of them need attention.
