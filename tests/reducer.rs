@@ -437,12 +437,81 @@ fn stale_after_interval_plus_timeout_with_one_edge_then_recovers() {
     assert_eq!(e[0].message, "answering again (no longer stale)");
 }
 
+/// CONFIG with api-a probed every 500 ms with a 400 ms timeout (limit 900 ms).
+fn fast_check_model() -> Model {
+    let text = CONFIG.replacen(
+        "interval = \"1s\"\ntimeout = \"500ms\"",
+        "interval = \"500ms\"\ntimeout = \"400ms\"",
+        1,
+    );
+    assert_ne!(text, CONFIG);
+    model_from(&text, Mode::Live)
+}
+
+fn api_edges(entries: &[Entry]) -> Vec<String> {
+    entries
+        .iter()
+        .filter(|e| e.source == "health/api-a")
+        .map(|e| e.message.clone())
+        .collect()
+}
+
+#[test]
+fn a_500ms_check_answering_880ms_into_its_first_poll_is_never_stale() {
+    let mut m = fast_check_model();
+    // The record took 1.2 s to open: the pollers started then, and staleness counts from there,
+    // not from the console's start. The check's slot starts 500 ms later (the latest a first
+    // poll starts) and its first answer takes 880 ms (the client's setup).
+    m.polling_since = at(1.2);
+    let first = 1.2 + 0.5 + 0.88;
+    let mut seen = Vec::new();
+    for ms in (100..2580).step_by(10) {
+        seen.extend(api_edges(&step(&mut m, Msg::Tick(at(ms as f64 / 1000.0)))));
+    }
+    seen.extend(api_edges(&probe(&mut m, API, first, true)));
+    // Then a round every 500 ms, each answered up to 400 ms into it, ticks every 10 ms.
+    for round in 0..8 {
+        let start = first + 0.5 * round as f64;
+        let answer = start + if round % 2 == 0 { 0.39 } else { 0.01 };
+        for ms in (0..500).step_by(10) {
+            let t = start + ms as f64 / 1000.0;
+            if t < answer {
+                seen.extend(api_edges(&step(&mut m, Msg::Tick(at(t)))));
+            }
+        }
+        seen.extend(api_edges(&probe(&mut m, API, answer, true)));
+    }
+    assert!(
+        seen.iter()
+            .all(|e| !e.contains("stale") && !e.contains("answering again")),
+        "{seen:?}"
+    );
+    assert!(!m.kinds.health[API].stale);
+}
+
+#[test]
+fn a_500ms_check_never_answering_is_stale_once_after_its_first_polls_spread_and_limit() {
+    let mut m = fast_check_model();
+    // The latest its first poll starts is 500 ms in (min(interval, 1 s)); then 900 ms.
+    let e = step(&mut m, Msg::Tick(at(1.4)));
+    assert_eq!(api_edges(&e), Vec::<String>::new());
+    assert!(!m.kinds.health[API].stale);
+    let e = step(&mut m, Msg::Tick(at(1.401)));
+    assert_eq!(api_edges(&e), ["stale: no answer for 1.4s (limit 1.4s)"]);
+    let mut later = Vec::new();
+    for ms in (1410..=3000).step_by(10) {
+        later.extend(api_edges(&step(&mut m, Msg::Tick(at(ms as f64 / 1000.0)))));
+    }
+    assert_eq!(later, Vec::<String>::new(), "one edge, not one per tick");
+    assert!(m.kinds.health[API].stale);
+}
+
 #[test]
 fn never_answered_sources_go_stale_counting_from_start() {
     let mut m = model();
-    // Never heard from: the limit plus 1 s for the first answer's client setup. api-a: 1.5s +
-    // 1s; db members: 1s + 2s default timeout + 1s = 4s; dns: 2s + 2s + 1s = 5s; tcp check:
-    // 10s + 2s + 1s.
+    // Never heard from: the limit from the latest the first poll starts, min(interval, 1 s) after
+    // the pollers start. api-a: 1s + 1.5s; db members: 1s + 1s + 2s default timeout = 4s; dns:
+    // 1s + 2s + 2s = 5s; tcp check: 1s + 10s + 2s.
     let e = step(&mut m, Msg::Tick(at(2.4)));
     assert!(e.is_empty(), "not before the grace: {}", describe(&e));
     let e = step(&mut m, Msg::Tick(at(3.5)));

@@ -199,11 +199,14 @@ impl World<'_> {
     }
 }
 
-/// See `Clock::overdue`.
-pub const FIRST_ANSWER_GRACE: Duration = Duration::from_secs(1);
+/// The latest a source's first poll starts after polling begins: health checks of one interval
+/// are probed in slots spread over this much of it; every other source polls at once.
+pub fn first_poll_spread(interval: Duration) -> Duration {
+    interval.min(Duration::from_secs(1))
+}
 
-/// The console's clock for staleness: now, and when it started (a source never heard from is
-/// as old as the console).
+/// The console's clock for staleness: now, and when its pollers started (a source never heard
+/// from is counted from there).
 #[derive(Debug, Clone, Copy)]
 pub struct Clock {
     pub now: OffsetDateTime,
@@ -211,17 +214,23 @@ pub struct Clock {
 }
 
 impl Clock {
-    /// How long since `last` (or the start), if that is over `limit`. A source never heard from
-    /// gets `FIRST_ANSWER_GRACE` more: its first answer also pays for setting up its client
-    /// (TLS roots, the first connection), which on a busy machine took most of a second and
-    /// marked checks stale, then "answering again", just after start.
-    pub fn overdue(&self, last: Option<OffsetDateTime>, limit: Duration) -> Option<Duration> {
+    /// How long since `last`, if that is over `limit`; and the limit that applied. A source
+    /// never heard from gets its whole `limit` from the latest its first poll can start
+    /// (`started` + `first_poll_spread`), counted from `started`.
+    pub fn overdue(
+        &self,
+        last: Option<OffsetDateTime>,
+        (interval, limit): (Duration, Duration),
+    ) -> Option<(Duration, Duration)> {
         let (since, limit) = match last {
             Some(at) => (at, limit),
-            None => (self.started, limit + FIRST_ANSWER_GRACE),
+            None => (
+                self.started,
+                limit.saturating_add(first_poll_spread(interval)),
+            ),
         };
         let age = Duration::try_from(self.now - since).unwrap_or_default();
-        (age > limit).then_some(age)
+        (age > limit).then_some((age, limit))
     }
 
     /// Marks one source stale once it is overdue: one edge, not one per tick.
@@ -229,12 +238,12 @@ impl Clock {
         &self,
         stale: &mut bool,
         last: Option<OffsetDateTime>,
-        limit: Duration,
+        interval_and_limit: (Duration, Duration),
         source: impl FnOnce() -> String,
         prefix: &str,
         edges: &mut Edges,
     ) {
-        if !*stale && let Some(age) = self.overdue(last, limit) {
+        if !*stale && let Some((age, limit)) = self.overdue(last, interval_and_limit) {
             *stale = true;
             edges.edge(
                 self.now,

@@ -51,7 +51,14 @@ impl Kind for Postgres {
             let limit = spec.interval.saturating_add(spec.timeout);
             for (i, m) in state.members.iter_mut().enumerate() {
                 let source = || member_source(sites, spec, i);
-                clock.mark(&mut m.stale, m.last_at, limit, source, "", edges);
+                clock.mark(
+                    &mut m.stale,
+                    m.last_at,
+                    (spec.interval, limit),
+                    source,
+                    "",
+                    edges,
+                );
             }
         }
     }
