@@ -2355,3 +2355,73 @@ fn a_console_that_watches_another_drive_offers_b_to_break_the_lock() {
             .collect::<Vec<_>>()
     );
 }
+
+// ---- labels, not keys, in messages --------------------------------------------------------------
+
+const PROMOTE_ONLY: &str = r#"
+[[runbook]]
+name = "promote"
+from = "primary"
+to = "secondary"
+
+[[runbook.step]]
+title = "Promote site B"
+action = "promote"
+database = "orders"
+"#;
+
+/// Unnamed members are named by their site's key ("primary"); messages name them by the site's
+/// label ("site A"). The arm prompt still asks for the key: that is what a person types.
+#[test]
+fn arming_and_split_brain_messages_name_sites_by_label() {
+    let mut m = model_from(&format!("{CONFIG}{PROMOTE_ONLY}"), Mode::Live);
+    drive(&mut m);
+    pg(&mut m, A, 0.5, Ok(primary(1, Some(0))));
+    pg(&mut m, B, 0.5, Ok(replica(false)));
+    open_plan(&mut m);
+    hit(&mut m, KeyCode::Enter);
+    assert!(
+        matches!(&m.ui.overlay, Overlay::Prompt(p) if p.purpose.question(&m) == "type secondary to arm: "),
+        "{:?}",
+        m.ui.overlay
+    );
+    type_line(&mut m, "secondary");
+    let armed = records(&type_line(&mut m, "drill"));
+    let armed = armed
+        .iter()
+        .find(|e| e.message.starts_with("ARMED"))
+        .expect("the ARMED entry");
+    assert_eq!(
+        armed.message,
+        "ARMED promote → site B by alice@ops: drill (primary at arming: orders: site A)"
+    );
+
+    // Site A still answers as a writable primary: the guard asks for the split-brain word.
+    hit(&mut m, KeyCode::Enter);
+    assert!(
+        matches!(&m.ui.overlay, Overlay::Prompt(p) if format!("{:?}", p.purpose).contains("SplitBrain")),
+        "{:?} {:?}",
+        m.ui.overlay,
+        m.ui.flash
+    );
+    let accepted = records(&type_line(&mut m, "promote"));
+    let accepted = accepted
+        .iter()
+        .find(|e| e.message.contains("split brain accepted"))
+        .expect("the split brain entry");
+    assert_eq!(
+        accepted.message,
+        "step 1 split brain accepted: promoting while site A is primary"
+    );
+    assert!(
+        run_events_of(&accepted).iter().any(|e| matches!(
+            e,
+            Event::SplitBrainAccepted { evidence, .. } if evidence == "site A is primary"
+        )),
+        "{accepted:?}"
+    );
+}
+
+fn run_events_of(entry: &Entry) -> Vec<Event> {
+    entry.run.iter().map(|r| r.event.clone()).collect()
+}

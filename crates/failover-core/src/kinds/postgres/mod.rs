@@ -17,7 +17,8 @@ pub use promote::{answer_margin, describe_promote, wait_seconds};
 pub use reading::{Lsn, PgSnapshot, PrimaryReading, ReplicaReading, StandbyRow};
 pub use spec::{Database, DatabaseFile, DatabaseKind, Member, MemberFile, parse};
 pub use state::{
-    BytesSource, DbState, Lag, MemberState, Role, TimeSource, lag_text, member_source, on_reading,
+    BytesSource, DbState, Lag, MemberState, Role, TimeSource, lag_text, member_label,
+    member_source, on_reading,
 };
 
 use super::{Clock, Evidence, Finding, Kind, Level, RowCtx, Rows, Section, Serving, World};
