@@ -2414,7 +2414,7 @@ fn arming_and_split_brain_messages_name_sites_by_label() {
         "step 1 split brain accepted: promoting while site A is primary"
     );
     assert!(
-        run_events_of(&accepted).iter().any(|e| matches!(
+        run_events_of(accepted).iter().any(|e| matches!(
             e,
             Event::SplitBrainAccepted { evidence, .. } if evidence == "site A is primary"
         )),
