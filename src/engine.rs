@@ -165,6 +165,8 @@ impl<R: Seat> Engine<R> {
         // Who drives comes from the record itself from now on.
         model.holder = None;
         let (obs_tx, observations) = mpsc::channel(4096);
+        // Opening the record can take a while: staleness counts from the first polls.
+        model.polling_since = OffsetDateTime::now_utc();
         let pollers = crate::kinds::spawn_all(&config, obs_tx);
         let (internal_tx, internal) = mpsc::channel(1024);
 

@@ -73,9 +73,12 @@ pub async fn poll(config: Arc<Config>) -> Model {
 /// The verdict, where traffic goes, and every kind's sources.
 pub fn to_json(model: &Model, level: Level, findings: &[verdict::Finding]) -> Value {
     let config = &model.config;
-    let serving = verdict::serving(model)
-        .agreed()
+    let agreed = verdict::serving(model).agreed();
+    let serving = agreed
         .map(|s| Value::String(config.sites[s].key.clone()))
+        .unwrap_or(Value::Null);
+    let serving_label = agreed
+        .map(|s| Value::String(config.site_label(s).to_string()))
         .unwrap_or(Value::Null);
     let mut out = json!({
         "title": config.title,
@@ -83,6 +86,7 @@ pub fn to_json(model: &Model, level: Level, findings: &[verdict::Finding]) -> Va
         "exit_code": level.exit_code(),
         "reasons": findings.iter().map(|f| json!({"level": f.level.label(), "text": f.text})).collect::<Vec<_>>(),
         "serving": serving,
+        "serving_label": serving_label,
     });
     if let Value::Object(map) = &mut out {
         map.extend(model.world().status_json());

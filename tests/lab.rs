@@ -695,6 +695,7 @@ async fn status_json_on_the_healthy_lab_is_ok() {
     assert_eq!(json["verdict"], "OK", "{pretty}");
     assert_eq!(json["exit_code"], 0);
     assert_eq!(json["serving"], "primary", "{pretty}");
+    assert_eq!(json["serving_label"], "site A", "{pretty}");
     assert_eq!(
         json["reasons"].as_array().map(Vec::len),
         Some(0),

@@ -437,12 +437,81 @@ fn stale_after_interval_plus_timeout_with_one_edge_then_recovers() {
     assert_eq!(e[0].message, "answering again (no longer stale)");
 }
 
+/// CONFIG with api-a probed every 500 ms with a 400 ms timeout (limit 900 ms).
+fn fast_check_model() -> Model {
+    let text = CONFIG.replacen(
+        "interval = \"1s\"\ntimeout = \"500ms\"",
+        "interval = \"500ms\"\ntimeout = \"400ms\"",
+        1,
+    );
+    assert_ne!(text, CONFIG);
+    model_from(&text, Mode::Live)
+}
+
+fn api_edges(entries: &[Entry]) -> Vec<String> {
+    entries
+        .iter()
+        .filter(|e| e.source == "health/api-a")
+        .map(|e| e.message.clone())
+        .collect()
+}
+
+#[test]
+fn a_500ms_check_answering_880ms_into_its_first_poll_is_never_stale() {
+    let mut m = fast_check_model();
+    // The record took 1.2 s to open: the pollers started then, and staleness counts from there,
+    // not from the console's start. The check's slot starts 500 ms later (the latest a first
+    // poll starts) and its first answer takes 880 ms (the client's setup).
+    m.polling_since = at(1.2);
+    let first = 1.2 + 0.5 + 0.88;
+    let mut seen = Vec::new();
+    for ms in (100..2580).step_by(10) {
+        seen.extend(api_edges(&step(&mut m, Msg::Tick(at(ms as f64 / 1000.0)))));
+    }
+    seen.extend(api_edges(&probe(&mut m, API, first, true)));
+    // Then a round every 500 ms, each answered up to 400 ms into it, ticks every 10 ms.
+    for round in 0..8 {
+        let start = first + 0.5 * round as f64;
+        let answer = start + if round % 2 == 0 { 0.39 } else { 0.01 };
+        for ms in (0..500).step_by(10) {
+            let t = start + ms as f64 / 1000.0;
+            if t < answer {
+                seen.extend(api_edges(&step(&mut m, Msg::Tick(at(t)))));
+            }
+        }
+        seen.extend(api_edges(&probe(&mut m, API, answer, true)));
+    }
+    assert!(
+        seen.iter()
+            .all(|e| !e.contains("stale") && !e.contains("answering again")),
+        "{seen:?}"
+    );
+    assert!(!m.kinds.health[API].stale);
+}
+
+#[test]
+fn a_500ms_check_never_answering_is_stale_once_after_its_first_polls_spread_and_limit() {
+    let mut m = fast_check_model();
+    // The latest its first poll starts is 500 ms in (min(interval, 1 s)); then 900 ms.
+    let e = step(&mut m, Msg::Tick(at(1.4)));
+    assert_eq!(api_edges(&e), Vec::<String>::new());
+    assert!(!m.kinds.health[API].stale);
+    let e = step(&mut m, Msg::Tick(at(1.401)));
+    assert_eq!(api_edges(&e), ["stale: no answer for 1.4s (limit 1.4s)"]);
+    let mut later = Vec::new();
+    for ms in (1410..=3000).step_by(10) {
+        later.extend(api_edges(&step(&mut m, Msg::Tick(at(ms as f64 / 1000.0)))));
+    }
+    assert_eq!(later, Vec::<String>::new(), "one edge, not one per tick");
+    assert!(m.kinds.health[API].stale);
+}
+
 #[test]
 fn never_answered_sources_go_stale_counting_from_start() {
     let mut m = model();
-    // Never heard from: the limit plus 1 s for the first answer's client setup. api-a: 1.5s +
-    // 1s; db members: 1s + 2s default timeout + 1s = 4s; dns: 2s + 2s + 1s = 5s; tcp check:
-    // 10s + 2s + 1s.
+    // Never heard from: the limit from the latest the first poll starts, min(interval, 1 s) after
+    // the pollers start. api-a: 1s + 1.5s; db members: 1s + 1s + 2s default timeout = 4s; dns:
+    // 1s + 2s + 2s = 5s; tcp check: 1s + 10s + 2s.
     let e = step(&mut m, Msg::Tick(at(2.4)));
     assert!(e.is_empty(), "not before the grace: {}", describe(&e));
     let e = step(&mut m, Msg::Tick(at(3.5)));
@@ -2285,4 +2354,74 @@ fn a_console_that_watches_another_drive_offers_b_to_break_the_lock() {
             .map(|h| (&h.key, &h.what))
             .collect::<Vec<_>>()
     );
+}
+
+// ---- labels, not keys, in messages --------------------------------------------------------------
+
+const PROMOTE_ONLY: &str = r#"
+[[runbook]]
+name = "promote"
+from = "primary"
+to = "secondary"
+
+[[runbook.step]]
+title = "Promote site B"
+action = "promote"
+database = "orders"
+"#;
+
+/// Unnamed members are named by their site's key ("primary"); messages name them by the site's
+/// label ("site A"). The arm prompt still asks for the key: that is what a person types.
+#[test]
+fn arming_and_split_brain_messages_name_sites_by_label() {
+    let mut m = model_from(&format!("{CONFIG}{PROMOTE_ONLY}"), Mode::Live);
+    drive(&mut m);
+    pg(&mut m, A, 0.5, Ok(primary(1, Some(0))));
+    pg(&mut m, B, 0.5, Ok(replica(false)));
+    open_plan(&mut m);
+    hit(&mut m, KeyCode::Enter);
+    assert!(
+        matches!(&m.ui.overlay, Overlay::Prompt(p) if p.purpose.question(&m) == "type secondary to arm: "),
+        "{:?}",
+        m.ui.overlay
+    );
+    type_line(&mut m, "secondary");
+    let armed = records(&type_line(&mut m, "drill"));
+    let armed = armed
+        .iter()
+        .find(|e| e.message.starts_with("ARMED"))
+        .expect("the ARMED entry");
+    assert_eq!(
+        armed.message,
+        "ARMED promote → site B by alice@ops: drill (primary at arming: orders: site A)"
+    );
+
+    // Site A still answers as a writable primary: the guard asks for the split-brain word.
+    hit(&mut m, KeyCode::Enter);
+    assert!(
+        matches!(&m.ui.overlay, Overlay::Prompt(p) if format!("{:?}", p.purpose).contains("SplitBrain")),
+        "{:?} {:?}",
+        m.ui.overlay,
+        m.ui.flash
+    );
+    let accepted = records(&type_line(&mut m, "promote"));
+    let accepted = accepted
+        .iter()
+        .find(|e| e.message.contains("split brain accepted"))
+        .expect("the split brain entry");
+    assert_eq!(
+        accepted.message,
+        "step 1 split brain accepted: promoting while site A is primary"
+    );
+    assert!(
+        run_events_of(accepted).iter().any(|e| matches!(
+            e,
+            Event::SplitBrainAccepted { evidence, .. } if evidence == "site A is primary"
+        )),
+        "{accepted:?}"
+    );
+}
+
+fn run_events_of(entry: &Entry) -> Vec<Event> {
+    entry.run.iter().map(|r| r.event.clone()).collect()
 }

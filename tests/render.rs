@@ -899,3 +899,95 @@ fn driving_console_during_a_run() {
         "{screen}"
     );
 }
+
+/// Checks and members whose names share a long prefix: the name column is as wide as the
+/// longest name up to its cap, and names cut to it still read differently.
+fn long_names() -> Model {
+    let text = CONFIG
+        .replacen("name = \"api-a\"", "name = \"ledger-west-http\"", 1)
+        .replacen("name = \"api-b\"", "name = \"ledger-west-pgport\"", 1)
+        .replacen(
+            "name = \"db-b-port\"",
+            "name = \"ledger-west-payments-api-grpc-check\"",
+            1,
+        )
+        .replacen(
+            "[[database]]",
+            "[[health]]\nname = \"ledger-west-payments-api-http-check\"\nsite = \"secondary\"\n\
+             tcp = \"127.0.0.1:54323\"\n\n[[database]]",
+            1,
+        )
+        .replacen(
+            "[[database.member]]\nsite = \"primary\"\n",
+            "[[database.member]]\nsite = \"primary\"\nname = \"ledger-west-orders-primary-pg17\"\n",
+            1,
+        )
+        .replacen(
+            "[[database.member]]\nsite = \"secondary\"\n",
+            "[[database.member]]\nsite = \"secondary\"\nname = \"ledger-west-orders-replica-pg17\"\n",
+            1,
+        );
+    let mut m = fixture::model(&text, Mode::Live, "alice@ops", fixture::dark(false), T0);
+    for s in [1.0, 2.0] {
+        probe(&mut m, 0, s, true, "200", 3);
+        probe(&mut m, 1, s + 0.1, true, "connected", 1);
+        probe(&mut m, 2, s + 0.2, true, "connected", 1);
+        probe(&mut m, 3, s + 0.25, false, "connection refused", 1);
+        pg(&mut m, 0, s + 0.3, Ok(primary(1, 0, Duration::ZERO)));
+        pg(
+            &mut m,
+            1,
+            s + 0.4,
+            Ok(replica(false, Duration::from_secs(2))),
+        );
+    }
+    dns(&mut m, 0, 2.5, "10.0.1.100");
+    dns(&mut m, 1, 2.6, "10.0.1.100");
+    m.now = at(3.0);
+    m
+}
+
+/// The name cell of each row that starts with a state glyph, in the Health and Replication
+/// panes (the first word after the glyph; not the DNS pane's resolvers).
+fn names_shown(screen: &str) -> Vec<String> {
+    screen
+        .lines()
+        .filter_map(|line| {
+            let line = line.trim_start_matches(['┃', '│', ' ']);
+            let rest = line.strip_prefix(['✔', '✖', '▲', '◌', '…'])?;
+            rest.split_whitespace()
+                .next()
+                .filter(|name| !name.starts_with('@'))
+                .map(str::to_string)
+        })
+        .collect()
+}
+
+#[test]
+fn names_sharing_a_long_prefix_are_told_apart() {
+    let m = long_names();
+    snapshot_both!("long_names", &m);
+    for (w, h) in SIZES {
+        let screen = render(&m, w, h);
+        let names = names_shown(&screen);
+        assert_eq!(
+            names.len(),
+            6,
+            "4 checks and 2 members at {w}x{h}:\n{screen}"
+        );
+        let distinct: std::collections::HashSet<&String> = names.iter().collect();
+        assert_eq!(distinct.len(), 6, "{names:?} at {w}x{h}:\n{screen}");
+        for whole in ["ledger-west-http", "ledger-west-pgport"] {
+            assert!(
+                names.iter().any(|n| n == whole),
+                "{whole} cut at {w}x{h}: {names:?}"
+            );
+        }
+    }
+    let narrow = names_shown(&render(&m, 80, 24));
+    assert!(
+        narrow.iter().any(|n| n.ends_with("grpc-check"))
+            && narrow.iter().any(|n| n.ends_with("http-check")),
+        "the cut names keep where they differ: {narrow:?}"
+    );
+}

@@ -557,7 +557,7 @@ async fn promote_is_refused_when_another_member_became_primary_after_arming() {
     assert!(
         armed
             .iter()
-            .any(|e| e.message.contains("(primary at arming: orders: primary)")),
+            .any(|e| e.message.contains("(primary at arming: orders: site A)")),
         "{}",
         journal_text(&armed)
     );
@@ -574,7 +574,7 @@ async fn promote_is_refused_when_another_member_became_primary_after_arming() {
         "site B is still a replica: only the primary guard can refuse"
     );
     key(&mut engine, KeyCode::Enter).await;
-    let want = "the primary changed since arming: was primary, now patroni-p2";
+    let want = "the primary changed since arming: was site A, now patroni-p2";
     wait(&mut engine, "the promote refused", |m| {
         m.runs
             .current

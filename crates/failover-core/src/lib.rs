@@ -8,6 +8,7 @@
 pub mod actions;
 pub mod app;
 pub mod config;
+pub mod fit;
 pub mod kinds;
 pub mod runbook;
 pub mod schema;

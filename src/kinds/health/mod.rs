@@ -58,9 +58,8 @@ fn spawn_slots(specs: &[HealthCheck], tx: &Sender, pollers: &mut Pollers) {
     for ((interval, timeout), checks) in groups {
         let slots = checks.len().div_ceil(SLOT);
         for (k, slot) in checks.chunks(SLOT).enumerate() {
-            let start = interval
-                .min(Duration::from_secs(1))
-                .mul_f64(k as f64 / slots as f64);
+            let start =
+                failover_core::kinds::first_poll_spread(interval).mul_f64(k as f64 / slots as f64);
             let probers: Vec<(usize, Prober)> = slot
                 .iter()
                 .map(|i| (*i, Prober::new(&specs[*i], *i)))

@@ -199,6 +199,8 @@ pub struct Model {
     pub operator: String,
     pub view: View,
     pub started: OffsetDateTime,
+    /// When the pollers started: a source never heard from is stale counting from here.
+    pub polling_since: OffsetDateTime,
     pub now: OffsetDateTime,
     /// Every source's live state, one per configured source of each kind.
     pub kinds: States,
@@ -243,6 +245,7 @@ impl Model {
             operator,
             view,
             started: now,
+            polling_since: now,
             now,
             kinds,
             timeline: Timeline::new(TIMELINE_CAPACITY),

@@ -9,7 +9,7 @@ use super::model::{Driver, Model, Orphan, Overlay, Pane, Prompt, Purpose};
 use super::update::{Effect, Fx};
 use crate::actions::ActionSpec;
 use crate::kinds::patroni::{self, Switch, SwitchKind};
-use crate::kinds::postgres::Role;
+use crate::kinds::postgres::{Role, member_label};
 use crate::runbook::{
     self, Event, ExpectedPrimary, Phase, RunEvent, RunState, StepStatus, evidence,
 };
@@ -646,7 +646,7 @@ fn promote_guard(model: &Model, db: usize, member: usize) -> Guard {
         };
         return Guard::Refuse(format!(
             "{} is not a replica now ({now})",
-            spec.members[member].name
+            member_label(&model.config.sites, spec, member)
         ));
     }
     let expected = model.runs.current.as_ref().and_then(|r| {
@@ -657,12 +657,16 @@ fn promote_guard(model: &Model, db: usize, member: usize) -> Guard {
     });
     let primaries: Vec<usize> = state.primaries();
     let name = |i: usize| spec.members[i].name.clone();
+    let label = |i: usize| member_label(&model.config.sites, spec, i);
     match expected.and_then(|e| e.member) {
         Some(expected_name) => {
             if let Some(other) = primaries.iter().find(|p| name(**p) != expected_name) {
+                let was = (0..spec.members.len())
+                    .find(|i| name(*i) == expected_name)
+                    .map_or(expected_name.as_str(), label);
                 return Guard::Refuse(format!(
-                    "the primary changed since arming: was {expected_name}, now {}",
-                    name(*other)
+                    "the primary changed since arming: was {was}, now {}",
+                    label(*other)
                 ));
             }
             if primaries.iter().any(|p| name(*p) == expected_name) {
@@ -672,7 +676,7 @@ fn promote_guard(model: &Model, db: usize, member: usize) -> Guard {
         }
         None if !primaries.is_empty() => Guard::Refuse(format!(
             "there was no primary at arming; now {} is",
-            name(primaries[0])
+            label(primaries[0])
         )),
         None => Guard::Go,
     }
@@ -966,7 +970,10 @@ fn answered(model: &mut Model, token: &DriverToken, purpose: Purpose, text: Stri
                             state
                                 .primaries()
                                 .iter()
-                                .map(|p| format!("{} is primary", spec.members[*p].name))
+                                .map(|p| {
+                                    let sites = &model.config.sites;
+                                    format!("{} is primary", member_label(sites, spec, *p))
+                                })
                                 .collect::<Vec<_>>()
                                 .join(", ")
                         })
@@ -1018,9 +1025,24 @@ fn arm(model: &mut Model, _token: &DriverToken, runbook_index: usize, reason: St
         })
         .chain(patroni_leaders)
         .collect::<Vec<_>>();
-    let primaries_text = expected_primaries
+    // As people read them: a database member by its label, a Patroni member by its name.
+    let sites = &model.config.sites;
+    let primaries_text = model
+        .config
+        .kinds
+        .postgres
         .iter()
-        .map(|e| format!("{}: {}", e.database, e.member.as_deref().unwrap_or("none")))
+        .zip(&model.kinds.postgres)
+        .map(|(spec, state)| match state.primaries().as_slice() {
+            [one] => format!("{}: {}", spec.name, member_label(sites, spec, *one)),
+            _ => format!("{}: none", spec.name),
+        })
+        .chain(
+            expected_primaries
+                .iter()
+                .skip(model.kinds.postgres.len())
+                .map(|e| format!("{}: {}", e.database, e.member.as_deref().unwrap_or("none"))),
+        )
         .collect::<Vec<_>>()
         .join(", ");
     let target = model.config.sites[runbook.to].key.clone();

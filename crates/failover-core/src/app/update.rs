@@ -322,7 +322,7 @@ fn observe(model: &mut Model, observation: Observation, fx: &mut Fx) -> bool {
 fn mark_stale(model: &mut Model, fx: &mut Fx) {
     let clock = Clock {
         now: model.now,
-        started: model.started,
+        started: model.polling_since,
     };
     let mut edges = Edges::default();
     let config = &model.config;

@@ -13,6 +13,7 @@ pub mod dns;
 mod findings;
 pub mod health;
 pub mod json_text;
+mod name_column;
 pub mod patroni;
 pub mod postgres;
 pub mod rds;
@@ -29,6 +30,7 @@ pub use cloudwatch::CloudWatch;
 pub use dns::Dns;
 pub use findings::{Evidence, Finding, Level, Serving};
 pub use health::Health;
+pub use name_column::NameColumn;
 pub use patroni::Patroni;
 pub use postgres::Postgres;
 pub use rds::Rds;
@@ -197,11 +199,14 @@ impl World<'_> {
     }
 }
 
-/// See `Clock::overdue`.
-pub const FIRST_ANSWER_GRACE: Duration = Duration::from_secs(1);
+/// The latest a source's first poll starts after polling begins: health checks of one interval
+/// are probed in slots spread over this much of it; every other source polls at once.
+pub fn first_poll_spread(interval: Duration) -> Duration {
+    interval.min(Duration::from_secs(1))
+}
 
-/// The console's clock for staleness: now, and when it started (a source never heard from is
-/// as old as the console).
+/// The console's clock for staleness: now, and when its pollers started (a source never heard
+/// from is counted from there).
 #[derive(Debug, Clone, Copy)]
 pub struct Clock {
     pub now: OffsetDateTime,
@@ -209,17 +214,23 @@ pub struct Clock {
 }
 
 impl Clock {
-    /// How long since `last` (or the start), if that is over `limit`. A source never heard from
-    /// gets `FIRST_ANSWER_GRACE` more: its first answer also pays for setting up its client
-    /// (TLS roots, the first connection), which on a busy machine took most of a second and
-    /// marked checks stale, then "answering again", just after start.
-    pub fn overdue(&self, last: Option<OffsetDateTime>, limit: Duration) -> Option<Duration> {
+    /// How long since `last`, if that is over `limit`; and the limit that applied. A source
+    /// never heard from gets its whole `limit` from the latest its first poll can start
+    /// (`started` + `first_poll_spread`), counted from `started`.
+    pub fn overdue(
+        &self,
+        last: Option<OffsetDateTime>,
+        (interval, limit): (Duration, Duration),
+    ) -> Option<(Duration, Duration)> {
         let (since, limit) = match last {
             Some(at) => (at, limit),
-            None => (self.started, limit + FIRST_ANSWER_GRACE),
+            None => (
+                self.started,
+                limit.saturating_add(first_poll_spread(interval)),
+            ),
         };
         let age = Duration::try_from(self.now - since).unwrap_or_default();
-        (age > limit).then_some(age)
+        (age > limit).then_some((age, limit))
     }
 
     /// Marks one source stale once it is overdue: one edge, not one per tick.
@@ -227,12 +238,12 @@ impl Clock {
         &self,
         stale: &mut bool,
         last: Option<OffsetDateTime>,
-        limit: Duration,
+        interval_and_limit: (Duration, Duration),
         source: impl FnOnce() -> String,
         prefix: &str,
         edges: &mut Edges,
     ) {
-        if !*stale && let Some(age) = self.overdue(last, limit) {
+        if !*stale && let Some((age, limit)) = self.overdue(last, interval_and_limit) {
             *stale = true;
             edges.edge(
                 self.now,
@@ -264,6 +275,14 @@ pub struct RowCtx<'a> {
     pub view: &'a View,
     pub name_w: usize,
     pub site_w: usize,
+    /// The Health pane's names as its name column shows them (`name_w` wide).
+    pub names: &'a NameColumn,
+}
+
+/// The most a name column may take of `width`: what leaves `rest` columns for the row's other
+/// columns, and never under 12.
+pub fn name_cap(width: usize, rest: usize) -> usize {
+    width.saturating_sub(rest).max(12)
 }
 
 /// A kind's rows in its pane, and how many of them need attention.

@@ -9,7 +9,7 @@ use ratatui::widgets::Paragraph;
 
 use crate::app::Model;
 use crate::app::model::Pane;
-use crate::kinds::{RowCtx, Section};
+use crate::kinds::{NameColumn, RowCtx, Section, name_cap};
 use crate::text::{clean, clock};
 use crate::theme::{Glyphs, Theme, cell};
 use crate::timeline::Severity;
@@ -68,15 +68,8 @@ fn sources(model: &Model, section: Section, width: usize) -> (String, Vec<Line<'
     if config.kinds.in_section(section) == 0 {
         return (name.into(), placeholder(theme, nothing));
     }
-    // The Health pane's name and site columns are as wide as their longest entries.
-    let name_w = config
-        .kinds
-        .names(section)
-        .iter()
-        .map(|n| n.chars().count())
-        .max()
-        .unwrap_or(4)
-        .clamp(4, if width < 100 { 12 } else { 24 });
+    // The Health pane's name and site columns are as wide as their longest entries; names up
+    // to what leaves the state, latency and at least 20 columns of detail.
     let site_w = config
         .sites
         .iter()
@@ -84,11 +77,18 @@ fn sources(model: &Model, section: Section, width: usize) -> (String, Vec<Line<'
         .max()
         .unwrap_or(4)
         .clamp(4, if width < 100 { 7 } else { 14 });
+    let names = NameColumn::new(
+        &config.kinds.names(section),
+        4,
+        name_cap(width, 2 + 1 + site_w + 1 + 18 + 8 + 20),
+        model.view.ascii,
+    );
     let ctx = RowCtx {
         width,
         view: &model.view,
-        name_w,
+        name_w: names.width,
         site_w,
+        names: &names,
     };
     let rows = model.world().rows(section, &ctx);
     let title = match counted {
@@ -194,6 +194,14 @@ fn timeline(model: &Model, width: usize) -> (String, Vec<Line<'static>>) {
     // value, the site) is not cut. Wide: aligned columns.
     let narrow = width < 100;
     let source_w = 28;
+    let shown_sources: Vec<&str> = model
+        .timeline
+        .shown_newest_first()
+        .skip(skip)
+        .take(200)
+        .map(|s| s.entry.source.as_str())
+        .collect();
+    let sources = NameColumn::fixed(&shown_sources, source_w, model.view.ascii);
     let mut lines: Vec<Line<'static>> = Vec::new();
     for shown in model.timeline.shown_newest_first().skip(skip).take(200) {
         let e = &shown.entry;
@@ -237,7 +245,7 @@ fn timeline(model: &Model, width: usize) -> (String, Vec<Line<'static>>) {
             }
         } else {
             let mut spans = prefix;
-            spans.push(Span::styled(cell(&source, source_w, &g) + " ", theme.dim));
+            spans.push(Span::styled(sources.cell(&e.source) + " ", theme.dim));
             spans.push(Span::styled(
                 cell(&message, width.saturating_sub(indent + source_w + 1), &g),
                 style,

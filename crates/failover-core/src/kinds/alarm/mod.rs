@@ -50,7 +50,14 @@ impl Kind for Alarm {
     ) {
         for (spec, st) in specs.iter().zip(states) {
             let limit = aws::stale_limit(st.error.as_ref(), spec.interval, spec.timeout);
-            clock.mark(&mut st.stale, st.last_at, limit, || source(spec), "", edges);
+            clock.mark(
+                &mut st.stale,
+                st.last_at,
+                (spec.interval, limit),
+                || source(spec),
+                "",
+                edges,
+            );
         }
     }
 

@@ -5,7 +5,7 @@ use ratatui::style::Style;
 use ratatui::text::{Line, Span};
 
 use super::{AlarmSource, AlarmState, AlarmValue, Alarms, Row};
-use crate::kinds::{RowCtx, Rows, World};
+use crate::kinds::{NameColumn, RowCtx, Rows, World};
 use crate::text::{clean, clock};
 use crate::theme::{Glyphs, cell};
 
@@ -60,24 +60,23 @@ fn source_rows(
             _ => None,
         }
     };
+    let rows = st.rows(spec).unwrap_or_default();
+    let names: Vec<&str> = std::iter::once(spec.name.as_str())
+        .chain(rows.iter().map(|r| r.name()))
+        .collect();
+    let column = NameColumn::fixed(&names, ctx.name_w, ctx.view.ascii);
     if let Some((glyph, style, state, detail)) = whole {
         out.lines.push(line(
             ctx,
             &g,
             (glyph, style),
-            &spec.name,
+            &column.cell(&spec.name),
             &site,
             state,
             &detail,
             style,
         ));
     }
-    let rows = st.rows(spec).unwrap_or_default();
-    let names: Vec<&str> = rows.iter().map(|r| r.name()).collect();
-    let shared = match (shared_words(&names), &spec.alarms) {
-        ("", Alarms::Prefix(prefix)) => whole_words(prefix),
-        (words, _) => words,
-    };
     for row in rows.iter().copied() {
         let (glyph, style, state, detail) = match row {
             Row::NotFound(_) => (
@@ -113,7 +112,7 @@ fn source_rows(
         } else {
             (glyph, style)
         };
-        let name = shown_name(row.name(), shared, ctx.name_w, &g);
+        let name = column.cell(row.name());
         let detail_style = if style == theme.crit {
             theme.crit
         } else {
@@ -140,46 +139,6 @@ fn what(spec: &AlarmSource) -> String {
     }
 }
 
-/// An alarm's name as the name column shows it: whole when it fits, else without the words all
-/// its source's alarms share (names that share a long prefix would all be cut to the same text).
-fn shown_name(name: &str, shared: &str, width: usize, g: &Glyphs) -> String {
-    match name.strip_prefix(shared) {
-        Some(rest) if name.chars().count() > width && !shared.is_empty() && !rest.is_empty() => {
-            format!("{}{rest}", g.ellipsis)
-        }
-        _ => name.to_string(),
-    }
-}
-
-/// The words the names share, up to the last separator they share ("orders-prod-site-a-" of
-/// "orders-prod-site-a-5xx" and "orders-prod-site-a-p99"); nothing for a single name.
-fn shared_words<'a>(names: &[&'a str]) -> &'a str {
-    let Some((first, rest)) = names.split_first() else {
-        return "";
-    };
-    if rest.is_empty() {
-        return "";
-    }
-    let mut len = first.len();
-    for name in rest {
-        len = first
-            .bytes()
-            .zip(name.bytes())
-            .take(len)
-            .take_while(|(a, b)| a == b)
-            .count();
-    }
-    whole_words(&first[..len])
-}
-
-/// `text` up to and with its last separator: "orders-prod-" of "orders-prod-si".
-fn whole_words(text: &str) -> &str {
-    match text.rfind(['-', '_', '.', '/', ' ']) {
-        Some(i) => &text[..=i],
-        None => "",
-    }
-}
-
 #[allow(clippy::too_many_arguments)]
 fn line(
     ctx: &RowCtx<'_>,
@@ -196,7 +155,7 @@ fn line(
     let fixed = 2 + ctx.name_w + 1 + ctx.site_w + 1 + 18 + 8;
     Line::from(vec![
         Span::styled(format!("{glyph} "), style),
-        Span::styled(cell(&clean(name, ascii), ctx.name_w, g) + " ", theme.text),
+        Span::styled(format!("{name} "), theme.text),
         Span::styled(cell(&clean(site, ascii), ctx.site_w, g) + " ", theme.dim),
         Span::styled(cell(state.trim_end(), 18, g), style),
         Span::styled(format!("{:>7} ", ""), theme.text),

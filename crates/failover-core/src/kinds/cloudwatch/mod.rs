@@ -52,7 +52,14 @@ impl Kind for CloudWatch {
     ) {
         for (spec, st) in specs.iter().zip(states) {
             let limit = aws::stale_limit(st.error.as_ref(), spec.interval, spec.timeout);
-            clock.mark(&mut st.stale, st.last_at, limit, || source(spec), "", edges);
+            clock.mark(
+                &mut st.stale,
+                st.last_at,
+                (spec.interval, limit),
+                || source(spec),
+                "",
+                edges,
+            );
         }
     }
 

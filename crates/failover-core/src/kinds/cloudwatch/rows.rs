@@ -49,10 +49,7 @@ pub fn rows(world: &World<'_>, ctx: &RowCtx<'_>) -> Rows {
                 .unwrap_or_default();
             Line::from(vec![
                 Span::styled(format!("{glyph} "), style),
-                Span::styled(
-                    cell(&clean(&spec.name, ascii), name_w, &g) + " ",
-                    theme.text,
-                ),
+                Span::styled(ctx.names.cell(&spec.name) + " ", theme.text),
                 Span::styled(cell(&clean(&site, ascii), site_w, &g) + " ", theme.dim),
                 Span::styled(cell(state.trim_end(), 17, &g), style),
                 Span::styled(format!("{value:>7} "), theme.text),

@@ -52,7 +52,7 @@ impl Kind for Dns {
                 clock.mark(
                     &mut r.stale,
                     r.last_at,
-                    limit,
+                    (spec.interval, limit),
                     || source(spec),
                     &prefix,
                     edges,

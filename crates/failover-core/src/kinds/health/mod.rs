@@ -53,7 +53,7 @@ impl Kind for Health {
             clock.mark(
                 &mut state.stale,
                 state.last_at,
-                limit,
+                (spec.interval, limit),
                 || source(spec),
                 "",
                 edges,

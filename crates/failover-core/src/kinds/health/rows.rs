@@ -73,10 +73,7 @@ pub fn rows(world: &World<'_>, ctx: &RowCtx<'_>) -> Rows {
             let detail_w = ctx.width.saturating_sub(fixed);
             Line::from(vec![
                 Span::styled(format!("{glyph} "), style),
-                Span::styled(
-                    cell(&clean(&spec.name, ctx.view.ascii), ctx.name_w, &g) + " ",
-                    theme.text,
-                ),
+                Span::styled(ctx.names.cell(&spec.name) + " ", theme.text),
                 Span::styled(
                     cell(
                         &clean(world.sites.label(spec.site), ctx.view.ascii),

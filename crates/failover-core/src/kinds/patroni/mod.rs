@@ -56,7 +56,14 @@ impl Kind for Patroni {
         for (spec, st) in specs.iter().zip(states) {
             // A read is two rounds of requests, each within the timeout.
             let limit = spec.interval.saturating_add(spec.timeout.saturating_mul(2));
-            clock.mark(&mut st.stale, st.last_at, limit, || source(spec), "", edges);
+            clock.mark(
+                &mut st.stale,
+                st.last_at,
+                (spec.interval, limit),
+                || source(spec),
+                "",
+                edges,
+            );
         }
     }
 

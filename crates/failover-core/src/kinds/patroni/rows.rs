@@ -4,7 +4,7 @@
 use ratatui::text::{Line, Span};
 
 use super::{Lag, LagClass, Trouble, lag_class};
-use crate::kinds::{RowCtx, Rows, World};
+use crate::kinds::{NameColumn, RowCtx, Rows, World, name_cap};
 use crate::text::{clean, clock, without_scheme as short};
 use crate::theme::{Glyphs, cell};
 
@@ -89,15 +89,15 @@ pub fn rows(world: &World<'_>, ctx: &RowCtx<'_>) -> Rows {
         let Some(view) = st.view() else { continue };
         let old = st.error.is_some() || st.stale;
         let missing = st.missing(spec);
-        let label_w = view
+        let role_w = 14;
+        let labels: Vec<&str> = view
             .members
             .iter()
-            .map(|m| m.name.chars().count())
-            .chain(missing.iter().map(|(label, _)| label.chars().count()))
-            .max()
-            .unwrap_or(4)
-            .clamp(4, if width < 100 { 16 } else { 24 });
-        let role_w = 14;
+            .map(|m| m.name.as_str())
+            .chain(missing.iter().map(|(label, _)| label.as_str()))
+            .collect();
+        let column = NameColumn::new(&labels, 4, name_cap(width, 4 + 1 + role_w + 1 + 36), ascii);
+        let label_w = column.width;
         for m in &view.members {
             let unreachable = st.unreachable(spec, m);
             let class = lag_class(m, limit);
@@ -155,7 +155,7 @@ pub fn rows(world: &World<'_>, ctx: &RowCtx<'_>) -> Rows {
             let fixed = 4 + label_w + 1 + role_w + 1;
             lines.push(Line::from(vec![
                 Span::styled(format!("  {glyph} "), style),
-                Span::styled(cell(&clean(&m.name, ascii), label_w, &g) + " ", theme.text),
+                Span::styled(column.cell(&m.name) + " ", theme.text),
                 Span::styled(cell(&m.role, role_w, &g) + " ", style),
                 Span::styled(
                     cell(&clean(&detail, ascii), width.saturating_sub(fixed), &g),
@@ -167,7 +167,7 @@ pub fn rows(world: &World<'_>, ctx: &RowCtx<'_>) -> Rows {
             problems += 1;
             lines.push(Line::from(vec![
                 Span::styled(format!("  {} ", g.bad), theme.crit),
-                Span::styled(cell(&clean(&label, ascii), label_w, &g) + " ", theme.text),
+                Span::styled(column.cell(&label) + " ", theme.text),
                 Span::styled(cell("missing", role_w, &g) + " ", theme.crit),
                 Span::styled(
                     cell(

@@ -18,7 +18,8 @@ pub use promote::{answer_margin, describe_promote, wait_seconds};
 pub use reading::{Lsn, PgSnapshot, PrimaryReading, ReplicaReading, StandbyRow};
 pub use spec::{Database, DatabaseFile, DatabaseKind, Member, MemberFile, parse};
 pub use state::{
-    BytesSource, DbState, Lag, MemberState, Role, TimeSource, lag_text, member_source, on_reading,
+    BytesSource, DbState, Lag, MemberState, Role, TimeSource, lag_text, member_label,
+    member_source, on_reading,
 };
 pub use writable::{
     ATTEMPT_EVERY, WriteCheck, attempt_timeout, describe_writable, writable_evidence,
@@ -55,7 +56,14 @@ impl Kind for Postgres {
             let limit = spec.interval.saturating_add(spec.timeout);
             for (i, m) in state.members.iter_mut().enumerate() {
                 let source = || member_source(sites, spec, i);
-                clock.mark(&mut m.stale, m.last_at, limit, source, "", edges);
+                clock.mark(
+                    &mut m.stale,
+                    m.last_at,
+                    (spec.interval, limit),
+                    source,
+                    "",
+                    edges,
+                );
             }
         }
     }

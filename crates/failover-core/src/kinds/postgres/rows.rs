@@ -4,7 +4,7 @@
 use ratatui::text::{Line, Span};
 
 use super::{Member, Role};
-use crate::kinds::{RowCtx, Rows, World};
+use crate::kinds::{NameColumn, RowCtx, Rows, World, name_cap};
 use crate::text::{bytes, clean, clock, secs};
 use crate::theme::{Glyphs, cell};
 
@@ -48,19 +48,21 @@ pub fn rows(world: &World<'_>, ctx: &RowCtx<'_>) -> Rows {
                 world.sites.label(m.site).to_string()
             }
         };
-        let label_w = spec
-            .members
-            .iter()
-            .map(|m| shown(m).chars().count())
-            .max()
-            .unwrap_or(4)
-            .clamp(4, if ctx.width < 100 { 16 } else { 24 });
         // Room for "UNREACHABLE", or for "replica stale 12:45:22" when a member is stale; then a space.
         let role_w = if db.members.iter().any(|m| m.stale) {
             22
         } else {
             11
         };
+        let labels: Vec<String> = spec.members.iter().map(shown).collect();
+        let labels: Vec<&str> = labels.iter().map(String::as_str).collect();
+        let column = NameColumn::new(
+            &labels,
+            4,
+            name_cap(ctx.width, 4 + 1 + role_w + 1 + 36),
+            ctx.view.ascii,
+        );
+        let label_w = column.width;
         for (i, m) in db.members.iter().enumerate() {
             let member = &spec.members[i];
             let label = shown(member);
@@ -178,10 +180,7 @@ pub fn rows(world: &World<'_>, ctx: &RowCtx<'_>) -> Rows {
             let fixed = 4 + label_w + 1 + role_w + 1;
             lines.push(Line::from(vec![
                 Span::styled(format!("  {glyph} "), role_style),
-                Span::styled(
-                    cell(&clean(&label, ctx.view.ascii), label_w, &g) + " ",
-                    theme.text,
-                ),
+                Span::styled(column.cell(&label) + " ", theme.text),
                 Span::styled(cell(&role, role_w, &g) + " ", role_style),
                 Span::styled(
                     cell(

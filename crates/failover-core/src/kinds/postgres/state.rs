@@ -131,13 +131,18 @@ impl DbState {
 }
 
 pub fn member_source(sites: &Sites, db: &Database, member: usize) -> String {
+    format!("db/{}/{}", db.name, member_label(sites, db, member))
+}
+
+/// A member as people read it: its own name when it has one, else its site's label (an
+/// unnamed member's name is its site's key).
+pub fn member_label<'a>(sites: &'a Sites, db: &'a Database, member: usize) -> &'a str {
     let m = &db.members[member];
-    let label = if m.name == sites[m.site].key {
-        sites.label(m.site).to_string()
+    if m.name == sites[m.site].key {
+        sites.label(m.site)
     } else {
-        m.name.clone()
-    };
-    format!("db/{}/{}", db.name, label)
+        &m.name
+    }
 }
 
 #[derive(Debug, Clone, PartialEq)]

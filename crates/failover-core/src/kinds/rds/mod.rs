@@ -60,7 +60,7 @@ impl Kind for Rds {
             clock.mark(
                 &mut st.stale,
                 st.last_at,
-                limit,
+                (spec.interval, limit),
                 || source_all(spec),
                 "",
                 edges,

@@ -6,7 +6,7 @@ use ratatui::text::{Line, Span};
 use super::{
     Lag, RdsInstance, RdsRole, RdsSource, lag, lag_text, over, placement, role_word, value_text,
 };
-use crate::kinds::{RowCtx, Rows, World};
+use crate::kinds::{NameColumn, RowCtx, Rows, World, name_cap};
 use crate::text::{clean, clock, setting};
 use crate::theme::{Glyphs, Theme, cell};
 
@@ -64,14 +64,14 @@ pub fn rows(world: &World<'_>, ctx: &RowCtx<'_>) -> Rows {
             header.push(Span::styled("  stale", theme.stale));
         }
         lines.push(Line::from(header));
-        let label_w = spec
+        let role_w = 11;
+        let labels: Vec<&str> = spec
             .instances
             .iter()
-            .map(|i| world.sites.label(i.site).chars().count())
-            .max()
-            .unwrap_or(4)
-            .clamp(4, if width < 100 { 16 } else { 24 });
-        let role_w = 11;
+            .map(|i| world.sites.label(i.site))
+            .collect();
+        let column = NameColumn::new(&labels, 4, name_cap(width, 4 + 1 + role_w + 1 + 36), ascii);
+        let label_w = column.width;
         // Rows from an older read while the source fails or is silent: marked as such.
         let old = st.error.is_some() || st.stale;
         for (i, inst_spec) in spec.instances.iter().enumerate() {
@@ -111,11 +111,7 @@ pub fn rows(world: &World<'_>, ctx: &RowCtx<'_>) -> Rows {
             lines.push(Line::from(vec![
                 Span::styled(format!("  {glyph} "), style),
                 Span::styled(
-                    cell(
-                        &clean(world.sites.label(inst_spec.site), ascii),
-                        label_w,
-                        &g,
-                    ) + " ",
+                    column.cell(world.sites.label(inst_spec.site)) + " ",
                     theme.text,
                 ),
                 Span::styled(cell(&role, role_w, &g) + " ", style),

@@ -56,7 +56,14 @@ impl Kind for Route53 {
     ) {
         for (spec, st) in specs.iter().zip(states) {
             let limit = aws::stale_limit(st.error.as_ref(), spec.interval, spec.timeout);
-            clock.mark(&mut st.stale, st.last_at, limit, || source(spec), "", edges);
+            clock.mark(
+                &mut st.stale,
+                st.last_at,
+                (spec.interval, limit),
+                || source(spec),
+                "",
+                edges,
+            );
         }
     }
 
