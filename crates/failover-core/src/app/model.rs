@@ -90,7 +90,11 @@ pub struct Prompt {
 #[derive(Debug, Clone, PartialEq)]
 pub enum Purpose {
     ArmSite { runbook: usize },
-    ArmReason { runbook: usize },
+    /// The reason, with the run's class (Tab cycles it).
+    ArmReason {
+        runbook: usize,
+        class: crate::runbook::RunClass,
+    },
     OverrideWord { step: usize },
     OverrideReason { step: usize },
     SkipReason { step: usize },
@@ -117,7 +121,9 @@ impl Purpose {
         };
         match self {
             Purpose::ArmSite { runbook } => format!("type {} to arm: ", runbook_to(*runbook)),
-            Purpose::ArmReason { .. } => "reason for this run: ".into(),
+            Purpose::ArmReason { class, .. } => {
+                format!("reason for this run ({}; Tab: class): ", class.label())
+            }
             Purpose::OverrideWord { step } => format!("gate {} blocks; type override: ", step + 1),
             Purpose::OverrideReason { .. } => "reason for the override: ".into(),
             Purpose::SkipReason { step } => format!("reason to skip step {}: ", step + 1),
@@ -176,6 +182,12 @@ pub struct Runs {
     /// Steps another driver started and had not finished when this console took over: their
     /// outcome may still come; no retry before it does or their time is up.
     pub orphans: Vec<Orphan>,
+    /// Per site: the first CRIT edge on one of its sources since it was last all healthy.
+    pub failing_since: Vec<Option<OffsetDateTime>>,
+    /// Per (database, member): the last lag read with the primary's figures.
+    pub full_lag: std::collections::HashMap<(usize, usize), super::numbers::FullLag>,
+    /// Milestones this console recorded and has not yet seen journaled: recorded once.
+    pub milestones_sent: Vec<crate::runbook::Milestone>,
 }
 
 /// A step left in flight by a driver that lost the lock or lease.

@@ -11,7 +11,13 @@ use super::{Entry, Kind};
 const STAMP: &[FormatItem<'static>] =
     format_description!("[year]-[month]-[day] [hour]:[minute]:[second]");
 
-pub fn markdown(title: &str, journal: &str, entries: &[Entry], unreadable: usize) -> String {
+pub fn markdown(
+    title: &str,
+    journal: &str,
+    entries: &[Entry],
+    unreadable: usize,
+    objectives: &crate::runbook::numbers::Objectives,
+) -> String {
     let mut out = String::new();
     let _ = writeln!(out, "# Incident timeline: {}\n", escape(title));
     let stamp = |e: &Entry| e.at.format(STAMP).unwrap_or_default();
@@ -38,6 +44,16 @@ pub fn markdown(title: &str, journal: &str, entries: &[Entry], unreadable: usize
     }
     if unreadable > 0 {
         let _ = writeln!(out, "- {unreadable} unreadable journal line(s) skipped");
+    }
+    let numbered = crate::runbook::numbers::runs(entries);
+    if !numbered.is_empty() {
+        let _ = writeln!(out, "\n## Summary of runs");
+        let stamp_at = |t: time::OffsetDateTime| t.format(STAMP).unwrap_or_default();
+        out.push_str(&crate::runbook::numbers::summary_markdown(
+            &numbered,
+            objectives,
+            &stamp_at,
+        ));
     }
     let notes: Vec<&Entry> = entries.iter().filter(|e| e.kind == Kind::Note).collect();
     if !notes.is_empty() {

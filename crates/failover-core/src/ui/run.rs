@@ -147,7 +147,11 @@ fn run_lines(model: &Model, run: &RunView, width: usize) -> (String, Vec<Line<'s
         RunState::Finished => " · finished".into(),
         RunState::Aborted(why) => format!(" · ABORTED: {why}"),
     };
-    let title = format!("{kind} {} → {target}{state}", run.runbook);
+    let class = match run.class {
+        Some(c) if !run.dry_run => format!(" — {}", c.label()),
+        _ => String::new(),
+    };
+    let title = format!("{kind} {} → {target}{class}{state}", run.runbook);
     let mut lines = Vec::new();
     let who = run.operator.clone().unwrap_or_else(|| "?".into());
     lines.push(Line::from(vec![
@@ -163,6 +167,7 @@ fn run_lines(model: &Model, run: &RunView, width: usize) -> (String, Vec<Line<'s
             theme.text,
         ),
     ]));
+    numbers_lines(model, run, width, &mut lines);
     if run.config_changed {
         lines.push(Line::from(Span::styled(
             "the runbook changed in the config since arming: abort and arm again",
@@ -248,4 +253,49 @@ fn run_lines(model: &Model, run: &RunView, width: usize) -> (String, Vec<Line<'s
         theme.accent,
     )));
     (title, lines)
+}
+
+/// The run's RTO clock while the target does not serve yet, then its figures. Only for runs
+/// armed with a class: an older journal's run did not record what the figures need.
+fn numbers_lines(model: &Model, run: &RunView, width: usize, lines: &mut Vec<Line<'static>>) {
+    use crate::runbook::numbers;
+    if run.dry_run || run.class.is_none() {
+        return;
+    }
+    let theme = &model.view.theme;
+    let objectives = &model.config.objectives;
+    let f = numbers::figures(run, objectives);
+    let mut push = |text: String, style: Style| {
+        lines.push(Line::from(Span::styled(cut(&t(model, &text), width), style)));
+    };
+    if f.serving.is_none() {
+        if matches!(run.state, RunState::Aborted(_)) {
+            return;
+        }
+        let waiting = if run.is_active() {
+            ""
+        } else {
+            " (waiting for the target to serve)"
+        };
+        let text = numbers::running_text(&f, objectives, model.now);
+        push(format!("{text}{waiting}"), theme.accent);
+        return;
+    }
+    let verdict = numbers::objectives_text(&f);
+    let style = if verdict.contains("MISSED") {
+        theme.crit
+    } else {
+        theme.ok
+    };
+    let rto = numbers::rto_text(&f);
+    push(
+        if verdict.is_empty() {
+            rto
+        } else {
+            format!("{rto} · {verdict}")
+        },
+        style,
+    );
+    push(numbers::breakdown_text(&f), theme.text);
+    push(numbers::rpo_text(&f), theme.text);
 }
