@@ -1146,12 +1146,21 @@ pub fn progress(model: &mut Model, now: OffsetDateTime, fx: &mut Fx) {
 
 /// Each point of the recovery, once, when it first holds.
 fn record_milestones(model: &mut Model, fx: &mut Fx) {
+    let target = model
+        .runs
+        .current
+        .as_ref()
+        .and_then(|r| model.config.site_by_key(&r.target))
+        .map(|s| model.config.site_label(s).to_string())
+        .unwrap_or_default();
     for (milestone, at) in super::numbers::due(model) {
         let what = match milestone {
-            runbook::Milestone::Promoted => "promoted",
-            runbook::Milestone::DnsAccepted => "DNS change accepted",
-            runbook::Milestone::AllResolvers => "every resolver answers the target site",
-            runbook::Milestone::TargetServing => "target site serving",
+            runbook::Milestone::Promoted => "promoted".to_string(),
+            runbook::Milestone::DnsAccepted => "DNS change accepted".to_string(),
+            runbook::Milestone::AllResolvers => format!("every resolver answers {target}"),
+            runbook::Milestone::TargetServing => {
+                format!("{target} serving (database, resolvers, health checks)")
+            }
         };
         let severity = if milestone == runbook::Milestone::TargetServing {
             Severity::Ok

@@ -59,6 +59,17 @@ impl Verdict {
         }
     }
 
+    /// For the run pane: "met +3m02s", "MISSED by 1m28s", "not proven"; empty when there is
+    /// nothing to say.
+    pub fn short(&self) -> String {
+        match self {
+            Verdict::NoObjective | Verdict::Open => String::new(),
+            Verdict::Met { margin } => format!("met +{margin}"),
+            Verdict::Missed { by } => format!("MISSED by {by}"),
+            Verdict::NotProven(_) => "not proven".into(),
+        }
+    }
+
     fn key(&self) -> &'static str {
         match self {
             Verdict::NoObjective => "none",
@@ -258,12 +269,11 @@ pub fn breakdown_text(f: &Figures) -> String {
     )
 }
 
-/// "RPO 1.2 MiB, 0.4 s (pg_stat_replication, read 0.8s before promotion)", "RPO ≥ 1.2 MiB
-/// (last read 14.0s before promotion)", "RPO unknown".
-pub fn rpo_text(f: &Figures) -> String {
+/// "1.2 MiB, 2.0s", "≥ 1.2 MiB", "unknown", "not recorded".
+pub fn rpo_figure(f: &Figures) -> String {
     match &f.rpo {
-        Rpo::NotRecorded => "RPO not recorded".into(),
-        Rpo::Unknown { source } => format!("RPO unknown ({source})"),
+        Rpo::NotRecorded => "not recorded".into(),
+        Rpo::Unknown { .. } => "unknown".into(),
         Rpo::Known(lag) => {
             let mut parts = Vec::new();
             if let Some(b) = lag.bytes {
@@ -273,17 +283,39 @@ pub fn rpo_text(f: &Figures) -> String {
                 parts.push(dur(Duration::from_secs_f64(s.max(0.0))));
             }
             let floor = if lag.lower_bound { "≥ " } else { "" };
-            let age = lag
-                .age_ms
-                .map(|ms| {
-                    format!(
-                        ", last read {} before promotion",
-                        dur(Duration::from_millis(ms))
-                    )
-                })
-                .unwrap_or_default();
-            format!("RPO {floor}{} ({}{age})", parts.join(", "), lag.source)
+            format!("{floor}{}", parts.join(", "))
         }
+    }
+}
+
+/// Where the RPO figure came from: "pg_stat_replication, read 1.0s before promotion",
+/// "pg_stat_replication, last read 14.0s before promotion" (a lower bound); empty when none.
+pub fn rpo_source(f: &Figures) -> String {
+    match &f.rpo {
+        Rpo::NotRecorded => String::new(),
+        Rpo::Unknown { source } => source.clone(),
+        Rpo::Known(lag) => {
+            let read = if lag.lower_bound { "last read" } else { "read" };
+            match lag.age_ms {
+                Some(ms) => format!(
+                    "{}, {read} {} before promotion",
+                    lag.source,
+                    dur(Duration::from_millis(ms))
+                ),
+                None => lag.source.clone(),
+            }
+        }
+    }
+}
+
+/// "RPO 1.2 MiB, 2.0s (pg_stat_replication, read 1.0s before promotion)", "RPO ≥ 1.2 MiB
+/// (pg_stat_replication, last read 14.0s before promotion)", "RPO unknown (Patroni)".
+pub fn rpo_text(f: &Figures) -> String {
+    let source = rpo_source(f);
+    if source.is_empty() {
+        format!("RPO {}", rpo_figure(f))
+    } else {
+        format!("RPO {} ({source})", rpo_figure(f))
     }
 }
 

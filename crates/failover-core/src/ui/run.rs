@@ -281,21 +281,29 @@ fn numbers_lines(model: &Model, run: &RunView, width: usize, lines: &mut Vec<Lin
         push(format!("{text}{waiting}"), theme.accent);
         return;
     }
-    let verdict = numbers::objectives_text(&f);
-    let style = if verdict.contains("MISSED") {
-        theme.crit
-    } else {
-        theme.ok
-    };
-    let rto = numbers::rto_text(&f);
-    push(
-        if verdict.is_empty() {
-            rto
+    let missed = |v: &numbers::Verdict| matches!(v, numbers::Verdict::Missed { .. });
+    let style = |missed: bool| if missed { theme.crit } else { theme.ok };
+    let with = |text: String, verdicts: &[&numbers::Verdict]| {
+        let said: Vec<String> = verdicts.iter().map(|v| v.short()).filter(|s| !s.is_empty()).collect();
+        if said.is_empty() {
+            text
         } else {
-            format!("{rto} · {verdict}")
-        },
-        style,
+            format!("{text} · {}", said.join(", "))
+        }
+    };
+    push(
+        with(numbers::rto_text(&f), &[&f.rto_verdict]),
+        style(missed(&f.rto_verdict)),
     );
     push(numbers::breakdown_text(&f), theme.text);
-    push(numbers::rpo_text(&f), theme.text);
+    // The verdict before the source: a narrow pane cuts the source, not the verdict.
+    let mut rpo = with(
+        format!("RPO {}", numbers::rpo_figure(&f)),
+        &[&f.rpo_verdict, &f.rpo_bytes_verdict],
+    );
+    let source = numbers::rpo_source(&f);
+    if !source.is_empty() {
+        rpo = format!("{rpo} · {source}");
+    }
+    push(rpo, style(missed(&f.rpo_verdict) || missed(&f.rpo_bytes_verdict)));
 }
