@@ -334,18 +334,13 @@ pub fn objectives_text(f: &Figures) -> String {
     parts.join(" · ")
 }
 
-/// The open run's clock: "RTO 2m14s of 5m", "RTO 2m14s (no objective)".
+/// The open run's clock: "RTO 2m14s of 5m", "RTO 2m14s" (no objective).
 pub fn running_text(f: &Figures, objectives: &Objectives, now: OffsetDateTime) -> String {
     let elapsed = Duration::try_from(now - f.from).unwrap_or_default();
     let shown = crate::text::age(Duration::from_secs(elapsed.as_secs()));
-    let start = if f.from < f.armed {
-        " since the first failing edge"
-    } else {
-        " since arming"
-    };
     match objectives.rto {
-        Some(goal) => format!("RTO {shown} of {}{start}", crate::text::setting(goal)),
-        None => format!("RTO {shown}{start}"),
+        Some(goal) => format!("RTO {shown} of {}", crate::text::setting(goal)),
+        None => format!("RTO {shown}"),
     }
 }
 
