@@ -108,7 +108,9 @@ pub fn incident_start(model: &Model, runbook: usize, class: RunClass) -> Option<
         return None;
     }
     let from = model.config.runbooks[runbook].from;
-    model.runs.failing_since.get(from).copied().flatten()
+    // The arming is dated by the clock's last tick, which an edge seen since may be after.
+    let since = model.runs.failing_since.get(from).copied().flatten()?;
+    Some(since.min(model.now))
 }
 
 /// Whether a step's action promotes (or switches over) a database.
@@ -308,9 +310,17 @@ pub fn due(model: &Model) -> Vec<(Milestone, OffsetDateTime)> {
     let promoted = held(Milestone::Promoted, promote.and_then(finished_ok));
     let dns = held(Milestone::DnsAccepted, last_dns.and_then(finished_ok));
     let dns_done = last_dns.is_none() || dns.is_some();
+    // The clock is the last tick's; a step's end is the executor's own, a little later: a
+    // milestone that follows another is never dated before it.
+    let after = |earlier: &[Option<OffsetDateTime>]| {
+        earlier.iter().flatten().copied().fold(model.now, OffsetDateTime::max)
+    };
     let resolvers = resolvers_answer(model, target);
     let all = match resolvers {
-        Some(true) if dns_done => held(Milestone::AllResolvers, Some(model.now)),
+        Some(true) if dns_done => {
+            let at = after(&[promoted, dns]);
+            held(Milestone::AllResolvers, Some(at))
+        }
         _ => None,
     };
     let promote_done = promote.is_none() || promoted.is_some();
@@ -321,7 +331,8 @@ pub fn due(model: &Model) -> Vec<(Milestone, OffsetDateTime)> {
         && target_healthy(model, target)
         && writable_ok(model);
     if serving {
-        held(Milestone::TargetServing, Some(model.now));
+        let at = after(&[promoted, dns, all]);
+        held(Milestone::TargetServing, Some(at));
     }
     due
 }
