@@ -314,7 +314,11 @@ pub async fn report_text(
         humantime::format_duration(since),
         runs.len()
     );
-    out.push_str(&numbers::summary_markdown(&runs, &config.objectives, &stamp));
+    out.push_str(&numbers::summary_markdown(
+        &runs,
+        &config.objectives,
+        &stamp,
+    ));
     Ok(failover_core::text::printable_lines(&out).into_owned())
 }
 

@@ -108,7 +108,6 @@ timeout = "10m"
 const T0: OffsetDateTime = datetime!(2026-03-01 12:00:00 UTC);
 const PROMOTE: usize = 1;
 const DNS: usize = 2;
-const WAIT: usize = 3;
 const LAG_BYTES: u64 = 1_258_291; // 1.2 MiB
 
 fn at(secs: f64) -> OffsetDateTime {
@@ -210,14 +209,56 @@ fn beat(m: &mut Model, secs: f64, s: Scene) {
     let probe = |ok: bool| ProbeOutcome {
         ok,
         latency: Duration::from_millis(12),
-        detail: if ok { "200".into() } else { "status 503 (expected 200)".into() },
+        detail: if ok {
+            "200".into()
+        } else {
+            "status 503 (expected 200)".into()
+        },
     };
-    observe(m, Observation::Probe { check: 0, at: t, outcome: probe(s.api_a_ok) });
-    observe(m, Observation::Probe { check: 1, at: t, outcome: probe(true) });
-    let a = if s.a_up { Ok(primary_a()) } else { Err("connection refused".to_string()) };
-    observe(m, Observation::Postgres { db: 0, member: 0, at: t, result: a });
-    let b = if s.b_primary { promoted_b() } else { replica_b(s.b_knows_lsns) };
-    observe(m, Observation::Postgres { db: 0, member: 1, at: t, result: Ok(b) });
+    observe(
+        m,
+        Observation::Probe {
+            check: 0,
+            at: t,
+            outcome: probe(s.api_a_ok),
+        },
+    );
+    observe(
+        m,
+        Observation::Probe {
+            check: 1,
+            at: t,
+            outcome: probe(true),
+        },
+    );
+    let a = if s.a_up {
+        Ok(primary_a())
+    } else {
+        Err("connection refused".to_string())
+    };
+    observe(
+        m,
+        Observation::Postgres {
+            db: 0,
+            member: 0,
+            at: t,
+            result: a,
+        },
+    );
+    let b = if s.b_primary {
+        promoted_b()
+    } else {
+        replica_b(s.b_knows_lsns)
+    };
+    observe(
+        m,
+        Observation::Postgres {
+            db: 0,
+            member: 1,
+            at: t,
+            result: Ok(b),
+        },
+    );
     for (resolver, on_b) in s.resolvers_b.into_iter().enumerate() {
         let ip = if on_b { "10.0.2.100" } else { "10.0.1.100" };
         observe(
@@ -226,7 +267,10 @@ fn beat(m: &mut Model, secs: f64, s: Scene) {
                 record: 0,
                 resolver,
                 at: t,
-                answer: DnsAnswer::Records { values: vec![ip.into()], ttl: 60 },
+                answer: DnsAnswer::Records {
+                    values: vec![ip.into()],
+                    ttl: 60,
+                },
             },
         );
     }
@@ -267,7 +311,14 @@ fn finished(step: usize, secs: f64, m: &mut Model) {
 }
 
 fn started(step: usize, secs: f64, m: &mut Model) {
-    executor(m, secs, Event::StepStarted { step, phase: Phase::Do });
+    executor(
+        m,
+        secs,
+        Event::StepStarted {
+            step,
+            phase: Phase::Do,
+        },
+    );
 }
 
 /// Healthy until 10 s; then api-a fails (CRIT on the third failure, at 12 s); with `a_down`,
@@ -275,7 +326,10 @@ fn started(step: usize, secs: f64, m: &mut Model) {
 fn incident(a_down: bool, b_knows_lsns: bool) -> (Model, Scene) {
     let mut m = fixture::model(CONFIG, Mode::Live, "alice@ops", fixture::dark(false), T0);
     settle(&mut m, Msg::Driver(Driver::Driving(DriverToken::held(1))));
-    let mut s = Scene { b_knows_lsns, ..NORMAL };
+    let mut s = Scene {
+        b_knows_lsns,
+        ..NORMAL
+    };
     for t in [0.1, 0.2, 5.0, 9.0] {
         beat(&mut m, t, s);
     }
@@ -296,11 +350,16 @@ fn incident(a_down: bool, b_knows_lsns: bool) -> (Model, Scene) {
         Overlay::Prompt(p) => {
             assert_eq!(
                 p.purpose,
-                Purpose::ArmReason { runbook: 0, class: RunClass::Unplanned },
+                Purpose::ArmReason {
+                    runbook: 0,
+                    class: RunClass::Unplanned
+                },
                 "a failing check of the source site pre-selects unplanned"
             );
             assert!(
-                p.purpose.question(&m).contains("unplanned failover; Tab: class"),
+                p.purpose
+                    .question(&m)
+                    .contains("unplanned failover; Tab: class"),
                 "{}",
                 p.purpose.question(&m)
             );
@@ -343,7 +402,10 @@ fn recover(m: &mut Model, mut s: Scene, first: f64, second: f64) -> Vec<Effect> 
 }
 
 fn figures(m: &Model) -> Figures {
-    numbers::figures(m.runs.current.as_ref().expect("a run"), &m.config.objectives)
+    numbers::figures(
+        m.runs.current.as_ref().expect("a run"),
+        &m.config.objectives,
+    )
 }
 
 fn milestone_entries(m: &Model) -> Vec<Entry> {
@@ -394,16 +456,31 @@ fn an_unplanned_failover_gives_the_exact_rto_breakdown_and_rpo() {
         numbers::breakdown_text(&f),
         "detect→arm 1m00s · arm→promote 13.0s · promote→DNS 7.0s · DNS→resolvers 38.0s"
     );
-    assert_eq!(numbers::rto_text(&f), "RTO 1m58s from the first failing edge");
+    assert_eq!(
+        numbers::rto_text(&f),
+        "RTO 1m58s from the first failing edge"
+    );
     assert_eq!(
         numbers::rpo_text(&f),
         "RPO 1.2 MiB, 2.0s (pg_stat_replication, read 1.0s before promotion)"
     );
-    assert_eq!(f.rto_verdict, Verdict::Met { margin: "3m02s".into() });
-    assert_eq!(f.rpo_verdict, Verdict::Met { margin: "28.0s".into() });
+    assert_eq!(
+        f.rto_verdict,
+        Verdict::Met {
+            margin: "3m02s".into()
+        }
+    );
+    assert_eq!(
+        f.rpo_verdict,
+        Verdict::Met {
+            margin: "28.0s".into()
+        }
+    );
     assert_eq!(
         f.rpo_bytes_verdict,
-        Verdict::Met { margin: failover_core::text::bytes(16_777_216 - LAG_BYTES) }
+        Verdict::Met {
+            margin: failover_core::text::bytes(16_777_216 - LAG_BYTES)
+        }
     );
     // Each milestone journaled once, by this console.
     let kinds: Vec<Milestone> = milestone_entries(&m)
@@ -451,12 +528,20 @@ fn the_old_primary_unreachable_gives_a_lower_bound_never_a_met_objective() {
         panic!("{:?}", f.rpo)
     };
     assert!(lag.lower_bound);
-    assert_eq!(lag.bytes, Some(LAG_BYTES), "the last figure read with site A's");
+    assert_eq!(
+        lag.bytes,
+        Some(LAG_BYTES),
+        "the last figure read with site A's"
+    );
     assert_eq!(
         numbers::rpo_text(&f),
         "RPO ≥ 1.2 MiB, 2.0s (pg_stat_replication, last read 20.0s before promotion)"
     );
-    assert!(matches!(f.rpo_verdict, Verdict::NotProven(_)), "{:?}", f.rpo_verdict);
+    assert!(
+        matches!(f.rpo_verdict, Verdict::NotProven(_)),
+        "{:?}",
+        f.rpo_verdict
+    );
     assert!(matches!(f.rpo_bytes_verdict, Verdict::NotProven(_)));
     assert_eq!(f.rto, Some(Duration::from_secs(118)));
 }
@@ -469,7 +554,11 @@ fn an_unknown_lag_stays_unknown_never_zero() {
     recover(&mut m, s, 100.0, 130.0);
     let f = figures(&m);
     assert!(matches!(f.rpo, Rpo::Unknown { .. }), "{:?}", f.rpo);
-    assert!(numbers::rpo_text(&f).starts_with("RPO unknown"), "{}", numbers::rpo_text(&f));
+    assert!(
+        numbers::rpo_text(&f).starts_with("RPO unknown"),
+        "{}",
+        numbers::rpo_text(&f)
+    );
     assert!(matches!(f.rpo_verdict, Verdict::NotProven(_)));
     let json = numbers::json(&f);
     assert_eq!(json["rpo"]["bytes"], serde_json::Value::Null);

@@ -126,9 +126,10 @@ async fn shipped_failover_by_keys_gives_rto_and_rpo_that_agree_with_the_journal(
     .await;
     do_step(&mut engine, 6).await; // manual
     wait(&mut engine, "the run finished and site B serving", |m| {
-        m.runs.current.as_ref().is_some_and(|r| {
-            r.state == RunState::Finished && r.milestones.target_serving.is_some()
-        })
+        m.runs
+            .current
+            .as_ref()
+            .is_some_and(|r| r.state == RunState::Finished && r.milestones.target_serving.is_some())
     })
     .await;
     let shown = numbers::figures(
@@ -149,13 +150,20 @@ async fn shipped_failover_by_keys_gives_rto_and_rpo_that_agree_with_the_journal(
     let promote_end = entries
         .iter()
         .filter(|e| {
-            matches!(e.run.as_ref().map(|r| &r.event), Some(Event::StepFinished { step: 2, .. }))
+            matches!(
+                e.run.as_ref().map(|r| &r.event),
+                Some(Event::StepFinished { step: 2, .. })
+            )
         })
         .map(|e| e.at)
         .next_back()
         .expect("the promote's outcome");
     assert_eq!(promoted, promote_end);
-    assert!(j.lag.bytes.is_some(), "site A answered: the lag is known {:?}", j.lag);
+    assert!(
+        j.lag.bytes.is_some(),
+        "site A answered: the lag is known {:?}",
+        j.lag
+    );
     assert!(!j.lag.lower_bound);
 
     // The export's summary: the RTO from the journal's timestamps, the breakdown and the RPO.
@@ -184,15 +192,15 @@ async fn shipped_failover_by_keys_gives_rto_and_rpo_that_agree_with_the_journal(
             numbers::dur(Duration::from_secs_f64(secs(promoted, dns))),
             numbers::dur(Duration::from_secs_f64(secs(dns, resolvers))),
         ),
-        format!(
-            "RPO {}",
-            failover_core::text::bytes(j.lag.bytes.unwrap())
-        ),
+        format!("RPO {}", failover_core::text::bytes(j.lag.bytes.unwrap())),
         "Objectives: RTO met".to_string(),
     ] {
         assert!(summary.contains(&want), "{want:?} not in:\n{summary}");
     }
-    assert_eq!(shown.rto, Some(Duration::try_from(serving - j.start).unwrap()));
+    assert_eq!(
+        shown.rto,
+        Some(Duration::try_from(serving - j.start).unwrap())
+    );
 
     // report --json: the run, with the same figures.
     let (code, out, stderr) = lab.console(&["report", "--json"]).await;

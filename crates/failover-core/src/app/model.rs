@@ -89,20 +89,34 @@ pub struct Prompt {
 /// What a prompt is for; the two-stage ones go word, then reason.
 #[derive(Debug, Clone, PartialEq)]
 pub enum Purpose {
-    ArmSite { runbook: usize },
+    ArmSite {
+        runbook: usize,
+    },
     /// The reason, with the run's class (Tab cycles it).
     ArmReason {
         runbook: usize,
         class: crate::runbook::RunClass,
     },
-    OverrideWord { step: usize },
-    OverrideReason { step: usize },
-    SkipReason { step: usize },
+    OverrideWord {
+        step: usize,
+    },
+    OverrideReason {
+        step: usize,
+    },
+    SkipReason {
+        step: usize,
+    },
     AbortWord,
     AbortReason,
-    RollbackWord { step: usize },
-    SplitBrainWord { step: usize },
-    RetryWord { step: usize },
+    RollbackWord {
+        step: usize,
+    },
+    SplitBrainWord {
+        step: usize,
+    },
+    RetryWord {
+        step: usize,
+    },
     QuitWord,
     BreakLockWord,
     BreakLockReason,

@@ -44,18 +44,30 @@ pub fn track(model: &mut Model, edges: &[Entry]) {
         }
     }
     let config = model.config.clone();
-    for (db, (spec, state)) in config.kinds.postgres.iter().zip(&model.kinds.postgres).enumerate() {
+    for (db, (spec, state)) in config
+        .kinds
+        .postgres
+        .iter()
+        .zip(&model.kinds.postgres)
+        .enumerate()
+    {
         for (member, m) in state.members.iter().enumerate() {
             let Some(lag) = &m.lag else { continue };
             let full = matches!(
                 lag.bytes,
-                Some((_, BytesSource::StatReplication | BytesSource::PrimaryMinusReplay))
+                Some((
+                    _,
+                    BytesSource::StatReplication | BytesSource::PrimaryMinusReplay
+                ))
             );
             if let (true, Some(at)) = (full, m.last_at) {
                 let reading = FullLag {
                     bytes: lag.bytes.map(|(b, _)| b),
                     seconds: lag.time.map(|(t, _)| t.as_secs_f64()),
-                    source: lag.bytes.map(|(_, s)| s.label()).unwrap_or("pg_stat_replication"),
+                    source: lag
+                        .bytes
+                        .map(|(_, s)| s.label())
+                        .unwrap_or("pg_stat_replication"),
                     at,
                 };
                 let _ = spec;
@@ -94,7 +106,13 @@ fn site_sources(model: &Model, site: SiteId) -> Vec<String> {
 pub fn preselected(model: &Model, runbook: usize) -> RunClass {
     let from = model.config.runbooks[runbook].from;
     let failing = model.world().site_health(from).iter().any(|(ok, _)| !ok)
-        || model.runs.failing_since.get(from).copied().flatten().is_some();
+        || model
+            .runs
+            .failing_since
+            .get(from)
+            .copied()
+            .flatten()
+            .is_some();
     if failing {
         RunClass::Unplanned
     } else {
@@ -130,7 +148,11 @@ fn changes_dns(spec: &ActionSpec) -> bool {
 
 fn age_ms(now: OffsetDateTime, at: Option<OffsetDateTime>) -> Option<u64> {
     let at = at?;
-    Some(std::time::Duration::try_from(now - at).unwrap_or_default().as_millis() as u64)
+    Some(
+        std::time::Duration::try_from(now - at)
+            .unwrap_or_default()
+            .as_millis() as u64,
+    )
 }
 
 /// The lag of the member a promote step promotes, from the model's last reading of it.
@@ -313,7 +335,11 @@ pub fn due(model: &Model) -> Vec<(Milestone, OffsetDateTime)> {
     // The clock is the last tick's; a step's end is the executor's own, a little later: a
     // milestone that follows another is never dated before it.
     let after = |earlier: &[Option<OffsetDateTime>]| {
-        earlier.iter().flatten().copied().fold(model.now, OffsetDateTime::max)
+        earlier
+            .iter()
+            .flatten()
+            .copied()
+            .fold(model.now, OffsetDateTime::max)
     };
     let resolvers = resolvers_answer(model, target);
     let all = match resolvers {

@@ -323,9 +323,11 @@ fn observe(model: &mut Model, observation: Observation, fx: &mut Fx) -> bool {
 
 /// A real run open, or ended without its target serving yet: its RTO still counts.
 fn open_run(model: &Model) -> bool {
-    model.runs.current.as_ref().is_some_and(|r| {
-        !r.dry_run && (r.is_active() || r.milestones.target_serving.is_none())
-    })
+    model
+        .runs
+        .current
+        .as_ref()
+        .is_some_and(|r| !r.dry_run && (r.is_active() || r.milestones.target_serving.is_none()))
 }
 
 /// A source that has not answered within its limit is stale: one edge each.

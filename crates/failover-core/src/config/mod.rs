@@ -223,14 +223,12 @@ fn objectives(
     c: &Checker<'_>,
     o: &file::ObjectivesFile,
 ) -> Result<runbook::numbers::Objectives, ConfigError> {
-    let positive = |d: &Option<Spanned<crate::schema::ConfigDuration>>, key: &str| {
-        match d {
-            Some(d) if d.get_ref().0.is_zero() => {
-                Err(c.at(d, format!("{key} is 0: expected more than 0")))
-            }
-            Some(d) => Ok(Some(d.get_ref().0)),
-            None => Ok(None),
+    let positive = |d: &Option<Spanned<crate::schema::ConfigDuration>>, key: &str| match d {
+        Some(d) if d.get_ref().0.is_zero() => {
+            Err(c.at(d, format!("{key} is 0: expected more than 0")))
         }
+        Some(d) => Ok(Some(d.get_ref().0)),
+        None => Ok(None),
     };
     let rpo_bytes = match &o.rpo_bytes {
         Some(b) if *b.get_ref() == 0 => {

@@ -32,7 +32,9 @@ pub enum Rpo {
     /// No promote step recorded a lag (no promote yet, or a journal from before this figure).
     NotRecorded,
     /// Recorded, but neither bytes nor seconds were known.
-    Unknown { source: String },
+    Unknown {
+        source: String,
+    },
     Known(PromoteLag),
 }
 
@@ -42,8 +44,12 @@ pub enum Verdict {
     NoObjective,
     /// The run is open: not decided yet.
     Open,
-    Met { margin: String },
-    Missed { by: String },
+    Met {
+        margin: String,
+    },
+    Missed {
+        by: String,
+    },
     /// The figure is unknown or only a lower bound within the objective.
     NotProven(String),
 }
@@ -140,9 +146,13 @@ pub fn figures(run: &RunView, objectives: &Objectives) -> Figures {
         (Some(_), None) if open => Verdict::Open,
         (Some(_), None) => Verdict::NotProven("target serving not reached".into()),
     };
-    let rpo_verdict = rpo_against(&rpo, open, objectives.rpo.map(|d| d.as_secs_f64()), |l| {
-        l.seconds
-    }, dur_f);
+    let rpo_verdict = rpo_against(
+        &rpo,
+        open,
+        objectives.rpo.map(|d| d.as_secs_f64()),
+        |l| l.seconds,
+        dur_f,
+    );
     let rpo_bytes_verdict = rpo_against(
         &rpo,
         open,
@@ -434,7 +444,11 @@ fn md(text: &str) -> String {
 
 /// The summary of `runs` in Markdown: one section each with class, who, why, RTO and its
 /// breakdown, RPO, the objectives met or missed, overrides and skips.
-pub fn summary_markdown(runs: &[RunView], objectives: &Objectives, stamp: &dyn Fn(OffsetDateTime) -> String) -> String {
+pub fn summary_markdown(
+    runs: &[RunView],
+    objectives: &Objectives,
+    stamp: &dyn Fn(OffsetDateTime) -> String,
+) -> String {
     use std::fmt::Write;
     let mut out = String::new();
     for run in runs {
@@ -444,7 +458,13 @@ pub fn summary_markdown(runs: &[RunView], objectives: &Objectives, stamp: &dyn F
             RunState::Finished => "finished".to_string(),
             RunState::Aborted(why) => format!("aborted: {}", md(why)),
         };
-        let _ = writeln!(out, "\n### {} `{}` — {}\n", md(&run.runbook), run.id, class_label(f.class));
+        let _ = writeln!(
+            out,
+            "\n### {} `{}` — {}\n",
+            md(&run.runbook),
+            run.id,
+            class_label(f.class)
+        );
         let _ = writeln!(
             out,
             "- Armed {} UTC by {} toward `{}` ({state})",
@@ -460,7 +480,11 @@ pub fn summary_markdown(runs: &[RunView], objectives: &Objectives, stamp: &dyn F
         let _ = writeln!(
             out,
             "- Objectives: {}",
-            if verdict.is_empty() { "none configured".into() } else { md(&verdict) }
+            if verdict.is_empty() {
+                "none configured".into()
+            } else {
+                md(&verdict)
+            }
         );
         if f.overrides.is_empty() && f.skips.is_empty() {
             let _ = writeln!(out, "- Overrides and skips: none");

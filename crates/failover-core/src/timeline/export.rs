@@ -50,9 +50,7 @@ pub fn markdown(
         let _ = writeln!(out, "\n## Summary of runs");
         let stamp_at = |t: time::OffsetDateTime| t.format(STAMP).unwrap_or_default();
         out.push_str(&crate::runbook::numbers::summary_markdown(
-            &numbered,
-            objectives,
-            &stamp_at,
+            &numbered, objectives, &stamp_at,
         ));
     }
     let notes: Vec<&Entry> = entries.iter().filter(|e| e.kind == Kind::Note).collect();

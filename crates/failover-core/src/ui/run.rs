@@ -290,7 +290,10 @@ fn numbers_lines(model: &Model, run: &RunView, width: usize, lines: &mut Vec<Lin
     let objectives = &model.config.objectives;
     let f = numbers::figures(run, objectives);
     let mut push = |text: String, style: Style| {
-        lines.push(Line::from(Span::styled(cut(&t(model, &text), width), style)));
+        lines.push(Line::from(Span::styled(
+            cut(&t(model, &text), width),
+            style,
+        )));
     };
     if f.serving.is_none() {
         return;
@@ -298,7 +301,11 @@ fn numbers_lines(model: &Model, run: &RunView, width: usize, lines: &mut Vec<Lin
     let missed = |v: &numbers::Verdict| matches!(v, numbers::Verdict::Missed { .. });
     let style = |missed: bool| if missed { theme.crit } else { theme.ok };
     let with = |text: String, verdicts: &[&numbers::Verdict]| {
-        let said: Vec<String> = verdicts.iter().map(|v| v.short()).filter(|s| !s.is_empty()).collect();
+        let said: Vec<String> = verdicts
+            .iter()
+            .map(|v| v.short())
+            .filter(|s| !s.is_empty())
+            .collect();
         if said.is_empty() {
             text
         } else {
@@ -319,5 +326,8 @@ fn numbers_lines(model: &Model, run: &RunView, width: usize, lines: &mut Vec<Lin
     if !source.is_empty() {
         rpo = format!("{rpo} · {source}");
     }
-    push(rpo, style(missed(&f.rpo_verdict) || missed(&f.rpo_bytes_verdict)));
+    push(
+        rpo,
+        style(missed(&f.rpo_verdict) || missed(&f.rpo_bytes_verdict)),
+    );
 }
