@@ -8,6 +8,7 @@ use clap::{Args, Parser, Subcommand, ValueEnum};
 
 use crate::config::{self, Config};
 use crate::runtime::TuiArgs;
+use failover_core::runbook::numbers;
 use failover_core::theme::{Theme, View};
 
 #[derive(Debug, Parser)]
@@ -281,7 +282,6 @@ pub async fn report_text(
     since: std::time::Duration,
     json: bool,
 ) -> Result<String, String> {
-    use failover_core::runbook::numbers;
     let entries = record_entries(config).await?;
     let now = time::OffsetDateTime::now_utc();
     let from = time::Duration::try_from(since)
@@ -344,13 +344,8 @@ pub async fn export_bytes(config: &Config, jsonl: bool, local: bool) -> Result<V
                 .collect::<String>()
         } else {
             let source = format!("etcd {} {}", war_room.etcd.join(","), war_room.prefix);
-            failover_core::timeline::export::markdown(
-                &config.title,
-                &source,
-                &entries,
-                0,
-                &config.objectives,
-            )
+            let summary = numbers::export_summary(&entries, &config.objectives);
+            failover_core::timeline::export::markdown(&config.title, &source, &entries, 0, &summary)
         }
         .into_bytes());
     }
@@ -360,12 +355,13 @@ pub async fn export_bytes(config: &Config, jsonl: bool, local: bool) -> Result<V
         return std::fs::read(path).map_err(cannot);
     }
     let (entries, unreadable) = crate::journal::read_all(path).map_err(cannot)?;
+    let summary = numbers::export_summary(&entries, &config.objectives);
     Ok(failover_core::timeline::export::markdown(
         &config.title,
         &path.display().to_string(),
         &entries,
         unreadable,
-        &config.objectives,
+        &summary,
     )
     .into_bytes())
 }

@@ -499,6 +499,25 @@ pub fn summary_markdown(
     out
 }
 
+/// The section that opens `journal export --format markdown`: every run in numbers; empty
+/// when the entries hold no run.
+pub fn export_summary(entries: &[Entry], objectives: &Objectives) -> String {
+    let runs = runs(entries);
+    if runs.is_empty() {
+        return String::new();
+    }
+    let stamp = |t: OffsetDateTime| {
+        t.format(time::macros::format_description!(
+            "[year]-[month]-[day] [hour]:[minute]:[second]"
+        ))
+        .unwrap_or_default()
+    };
+    format!(
+        "\n## Summary of runs\n{}",
+        summary_markdown(&runs, objectives, &stamp)
+    )
+}
+
 /// One run for `report --json`: who, why, when, and its figures.
 pub fn run_json(run: &RunView, objectives: &Objectives) -> Value {
     let f = figures(run, objectives);

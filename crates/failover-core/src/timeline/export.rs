@@ -11,12 +11,14 @@ use super::{Entry, Kind};
 const STAMP: &[FormatItem<'static>] =
     format_description!("[year]-[month]-[day] [hour]:[minute]:[second]");
 
+/// `summary`: the Markdown that opens the export after its header (the runs in numbers, made
+/// by `runbook::numbers::export_summary`); empty for none.
 pub fn markdown(
     title: &str,
     journal: &str,
     entries: &[Entry],
     unreadable: usize,
-    objectives: &crate::runbook::numbers::Objectives,
+    summary: &str,
 ) -> String {
     let mut out = String::new();
     let _ = writeln!(out, "# Incident timeline: {}\n", escape(title));
@@ -45,14 +47,7 @@ pub fn markdown(
     if unreadable > 0 {
         let _ = writeln!(out, "- {unreadable} unreadable journal line(s) skipped");
     }
-    let numbered = crate::runbook::numbers::runs(entries);
-    if !numbered.is_empty() {
-        let _ = writeln!(out, "\n## Summary of runs");
-        let stamp_at = |t: time::OffsetDateTime| t.format(STAMP).unwrap_or_default();
-        out.push_str(&crate::runbook::numbers::summary_markdown(
-            &numbered, objectives, &stamp_at,
-        ));
-    }
+    out.push_str(summary);
     let notes: Vec<&Entry> = entries.iter().filter(|e| e.kind == Kind::Note).collect();
     if !notes.is_empty() {
         let _ = writeln!(out, "\n## Operator notes\n");
