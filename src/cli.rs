@@ -204,6 +204,7 @@ pub async fn run(cli: Cli) -> u8 {
             }
         }
         Some(Command::Report { since, json }) => {
+            let since_text = since.trim().to_string();
             let since = match parse_since(&since) {
                 Ok(d) => d,
                 Err(e) => {
@@ -218,7 +219,7 @@ pub async fn run(cli: Cli) -> u8 {
                     return 1;
                 }
             };
-            match report_text(&config, since, json).await {
+            match report_text(&config, since, &since_text, json).await {
                 Ok(text) => write_export(text.as_bytes(), None, &config.journal),
                 Err(e) => {
                     crate::output::stderr(&format!("failover-console: {e}"));
@@ -280,6 +281,7 @@ async fn record_entries(config: &Config) -> Result<Vec<failover_core::timeline::
 pub async fn report_text(
     config: &Config,
     since: std::time::Duration,
+    since_text: &str,
     json: bool,
 ) -> Result<String, String> {
     let entries = record_entries(config).await?;
@@ -292,12 +294,12 @@ pub async fn report_text(
         .into_iter()
         .filter(|r| r.armed_at >= from)
         .collect();
-    let since_text = failover_core::text::rfc3339(from).unwrap_or_default();
+    let from_text = failover_core::text::rfc3339(from).unwrap_or_default();
     if json {
         let value = serde_json::json!({
-            "since": since_text,
+            "since": from_text,
             "journal": config.journal.display().to_string(),
-            "runs": runs.iter().map(|r| numbers::run_json(r, &config.objectives)).collect::<Vec<_>>(),
+            "runs": runs.iter().map(|r| numbers::run_json(r, &config.objectives, &config.sites)).collect::<Vec<_>>(),
         });
         return Ok(serde_json::to_string_pretty(&value).unwrap_or_default() + "\n");
     }
@@ -311,12 +313,13 @@ pub async fn report_text(
         "# Runs and drills: {}\n\nSince {} UTC ({}): {} run(s)\n",
         config.title,
         stamp(from),
-        humantime::format_duration(since),
+        since_text,
         runs.len()
     );
     out.push_str(&numbers::summary_markdown(
         &runs,
         &config.objectives,
+        &config.sites,
         &stamp,
     ));
     Ok(failover_core::text::printable_lines(&out).into_owned())
@@ -344,7 +347,7 @@ pub async fn export_bytes(config: &Config, jsonl: bool, local: bool) -> Result<V
                 .collect::<String>()
         } else {
             let source = format!("etcd {} {}", war_room.etcd.join(","), war_room.prefix);
-            let summary = numbers::export_summary(&entries, &config.objectives);
+            let summary = numbers::export_summary(&entries, &config.objectives, &config.sites);
             failover_core::timeline::export::markdown(&config.title, &source, &entries, 0, &summary)
         }
         .into_bytes());
@@ -355,7 +358,7 @@ pub async fn export_bytes(config: &Config, jsonl: bool, local: bool) -> Result<V
         return std::fs::read(path).map_err(cannot);
     }
     let (entries, unreadable) = crate::journal::read_all(path).map_err(cannot)?;
-    let summary = numbers::export_summary(&entries, &config.objectives);
+    let summary = numbers::export_summary(&entries, &config.objectives, &config.sites);
     Ok(failover_core::timeline::export::markdown(
         &config.title,
         &path.display().to_string(),

@@ -128,7 +128,9 @@ pub fn figures(run: &RunView, objectives: &Objectives) -> Figures {
     let open = run.state == RunState::Active;
     let rto = between(Some(from), m.target_serving);
     let breakdown = Breakdown {
-        detect_to_arm: between(Some(from), Some(armed)),
+        detect_to_arm: (run.class == Some(RunClass::Unplanned))
+            .then(|| between(Some(from), Some(armed)))
+            .flatten(),
         arm_to_promote: between(Some(armed), m.promoted),
         promote_to_dns: between(m.promoted, m.dns_accepted),
         dns_to_resolvers: between(m.dns_accepted, m.all_resolvers),
@@ -152,6 +154,7 @@ pub fn figures(run: &RunView, objectives: &Objectives) -> Figures {
         objectives.rpo.map(|d| d.as_secs_f64()),
         |l| l.seconds,
         dur_f,
+        "lag in seconds unknown",
     );
     let rpo_bytes_verdict = rpo_against(
         &rpo,
@@ -159,6 +162,7 @@ pub fn figures(run: &RunView, objectives: &Objectives) -> Figures {
         objectives.rpo_bytes.map(|b| b as f64),
         |l| l.bytes.map(|b| b as f64),
         |b| crate::text::bytes(b.round() as u64),
+        "lag in bytes unknown",
     );
     let mut overrides = Vec::new();
     let mut skips = Vec::new();
@@ -212,6 +216,7 @@ fn rpo_against(
     goal: Option<f64>,
     figure: fn(&PromoteLag) -> Option<f64>,
     show: fn(f64) -> String,
+    unknown_unit: &str,
 ) -> Verdict {
     let Some(goal) = goal else {
         return Verdict::NoObjective;
@@ -222,7 +227,7 @@ fn rpo_against(
         Rpo::Unknown { .. } => Verdict::NotProven("lag unknown".into()),
         Rpo::Known(lag) => match figure(lag) {
             Some(f) => against(f, goal, lag.lower_bound, show),
-            None => Verdict::NotProven("not known in this unit".into()),
+            None => Verdict::NotProven(unknown_unit.into()),
         },
     }
 }
@@ -447,6 +452,7 @@ fn md(text: &str) -> String {
 pub fn summary_markdown(
     runs: &[RunView],
     objectives: &Objectives,
+    sites: &crate::schema::Sites,
     stamp: &dyn Fn(OffsetDateTime) -> String,
 ) -> String {
     use std::fmt::Write;
@@ -467,10 +473,10 @@ pub fn summary_markdown(
         );
         let _ = writeln!(
             out,
-            "- Armed {} UTC by {} toward `{}` ({state})",
+            "- Armed {} UTC by {} toward {} ({state})",
             stamp(run.armed_at),
             md(run.operator.as_deref().unwrap_or("?")),
-            md(&run.target)
+            md(&target_label(sites, &run.target))
         );
         let _ = writeln!(out, "- Reason: {}", md(&run.reason));
         let _ = writeln!(out, "- {}", md(&rto_text(&f)));
@@ -501,7 +507,11 @@ pub fn summary_markdown(
 
 /// The section that opens `journal export --format markdown`: every run in numbers; empty
 /// when the entries hold no run.
-pub fn export_summary(entries: &[Entry], objectives: &Objectives) -> String {
+pub fn export_summary(
+    entries: &[Entry],
+    objectives: &Objectives,
+    sites: &crate::schema::Sites,
+) -> String {
     let runs = runs(entries);
     if runs.is_empty() {
         return String::new();
@@ -514,12 +524,21 @@ pub fn export_summary(entries: &[Entry], objectives: &Objectives) -> String {
     };
     format!(
         "\n## Summary of runs\n{}",
-        summary_markdown(&runs, objectives, &stamp)
+        summary_markdown(&runs, objectives, sites, &stamp)
     )
 }
 
 /// One run for `report --json`: who, why, when, and its figures.
-pub fn run_json(run: &RunView, objectives: &Objectives) -> Value {
+/// The site's label for a journaled site key ("site B"); the key itself once the config no
+/// longer has that site.
+pub fn target_label(sites: &crate::schema::Sites, key: &str) -> String {
+    sites
+        .by_key(key)
+        .map(|s| sites.label(s).to_string())
+        .unwrap_or_else(|| key.to_string())
+}
+
+pub fn run_json(run: &RunView, objectives: &Objectives, sites: &crate::schema::Sites) -> Value {
     let f = figures(run, objectives);
     let state = match &run.state {
         RunState::Active => "open",
@@ -533,6 +552,10 @@ pub fn run_json(run: &RunView, objectives: &Objectives) -> Value {
         map.insert("operator".into(), json!(run.operator));
         map.insert("reason".into(), json!(run.reason));
         map.insert("target".into(), json!(run.target));
+        map.insert(
+            "target_label".into(),
+            json!(target_label(sites, &run.target)),
+        );
         map.insert("state".into(), json!(state));
     }
     v
