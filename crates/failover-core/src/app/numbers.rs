@@ -43,14 +43,7 @@ pub fn track(model: &mut Model, edges: &[Entry]) {
                 .min();
         }
     }
-    let config = model.config.clone();
-    for (db, (spec, state)) in config
-        .kinds
-        .postgres
-        .iter()
-        .zip(&model.kinds.postgres)
-        .enumerate()
-    {
+    for (db, state) in model.kinds.postgres.iter().enumerate() {
         for (member, m) in state.members.iter().enumerate() {
             let Some(lag) = &m.lag else { continue };
             let full = matches!(
@@ -70,7 +63,6 @@ pub fn track(model: &mut Model, edges: &[Entry]) {
                         .unwrap_or("pg_stat_replication"),
                     at,
                 };
-                let _ = spec;
                 model.runs.full_lag.insert((db, member), reading);
             }
         }
