@@ -1,4 +1,5 @@
-//! The command line: the TUI by default, plus `status`, `check-config` and `journal export`.
+//! The command line: the TUI by default, plus `status`, `check-config`, `report` and `journal
+//! export`.
 
 use std::path::PathBuf;
 use std::sync::Arc;
@@ -7,6 +8,7 @@ use clap::{Args, Parser, Subcommand, ValueEnum};
 
 use crate::config::{self, Config};
 use crate::runtime::TuiArgs;
+use failover_core::runbook::numbers;
 use failover_core::theme::{Theme, View};
 
 #[derive(Debug, Parser)]
@@ -49,6 +51,15 @@ pub enum Command {
     },
     /// Exit 0 if the config is valid, else print what is wrong and exit 1
     CheckConfig,
+    /// List the runs and drills in the journal with their RTO, RPO and objectives
+    Report {
+        /// How far back: a duration such as 90d, 2w, 36h
+        #[arg(long, value_name = "DURATION", default_value = "90d")]
+        since: String,
+        /// Print JSON instead of Markdown
+        #[arg(long)]
+        json: bool,
+    },
     /// The incident journal
     Journal {
         #[command(subcommand)]
@@ -192,6 +203,30 @@ pub async fn run(cli: Cli) -> u8 {
                 }
             }
         }
+        Some(Command::Report { since, json }) => {
+            let since_text = since.trim().to_string();
+            let since = match parse_since(&since) {
+                Ok(d) => d,
+                Err(e) => {
+                    crate::output::stderr(&format!("failover-console: {e}"));
+                    return 2;
+                }
+            };
+            let config = match load_config(&cli.config, &cli.aws) {
+                Ok(c) => c,
+                Err(e) => {
+                    crate::output::stderr(&e);
+                    return 1;
+                }
+            };
+            match report_text(&config, since, &since_text, json).await {
+                Ok(text) => write_export(text.as_bytes(), None, &config.journal),
+                Err(e) => {
+                    crate::output::stderr(&format!("failover-console: {e}"));
+                    1
+                }
+            }
+        }
         Some(Command::Journal {
             command:
                 JournalCommand::Export {
@@ -219,6 +254,77 @@ pub async fn run(cli: Cli) -> u8 {
     }
 }
 
+/// `--since`: a duration back from now, more than zero.
+fn parse_since(text: &str) -> Result<std::time::Duration, String> {
+    match humantime::parse_duration(text.trim()) {
+        Ok(d) if !d.is_zero() && d.as_secs() <= 100 * 365 * 86_400 => Ok(d),
+        _ => Err(format!(
+            "invalid --since {text:?}: expected a duration such as 90d, 2w or 36h"
+        )),
+    }
+}
+
+/// The journal's entries: the shared record's with `[war-room]`, else the journal file's.
+async fn record_entries(config: &Config) -> Result<Vec<failover_core::timeline::Entry>, String> {
+    if let Some(war_room) = &config.war_room {
+        return crate::record::read_shared(war_room)
+            .await
+            .map_err(|e| format!("cannot read the shared record ({e})"));
+    }
+    let path = &config.journal;
+    crate::journal::read_all(path)
+        .map(|(entries, _)| entries)
+        .map_err(|e| format!("cannot read journal {}: {e}", path.display()))
+}
+
+/// `report`: the runs and drills armed since `since` ago, with their figures.
+pub async fn report_text(
+    config: &Config,
+    since: std::time::Duration,
+    since_text: &str,
+    json: bool,
+) -> Result<String, String> {
+    let entries = record_entries(config).await?;
+    let now = time::OffsetDateTime::now_utc();
+    let from = time::Duration::try_from(since)
+        .ok()
+        .and_then(|d| now.checked_sub(d))
+        .unwrap_or(time::PrimitiveDateTime::MIN.assume_utc());
+    let runs: Vec<_> = numbers::runs(&entries)
+        .into_iter()
+        .filter(|r| r.armed_at >= from)
+        .collect();
+    let from_text = failover_core::text::rfc3339(from).unwrap_or_default();
+    if json {
+        let value = serde_json::json!({
+            "since": from_text,
+            "journal": config.journal.display().to_string(),
+            "runs": runs.iter().map(|r| numbers::run_json(r, &config.objectives, &config.sites)).collect::<Vec<_>>(),
+        });
+        return Ok(serde_json::to_string_pretty(&value).unwrap_or_default() + "\n");
+    }
+    let stamp = |t: time::OffsetDateTime| {
+        t.format(time::macros::format_description!(
+            "[year]-[month]-[day] [hour]:[minute]:[second]"
+        ))
+        .unwrap_or_default()
+    };
+    let mut out = format!(
+        "# Runs and drills: {}\n\nSince {} UTC ({}): {} run(s)\n",
+        config.title,
+        stamp(from),
+        since_text,
+        runs.len()
+    );
+    out.push_str(&numbers::summary_markdown(
+        &runs,
+        &config.objectives,
+        &config.sites,
+        &stamp,
+    ));
+    Ok(failover_core::text::printable_lines(&out).into_owned())
+}
+
 /// `export_bytes` as text (bytes that are not UTF-8 replaced).
 pub async fn export_text(config: &Config, jsonl: bool, local: bool) -> Result<String, String> {
     let bytes = export_bytes(config, jsonl, local).await?;
@@ -241,7 +347,8 @@ pub async fn export_bytes(config: &Config, jsonl: bool, local: bool) -> Result<V
                 .collect::<String>()
         } else {
             let source = format!("etcd {} {}", war_room.etcd.join(","), war_room.prefix);
-            failover_core::timeline::export::markdown(&config.title, &source, &entries, 0)
+            let summary = numbers::export_summary(&entries, &config.objectives, &config.sites);
+            failover_core::timeline::export::markdown(&config.title, &source, &entries, 0, &summary)
         }
         .into_bytes());
     }
@@ -251,11 +358,13 @@ pub async fn export_bytes(config: &Config, jsonl: bool, local: bool) -> Result<V
         return std::fs::read(path).map_err(cannot);
     }
     let (entries, unreadable) = crate::journal::read_all(path).map_err(cannot)?;
+    let summary = numbers::export_summary(&entries, &config.objectives, &config.sites);
     Ok(failover_core::timeline::export::markdown(
         &config.title,
         &path.display().to_string(),
         &entries,
         unreadable,
+        &summary,
     )
     .into_bytes())
 }

@@ -185,6 +185,11 @@ refused! {
     runbook_tsig_half: 55, 10, "tsig-key-name and tsig-secret-env go together";
     runbook_unknown_action: 55, 10, "unknown action \"reboot\"";
     runbook_rollback_gate: 58, 12, "a rollback is an action or a manual instruction, not a gate or a wait";
+    // [objectives]
+    objectives_bad_rto: 5, 7, "invalid duration \"5 minutes please\": expected a number with a unit";
+    objectives_rpo_too_long: 5, 7, "duration \"2d\" too long: expected at most 1d (24h)";
+    objectives_rpo_bytes_zero: 6, 13, "rpo-bytes is 0: expected more than 0";
+    objectives_unknown_field: 6, 1, "unknown field `rtt`, expected one of `rto`, `rpo`, `rpo-bytes`";
 }
 
 #[test]

@@ -74,6 +74,8 @@ fn entry(n: usize) -> Entry {
                 reason: format!("arm {n}"),
                 steps: vec!["one".into()],
                 expected_primaries: Vec::new(),
+                class: None,
+                incident_start: None,
             }));
         }
         2 => {

@@ -1797,6 +1797,8 @@ fn armed_by_bob() -> Event {
         reason: "bob's drill".into(),
         steps: fixture::RUNBOOK_STEPS.map(String::from).to_vec(),
         expected_primaries: vec![],
+        class: None,
+        incident_start: None,
     }
 }
 

@@ -805,6 +805,8 @@ fn watch_console_following_a_run() {
             reason: "bob's drill".into(),
             steps: fixture::RUNBOOK_STEPS.map(String::from).to_vec(),
             expected_primaries: vec![],
+            class: None,
+            incident_start: None,
         },
         Event::GatePassed {
             step: 0,

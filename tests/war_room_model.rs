@@ -122,6 +122,8 @@ fn armed() -> Event {
         reason: "bob's drill".into(),
         steps: fixture::RUNBOOK_STEPS.map(String::from).to_vec(),
         expected_primaries: vec![],
+        class: None,
+        incident_start: None,
     }
 }
 

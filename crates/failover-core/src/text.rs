@@ -131,6 +131,7 @@ pub fn clean(text: &str, ascii: bool) -> Cow<'_, str> {
             c if is_unsafe(c) => out.push(' '),
             c if !ascii || c.is_ascii() => out.push(c),
             '→' => out.push_str("->"),
+            '≥' => out.push_str(">="),
             '←' => out.push_str("<-"),
             '·' | '•' | '●' => out.push('*'),
             '…' => out.push_str("..."),

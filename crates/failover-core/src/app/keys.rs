@@ -149,6 +149,12 @@ fn watch() -> Vec<Binding> {
 impl KeyMap {
     pub fn for_mode(mode: Mode) -> KeyMap {
         let mut bindings = common();
+        if mode == Mode::Live {
+            // In the arming reason prompt, Tab cycles the run's class (the prompt takes it).
+            for b in bindings.iter_mut().filter(|b| b.code == KeyCode::Tab) {
+                b.help = "next pane / run class";
+            }
+        }
         bindings.extend(match mode {
             Mode::Live => live(),
             Mode::Watch => watch(),

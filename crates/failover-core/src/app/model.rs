@@ -89,16 +89,34 @@ pub struct Prompt {
 /// What a prompt is for; the two-stage ones go word, then reason.
 #[derive(Debug, Clone, PartialEq)]
 pub enum Purpose {
-    ArmSite { runbook: usize },
-    ArmReason { runbook: usize },
-    OverrideWord { step: usize },
-    OverrideReason { step: usize },
-    SkipReason { step: usize },
+    ArmSite {
+        runbook: usize,
+    },
+    /// The reason, with the run's class (Tab cycles it).
+    ArmReason {
+        runbook: usize,
+        class: crate::runbook::RunClass,
+    },
+    OverrideWord {
+        step: usize,
+    },
+    OverrideReason {
+        step: usize,
+    },
+    SkipReason {
+        step: usize,
+    },
     AbortWord,
     AbortReason,
-    RollbackWord { step: usize },
-    SplitBrainWord { step: usize },
-    RetryWord { step: usize },
+    RollbackWord {
+        step: usize,
+    },
+    SplitBrainWord {
+        step: usize,
+    },
+    RetryWord {
+        step: usize,
+    },
     QuitWord,
     BreakLockWord,
     BreakLockReason,
@@ -117,7 +135,9 @@ impl Purpose {
         };
         match self {
             Purpose::ArmSite { runbook } => format!("type {} to arm: ", runbook_to(*runbook)),
-            Purpose::ArmReason { .. } => "reason for this run: ".into(),
+            Purpose::ArmReason { class, .. } => {
+                format!("reason for this run ({}; Tab: class): ", class.label())
+            }
             Purpose::OverrideWord { step } => format!("gate {} blocks; type override: ", step + 1),
             Purpose::OverrideReason { .. } => "reason for the override: ".into(),
             Purpose::SkipReason { step } => format!("reason to skip step {}: ", step + 1),
@@ -176,6 +196,12 @@ pub struct Runs {
     /// Steps another driver started and had not finished when this console took over: their
     /// outcome may still come; no retry before it does or their time is up.
     pub orphans: Vec<Orphan>,
+    /// Per site: the first CRIT edge on one of its sources since it was last all healthy.
+    pub failing_since: Vec<Option<OffsetDateTime>>,
+    /// Per (database, member): the last lag read with the primary's figures.
+    pub full_lag: std::collections::HashMap<(usize, usize), super::numbers::FullLag>,
+    /// Milestones this console recorded and has not yet seen journaled: recorded once.
+    pub milestones_sent: Vec<crate::runbook::Milestone>,
 }
 
 /// A step left in flight by a driver that lost the lock or lease.

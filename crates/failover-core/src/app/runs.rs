@@ -11,7 +11,7 @@ use crate::actions::ActionSpec;
 use crate::kinds::patroni::{self, Switch, SwitchKind};
 use crate::kinds::postgres::{Role, member_label};
 use crate::runbook::{
-    self, Event, ExpectedPrimary, Phase, RunEvent, RunState, StepStatus, evidence,
+    self, Event, ExpectedPrimary, Phase, RunClass, RunEvent, RunState, StepStatus, evidence,
 };
 use crate::runbook::{ActionStep, Rollback, RunView, StepKind, Wait};
 use crate::timeline::{Entry, Kind, Severity};
@@ -725,6 +725,29 @@ fn request(
             .and_then(|i| model.kinds.patroni[i].leader())
             .map(str::to_string);
     }
+    if phase == Phase::Do
+        && super::numbers::promotes(&spec)
+        && run.lag_at_promote.is_none()
+        && let Some(lag) = super::numbers::lag_at_promote(model, step)
+    {
+        let text = runbook::numbers::rpo_text(&runbook::numbers::figures(
+            &RunView {
+                lag_at_promote: Some(lag.clone()),
+                ..run.clone()
+            },
+            &Default::default(),
+        ));
+        record(
+            model,
+            fx,
+            Event::LagAtPromote { step, lag },
+            Severity::Info,
+            format!("step {} lag before promotion: {text}", step + 1),
+        );
+    }
+    let Some(run) = &model.runs.current else {
+        return;
+    };
     model.runs.in_flight = Some(step);
     fx.effects.push(Effect::Execute(ExecRequest {
         run_id: run.id.clone(),
@@ -859,13 +882,14 @@ fn answered(model: &mut Model, token: &DriverToken, purpose: Purpose, text: Stri
                         .key
                         .clone();
                     if text == expected {
-                        model.ui.overlay = next(Purpose::ArmReason { runbook });
+                        let class = super::numbers::preselected(model, runbook);
+                        model.ui.overlay = next(Purpose::ArmReason { runbook, class });
                     } else {
                         model.flash(format!("{text:?} is not {expected:?}: nothing armed"));
                     }
                 }
-                Purpose::ArmReason { runbook } if !text.is_empty() => {
-                    arm(model, token, runbook, text, fx)
+                Purpose::ArmReason { runbook, class } if !text.is_empty() => {
+                    arm(model, token, runbook, text, class, fx)
                 }
                 Purpose::OverrideWord { step } if text == "override" => {
                     model.ui.overlay = next(Purpose::OverrideReason { step })
@@ -997,7 +1021,14 @@ fn answered(model: &mut Model, token: &DriverToken, purpose: Purpose, text: Stri
     }
 }
 
-fn arm(model: &mut Model, _token: &DriverToken, runbook_index: usize, reason: String, fx: &mut Fx) {
+fn arm(
+    model: &mut Model,
+    _token: &DriverToken,
+    runbook_index: usize,
+    reason: String,
+    class: RunClass,
+    fx: &mut Fx,
+) {
     let runbook = model.config.runbooks[runbook_index].clone();
     let id = runbook::new_id(&runbook.name, model.now);
     let patroni_leaders = model
@@ -1052,10 +1083,12 @@ fn arm(model: &mut Model, _token: &DriverToken, runbook_index: usize, reason: St
     } else {
         format!(" (primary at arming: {primaries_text})")
     };
+    let incident_start = super::numbers::incident_start(model, runbook_index, class);
     let message = format!(
-        "ARMED {} → {} by {}: {reason}{at_arming}",
+        "ARMED {} → {} ({}) by {}: {reason}{at_arming}",
         runbook.name,
         model.config.site_label(runbook.to),
+        class.label(),
         model.operator
     );
     let event = Event::Armed {
@@ -1063,6 +1096,8 @@ fn arm(model: &mut Model, _token: &DriverToken, runbook_index: usize, reason: St
         reason,
         steps,
         expected_primaries,
+        class: Some(class),
+        incident_start,
     };
     fx.effects.push(Effect::Record(run_entry(
         model,
@@ -1082,6 +1117,7 @@ pub fn progress(model: &mut Model, now: OffsetDateTime, fx: &mut Fx) {
     if model.driver.token().is_none() {
         return;
     }
+    record_milestones(model, fx);
     let Some(run) = &model.runs.current else {
         return;
     };
@@ -1162,6 +1198,40 @@ pub fn progress(model: &mut Model, now: OffsetDateTime, fx: &mut Fx) {
     }
 }
 
+/// Each point of the recovery, once, when it first holds.
+fn record_milestones(model: &mut Model, fx: &mut Fx) {
+    let target = model
+        .runs
+        .current
+        .as_ref()
+        .and_then(|r| model.config.site_by_key(&r.target))
+        .map(|s| model.config.site_label(s).to_string())
+        .unwrap_or_default();
+    for (milestone, at) in super::numbers::due(model) {
+        let what = match milestone {
+            runbook::Milestone::Promoted => "promoted".to_string(),
+            runbook::Milestone::DnsAccepted => "DNS change accepted".to_string(),
+            runbook::Milestone::AllResolvers => format!("every resolver answers {target}"),
+            runbook::Milestone::TargetServing => {
+                format!("{target} serving (database, resolvers, health checks)")
+            }
+        };
+        let severity = if milestone == runbook::Milestone::TargetServing {
+            Severity::Ok
+        } else {
+            Severity::Info
+        };
+        record(
+            model,
+            fx,
+            Event::Milestone { milestone, at },
+            severity,
+            format!("{what} at {} UTC", crate::text::clock(at)),
+        );
+        model.runs.milestones_sent.push(milestone);
+    }
+}
+
 /// A journaled run entry (ours or another console's) changes the run.
 pub fn on_journaled(model: &mut Model, entry: &Entry) {
     let Some(ev) = &entry.run else { return };
@@ -1203,6 +1273,7 @@ pub fn on_journaled(model: &mut Model, entry: &Entry) {
         model.runs.orphans.retain(|o| o.step != step);
     }
     if matches!(ev.event, Event::Armed { .. } | Event::DryRun { .. }) {
+        model.runs.milestones_sent.clear();
         model.runs.orphans.clear();
         model.runs.shown = true;
         model.runs.in_flight = None;

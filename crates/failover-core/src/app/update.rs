@@ -117,6 +117,8 @@ pub fn update(model: &mut Model, msg: Msg) -> Vec<Effect> {
             visible = now.date() != model.now.date();
             model.now = now;
             mark_stale(model, &mut fx);
+            // An open run's RTO clock ticks on screen each second.
+            visible |= clock && model.run_pane_open() && open_run(model);
         }
         Msg::Key(key) => on_key(model, key, &mut fx),
         Msg::Resized => {}
@@ -314,8 +316,18 @@ fn observe(model: &mut Model, observation: Observation, fx: &mut Fx) -> bool {
         observation,
         &mut edges,
     );
+    super::numbers::track(model, &edges.0);
     fx.edges(edges);
     visible
+}
+
+/// A real run open, or ended without its target serving yet: its RTO still counts.
+fn open_run(model: &Model) -> bool {
+    model
+        .runs
+        .current
+        .as_ref()
+        .is_some_and(|r| !r.dry_run && (r.is_active() || r.milestones.target_serving.is_none()))
 }
 
 /// A source that has not answered within its limit is stale: one edge each.
@@ -329,6 +341,9 @@ fn mark_stale(model: &mut Model, fx: &mut Fx) {
     model
         .kinds
         .mark_stale(&config.kinds, &config.sites, &clock, &mut edges);
+    if !edges.0.is_empty() {
+        super::numbers::track(model, &edges.0);
+    }
     fx.edges(edges);
 }
 
@@ -394,6 +409,16 @@ fn on_key(model: &mut Model, key: KeyEvent, fx: &mut Fx) {
         }
         Overlay::Prompt(prompt) => {
             let super::model::Prompt { purpose, input } = prompt;
+            if let (KeyCode::Tab, super::model::Purpose::ArmReason { runbook, class }) =
+                (key.code, &purpose)
+            {
+                let purpose = super::model::Purpose::ArmReason {
+                    runbook: *runbook,
+                    class: class.next(),
+                };
+                model.ui.overlay = Overlay::Prompt(super::model::Prompt { purpose, input });
+                return;
+            }
             match edit(input, key) {
                 Edited::Editing(input) => {
                     model.ui.overlay = Overlay::Prompt(super::model::Prompt { purpose, input })

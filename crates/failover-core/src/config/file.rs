@@ -42,6 +42,16 @@ pub struct FileConfig {
     #[serde(default)]
     pub alarm: Vec<AlarmFile>,
     pub war_room: Option<super::war_room::WarRoomFile>,
+    pub objectives: Option<ObjectivesFile>,
+}
+
+/// `[objectives]`: what every run and drill is measured against.
+#[derive(Debug, Default, Deserialize)]
+#[serde(rename_all = "kebab-case", deny_unknown_fields)]
+pub struct ObjectivesFile {
+    pub rto: Option<Spanned<crate::schema::ConfigDuration>>,
+    pub rpo: Option<Spanned<crate::schema::ConfigDuration>>,
+    pub rpo_bytes: Option<Spanned<u64>>,
 }
 
 #[derive(Debug, Default, Deserialize)]

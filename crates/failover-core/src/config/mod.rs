@@ -37,6 +37,8 @@ pub struct Config {
     pub aws: AwsSettings,
     /// `[war-room]`: the shared record and driver lease on etcd; `None`: the journal file.
     pub war_room: Option<WarRoom>,
+    /// `[objectives]`: RTO and RPO every run is marked against.
+    pub objectives: runbook::numbers::Objectives,
     /// Every variable the file names for a secret (each `*-env`): their values are masked in
     /// whatever is shown or journaled.
     pub secret_envs: Vec<String>,
@@ -179,6 +181,10 @@ fn build(c: &Checker<'_>, file: FileConfig, drivers: &dyn Drivers) -> Result<Con
         Some(w) => Some(war_room::parse(c, w)?),
         None => None,
     };
+    let objectives = match &file.objectives {
+        Some(o) => objectives(c, o)?,
+        None => runbook::numbers::Objectives::default(),
+    };
     let dir = c.path.parent().map(Path::to_path_buf).unwrap_or_default();
     let relative = |p: &str| -> PathBuf {
         let p = PathBuf::from(p);
@@ -202,11 +208,38 @@ fn build(c: &Checker<'_>, file: FileConfig, drivers: &dyn Drivers) -> Result<Con
         runbooks,
         aws,
         war_room,
+        objectives,
         secret_envs: c
             .text
             .parse::<toml::Table>()
             .map(|t| crate::secrets::env_names(&t))
             .unwrap_or_default(),
         masker: Masker::default(),
+    })
+}
+
+/// `[objectives]`: each figure more than zero (durations at most a day, like every other).
+fn objectives(
+    c: &Checker<'_>,
+    o: &file::ObjectivesFile,
+) -> Result<runbook::numbers::Objectives, ConfigError> {
+    let positive = |d: &Option<Spanned<crate::schema::ConfigDuration>>, key: &str| match d {
+        Some(d) if d.get_ref().0.is_zero() => {
+            Err(c.at(d, format!("{key} is 0: expected more than 0")))
+        }
+        Some(d) => Ok(Some(d.get_ref().0)),
+        None => Ok(None),
+    };
+    let rpo_bytes = match &o.rpo_bytes {
+        Some(b) if *b.get_ref() == 0 => {
+            return Err(c.at(b, "rpo-bytes is 0: expected more than 0"));
+        }
+        Some(b) => Some(*b.get_ref()),
+        None => None,
+    };
+    Ok(runbook::numbers::Objectives {
+        rto: positive(&o.rto, "rto")?,
+        rpo: positive(&o.rpo, "rpo")?,
+        rpo_bytes,
     })
 }

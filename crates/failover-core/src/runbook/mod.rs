@@ -3,14 +3,17 @@
 
 pub mod evidence;
 mod keys;
+pub mod numbers;
 pub mod plan;
 mod run;
 mod spec;
 mod steps;
 
 pub use crate::kinds::Evidence;
-pub use crate::timeline::{Event, ExpectedPrimary, Phase, RunEvent, StepResult};
+pub use crate::timeline::{
+    Event, ExpectedPrimary, Milestone, Phase, PromoteLag, RunClass, RunEvent, StepResult,
+};
 pub use keys::StepKeys;
-pub use run::{RunState, RunView, Starter, StepStatus, StepView, apply, new_id};
+pub use run::{Milestones, RunState, RunView, Starter, StepStatus, StepView, apply, new_id};
 pub use spec::{ActionStep, Gate, Rollback, Runbook, RunbookFile, Step, StepKind, Wait};
 pub use steps::runbook as parse;

@@ -6,7 +6,9 @@
 use time::OffsetDateTime;
 
 use super::spec::Runbook;
-use crate::timeline::{Entry, Event, ExpectedPrimary, Phase, StepResult};
+use crate::timeline::{
+    Entry, Event, ExpectedPrimary, Milestone, Phase, PromoteLag, RunClass, StepResult,
+};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum StepStatus {
@@ -84,6 +86,45 @@ pub struct RunView {
     pub config_changed: bool,
     /// Output of the running command, newest last (not journaled line by line).
     pub output: Vec<String>,
+    /// None: armed by a console from before run classes (or a dry run).
+    pub class: Option<RunClass>,
+    /// Where the RTO counts from, as journaled at arming (None: from arming).
+    pub incident_start: Option<OffsetDateTime>,
+    /// The promoted member's lag before the promote step, once journaled.
+    pub lag_at_promote: Option<PromoteLag>,
+    /// The recovery's points, as journaled (each once).
+    pub milestones: Milestones,
+    /// When the run finished or was aborted.
+    pub ended_at: Option<OffsetDateTime>,
+}
+
+/// When each point of the recovery was first seen to hold.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Milestones {
+    pub promoted: Option<OffsetDateTime>,
+    pub dns_accepted: Option<OffsetDateTime>,
+    pub all_resolvers: Option<OffsetDateTime>,
+    pub target_serving: Option<OffsetDateTime>,
+}
+
+impl Milestones {
+    pub fn get(&self, m: Milestone) -> Option<OffsetDateTime> {
+        match m {
+            Milestone::Promoted => self.promoted,
+            Milestone::DnsAccepted => self.dns_accepted,
+            Milestone::AllResolvers => self.all_resolvers,
+            Milestone::TargetServing => self.target_serving,
+        }
+    }
+
+    fn slot(&mut self, m: Milestone) -> &mut Option<OffsetDateTime> {
+        match m {
+            Milestone::Promoted => &mut self.promoted,
+            Milestone::DnsAccepted => &mut self.dns_accepted,
+            Milestone::AllResolvers => &mut self.all_resolvers,
+            Milestone::TargetServing => &mut self.target_serving,
+        }
+    }
 }
 
 impl RunView {
@@ -137,7 +178,9 @@ pub fn apply(current: &mut Option<RunView>, entry: &Entry, runbooks: &[Runbook])
                    reason: String,
                    steps: &Vec<String>,
                    dry_run: bool,
-                   expected: Vec<ExpectedPrimary>| {
+                   expected: Vec<ExpectedPrimary>,
+                   class: Option<RunClass>,
+                   incident_start: Option<OffsetDateTime>| {
         let runbook_index = runbooks.iter().position(|r| r.name == ev.runbook);
         let config_changed = runbook_index
             .is_none_or(|i| runbooks[i].steps.iter().map(|s| &s.title).ne(steps.iter()));
@@ -168,6 +211,11 @@ pub fn apply(current: &mut Option<RunView>, entry: &Entry, runbooks: &[Runbook])
             state: RunState::Active,
             config_changed,
             output: Vec::new(),
+            class,
+            incident_start,
+            lag_at_promote: None,
+            milestones: Milestones::default(),
+            ended_at: None,
         }
     };
     match &ev.event {
@@ -176,6 +224,8 @@ pub fn apply(current: &mut Option<RunView>, entry: &Entry, runbooks: &[Runbook])
             reason,
             steps,
             expected_primaries,
+            class,
+            incident_start,
         } => {
             *current = Some(new_run(
                 target,
@@ -183,11 +233,21 @@ pub fn apply(current: &mut Option<RunView>, entry: &Entry, runbooks: &[Runbook])
                 steps,
                 false,
                 expected_primaries.clone(),
+                *class,
+                *incident_start,
             ));
             return;
         }
         Event::DryRun { target, steps } => {
-            *current = Some(new_run(target, "dry run".into(), steps, true, Vec::new()));
+            *current = Some(new_run(
+                target,
+                "dry run".into(),
+                steps,
+                true,
+                Vec::new(),
+                None,
+                None,
+            ));
             return;
         }
         _ => {}
@@ -335,8 +395,21 @@ pub fn apply(current: &mut Option<RunView>, entry: &Entry, runbooks: &[Runbook])
             }
         }
         Event::SplitBrainAccepted { .. } => {}
-        Event::Aborted { reason } => run.state = RunState::Aborted(reason.clone()),
-        Event::Finished => run.state = RunState::Finished,
+        Event::Aborted { reason } => {
+            run.state = RunState::Aborted(reason.clone());
+            run.ended_at = Some(at);
+        }
+        Event::Finished => {
+            run.state = RunState::Finished;
+            run.ended_at = Some(at);
+        }
+        Event::LagAtPromote { lag, .. } => run.lag_at_promote = Some(lag.clone()),
+        Event::Milestone { milestone, at } => {
+            let slot = run.milestones.slot(*milestone);
+            if slot.is_none() {
+                *slot = Some(*at);
+            }
+        }
         Event::Resumed { interrupted } => {
             for i in interrupted {
                 if let Some(s) = run.steps.get_mut(*i)

@@ -11,7 +11,15 @@ use super::{Entry, Kind};
 const STAMP: &[FormatItem<'static>] =
     format_description!("[year]-[month]-[day] [hour]:[minute]:[second]");
 
-pub fn markdown(title: &str, journal: &str, entries: &[Entry], unreadable: usize) -> String {
+/// `summary`: the Markdown that opens the export after its header (the runs in numbers, made
+/// by `runbook::numbers::export_summary`); empty for none.
+pub fn markdown(
+    title: &str,
+    journal: &str,
+    entries: &[Entry],
+    unreadable: usize,
+    summary: &str,
+) -> String {
     let mut out = String::new();
     let _ = writeln!(out, "# Incident timeline: {}\n", escape(title));
     let stamp = |e: &Entry| e.at.format(STAMP).unwrap_or_default();
@@ -39,6 +47,7 @@ pub fn markdown(title: &str, journal: &str, entries: &[Entry], unreadable: usize
     if unreadable > 0 {
         let _ = writeln!(out, "- {unreadable} unreadable journal line(s) skipped");
     }
+    out.push_str(summary);
     let notes: Vec<&Entry> = entries.iter().filter(|e| e.kind == Kind::Note).collect();
     if !notes.is_empty() {
         let _ = writeln!(out, "\n## Operator notes\n");

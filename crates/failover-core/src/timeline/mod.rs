@@ -8,7 +8,9 @@ pub mod run;
 
 pub use driver::{DriverMark, LockInfo};
 pub use edges::Edges;
-pub use run::{Event, ExpectedPrimary, Phase, RunEvent, StepResult};
+pub use run::{
+    Event, ExpectedPrimary, Milestone, Phase, PromoteLag, RunClass, RunEvent, StepResult,
+};
 
 use std::collections::VecDeque;
 

@@ -2,6 +2,7 @@
 //! carried in journal entries. A run's state is rebuilt from these alone.
 
 use serde::{Deserialize, Serialize};
+use time::OffsetDateTime;
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct RunEvent {
@@ -20,6 +21,17 @@ pub enum Event {
         reason: String,
         steps: Vec<String>,
         expected_primaries: Vec<ExpectedPrimary>,
+        /// None in journals from before run classes: "unclassified".
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        class: Option<RunClass>,
+        /// Where the RTO counts from: for an unplanned failover the start of the source site's
+        /// failing episode (None: not found, the RTO counts from arming); else the arming.
+        #[serde(
+            default,
+            with = "time::serde::rfc3339::option",
+            skip_serializing_if = "Option::is_none"
+        )]
+        incident_start: Option<OffsetDateTime>,
     },
     /// A dry run: every step evaluated, nothing executed.
     DryRun {
@@ -72,6 +84,17 @@ pub enum Event {
         reason: String,
     },
     Finished,
+    /// The promoted member's lag at its last reading before the promote step started.
+    LagAtPromote {
+        step: usize,
+        lag: PromoteLag,
+    },
+    /// A point of the recovery, journaled once by the driver when it first held.
+    Milestone {
+        milestone: Milestone,
+        #[serde(with = "time::serde::rfc3339")]
+        at: OffsetDateTime,
+    },
     /// A console took over an interrupted run (after a crash or a broken lock).
     Resumed {
         interrupted: Vec<usize>,
@@ -98,6 +121,8 @@ impl Event {
             | Event::StepRefused { .. }
             | Event::Aborted { .. }
             | Event::Finished
+            | Event::LagAtPromote { .. }
+            | Event::Milestone { .. }
             | Event::Resumed { .. } => false,
         }
     }
@@ -127,4 +152,65 @@ pub struct ExpectedPrimary {
     pub database: String,
     /// The member that was primary when the run was armed (None: there was none).
     pub member: Option<String>,
+}
+
+/// What kind of run the operator armed: it decides where the RTO counts from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum RunClass {
+    Unplanned,
+    Planned,
+    Drill,
+}
+
+impl RunClass {
+    pub fn label(self) -> &'static str {
+        match self {
+            RunClass::Unplanned => "unplanned failover",
+            RunClass::Planned => "planned switchover",
+            RunClass::Drill => "drill",
+        }
+    }
+
+    /// The next class, for Tab in the reason prompt.
+    pub fn next(self) -> RunClass {
+        match self {
+            RunClass::Unplanned => RunClass::Planned,
+            RunClass::Planned => RunClass::Drill,
+            RunClass::Drill => RunClass::Unplanned,
+        }
+    }
+}
+
+/// The points of a run's recovery that the RTO breakdown is made of.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Milestone {
+    /// The promote step finished ok (its end).
+    Promoted,
+    /// The last DNS-changing step finished ok (its end).
+    DnsAccepted,
+    /// Every resolver of every [[dns]] record answers the target site.
+    AllResolvers,
+    /// The database primary, every resolver and every health check of the target site agree.
+    TargetServing,
+}
+
+/// The lag of the member being promoted, as last read before the promote step. Bytes and
+/// seconds are each known or not; unknown is never written as 0.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct PromoteLag {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub bytes: Option<u64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub seconds: Option<f64>,
+    /// Where the figure came from: "pg_stat_replication", "Patroni", "CloudWatch ReplicaLag"...
+    pub source: String,
+    /// How long before the promote step the figure was read.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub age_ms: Option<u64>,
+    /// The old primary (or the figure's source) could not be read at promotion: the real lag
+    /// may be larger than this last known figure.
+    #[serde(default)]
+    pub lower_bound: bool,
 }

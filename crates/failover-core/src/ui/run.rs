@@ -147,7 +147,12 @@ fn run_lines(model: &Model, run: &RunView, width: usize) -> (String, Vec<Line<'s
         RunState::Finished => " · finished".into(),
         RunState::Aborted(why) => format!(" · ABORTED: {why}"),
     };
-    let title = format!("{kind} {} → {target}{state}", run.runbook);
+    let class = match run.class {
+        Some(c) if !run.dry_run => format!(" — {}", c.label()),
+        _ => String::new(),
+    };
+    let rto = rto_clock(model, run);
+    let title = format!("{kind} {} → {target}{class}{state}{rto}", run.runbook);
     let mut lines = Vec::new();
     let who = run.operator.clone().unwrap_or_else(|| "?".into());
     lines.push(Line::from(vec![
@@ -163,6 +168,7 @@ fn run_lines(model: &Model, run: &RunView, width: usize) -> (String, Vec<Line<'s
             theme.text,
         ),
     ]));
+    numbers_lines(model, run, width, &mut lines);
     if run.config_changed {
         lines.push(Line::from(Span::styled(
             "the runbook changed in the config since arming: abort and arm again",
@@ -248,4 +254,80 @@ fn run_lines(model: &Model, run: &RunView, width: usize) -> (String, Vec<Line<'s
         theme.accent,
     )));
     (title, lines)
+}
+
+/// In the title, while the target does not serve yet: " · RTO 2m14s of 5m". It costs no row
+/// of the pane, which at 80x24 has none to spare.
+fn rto_clock(model: &Model, run: &RunView) -> String {
+    use crate::runbook::numbers;
+    if run.dry_run
+        || run.class.is_none()
+        || run.milestones.target_serving.is_some()
+        || matches!(run.state, RunState::Aborted(_))
+    {
+        return String::new();
+    }
+    let f = numbers::figures(run, &model.config.objectives);
+    let waiting = if run.is_active() {
+        ""
+    } else {
+        ", target not serving yet"
+    };
+    format!(
+        " · {}{waiting}",
+        numbers::running_text(&f, &model.config.objectives, model.now)
+    )
+}
+
+/// The run's figures once the target serves. Only for runs armed with a class: an older
+/// journal's run did not record what the figures need.
+fn numbers_lines(model: &Model, run: &RunView, width: usize, lines: &mut Vec<Line<'static>>) {
+    use crate::runbook::numbers;
+    if run.dry_run || run.class.is_none() {
+        return;
+    }
+    let theme = &model.view.theme;
+    let objectives = &model.config.objectives;
+    let f = numbers::figures(run, objectives);
+    let mut push = |text: String, style: Style| {
+        lines.push(Line::from(Span::styled(
+            cut(&t(model, &text), width),
+            style,
+        )));
+    };
+    if f.serving.is_none() {
+        return;
+    }
+    let missed = |v: &numbers::Verdict| matches!(v, numbers::Verdict::Missed { .. });
+    let style = |missed: bool| if missed { theme.crit } else { theme.ok };
+    let with = |text: String, verdicts: &[&numbers::Verdict]| {
+        let said: Vec<String> = verdicts
+            .iter()
+            .map(|v| v.short())
+            .filter(|s| !s.is_empty())
+            .collect();
+        if said.is_empty() {
+            text
+        } else {
+            format!("{text} · {}", said.join(", "))
+        }
+    };
+    push(
+        with(numbers::rto_text(&f), &[&f.rto_verdict]),
+        style(missed(&f.rto_verdict)),
+    );
+    push(numbers::breakdown_text(&f), theme.text);
+    // The verdict before the source: a narrow pane cuts the source, not the verdict.
+    let mut rpo = with(
+        format!("RPO {}", numbers::rpo_figure(&f)),
+        &[&f.rpo_verdict, &f.rpo_bytes_verdict],
+    );
+    let source = numbers::rpo_source(&f);
+    if !source.is_empty() {
+        rpo = format!("{rpo} · {source}");
+    }
+    push(
+        rpo,
+        style(missed(&f.rpo_verdict) || missed(&f.rpo_bytes_verdict)),
+    );
 }
