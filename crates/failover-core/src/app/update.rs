@@ -7,6 +7,7 @@ use tui_input::backend::crossterm::to_input_request;
 
 use super::keys::{Command, KeyMap};
 use super::model::{Model, Overlay, Pane};
+use crate::history::Key;
 use crate::kinds::{self, Clock, Observation};
 use crate::timeline::{Edges, Entry, Kind, Severity};
 
@@ -306,6 +307,27 @@ fn resume(model: &mut Model, fx: &mut Fx) {
 /// Applies a reading. Returns whether what the screen shows may have changed.
 fn observe(model: &mut Model, observation: Observation, fx: &mut Fx) -> bool {
     let mut edges = Edges::default();
+    let key = match &observation {
+        Observation::Probe { check, .. } => Some(Key::Health(*check)),
+        Observation::Postgres { db, member, .. } => Some(Key::Postgres {
+            db: *db,
+            member: *member,
+        }),
+        _ => None,
+    };
+    let spark = |model: &Model| {
+        key.filter(|_| model.config.sparklines)
+            .and_then(|k| model.history.get(k))
+            .map(|s| s.spark())
+    };
+    let spark_before = spark(model);
+    if let Observation::Probe { check, at, outcome } = &observation {
+        model.history.probe(*check, *at, outcome);
+    }
+    let postgres = match &observation {
+        Observation::Postgres { db, member, at, .. } => Some((*db, *member, *at)),
+        _ => None,
+    };
     let config = &model.config;
     let visible = kinds::apply(
         &config.kinds,
@@ -314,8 +336,13 @@ fn observe(model: &mut Model, observation: Observation, fx: &mut Fx) -> bool {
         observation,
         &mut edges,
     );
+    if let Some((db, member, at)) = postgres {
+        model.history.postgres(&model.kinds, db, member, at);
+    }
     fx.edges(edges);
-    visible
+    // A sparkline moves once per sample that changes it, not with the clock.
+    let detail_open = matches!(model.ui.overlay, Overlay::Detail(k) if Some(k) == key);
+    visible || detail_open || spark(model) != spark_before
 }
 
 /// A source that has not answered within its limit is stale: one edge each.
@@ -403,6 +430,14 @@ fn on_key(model: &mut Model, key: KeyEvent, fx: &mut Fx) {
             }
             return;
         }
+        Overlay::Detail(source) => {
+            match keymap.lookup(&key) {
+                _ if key.code == KeyCode::Esc => {}
+                Some(Command::Quit) => fx.effects.push(Effect::Quit),
+                _ => model.ui.overlay = Overlay::Detail(source),
+            }
+            return;
+        }
         Overlay::Note(input) => {
             match edit(input, key) {
                 Edited::Editing(input) => model.ui.overlay = Overlay::Note(input),
@@ -470,11 +505,35 @@ fn on_key(model: &mut Model, key: KeyEvent, fx: &mut Fx) {
             model.ui.overlay = Overlay::Filter(Input::new(model.ui.filter.clone()));
         }
         Command::Note => model.ui.overlay = Overlay::Note(Input::default()),
+        Command::Detail => detail(model, focus, fx),
     }
     if focus == Pane::Timeline
         && matches!(command, Command::Down | Command::PageDown | Command::Bottom)
     {
         read_older_near_the_end(model, fx);
+    }
+}
+
+/// Enter on a Health or Replication pane opens the history of the row at its top; anywhere
+/// else it is the run's Enter (a live console's).
+fn detail(model: &mut Model, focus: Pane, fx: &mut Fx) {
+    let section = match focus {
+        Pane::Health => kinds::Section::Health,
+        Pane::Replication => kinds::Section::Replication,
+        _ => {
+            if KeyMap::for_mode(model.mode)
+                .binding(Command::Run(super::runs::RunKey::Act))
+                .is_some()
+            {
+                super::runs::on_key(model, super::runs::RunKey::Act, fx);
+            }
+            return;
+        }
+    };
+    let line = model.ui.scroll[focus.index()];
+    match crate::history::key_at(&model.config.kinds, section, line) {
+        Some(key) => model.ui.overlay = Overlay::Detail(key),
+        None => model.flash("no history for this row: j/k bring a check or a member to the top"),
     }
 }
 
