@@ -269,7 +269,11 @@ impl History {
             postgres: specs
                 .postgres
                 .iter()
-                .map(|db| db.members.iter().map(|_| Series::new(db.interval)).collect())
+                .map(|db| {
+                    // Every member's reading adds a sample to each member.
+                    let every = db.interval / db.members.len().max(1) as u32;
+                    db.members.iter().map(|_| Series::new(every)).collect()
+                })
                 .collect(),
         }
     }
@@ -295,23 +299,29 @@ impl History {
         }
     }
 
-    /// Records a member's reading once its database's state took it: the member's own sample
-    /// (its lag as now computed, an error when unreachable).
-    pub fn postgres(&mut self, states: &States, db: usize, member: usize, at: OffsetDateTime) {
-        let (Some(series), Some(state)) = (
-            self.postgres.get_mut(db).and_then(|d| d.get_mut(member)),
-            states.postgres.get(db).and_then(|d| d.members.get(member)),
-        ) else {
+    /// Records a member's reading once its database's state took it. Any member's reading
+    /// moves every replica's lag (the primary reports its standbys, a replica its own replay),
+    /// so every member gets a sample of its lag as now computed; the member read gets a
+    /// result too, with its error when unreachable.
+    pub fn postgres(&mut self, states: &States, db: usize, read: usize, at: OffsetDateTime) {
+        let (Some(series), Some(state)) = (self.postgres.get_mut(db), states.postgres.get(db))
+        else {
             return;
         };
-        let lag = state.lag.as_ref();
-        let sample = Sample {
-            at_ms: ms(at),
-            a: f(lag.and_then(|l| l.bytes).map(|(b, _)| b as f64)),
-            b: f(lag.and_then(|l| l.time).map(|(t, _)| t.as_secs_f64())),
-            ok: state.error.is_none(),
-        };
-        series.push(sample, state.error.as_deref());
+        for (member, (series, state)) in series.iter_mut().zip(&state.members).enumerate() {
+            let lag = state.lag.as_ref();
+            let sample = Sample {
+                at_ms: ms(at),
+                a: f(lag.and_then(|l| l.bytes).map(|(b, _)| b as f64)),
+                b: f(lag.and_then(|l| l.time).map(|(t, _)| t.as_secs_f64())),
+                ok: state.error.is_none(),
+            };
+            if member == read {
+                series.push(sample, state.error.as_deref());
+            } else {
+                series.samples.push(sample);
+            }
+        }
     }
 }
 

@@ -430,14 +430,9 @@ fn on_key(model: &mut Model, key: KeyEvent, fx: &mut Fx) {
             }
             return;
         }
-        Overlay::Detail(source) => {
-            match keymap.lookup(&key) {
-                _ if key.code == KeyCode::Esc => {}
-                Some(Command::Quit) => fx.effects.push(Effect::Quit),
-                _ => model.ui.overlay = Overlay::Detail(source),
-            }
-            return;
-        }
+        // Esc or Enter closes the detail view; any other key closes it and does what it does.
+        Overlay::Detail(_) if matches!(key.code, KeyCode::Esc | KeyCode::Enter) => return,
+        Overlay::Detail(_) => {}
         Overlay::Note(input) => {
             match edit(input, key) {
                 Edited::Editing(input) => model.ui.overlay = Overlay::Note(input),
@@ -514,17 +509,20 @@ fn on_key(model: &mut Model, key: KeyEvent, fx: &mut Fx) {
     }
 }
 
-/// Enter on a Health or Replication pane opens the history of the row at its top; anywhere
-/// else it is the run's Enter (a live console's).
+/// Enter on a Health or Replication pane opens the history of the row at its top, unless it
+/// has something to do for a run (arm, do the step); anywhere else it is the run's Enter (a
+/// live console's).
 fn detail(model: &mut Model, focus: Pane, fx: &mut Fx) {
+    // Where Enter has something to do for a run, it does that.
+    let run_enter = KeyMap::for_mode(model.mode)
+        .binding(Command::Run(super::runs::RunKey::Act))
+        .is_some();
+    let for_run = run_enter && super::runs::decide(model, super::runs::RunKey::Act).is_ok();
     let section = match focus {
-        Pane::Health => kinds::Section::Health,
-        Pane::Replication => kinds::Section::Replication,
+        Pane::Health if !for_run => kinds::Section::Health,
+        Pane::Replication if !for_run => kinds::Section::Replication,
         _ => {
-            if KeyMap::for_mode(model.mode)
-                .binding(Command::Run(super::runs::RunKey::Act))
-                .is_some()
-            {
+            if run_enter {
                 super::runs::on_key(model, super::runs::RunKey::Act, fx);
             }
             return;

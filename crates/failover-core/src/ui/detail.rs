@@ -188,7 +188,10 @@ fn describe(model: &Model, key: Key, plotted: Plotted) -> (String, Unit) {
             specs
                 .postgres
                 .get(db)
-                .and_then(|d| d.members.get(member).map(|m| format!("{} {}", d.name, m.name)))
+                .and_then(|d| {
+                    let m = d.members.get(member)?;
+                    Some(format!("{} {}", d.name, member_name(model, m)))
+                })
                 .unwrap_or_default(),
             if plotted == Plotted::A {
                 Unit::Bytes
@@ -247,7 +250,7 @@ fn config_lines(model: &Model, key: Key, theme: &Theme) -> Vec<Line<'static>> {
     let ascii = model.view.ascii;
     let row = |name: &str, value: String| {
         Line::from(vec![
-            Span::styled(format!("{name:<10}"), theme.dim),
+            Span::styled(format!("{name:<11}"), theme.dim),
             Span::styled(clean(&value, ascii).into_owned(), theme.text),
         ])
     };
@@ -290,7 +293,7 @@ fn config_lines(model: &Model, key: Key, theme: &Theme) -> Vec<Line<'static>> {
                 .nth(1)
                 .unwrap_or("?");
             vec![
-                row("member", format!("{} of {}", m.name, d.name)),
+                row("member", format!("{} of {}", member_name(model, m), d.name)),
                 row("site", config.site_label(m.site).to_string()),
                 row("target", format!("{}/{database}", m.points_at.endpoint)),
                 row(
@@ -303,6 +306,16 @@ fn config_lines(model: &Model, key: Key, theme: &Theme) -> Vec<Line<'static>> {
                 ),
             ]
         }
+    }
+}
+
+/// A member's own name when it has one, else its site's label, as its row shows it.
+fn member_name(model: &Model, m: &crate::kinds::postgres::Member) -> String {
+    let config = &model.config;
+    if m.name != config.sites[m.site].key {
+        m.name.clone()
+    } else {
+        config.site_label(m.site).to_string()
     }
 }
 
