@@ -254,6 +254,15 @@ pub fn key_at(specs: &Specs, section: Section, line: usize) -> Option<Key> {
     }
 }
 
+/// How many of a pane's first rows are those `key_at` knows.
+pub fn rows_with_history(specs: &Specs, section: Section) -> usize {
+    match section {
+        Section::Health => specs.health.len(),
+        Section::Replication => specs.postgres.iter().map(|d| 1 + d.members.len()).sum(),
+        Section::Dns => 0,
+    }
+}
+
 fn ms(t: OffsetDateTime) -> i64 {
     (t.unix_timestamp_nanos() / 1_000_000) as i64
 }

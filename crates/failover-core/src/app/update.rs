@@ -509,15 +509,18 @@ fn on_key(model: &mut Model, key: KeyEvent, fx: &mut Fx) {
     }
 }
 
-/// Enter on a Health or Replication pane opens the history of the row at its top, unless it
-/// has something to do for a run (arm, do the step); anywhere else it is the run's Enter (a
-/// live console's).
+/// Enter on a Health or Replication pane opens the history of the row at its top, unless the
+/// run pane is open or Enter has something to do for a run; anywhere else it is the run's
+/// Enter (a live console's).
 fn detail(model: &mut Model, focus: Pane, fx: &mut Fx) {
-    // Where Enter has something to do for a run, it does that.
+    // While the run pane is open, or where Enter has something to do for a run, it is the
+    // run's (with its refusal, if it refuses).
     let run_enter = KeyMap::for_mode(model.mode)
         .binding(Command::Run(super::runs::RunKey::Act))
         .is_some();
-    let for_run = run_enter && super::runs::decide(model, super::runs::RunKey::Act).is_ok();
+    let for_run = run_enter
+        && (model.run_pane_open()
+            || super::runs::decide(model, super::runs::RunKey::Act).is_ok());
     let section = match focus {
         Pane::Health if !for_run => kinds::Section::Health,
         Pane::Replication if !for_run => kinds::Section::Replication,

@@ -147,7 +147,7 @@ pub fn render(frame: &mut Frame<'_>, area: Rect, model: &Model) {
         theme.dim,
     )));
     lines.push(Line::from(Span::styled(
-        "Enter on Health or Replication, no run step to do: the top row's history.",
+        "Enter on Health or Replication, run pane closed: the top row's history.",
         theme.dim,
     )));
     lines.push(Line::from(Span::styled(

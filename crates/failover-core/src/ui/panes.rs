@@ -120,6 +120,13 @@ fn sources(
     };
     let mut rows = model.world().rows(section, &ctx);
     if sparks {
+        // Rows of kinds with no history (they follow those with one) keep the full width.
+        let with_history = crate::history::rows_with_history(&config.kinds, section);
+        if rows.lines.len() > with_history {
+            let full = model.world().rows(section, &RowCtx { width, ..ctx });
+            rows.lines.truncate(with_history);
+            rows.lines.extend(full.lines.into_iter().skip(with_history));
+        }
         for (i, line) in rows.lines.iter_mut().enumerate() {
             let Some(series) = crate::history::key_at(&config.kinds, section, i)
                 .and_then(|key| model.history.get(key))
