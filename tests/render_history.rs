@@ -204,13 +204,11 @@ fn sparklines_end_each_row_at_120_columns_and_up_with_gaps() {
         let inside: Vec<char> = row.split('┃').nth(1).unwrap_or_default().chars().collect();
         inside[inside.len() - 10..].iter().collect()
     };
-    // api-a refused connections for the last minute: its last two cells are gaps.
-    let spark_a = spark("api-a");
-    assert!(spark_a.ends_with("  "), "{spark_a:?}");
-    assert!(spark_a.contains('█'), "{spark_a:?}");
-    // api-b was not heard from between minutes 3 and 5: gaps in the middle, bars around them.
-    let spark_b = spark("api-b");
-    assert_eq!(spark_b, "██    ████", "4 ms throughout, nothing from minute 6 to 8");
+    // Whole 30 s slots up to the newest sample's (14:39:30): api-a refused connections from
+    // 14:39:00, so its last cell is a gap, after bars that grew.
+    assert_eq!(spark("api-a"), "▅▆▆▆▇▇▇██ ");
+    // api-b was not heard from between minutes 6 and 8: gaps in the middle.
+    assert_eq!(spark("api-b"), "███    ███", "4 ms throughout, nothing from minute 6 to 8");
     // db-b-port never answered: no bar at all, not a row of zeros.
     assert_eq!(spark("db-b-port"), " ".repeat(10));
 }
@@ -308,36 +306,36 @@ fn an_idle_tick_redraws_nothing_while_sparklines_are_shown() {
 }
 
 #[test]
-fn a_probe_like_the_last_in_the_same_slot_redraws_nothing() {
+fn a_probe_inside_the_current_slot_redraws_nothing_a_new_slot_does() {
     let mut m = ten_minutes(false);
-    // api-b: 4 ms like every probe before it, inside the slot it already fills.
-    probe(&mut m, 1, 600.1, true, "200", 4);
-    m.ui.dirty = false;
-    update(
-        &mut m,
-        Msg::Observed(Observation::Probe {
-            check: 1,
-            at: at(601.1),
-            outcome: ProbeOutcome {
-                ok: true,
-                latency: Duration::from_millis(4),
-                detail: "200".into(),
-            },
-        }),
-    );
-    assert!(!m.ui.dirty);
-    // A slower one changes its cell: redrawn.
-    update(
-        &mut m,
-        Msg::Observed(Observation::Probe {
-            check: 1,
-            at: at(602.1),
-            outcome: ProbeOutcome {
-                ok: true,
-                latency: Duration::from_millis(400),
-                detail: "200".into(),
-            },
-        }),
-    );
-    assert!(m.ui.dirty);
+    let probe_at = |m: &mut Model, secs: f64, ms: u64| {
+        m.ui.dirty = false;
+        update(
+            m,
+            Msg::Observed(Observation::Probe {
+                check: 1,
+                at: at(secs),
+                outcome: ProbeOutcome {
+                    ok: true,
+                    latency: Duration::from_millis(ms),
+                    detail: "200".into(),
+                },
+            }),
+        );
+        m.ui.dirty
+    };
+    // Settle api-b's row (its state moves with its first probes after the gap).
+    for s in [600.1, 601.1, 602.1] {
+        probe_at(&mut m, s, 4);
+    }
+    let before = render(&m, 160, 48);
+    // 4 ms like the ones before, then a slow one: both inside the slot being filled, which
+    // the sparklines do not show yet.
+    assert!(!probe_at(&mut m, 603.1, 4));
+    assert!(!probe_at(&mut m, 604.1, 400));
+    assert_eq!(render(&m, 160, 48), before);
+    // A sample in the next slot: every sparkline moves one cell, once.
+    assert!(probe_at(&mut m, 630.1, 4));
+    assert_ne!(render(&m, 160, 48), before);
+    assert!(!probe_at(&mut m, 631.1, 4));
 }

@@ -51,6 +51,8 @@ pub struct Outcome {
     pub error: Option<Box<str>>,
 }
 
+const LATENCY_FLOOR_MS: f64 = crate::text::LATENCY_FLOOR.as_millis() as f64;
+
 /// A ring of samples, oldest first, never growing past its capacity.
 #[derive(Debug, Clone)]
 pub struct Ring {
@@ -105,6 +107,9 @@ impl Ring {
 #[derive(Debug, Clone)]
 pub struct Series {
     pub samples: Ring,
+    /// Values under this are drawn as this in the sparkline (health: the latency floor under
+    /// which the row shows "<5ms", the console's own scheduling noise).
+    pub floor: f64,
     /// Newest last.
     pub results: VecDeque<Outcome>,
 }
@@ -124,9 +129,10 @@ pub fn bytes_per_source(interval: Duration) -> usize {
 }
 
 impl Series {
-    pub fn new(interval: Duration) -> Series {
+    pub fn new(interval: Duration, floor: f64) -> Series {
         Series {
             samples: Ring::new(capacity(interval)),
+            floor,
             results: VecDeque::with_capacity(RESULTS),
         }
     }
@@ -162,29 +168,29 @@ impl Series {
         }
     }
 
-    /// The sparkline's cells, oldest first: each the highest value in its slot as a level
-    /// 0..=7 of the highest value shown, or `None` where no sample had a value (a gap). Slots
-    /// are aligned to the clock and end at the newest sample's, so the line moves only when a
-    /// sample arrives.
-    pub fn spark(&self) -> [Option<u8>; SPARK_CELLS] {
+    /// The sparkline's cells, oldest first: the `SPARK_CELLS` whole slots before the one
+    /// `newest_ms` is in (slots are aligned to the clock), each the highest value in its slot
+    /// as a level 0..=7 of the highest shown, or `None` where no sample had a value (a gap).
+    /// `newest_ms` is the newest sample of any source: the line moves when a sample starts a
+    /// new slot, once for every row, never with the clock; a source that stopped answering
+    /// shows gaps.
+    pub fn spark(&self, newest_ms: i64) -> [Option<u8>; SPARK_CELLS] {
         let mut cells = [None; SPARK_CELLS];
-        let Some(last) = self.samples.last() else {
-            return cells;
-        };
-        let slot_ms = (SPARK_WINDOW.as_millis() / SPARK_CELLS as u128) as i64;
-        let newest = last.at_ms.div_euclid(slot_ms);
-        let first = newest - SPARK_CELLS as i64 + 1;
+        let first = spark_slot(newest_ms) - SPARK_CELLS as i64;
         let plotted = self.plotted();
         let mut highs: [Option<f64>; SPARK_CELLS] = [None; SPARK_CELLS];
         for s in self.samples.iter().rev() {
-            let slot = s.at_ms.div_euclid(slot_ms);
+            let slot = spark_slot(s.at_ms);
             if slot < first {
                 break;
             }
             let Some(v) = plotted.of(s) else { continue };
-            let i = (slot - first) as usize;
-            if i < SPARK_CELLS {
-                highs[i] = Some(highs[i].map_or(v, |h: f64| h.max(v)));
+            let v = v.max(self.floor);
+            if let Some(high) = usize::try_from(slot - first)
+                .ok()
+                .and_then(|i| highs.get_mut(i))
+            {
+                *high = Some(high.map_or(v, |h| h.max(v)));
             }
         }
         let top = highs.iter().flatten().fold(0.0_f64, |a, b| a.max(*b));
@@ -199,6 +205,11 @@ impl Series {
         }
         cells
     }
+}
+
+/// The sparkline slot a time in ms is in.
+pub fn spark_slot(at_ms: i64) -> i64 {
+    at_ms.div_euclid((SPARK_WINDOW.as_millis() / SPARK_CELLS as u128) as i64)
 }
 
 /// Which of a sample's two values is drawn.
@@ -229,6 +240,8 @@ pub enum Key {
 pub struct History {
     pub health: Vec<Series>,
     pub postgres: Vec<Vec<Series>>,
+    /// The newest sample's time, of any source (ms): where sparklines end.
+    pub newest_ms: i64,
 }
 
 /// The source drawn on a pane's `line`: health checks are the Health pane's first rows, and
@@ -274,16 +287,21 @@ fn f(v: Option<f64>) -> f32 {
 impl History {
     pub fn new(specs: &Specs) -> History {
         History {
-            health: specs.health.iter().map(|h| Series::new(h.interval)).collect(),
+            health: specs
+                .health
+                .iter()
+                .map(|h| Series::new(h.interval, LATENCY_FLOOR_MS))
+                .collect(),
             postgres: specs
                 .postgres
                 .iter()
                 .map(|db| {
                     // Every member's reading adds a sample to each member.
                     let every = db.interval / db.members.len().max(1) as u32;
-                    db.members.iter().map(|_| Series::new(every)).collect()
+                    db.members.iter().map(|_| Series::new(every, 0.0)).collect()
                 })
                 .collect(),
+            newest_ms: i64::MIN,
         }
     }
 
@@ -294,8 +312,14 @@ impl History {
         }
     }
 
+    /// The sparkline of `key`, as it is drawn now.
+    pub fn spark(&self, key: Key) -> Option<[Option<u8>; SPARK_CELLS]> {
+        self.get(key).map(|s| s.spark(self.newest_ms))
+    }
+
     /// Records a probe, before its state takes it.
     pub fn probe(&mut self, check: usize, at: OffsetDateTime, outcome: &ProbeOutcome) {
+        self.newest_ms = self.newest_ms.max(ms(at));
         if let Some(series) = self.health.get_mut(check) {
             let latency = outcome.latency.as_secs_f64() * 1000.0;
             let sample = Sample {
@@ -313,6 +337,7 @@ impl History {
     /// so every member gets a sample of its lag as now computed; the member read gets a
     /// result too, with its error when unreachable.
     pub fn postgres(&mut self, states: &States, db: usize, read: usize, at: OffsetDateTime) {
+        self.newest_ms = self.newest_ms.max(ms(at));
         let (Some(series), Some(state)) = (self.postgres.get_mut(db), states.postgres.get(db))
         else {
             return;
@@ -373,7 +398,7 @@ mod tests {
 
     #[test]
     fn a_series_never_holds_more_than_its_bound() {
-        let mut series = Series::new(Duration::from_millis(500));
+        let mut series = Series::new(Duration::from_millis(500), 0.0);
         let long = "e".repeat(10_000);
         for s in 0..5_000 {
             series.push(sample(s, None), Some(&long));
@@ -391,18 +416,18 @@ mod tests {
         assert!(held <= bytes_per_source(Duration::from_millis(500)));
         // The figure stated in docs/performance.md.
         assert_eq!(std::mem::size_of::<Sample>(), 24);
-        assert_eq!(bytes_per_source(Duration::from_secs(1)), 26_472);
+        assert_eq!(bytes_per_source(Duration::from_secs(1)), 26_480);
     }
 
     #[test]
     fn unknown_values_are_gaps_not_zeros() {
-        let mut series = Series::new(Duration::from_secs(1));
-        // Slots of 30 s ending at 270..300: a value, an error, nothing, a zero.
+        let mut series = Series::new(Duration::from_secs(1), 0.0);
+        // Slots of 30 s, the last whole one ending at 300: a value, an error, nothing, a zero.
         series.push(sample(0, Some(10.0)), None);
         series.push(sample(30, None), Some("connection refused"));
         series.push(sample(90, Some(0.0)), None);
         series.push(sample(270, Some(5.0)), None);
-        let cells = series.spark();
+        let cells = series.spark(ms(at(300)));
         assert_eq!(cells[0], Some(7));
         assert_eq!(cells[1], None, "an error is a gap");
         assert_eq!(cells[2], None, "no sample is a gap");
@@ -416,13 +441,40 @@ mod tests {
     }
 
     #[test]
-    fn the_sparkline_moves_with_samples_not_with_the_clock() {
-        let mut series = Series::new(Duration::from_secs(1));
+    fn values_under_the_floor_are_drawn_at_the_floor() {
+        let mut series = Series::new(Duration::from_secs(1), 5.0);
         series.push(sample(0, Some(1.0)), None);
-        let before = series.spark();
-        // Nothing arrives for a minute: nothing in the series changed, so neither did the line.
-        assert_eq!(series.spark(), before);
-        series.push(sample(61, Some(1.0)), None);
-        assert_ne!(series.spark(), before);
+        series.push(sample(30, Some(4.0)), None);
+        series.push(sample(60, Some(10.0)), None);
+        let cells = series.spark(ms(at(90)));
+        assert_eq!(&cells[7..], &[Some(4), Some(4), Some(7)]);
+    }
+
+    #[test]
+    fn the_sparkline_moves_with_samples_not_with_the_clock() {
+        let mut history = History {
+            health: vec![Series::new(Duration::from_secs(1), 0.0); 2],
+            postgres: Vec::new(),
+            newest_ms: i64::MIN,
+        };
+        let outcome = |ms| ProbeOutcome {
+            ok: true,
+            latency: Duration::from_millis(ms),
+            detail: "200".into(),
+        };
+        history.probe(0, at(0), &outcome(10));
+        history.probe(1, at(1), &outcome(10));
+        let before = history.spark(Key::Health(0));
+        // More samples inside the same slot: the whole slots before it are what is drawn.
+        history.probe(0, at(10), &outcome(50));
+        assert_eq!(history.spark(Key::Health(0)), before);
+        // A sample of another source starts a new slot: every line moves, and check 0, not
+        // heard from since, shows a gap at its end.
+        history.probe(1, at(31), &outcome(10));
+        let after = history.spark(Key::Health(0)).unwrap();
+        assert_ne!(Some(after), before);
+        assert_eq!(after[9], Some(7));
+        history.probe(1, at(61), &outcome(10));
+        assert_eq!(history.spark(Key::Health(0)).unwrap()[9], None);
     }
 }

@@ -315,10 +315,14 @@ fn observe(model: &mut Model, observation: Observation, fx: &mut Fx) -> bool {
         }),
         _ => None,
     };
+    // What the sparklines show: where they end (every row moves with it), and this source's.
     let spark = |model: &Model| {
-        key.filter(|_| model.config.sparklines)
-            .and_then(|k| model.history.get(k))
-            .map(|s| s.spark())
+        key.filter(|_| model.config.sparklines).map(|k| {
+            (
+                crate::history::spark_slot(model.history.newest_ms),
+                model.history.spark(k),
+            )
+        })
     };
     let spark_before = spark(model);
     if let Observation::Probe { check, at, outcome } = &observation {
@@ -340,7 +344,8 @@ fn observe(model: &mut Model, observation: Observation, fx: &mut Fx) -> bool {
         model.history.postgres(&model.kinds, db, member, at);
     }
     fx.edges(edges);
-    // A sparkline moves once per sample that changes it, not with the clock.
+    // Sparklines move when a sample starts a new slot (or lands late in a shown one), not
+    // with the clock.
     let detail_open = matches!(model.ui.overlay, Overlay::Detail(k) if Some(k) == key);
     visible || detail_open || spark(model) != spark_before
 }

@@ -21,10 +21,10 @@ const BARS: [&str; 8] = ["▁", "▂", "▃", "▄", "▅", "▆", "▇", "█"]
 const ASCII_BARS: [&str; 8] = ["_", ".", ",", "-", "=", "+", "*", "#"];
 
 /// The 5-minute sparkline of a source: a space where no sample had a value.
-pub fn spark(series: &Series, theme: &Theme, ascii: bool) -> Vec<Span<'static>> {
+pub fn spark(series: &Series, newest_ms: i64, theme: &Theme, ascii: bool) -> Vec<Span<'static>> {
     let bars = if ascii { ASCII_BARS } else { BARS };
     let text: String = series
-        .spark()
+        .spark(newest_ms)
         .iter()
         .map(|cell| cell.map_or(" ", |level| bars[level as usize]))
         .collect();
