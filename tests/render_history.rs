@@ -153,7 +153,6 @@ fn replica(paused: bool, since_last_replay: Duration) -> PgSnapshot {
     }
 }
 
-
 /// Ten minutes, one reading every 5 s: api-a slows down from 20 to 200 ms, then refuses
 /// connections for its last minute; api-b answers in 4 ms but was not heard from between
 /// minutes 3 and 5 (a gap); db-b-port is never heard from; the replica's lag grows from 0 to
@@ -172,11 +171,21 @@ fn ten_minutes(ascii: bool) -> Model {
             probe(&mut m, 1, s + 0.1, true, "200", 4);
         }
         let lag = (8.0 * 1024.0 * 1024.0 * t) as u64;
-        pg(&mut m, 0, s + 0.3, Ok(primary(1, lag, Duration::from_secs_f64(t * 20.0))));
+        pg(
+            &mut m,
+            0,
+            s + 0.3,
+            Ok(primary(1, lag, Duration::from_secs_f64(t * 20.0))),
+        );
         if (300.0..360.0).contains(&s) {
             pg(&mut m, 1, s + 0.4, Err("connection refused".into()));
         } else {
-            pg(&mut m, 1, s + 0.4, Ok(replica(false, Duration::from_secs(2))));
+            pg(
+                &mut m,
+                1,
+                s + 0.4,
+                Ok(replica(false, Duration::from_secs(2))),
+            );
         }
         s += 5.0;
     }
@@ -193,7 +202,10 @@ fn sparklines_end_each_row_at_120_columns_and_up_with_gaps() {
         insta::assert_snapshot!(format!("sparklines_{w}x{h}"), render(&m, w, h));
     }
     let narrow = render(&m, 80, 24);
-    assert!(!narrow.contains('█'), "no sparkline under 120 columns:\n{narrow}");
+    assert!(
+        !narrow.contains('█'),
+        "no sparkline under 120 columns:\n{narrow}"
+    );
     let wide = render(&m, 160, 48);
     // The last 10 columns inside the Health pane's row.
     let spark = |name: &str| -> String {
@@ -208,7 +220,11 @@ fn sparklines_end_each_row_at_120_columns_and_up_with_gaps() {
     // 14:39:00, so its last cell is a gap, after bars that grew.
     assert_eq!(spark("api-a"), "▅▆▆▆▇▇▇██ ");
     // api-b was not heard from between minutes 6 and 8: gaps in the middle.
-    assert_eq!(spark("api-b"), "███    ███", "4 ms throughout, nothing from minute 6 to 8");
+    assert_eq!(
+        spark("api-b"),
+        "███    ███",
+        "4 ms throughout, nothing from minute 6 to 8"
+    );
     // db-b-port never answered: no bar at all, not a row of zeros.
     assert_eq!(spark("db-b-port"), " ".repeat(10));
 }
@@ -247,7 +263,16 @@ fn enter_opens_the_detail_of_the_top_row_and_esc_closes_it() {
         insta::assert_snapshot!(format!("detail_health_{w}x{h}"), render(&m, w, h));
     }
     let screen = render(&m, 160, 48);
-    for want in ["-15m", "-10m", "-5m", "now", "ms", "FAIL connection refused", "http://127.0.0.1:18081/healthz", "unhealthy after 3 failed"] {
+    for want in [
+        "-15m",
+        "-10m",
+        "-5m",
+        "now",
+        "ms",
+        "FAIL connection refused",
+        "http://127.0.0.1:18081/healthz",
+        "unhealthy after 3 failed",
+    ] {
         assert!(screen.contains(want), "{want:?} missing:\n{screen}");
     }
     key(&mut m, KeyCode::Esc);

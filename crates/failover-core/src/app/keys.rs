@@ -80,12 +80,7 @@ fn common() -> Vec<Binding> {
         bind(K::End, C::Bottom, "", ""),
         bind(K::Char('/'), C::Filter, "/", "filter the timeline"),
         bind(K::Char('n'), C::Note, "n", "operator note"),
-        bind(
-            K::Enter,
-            C::Detail,
-            "Enter",
-            "history of the top row",
-        ),
+        bind(K::Enter, C::Detail, "Enter", "history of the top row"),
     ]
 }
 

@@ -524,8 +524,7 @@ fn detail(model: &mut Model, focus: Pane, fx: &mut Fx) {
         .binding(Command::Run(super::runs::RunKey::Act))
         .is_some();
     let for_run = run_enter
-        && (model.run_pane_open()
-            || super::runs::decide(model, super::runs::RunKey::Act).is_ok());
+        && (model.run_pane_open() || super::runs::decide(model, super::runs::RunKey::Act).is_ok());
     let section = match focus {
         Pane::Health if !for_run => kinds::Section::Health,
         Pane::Replication if !for_run => kinds::Section::Replication,

@@ -160,17 +160,19 @@ fn chart(frame: &mut Frame<'_>, area: Rect, model: &Model, series: &Series, unit
         .style(theme.dim)
         .bounds([0.0, top])
         .labels([unit.label(0.0), unit.label(top / 2.0), unit.label(top)]);
-    frame.render_widget(
-        Chart::new(datasets).x_axis(x_axis).y_axis(y_axis),
-        area,
-    );
+    frame.render_widget(Chart::new(datasets).x_axis(x_axis).y_axis(y_axis), area);
 }
 
 /// Two samples further apart than this have a gap between them: twice the usual spacing.
 fn gap_limit(samples: &[&Sample]) -> i64 {
-    let mut steps: Vec<i64> = samples.windows(2).map(|w| w[1].at_ms - w[0].at_ms).collect();
+    let mut steps: Vec<i64> = samples
+        .windows(2)
+        .map(|w| w[1].at_ms - w[0].at_ms)
+        .collect();
     steps.sort_unstable();
-    steps.get(steps.len() / 2).map_or(i64::MAX, |m| (m * 2).max(1_000))
+    steps
+        .get(steps.len() / 2)
+        .map_or(i64::MAX, |m| (m * 2).max(1_000))
 }
 
 fn describe(model: &Model, key: Key, plotted: Plotted) -> (String, Unit) {

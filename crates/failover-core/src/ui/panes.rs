@@ -135,13 +135,12 @@ fn sources(
             };
             let pad = ctx.width.saturating_sub(line.width());
             line.spans.push(Span::raw(" ".repeat(pad)));
-            line.spans
-                .extend(super::detail::spark(
-                    series,
-                    model.history.newest_ms,
-                    theme,
-                    model.view.ascii,
-                ));
+            line.spans.extend(super::detail::spark(
+                series,
+                model.history.newest_ms,
+                theme,
+                model.view.ascii,
+            ));
         }
     }
     let title = match counted {
