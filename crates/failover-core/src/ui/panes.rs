@@ -35,13 +35,15 @@ pub fn render(frame: &mut Frame<'_>, area: Rect, model: &Model, pane: Pane, wide
     };
     let theme = &model.view.theme;
     let mut lines = lines;
-    // The focused row, whose history Enter opens: the top one.
+    // The focused row, whose history Enter opens: the top one, underlined (its colours say
+    // its state).
     if focused
         && let Some(section) = section_of(pane)
         && crate::history::key_at(&model.config.kinds, section, scroll).is_some()
         && let Some(line) = lines.get_mut(scroll)
     {
-        *line = std::mem::take(line).patch_style(theme.focus);
+        *line = std::mem::take(line)
+            .patch_style(Style::new().add_modifier(ratatui::style::Modifier::UNDERLINED));
     }
     let title = Line::from(vec![Span::styled(
         format!(" {title} "),
