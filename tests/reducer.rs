@@ -1850,7 +1850,8 @@ fn run_side(m: &Model) -> RunSide {
         in_flight: m.runs.in_flight,
         shown: m.runs.shown,
         focus: m.ui.focus,
-        overlay: !matches!(m.ui.overlay, Overlay::None),
+        // The detail view (Enter on a Health row) is read-only: not the run's side.
+        overlay: !matches!(m.ui.overlay, Overlay::None | Overlay::Detail(_)),
     }
 }
 
@@ -1871,7 +1872,11 @@ fn a_watch_console_binds_no_key_that_acts_and_they_change_nothing() {
     let watch = KeyMap::for_mode(Mode::Watch);
     let live = KeyMap::for_mode(Mode::Live);
     for code in ACTING {
-        assert_eq!(watch.lookup(&key(code)), None, "{code:?} is bound in watch");
+        // Enter is bound in watch only to the detail view, which reads the model only.
+        assert!(
+            matches!(watch.lookup(&key(code)), None | Some(Command::Detail)),
+            "{code:?} is bound in watch"
+        );
         assert!(live.lookup(&key(code)).is_some(), "{code:?} unbound live");
     }
     assert_eq!(
@@ -2395,7 +2400,7 @@ fn arming_and_split_brain_messages_name_sites_by_label() {
         .expect("the ARMED entry");
     assert_eq!(
         armed.message,
-        "ARMED promote → site B by alice@ops: drill (primary at arming: orders: site A)"
+        "ARMED promote → site B (unplanned failover) by alice@ops: drill (primary at arming: orders: site A)"
     );
 
     // Site A still answers as a writable primary: the guard asks for the split-brain word.

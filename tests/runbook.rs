@@ -526,10 +526,16 @@ async fn watch_mode_changes_nothing() {
             watcher.model.ui.flash, None,
             "{code:?} is bound in watch mode"
         );
+        // Enter opens the top Health row's history: read-only, the watch console's too.
+        let detail =
+            code == KeyCode::Enter && matches!(watcher.model.ui.overlay, Overlay::Detail(_));
         assert!(
-            matches!(watcher.model.ui.overlay, Overlay::None),
+            detail || matches!(watcher.model.ui.overlay, Overlay::None),
             "{code:?}"
         );
+        if detail {
+            key(&mut watcher, KeyCode::Esc).await;
+        }
     }
     // r only shows the current run (there is none): never the runbooks to arm.
     key(&mut watcher, KeyCode::Char('r')).await;

@@ -22,6 +22,9 @@ pub enum Command {
     Bottom,
     Filter,
     Note,
+    /// Enter: the focused row's history in the Health and Replication panes; elsewhere, in a
+    /// live console, the run's Enter.
+    Detail,
     Run(RunKey),
 }
 
@@ -77,6 +80,7 @@ fn common() -> Vec<Binding> {
         bind(K::End, C::Bottom, "", ""),
         bind(K::Char('/'), C::Filter, "/", "filter the timeline"),
         bind(K::Char('n'), C::Note, "n", "operator note"),
+        bind(K::Enter, C::Detail, "Enter", "history of the top row"),
     ]
 }
 

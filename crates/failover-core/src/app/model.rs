@@ -78,6 +78,8 @@ pub enum Overlay {
     },
     /// A typed confirmation or reason.
     Prompt(Prompt),
+    /// A source's history, its last results and its config.
+    Detail(crate::history::Key),
 }
 
 #[derive(Debug, Clone)]
@@ -230,6 +232,8 @@ pub struct Model {
     pub now: OffsetDateTime,
     /// Every source's live state, one per configured source of each kind.
     pub kinds: States,
+    /// The last 15 minutes of each health check and PostgreSQL member.
+    pub history: crate::history::History,
     pub timeline: Timeline,
     pub ui: UiState,
     pub driver: Driver,
@@ -265,6 +269,7 @@ impl Model {
         now: OffsetDateTime,
     ) -> Self {
         let kinds = States::new(&config.kinds);
+        let history = crate::history::History::new(&config.kinds);
         Model {
             config,
             mode,
@@ -274,6 +279,7 @@ impl Model {
             polling_since: now,
             now,
             kinds,
+            history,
             timeline: Timeline::new(TIMELINE_CAPACITY),
             ui: UiState {
                 focus: Pane::Health,

@@ -7,6 +7,7 @@ use tui_input::backend::crossterm::to_input_request;
 
 use super::keys::{Command, KeyMap};
 use super::model::{Model, Overlay, Pane};
+use crate::history::Key;
 use crate::kinds::{self, Clock, Observation};
 use crate::timeline::{Edges, Entry, Kind, Severity};
 
@@ -308,6 +309,31 @@ fn resume(model: &mut Model, fx: &mut Fx) {
 /// Applies a reading. Returns whether what the screen shows may have changed.
 fn observe(model: &mut Model, observation: Observation, fx: &mut Fx) -> bool {
     let mut edges = Edges::default();
+    let key = match &observation {
+        Observation::Probe { check, .. } => Some(Key::Health(*check)),
+        Observation::Postgres { db, member, .. } => Some(Key::Postgres {
+            db: *db,
+            member: *member,
+        }),
+        _ => None,
+    };
+    // What the sparklines show: where they end (every row moves with it), and this source's.
+    let spark = |model: &Model| {
+        key.filter(|_| model.config.sparklines).map(|k| {
+            (
+                crate::history::spark_slot(model.history.newest_ms),
+                model.history.spark(k),
+            )
+        })
+    };
+    let spark_before = spark(model);
+    if let Observation::Probe { check, at, outcome } = &observation {
+        model.history.probe(*check, *at, outcome);
+    }
+    let postgres = match &observation {
+        Observation::Postgres { db, member, at, .. } => Some((*db, *member, *at)),
+        _ => None,
+    };
     let config = &model.config;
     let visible = kinds::apply(
         &config.kinds,
@@ -317,8 +343,14 @@ fn observe(model: &mut Model, observation: Observation, fx: &mut Fx) -> bool {
         &mut edges,
     );
     super::numbers::track(model, &edges.0);
+    if let Some((db, member, at)) = postgres {
+        model.history.postgres(&model.kinds, db, member, at);
+    }
     fx.edges(edges);
-    visible
+    // Sparklines move when a sample starts a new slot (or lands late in a shown one), not
+    // with the clock.
+    let detail_open = matches!(model.ui.overlay, Overlay::Detail(k) if Some(k) == key);
+    visible || detail_open || spark(model) != spark_before
 }
 
 /// A real run open, or ended without its target serving yet: its RTO still counts.
@@ -428,6 +460,9 @@ fn on_key(model: &mut Model, key: KeyEvent, fx: &mut Fx) {
             }
             return;
         }
+        // Esc or Enter closes the detail view; any other key closes it and does what it does.
+        Overlay::Detail(_) if matches!(key.code, KeyCode::Esc | KeyCode::Enter) => return,
+        Overlay::Detail(_) => {}
         Overlay::Note(input) => {
             match edit(input, key) {
                 Edited::Editing(input) => model.ui.overlay = Overlay::Note(input),
@@ -495,11 +530,40 @@ fn on_key(model: &mut Model, key: KeyEvent, fx: &mut Fx) {
             model.ui.overlay = Overlay::Filter(Input::new(model.ui.filter.clone()));
         }
         Command::Note => model.ui.overlay = Overlay::Note(Input::default()),
+        Command::Detail => detail(model, focus, fx),
     }
     if focus == Pane::Timeline
         && matches!(command, Command::Down | Command::PageDown | Command::Bottom)
     {
         read_older_near_the_end(model, fx);
+    }
+}
+
+/// Enter on a Health or Replication pane opens the history of the row at its top, unless the
+/// run pane is open or Enter has something to do for a run; anywhere else it is the run's
+/// Enter (a live console's).
+fn detail(model: &mut Model, focus: Pane, fx: &mut Fx) {
+    // While the run pane is open, or where Enter has something to do for a run, it is the
+    // run's (with its refusal, if it refuses).
+    let run_enter = KeyMap::for_mode(model.mode)
+        .binding(Command::Run(super::runs::RunKey::Act))
+        .is_some();
+    let for_run = run_enter
+        && (model.run_pane_open() || super::runs::decide(model, super::runs::RunKey::Act).is_ok());
+    let section = match focus {
+        Pane::Health if !for_run => kinds::Section::Health,
+        Pane::Replication if !for_run => kinds::Section::Replication,
+        _ => {
+            if run_enter {
+                super::runs::on_key(model, super::runs::RunKey::Act, fx);
+            }
+            return;
+        }
+    };
+    let line = model.ui.scroll[focus.index()];
+    match crate::history::key_at(&model.config.kinds, section, line) {
+        Some(key) => model.ui.overlay = Overlay::Detail(key),
+        None => model.flash("no history for this row: j/k bring a check or a member to the top"),
     }
 }
 

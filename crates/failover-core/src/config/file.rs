@@ -61,6 +61,8 @@ pub struct ConsoleFile {
     pub journal: Option<String>,
     pub theme: Option<Spanned<String>>,
     pub log: Option<String>,
+    /// Show a 5-minute sparkline at the end of each row at 120 columns and wider (default true).
+    pub sparklines: Option<bool>,
 }
 
 #[derive(Debug, Deserialize)]

@@ -29,6 +29,8 @@ pub struct Config {
     pub journal: PathBuf,
     pub log: Option<PathBuf>,
     pub theme: String,
+    /// `[console] sparklines`: a 5-minute sparkline ends each row at 120 columns and wider.
+    pub sparklines: bool,
     pub sites: Sites,
     /// Every kind's sources.
     pub kinds: Specs,
@@ -203,6 +205,7 @@ fn build(c: &Checker<'_>, file: FileConfig, drivers: &dyn Drivers) -> Result<Con
             Some(t) => t.get_ref().clone(),
             None => "dark".to_string(),
         },
+        sparklines: file.console.sparklines.unwrap_or(true),
         sites,
         kinds,
         runbooks,

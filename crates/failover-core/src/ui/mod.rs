@@ -10,6 +10,7 @@
 //! footer: keys that work now                 footer
 //! ```
 
+mod detail;
 mod header;
 mod overlay;
 mod panes;

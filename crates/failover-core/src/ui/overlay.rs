@@ -38,6 +38,13 @@ pub fn footer(frame: &mut Frame<'_>, area: Rect, model: &Model) {
             );
             return;
         }
+        Overlay::Detail(_) => {
+            frame.render_widget(
+                Paragraph::new(Span::styled("Esc close  q quit", theme.dim)),
+                area,
+            );
+            return;
+        }
         Overlay::None if model.ui.flash.is_some() => {
             let text = model
                 .ui
@@ -102,6 +109,10 @@ pub fn render(frame: &mut Frame<'_>, area: Rect, model: &Model) {
         runbooks(frame, area, model, *selected);
         return;
     }
+    if let Overlay::Detail(key) = model.ui.overlay {
+        super::detail::render(frame, area, model, key);
+        return;
+    }
     if !matches!(model.ui.overlay, Overlay::Help) {
         return;
     }
@@ -133,6 +144,10 @@ pub fn render(frame: &mut Frame<'_>, area: Rect, model: &Model) {
             "{} healthy  {} failing  {} waiting  {} stale: no answer in interval+timeout",
             glyphs.ok, glyphs.bad, glyphs.pending, glyphs.stale
         ),
+        theme.dim,
+    )));
+    lines.push(Line::from(Span::styled(
+        "Enter on Health or Replication, run pane closed: the top row's history.",
         theme.dim,
     )));
     lines.push(Line::from(Span::styled(

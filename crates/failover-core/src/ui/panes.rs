@@ -22,9 +22,9 @@ pub fn render(frame: &mut Frame<'_>, area: Rect, model: &Model, pane: Pane, wide
         area.width
     } as usize;
     let (title, lines) = match pane {
-        Pane::Health => sources(model, Section::Health, inner_width),
-        Pane::Replication => sources(model, Section::Replication, inner_width),
-        Pane::Dns => sources(model, Section::Dns, inner_width),
+        Pane::Health => sources(model, Section::Health, inner_width, wide),
+        Pane::Replication => sources(model, Section::Replication, inner_width, wide),
+        Pane::Dns => sources(model, Section::Dns, inner_width, wide),
         Pane::Timeline => timeline(model, inner_width),
         Pane::Run => super::run::lines(model, inner_width),
     };
@@ -34,6 +34,17 @@ pub fn render(frame: &mut Frame<'_>, area: Rect, model: &Model, pane: Pane, wide
         model.ui.scroll[pane.index()].min(lines.len().saturating_sub(1))
     };
     let theme = &model.view.theme;
+    let mut lines = lines;
+    // The focused row, whose history Enter opens: the top one, underlined (its colours say
+    // its state).
+    if focused
+        && let Some(section) = section_of(pane)
+        && crate::history::key_at(&model.config.kinds, section, scroll).is_some()
+        && let Some(line) = lines.get_mut(scroll)
+    {
+        *line = std::mem::take(line)
+            .patch_style(Style::new().add_modifier(ratatui::style::Modifier::UNDERLINED));
+    }
     let title = Line::from(vec![Span::styled(
         format!(" {title} "),
         if focused { theme.focus } else { theme.text },
@@ -47,13 +58,26 @@ pub fn render(frame: &mut Frame<'_>, area: Rect, model: &Model, pane: Pane, wide
     );
 }
 
+fn section_of(pane: Pane) -> Option<Section> {
+    match pane {
+        Pane::Health => Some(Section::Health),
+        Pane::Replication => Some(Section::Replication),
+        _ => None,
+    }
+}
+
 fn placeholder<'a>(theme: &Theme, text: &str) -> Vec<Line<'a>> {
     vec![Line::from(Span::styled(text.to_string(), theme.dim))]
 }
 
 /// A pane of sources: every kind's rows in the registry's order under a title that counts
 /// what needs attention, or what to configure when nothing is.
-fn sources(model: &Model, section: Section, width: usize) -> (String, Vec<Line<'static>>) {
+fn sources(
+    model: &Model,
+    section: Section,
+    width: usize,
+    wide: bool,
+) -> (String, Vec<Line<'static>>) {
     let theme = &model.view.theme;
     let config = &model.config;
     let (name, counted, nothing) = match section {
@@ -69,7 +93,7 @@ fn sources(model: &Model, section: Section, width: usize) -> (String, Vec<Line<'
         return (name.into(), placeholder(theme, nothing));
     }
     // The Health pane's name and site columns are as wide as their longest entries; names up
-    // to what leaves the state, latency and at least 20 columns of detail.
+    // to what leaves the state, latency and some columns of detail.
     let site_w = config
         .sites
         .iter()
@@ -77,20 +101,53 @@ fn sources(model: &Model, section: Section, width: usize) -> (String, Vec<Line<'
         .max()
         .unwrap_or(4)
         .clamp(4, if width < 100 { 7 } else { 14 });
+    // At 120 columns and wider, each row with a history ends with its 5-minute sparkline.
+    let sparks = wide && model.config.sparklines && section != Section::Dns;
+    let row_width = if sparks {
+        width.saturating_sub(super::detail::SPARK_WIDTH)
+    } else {
+        width
+    };
+    // Beside a sparkline the detail text gives way first: the names stay whole longer.
+    let detail_min = if sparks { 8 } else { 20 };
     let names = NameColumn::new(
         &config.kinds.names(section),
         4,
-        name_cap(width, 2 + 1 + site_w + 1 + 18 + 8 + 20),
+        name_cap(row_width, 2 + 1 + site_w + 1 + 18 + 8 + detail_min),
         model.view.ascii,
     );
     let ctx = RowCtx {
-        width,
+        width: row_width,
         view: &model.view,
         name_w: names.width,
         site_w,
         names: &names,
     };
-    let rows = model.world().rows(section, &ctx);
+    let mut rows = model.world().rows(section, &ctx);
+    if sparks {
+        // Rows of kinds with no history (they follow those with one) keep the full width.
+        let with_history = crate::history::rows_with_history(&config.kinds, section);
+        if rows.lines.len() > with_history {
+            let full = model.world().rows(section, &RowCtx { width, ..ctx });
+            rows.lines.truncate(with_history);
+            rows.lines.extend(full.lines.into_iter().skip(with_history));
+        }
+        for (i, line) in rows.lines.iter_mut().enumerate() {
+            let Some(series) = crate::history::key_at(&config.kinds, section, i)
+                .and_then(|key| model.history.get(key))
+            else {
+                continue;
+            };
+            let pad = ctx.width.saturating_sub(line.width());
+            line.spans.push(Span::raw(" ".repeat(pad)));
+            line.spans.extend(super::detail::spark(
+                series,
+                model.history.newest_ms,
+                theme,
+                model.view.ascii,
+            ));
+        }
+    }
     let title = match counted {
         Some(what) if rows.problems > 0 => format!("{name}: {} {what}", rows.problems),
         _ => name.into(),
