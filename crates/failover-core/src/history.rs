@@ -452,7 +452,8 @@ impl History {
 }
 
 impl History {
-    /// The keys of a Patroni cluster's or an RDS source's series: those a reading of it feeds.
+    /// The series a reading feeds: a probe's check, a PostgreSQL member's, every series of a
+    /// Patroni cluster or of an RDS source.
     pub fn keys_of(&self, observation: &crate::kinds::Observation) -> Vec<Key> {
         use crate::kinds::Observation;
         match observation {
