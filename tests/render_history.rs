@@ -1,6 +1,6 @@
 //! History on screen: the sparklines that end each row at 120 columns and wider (gaps where
-//! nothing was known), the detail view that Enter opens, and an idle console that redraws
-//! nothing while they are shown.
+//! nothing was known), for health checks, PostgreSQL and Patroni members and RDS instances, the
+//! detail view that Enter opens, and an idle console that redraws nothing while they are shown.
 
 #[path = "common/fixture.rs"]
 mod fixture;
@@ -16,6 +16,11 @@ use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
 use failover_core::app::model::{Overlay, Pane};
 use failover_core::app::{Mode, Model, Msg, update};
 use failover_core::history::Key;
+use failover_core::kinds::cloudwatch::Datapoint;
+use failover_core::kinds::patroni::{
+    ClusterView, Lag as PatroniLag, Member as PatroniMember, Reading as PatroniReading,
+};
+use failover_core::kinds::rds::{LagMetric, LagReading, RdsInstance, RdsReading, RdsRole};
 use failover_core::kinds::{
     Observation,
     health::ProbeOutcome,
@@ -363,4 +368,254 @@ fn a_probe_inside_the_current_slot_redraws_nothing_a_new_slot_does() {
     assert!(probe_at(&mut m, 630.1, 4));
     assert_ne!(render(&m, 160, 48), before);
     assert!(!probe_at(&mut m, 631.1, 4));
+}
+
+const REPLICAS: &str = r#"
+[console]
+title = "lab: site A / site B"
+
+[sites.primary]
+label = "site A"
+[sites.secondary]
+label = "site B"
+
+[aws]
+region = "us-east-1"
+profile = "ops"
+
+[[health]]
+name = "api-a"
+site = "primary"
+http = "http://127.0.0.1:18081/healthz"
+
+[[database]]
+name = "lab"
+kind = "patroni"
+members = ["http://127.0.0.1:18008", "http://127.0.0.1:18009"]
+sites = { p1 = "primary", p2 = "secondary" }
+user = "patroni"
+password-env = "PATRONI_PASSWORD"
+interval = "10s"
+
+[[rds]]
+name = "orders"
+instances = { primary = "orders-a", secondary = "orders-b" }
+max-lag = "30s"
+interval = "10s"
+"#;
+
+fn patroni_member(name: &str, lag: Option<PatroniLag>) -> PatroniMember {
+    let port = if name == "p1" { 18008 } else { 18009 };
+    PatroniMember {
+        name: name.into(),
+        role: if lag.is_none() { "leader" } else { "replica" }.into(),
+        state: if lag.is_none() {
+            "running"
+        } else {
+            "streaming"
+        }
+        .into(),
+        api_url: Some(format!("http://127.0.0.1:{port}/patroni")),
+        host: Some("127.0.0.1".into()),
+        port: Some(port - 18008 + 54331),
+        timeline: Some(3),
+        lag,
+        receive_lag: lag,
+        replay_lag: lag,
+        nofailover: false,
+        noloadbalance: false,
+        pending_restart: false,
+    }
+}
+
+fn patroni(m: &mut Model, secs: f64, cluster: Result<PatroniLag, String>) {
+    let members = vec![
+        patroni_member("p1", None),
+        patroni_member("p2", Some(cluster.clone().unwrap_or(PatroniLag::Unknown))),
+    ];
+    let view = ClusterView {
+        members,
+        paused: false,
+        scheduled_switchover: None,
+    };
+    apply(
+        m,
+        Msg::Observed(Observation::Patroni {
+            cluster: 0,
+            at: at(secs),
+            reading: PatroniReading {
+                nodes: Vec::new(),
+                cluster: cluster.map(|_| (0, view)),
+                history: None,
+                max_lag_on_failover: Some(1_048_576),
+            },
+        }),
+    );
+}
+
+fn rds(m: &mut Model, secs: f64, lag: Result<Option<f64>, String>) {
+    let instance = |id: &str, role, lag| RdsInstance {
+        id: id.into(),
+        status: "available".into(),
+        engine: "postgres".into(),
+        availability_zone: Some("us-east-1a".into()),
+        multi_az: false,
+        role,
+        lag,
+    };
+    let latest = lag.map(|v| {
+        v.map(|value| Datapoint {
+            value,
+            at: at(secs - 40.0),
+        })
+    });
+    apply(
+        m,
+        Msg::Observed(Observation::Rds {
+            source: 0,
+            at: at(secs),
+            result: Ok(RdsReading {
+                instances: vec![
+                    Ok(instance(
+                        "orders-a",
+                        RdsRole::Primary {
+                            replicas: vec!["orders-b".into()],
+                        },
+                        None,
+                    )),
+                    Ok(instance(
+                        "orders-b",
+                        RdsRole::ReadReplica {
+                            source: "orders-a".into(),
+                        },
+                        Some(LagReading {
+                            metric: LagMetric::ReplicaLag,
+                            latest,
+                        }),
+                    )),
+                ],
+                clusters: Vec::new(),
+            }),
+        }),
+    );
+}
+
+/// Ten minutes, a reading of each every 10 s: p2's lag grows from 0 to 4 MiB, Patroni calls
+/// it unknown between minutes 4 and 5 and no member answers between minutes 6 and 7; orders-b's
+/// ReplicaLag grows from 0 to 45 s, CloudWatch has no datapoint between minutes 4 and 5 and the
+/// metric cannot be read between minutes 6 and 7.
+fn ten_minutes_of_replicas() -> Model {
+    let mut m = model_with(REPLICAS, false);
+    let mut s = 0.0;
+    while s < 600.0 {
+        let t = s / 600.0;
+        let (unknown, down) = ((240.0..300.0).contains(&s), (360.0..420.0).contains(&s));
+        probe(&mut m, 0, s, true, "200", 20);
+        let bytes = (4.0 * 1024.0 * 1024.0 * t) as u64;
+        let cluster = match (unknown, down) {
+            (_, true) => Err("connection refused".to_string()),
+            (true, _) => Ok(PatroniLag::Unknown),
+            _ => Ok(PatroniLag::Bytes(bytes)),
+        };
+        patroni(&mut m, s + 0.2, cluster);
+        let lag = match (unknown, down) {
+            (_, true) => Err("throttled: rate exceeded".to_string()),
+            (true, _) => Ok(None),
+            _ => Ok(Some((45.0 * t).round())),
+        };
+        rds(&mut m, s + 0.4, lag);
+        s += 10.0;
+    }
+    m.now = at(600.0);
+    m
+}
+
+#[test]
+fn patroni_members_and_rds_instances_have_sparklines_with_gaps() {
+    let m = ten_minutes_of_replicas();
+    let screen = render(&m, 160, 48);
+    insta::assert_snapshot!("replica_sparklines_160x48", screen);
+    let spark = |name: &str| -> String {
+        let row = screen
+            .lines()
+            .find(|l| l.starts_with('│') && l.contains(name))
+            .unwrap_or_else(|| panic!("{name} row missing:\n{screen}"));
+        let inside: Vec<char> = row.split('│').nth(1).unwrap_or_default().chars().collect();
+        inside[inside.len() - 10..].iter().collect()
+    };
+    // Whole 30 s slots from 14:34:30 up to the newest sample's (14:39:30): unknown until
+    // 14:35:00, unreadable from 14:36:00 to 14:37:00: gaps, between bars that grow.
+    assert_eq!(spark("p2   replica"), " ▅▅  ▆▇▇██");
+    assert_eq!(spark("orders-b  LAG"), " ▅▅  ▇▇▇██");
+    // The leader and the primary have no lag: no bar at all, not a row of zeros.
+    assert_eq!(spark("p1   leader"), " ".repeat(10));
+    assert_eq!(spark("orders-a  replicas"), " ".repeat(10));
+}
+
+#[test]
+fn enter_opens_the_detail_of_a_patroni_member_and_of_an_rds_instance() {
+    let mut m = ten_minutes_of_replicas();
+    key(&mut m, KeyCode::Tab);
+    assert_eq!(m.ui.focus, Pane::Replication);
+    // The cluster's heading, p1, then p2.
+    key(&mut m, KeyCode::Char('j'));
+    key(&mut m, KeyCode::Char('j'));
+    key(&mut m, KeyCode::Enter);
+    assert!(matches!(
+        m.ui.overlay,
+        Overlay::Detail(Key::Patroni {
+            cluster: 0,
+            member: 1
+        })
+    ));
+    let screen = render(&m, 80, 24);
+    insta::assert_snapshot!("detail_patroni_80x24", screen);
+    for want in [
+        "patroni lab p2",
+        "MiB",
+        "http://127.0.0.1:18009",
+        "lag 1.0 MiB (maximum_lag_on_failover)",
+    ] {
+        assert!(screen.contains(want), "{want:?} missing:\n{screen}");
+    }
+    // The oldest of the last 20 results: no member answered.
+    let wide = render(&m, 160, 48);
+    assert!(
+        wide.contains("14:36:50  FAIL /cluster unreadable: connection refused"),
+        "{wide}"
+    );
+    assert!(!wide.contains("PATRONI_PASSWORD"), "{wide}");
+    key(&mut m, KeyCode::Esc);
+
+    // The source's heading, orders-a, then orders-b.
+    for _ in 0..3 {
+        key(&mut m, KeyCode::Char('j'));
+    }
+    key(&mut m, KeyCode::Enter);
+    assert!(matches!(
+        m.ui.overlay,
+        Overlay::Detail(Key::Rds {
+            source: 0,
+            instance: 1
+        })
+    ));
+    let screen = render(&m, 80, 24);
+    insta::assert_snapshot!("detail_rds_80x24", screen);
+    for want in ["rds orders orders-b", "lag (seconds)", "us-east-1"] {
+        assert!(screen.contains(want), "{want:?} missing:\n{screen}");
+    }
+    let wide = render(&m, 160, 48);
+    assert!(wide.contains("14:36:50  FAIL "), "{wide}");
+    assert!(
+        !wide.contains("profile"),
+        "no AWS profile in the detail:\n{wide}"
+    );
+    key(&mut m, KeyCode::Esc);
+
+    // On the source's heading there is no history: a flash says so.
+    key(&mut m, KeyCode::Char('k'));
+    key(&mut m, KeyCode::Char('k'));
+    key(&mut m, KeyCode::Enter);
+    assert!(matches!(m.ui.overlay, Overlay::None));
+    assert!(m.ui.flash.is_some());
 }

@@ -1,6 +1,7 @@
-//! The last 15 minutes of each health check (latency, result) and each PostgreSQL replica
-//! (lag in bytes and seconds), in rings of fixed capacity: what the sparklines and the detail
-//! view draw. A value that is not known is `None` (a gap), never 0.
+//! The last 15 minutes of each health check (latency, result), each PostgreSQL replica (lag in
+//! bytes and seconds), each Patroni member (lag in bytes) and each RDS instance (lag in
+//! seconds), in rings of fixed capacity: what the sparklines and the detail view draw. A value
+//! that is not known is `None` (a gap), never 0.
 
 use std::collections::VecDeque;
 use std::time::Duration;
@@ -22,6 +23,9 @@ pub const MAX_SAMPLES: usize = 900;
 pub const RESULTS: usize = 20;
 /// An error kept in the results list is cut to this many bytes.
 pub const ERROR_MAX: usize = 200;
+/// Patroni members are whoever `/cluster` lists: at most this many series per cluster; a new
+/// name beyond it takes the place of one no longer listed.
+pub const PATRONI_MEMBERS: usize = 16;
 
 /// One reading, compact: no text (errors are kept in the results list only).
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -232,21 +236,45 @@ impl Plotted {
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Key {
     Health(usize),
-    Postgres { db: usize, member: usize },
+    Postgres {
+        db: usize,
+        member: usize,
+    },
+    /// `member` indexes the cluster's named series (`History::patroni`), not `/cluster`'s
+    /// list, so that it stays the same member while the list changes.
+    Patroni {
+        cluster: usize,
+        member: usize,
+    },
+    Rds {
+        source: usize,
+        instance: usize,
+    },
 }
 
-/// Every source's history: one series per health check and per PostgreSQL member.
+/// Every source's history: one series per health check, per PostgreSQL member, per Patroni
+/// member (by name, as `/cluster` lists them) and per RDS instance.
 #[derive(Debug, Clone, Default)]
 pub struct History {
     pub health: Vec<Series>,
     pub postgres: Vec<Vec<Series>>,
+    pub patroni: Vec<Vec<(String, Series)>>,
+    pub rds: Vec<Vec<Series>>,
     /// The newest sample's time, of any source (ms): where sparklines end.
     pub newest_ms: i64,
 }
 
-/// The source drawn on a pane's `line`: health checks are the Health pane's first rows, and
-/// PostgreSQL databases the Replication pane's first (a heading, then a row per member).
-pub fn key_at(specs: &Specs, section: Section, line: usize) -> Option<Key> {
+/// The source drawn on a pane's `line`: health checks are the Health pane's first rows; the
+/// Replication pane has, in the registry's order, PostgreSQL databases (a heading, then a row
+/// per member), Patroni clusters (a heading, a row per member `/cluster` lists, then those
+/// missing from it, which have no key) and RDS sources (a heading, then a row per instance).
+pub fn key_at(
+    specs: &Specs,
+    states: &States,
+    history: &History,
+    section: Section,
+    line: usize,
+) -> Option<Key> {
     match section {
         Section::Health => (line < specs.health.len()).then_some(Key::Health(line)),
         Section::Replication => {
@@ -261,17 +289,66 @@ pub fn key_at(specs: &Specs, section: Section, line: usize) -> Option<Key> {
                 }
                 first += 1 + members;
             }
+            for (cluster, (spec, state)) in specs.patroni.iter().zip(&states.patroni).enumerate() {
+                let listed = state.view().map_or(&[][..], |v| &v.members);
+                if line > first && line <= first + listed.len() {
+                    let name = &listed[line - first - 1].name;
+                    let member = history
+                        .patroni
+                        .get(cluster)?
+                        .iter()
+                        .position(|(n, _)| n == name)?;
+                    return Some(Key::Patroni { cluster, member });
+                }
+                first += patroni_rows(spec, state);
+            }
+            for (source, spec) in specs.rds.iter().enumerate() {
+                let instances = spec.instances.len();
+                if line > first && line <= first + instances {
+                    return Some(Key::Rds {
+                        source,
+                        instance: line - first - 1,
+                    });
+                }
+                first += 1 + instances;
+            }
             None
         }
         Section::Dns => None,
     }
 }
 
-/// How many of a pane's first rows are those `key_at` knows.
-pub fn rows_with_history(specs: &Specs, section: Section) -> usize {
+/// The rows a Patroni cluster takes, as its kind draws them.
+fn patroni_rows(
+    spec: &crate::kinds::patroni::PatroniCluster,
+    state: &crate::kinds::patroni::PatroniState,
+) -> usize {
+    1 + state.view().map_or(0, |v| v.members.len()) + state.missing(spec).len()
+}
+
+/// How many of a pane's first rows are drawn by kinds with a history (all of the Replication
+/// pane's); `key_at` knows the sources among them.
+pub fn rows_with_history(specs: &Specs, states: &States, section: Section) -> usize {
     match section {
         Section::Health => specs.health.len(),
-        Section::Replication => specs.postgres.iter().map(|d| 1 + d.members.len()).sum(),
+        Section::Replication => {
+            specs
+                .postgres
+                .iter()
+                .map(|d| 1 + d.members.len())
+                .sum::<usize>()
+                + specs
+                    .patroni
+                    .iter()
+                    .zip(&states.patroni)
+                    .map(|(spec, state)| patroni_rows(spec, state))
+                    .sum::<usize>()
+                + specs
+                    .rds
+                    .iter()
+                    .map(|r| 1 + r.instances.len())
+                    .sum::<usize>()
+        }
         Section::Dns => 0,
     }
 }
@@ -301,6 +378,17 @@ impl History {
                     db.members.iter().map(|_| Series::new(every, 0.0)).collect()
                 })
                 .collect(),
+            patroni: specs.patroni.iter().map(|_| Vec::new()).collect(),
+            rds: specs
+                .rds
+                .iter()
+                .map(|r| {
+                    r.instances
+                        .iter()
+                        .map(|_| Series::new(r.interval, 0.0))
+                        .collect()
+                })
+                .collect(),
             newest_ms: i64::MIN,
         }
     }
@@ -309,6 +397,10 @@ impl History {
         match key {
             Key::Health(i) => self.health.get(i),
             Key::Postgres { db, member } => self.postgres.get(db)?.get(member),
+            Key::Patroni { cluster, member } => {
+                self.patroni.get(cluster)?.get(member).map(|(_, s)| s)
+            }
+            Key::Rds { source, instance } => self.rds.get(source)?.get(instance),
         }
     }
 
@@ -357,6 +449,139 @@ impl History {
             }
         }
     }
+}
+
+impl History {
+    /// The series a reading feeds: a probe's check, a PostgreSQL member's, every series of a
+    /// Patroni cluster or of an RDS source.
+    pub fn keys_of(&self, observation: &crate::kinds::Observation) -> Vec<Key> {
+        use crate::kinds::Observation;
+        match observation {
+            Observation::Probe { check, .. } => vec![Key::Health(*check)],
+            Observation::Postgres { db, member, .. } => vec![Key::Postgres {
+                db: *db,
+                member: *member,
+            }],
+            Observation::Patroni { cluster, .. } => {
+                (0..self.patroni.get(*cluster).map_or(0, Vec::len))
+                    .map(|member| Key::Patroni {
+                        cluster: *cluster,
+                        member,
+                    })
+                    .collect()
+            }
+            Observation::Rds { source, .. } => (0..self.rds.get(*source).map_or(0, Vec::len))
+                .map(|instance| Key::Rds {
+                    source: *source,
+                    instance,
+                })
+                .collect(),
+            _ => Vec::new(),
+        }
+    }
+
+    /// Records a Patroni cluster's reading once its state took it: each member `/cluster`
+    /// lists gets a sample of its lag in bytes (the worst of lag, receive_lag, replay_lag, as
+    /// its row shows it; Patroni gives no seconds) and a result. A leader, a lag Patroni calls
+    /// unknown, or a failed read (the members as last read, with its error) is a gap.
+    pub fn patroni(&mut self, specs: &Specs, states: &States, cluster: usize, at: OffsetDateTime) {
+        use crate::kinds::patroni::Lag;
+        self.newest_ms = self.newest_ms.max(ms(at));
+        let (Some(named), Some(spec), Some(state)) = (
+            self.patroni.get_mut(cluster),
+            specs.patroni.get(cluster),
+            states.patroni.get(cluster),
+        ) else {
+            return;
+        };
+        let Some(view) = state.view() else { return };
+        for m in &view.members {
+            let failed = state.error.is_some();
+            let lag = match m.worst_lag() {
+                Some(Lag::Bytes(b)) if !failed => b as f64,
+                _ => f64::NAN,
+            };
+            let error = match (&state.error, state.unreachable(spec, m)) {
+                (Some(e), _) => Some(format!("/cluster unreadable: {e}")),
+                (None, Some(e)) => Some(format!("REST API unreachable: {e}")),
+                (None, None) => None,
+            };
+            let sample = Sample {
+                at_ms: ms(at),
+                a: lag as f32,
+                b: f32::NAN,
+                ok: error.is_none(),
+            };
+            let Some(series) = named_series(named, &view.members, &m.name, spec.interval) else {
+                continue;
+            };
+            series.push(sample, error.as_deref());
+        }
+    }
+
+    /// Records an `[[rds]]` source's reading once its state took it: each configured instance
+    /// gets a sample of its replica lag in seconds (ReplicaLag, or AuroraReplicaLag converted
+    /// from ms) and a result. A primary or writer, no datapoint, an unreadable metric, an
+    /// instance not found or a failed read is a gap.
+    pub fn rds(&mut self, specs: &Specs, states: &States, source: usize, at: OffsetDateTime) {
+        use crate::kinds::rds::{Lag, lag};
+        self.newest_ms = self.newest_ms.max(ms(at));
+        let (Some(series), Some(spec), Some(state)) = (
+            self.rds.get_mut(source),
+            specs.rds.get(source),
+            states.rds.get(source),
+        ) else {
+            return;
+        };
+        for (i, series) in series.iter_mut().enumerate() {
+            let (secs, error) = match (&state.error, state.instance(i)) {
+                (Some(e), _) => (None, Some(e.describe(spec.aws.profile.as_deref()))),
+                (None, None) => (None, None),
+                (None, Some(Err(e))) => (None, Some(e.clone())),
+                (None, Some(Ok(inst))) => match lag(inst) {
+                    Lag::Known { lag, .. } => (Some(lag.as_secs_f64()), None),
+                    Lag::Unreadable(e) => (None, Some(e)),
+                    Lag::NotApplicable | Lag::NoData(_) => (None, None),
+                },
+            };
+            let sample = Sample {
+                at_ms: ms(at),
+                a: f32::NAN,
+                b: f(secs),
+                ok: error.is_none(),
+            };
+            series.push(sample, error.as_deref());
+        }
+    }
+}
+
+/// The series of the member `name`, made if it has none: in a free place, else in the place
+/// of the member not listed now whose last sample is the oldest; None when every place holds
+/// a listed member.
+fn named_series<'a>(
+    named: &'a mut Vec<(String, Series)>,
+    listed: &[crate::kinds::patroni::Member],
+    name: &str,
+    interval: Duration,
+) -> Option<&'a mut Series> {
+    let place = match named.iter().position(|(n, _)| n == name) {
+        Some(i) => i,
+        None if named.len() < PATRONI_MEMBERS => {
+            named.push((name.to_string(), Series::new(interval, 0.0)));
+            named.len() - 1
+        }
+        None => {
+            let i = named
+                .iter()
+                .enumerate()
+                .filter(|(_, (n, _))| !listed.iter().any(|m| &m.name == n))
+                .min_by_key(|(_, (_, s))| s.samples.last().map_or(i64::MIN, |s| s.at_ms))
+                .map(|(i, _)| i)?;
+            named[i] = (name.to_string(), Series::new(interval, 0.0));
+            i
+        }
+    };
+    named.get_mut(place).map(|(_, s)| s)
 }
 
 #[cfg(test)]
@@ -454,8 +679,8 @@ mod tests {
     fn the_sparkline_moves_with_samples_not_with_the_clock() {
         let mut history = History {
             health: vec![Series::new(Duration::from_secs(1), 0.0); 2],
-            postgres: Vec::new(),
             newest_ms: i64::MIN,
+            ..History::default()
         };
         let outcome = |ms| ProbeOutcome {
             ok: true,
@@ -476,5 +701,280 @@ mod tests {
         assert_eq!(after[9], Some(7));
         history.probe(1, at(61), &outcome(10));
         assert_eq!(history.spark(Key::Health(0)).unwrap()[9], None);
+    }
+
+    const CONFIG: &str = "[sites.primary]\n[sites.secondary]\n\
+        [[database]]\nname = \"lab\"\nkind = \"patroni\"\n\
+        members = [\"http://127.0.0.1:18008\", \"http://127.0.0.1:18009\"]\n\
+        [[rds]]\nname = \"orders\"\n\
+        instances = { primary = \"orders-a\", secondary = \"orders-b\" }\nmax-lag = \"30s\"\n";
+
+    fn patroni_reading(lag: serde_json::Value) -> crate::kinds::Observation {
+        use crate::kinds::patroni::{Reading, cluster_view};
+        let view = cluster_view(&serde_json::json!({"members": [
+            {"name": "p1", "role": "leader", "state": "running"},
+            {"name": "p2", "role": "replica", "state": "streaming", "lag": lag},
+        ]}))
+        .unwrap();
+        crate::kinds::Observation::Patroni {
+            cluster: 0,
+            at: at(0),
+            reading: Reading {
+                nodes: Vec::new(),
+                cluster: Ok((0, view)),
+                history: None,
+                max_lag_on_failover: None,
+            },
+        }
+    }
+
+    /// Applies `observation` to the states, then feeds the history from them, as `observe`
+    /// does; `s` seconds into the test.
+    fn feed(
+        config: &crate::config::Config,
+        states: &mut States,
+        history: &mut History,
+        s: i64,
+        mut observation: crate::kinds::Observation,
+    ) {
+        use crate::kinds::Observation;
+        match &mut observation {
+            Observation::Patroni { at: t, .. } | Observation::Rds { at: t, .. } => *t = at(s),
+            _ => {}
+        }
+        let fed = match &observation {
+            Observation::Patroni { cluster, .. } => Ok(*cluster),
+            Observation::Rds { source, .. } => Err(*source),
+            _ => unreachable!(),
+        };
+        let mut edges = crate::timeline::Edges::default();
+        crate::kinds::apply(
+            &config.kinds,
+            states,
+            &config.sites,
+            observation,
+            &mut edges,
+        );
+        match fed {
+            Ok(c) => history.patroni(&config.kinds, states, c, at(s)),
+            Err(r) => history.rds(&config.kinds, states, r, at(s)),
+        }
+    }
+
+    #[test]
+    fn patroni_members_keep_their_lag_in_bytes_and_unknown_stays_a_gap() {
+        let config = crate::config::tests::parse(CONFIG);
+        let mut states = States::new(&config.kinds);
+        let mut history = History::new(&config.kinds);
+        feed(
+            &config,
+            &mut states,
+            &mut history,
+            0,
+            patroni_reading(2048.into()),
+        );
+        feed(
+            &config,
+            &mut states,
+            &mut history,
+            30,
+            patroni_reading("unknown".into()),
+        );
+        let mut failed = patroni_reading(0.into());
+        if let crate::kinds::Observation::Patroni { reading, .. } = &mut failed {
+            reading.cluster = Err("connection refused".into());
+        }
+        feed(&config, &mut states, &mut history, 60, failed);
+        feed(
+            &config,
+            &mut states,
+            &mut history,
+            90,
+            patroni_reading(0.into()),
+        );
+        let names: Vec<&str> = history.patroni[0].iter().map(|(n, _)| n.as_str()).collect();
+        assert_eq!(names, ["p1", "p2"]);
+        // Rows: the cluster's heading, then p1 and p2 as /cluster lists them.
+        let key = key_at(&config.kinds, &states, &history, Section::Replication, 2);
+        assert_eq!(
+            key,
+            Some(Key::Patroni {
+                cluster: 0,
+                member: 1
+            })
+        );
+        assert_eq!(
+            key_at(&config.kinds, &states, &history, Section::Replication, 0),
+            None
+        );
+        let p2 = history
+            .get(Key::Patroni {
+                cluster: 0,
+                member: 1,
+            })
+            .unwrap();
+        let lags: Vec<Option<f64>> = p2.samples.iter().map(Sample::a).collect();
+        assert_eq!(lags, [Some(2048.0), None, None, Some(0.0)]);
+        assert!(
+            p2.samples.iter().all(|s| s.b().is_none()),
+            "Patroni gives no seconds"
+        );
+        assert_eq!(
+            p2.results[2].error.as_deref(),
+            Some("/cluster unreadable: connection refused")
+        );
+        let cells = p2.spark(ms(at(120)));
+        assert_eq!(&cells[6..], &[Some(7), None, None, Some(0)]);
+        // The leader has no lag: a gap, never 0.
+        let p1 = history
+            .get(Key::Patroni {
+                cluster: 0,
+                member: 0,
+            })
+            .unwrap();
+        assert!(p1.samples.iter().all(|s| s.a().is_none()));
+        // The RDS source's rows follow the cluster's.
+        assert_eq!(
+            key_at(&config.kinds, &states, &history, Section::Replication, 4),
+            Some(Key::Rds {
+                source: 0,
+                instance: 0
+            })
+        );
+        assert_eq!(
+            rows_with_history(&config.kinds, &states, Section::Replication),
+            6
+        );
+    }
+
+    #[test]
+    fn a_patroni_cluster_keeps_a_bounded_number_of_members() {
+        let mut named = Vec::new();
+        let member = |name: String| {
+            crate::kinds::patroni::cluster_view(&serde_json::json!({"members": [
+                {"name": name, "role": "replica", "state": "streaming", "lag": 0},
+            ]}))
+            .unwrap()
+            .members
+        };
+        for i in 0..(PATRONI_MEMBERS * 3) {
+            let listed = member(format!("m{i}"));
+            let series = named_series(&mut named, &listed, &listed[0].name, Duration::from_secs(1));
+            series.unwrap().push(sample(i as i64, Some(1.0)), None);
+        }
+        assert_eq!(named.len(), PATRONI_MEMBERS);
+        assert!(
+            named
+                .iter()
+                .any(|(n, _)| n == &format!("m{}", PATRONI_MEMBERS * 3 - 1))
+        );
+    }
+
+    #[test]
+    fn rds_instances_keep_their_lag_in_seconds_and_unknown_stays_a_gap() {
+        use crate::kinds::cloudwatch::Datapoint;
+        use crate::kinds::rds::{LagMetric, LagReading, RdsInstance, RdsReading, RdsRole};
+        let config = crate::config::tests::parse(CONFIG);
+        let mut states = States::new(&config.kinds);
+        let mut history = History::new(&config.kinds);
+        let reading = |s: i64, latest: Result<Option<f64>, String>| {
+            let instance = |id: &str, role, lag| RdsInstance {
+                id: id.into(),
+                status: "available".into(),
+                engine: "postgres".into(),
+                availability_zone: None,
+                multi_az: false,
+                role,
+                lag,
+            };
+            crate::kinds::Observation::Rds {
+                source: 0,
+                at: at(s),
+                result: Ok(RdsReading {
+                    instances: vec![
+                        Ok(instance(
+                            "orders-a",
+                            RdsRole::Primary {
+                                replicas: vec!["orders-b".into()],
+                            },
+                            None,
+                        )),
+                        Ok(instance(
+                            "orders-b",
+                            RdsRole::ReadReplica {
+                                source: "orders-a".into(),
+                            },
+                            Some(LagReading {
+                                metric: LagMetric::ReplicaLag,
+                                latest: latest.map(|v| {
+                                    v.map(|value| Datapoint {
+                                        value,
+                                        at: at(s - 10),
+                                    })
+                                }),
+                            }),
+                        )),
+                    ],
+                    clusters: Vec::new(),
+                }),
+            }
+        };
+        feed(
+            &config,
+            &mut states,
+            &mut history,
+            0,
+            reading(0, Ok(Some(12.0))),
+        );
+        feed(
+            &config,
+            &mut states,
+            &mut history,
+            30,
+            reading(30, Ok(None)),
+        );
+        feed(
+            &config,
+            &mut states,
+            &mut history,
+            60,
+            reading(60, Err("throttled".into())),
+        );
+        feed(
+            &config,
+            &mut states,
+            &mut history,
+            90,
+            reading(90, Ok(Some(0.0))),
+        );
+        let b = history
+            .get(Key::Rds {
+                source: 0,
+                instance: 1,
+            })
+            .unwrap();
+        let lags: Vec<Option<f64>> = b.samples.iter().map(Sample::b).collect();
+        assert_eq!(lags, [Some(12.0), None, None, Some(0.0)]);
+        assert!(
+            b.samples.iter().all(|s| s.a().is_none()),
+            "no bytes for RDS"
+        );
+        assert_eq!(b.plotted(), Plotted::B);
+        assert_eq!(
+            b.results[1].error, None,
+            "no datapoint is unknown, not an error"
+        );
+        assert!(b.results[2].error.is_some());
+        assert_eq!(&b.spark(ms(at(120)))[6..], &[Some(7), None, None, Some(0)]);
+        let a = history
+            .get(Key::Rds {
+                source: 0,
+                instance: 0,
+            })
+            .unwrap();
+        assert!(
+            a.samples.iter().all(|s| s.b().is_none()),
+            "a primary has no lag"
+        );
     }
 }

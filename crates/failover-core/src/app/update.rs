@@ -7,7 +7,6 @@ use tui_input::backend::crossterm::to_input_request;
 
 use super::keys::{Command, KeyMap};
 use super::model::{Model, Overlay, Pane};
-use crate::history::Key;
 use crate::kinds::{self, Clock, Observation};
 use crate::timeline::{Edges, Entry, Kind, Severity};
 
@@ -309,20 +308,15 @@ fn resume(model: &mut Model, fx: &mut Fx) {
 /// Applies a reading. Returns whether what the screen shows may have changed.
 fn observe(model: &mut Model, observation: Observation, fx: &mut Fx) -> bool {
     let mut edges = Edges::default();
-    let key = match &observation {
-        Observation::Probe { check, .. } => Some(Key::Health(*check)),
-        Observation::Postgres { db, member, .. } => Some(Key::Postgres {
-            db: *db,
-            member: *member,
-        }),
-        _ => None,
-    };
-    // What the sparklines show: where they end (every row moves with it), and this source's.
+    let keys = model.history.keys_of(&observation);
+    // What the sparklines show: where they end (every row moves with it), and these sources'.
     let spark = |model: &Model| {
-        key.filter(|_| model.config.sparklines).map(|k| {
+        (model.config.sparklines && !keys.is_empty()).then(|| {
             (
                 crate::history::spark_slot(model.history.newest_ms),
-                model.history.spark(k),
+                keys.iter()
+                    .map(|k| model.history.spark(*k))
+                    .collect::<Vec<_>>(),
             )
         })
     };
@@ -330,8 +324,10 @@ fn observe(model: &mut Model, observation: Observation, fx: &mut Fx) -> bool {
     if let Observation::Probe { check, at, outcome } = &observation {
         model.history.probe(*check, *at, outcome);
     }
-    let postgres = match &observation {
-        Observation::Postgres { db, member, at, .. } => Some((*db, *member, *at)),
+    let fed = match &observation {
+        Observation::Postgres { db, member, at, .. } => Some(Fed::Postgres(*db, *member, *at)),
+        Observation::Patroni { cluster, at, .. } => Some(Fed::Patroni(*cluster, *at)),
+        Observation::Rds { source, at, .. } => Some(Fed::Rds(*source, *at)),
         _ => None,
     };
     let config = &model.config;
@@ -343,14 +339,25 @@ fn observe(model: &mut Model, observation: Observation, fx: &mut Fx) -> bool {
         &mut edges,
     );
     super::numbers::track(model, &edges.0);
-    if let Some((db, member, at)) = postgres {
-        model.history.postgres(&model.kinds, db, member, at);
+    let (specs, states) = (&model.config.kinds, &model.kinds);
+    match fed {
+        Some(Fed::Postgres(db, member, at)) => model.history.postgres(states, db, member, at),
+        Some(Fed::Patroni(cluster, at)) => model.history.patroni(specs, states, cluster, at),
+        Some(Fed::Rds(source, at)) => model.history.rds(specs, states, source, at),
+        None => {}
     }
     fx.edges(edges);
     // Sparklines move when a sample starts a new slot (or lands late in a shown one), not
     // with the clock.
-    let detail_open = matches!(model.ui.overlay, Overlay::Detail(k) if Some(k) == key);
+    let detail_open = matches!(model.ui.overlay, Overlay::Detail(k) if keys.contains(&k));
     visible || detail_open || spark(model) != spark_before
+}
+
+/// A reading that feeds a history once its state took it.
+enum Fed {
+    Postgres(usize, usize, OffsetDateTime),
+    Patroni(usize, OffsetDateTime),
+    Rds(usize, OffsetDateTime),
 }
 
 /// A real run open, or ended without its target serving yet: its RTO still counts.
@@ -561,7 +568,13 @@ fn detail(model: &mut Model, focus: Pane, fx: &mut Fx) {
         }
     };
     let line = model.ui.scroll[focus.index()];
-    match crate::history::key_at(&model.config.kinds, section, line) {
+    match crate::history::key_at(
+        &model.config.kinds,
+        &model.kinds,
+        &model.history,
+        section,
+        line,
+    ) {
         Some(key) => model.ui.overlay = Overlay::Detail(key),
         None => model.flash("no history for this row: j/k bring a check or a member to the top"),
     }

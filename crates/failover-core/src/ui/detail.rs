@@ -201,7 +201,30 @@ fn describe(model: &Model, key: Key, plotted: Plotted) -> (String, Unit) {
                 Unit::Secs
             },
         ),
+        Key::Patroni { cluster, member } => (
+            specs
+                .patroni
+                .get(cluster)
+                .zip(patroni_member(model, cluster, member))
+                .map(|(c, m)| format!("patroni {} {m}", c.name))
+                .unwrap_or_default(),
+            Unit::Bytes,
+        ),
+        Key::Rds { source, instance } => (
+            specs
+                .rds
+                .get(source)
+                .and_then(|r| Some(format!("rds {} {}", r.name, r.instances.get(instance)?.id)))
+                .unwrap_or_default(),
+            Unit::Secs,
+        ),
     }
+}
+
+/// The name of the Patroni member whose series is `member`.
+fn patroni_member(model: &Model, cluster: usize, member: usize) -> Option<&str> {
+    let (name, _) = model.history.patroni.get(cluster)?.get(member)?;
+    Some(name)
 }
 
 /// The newest result first: its time, and its figures or error.
@@ -235,6 +258,19 @@ fn result_lines(series: &Series, key: Key, theme: &Theme, ascii: bool) -> Vec<Li
                         t.map_or("? s".into(), |t| secs(Duration::from_secs_f64(t)))
                     ),
                 },
+                theme.text,
+            ),
+            (None, Key::Patroni { .. }) => (
+                s.a().map_or("no lag (leader, or unknown)".into(), |b| {
+                    format!("lag {}", bytes(b as u64))
+                }),
+                theme.text,
+            ),
+            (None, Key::Rds { .. }) => (
+                s.b()
+                    .map_or("no lag (primary or writer, or no data)".into(), |t| {
+                        format!("lag {}", secs(Duration::from_secs_f64(t)))
+                    }),
                 theme.text,
             ),
         };
@@ -308,6 +344,85 @@ fn config_lines(model: &Model, key: Key, theme: &Theme) -> Vec<Line<'static>> {
                 ),
             ]
         }
+        Key::Patroni { cluster, member } => {
+            let (Some(c), Some(state), Some(name)) = (
+                config.kinds.patroni.get(cluster),
+                model.kinds.patroni.get(cluster),
+                patroni_member(model, cluster, member),
+            ) else {
+                return Vec::new();
+            };
+            let listed = state.view().and_then(|v| v.member(name));
+            let api = listed
+                .and_then(|m| state.endpoint_of(c, m))
+                .and_then(|i| c.endpoints.get(i))
+                .map(|e| without_credentials(e))
+                .unwrap_or_else(|| "not one of the configured members".into());
+            let limit = match c.max_lag_bytes {
+                Some(b) => format!("lag {}", bytes(b)),
+                None => format!("lag {} (maximum_lag_on_failover)", bytes(state.limit(c))),
+            };
+            let mut lines = vec![row("member", format!("{name} of {}", c.name))];
+            if let Some(site) = c.site_of(name) {
+                lines.push(row("site", config.site_label(site).to_string()));
+            }
+            lines.extend([
+                row("api", config.masker.mask(&api)),
+                row(
+                    "every",
+                    format!("{}, timeout {}", latency(c.interval), latency(c.timeout)),
+                ),
+                row("limit", limit),
+            ]);
+            lines
+        }
+        Key::Rds { source, instance } => {
+            let Some((r, i)) = config
+                .kinds
+                .rds
+                .get(source)
+                .and_then(|r| r.instances.get(instance).map(|i| (r, i)))
+            else {
+                return Vec::new();
+            };
+            let mut lines = vec![
+                row("instance", format!("{} of {}", i.id, r.name)),
+                row("site", config.site_label(i.site).to_string()),
+            ];
+            if let Some(cluster) = &r.cluster {
+                lines.push(row("cluster", cluster.clone()));
+            }
+            if let Some(region) = &r.aws.region {
+                lines.push(row("region", region.clone()));
+            }
+            lines.extend([
+                row(
+                    "every",
+                    format!("{}, timeout {}", latency(r.interval), latency(r.timeout)),
+                ),
+                row(
+                    "limit",
+                    format!(
+                        "lag {}, no data after {}",
+                        crate::text::setting(r.max_lag),
+                        crate::text::setting(r.lag_max_age)
+                    ),
+                ),
+            ]);
+            lines
+        }
+    }
+}
+
+/// A URL without any user or password in it.
+fn without_credentials(url: &str) -> String {
+    match url::Url::parse(url) {
+        Ok(mut u) => {
+            let _ = u.set_username("");
+            let _ = u.set_password(None);
+            u.as_str().trim_end_matches('/').to_string()
+        }
+        Err(_) => "?".into(),
     }
 }
 

@@ -39,7 +39,14 @@ pub fn render(frame: &mut Frame<'_>, area: Rect, model: &Model, pane: Pane, wide
     // its state).
     if focused
         && let Some(section) = section_of(pane)
-        && crate::history::key_at(&model.config.kinds, section, scroll).is_some()
+        && crate::history::key_at(
+            &model.config.kinds,
+            &model.kinds,
+            &model.history,
+            section,
+            scroll,
+        )
+        .is_some()
         && let Some(line) = lines.get_mut(scroll)
     {
         *line = std::mem::take(line)
@@ -126,15 +133,16 @@ fn sources(
     let mut rows = model.world().rows(section, &ctx);
     if sparks {
         // Rows of kinds with no history (they follow those with one) keep the full width.
-        let with_history = crate::history::rows_with_history(&config.kinds, section);
+        let with_history = crate::history::rows_with_history(&config.kinds, &model.kinds, section);
         if rows.lines.len() > with_history {
             let full = model.world().rows(section, &RowCtx { width, ..ctx });
             rows.lines.truncate(with_history);
             rows.lines.extend(full.lines.into_iter().skip(with_history));
         }
         for (i, line) in rows.lines.iter_mut().enumerate() {
-            let Some(series) = crate::history::key_at(&config.kinds, section, i)
-                .and_then(|key| model.history.get(key))
+            let Some(series) =
+                crate::history::key_at(&config.kinds, &model.kinds, &model.history, section, i)
+                    .and_then(|key| model.history.get(key))
             else {
                 continue;
             };
