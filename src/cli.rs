@@ -348,7 +348,14 @@ pub async fn export_bytes(config: &Config, jsonl: bool, local: bool) -> Result<V
         } else {
             let source = format!("etcd {} {}", war_room.etcd.join(","), war_room.prefix);
             let summary = numbers::export_summary(&entries, &config.objectives, &config.sites);
-            failover_core::timeline::export::markdown(&config.title, &source, &entries, 0, &summary)
+            failover_core::timeline::export::markdown(
+                &config.title,
+                &source,
+                &entries,
+                0,
+                &summary,
+                &|key| site_label(config, key),
+            )
         }
         .into_bytes());
     }
@@ -365,8 +372,17 @@ pub async fn export_bytes(config: &Config, jsonl: bool, local: bool) -> Result<V
         &entries,
         unreadable,
         &summary,
+        &|key| site_label(config, key),
     )
     .into_bytes())
+}
+
+/// A site's label for its key; anything else (a member's own name) as it is.
+fn site_label(config: &Config, key: &str) -> String {
+    config
+        .site_by_key(key)
+        .map(|site| config.sites.label(site).to_string())
+        .unwrap_or_else(|| key.to_string())
 }
 
 fn write_export(bytes: &[u8], output: Option<PathBuf>, journal: &std::path::Path) -> u8 {

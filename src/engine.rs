@@ -139,7 +139,15 @@ pub struct Engine<R: Seat = Live> {
     /// The clock's next second. One timer kept across calls: a new one at every message (fifty
     /// a second on a busy console) re-registers with the runtime's timer and wakes its driver.
     tick: std::pin::Pin<Box<tokio::time::Sleep>>,
+    /// The current tick was put off once already (see `LATE_TICK`).
+    tick_put_off: bool,
 }
+
+/// A tick this late means the runtime was busy (a slow start-up, a loaded host): the pollers'
+/// answers were held up with it. It waits `CATCH_UP` more for them, once, so that a source is not
+/// judged stale on answers still queued behind the tick.
+const LATE_TICK: Duration = Duration::from_millis(100);
+const CATCH_UP: Duration = Duration::from_millis(150);
 
 impl<R: Seat> Engine<R> {
     /// Opens the record (refusing to start without the journal), reads its history and the
@@ -234,6 +242,7 @@ impl<R: Seat> Engine<R> {
             crashes,
             masker: Arc::new(config.masker.clone()),
             tick: Box::pin(tokio::time::sleep_until(next_second())),
+            tick_put_off: false,
         })
     }
 
@@ -250,6 +259,13 @@ impl<R: Seat> Engine<R> {
                 Some(msg) = self.internal.recv() => return msg,
                 Some(observation) = self.observations.recv() => return Msg::Observed(observation),
                 _ = self.tick.as_mut() => {
+                    let late = Instant::now().saturating_duration_since(self.tick.deadline());
+                    if late > LATE_TICK && !self.tick_put_off {
+                        self.tick_put_off = true;
+                        self.tick.as_mut().reset(Instant::now() + CATCH_UP);
+                        continue;
+                    }
+                    self.tick_put_off = false;
                     self.tick.as_mut().reset(next_second());
                     return Msg::Tick(OffsetDateTime::now_utc());
                 }

@@ -7,6 +7,9 @@
 //! - `poller N SOURCE`: the poller reading SOURCE (as the timeline names it, `health/api-b`)
 //!   panics N seconds after it starts;
 //! - `step`: a step's task panics just after its start is journaled.
+//!
+//! And `FAILOVER_CONSOLE_TEST_STALL="N MS"` blocks the event loop's thread for MS milliseconds
+//! after the clock's Nth tick, as a slow start-up on a busy host does.
 
 #[cfg(feature = "test-hooks")]
 mod on {
@@ -39,12 +42,27 @@ mod on {
         .as_ref()
     }
 
+    fn stall() -> Option<(u64, Duration)> {
+        static STALL: OnceLock<Option<(u64, Duration)>> = OnceLock::new();
+        *STALL.get_or_init(|| {
+            let value = std::env::var("FAILOVER_CONSOLE_TEST_STALL").ok()?;
+            let (n, ms) = value.split_once(' ')?;
+            Some((n.parse().ok()?, Duration::from_millis(ms.parse().ok()?)))
+        })
+    }
+
     pub fn main_loop_tick() {
         static TICKS: AtomicU64 = AtomicU64::new(0);
+        let tick = TICKS.fetch_add(1, Ordering::SeqCst) + 1;
         if let Some(Hook::Main(n)) = hook()
-            && TICKS.fetch_add(1, Ordering::SeqCst) + 1 == *n
+            && tick == *n
         {
             panic!("test hook: the event loop panics (FAILOVER_CONSOLE_TEST_PANIC)");
+        }
+        if let Some((n, how_long)) = stall()
+            && tick == n
+        {
+            std::thread::sleep(how_long);
         }
     }
 

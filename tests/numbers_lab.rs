@@ -201,6 +201,13 @@ async fn shipped_failover_by_keys_gives_rto_and_rpo_that_agree_with_the_journal(
         shown.rto,
         Some(Duration::try_from(serving - j.start).unwrap())
     );
+    // The run's own section names sites by label, as people read them.
+    assert!(markdown.contains(" toward site B\n"), "{markdown}");
+    assert!(
+        markdown.contains("- Primary at arming: orders: site A\n"),
+        "{markdown}"
+    );
+    assert!(!markdown.contains("toward `secondary`"), "{markdown}");
 
     // report --json: the run, with the same figures.
     let (code, out, stderr) = lab.console(&["report", "--json"]).await;

@@ -398,3 +398,39 @@ async fn a_panic_in_a_steps_task_is_journaled_and_exits_101() {
     );
     assert_eq!(entries[n - 1].message, "stopped: panic", "{text}");
 }
+
+/// The event loop's thread blocked for 1.3 s (a slow start-up on a busy host): the tick after
+/// it comes late, with the pollers' answers held up behind it. It waits for them: no check with
+/// a 500 ms interval is judged stale on answers that were only queued (issue 16: `stale: no
+/// answer for 923ms (limit 900ms)` then `answering again` just after start).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_blocked_event_loop_writes_no_stale_edge_for_answers_held_up_behind_it() {
+    let lab = Lab::begin().await;
+    let text = std::fs::read_to_string(&lab.config_path)
+        .expect("config")
+        .replace(
+            "interval = \"1s\"\ntimeout = \"500ms\"",
+            "interval = \"500ms\"\ntimeout = \"400ms\"",
+        );
+    assert!(text.matches("interval = \"500ms\"").count() >= 2, "{text}");
+    std::fs::write(&lab.config_path, text).expect("write config");
+    let tmux = Tmux::start_with(
+        &lab.config_path,
+        "stall",
+        &[("FAILOVER_CONSOLE_TEST_STALL", "3 1300")],
+    );
+    // Three ticks, the 1.3 s stall, then several seconds of 500 ms probes after it.
+    tmux.wait_for("healthy", Duration::from_secs(10));
+    let until = Instant::now() + Duration::from_secs(7);
+    while Instant::now() < until {
+        assert!(tmux.alive(), "the console runs");
+        std::thread::sleep(Duration::from_millis(200));
+    }
+    let entries = lab.journal();
+    let stale: Vec<&Entry> = entries
+        .iter()
+        .filter(|e| e.message.contains("stale") || e.message.contains("answering again"))
+        .collect();
+    assert!(stale.is_empty(), "{}", journal_text(&entries));
+    tmux.kill();
+}

@@ -12,13 +12,15 @@ const STAMP: &[FormatItem<'static>] =
     format_description!("[year]-[month]-[day] [hour]:[minute]:[second]");
 
 /// `summary`: the Markdown that opens the export after its header (the runs in numbers, made
-/// by `runbook::numbers::export_summary`); empty for none.
+/// by `runbook::numbers::export_summary`); empty for none. `label`: a site's label for its key
+/// (the journal's run events name sites by key; people read labels).
 pub fn markdown(
     title: &str,
     journal: &str,
     entries: &[Entry],
     unreadable: usize,
     summary: &str,
+    label: &dyn Fn(&str) -> String,
 ) -> String {
     let mut out = String::new();
     let _ = writeln!(out, "# Incident timeline: {}\n", escape(title));
@@ -62,7 +64,7 @@ pub fn markdown(
             );
         }
     }
-    runs(&mut out, entries, &stamp);
+    runs(&mut out, entries, &stamp, label);
     let _ = writeln!(out, "\n## Timeline\n");
     let _ = writeln!(out, "| Time (UTC) | Severity | Source | Event | Operator |");
     let _ = writeln!(out, "|---|---|---|---|---|");
@@ -86,7 +88,12 @@ fn escape(text: &str) -> String {
 }
 
 /// One section per runbook run: who, why, and each step's events with times and outcomes.
-fn runs(out: &mut String, entries: &[Entry], stamp: &dyn Fn(&Entry) -> String) {
+fn runs(
+    out: &mut String,
+    entries: &[Entry],
+    stamp: &dyn Fn(&Entry) -> String,
+    label: &dyn Fn(&str) -> String,
+) {
     let mut ids: Vec<&str> = Vec::new();
     for e in entries {
         if let Some(r) = &e.run
@@ -122,13 +129,17 @@ fn runs(out: &mut String, entries: &[Entry], stamp: &dyn Fn(&Entry) -> String) {
             }) => {
                 let primaries: Vec<String> = expected_primaries
                     .iter()
-                    .map(|p| format!("{}: {}", p.database, p.member.as_deref().unwrap_or("none")))
+                    .map(|p| {
+                        let member = p.member.as_deref().map(label);
+                        format!("{}: {}", p.database, member.as_deref().unwrap_or("none"))
+                    })
                     .collect();
                 let _ = writeln!(
                     out,
-                    "- Armed {} by {} toward `{target}`",
+                    "- Armed {} by {} toward {}",
                     stamp(first),
-                    escape(first.operator.as_deref().unwrap_or("?"))
+                    escape(first.operator.as_deref().unwrap_or("?")),
+                    escape(&label(target))
                 );
                 let _ = writeln!(out, "- Reason: {}", escape(reason));
                 let _ = writeln!(out, "- Primary at arming: {}", primaries.join(", "));
