@@ -674,4 +674,10 @@ fn a_runbook_with_a_write_check_serves_only_once_the_check_passed() {
         "serving once the write committed: {:?}",
         f.serving
     );
+    assert!(
+        numbers::breakdown_text(&f).ends_with(" · resolvers→serving 5.0s")
+            || numbers::breakdown_text(&f).ends_with(" · resolvers→serving 6.0s"),
+        "the wait for the write check is in the breakdown: {}",
+        numbers::breakdown_text(&f)
+    );
 }

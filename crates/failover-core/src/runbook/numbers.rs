@@ -275,13 +275,22 @@ fn from_text(f: &Figures) -> &'static str {
 /// "detect→arm 1m02s · arm→promote 8.1s · promote→DNS 2.0s · DNS→resolvers 31.0s".
 pub fn breakdown_text(f: &Figures) -> String {
     let b = &f.breakdown;
-    format!(
+    let mut text = format!(
         "detect→arm {} · arm→promote {} · promote→DNS {} · DNS→resolvers {}",
         opt(b.detect_to_arm),
         opt(b.arm_to_promote),
         opt(b.promote_to_dns),
         opt(b.dns_to_resolvers)
-    )
+    );
+    // What kept the target from serving after the resolvers turned (a split brain, a failing
+    // check, a write check): the parts then add up to the RTO.
+    if let (Some(resolvers), Some(serving)) = (f.all_resolvers, f.serving)
+        && let Ok(rest) = Duration::try_from(serving - resolvers)
+        && rest >= Duration::from_millis(100)
+    {
+        text.push_str(&format!(" · resolvers→serving {}", dur(rest)));
+    }
+    text
 }
 
 /// "1.2 MiB, 2.0s", "≥ 1.2 MiB", "unknown", "not recorded".
