@@ -43,6 +43,8 @@ pub struct FileConfig {
     pub alarm: Vec<AlarmFile>,
     pub war_room: Option<super::war_room::WarRoomFile>,
     pub objectives: Option<ObjectivesFile>,
+    #[serde(default)]
+    pub service: Vec<super::service::ServiceFile>,
 }
 
 /// `[objectives]`: what every run and drill is measured against.

@@ -3,6 +3,7 @@
 
 pub mod envs;
 pub mod file;
+pub mod service;
 #[cfg(test)]
 pub(crate) mod tests;
 pub mod war_room;
@@ -20,6 +21,7 @@ use crate::schema::{Checker, unique};
 pub use crate::schema::{ConfigError, Drivers, Dsn, Site, SiteId, Sites};
 use crate::secrets::Masker;
 use file::FileConfig;
+pub use service::Service;
 pub use war_room::WarRoom;
 
 #[derive(Debug, Clone)]
@@ -35,6 +37,8 @@ pub struct Config {
     /// Every kind's sources.
     pub kinds: Specs,
     pub runbooks: Vec<Runbook>,
+    /// `[[service]]`, or one implicit service holding every source and runbook.
+    pub services: Vec<Service>,
     /// `[aws]`, after `--profile` / `--region` (see `Config::apply_aws_flags`).
     pub aws: AwsSettings,
     /// `[war-room]`: the shared record and driver lease on etcd; `None`: the journal file.
@@ -179,6 +183,7 @@ fn build(c: &Checker<'_>, file: FileConfig, drivers: &dyn Drivers) -> Result<Con
         unique(c, &mut runbook_names, &r.name, "runbook")?;
         runbooks.push(runbook::parse(c, r, &keys, i, &sites, &kinds, &aws)?);
     }
+    let services = service::parse(c, &file.service, &kinds, &runbooks)?;
     let war_room = match &file.war_room {
         Some(w) => Some(war_room::parse(c, w)?),
         None => None,
@@ -209,6 +214,7 @@ fn build(c: &Checker<'_>, file: FileConfig, drivers: &dyn Drivers) -> Result<Con
         sites,
         kinds,
         runbooks,
+        services,
         aws,
         war_room,
         objectives,

@@ -1,0 +1,200 @@
+//! `[[service]]`: which records, database, checks and runbooks make up one service. Each name
+//! must refer to a configured source, and each source and runbook belongs to one service at
+//! most. Without any `[[service]]`, one implicit service holds everything.
+
+use std::collections::{HashMap, HashSet};
+
+use serde::Deserialize;
+use toml::Spanned;
+
+use crate::kinds::Specs;
+use crate::kinds::dns::fqdn;
+use crate::runbook::Runbook;
+use crate::schema::{Checker, ConfigError, unique};
+
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "kebab-case", deny_unknown_fields)]
+pub struct ServiceFile {
+    pub name: Spanned<String>,
+    /// Names of `[[dns]]` and `[[route53]]` records (every record type of that name).
+    #[serde(default)]
+    pub dns: Vec<Spanned<String>>,
+    /// Name of a `[[database]]` (postgres or Patroni) or an `[[rds]]` source.
+    pub database: Option<Spanned<String>>,
+    /// Names of `[[health]]`, `[[cloudwatch]]` and `[[alarm]]` sources.
+    #[serde(default)]
+    pub health: Vec<Spanned<String>>,
+    #[serde(default)]
+    pub runbooks: Vec<Spanned<String>>,
+}
+
+/// One service: indices into `Config::kinds`' lists and `Config::runbooks`.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Service {
+    pub name: String,
+    /// No `[[service]]` in the file: this one holds every source and runbook.
+    pub implicit: bool,
+    pub dns: Vec<usize>,
+    pub route53: Vec<usize>,
+    pub postgres: Vec<usize>,
+    pub patroni: Vec<usize>,
+    pub rds: Vec<usize>,
+    pub health: Vec<usize>,
+    pub cloudwatch: Vec<usize>,
+    pub alarm: Vec<usize>,
+    pub runbooks: Vec<usize>,
+}
+
+/// The name of the implicit service (the config's title names the whole console).
+pub const IMPLICIT: &str = "all";
+
+/// Which service has claimed each source so far, keyed by kind and index.
+type Claims = HashMap<(&'static str, usize), String>;
+
+pub fn parse(
+    c: &Checker<'_>,
+    files: &[ServiceFile],
+    kinds: &Specs,
+    runbooks: &[Runbook],
+) -> Result<Vec<Service>, ConfigError> {
+    if files.is_empty() {
+        return Ok(vec![implicit(kinds, runbooks)]);
+    }
+    let mut names = HashSet::new();
+    let mut claims = Claims::new();
+    let mut services = Vec::new();
+    for f in files {
+        unique(c, &mut names, &f.name, "service")?;
+        let mut claim = Claimer {
+            c,
+            service: f.name.get_ref(),
+            claims: &mut claims,
+        };
+        let mut s = Service {
+            name: f.name.get_ref().clone(),
+            ..Service::default()
+        };
+        for name in &f.dns {
+            let wanted = fqdn(&name.get_ref().to_ascii_lowercase());
+            let dns = matching(&kinds.dns, |d| d.name == wanted);
+            let route53 = matching(&kinds.route53, |r| r.name == wanted);
+            if dns.is_empty() && route53.is_empty() {
+                return Err(c.at(
+                    name,
+                    format!("unknown dns record {wanted}: no [[dns]] or [[route53]] record of that name"),
+                ));
+            }
+            claim.all(name, "dns record", &dns, &mut s.dns)?;
+            claim.all(name, "route53 record", &route53, &mut s.route53)?;
+        }
+        if let Some(name) = &f.database {
+            let n = name.get_ref();
+            let postgres = matching(&kinds.postgres, |d| &d.name == n);
+            let patroni = matching(&kinds.patroni, |d| &d.name == n);
+            let rds = matching(&kinds.rds, |d| &d.name == n);
+            if postgres.is_empty() && patroni.is_empty() && rds.is_empty() {
+                return Err(c.at(
+                    name,
+                    format!("unknown database {n:?}: no [[database]] or [[rds]] of that name"),
+                ));
+            }
+            claim.all(name, "database", &postgres, &mut s.postgres)?;
+            claim.all(name, "patroni cluster", &patroni, &mut s.patroni)?;
+            claim.all(name, "rds", &rds, &mut s.rds)?;
+        }
+        for name in &f.health {
+            let n = name.get_ref();
+            let health = matching(&kinds.health, |h| &h.name == n);
+            let cloudwatch = matching(&kinds.cloudwatch, |h| &h.name == n);
+            let alarm = matching(&kinds.alarm, |h| &h.name == n);
+            if health.is_empty() && cloudwatch.is_empty() && alarm.is_empty() {
+                return Err(c.at(
+                    name,
+                    format!(
+                        "unknown health check {n:?}: no [[health]], [[cloudwatch]] or [[alarm]] of that name"
+                    ),
+                ));
+            }
+            claim.all(name, "health check", &health, &mut s.health)?;
+            claim.all(name, "cloudwatch check", &cloudwatch, &mut s.cloudwatch)?;
+            claim.all(name, "alarm", &alarm, &mut s.alarm)?;
+        }
+        for name in &f.runbooks {
+            let n = name.get_ref();
+            let runbook = matching(runbooks, |r| &r.name == n);
+            if runbook.is_empty() {
+                return Err(c.at(
+                    name,
+                    format!("unknown runbook {n:?}: no [[runbook]] of that name"),
+                ));
+            }
+            claim.all(name, "runbook", &runbook, &mut s.runbooks)?;
+        }
+        services.push(s);
+    }
+    Ok(services)
+}
+
+fn implicit(kinds: &Specs, runbooks: &[Runbook]) -> Service {
+    let all = |n: usize| (0..n).collect::<Vec<_>>();
+    Service {
+        name: IMPLICIT.to_string(),
+        implicit: true,
+        dns: all(kinds.dns.len()),
+        route53: all(kinds.route53.len()),
+        postgres: all(kinds.postgres.len()),
+        patroni: all(kinds.patroni.len()),
+        rds: all(kinds.rds.len()),
+        health: all(kinds.health.len()),
+        cloudwatch: all(kinds.cloudwatch.len()),
+        alarm: all(kinds.alarm.len()),
+        runbooks: all(runbooks.len()),
+    }
+}
+
+fn matching<T>(items: &[T], is: impl Fn(&T) -> bool) -> Vec<usize> {
+    items
+        .iter()
+        .enumerate()
+        .filter(|(_, t)| is(t))
+        .map(|(i, _)| i)
+        .collect()
+}
+
+struct Claimer<'a, 'c> {
+    c: &'a Checker<'c>,
+    service: &'a str,
+    claims: &'a mut Claims,
+}
+
+impl Claimer<'_, '_> {
+    /// Claims `found` (indices of one kind) for this service, into `into`; refused at `name` if
+    /// another service, or this one already, holds any of them.
+    fn all(
+        &mut self,
+        name: &Spanned<String>,
+        what: &'static str,
+        found: &[usize],
+        into: &mut Vec<usize>,
+    ) -> Result<(), ConfigError> {
+        for &i in found {
+            if let Some(owner) = self.claims.get(&(what, i)) {
+                let message = if owner == self.service {
+                    format!(
+                        "{what} {:?} is listed twice in service {owner:?}",
+                        name.get_ref()
+                    )
+                } else {
+                    format!(
+                        "{what} {:?} already belongs to service {owner:?}: each source and runbook in one service",
+                        name.get_ref()
+                    )
+                };
+                return Err(self.c.at(name, message));
+            }
+            self.claims.insert((what, i), self.service.to_string());
+            into.push(i);
+        }
+        Ok(())
+    }
+}
