@@ -81,7 +81,9 @@ pub fn parse(
             if dns.is_empty() && route53.is_empty() {
                 return Err(c.at(
                     name,
-                    format!("unknown dns record {wanted}: no [[dns]] or [[route53]] record of that name"),
+                    format!(
+                        "unknown dns record {wanted}: no [[dns]] or [[route53]] record of that name"
+                    ),
                 ));
             }
             claim.all(name, "dns record", &dns, &mut s.dns)?;
@@ -196,5 +198,144 @@ impl Claimer<'_, '_> {
             into.push(i);
         }
         Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::path::Path;
+
+    use super::*;
+    use crate::config::tests::{from_str, parse};
+
+    /// Two sites, two PostgreSQL databases, a DNS record (A and AAAA) for each, two checks each,
+    /// one runbook each; `services` is appended.
+    fn estate(services: &str) -> String {
+        let mut text = String::from("[sites.west]\n[sites.east]\n");
+        for (db, record, port) in [
+            ("billing", "billing.failover.test.", 1),
+            ("ledger", "ledger.failover.test.", 2),
+        ] {
+            text += &format!(
+                r#"
+[[database]]
+name = "{db}"
+kind = "postgres"
+[[database.member]]
+site = "west"
+dsn = "host=127.0.0.1 port=5{port}001"
+[[database.member]]
+site = "east"
+dsn = "host=127.0.0.1 port=5{port}002"
+
+[[dns]]
+name = "{record}"
+resolvers = ["127.0.0.1:5353"]
+[dns.answers]
+west = ["10.0.{port}.1"]
+east = ["10.0.{port}.2"]
+
+[[dns]]
+name = "{record}"
+type = "AAAA"
+resolvers = ["127.0.0.1:5353"]
+[dns.answers]
+west = ["fd00::{port}:1"]
+east = ["fd00::{port}:2"]
+
+[[health]]
+name = "{db}-west"
+site = "west"
+tcp = "127.0.0.1:1{port}001"
+[[health]]
+name = "{db}-east"
+site = "east"
+tcp = "127.0.0.1:1{port}002"
+
+[[runbook]]
+name = "{db}-failover"
+from = "west"
+to = "east"
+[[runbook.step]]
+title = "Move {db}"
+manual = "Move {db} to east"
+"#
+            );
+        }
+        text + services
+    }
+
+    #[test]
+    fn without_services_one_implicit_service_holds_everything() {
+        let config = parse(&estate(""));
+        assert_eq!(config.services.len(), 1);
+        let s = &config.services[0];
+        assert!(s.implicit);
+        assert_eq!(s.name, IMPLICIT);
+        assert_eq!(s.postgres, vec![0, 1]);
+        assert_eq!(s.dns, vec![0, 1, 2, 3]);
+        assert_eq!(s.health, vec![0, 1, 2, 3]);
+        assert_eq!(s.runbooks, vec![0, 1]);
+        assert!(s.route53.is_empty() && s.patroni.is_empty() && s.rds.is_empty());
+    }
+
+    #[test]
+    fn two_services_hold_their_own_sources_and_runbooks() {
+        let config = parse(&estate(
+            r#"
+[[service]]
+name = "billing"
+dns = ["billing.failover.test."]
+database = "billing"
+health = ["billing-west", "billing-east"]
+runbooks = ["billing-failover"]
+
+[[service]]
+name = "ledger"
+dns = ["LEDGER.failover.test"]
+database = "ledger"
+health = ["ledger-east"]
+runbooks = ["ledger-failover"]
+"#,
+        ));
+        let names: Vec<&str> = config.services.iter().map(|s| s.name.as_str()).collect();
+        assert_eq!(names, ["billing", "ledger"]);
+        let [billing, ledger] = &config.services[..] else {
+            unreachable!()
+        };
+        assert!(!billing.implicit && !ledger.implicit);
+        // A record name takes every type of it; a name is matched as the DNS pane shows it.
+        assert_eq!(billing.dns, vec![0, 1]);
+        assert_eq!(ledger.dns, vec![2, 3]);
+        assert_eq!(config.kinds.postgres[billing.postgres[0]].name, "billing");
+        assert_eq!(config.kinds.postgres[ledger.postgres[0]].name, "ledger");
+        assert_eq!(billing.health, vec![0, 1]);
+        assert_eq!(ledger.health, vec![3]);
+        assert_eq!(
+            config.runbooks[billing.runbooks[0]].name,
+            "billing-failover"
+        );
+        assert_eq!(config.runbooks[ledger.runbooks[0]].name, "ledger-failover");
+    }
+
+    #[test]
+    fn a_source_listed_twice_in_one_service_is_refused_as_such() {
+        let e = from_str(
+            &estate(
+                "[[service]]\nname = \"billing\"\nhealth = [\"billing-west\", \"billing-west\"]\n",
+            ),
+            Path::new("t.toml"),
+        )
+        .unwrap_err();
+        assert!(
+            e.message
+                .contains("health check \"billing-west\" is listed twice in service \"billing\""),
+            "{e}"
+        );
+        // At the second mention: the service's third line, its second string.
+        let health = "health = [\"billing-west\", \"billing-west\"]";
+        let col = health.rfind('"').unwrap() - "billing-west".len();
+        assert_eq!(e.position, Some((estate("").lines().count() + 3, col)));
+        assert_eq!(e.line_text.as_deref(), Some(health));
     }
 }
