@@ -192,6 +192,21 @@ refused! {
     objectives_unknown_field: 6, 1, "unknown field `rtt`, expected one of `rto`, `rpo`, `rpo-bytes`";
 }
 
+refused! {
+    SERVICE_CASES;
+    // [[service]]: every name refers to a source or runbook, each claimed by one service.
+    service_unknown_dns: 33, 30, "unknown dns record www.failover.test.: no [[dns]] or [[route53]] record of that name";
+    service_unknown_database: 34, 12, "unknown database \"billing\": no [[database]] or [[rds]] of that name";
+    service_unknown_health: 33, 23, "unknown health check \"api-east\": no [[health]], [[cloudwatch]] or [[alarm]] of that name";
+    service_unknown_runbook: 33, 25, "unknown runbook \"failback\": no [[runbook]] of that name";
+    service_unknown_field: 34, 1, "unknown field `databases`, expected one of `name`, `dns`, `database`, `health`, `runbooks`";
+    service_dns_in_two: 40, 8, "dns record \"api.failover.test\" already belongs to service \"orders\"";
+    service_database_in_two: 40, 12, "database \"orders\" already belongs to service \"orders\"";
+    service_runbook_in_two: 40, 13, "runbook \"failover\" already belongs to service \"orders\"";
+    service_duplicate_name: 39, 8, "duplicate service name \"orders\": names must be unique";
+    service_empty_name: 39, 8, "empty service name";
+}
+
 #[test]
 fn route53_example_is_accepted_with_the_aws_flags() {
     let path = dir().join("fixtures/route53-example.toml");
@@ -523,6 +538,7 @@ fn every_invalid_config_is_refused_without_panic() {
         BOUND_CASES,
         OTHER_CASES,
         WRITABLE_CASES,
+        SERVICE_CASES,
     ]
     .concat()
     .iter()
@@ -568,7 +584,8 @@ fn every_invalid_config_is_refused_without_panic() {
             + SECRET_CASES.len()
             + BOUND_CASES.len()
             + OTHER_CASES.len()
-            + WRITABLE_CASES.len(),
+            + WRITABLE_CASES.len()
+            + SERVICE_CASES.len(),
         "every case file was run"
     );
 }
