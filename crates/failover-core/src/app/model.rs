@@ -364,6 +364,7 @@ impl Model {
             specs: &self.config.kinds,
             states: &self.kinds,
             now: self.now,
+            scope: None,
         }
     }
 }

@@ -7,7 +7,7 @@ use std::collections::{HashMap, HashSet};
 use serde::Deserialize;
 use toml::Spanned;
 
-use crate::kinds::Specs;
+use crate::kinds::{Scope, Specs};
 use crate::kinds::dns::fqdn;
 use crate::runbook::Runbook;
 use crate::schema::{Checker, ConfigError, unique};
@@ -32,21 +32,18 @@ pub struct ServiceFile {
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Service {
     pub name: String,
-    /// No `[[service]]` in the file: this one holds every source and runbook.
+    /// Not written in the file: "all" (no `[[service]]` at all) or "unassigned" (what no
+    /// `[[service]]` lists).
     pub implicit: bool,
-    pub dns: Vec<usize>,
-    pub route53: Vec<usize>,
-    pub postgres: Vec<usize>,
-    pub patroni: Vec<usize>,
-    pub rds: Vec<usize>,
-    pub health: Vec<usize>,
-    pub cloudwatch: Vec<usize>,
-    pub alarm: Vec<usize>,
+    /// Its sources, judged and drawn apart from the other services'.
+    pub sources: Scope,
     pub runbooks: Vec<usize>,
 }
 
 /// The name of the implicit service (the config's title names the whole console).
 pub const IMPLICIT: &str = "all";
+/// The name of the service that holds what no `[[service]]` lists.
+pub const UNASSIGNED: &str = "unassigned";
 
 /// Which service has claimed each source so far, keyed by kind and index.
 type Claims = HashMap<(&'static str, usize), String>;
@@ -65,6 +62,15 @@ pub fn parse(
     let mut services = Vec::new();
     for f in files {
         unique(c, &mut names, &f.name, "service")?;
+        if [IMPLICIT, UNASSIGNED].contains(&f.name.get_ref().as_str()) {
+            return Err(c.at(
+                &f.name,
+                format!(
+                    "service name {:?} is reserved: the console gives it to what no [[service]] lists",
+                    f.name.get_ref()
+                ),
+            ));
+        }
         let mut claim = Claimer {
             c,
             service: f.name.get_ref(),
@@ -86,8 +92,8 @@ pub fn parse(
                     ),
                 ));
             }
-            claim.all(name, "dns record", &dns, &mut s.dns)?;
-            claim.all(name, "route53 record", &route53, &mut s.route53)?;
+            claim.all(name, "dns record", &dns, &mut s.sources.dns)?;
+            claim.all(name, "route53 record", &route53, &mut s.sources.route53)?;
         }
         if let Some(name) = &f.database {
             let n = name.get_ref();
@@ -100,9 +106,9 @@ pub fn parse(
                     format!("unknown database {n:?}: no [[database]] or [[rds]] of that name"),
                 ));
             }
-            claim.all(name, "database", &postgres, &mut s.postgres)?;
-            claim.all(name, "patroni cluster", &patroni, &mut s.patroni)?;
-            claim.all(name, "rds", &rds, &mut s.rds)?;
+            claim.all(name, "database", &postgres, &mut s.sources.postgres)?;
+            claim.all(name, "patroni cluster", &patroni, &mut s.sources.patroni)?;
+            claim.all(name, "rds", &rds, &mut s.sources.rds)?;
         }
         for name in &f.health {
             let n = name.get_ref();
@@ -117,9 +123,9 @@ pub fn parse(
                     ),
                 ));
             }
-            claim.all(name, "health check", &health, &mut s.health)?;
-            claim.all(name, "cloudwatch check", &cloudwatch, &mut s.cloudwatch)?;
-            claim.all(name, "alarm", &alarm, &mut s.alarm)?;
+            claim.all(name, "health check", &health, &mut s.sources.health)?;
+            claim.all(name, "cloudwatch check", &cloudwatch, &mut s.sources.cloudwatch)?;
+            claim.all(name, "alarm", &alarm, &mut s.sources.alarm)?;
         }
         for name in &f.runbooks {
             let n = name.get_ref();
@@ -134,24 +140,32 @@ pub fn parse(
         }
         services.push(s);
     }
+    services.extend(unassigned(kinds, runbooks, &services));
     Ok(services)
 }
 
 fn implicit(kinds: &Specs, runbooks: &[Runbook]) -> Service {
-    let all = |n: usize| (0..n).collect::<Vec<_>>();
     Service {
         name: IMPLICIT.to_string(),
         implicit: true,
-        dns: all(kinds.dns.len()),
-        route53: all(kinds.route53.len()),
-        postgres: all(kinds.postgres.len()),
-        patroni: all(kinds.patroni.len()),
-        rds: all(kinds.rds.len()),
-        health: all(kinds.health.len()),
-        cloudwatch: all(kinds.cloudwatch.len()),
-        alarm: all(kinds.alarm.len()),
-        runbooks: all(runbooks.len()),
+        sources: Scope::all(kinds),
+        runbooks: (0..runbooks.len()).collect(),
     }
+}
+
+/// The sources and runbooks no `[[service]]` lists, as one more service, if there are any: they
+/// are still polled, shown and judged, apart from every named service.
+fn unassigned(kinds: &Specs, runbooks: &[Runbook], services: &[Service]) -> Option<Service> {
+    let sources = Scope::rest(kinds, services.iter().map(|s| &s.sources));
+    let runbooks: Vec<usize> = (0..runbooks.len())
+        .filter(|r| !services.iter().any(|s| s.runbooks.contains(r)))
+        .collect();
+    (!sources.is_empty() || !runbooks.is_empty()).then(|| Service {
+        name: UNASSIGNED.to_string(),
+        implicit: true,
+        sources,
+        runbooks,
+    })
 }
 
 fn matching<T>(items: &[T], is: impl Fn(&T) -> bool) -> Vec<usize> {
@@ -272,11 +286,11 @@ manual = "Move {db} to east"
         let s = &config.services[0];
         assert!(s.implicit);
         assert_eq!(s.name, IMPLICIT);
-        assert_eq!(s.postgres, vec![0, 1]);
-        assert_eq!(s.dns, vec![0, 1, 2, 3]);
-        assert_eq!(s.health, vec![0, 1, 2, 3]);
+        assert_eq!(s.sources.postgres, vec![0, 1]);
+        assert_eq!(s.sources.dns, vec![0, 1, 2, 3]);
+        assert_eq!(s.sources.health, vec![0, 1, 2, 3]);
         assert_eq!(s.runbooks, vec![0, 1]);
-        assert!(s.route53.is_empty() && s.patroni.is_empty() && s.rds.is_empty());
+        assert!(s.sources.route53.is_empty() && s.sources.patroni.is_empty() && s.sources.rds.is_empty());
     }
 
     #[test]
@@ -299,23 +313,40 @@ runbooks = ["ledger-failover"]
 "#,
         ));
         let names: Vec<&str> = config.services.iter().map(|s| s.name.as_str()).collect();
-        assert_eq!(names, ["billing", "ledger"]);
-        let [billing, ledger] = &config.services[..] else {
+        // ledger-west is in no service: it is held, judged and shown as "unassigned".
+        assert_eq!(names, ["billing", "ledger", UNASSIGNED]);
+        let [billing, ledger, rest] = &config.services[..] else {
             unreachable!()
         };
+        assert!(rest.implicit);
+        assert_eq!(rest.sources.health, vec![2]);
+        assert_eq!(rest.sources.count(), 1);
+        assert!(rest.runbooks.is_empty());
         assert!(!billing.implicit && !ledger.implicit);
         // A record name takes every type of it; a name is matched as the DNS pane shows it.
-        assert_eq!(billing.dns, vec![0, 1]);
-        assert_eq!(ledger.dns, vec![2, 3]);
-        assert_eq!(config.kinds.postgres[billing.postgres[0]].name, "billing");
-        assert_eq!(config.kinds.postgres[ledger.postgres[0]].name, "ledger");
-        assert_eq!(billing.health, vec![0, 1]);
-        assert_eq!(ledger.health, vec![3]);
+        assert_eq!(billing.sources.dns, vec![0, 1]);
+        assert_eq!(ledger.sources.dns, vec![2, 3]);
+        assert_eq!(config.kinds.postgres[billing.sources.postgres[0]].name, "billing");
+        assert_eq!(config.kinds.postgres[ledger.sources.postgres[0]].name, "ledger");
+        assert_eq!(billing.sources.health, vec![0, 1]);
+        assert_eq!(ledger.sources.health, vec![3]);
         assert_eq!(
             config.runbooks[billing.runbooks[0]].name,
             "billing-failover"
         );
         assert_eq!(config.runbooks[ledger.runbooks[0]].name, "ledger-failover");
+    }
+
+    #[test]
+    fn the_reserved_names_are_refused() {
+        for name in [IMPLICIT, UNASSIGNED] {
+            let e = from_str(
+                &estate(&format!("[[service]]\nname = \"{name}\"\n")),
+                Path::new("t.toml"),
+            )
+            .unwrap_err();
+            assert!(e.message.contains("is reserved"), "{e}");
+        }
     }
 
     #[test]

@@ -190,9 +190,19 @@ pub struct World<'a> {
     pub specs: &'a Specs,
     pub states: &'a States,
     pub now: OffsetDateTime,
+    /// The one service being judged or drawn; None: every source.
+    pub scope: Option<&'a Scope>,
 }
 
-impl World<'_> {
+impl<'a> World<'a> {
+    /// The same world seen through one service's sources.
+    pub fn scoped(self, scope: &'a Scope) -> World<'a> {
+        World {
+            scope: Some(scope),
+            ..self
+        }
+    }
+
     /// Whole seconds since `at` (0 for a time in the future), for `status --json`.
     pub fn age_seconds(&self, at: OffsetDateTime) -> f64 {
         (self.now - at).as_seconds_f64().max(0.0).round()
@@ -409,6 +419,51 @@ macro_rules! registry {
                 })+
                 out
             }
+        }
+
+        /// Which sources of each kind one service holds: indices into `Specs`' lists.
+        #[derive(Debug, Clone, Default, PartialEq, Eq)]
+        pub struct Scope {
+            $(pub $field: Vec<usize>,)+
+        }
+
+        impl Scope {
+            /// Every configured source.
+            pub fn all(specs: &Specs) -> Scope {
+                Scope {
+                    $($field: (0..specs.$field.len()).collect(),)+
+                }
+            }
+
+            /// The sources of `specs` that none of `scopes` holds.
+            pub fn rest<'s>(specs: &Specs, scopes: impl Iterator<Item = &'s Scope> + Clone) -> Scope {
+                Scope {
+                    $($field: (0..specs.$field.len())
+                        .filter(|i| !scopes.clone().any(|s| s.$field.contains(i)))
+                        .collect(),)+
+                }
+            }
+
+            pub fn is_empty(&self) -> bool {
+                true $(&& self.$field.is_empty())+
+            }
+
+            /// How many sources it holds.
+            pub fn count(&self) -> usize {
+                0 $(+ self.$field.len())+
+            }
+        }
+
+        impl<'a> World<'a> {
+            $(
+                /// This kind's sources in scope, with their index in `Specs`.
+                pub fn $field(self) -> impl Iterator<Item = (usize, &'a <$field::$kind as Kind>::Spec, &'a <$field::$kind as Kind>::State)> + 'a {
+                    let scope = self.scope;
+                    self.specs.$field.iter().zip(&self.states.$field).enumerate()
+                        .filter(move |(i, _)| scope.is_none_or(|s| s.$field.contains(i)))
+                        .map(|(i, (spec, state))| (i, spec, state))
+                }
+            )+
         }
 
         impl World<'_> {

@@ -65,7 +65,7 @@ impl Kind for Alarm {
     /// is agreed to be elsewhere); INSUFFICIENT_DATA or no result is unknown. A source without
     /// a site never makes the verdict worse than a warning.
     fn findings(world: &World<'_>, agreed: Option<SiteId>, out: &mut Vec<Finding>) {
-        for (spec, st) in world.specs.alarm.iter().zip(&world.states.alarm) {
+        for (spec, st) in world.alarm().map(|(_, spec, state)| (spec, state)) {
             let who = who(world, spec);
             let cap = |level: Level| {
                 if spec.site.is_none() {
@@ -123,11 +123,7 @@ impl Kind for Alarm {
     }
 
     fn site_health(world: &World<'_>, site: SiteId, out: &mut Vec<(bool, String)>) {
-        for (spec, st) in world
-            .specs
-            .alarm
-            .iter()
-            .zip(&world.states.alarm)
+        for (spec, st) in world.alarm().map(|(_, spec, state)| (spec, state))
             .filter(|(spec, _)| spec.site == Some(site))
         {
             let who = who(world, spec);
@@ -173,11 +169,7 @@ impl Kind for Alarm {
     }
 
     fn row_count(world: &World<'_>) -> usize {
-        world
-            .specs
-            .alarm
-            .iter()
-            .zip(&world.states.alarm)
+        world.alarm().map(|(_, spec, state)| (spec, state))
             .map(|(spec, st)| {
                 let rows = st.rows(spec).map_or(0, |r| r.len());
                 let whole = st.error.is_some() || st.stale || rows == 0;
@@ -191,11 +183,7 @@ impl Kind for Alarm {
     }
 
     fn status_json(world: &World<'_>) -> (&'static str, Value) {
-        let sources: Vec<Value> = world
-            .specs
-            .alarm
-            .iter()
-            .zip(&world.states.alarm)
+        let sources: Vec<Value> = world.alarm().map(|(_, spec, state)| (spec, state))
             .map(|(spec, st)| {
                 let alarms: Vec<Value> = st
                     .rows(spec)
@@ -232,7 +220,7 @@ impl Kind for Alarm {
     }
 
     fn status_text(world: &World<'_>, out: &mut String) {
-        for (spec, st) in world.specs.alarm.iter().zip(&world.states.alarm) {
+        for (spec, st) in world.alarm().map(|(_, spec, state)| (spec, state)) {
             let _ = writeln!(out, "{}:", who(world, spec));
             if let Some(e) = &st.error {
                 let _ = writeln!(out, "  error: {}", e.describe(spec.aws.profile.as_deref()));

@@ -11,7 +11,7 @@ use crate::theme::{Glyphs, cell};
 
 pub fn rows(world: &World<'_>, ctx: &RowCtx<'_>) -> Rows {
     let mut rows = Rows::default();
-    for (spec, st) in world.specs.alarm.iter().zip(&world.states.alarm) {
+    for (spec, st) in world.alarm().map(|(_, spec, state)| (spec, state)) {
         source_rows(world, ctx, spec, st, &mut rows);
     }
     rows

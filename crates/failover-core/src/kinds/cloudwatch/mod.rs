@@ -67,7 +67,7 @@ impl Kind for CloudWatch {
     /// when traffic is agreed to be elsewhere), NO DATA or no result unknown. A check without a
     /// site never makes the verdict worse than a warning.
     fn findings(world: &World<'_>, agreed: Option<SiteId>, out: &mut Vec<Finding>) {
-        for (spec, st) in world.specs.cloudwatch.iter().zip(&world.states.cloudwatch) {
+        for (spec, st) in world.cloudwatch().map(|(_, spec, state)| (spec, state)) {
             let who = who(world, spec);
             let value = || st.latest.map(|p| reason(spec, p.value)).unwrap_or_default();
             let (level, text) = match st.shown() {
@@ -109,13 +109,7 @@ impl Kind for CloudWatch {
     }
 
     fn site_health(world: &World<'_>, site: SiteId, out: &mut Vec<(bool, String)>) {
-        for (check, _) in world
-            .specs
-            .cloudwatch
-            .iter()
-            .enumerate()
-            .filter(|(_, spec)| spec.site == Some(site))
-        {
+        for (check, _, _) in world.cloudwatch().filter(|(_, spec, _)| spec.site == Some(site)) {
             out.push(gate_line(world, check));
         }
     }
@@ -129,7 +123,7 @@ impl Kind for CloudWatch {
     }
 
     fn row_count(world: &World<'_>) -> usize {
-        world.states.cloudwatch.len()
+        world.cloudwatch().count()
     }
 
     fn census(specs: &[CloudWatchCheck]) -> Option<String> {
@@ -137,11 +131,7 @@ impl Kind for CloudWatch {
     }
 
     fn status_json(world: &World<'_>) -> (&'static str, Value) {
-        let checks: Vec<Value> = world
-            .specs
-            .cloudwatch
-            .iter()
-            .zip(&world.states.cloudwatch)
+        let checks: Vec<Value> = world.cloudwatch().map(|(_, spec, state)| (spec, state))
             .map(|(spec, st)| {
                 json!({
                     "name": spec.name,
@@ -166,10 +156,10 @@ impl Kind for CloudWatch {
     }
 
     fn status_text(world: &World<'_>, out: &mut String) {
-        if !world.specs.cloudwatch.is_empty() {
+        if world.cloudwatch().next().is_some() {
             let _ = writeln!(out, "cloudwatch:");
         }
-        for (spec, st) in world.specs.cloudwatch.iter().zip(&world.states.cloudwatch) {
+        for (spec, st) in world.cloudwatch().map(|(_, spec, state)| (spec, state)) {
             let site = spec
                 .site
                 .map(|s| format!(" ({})", world.sites.label(s)))

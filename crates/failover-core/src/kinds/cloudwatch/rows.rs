@@ -14,11 +14,7 @@ pub fn rows(world: &World<'_>, ctx: &RowCtx<'_>) -> Rows {
     let g = Glyphs::new(ctx.view.ascii);
     let ascii = ctx.view.ascii;
     let (name_w, site_w, width) = (ctx.name_w, ctx.site_w, ctx.width);
-    let lines = world
-        .specs
-        .cloudwatch
-        .iter()
-        .zip(&world.states.cloudwatch)
+    let lines = world.cloudwatch().map(|(_, spec, state)| (spec, state))
         .map(|(spec, st)| {
             let shown = st.shown();
             let (glyph, style) = match shown {
@@ -65,9 +61,8 @@ pub fn rows(world: &World<'_>, ctx: &RowCtx<'_>) -> Rows {
         })
         .collect();
     let problems = world
-        .states
-        .cloudwatch
-        .iter()
+        .cloudwatch()
+        .map(|(_, _, st)| st)
         .filter(|st| st.shown() == Shown::Level(Level::Crit))
         .count();
     Rows { lines, problems }

@@ -63,7 +63,7 @@ impl Kind for Dns {
 
     fn findings(world: &World<'_>, _agreed: Option<SiteId>, out: &mut Vec<Finding>) {
         let mut push = |level, text: String| out.push(Finding { level, text });
-        for (spec, state) in world.specs.dns.iter().zip(&world.states.dns) {
+        for (spec, state) in world.dns().map(|(_, spec, state)| (spec, state)) {
             let name = &spec.name;
             for (r, server) in state.resolvers.iter().zip(&spec.resolvers) {
                 if r.stale {
@@ -86,7 +86,7 @@ impl Kind for Dns {
     }
 
     fn serving(world: &World<'_>, serving: &mut Serving) {
-        serving.dns.extend(world.states.dns.iter().map(|r| r.site));
+        serving.dns.extend(world.dns().map(|(_, _, r)| r.site));
     }
 
     fn rows(world: &World<'_>, ctx: &RowCtx<'_>) -> Rows {
@@ -94,7 +94,7 @@ impl Kind for Dns {
     }
 
     fn row_count(world: &World<'_>) -> usize {
-        world.states.dns.iter().map(|r| r.resolvers.len() + 1).sum()
+        world.dns().map(|(_, _, r)| r.resolvers.len() + 1).sum()
     }
 
     fn census(specs: &[DnsRecord]) -> Option<String> {
@@ -103,11 +103,7 @@ impl Kind for Dns {
 
     fn status_json(world: &World<'_>) -> (&'static str, Value) {
         let site_name = |site: SiteId| Value::String(world.sites[site].key.clone());
-        let records: Vec<Value> = world
-            .specs
-            .dns
-            .iter()
-            .zip(&world.states.dns)
+        let records: Vec<Value> = world.dns().map(|(_, spec, state)| (spec, state))
             .map(|(spec, st)| {
                 let resolvers: Vec<Value> = spec
                     .resolvers
@@ -140,7 +136,7 @@ impl Kind for Dns {
     }
 
     fn status_text(world: &World<'_>, out: &mut String) {
-        for (spec, st) in world.specs.dns.iter().zip(&world.states.dns) {
+        for (spec, st) in world.dns().map(|(_, spec, state)| (spec, state)) {
             let _ = writeln!(out, "dns {} {}:", spec.name, spec.record_type);
             for (server, r) in spec.resolvers.iter().zip(&st.resolvers) {
                 let answer = r

@@ -12,7 +12,7 @@ pub fn rows(world: &World<'_>, ctx: &RowCtx<'_>) -> Rows {
     let theme = &ctx.view.theme;
     let g = Glyphs::new(ctx.view.ascii);
     let mut lines = Vec::new();
-    for (spec, st) in world.specs.dns.iter().zip(&world.states.dns) {
+    for (spec, st) in world.dns().map(|(_, spec, state)| (spec, state)) {
         let (site, style) = match st.site {
             RecordSite::Pending => ("waiting".to_string(), theme.dim),
             RecordSite::Site(s) => (format!("→ {}", world.sites.label(s)), theme.ok),
@@ -87,7 +87,7 @@ pub fn rows(world: &World<'_>, ctx: &RowCtx<'_>) -> Rows {
             ]));
         }
         // Route 53's intent for the same name and type, under the resolvers' answers.
-        for (i, r53) in world.specs.route53.iter().enumerate() {
+        for (i, r53, _) in world.route53() {
             if r53.name == spec.name && r53.record_type == spec.record_type {
                 lines.extend(route53::record_lines(world, ctx, i, Some(st)));
             }

@@ -63,7 +63,7 @@ impl Kind for Health {
 
     fn findings(world: &World<'_>, agreed: Option<SiteId>, out: &mut Vec<Finding>) {
         let mut push = |level, text: String| out.push(Finding { level, text });
-        for (spec, state) in world.specs.health.iter().zip(&world.states.health) {
+        for (spec, state) in world.health().map(|(_, spec, state)| (spec, state)) {
             let site = world.sites.label(spec.site);
             if state.stale {
                 push(
@@ -98,11 +98,7 @@ impl Kind for Health {
     }
 
     fn site_health(world: &World<'_>, site: SiteId, out: &mut Vec<(bool, String)>) {
-        for (spec, st) in world
-            .specs
-            .health
-            .iter()
-            .zip(&world.states.health)
+        for (spec, st) in world.health().map(|(_, spec, state)| (spec, state))
             .filter(|(spec, _)| spec.site == site)
         {
             let ok = st.status == CheckStatus::Healthy && !st.stale;
@@ -125,7 +121,7 @@ impl Kind for Health {
     }
 
     fn row_count(world: &World<'_>) -> usize {
-        world.states.health.len()
+        world.health().count()
     }
 
     fn census(specs: &[HealthCheck]) -> Option<String> {
@@ -133,11 +129,7 @@ impl Kind for Health {
     }
 
     fn status_json(world: &World<'_>) -> (&'static str, Value) {
-        let checks: Vec<Value> = world
-            .specs
-            .health
-            .iter()
-            .zip(&world.states.health)
+        let checks: Vec<Value> = world.health().map(|(_, spec, state)| (spec, state))
             .map(|(spec, st)| {
                 json!({
                     "name": spec.name,
@@ -154,7 +146,7 @@ impl Kind for Health {
 
     fn status_text(world: &World<'_>, out: &mut String) {
         let _ = writeln!(out, "health:");
-        for (spec, st) in world.specs.health.iter().zip(&world.states.health) {
+        for (spec, st) in world.health().map(|(_, spec, state)| (spec, state)) {
             let state = match st.status {
                 CheckStatus::Healthy => "ok",
                 CheckStatus::Unhealthy => "FAIL",

@@ -10,11 +10,7 @@ use crate::theme::{Glyphs, cell};
 pub fn rows(world: &World<'_>, ctx: &RowCtx<'_>) -> Rows {
     let theme = &ctx.view.theme;
     let g = Glyphs::new(ctx.view.ascii);
-    let lines: Vec<Line<'static>> = world
-        .specs
-        .health
-        .iter()
-        .zip(&world.states.health)
+    let lines: Vec<Line<'static>> = world.health().map(|(_, spec, state)| (spec, state))
         .map(|(spec, st)| {
             let (glyph, style, state) = match (st.stale, st.status) {
                 (true, _) => (g.stale, theme.stale, "stale".to_string()),
@@ -96,9 +92,8 @@ pub fn rows(world: &World<'_>, ctx: &RowCtx<'_>) -> Rows {
         })
         .collect();
     let problems = world
-        .states
-        .health
-        .iter()
+        .health()
+        .map(|(_, _, h)| h)
         .filter(|h| h.status == CheckStatus::Unhealthy)
         .count();
     Rows { lines, problems }

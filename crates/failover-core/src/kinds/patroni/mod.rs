@@ -69,7 +69,7 @@ impl Kind for Patroni {
 
     fn findings(world: &World<'_>, _agreed: Option<SiteId>, out: &mut Vec<Finding>) {
         let mut push = |level, text: String| out.push(Finding { level, text });
-        for (spec, st) in world.specs.patroni.iter().zip(&world.states.patroni) {
+        for (spec, st) in world.patroni().map(|(_, spec, state)| (spec, state)) {
             let who = source(spec);
             if st.last_at.is_none() {
                 push(Level::Unknown, format!("{who}: no result"));
@@ -122,11 +122,7 @@ impl Kind for Patroni {
 
     /// The sites of each cluster's leader (left out until read; empty when there is none).
     fn serving(world: &World<'_>, serving: &mut Serving) {
-        let leaders = world
-            .specs
-            .patroni
-            .iter()
-            .zip(&world.states.patroni)
+        let leaders = world.patroni().map(|(_, spec, state)| (spec, state))
             .filter(|(_, st)| st.error.is_none())
             .filter_map(|(spec, st)| {
                 let view = st.view()?;
@@ -150,11 +146,7 @@ impl Kind for Patroni {
     }
 
     fn row_count(world: &World<'_>) -> usize {
-        world
-            .specs
-            .patroni
-            .iter()
-            .zip(&world.states.patroni)
+        world.patroni().map(|(_, spec, state)| (spec, state))
             .map(|(spec, p)| p.view().map_or(0, |v| v.members.len()) + p.missing(spec).len() + 1)
             .sum()
     }
@@ -171,11 +163,7 @@ impl Kind for Patroni {
             Some(Lag::Unknown) => json!("unknown"),
             None => Value::Null,
         };
-        let clusters = world
-            .specs
-            .patroni
-            .iter()
-            .zip(&world.states.patroni)
+        let clusters = world.patroni().map(|(_, spec, state)| (spec, state))
             .map(|(spec, st)| {
                 let members: Vec<Value> = st
                     .view()
@@ -213,7 +201,7 @@ impl Kind for Patroni {
 
     /// `status` text: a line per cluster and per member.
     fn status_text(world: &World<'_>, out: &mut String) {
-        for (spec, st) in world.specs.patroni.iter().zip(&world.states.patroni) {
+        for (spec, st) in world.patroni().map(|(_, spec, state)| (spec, state)) {
             let head = match (st.trouble(spec), st.leader()) {
                 (Some(t), _) => t.text(),
                 (None, Some(l)) => format!("leader {}", member_label(world.sites, spec, l)),

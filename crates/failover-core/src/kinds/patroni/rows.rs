@@ -15,7 +15,7 @@ pub fn rows(world: &World<'_>, ctx: &RowCtx<'_>) -> Rows {
     let ascii = ctx.view.ascii;
     let mut lines = Vec::new();
     let mut problems = 0;
-    for (spec, st) in world.specs.patroni.iter().zip(&world.states.patroni) {
+    for (spec, st) in world.patroni().map(|(_, spec, state)| (spec, state)) {
         let limit = st.limit(spec);
         let mut header = vec![Span::styled(
             format!("patroni {}", clean(&spec.name, ascii)),

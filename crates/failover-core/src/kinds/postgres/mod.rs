@@ -70,7 +70,7 @@ impl Kind for Postgres {
 
     fn findings(world: &World<'_>, _agreed: Option<SiteId>, out: &mut Vec<Finding>) {
         let mut push = |level, text: String| out.push(Finding { level, text });
-        for (spec, state) in world.specs.postgres.iter().zip(&world.states.postgres) {
+        for (spec, state) in world.postgres().map(|(_, spec, state)| (spec, state)) {
             let primaries = state.primaries();
             match primaries.len() {
                 // Until every member has answered (or failed), "no primary" is not known yet.
@@ -118,7 +118,7 @@ impl Kind for Postgres {
     }
 
     fn serving(world: &World<'_>, serving: &mut Serving) {
-        for (spec, state) in world.specs.postgres.iter().zip(&world.states.postgres) {
+        for (spec, state) in world.postgres().map(|(_, spec, state)| (spec, state)) {
             let sites = state
                 .primaries()
                 .iter()
@@ -137,10 +137,8 @@ impl Kind for Postgres {
 
     fn row_count(world: &World<'_>) -> usize {
         world
-            .states
-            .postgres
-            .iter()
-            .map(|d| d.members.len() + 1)
+            .postgres()
+            .map(|(_, _, d)| d.members.len() + 1)
             .sum()
     }
 
@@ -150,11 +148,7 @@ impl Kind for Postgres {
     }
 
     fn status_json(world: &World<'_>) -> (&'static str, Value) {
-        let databases: Vec<Value> = world
-            .specs
-            .postgres
-            .iter()
-            .zip(&world.states.postgres)
+        let databases: Vec<Value> = world.postgres().map(|(_, spec, state)| (spec, state))
             .map(|(spec, db)| {
                 let members: Vec<Value> = spec
                     .members
@@ -194,7 +188,7 @@ impl Kind for Postgres {
     }
 
     fn status_text(world: &World<'_>, out: &mut String) {
-        for (spec, db) in world.specs.postgres.iter().zip(&world.states.postgres) {
+        for (spec, db) in world.postgres().map(|(_, spec, state)| (spec, state)) {
             let _ = writeln!(out, "database {}:", spec.name);
             for (i, st) in db.members.iter().enumerate() {
                 let m = &spec.members[i];

@@ -13,7 +13,7 @@ pub fn rows(world: &World<'_>, ctx: &RowCtx<'_>) -> Rows {
     let g = Glyphs::new(ctx.view.ascii);
     let mut lines = Vec::new();
     let mut problems = 0;
-    for (spec, db) in world.specs.postgres.iter().zip(&world.states.postgres) {
+    for (spec, db) in world.postgres().map(|(_, spec, state)| (spec, state)) {
         let primaries = db.primaries();
         let (summary, style) = match primaries.len() {
             _ if !db.all_seen() => ("waiting for every member".to_string(), theme.dim),

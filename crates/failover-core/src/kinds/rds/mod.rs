@@ -72,7 +72,7 @@ impl Kind for Rds {
     /// PromoteReadReplica the old primary stays writable), is critical, as for a database.
     fn findings(world: &World<'_>, _agreed: Option<SiteId>, out: &mut Vec<Finding>) {
         let mut push = |level, text: String| out.push(Finding { level, text });
-        for (spec, st) in world.specs.rds.iter().zip(&world.states.rds) {
+        for (spec, st) in world.rds().map(|(_, spec, state)| (spec, state)) {
             if let Some(e) = &st.error {
                 push(
                     Verdict::Warning,
@@ -152,7 +152,7 @@ impl Kind for Rds {
     /// An `[[rds]]` source counts like a database: its writable instances (stand-alone
     /// primaries and Aurora writers) are where writes go. Not read yet: left out.
     fn serving(world: &World<'_>, serving: &mut Serving) {
-        for (spec, st) in world.specs.rds.iter().zip(&world.states.rds) {
+        for (spec, st) in world.rds().map(|(_, spec, state)| (spec, state)) {
             let Some(reading) = &st.reading else { continue };
             let roles: Vec<(SiteId, Option<bool>)> = spec
                 .instances
@@ -186,7 +186,7 @@ impl Kind for Rds {
     }
 
     fn row_count(world: &World<'_>) -> usize {
-        world.specs.rds.iter().map(|r| r.instances.len() + 1).sum()
+        world.rds().map(|(_, r, _)| r.instances.len() + 1).sum()
     }
 
     /// Every figure with its unit or its name, errors as plain text.
@@ -195,11 +195,7 @@ impl Kind for Rds {
     }
 
     fn status_json(world: &World<'_>) -> (&'static str, Value) {
-        let sources: Vec<Value> = world
-                .specs
-                .rds
-                .iter()
-                .zip(&world.states.rds)
+        let sources: Vec<Value> = world.rds().map(|(_, spec, state)| (spec, state))
             .map(|(spec, st)| {
                 let instances: Vec<Value> = spec
                     .instances
@@ -275,7 +271,7 @@ impl Kind for Rds {
     }
 
     fn status_text(world: &World<'_>, out: &mut String) {
-        for (spec, st) in world.specs.rds.iter().zip(&world.states.rds) {
+        for (spec, st) in world.rds().map(|(_, spec, state)| (spec, state)) {
             let _ = writeln!(out, "rds {}:", spec.name);
             if let Some(e) = &st.error {
                 let _ = writeln!(out, "  error: {}", e.describe(spec.aws.profile.as_deref()));

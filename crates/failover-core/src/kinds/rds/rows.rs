@@ -30,7 +30,7 @@ pub fn rows(world: &World<'_>, ctx: &RowCtx<'_>) -> Rows {
     let ascii = ctx.view.ascii;
     let mut lines = Vec::new();
     let mut problems = 0;
-    for (spec, st) in world.specs.rds.iter().zip(&world.states.rds) {
+    for (spec, st) in world.rds().map(|(_, spec, state)| (spec, state)) {
         let mut header = vec![
             Span::styled(format!("rds {}", clean(&spec.name, ascii)), theme.accent),
             Span::styled(format!("  max-lag {}", setting(spec.max_lag)), theme.dim),

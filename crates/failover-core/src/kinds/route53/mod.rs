@@ -69,13 +69,7 @@ impl Kind for Route53 {
 
     fn findings(world: &World<'_>, _agreed: Option<SiteId>, out: &mut Vec<Finding>) {
         let mut push = |level, text: String| out.push(Finding { level, text });
-        for (index, (spec, st)) in world
-            .specs
-            .route53
-            .iter()
-            .zip(&world.states.route53)
-            .enumerate()
-        {
+        for (index, spec, st) in world.route53() {
             let what = format!("route53 {} {}", spec.name, spec.record_type);
             if st.stale {
                 push(Level::Warning, format!("{what}: stale"));
@@ -135,7 +129,7 @@ impl Kind for Route53 {
     fn row_count(world: &World<'_>) -> usize {
         // Two rows each: under its [[dns]] record, Route 53's answer and how the resolvers
         // compare; on its own, a heading and the answer.
-        2 * world.specs.route53.len()
+        2 * world.route53().count()
     }
 
     fn census(specs: &[Route53Record]) -> Option<String> {
@@ -147,11 +141,7 @@ impl Kind for Route53 {
             site.map(|s| Value::String(world.sites[s].key.clone()))
                 .unwrap_or(Value::Null)
         };
-        let records: Vec<Value> = world
-            .specs
-            .route53
-            .iter()
-            .zip(&world.states.route53)
+        let records: Vec<Value> = world.route53().map(|(_, spec, state)| (spec, state))
             .map(|(spec, st)| {
                 let sets: Vec<Value> = st
                     .reading
@@ -180,7 +170,7 @@ impl Kind for Route53 {
     }
 
     fn status_text(world: &World<'_>, out: &mut String) {
-        for (spec, st) in world.specs.route53.iter().zip(&world.states.route53) {
+        for (spec, st) in world.route53().map(|(_, spec, state)| (spec, state)) {
             let _ = writeln!(out, "route53 {} {}:", spec.name, spec.record_type);
             if let Some(e) = &st.error {
                 let _ = writeln!(out, "  {}", e.describe(spec.aws.profile.as_deref()));

@@ -13,7 +13,7 @@ use crate::theme::{Glyphs, cell};
 pub fn rows(world: &World<'_>, ctx: &RowCtx<'_>) -> Rows {
     let theme = &ctx.view.theme;
     let mut lines = Vec::new();
-    for (i, r53) in world.specs.route53.iter().enumerate() {
+    for (i, r53, _) in world.route53() {
         let shown = world
             .specs
             .dns
