@@ -367,6 +367,32 @@ impl Model {
             scope: None,
         }
     }
+
+    /// The world of the runbook in hand: the active run's, else the one whose plan is open,
+    /// else the last run's.
+    pub fn run_world(&self) -> World<'_> {
+        let current = self.runs.current.as_ref();
+        let active = current.filter(|r| r.is_active()).and_then(|r| r.runbook_index);
+        let runbook = active
+            .or(self.runs.plan)
+            .or(current.and_then(|r| r.runbook_index));
+        self.world_for(runbook)
+    }
+
+    /// What a runbook's gates, waits and figures look at: the sources of the service that
+    /// lists it, or every source for a runbook no named service lists.
+    pub fn world_for(&self, runbook: Option<usize>) -> World<'_> {
+        let service = runbook.and_then(|r| {
+            self.config
+                .services
+                .iter()
+                .find(|s| !s.implicit && s.runbooks.contains(&r))
+        });
+        match service {
+            Some(s) => self.world().scoped(&s.sources),
+            None => self.world(),
+        }
+    }
 }
 
 /// "host:pid", with "#n" for a second console in the same process (tests run several).

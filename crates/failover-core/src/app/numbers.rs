@@ -8,7 +8,7 @@ use super::model::Model;
 use crate::actions::ActionSpec;
 use crate::kinds::dns::Match;
 use crate::kinds::postgres::{BytesSource, Role};
-use crate::kinds::{cloudwatch, health, postgres, rds};
+use crate::kinds::{World, cloudwatch, health, postgres, rds};
 use crate::runbook::{Milestone, PromoteLag, RunClass, RunState, StepKind, StepStatus, Wait};
 use crate::schema::SiteId;
 use crate::timeline::{Entry, Severity};
@@ -97,7 +97,11 @@ fn site_sources(model: &Model, site: SiteId) -> Vec<String> {
 /// failing, else planned.
 pub fn preselected(model: &Model, runbook: usize) -> RunClass {
     let from = model.config.runbooks[runbook].from;
-    let failing = model.world().site_health(from).iter().any(|(ok, _)| !ok)
+    let failing = model
+        .world_for(Some(runbook))
+        .site_health(from)
+        .iter()
+        .any(|(ok, _)| !ok)
         || model
             .runs
             .failing_since
@@ -333,7 +337,8 @@ pub fn due(model: &Model) -> Vec<(Milestone, OffsetDateTime)> {
             .copied()
             .fold(model.now, OffsetDateTime::max)
     };
-    let resolvers = resolvers_answer(model, target);
+    let world = model.world_for(run.runbook_index);
+    let resolvers = resolvers_answer(&world, target);
     let all = match resolvers {
         Some(true) if dns_done => {
             let at = after(&[promoted, dns]);
@@ -345,8 +350,8 @@ pub fn due(model: &Model) -> Vec<(Milestone, OffsetDateTime)> {
     let serving = promote_done
         && dns_done
         && (resolvers.is_none() || all.is_some())
-        && primary_on(model, target)
-        && target_healthy(model, target);
+        && primary_on(&world, target)
+        && target_healthy(&world, target);
     let writable = writable_passed(runbook, run);
     if serving && let Some(writable) = writable {
         let at = after(&[promoted, dns, all, writable]);
@@ -355,12 +360,12 @@ pub fn due(model: &Model) -> Vec<(Milestone, OffsetDateTime)> {
     due
 }
 
-/// Every resolver of every [[dns]] record answers the target site (None: no [[dns]] record).
-fn resolvers_answer(model: &Model, target: SiteId) -> Option<bool> {
-    if model.kinds.dns.is_empty() {
-        return None;
-    }
-    Some(model.kinds.dns.iter().all(|record| {
+/// Every resolver of every [[dns]] record (of the run's service) answers the target site (None:
+/// no [[dns]] record).
+fn resolvers_answer(world: &World<'_>, target: SiteId) -> Option<bool> {
+    let mut records = world.dns().peekable();
+    records.peek()?;
+    Some(records.all(|(_, _, record)| {
         record
             .resolvers
             .iter()
@@ -368,18 +373,17 @@ fn resolvers_answer(model: &Model, target: SiteId) -> Option<bool> {
     }))
 }
 
-/// Every database's one writable primary is on the target site, per the kinds' own state.
-fn primary_on(model: &Model, target: SiteId) -> bool {
-    let serving = model.world().serving();
-    let databases = model.config.kinds.postgres.len()
-        + model.config.kinds.patroni.len()
-        + model.config.kinds.rds.len();
+/// Every database's (of the run's service) one writable primary is on the target site, per the
+/// kinds' own state.
+fn primary_on(world: &World<'_>, target: SiteId) -> bool {
+    let serving = world.serving();
+    let databases = world.postgres().count() + world.patroni().count() + world.rds().count();
     serving.db.len() >= databases && serving.db.iter().all(|sites| sites == &[target])
 }
 
-/// Every health check of the target site healthy (and fresh).
-fn target_healthy(model: &Model, target: SiteId) -> bool {
-    model.world().site_health(target).iter().all(|(ok, _)| *ok)
+/// Every health check of the target site (in the run's service) healthy (and fresh).
+fn target_healthy(world: &World<'_>, target: SiteId) -> bool {
+    world.site_health(target).iter().all(|(ok, _)| *ok)
 }
 
 /// Every `wait = "writable"` step of the runbook has passed: when the last one did (Some(None)

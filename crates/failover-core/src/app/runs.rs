@@ -317,7 +317,7 @@ fn decide_driving(model: &Model, key: RunKey) -> Result<Decision, Refusal> {
         (RunKey::Override, Some(run)) => {
             let step = next_step(run)?;
             match step_kind(model, step) {
-                Some(StepKind::Gate(gate)) if !evidence::gate(&model.world(), &gate).pass => {
+                Some(StepKind::Gate(gate)) if !evidence::gate(&model.run_world(), &gate).pass => {
                     Ok(Decision::Ask(Purpose::OverrideWord { step }))
                 }
                 Some(StepKind::Gate(_)) => Err(say("the gate passes: Enter takes it")),
@@ -398,7 +398,7 @@ fn enter_on_step(model: &Model, run: &RunView) -> Result<Decision, Refusal> {
     match step_kind(model, step) {
         None => Err(Refusal::Quiet),
         Some(StepKind::Gate(gate)) => {
-            let ev = evidence::gate(&model.world(), &gate);
+            let ev = evidence::gate(&model.run_world(), &gate);
             if ev.pass {
                 Ok(Decision::PassGate {
                     step,
@@ -779,7 +779,7 @@ fn dry_run(model: &mut Model, _token: &DriverToken, runbook_index: usize, fx: &m
             runbook::plan::describe_kind(&model.config.sites, &model.config.kinds, &step.kind)
                 .join(" ; ");
         let blocked = match &step.kind {
-            StepKind::Gate(g) => Some(evidence::gate(&model.world(), g))
+            StepKind::Gate(g) => Some(evidence::gate(&model.world_for(Some(runbook_index)), g))
                 .filter(|e| !e.pass)
                 .map(|e| e.summary()),
             // The executor checks it (connects, and reads whether a write could commit).
@@ -788,7 +788,7 @@ fn dry_run(model: &mut Model, _token: &DriverToken, runbook_index: usize, fx: &m
                 actions.push((i, step.title.clone(), spec));
                 continue;
             }
-            StepKind::Wait(w) => Some(evidence::wait(&model.world(), w))
+            StepKind::Wait(w) => Some(evidence::wait(&model.world_for(Some(runbook_index)), w))
                 .filter(|e| !e.pass)
                 .map(|e| format!("not yet: {}", e.summary())),
             StepKind::Manual(_) => None,
@@ -898,7 +898,7 @@ fn answered(model: &mut Model, token: &DriverToken, purpose: Purpose, text: Stri
                     let evidence = step_kind(model, step)
                         .and_then(|k| {
                             if let StepKind::Gate(g) = k {
-                                Some(evidence::gate(&model.world(), &g).summary())
+                                Some(evidence::gate(&model.run_world(), &g).summary())
                             } else {
                                 None
                             }
@@ -1130,7 +1130,7 @@ pub fn progress(model: &mut Model, now: OffsetDateTime, fx: &mut Fx) {
         if model.runs.wait_ended == Some(step) {
             return;
         }
-        let ev = evidence::wait(&model.world(), &wait);
+        let ev = evidence::wait(&model.run_world(), &wait);
         let started = run.steps[step].started.unwrap_or(now);
         let elapsed = std::time::Duration::try_from(now - started).unwrap_or_default();
         let timeout = match wait {

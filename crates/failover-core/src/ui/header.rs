@@ -77,9 +77,76 @@ fn render_bottom(frame: &mut Frame<'_>, bottom: Rect, model: &Model) {
     let theme = &model.view.theme;
     let ascii = model.view.ascii;
     let config = &model.config;
-    let serving = verdict::serving(model);
-    let findings = verdict::assess(model);
+    let verdicts = verdict::services(model);
+    let findings: Vec<verdict::Finding> =
+        verdicts.iter().flat_map(|v| v.findings.clone()).collect();
     let level = verdict::overall(&findings);
+    let mut spans = if verdict::named(config) {
+        estate(model, &verdicts)
+    } else {
+        one_service(model, &verdict::serving(model))
+    };
+    let style = match level {
+        Level::Ok => theme.ok,
+        Level::Warning => theme.warn,
+        Level::Critical => theme.crit,
+        Level::Unknown => theme.stale,
+    };
+    spans.push(Span::raw("  "));
+    spans.push(Span::styled(level.label(), style));
+    let problems = findings.iter().filter(|f| f.level != Level::Ok).count();
+    if let Some(first) = findings
+        .iter()
+        .find(|f| f.level == level && level != Level::Ok)
+    {
+        // The count first: at 80 columns the reason may be cut, the number must not be.
+        let count = if problems > 1 {
+            format!(" ({problems})")
+        } else {
+            String::new()
+        };
+        spans.push(Span::styled(
+            format!("{count}: {}", clean(&first.text, ascii)),
+            style,
+        ));
+    }
+    frame.render_widget(Paragraph::new(Line::from(spans)), bottom);
+}
+
+/// Named services: how many each site serves, and how many no one site does.
+fn estate(model: &Model, verdicts: &[verdict::ServiceVerdict<'_>]) -> Vec<Span<'static>> {
+    let theme = &model.view.theme;
+    let ascii = model.view.ascii;
+    let config = &model.config;
+    let census = verdict::census(config, verdicts);
+    let mut spans = vec![Span::styled(
+        format!("{} services:", verdicts.len()),
+        theme.dim,
+    )];
+    for (site, n) in census.on_site.iter().enumerate() {
+        let sep = if site == 0 { " " } else { " · " };
+        spans.push(Span::styled(
+            clean(&format!("{sep}{} {n}", config.site_label(site)), ascii).into_owned(),
+            if *n > 0 { theme.ok } else { theme.dim },
+        ));
+    }
+    for (word, n, style) in [
+        ("SPLIT", census.split, theme.crit),
+        ("NOT SERVING", census.not_serving, theme.crit),
+        ("waiting", census.waiting, theme.dim),
+    ] {
+        if n > 0 {
+            spans.push(Span::styled(format!(" · {word} {n}"), style));
+        }
+    }
+    spans
+}
+
+/// No named services: where traffic goes, site by site.
+fn one_service(model: &Model, serving: &verdict::Serving) -> Vec<Span<'static>> {
+    let theme = &model.view.theme;
+    let ascii = model.view.ascii;
+    let config = &model.config;
     let mut spans = Vec::new();
     let tagged = |site: usize| {
         let tags = serving.tags(site);
@@ -132,29 +199,5 @@ fn render_bottom(frame: &mut Frame<'_>, bottom: Rect, model: &Model) {
             }
         }
     }
-    let style = match level {
-        Level::Ok => theme.ok,
-        Level::Warning => theme.warn,
-        Level::Critical => theme.crit,
-        Level::Unknown => theme.stale,
-    };
-    spans.push(Span::raw("  "));
-    spans.push(Span::styled(level.label(), style));
-    let problems = findings.iter().filter(|f| f.level != Level::Ok).count();
-    if let Some(first) = findings
-        .iter()
-        .find(|f| f.level == level && level != Level::Ok)
-    {
-        // The count first: at 80 columns the reason may be cut, the number must not be.
-        let count = if problems > 1 {
-            format!(" ({problems})")
-        } else {
-            String::new()
-        };
-        spans.push(Span::styled(
-            format!("{count}: {}", clean(&first.text, ascii)),
-            style,
-        ));
-    }
-    frame.render_widget(Paragraph::new(Line::from(spans)), bottom);
+    spans
 }

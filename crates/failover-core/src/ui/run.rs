@@ -110,8 +110,8 @@ fn plan_lines(model: &Model, runbook: &Runbook, width: usize) -> (String, Vec<Li
 fn live_verdict(model: &Model, kind: &StepKind) -> (String, Style) {
     let theme = &model.view.theme;
     let ev = match kind {
-        StepKind::Gate(g) => evidence::gate(&model.world(), g),
-        StepKind::Wait(w) => evidence::wait(&model.world(), w),
+        StepKind::Gate(g) => evidence::gate(&model.run_world(), g),
+        StepKind::Wait(w) => evidence::wait(&model.run_world(), w),
         _ => return (String::new(), theme.dim),
     };
     if ev.pass {
