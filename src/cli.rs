@@ -171,8 +171,22 @@ pub async fn run(cli: Cli) -> u8 {
                             unset.describe()
                         ));
                     }
+                    let named = c.services.iter().filter(|s| !s.implicit).count();
+                    for rest in c.services.iter().filter(|s| s.implicit && named > 0) {
+                        crate::output::stderr(&format!(
+                            "warning: {} sources and {} runbooks are in no [[service]]: shown and judged as service {:?}",
+                            rest.sources.count(),
+                            rest.runbooks.len(),
+                            rest.name
+                        ));
+                    }
+                    let services = if named > 0 {
+                        format!(", {named} services")
+                    } else {
+                        String::new()
+                    };
                     let said = crate::output::stdout(&format!(
-                        "{}: OK ({} sites, {}, {} runbooks)\n",
+                        "{}: OK ({} sites, {}, {} runbooks{services})\n",
                         c.path.display(),
                         c.sites.len(),
                         c.kinds.census().join(", "),

@@ -89,9 +89,45 @@ pub fn to_json(model: &Model, level: Level, findings: &[verdict::Finding]) -> Va
         "serving_label": serving_label,
     });
     if let Value::Object(map) = &mut out {
+        map.insert("services".into(), services_json(model));
         map.extend(model.world().status_json());
     }
     out
+}
+
+/// One verdict per service (one, "all", when the config names none): the exit code is the worst.
+fn services_json(model: &Model) -> Value {
+    let config = &model.config;
+    let sites = |sites: &mut dyn Iterator<Item = usize>| -> Vec<Value> {
+        let mut keys: Vec<usize> = sites.collect();
+        keys.sort_unstable();
+        keys.dedup();
+        keys.into_iter()
+            .map(|s| Value::String(config.sites[s].key.clone()))
+            .collect()
+    };
+    let services = verdict::services(model)
+        .iter()
+        .map(|v| {
+            let site = v.site();
+            json!({
+                "name": v.service.name,
+                "implicit": v.service.implicit,
+                "verdict": v.level.label(),
+                "exit_code": v.level.exit_code(),
+                "serving": site.map(|s| config.sites[s].key.clone()),
+                "serving_label": site.map(|s| config.site_label(s).to_string()),
+                "primary": sites(&mut v.serving.db.iter().flatten().copied()),
+                "dns": sites(&mut v.serving.dns.iter().filter_map(|r| match r {
+                    failover_core::kinds::dns::RecordSite::Site(s) => Some(*s),
+                    _ => None,
+                })),
+                "troubles": v.serving.troubles(),
+                "reasons": v.findings.iter().map(|f| json!({"level": f.level.label(), "text": f.text})).collect::<Vec<_>>(),
+            })
+        })
+        .collect();
+    Value::Array(services)
 }
 
 pub fn to_text(model: &Model, level: Level, findings: &[verdict::Finding]) -> String {
@@ -108,6 +144,20 @@ pub fn to_text(model: &Model, level: Level, findings: &[verdict::Finding]) -> St
         config.title,
         level.label()
     );
+    if verdict::named(config) {
+        for v in verdict::services(model) {
+            let serving = v
+                .site()
+                .map(|s| config.site_label(s).to_string())
+                .unwrap_or_else(|| "unknown".into());
+            let _ = writeln!(
+                out,
+                "  service {}: {} (serving: {serving})",
+                v.service.name,
+                v.level.label()
+            );
+        }
+    }
     for f in findings {
         let _ = writeln!(out, "  {:<8} {}", f.level.label(), f.text);
     }

@@ -372,7 +372,9 @@ impl Model {
     /// else the last run's.
     pub fn run_world(&self) -> World<'_> {
         let current = self.runs.current.as_ref();
-        let active = current.filter(|r| r.is_active()).and_then(|r| r.runbook_index);
+        let active = current
+            .filter(|r| r.is_active())
+            .and_then(|r| r.runbook_index);
         let runbook = active
             .or(self.runs.plan)
             .or(current.and_then(|r| r.runbook_index));

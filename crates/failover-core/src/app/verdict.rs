@@ -100,10 +100,16 @@ fn judge(world: &World<'_>, config: &Config, serving: &Serving) -> Vec<Finding> 
                 .collect::<Vec<_>>()
                 .join(" and ")
         };
+        // Databases whose primaries sit on different sites may well be different services.
+        let hint = if !named(config) && serving.db.len() > 1 && db.len() > 1 {
+            " (separate services? name them with [[service]])"
+        } else {
+            ""
+        };
         findings.push(Finding {
             level: Level::Critical,
             text: format!(
-                "traffic and primary disagree: DNS points at {}, primary at {}",
+                "traffic and primary disagree: DNS points at {}, primary at {}{hint}",
                 labels(&dns),
                 labels(&db)
             ),

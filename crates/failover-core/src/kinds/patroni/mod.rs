@@ -122,7 +122,9 @@ impl Kind for Patroni {
 
     /// The sites of each cluster's leader (left out until read; empty when there is none).
     fn serving(world: &World<'_>, serving: &mut Serving) {
-        let leaders = world.patroni().map(|(_, spec, state)| (spec, state))
+        let leaders = world
+            .patroni()
+            .map(|(_, spec, state)| (spec, state))
             .filter(|(_, st)| st.error.is_none())
             .filter_map(|(spec, st)| {
                 let view = st.view()?;
@@ -146,7 +148,9 @@ impl Kind for Patroni {
     }
 
     fn row_count(world: &World<'_>) -> usize {
-        world.patroni().map(|(_, spec, state)| (spec, state))
+        world
+            .patroni()
+            .map(|(_, spec, state)| (spec, state))
             .map(|(spec, p)| p.view().map_or(0, |v| v.members.len()) + p.missing(spec).len() + 1)
             .sum()
     }

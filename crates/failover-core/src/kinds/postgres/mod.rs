@@ -136,10 +136,7 @@ impl Kind for Postgres {
     }
 
     fn row_count(world: &World<'_>) -> usize {
-        world
-            .postgres()
-            .map(|(_, _, d)| d.members.len() + 1)
-            .sum()
+        world.postgres().map(|(_, _, d)| d.members.len() + 1).sum()
     }
 
     fn census(specs: &[Database]) -> Option<String> {
