@@ -86,7 +86,11 @@ async fn shipped_failover_by_keys_gives_rto_and_rpo_that_agree_with_the_journal(
     .await;
     lab.run(&["http", "api-a", "down"]).await;
     wait(&mut engine, "site A failing since a CRIT edge", |m| {
-        m.runs.failing_since.first().copied().flatten().is_some()
+        m.runs
+            .failing_since
+            .get(&None)
+            .and_then(|s| s.first().copied().flatten())
+            .is_some()
     })
     .await;
 

@@ -390,3 +390,74 @@ fn check_config_counts_the_services_and_warns_of_what_none_lists() {
     );
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+const RUNBOOKS: &str = r#"
+[[runbook]]
+name = "billing-failover"
+from = "west"
+to = "east"
+[[runbook.step]]
+title = "Move billing"
+manual = "move it"
+
+[[runbook]]
+name = "ledger-failover"
+from = "west"
+to = "east"
+[[runbook.step]]
+title = "Move ledger"
+manual = "move it"
+"#;
+
+fn probe(m: &mut Model, check: usize, secs: f64, ok: bool) {
+    fixture::apply(
+        m,
+        Msg::Observed(Observation::Probe {
+            check,
+            at: at(secs),
+            outcome: ProbeOutcome {
+                ok,
+                latency: Duration::from_millis(3),
+                detail: if ok {
+                    "connected"
+                } else {
+                    "connection refused"
+                }
+                .into(),
+            },
+        }),
+    );
+}
+
+#[test]
+fn an_incident_starts_at_its_own_services_first_failure() {
+    let services = SERVICES.replace(
+        "health = [\"billing-west\", \"billing-east\"]",
+        "health = [\"billing-west\", \"billing-east\"]\nrunbooks = [\"billing-failover\"]",
+    ) + "runbooks = [\"ledger-failover\"]\n";
+    let mut m = model(&(estate(&services) + RUNBOOKS));
+    all_answer(&mut m, 1.0, [WEST, WEST], WEST);
+    // ledger's west check fails first, billing's 4 s later.
+    probe(&mut m, 2, 2.0, false);
+    let (billing, ledger) = (0, 1);
+    use failover_core::app::numbers::{incident_start, preselected};
+    use failover_core::runbook::RunClass;
+    assert_eq!(
+        preselected(&m, billing),
+        RunClass::Planned,
+        "billing is fine"
+    );
+    assert_eq!(preselected(&m, ledger), RunClass::Unplanned);
+    probe(&mut m, 0, 6.0, false);
+    fixture::apply(&mut m, Msg::Tick(at(7.0)));
+    assert_eq!(preselected(&m, billing), RunClass::Unplanned);
+    assert_eq!(
+        incident_start(&m, billing, RunClass::Unplanned),
+        Some(at(6.0)),
+        "billing's incident is its own check's failure, not ledger's"
+    );
+    assert_eq!(
+        incident_start(&m, ledger, RunClass::Unplanned),
+        Some(at(2.0))
+    );
+}

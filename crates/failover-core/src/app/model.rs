@@ -198,8 +198,9 @@ pub struct Runs {
     /// Steps another driver started and had not finished when this console took over: their
     /// outcome may still come; no retry before it does or their time is up.
     pub orphans: Vec<Orphan>,
-    /// Per site: the first CRIT edge on one of its sources since it was last all healthy.
-    pub failing_since: Vec<Option<OffsetDateTime>>,
+    /// Per named service (None: every source), per site: the first CRIT edge on one of its
+    /// sources since it was last all healthy.
+    pub failing_since: std::collections::HashMap<Option<usize>, Vec<Option<OffsetDateTime>>>,
     /// Per (database, member): the last lag read with the primary's figures.
     pub full_lag: std::collections::HashMap<(usize, usize), super::numbers::FullLag>,
     /// Milestones this console recorded and has not yet seen journaled: recorded once.
@@ -384,13 +385,20 @@ impl Model {
     /// What a runbook's gates, waits and figures look at: the sources of the service that
     /// lists it, or every source for a runbook no named service lists.
     pub fn world_for(&self, runbook: Option<usize>) -> World<'_> {
-        let service = runbook.and_then(|r| {
-            self.config
-                .services
-                .iter()
-                .find(|s| !s.implicit && s.runbooks.contains(&r))
-        });
-        match service {
+        self.world_of(runbook.and_then(|r| self.service_of(r)))
+    }
+
+    /// The named service that lists `runbook`, if one does.
+    pub fn service_of(&self, runbook: usize) -> Option<usize> {
+        self.config
+            .services
+            .iter()
+            .position(|s| !s.implicit && s.runbooks.contains(&runbook))
+    }
+
+    /// One named service's sources (None: every source).
+    pub fn world_of(&self, service: Option<usize>) -> World<'_> {
+        match service.and_then(|s| self.config.services.get(s)) {
             Some(s) => self.world().scoped(&s.sources),
             None => self.world(),
         }

@@ -27,21 +27,31 @@ pub struct FullLag {
 /// its sources until it is all healthy again), and each replica's last full lag reading.
 pub fn track(model: &mut Model, edges: &[Entry]) {
     let sites = model.config.sites.len();
-    model.runs.failing_since.resize(sites, None);
-    for site in 0..sites {
-        let parts = model.world().site_health(site);
-        if !parts.is_empty() && parts.iter().all(|(ok, _)| *ok) {
-            model.runs.failing_since[site] = None;
-            continue;
+    let named = (0..model.config.services.len()).filter(|s| !model.config.services[*s].implicit);
+    for service in std::iter::once(None).chain(named.map(Some)) {
+        let mut since = model
+            .runs
+            .failing_since
+            .remove(&service)
+            .unwrap_or_default();
+        since.resize(sites, None);
+        let world = model.world_of(service);
+        for (site, since) in since.iter_mut().enumerate() {
+            let parts = world.site_health(site);
+            if !parts.is_empty() && parts.iter().all(|(ok, _)| *ok) {
+                *since = None;
+                continue;
+            }
+            if since.is_none() {
+                let sources = site_sources(&world, site);
+                *since = edges
+                    .iter()
+                    .filter(|e| e.severity == Severity::Crit && sources.contains(&e.source))
+                    .map(|e| e.at)
+                    .min();
+            }
         }
-        if model.runs.failing_since[site].is_none() {
-            let sources = site_sources(model, site);
-            model.runs.failing_since[site] = edges
-                .iter()
-                .filter(|e| e.severity == Severity::Crit && sources.contains(&e.source))
-                .map(|e| e.at)
-                .min();
-        }
+        model.runs.failing_since.insert(service, since);
     }
     for (db, state) in model.kinds.postgres.iter().enumerate() {
         for (member, m) in state.members.iter().enumerate() {
@@ -71,26 +81,32 @@ pub fn track(model: &mut Model, edges: &[Entry]) {
 
 /// The sources whose CRIT edges count toward `site`'s failing: its health checks, its
 /// database members, its CloudWatch checks.
-fn site_sources(model: &Model, site: SiteId) -> Vec<String> {
-    let config = &model.config;
-    let checks = config
-        .kinds
-        .health
-        .iter()
-        .filter(|h| h.site == site)
-        .map(health::source);
-    let members = config.kinds.postgres.iter().flat_map(|db| {
+fn site_sources(world: &World<'_>, site: SiteId) -> Vec<String> {
+    let checks = world
+        .health()
+        .filter(|(_, h, _)| h.site == site)
+        .map(|(_, h, _)| health::source(h));
+    let members = world.postgres().flat_map(|(_, db, _)| {
         (0..db.members.len())
             .filter(|m| db.members[*m].site == site)
-            .map(|m| postgres::member_source(&config.sites, db, m))
+            .map(|m| postgres::member_source(world.sites, db, m))
     });
-    let cloudwatch = config
-        .kinds
-        .cloudwatch
-        .iter()
-        .filter(|c| c.site == Some(site))
-        .map(cloudwatch::source);
+    let cloudwatch = world
+        .cloudwatch()
+        .filter(|(_, c, _)| c.site == Some(site))
+        .map(|(_, c, _)| cloudwatch::source(c));
     checks.chain(members).chain(cloudwatch).collect()
+}
+
+/// The failing episode of `runbook`'s service (every source for a runbook no service lists) on
+/// `site`.
+fn failing_since(model: &Model, runbook: usize, site: SiteId) -> Option<OffsetDateTime> {
+    let service = model.service_of(runbook);
+    model
+        .runs
+        .failing_since
+        .get(&service)
+        .and_then(|sites| sites.get(site).copied().flatten())
 }
 
 /// The class the reason prompt offers first: unplanned when a check of the source site is
@@ -102,13 +118,7 @@ pub fn preselected(model: &Model, runbook: usize) -> RunClass {
         .site_health(from)
         .iter()
         .any(|(ok, _)| !ok)
-        || model
-            .runs
-            .failing_since
-            .get(from)
-            .copied()
-            .flatten()
-            .is_some();
+        || failing_since(model, runbook, from).is_some();
     if failing {
         RunClass::Unplanned
     } else {
@@ -123,7 +133,7 @@ pub fn incident_start(model: &Model, runbook: usize, class: RunClass) -> Option<
     }
     let from = model.config.runbooks[runbook].from;
     // The arming is dated by the clock's last tick, which an edge seen since may be after.
-    let since = model.runs.failing_since.get(from).copied().flatten()?;
+    let since = failing_since(model, runbook, from)?;
     Some(since.min(model.now))
 }
 
