@@ -110,6 +110,12 @@ fn live() -> Vec<Binding> {
             "override a failing gate",
         ),
         bind(K::Char('s'), C::Run(R::Skip), "s", "skip the step (reason)"),
+        bind(
+            K::Char('S'),
+            C::Run(R::SkipService),
+            "S",
+            "plan: skip the service (reason)",
+        ),
         bind(K::Char('a'), C::Run(R::Abort), "a", "abort the run"),
         bind(
             K::Char('R'),
@@ -199,13 +205,14 @@ pub struct Hint {
 
 /// The run keys in the footer's order: what moves a run on first, so an 80-column footer, which
 /// is cut at the right, keeps them.
-const RUN_KEYS: [RunKey; 11] = [
+const RUN_KEYS: [RunKey; 12] = [
     RunKey::Act,
     RunKey::ReadBack,
     RunKey::Override,
     RunKey::Skip,
     RunKey::Rollback,
     RunKey::Abort,
+    RunKey::SkipService,
     RunKey::DryRun,
     RunKey::BreakLock,
     RunKey::Runbooks,
@@ -281,7 +288,15 @@ fn what(model: &Model, decision: &Decision) -> String {
         Decision::Ask(Purpose::RetryWord { step }) => format!("retry step {}", step + 1),
         Decision::Ask(Purpose::OverrideWord { .. }) => "override".into(),
         Decision::Ask(Purpose::SkipReason { .. }) => "skip".into(),
+        Decision::Ask(Purpose::AbortWord) if crate::app::plans::active(model).is_some() => {
+            "abort plan".into()
+        }
         Decision::Ask(Purpose::AbortWord) => "abort".into(),
+        Decision::Ask(Purpose::ArmPlanSite { plan }) => {
+            let to = model.config.plans.get(*plan).map(|p| p.to).unwrap_or(0);
+            format!("arm plan (type {})", model.config.sites[to].key)
+        }
+        Decision::Ask(Purpose::SkipServiceReason { .. }) => "skip service".into(),
         Decision::Ask(Purpose::RollbackWord { step }) => format!("roll back step {}", step + 1),
         Decision::Ask(Purpose::BreakLockWord | Purpose::BreakLockReason) => "break the lock".into(),
         Decision::Ask(_) => "confirm".into(),

@@ -12,6 +12,9 @@ use crate::text::{clean, clock, latency, since};
 use crate::theme::Glyphs;
 
 pub fn lines(model: &Model, width: usize) -> (String, Vec<Line<'static>>) {
+    if let Some(plan) = super::plan::lines(model, width) {
+        return plan;
+    }
     match (&model.runs.current, model.runs.plan) {
         (Some(run), _)
             if model.runs.shown
@@ -48,11 +51,11 @@ pub fn hints(model: &Model) -> String {
         .join("  ")
 }
 
-fn t(model: &Model, text: &str) -> String {
+pub(super) fn t(model: &Model, text: &str) -> String {
     clean(text, model.view.ascii).into_owned()
 }
 
-fn cut(text: &str, width: usize) -> String {
+pub(super) fn cut(text: &str, width: usize) -> String {
     if text.chars().count() <= width {
         text.to_string()
     } else {
@@ -107,7 +110,7 @@ fn plan_lines(model: &Model, runbook: &Runbook, width: usize) -> (String, Vec<Li
 }
 
 /// A gate's or wait's live state: PASS / BLOCKS with the reason.
-fn live_verdict(model: &Model, kind: &StepKind) -> (String, Style) {
+pub(super) fn live_verdict(model: &Model, kind: &StepKind) -> (String, Style) {
     let theme = &model.view.theme;
     let ev = match kind {
         StepKind::Gate(g) => evidence::gate(&model.world(), g),
@@ -134,7 +137,11 @@ fn status_style(model: &Model, status: StepStatus) -> (&'static str, Style) {
     }
 }
 
-fn run_lines(model: &Model, run: &RunView, width: usize) -> (String, Vec<Line<'static>>) {
+pub(super) fn run_lines(
+    model: &Model,
+    run: &RunView,
+    width: usize,
+) -> (String, Vec<Line<'static>>) {
     let theme = &model.view.theme;
     let config = &model.config;
     let target = config
