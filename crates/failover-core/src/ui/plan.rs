@@ -153,7 +153,7 @@ fn plan_lines(model: &Model, plan: &PlanView, width: usize) -> (String, Vec<Line
         Some(run) if plan.is_active() => {
             let (run_title, run_lines) = run_lines(model, run, width);
             lines.push(Line::from(Span::styled(
-                cut(&format!("── {run_title} "), width),
+                cut(&t(model, &format!("── {run_title} ")), width),
                 theme.dim,
             )));
             lines.extend(run_lines);
