@@ -152,8 +152,9 @@ fn plan_lines(model: &Model, plan: &PlanView, width: usize) -> (String, Vec<Line
     match current {
         Some(run) if plan.is_active() => {
             let (run_title, run_lines) = run_lines(model, run, width);
+            let rule = if model.view.ascii { "--" } else { "──" };
             lines.push(Line::from(Span::styled(
-                cut(&t(model, &format!("── {run_title} ")), width),
+                cut(&format!("{rule} {} ", t(model, &run_title)), width),
                 theme.dim,
             )));
             lines.extend(run_lines);
