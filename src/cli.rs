@@ -347,7 +347,11 @@ pub async fn export_bytes(config: &Config, jsonl: bool, local: bool) -> Result<V
                 .collect::<String>()
         } else {
             let source = format!("etcd {} {}", war_room.etcd.join(","), war_room.prefix);
-            let summary = numbers::export_summary(&entries, &config.objectives, &config.sites);
+            let summary = failover_core::runbook::evac::export_summary(
+                &entries,
+                &config.objectives,
+                &config.sites,
+            );
             failover_core::timeline::export::markdown(
                 &config.title,
                 &source,
@@ -365,7 +369,8 @@ pub async fn export_bytes(config: &Config, jsonl: bool, local: bool) -> Result<V
         return std::fs::read(path).map_err(cannot);
     }
     let (entries, unreadable) = crate::journal::read_all(path).map_err(cannot)?;
-    let summary = numbers::export_summary(&entries, &config.objectives, &config.sites);
+    let summary =
+        failover_core::runbook::evac::export_summary(&entries, &config.objectives, &config.sites);
     Ok(failover_core::timeline::export::markdown(
         &config.title,
         &path.display().to_string(),

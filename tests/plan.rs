@@ -684,3 +684,42 @@ impl Console {
         });
     }
 }
+
+#[test]
+fn the_export_shows_the_plan_and_each_services_rto_and_rpo() {
+    let mut c = mid_plan();
+    c.do_runbook(StepResult::Ok);
+    let config = &c.m.config;
+    let summary =
+        failover_core::runbook::evac::export_summary(&c.journal, &config.objectives, &config.sites);
+    let md = failover_core::timeline::export::markdown(
+        &config.title,
+        "journal.jsonl",
+        &c.journal,
+        0,
+        &summary,
+        &|k| k.to_string(),
+    );
+    let plan_at = md.find("### Plan evacuate-west").expect(&md);
+    let runs_at = md.find("### orders-failover").expect(&md);
+    assert!(
+        md.find("## Summary of runs").unwrap() < plan_at && plan_at < runs_at,
+        "{md}"
+    );
+    assert!(
+        md.contains("- Armed 2026-03-01 12:00:01 UTC by alice@ops toward site E (finished)"),
+        "{md}"
+    );
+    assert!(md.contains("- Reason: west is flooding"), "{md}");
+    assert!(
+        md.contains("| orders | orders-failover | moved | 0.0s | not recorded |"),
+        "{md}"
+    );
+    assert!(
+        md.contains("| billing | billing-failover | skipped: billing moves tomorrow | - | - |"),
+        "{md}"
+    );
+    assert!(md.contains("| ledger | ledger-failover | moved |"), "{md}");
+    // Each runbook run inside it keeps its own section.
+    assert!(md.contains("### billing-failover"), "{md}");
+}

@@ -5,6 +5,7 @@
 
 use time::OffsetDateTime;
 
+use super::numbers;
 use super::run::{RunState, RunView};
 use crate::timeline::{Entry, Event, RunClass};
 
@@ -154,5 +155,114 @@ pub fn apply(plan: &mut Option<PlanView>, entry: &Entry, current: Option<&RunVie
                 _ => {}
             }
         }
+    }
+}
+
+/// Every plan the entries tell, oldest first, each rebuilt by `apply` as the console does.
+pub fn plans(entries: &[Entry]) -> Vec<PlanView> {
+    let mut out = Vec::new();
+    let mut run: Option<RunView> = None;
+    let mut plan: Option<PlanView> = None;
+    for e in entries {
+        let Some(ev) = &e.run else { continue };
+        if matches!(ev.event, Event::PlanArmed { .. })
+            && let Some(done) = plan.take()
+        {
+            out.push(done);
+        }
+        super::apply(&mut run, e, &[]);
+        apply(&mut plan, e, run.as_ref());
+    }
+    out.extend(plan);
+    out
+}
+
+const SUMMARY: &str = "\n## Summary of runs\n";
+
+/// The export's summary (`numbers::export_summary`), each plan first: its services in order
+/// with their state and their runbook run's RTO and RPO.
+pub fn export_summary(
+    entries: &[Entry],
+    objectives: &numbers::Objectives,
+    sites: &crate::schema::Sites,
+) -> String {
+    let runs = numbers::export_summary(entries, objectives, sites);
+    let plans = plans(entries);
+    if plans.is_empty() {
+        return runs;
+    }
+    let mut out = String::from(SUMMARY);
+    for plan in &plans {
+        plan_markdown(&mut out, plan, objectives, sites);
+    }
+    out.push_str(runs.strip_prefix(SUMMARY).unwrap_or(&runs));
+    out
+}
+
+fn md(text: &str) -> String {
+    text.replace('|', "\\|").replace(['\n', '\r'], " ")
+}
+
+fn plan_markdown(
+    out: &mut String,
+    plan: &PlanView,
+    objectives: &numbers::Objectives,
+    sites: &crate::schema::Sites,
+) {
+    use std::fmt::Write;
+    let stamp = |t: OffsetDateTime| {
+        t.format(time::macros::format_description!(
+            "[year]-[month]-[day] [hour]:[minute]:[second]"
+        ))
+        .unwrap_or_default()
+    };
+    let state = match &plan.state {
+        RunState::Active => "open".to_string(),
+        RunState::Finished => "finished".to_string(),
+        RunState::Aborted(why) => format!("aborted: {}", md(why)),
+    };
+    let _ = writeln!(
+        out,
+        "\n### Plan {} `{}` — {}\n",
+        md(&plan.name),
+        plan.id,
+        plan.class.label()
+    );
+    let _ = writeln!(
+        out,
+        "- Armed {} UTC by {} toward {} ({state})",
+        stamp(plan.armed_at),
+        md(plan.operator.as_deref().unwrap_or("?")),
+        md(&numbers::target_label(sites, &plan.target))
+    );
+    let _ = writeln!(out, "- Reason: {}", md(&plan.reason));
+    let _ = writeln!(out, "\n| Service | Runbook | State | RTO | RPO |");
+    let _ = writeln!(out, "|---|---|---|---|---|");
+    for item in &plan.items {
+        let state = match &item.state {
+            ItemState::Pending => "not run".to_string(),
+            ItemState::Running => "open".to_string(),
+            ItemState::Moved => "moved".to_string(),
+            ItemState::Skipped(why) => format!("skipped: {why}"),
+            ItemState::Aborted => "aborted".to_string(),
+        };
+        // A service that did not move has no recovery to measure.
+        let (rto, rpo) = match item.run.as_ref().filter(|_| item.state == ItemState::Moved) {
+            Some(run) => {
+                let f = numbers::figures(run, objectives);
+                let rto = f.rto.map(numbers::dur).unwrap_or_else(|| "-".into());
+                (rto, numbers::rpo_figure(&f))
+            }
+            None => ("-".into(), "-".into()),
+        };
+        let _ = writeln!(
+            out,
+            "| {} | {} | {} | {} | {} |",
+            md(&item.service),
+            md(&item.runbook),
+            md(&state),
+            md(&rto),
+            md(&rpo)
+        );
     }
 }
