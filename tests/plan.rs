@@ -723,3 +723,28 @@ fn the_export_shows_the_plan_and_each_services_rto_and_rpo() {
     // Each runbook run inside it keeps its own section.
     assert!(md.contains("### billing-failover"), "{md}");
 }
+
+#[test]
+fn a_console_restarted_mid_plan_reads_the_plan_back_from_the_journal_file() {
+    let c = mid_plan();
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("journal.jsonl");
+    let text: String = c
+        .journal
+        .iter()
+        .map(|e| serde_json::to_string(e).unwrap() + "\n")
+        .collect();
+    std::fs::write(&path, text).unwrap();
+    // What the console reads at start-up: from the plan's arming, not the last runbook's.
+    let runs = failover_console::journal::read_runs(&path).unwrap();
+    assert!(matches!(
+        runs.first().and_then(|e| e.run.as_ref()).map(|r| &r.event),
+        Some(Event::PlanArmed { .. })
+    ));
+    let mut again = fixture::model(CONFIG, Mode::Live, "alice@ops", fixture::mono(), T0);
+    again.holder = Some(driver_of(&c));
+    runs::replay(&mut again, &runs);
+    let plan = again.runs.evac.current.as_ref().expect("the plan is back");
+    assert_eq!(comparable(plan), comparable(c.plan()));
+    assert_eq!(again.runs.current.as_ref().map(|r| r.runbook.as_str()), Some("ledger-failover"));
+}

@@ -178,8 +178,23 @@ fn history_of(entries: Vec<Entry>) -> History {
     let run_start = entries.iter().rposition(|e| {
         matches!(
             e.run.as_ref().map(|r| &r.event),
-            Some(Event::Armed { .. } | Event::DryRun { .. })
+            Some(Event::Armed { .. } | Event::DryRun { .. } | Event::PlanArmed { .. })
         )
+    });
+    // A runbook armed by an evacuation plan: the plan's story starts at the plan's arming.
+    let run_start = run_start.map(|start| {
+        let plan = match entries[start].run.as_ref().map(|r| &r.event) {
+            Some(Event::Armed { plan: Some(id), .. }) => id,
+            _ => return start,
+        };
+        entries[..start]
+            .iter()
+            .rposition(|e| {
+                e.run.as_ref().is_some_and(|r| {
+                    &r.id == plan && matches!(r.event, Event::PlanArmed { .. })
+                })
+            })
+            .unwrap_or(start)
     });
     let runs = match run_start {
         Some(start) => {
