@@ -172,11 +172,15 @@ pub async fn run(cli: Cli) -> u8 {
                         ));
                     }
                     let said = crate::output::stdout(&format!(
-                        "{}: OK ({} sites, {}, {} runbooks)\n",
+                        "{}: OK ({} sites, {}, {} runbooks{})\n",
                         c.path.display(),
                         c.sites.len(),
                         c.kinds.census().join(", "),
-                        c.runbooks.len()
+                        c.runbooks.len(),
+                        match c.plans.len() {
+                            0 => String::new(),
+                            n => format!(", {n} evacuation plans"),
+                        }
                     ));
                     // Valid whether or not stdout could take it (a full disk is still said).
                     if let Err(e) = said {

@@ -373,7 +373,14 @@ fn the_runbooks_run_in_order_each_armed_when_the_last_finished() {
     let orders_done = pos(&|(r, e)| r == "orders-failover" && matches!(e, Event::Finished));
     assert!(orders_done < billing_armed);
     assert!(matches!(events.last(), Some((_, Event::PlanFinished))));
-    // Nothing else to arm: r lists runbooks again.
+    // The ended plan stays on screen, not ready to arm again.
+    assert!(
+        c.screen(80, 24).contains("3/3 moved · finished"),
+        "{}",
+        c.screen(80, 24)
+    );
+    assert!(runs::decide(&c.m, RunKey::Act).is_err());
+    // Esc closes it; r lists runbooks again.
     c.hit(KeyCode::Esc);
     assert!(runs::decide(&c.m, RunKey::Runbooks).is_ok());
 }
@@ -746,5 +753,8 @@ fn a_console_restarted_mid_plan_reads_the_plan_back_from_the_journal_file() {
     runs::replay(&mut again, &runs);
     let plan = again.runs.evac.current.as_ref().expect("the plan is back");
     assert_eq!(comparable(plan), comparable(c.plan()));
-    assert_eq!(again.runs.current.as_ref().map(|r| r.runbook.as_str()), Some("ledger-failover"));
+    assert_eq!(
+        again.runs.current.as_ref().map(|r| r.runbook.as_str()),
+        Some("ledger-failover")
+    );
 }

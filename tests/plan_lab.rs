@@ -33,11 +33,14 @@ const SLOW: Duration = Duration::from_secs(90);
 
 /// examples/evacuation.toml pointed at the lab (its ports, a private journal).
 fn example_config(lab: &Lab) -> (PathBuf, Arc<Config>) {
-    let text = std::fs::read_to_string(repo().join("examples/evacuation.toml"))
-        .expect("read the example");
+    let text =
+        std::fs::read_to_string(repo().join("examples/evacuation.toml")).expect("read the example");
     let journal = lab.dir.path().join("evacuation-journal.jsonl");
     let from = "journal = \"evacuation-journal.jsonl\"";
-    assert!(text.contains(from), "examples/evacuation.toml has no {from:?}");
+    assert!(
+        text.contains(from),
+        "examples/evacuation.toml has no {from:?}"
+    );
     let text = text.replace(
         from,
         &format!("journal = {:?}", journal.display().to_string()),
@@ -68,7 +71,10 @@ fn settled(m: &Model) -> bool {
     let pg = &m.kinds.postgres[0];
     let pt = &m.kinds.patroni[0];
     m.driver.token().is_some()
-        && m.kinds.health.iter().all(|h| h.status == CheckStatus::Healthy)
+        && m.kinds
+            .health
+            .iter()
+            .all(|h| h.status == CheckStatus::Healthy)
         && pg.members[0].role == Role::Primary
         && pg.members[1].role == Role::Replica
         && pg.members[1].streaming() == Some(true)
@@ -85,15 +91,27 @@ fn plan_dump(m: &Model) -> String {
     if let Some(plan) = &m.runs.evac.current {
         s.push_str(&format!("--- plan {} {:?}\n", plan.name, plan.state));
         for item in &plan.items {
-            s.push_str(&format!("  {}/{} {:?}\n", item.service, item.runbook, item.state));
+            s.push_str(&format!(
+                "  {}/{} {:?}\n",
+                item.service, item.runbook, item.state
+            ));
         }
     }
     s
 }
 
-async fn until(engine: &mut Engine, deadline: Duration, what: &str, done: impl FnMut(&Model) -> bool) {
+async fn until(
+    engine: &mut Engine,
+    deadline: Duration,
+    what: &str,
+    done: impl FnMut(&Model) -> bool,
+) {
     let ok = engine.run_until(deadline, done).await;
-    assert!(ok, "timed out after {deadline:?} waiting for: {what}{}", plan_dump(&engine.model));
+    assert!(
+        ok,
+        "timed out after {deadline:?} waiting for: {what}{}",
+        plan_dump(&engine.model)
+    );
 }
 
 /// r, down past the two runbooks to the plan, Enter: every gate shown; Enter, the site, the
@@ -111,24 +129,33 @@ async fn arm_plan(engine: &mut Engine, reason: &str) {
     ));
     type_line(engine, "secondary").await;
     type_line(engine, reason).await;
-    until(engine, DEADLINE, "the plan and its first runbook armed", |m| {
-        m.runs
-            .current
-            .as_ref()
-            .is_some_and(|r| r.is_active() && r.plan.is_some() && r.runbook == "orders-failover")
-    })
+    until(
+        engine,
+        DEADLINE,
+        "the plan and its first runbook armed",
+        |m| {
+            m.runs.current.as_ref().is_some_and(|r| {
+                r.is_active() && r.plan.is_some() && r.runbook == "orders-failover"
+            })
+        },
+    )
     .await;
 }
 
 /// Enter on the current step, then until it settles; it must be ok.
 async fn step(engine: &mut Engine, step: usize, deadline: Duration) {
     key(engine, KeyCode::Enter).await;
-    until(engine, deadline, &format!("step {} settles", step + 1), |m| {
-        matches!(
-            step_status(m, step),
-            Some(StepStatus::Ok | StepStatus::Failed | StepStatus::Unknown)
-        ) && m.runs.in_flight.is_none()
-    })
+    until(
+        engine,
+        deadline,
+        &format!("step {} settles", step + 1),
+        |m| {
+            matches!(
+                step_status(m, step),
+                Some(StepStatus::Ok | StepStatus::Failed | StepStatus::Unknown)
+            ) && m.runs.in_flight.is_none()
+        },
+    )
     .await;
     assert_eq!(
         step_status(&engine.model, step),
@@ -159,7 +186,11 @@ async fn move_orders(engine: &mut Engine) {
 }
 
 fn item_state(m: &Model, i: usize) -> Option<ItemState> {
-    m.runs.evac.current.as_ref().map(|p| p.items[i].state.clone())
+    m.runs
+        .evac
+        .current
+        .as_ref()
+        .map(|p| p.items[i].state.clone())
 }
 
 async fn dig(port: u16, name: &str) -> String {
@@ -255,10 +286,19 @@ fn names(events: &[(String, Event)]) -> Vec<String> {
 async fn an_evacuation_plan_moves_both_services_by_keys() {
     let lab = Lab::begin().await;
     lab.run(&["http", "inventory-b", "up"]).await;
-    assert_eq!(dns_both("pat.failover.test.").await, ["10.0.1.200", "10.0.1.200"]);
+    assert_eq!(
+        dns_both("pat.failover.test.").await,
+        ["10.0.1.200", "10.0.1.200"]
+    );
     let (path, config) = example_config(&lab);
     let mut engine = start(&config).await;
-    until(&mut engine, DEADLINE, "both services settled on site A", settled).await;
+    until(
+        &mut engine,
+        DEADLINE,
+        "both services settled on site A",
+        settled,
+    )
+    .await;
     let started = std::time::Instant::now();
     arm_plan(&mut engine, "e2e: evacuate site A").await;
 
@@ -287,20 +327,42 @@ async fn an_evacuation_plan_moves_both_services_by_keys() {
     .await;
     let took = started.elapsed();
     let plan = engine.model.runs.evac.current.clone().unwrap();
-    assert!(plan.items.iter().all(|i| i.state == ItemState::Moved), "{}", plan_dump(&engine.model));
+    assert!(
+        plan.items.iter().all(|i| i.state == ItemState::Moved),
+        "{}",
+        plan_dump(&engine.model)
+    );
     engine.shutdown("test done").await;
 
     // PostgreSQL, Patroni and DNS themselves.
     let map = port_map();
-    assert_eq!(in_recovery(map[&54322]).await, Ok(false), "orders: b promoted");
+    assert_eq!(
+        in_recovery(map[&54322]).await,
+        Ok(false),
+        "orders: b promoted"
+    );
     let mut leader = None;
     for port in [map[&18008], map[&18009]] {
         leader = leader.or(patroni_leader(port).await);
     }
-    assert_eq!(leader.as_deref(), Some("p2"), "inventory: Patroni's /cluster");
-    assert_eq!(in_recovery(map[&54332]).await, Ok(false), "inventory: p2 writable");
-    assert_eq!(dns_both("api.failover.test.").await, ["10.0.2.100", "10.0.2.100"]);
-    assert_eq!(dns_both("pat.failover.test.").await, ["10.0.2.200", "10.0.2.200"]);
+    assert_eq!(
+        leader.as_deref(),
+        Some("p2"),
+        "inventory: Patroni's /cluster"
+    );
+    assert_eq!(
+        in_recovery(map[&54332]).await,
+        Ok(false),
+        "inventory: p2 writable"
+    );
+    assert_eq!(
+        dns_both("api.failover.test.").await,
+        ["10.0.2.100", "10.0.2.100"]
+    );
+    assert_eq!(
+        dns_both("pat.failover.test.").await,
+        ["10.0.2.200", "10.0.2.200"]
+    );
 
     // The journal: the plan, each runbook inside it in order, its end.
     let (entries, unreadable) =
@@ -319,7 +381,11 @@ async fn an_evacuation_plan_moves_both_services_by_keys() {
     );
     for (_, e) in plan_events(&entries) {
         if let Event::Armed { plan, .. } = e {
-            assert_eq!(plan.as_deref(), Some(plan_id(&entries)), "each run carries the plan's id");
+            assert_eq!(
+                plan.as_deref(),
+                Some(plan_id(&entries)),
+                "each run carries the plan's id"
+            );
         }
     }
     // The export: the plan with each service's figures.
@@ -332,10 +398,17 @@ async fn an_evacuation_plan_moves_both_services_by_keys() {
         .await
         .expect("run the export");
     let md = String::from_utf8_lossy(&out.stdout);
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     assert!(md.contains("### Plan evacuate-site-a"), "{md}");
     assert!(md.contains("| orders | orders-failover | moved |"), "{md}");
-    assert!(md.contains("| inventory | inventory-switchover | moved |"), "{md}");
+    assert!(
+        md.contains("| inventory | inventory-switchover | moved |"),
+        "{md}"
+    );
     eprintln!("plan_lab: both services moved by keys in {took:?}");
 }
 
@@ -357,8 +430,18 @@ async fn a_failing_gate_on_the_second_service_stops_the_plan_after_the_first() {
     lab.run(&["http", "inventory-b", "up"]).await;
     let (_, config) = example_config(&lab);
     let mut engine = start(&config).await;
-    until(&mut engine, DEADLINE, "both services settled on site A", settled).await;
-    arm_plan(&mut engine, "e2e: evacuate site A, inventory's front end down").await;
+    until(
+        &mut engine,
+        DEADLINE,
+        "both services settled on site A",
+        settled,
+    )
+    .await;
+    arm_plan(
+        &mut engine,
+        "e2e: evacuate site A, inventory's front end down",
+    )
+    .await;
     move_orders(&mut engine).await;
     until(&mut engine, DEADLINE, "inventory's runbook armed", |m| {
         m.runs
@@ -374,18 +457,38 @@ async fn a_failing_gate_on_the_second_service_stops_the_plan_after_the_first() {
     })
     .await;
     key(&mut engine, KeyCode::Enter).await; // the healthy gate: blocks
-    let flash = engine.model.ui.flash.clone().map(|f| f.0).unwrap_or_default();
-    assert!(flash.contains("gate blocks"), "{flash}{}", plan_dump(&engine.model));
+    let flash = engine
+        .model
+        .ui
+        .flash
+        .clone()
+        .map(|f| f.0)
+        .unwrap_or_default();
+    assert!(
+        flash.contains("gate blocks"),
+        "{flash}{}",
+        plan_dump(&engine.model)
+    );
     assert_eq!(step_status(&engine.model, 1), Some(StepStatus::Pending));
     // A few seconds on: nothing moves on its own.
     let calm = engine
         .run_until(Duration::from_secs(3), |m| {
-            m.runs.current.as_ref().is_some_and(|r| r.steps[1].status != StepStatus::Pending)
+            m.runs
+                .current
+                .as_ref()
+                .is_some_and(|r| r.steps[1].status != StepStatus::Pending)
         })
         .await;
-    assert!(!calm, "the blocked gate stays pending{}", plan_dump(&engine.model));
+    assert!(
+        !calm,
+        "the blocked gate stays pending{}",
+        plan_dump(&engine.model)
+    );
     assert_eq!(item_state(&engine.model, ORDERS), Some(ItemState::Moved));
-    assert_eq!(item_state(&engine.model, INVENTORY), Some(ItemState::Running));
+    assert_eq!(
+        item_state(&engine.model, INVENTORY),
+        Some(ItemState::Running)
+    );
     let screen = common::screen::render(&engine.model, 160, 48);
     assert!(
         screen.contains("inventory-switchover: BLOCKED at step 2/6"),
@@ -396,13 +499,19 @@ async fn a_failing_gate_on_the_second_service_stops_the_plan_after_the_first() {
     // orders moved, in PostgreSQL and DNS; inventory untouched: p1 leads, pat on site A.
     let map = port_map();
     assert_eq!(in_recovery(map[&54322]).await, Ok(false));
-    assert_eq!(dns_both("api.failover.test.").await, ["10.0.2.100", "10.0.2.100"]);
+    assert_eq!(
+        dns_both("api.failover.test.").await,
+        ["10.0.2.100", "10.0.2.100"]
+    );
     let mut leader = None;
     for port in [map[&18008], map[&18009]] {
         leader = leader.or(patroni_leader(port).await);
     }
     assert_eq!(leader.as_deref(), Some("p1"));
-    assert_eq!(dns_both("pat.failover.test.").await, ["10.0.1.200", "10.0.1.200"]);
+    assert_eq!(
+        dns_both("pat.failover.test.").await,
+        ["10.0.1.200", "10.0.1.200"]
+    );
     let (entries, _) = failover_console::journal::read_all(&config.journal).expect("the journal");
     assert_eq!(
         names(&plan_events(&entries)),

@@ -265,14 +265,12 @@ pub fn read_runs(path: &Path) -> io::Result<Vec<Entry>> {
     };
     let end = file.metadata()?.len();
     let starts_run = |e: &Entry| {
-        e.run
-            .as_ref()
-            .is_some_and(|r| {
-                matches!(
-                    r.event,
-                    Event::Armed { .. } | Event::DryRun { .. } | Event::PlanArmed { .. }
-                )
-            })
+        e.run.as_ref().is_some_and(|r| {
+            matches!(
+                r.event,
+                Event::Armed { .. } | Event::DryRun { .. } | Event::PlanArmed { .. }
+            )
+        })
     };
     let Some(mut run_start) = last_entry_with(&file, end, RUN_STARTS, starts_run)? else {
         return Ok(Vec::new());
@@ -323,11 +321,7 @@ pub fn read_runs(path: &Path) -> io::Result<Vec<Entry>> {
 }
 
 /// A run's start (inside a JSON string those quotes would be escaped).
-const RUN_STARTS: &[&[u8]] = &[
-    b"\"event\":\"armed\"",
-    b"\"event\":\"dry-run\"",
-    PLAN_START,
-];
+const RUN_STARTS: &[&[u8]] = &[b"\"event\":\"armed\"", b"\"event\":\"dry-run\"", PLAN_START];
 /// An evacuation plan's start.
 const PLAN_START: &[u8] = b"\"event\":\"plan-armed\"";
 /// A change of driver.

@@ -190,9 +190,9 @@ fn history_of(entries: Vec<Entry>) -> History {
         entries[..start]
             .iter()
             .rposition(|e| {
-                e.run.as_ref().is_some_and(|r| {
-                    &r.id == plan && matches!(r.event, Event::PlanArmed { .. })
-                })
+                e.run
+                    .as_ref()
+                    .is_some_and(|r| &r.id == plan && matches!(r.event, Event::PlanArmed { .. }))
             })
             .unwrap_or(start)
     });

@@ -109,13 +109,14 @@ fn live() -> Vec<Binding> {
             "o",
             "override a failing gate",
         ),
-        bind(K::Char('s'), C::Run(R::Skip), "s", "skip the step (reason)"),
+        // S shares s's help row: one more row would push the help's legend off 80x24.
         bind(
-            K::Char('S'),
-            C::Run(R::SkipService),
-            "S",
-            "plan: skip the service (reason)",
+            K::Char('s'),
+            C::Run(R::Skip),
+            "s / S",
+            "skip step / plan service",
         ),
+        bind(K::Char('S'), C::Run(R::SkipService), "", ""),
         bind(K::Char('a'), C::Run(R::Abort), "a", "abort the run"),
         bind(
             K::Char('R'),

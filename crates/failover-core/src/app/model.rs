@@ -344,6 +344,7 @@ impl Model {
     pub fn run_pane_open(&self) -> bool {
         self.runs.plan.is_some()
             || self.runs.evac.open.is_some()
+            || (self.runs.evac.shown && self.runs.evac.current.is_some())
             || (self.runs.shown && self.runs.current.is_some())
     }
 

@@ -16,6 +16,8 @@ pub struct Plans {
     pub open: Option<usize>,
     /// The current plan, rebuilt from journaled events only.
     pub current: Option<PlanView>,
+    /// The current plan is on the run pane (until Esc closes it once it has ended).
+    pub shown: bool,
     /// This console recorded the plan's next arming or its end and has not seen it
     /// journaled yet: recorded once.
     pub sent: bool,
@@ -89,11 +91,15 @@ pub fn on_journaled(model: &mut Model, entry: &Entry) {
     match &ev.event {
         Event::PlanArmed { .. } => {
             model.runs.evac.sent = false;
-            model.runs.evac.open = model.config.plans.iter().position(|p| p.name == ev.runbook);
+            model.runs.evac.open = None;
+            model.runs.evac.shown = true;
             model.runs.shown = true;
         }
-        Event::Armed { plan: Some(_), .. } | Event::PlanFinished | Event::PlanAborted { .. } => {
-            model.runs.evac.sent = false
+        Event::Armed { plan: Some(_), .. } => model.runs.evac.sent = false,
+        // An ended plan stays on screen, not ready to arm again.
+        Event::PlanFinished | Event::PlanAborted { .. } => {
+            model.runs.evac.sent = false;
+            model.runs.evac.open = None;
         }
         _ => {}
     }
@@ -228,7 +234,6 @@ fn arm(model: &mut Model, index: usize, reason: String, class: RunClass, fx: &mu
         class,
         runbooks,
     };
-    model.runs.evac.open = Some(index);
     model.runs.plan = None;
     model.runs.shown = true;
     model.ui.focus = super::model::Pane::Run;

@@ -529,6 +529,7 @@ fn close(model: &mut Model) {
     }
     model.runs.plan = None;
     model.runs.evac.open = None;
+    model.runs.evac.shown = false;
     model.runs.shown = false;
     if model.ui.focus == Pane::Run {
         model.ui.focus = Pane::Health;

@@ -19,8 +19,7 @@ pub fn lines(model: &Model, width: usize) -> Option<(String, Vec<Line<'static>>)
     match &model.runs.evac.current {
         Some(plan)
             if plan.is_active()
-                || (model.runs.plan.is_none()
-                    && open.is_some_and(|i| model.config.plans[i].name == plan.name)) =>
+                || (model.runs.evac.shown && model.runs.plan.is_none() && open.is_none()) =>
         {
             Some(plan_lines(model, plan, width))
         }
