@@ -758,3 +758,12 @@ fn a_console_restarted_mid_plan_reads_the_plan_back_from_the_journal_file() {
         Some("ledger-failover")
     );
 }
+
+#[test]
+fn the_plans_preview_at_both_sizes() {
+    let mut c = Console::new();
+    c.open_plan();
+    for (w, h) in fixture::SIZES {
+        insta::assert_snapshot!(format!("plan_preview_{w}x{h}"), c.screen(w, h));
+    }
+}

@@ -489,11 +489,17 @@ async fn a_failing_gate_on_the_second_service_stops_the_plan_after_the_first() {
         item_state(&engine.model, INVENTORY),
         Some(ItemState::Running)
     );
-    let screen = common::screen::render(&engine.model, 160, 48);
-    assert!(
-        screen.contains("inventory-switchover: BLOCKED at step 2/6"),
-        "{screen}"
-    );
+    for (w, h) in [(80, 24), (160, 48)] {
+        let screen = common::screen::render(&engine.model, w, h);
+        assert!(
+            screen.contains("orders-failover: moved")
+                && screen.contains("inventory-switchover: BLOCKED at step 2/6"),
+            "{w}x{h}:\n{screen}"
+        );
+        if w == 80 {
+            eprintln!("plan_lab, the plan stopped at 80x24:\n{screen}");
+        }
+    }
     engine.shutdown("test done").await;
 
     // orders moved, in PostgreSQL and DNS; inventory untouched: p1 leads, pat on site A.
