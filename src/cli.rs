@@ -186,11 +186,15 @@ pub async fn run(cli: Cli) -> u8 {
                         String::new()
                     };
                     let said = crate::output::stdout(&format!(
-                        "{}: OK ({} sites, {}, {} runbooks{services})\n",
+                        "{}: OK ({} sites, {}, {} runbooks{services}{})\n",
                         c.path.display(),
                         c.sites.len(),
                         c.kinds.census().join(", "),
-                        c.runbooks.len()
+                        c.runbooks.len(),
+                        match c.plans.len() {
+                            0 => String::new(),
+                            n => format!(", {n} evacuation plans"),
+                        }
                     ));
                     // Valid whether or not stdout could take it (a full disk is still said).
                     if let Err(e) = said {
@@ -361,7 +365,11 @@ pub async fn export_bytes(config: &Config, jsonl: bool, local: bool) -> Result<V
                 .collect::<String>()
         } else {
             let source = format!("etcd {} {}", war_room.etcd.join(","), war_room.prefix);
-            let summary = numbers::export_summary(&entries, &config.objectives, &config.sites);
+            let summary = failover_core::runbook::evac::export_summary(
+                &entries,
+                &config.objectives,
+                &config.sites,
+            );
             failover_core::timeline::export::markdown(
                 &config.title,
                 &source,
@@ -379,7 +387,8 @@ pub async fn export_bytes(config: &Config, jsonl: bool, local: bool) -> Result<V
         return std::fs::read(path).map_err(cannot);
     }
     let (entries, unreadable) = crate::journal::read_all(path).map_err(cannot)?;
-    let summary = numbers::export_summary(&entries, &config.objectives, &config.sites);
+    let summary =
+        failover_core::runbook::evac::export_summary(&entries, &config.objectives, &config.sites);
     Ok(failover_core::timeline::export::markdown(
         &config.title,
         &path.display().to_string(),

@@ -205,6 +205,18 @@ refused! {
     service_runbook_in_two: 40, 13, "runbook \"failover\" already belongs to service \"orders\"";
     service_duplicate_name: 39, 8, "duplicate service name \"orders\": names must be unique";
     service_empty_name: 39, 8, "empty service name";
+    plan_unknown_service: 63, 39, "unknown service \"ledger\": no [[service]] of that name";
+    plan_unknown_runbook: 63, 39, "unknown runbook \"failover\": no [[runbook]] of that name";
+    plan_runbook_in_no_service: 63, 39, "runbook \"stray\" belongs to no service";
+    plan_runbook_of_another_service: 63, 13, "runbook \"orders-failover\" belongs to service \"orders\", not to \"billing\"";
+    plan_runbook_other_site: 63, 41, "runbook \"orders-failback\" goes to \"west\", not to the plan's \"east\"";
+    plan_runbook_twice: 63, 67, "\"orders/orders-failover\" is listed twice in this plan";
+    plan_empty: 63, 12, "plan \"evacuate-west\" lists no runbooks";
+    plan_duplicate_name: 66, 8, "duplicate plan name \"evacuate-west\": names must be unique";
+    plan_unknown_field: 64, 1, "unknown field `order`, expected one of `name`, `to`, `runbooks`, `parallel`";
+    plan_unknown_site: 62, 6, "unknown site \"north\": expected one of west, east";
+    plan_parallel: 64, 12, "parallel = true is not supported: a plan runs its runbooks one at a time";
+    plan_entry_without_service: 63, 13, "\"orders-failover\": expected service/runbook";
 }
 
 #[test]

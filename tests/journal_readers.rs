@@ -76,6 +76,7 @@ fn entry(n: usize) -> Entry {
                 expected_primaries: Vec::new(),
                 class: None,
                 incident_start: None,
+                plan: None,
             }));
         }
         2 => {

@@ -1799,6 +1799,7 @@ fn armed_by_bob() -> Event {
         expected_primaries: vec![],
         class: None,
         incident_start: None,
+        plan: None,
     }
 }
 

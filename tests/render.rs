@@ -807,6 +807,7 @@ fn watch_console_following_a_run() {
             expected_primaries: vec![],
             class: None,
             incident_start: None,
+            plan: None,
         },
         Event::GatePassed {
             step: 0,

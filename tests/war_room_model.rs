@@ -124,6 +124,7 @@ fn armed() -> Event {
         expected_primaries: vec![],
         class: None,
         incident_start: None,
+        plan: None,
     }
 }
 

@@ -8,7 +8,7 @@ use std::io::{self, BufRead, BufReader, Seek, SeekFrom};
 use std::os::unix::fs::FileExt;
 use std::path::Path;
 
-use failover_core::runbook::Event;
+use failover_core::runbook::{Event, RunEvent};
 use failover_core::timeline::{Entry, Tail};
 
 /// The longest line any reader parses; a longer one is skipped (and counted).
@@ -265,13 +265,36 @@ pub fn read_runs(path: &Path) -> io::Result<Vec<Entry>> {
     };
     let end = file.metadata()?.len();
     let starts_run = |e: &Entry| {
-        e.run
-            .as_ref()
-            .is_some_and(|r| matches!(r.event, Event::Armed { .. } | Event::DryRun { .. }))
+        e.run.as_ref().is_some_and(|r| {
+            matches!(
+                r.event,
+                Event::Armed { .. } | Event::DryRun { .. } | Event::PlanArmed { .. }
+            )
+        })
     };
-    let Some(run_start) = last_entry_with(&file, end, RUN_STARTS, starts_run)? else {
+    let Some(mut run_start) = last_entry_with(&file, end, RUN_STARTS, starts_run)? else {
         return Ok(Vec::new());
     };
+    // A runbook armed by an evacuation plan: the plan's story starts at the plan's arming.
+    let line = read_at(&file, run_start, line_end_after(&file, run_start)?)?;
+    if let Ok(Entry {
+        run:
+            Some(RunEvent {
+                event: Event::Armed { plan: Some(id), .. },
+                ..
+            }),
+        ..
+    }) = serde_json::from_slice::<Entry>(&line)
+    {
+        let plan_armed = |e: &Entry| {
+            e.run
+                .as_ref()
+                .is_some_and(|r| r.id == id && matches!(r.event, Event::PlanArmed { .. }))
+        };
+        if let Some(start) = last_entry_with(&file, run_start, &[PLAN_START], plan_armed)? {
+            run_start = start;
+        }
+    }
     let marks = |e: &Entry| e.driver.is_some();
     let from = last_entry_with(&file, run_start, &[DRIVER_MARK], marks)?.unwrap_or(run_start);
     file.seek(SeekFrom::Start(from))?;
@@ -298,7 +321,9 @@ pub fn read_runs(path: &Path) -> io::Result<Vec<Entry>> {
 }
 
 /// A run's start (inside a JSON string those quotes would be escaped).
-const RUN_STARTS: &[&[u8]] = &[b"\"event\":\"armed\"", b"\"event\":\"dry-run\""];
+const RUN_STARTS: &[&[u8]] = &[b"\"event\":\"armed\"", b"\"event\":\"dry-run\"", PLAN_START];
+/// An evacuation plan's start.
+const PLAN_START: &[u8] = b"\"event\":\"plan-armed\"";
 /// A change of driver.
 const DRIVER_MARK: &[u8] = b"\"driver\":{\"";
 

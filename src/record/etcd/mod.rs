@@ -178,8 +178,23 @@ fn history_of(entries: Vec<Entry>) -> History {
     let run_start = entries.iter().rposition(|e| {
         matches!(
             e.run.as_ref().map(|r| &r.event),
-            Some(Event::Armed { .. } | Event::DryRun { .. })
+            Some(Event::Armed { .. } | Event::DryRun { .. } | Event::PlanArmed { .. })
         )
+    });
+    // A runbook armed by an evacuation plan: the plan's story starts at the plan's arming.
+    let run_start = run_start.map(|start| {
+        let plan = match entries[start].run.as_ref().map(|r| &r.event) {
+            Some(Event::Armed { plan: Some(id), .. }) => id,
+            _ => return start,
+        };
+        entries[..start]
+            .iter()
+            .rposition(|e| {
+                e.run
+                    .as_ref()
+                    .is_some_and(|r| &r.id == plan && matches!(r.event, Event::PlanArmed { .. }))
+            })
+            .unwrap_or(start)
     });
     let runs = match run_start {
         Some(start) => {
@@ -230,4 +245,66 @@ pub async fn read_all(config: &WarRoom) -> Result<Vec<Entry>, String> {
     load(&mut client, &Keys::new(&config.prefix))
         .await
         .map(|l| l.entries)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use failover_core::timeline::{RunClass, RunEvent};
+
+    fn entry(id: &str, runbook: &str, event: Event) -> Entry {
+        let mut e = Entry::new(
+            OffsetDateTime::UNIX_EPOCH,
+            Severity::Info,
+            Kind::Run,
+            "run",
+            "m",
+        );
+        e.run = Some(RunEvent {
+            id: id.into(),
+            runbook: runbook.into(),
+            event,
+        });
+        e
+    }
+
+    fn armed(id: &str, plan: Option<&str>) -> Entry {
+        entry(
+            id,
+            "rb",
+            Event::Armed {
+                target: "b".into(),
+                reason: "r".into(),
+                steps: Vec::new(),
+                expected_primaries: Vec::new(),
+                class: None,
+                incident_start: None,
+                plan: plan.map(str::to_string),
+            },
+        )
+    }
+
+    #[test]
+    fn a_runbook_armed_by_a_plan_is_read_back_from_the_plans_arming() {
+        let plan = entry(
+            "P",
+            "evacuate",
+            Event::PlanArmed {
+                target: "b".into(),
+                reason: "r".into(),
+                class: RunClass::Drill,
+                runbooks: vec!["s/rb".into(), "t/rb2".into()],
+            },
+        );
+        let entries = vec![
+            armed("old", None),
+            plan,
+            armed("R1", Some("P")),
+            entry("R1", "rb", Event::Finished),
+            armed("R2", Some("P")),
+        ];
+        let runs = history_of(entries).runs;
+        assert_eq!(runs.len(), 4);
+        assert_eq!(runs[0].run.as_ref().map(|r| r.id.as_str()), Some("P"));
+    }
 }

@@ -109,7 +109,14 @@ fn live() -> Vec<Binding> {
             "o",
             "override a failing gate",
         ),
-        bind(K::Char('s'), C::Run(R::Skip), "s", "skip the step (reason)"),
+        // S shares s's help row: one more row would push the help's legend off 80x24.
+        bind(
+            K::Char('s'),
+            C::Run(R::Skip),
+            "s / S",
+            "skip step / plan service",
+        ),
+        bind(K::Char('S'), C::Run(R::SkipService), "", ""),
         bind(K::Char('a'), C::Run(R::Abort), "a", "abort the run"),
         bind(
             K::Char('R'),
@@ -199,13 +206,14 @@ pub struct Hint {
 
 /// The run keys in the footer's order: what moves a run on first, so an 80-column footer, which
 /// is cut at the right, keeps them.
-const RUN_KEYS: [RunKey; 11] = [
+const RUN_KEYS: [RunKey; 12] = [
     RunKey::Act,
     RunKey::ReadBack,
     RunKey::Override,
     RunKey::Skip,
     RunKey::Rollback,
     RunKey::Abort,
+    RunKey::SkipService,
     RunKey::DryRun,
     RunKey::BreakLock,
     RunKey::Runbooks,
@@ -281,7 +289,15 @@ fn what(model: &Model, decision: &Decision) -> String {
         Decision::Ask(Purpose::RetryWord { step }) => format!("retry step {}", step + 1),
         Decision::Ask(Purpose::OverrideWord { .. }) => "override".into(),
         Decision::Ask(Purpose::SkipReason { .. }) => "skip".into(),
+        Decision::Ask(Purpose::AbortWord) if crate::app::plans::active(model).is_some() => {
+            "abort plan".into()
+        }
         Decision::Ask(Purpose::AbortWord) => "abort".into(),
+        Decision::Ask(Purpose::ArmPlanSite { plan }) => {
+            let to = model.config.plans.get(*plan).map(|p| p.to).unwrap_or(0);
+            format!("arm plan (type {})", model.config.sites[to].key)
+        }
+        Decision::Ask(Purpose::SkipServiceReason { .. }) => "skip service".into(),
         Decision::Ask(Purpose::RollbackWord { step }) => format!("roll back step {}", step + 1),
         Decision::Ask(Purpose::BreakLockWord | Purpose::BreakLockReason) => "break the lock".into(),
         Decision::Ask(_) => "confirm".into(),

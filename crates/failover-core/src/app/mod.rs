@@ -5,6 +5,7 @@ pub mod driver;
 pub mod keys;
 pub mod model;
 pub mod numbers;
+pub mod plans;
 pub mod runs;
 pub mod update;
 pub mod verdict;

@@ -119,6 +119,18 @@ pub enum Purpose {
     RetryWord {
         step: usize,
     },
+    /// Arming an evacuation plan: its target site, then the reason with its class.
+    ArmPlanSite {
+        plan: usize,
+    },
+    ArmPlanReason {
+        plan: usize,
+        class: crate::runbook::RunClass,
+    },
+    /// The reason to skip the plan's current service.
+    SkipServiceReason {
+        entry: usize,
+    },
     QuitWord,
     BreakLockWord,
     BreakLockReason,
@@ -143,7 +155,27 @@ impl Purpose {
             Purpose::OverrideWord { step } => format!("gate {} blocks; type override: ", step + 1),
             Purpose::OverrideReason { .. } => "reason for the override: ".into(),
             Purpose::SkipReason { step } => format!("reason to skip step {}: ", step + 1),
-            Purpose::AbortWord => "type abort to end this run: ".into(),
+            Purpose::AbortWord => match super::plans::active(model) {
+                Some(plan) => format!("type abort to end plan {} (all of it): ", plan.name),
+                None => "type abort to end this run: ".into(),
+            },
+            Purpose::ArmPlanSite { plan } => {
+                let plan = &model.config.plans[*plan];
+                format!(
+                    "type {} to arm plan {}: ",
+                    model.config.sites[plan.to].key, plan.name
+                )
+            }
+            Purpose::ArmPlanReason { class, .. } => {
+                format!("reason for this plan ({}; Tab: class): ", class.label())
+            }
+            Purpose::SkipServiceReason { entry } => {
+                let service = super::plans::active(model)
+                    .and_then(|p| p.items.get(*entry))
+                    .map(|i| i.service.clone())
+                    .unwrap_or_default();
+                format!("reason to skip service {service}: ")
+            }
             Purpose::AbortReason => "reason for aborting: ".into(),
             Purpose::RollbackWord { step } => format!("type rollback to undo step {}: ", step + 1),
             Purpose::SplitBrainWord { .. } => {
@@ -205,6 +237,8 @@ pub struct Runs {
     pub full_lag: std::collections::HashMap<(usize, usize), super::numbers::FullLag>,
     /// Milestones this console recorded and has not yet seen journaled: recorded once.
     pub milestones_sent: Vec<crate::runbook::Milestone>,
+    /// The evacuation plan open before arming, and the current one.
+    pub evac: super::plans::Plans,
 }
 
 /// A step left in flight by a driver that lost the lock or lease.
@@ -309,7 +343,10 @@ impl Model {
 
     /// The run pane is on screen (a plan is open, or a run is shown).
     pub fn run_pane_open(&self) -> bool {
-        self.runs.plan.is_some() || (self.runs.shown && self.runs.current.is_some())
+        self.runs.plan.is_some()
+            || self.runs.evac.open.is_some()
+            || (self.runs.evac.shown && self.runs.evac.current.is_some())
+            || (self.runs.shown && self.runs.current.is_some())
     }
 
     /// Whether this console writes observation edges to the record: the driver does; while

@@ -42,9 +42,11 @@ pub enum RunKey {
     Close,
     /// A watch console's r: show the current run, never the runbooks to arm.
     ShowRun,
+    /// In an evacuation plan: skip the current service (reason) and go on with the next.
+    SkipService,
 }
 
-fn run_entry(
+pub(super) fn run_entry(
     model: &Model,
     runbook: &str,
     id: &str,
@@ -294,6 +296,9 @@ fn decide_driving(model: &Model, key: RunKey) -> Result<Decision, Refusal> {
     if active.is_some_and(|r| r.dry_run) && key != RunKey::Runbooks {
         return Err(say("a dry run is in progress: wait for its end"));
     }
+    if let Some(decision) = super::plans::decide(model, key) {
+        return decision;
+    }
     match (key, active) {
         (RunKey::Runbooks, Some(_)) => show_run(model),
         (RunKey::Runbooks, None) if model.config.runbooks.is_empty() => {
@@ -349,7 +354,9 @@ fn decide_driving(model: &Model, key: RunKey) -> Result<Decision, Refusal> {
             }
         }
         // Decided before a driver was needed.
-        (RunKey::Close | RunKey::ShowRun | RunKey::BreakLock, _) => Err(Refusal::Quiet),
+        (RunKey::Close | RunKey::ShowRun | RunKey::BreakLock | RunKey::SkipService, _) => {
+            Err(Refusal::Quiet)
+        }
     }
 }
 
@@ -428,7 +435,15 @@ fn carry_out(model: &mut Model, decision: Decision, fx: &mut Fx) {
         }
         Decision::ChooseRunbook => {
             model.ui.overlay = Overlay::Runbooks {
-                selected: model.runs.plan.unwrap_or(0),
+                selected: model
+                    .runs
+                    .plan
+                    .or(model
+                        .runs
+                        .evac
+                        .open
+                        .map(|p| model.config.runbooks.len() + p))
+                    .unwrap_or(0),
             }
         }
         Decision::Close => close(model),
@@ -513,6 +528,8 @@ fn close(model: &mut Model) {
         return;
     }
     model.runs.plan = None;
+    model.runs.evac.open = None;
+    model.runs.evac.shown = false;
     model.runs.shown = false;
     if model.ui.focus == Pane::Run {
         model.ui.focus = Pane::Health;
@@ -889,8 +906,9 @@ fn answered(model: &mut Model, token: &DriverToken, purpose: Purpose, text: Stri
                     }
                 }
                 Purpose::ArmReason { runbook, class } if !text.is_empty() => {
-                    arm(model, token, runbook, text, class, fx)
+                    arm(model, token, runbook, text, class, None, fx)
                 }
+                ref plan_purpose if super::plans::answered(model, plan_purpose, &text, fx) => {}
                 Purpose::OverrideWord { step } if text == "override" => {
                     model.ui.overlay = next(Purpose::OverrideReason { step })
                 }
@@ -936,6 +954,10 @@ fn answered(model: &mut Model, token: &DriverToken, purpose: Purpose, text: Stri
                     model.ui.overlay = next(Purpose::AbortReason)
                 }
                 Purpose::AbortReason if !text.is_empty() => {
+                    super::plans::on_abort(model, &text, fx);
+                    if !model.runs.current.as_ref().is_some_and(|r| r.is_active()) {
+                        return;
+                    }
                     record(
                         model,
                         fx,
@@ -1021,12 +1043,27 @@ fn answered(model: &mut Model, token: &DriverToken, purpose: Purpose, text: Stri
     }
 }
 
+/// Arms the next runbook of an evacuation plan (the plan's arming was the confirmation).
+pub(super) fn arm_in_plan(
+    model: &mut Model,
+    runbook_index: usize,
+    reason: String,
+    class: RunClass,
+    plan: String,
+    fx: &mut Fx,
+) {
+    with_token(model, |model, token| {
+        arm(model, token, runbook_index, reason, class, Some(plan), fx)
+    });
+}
+
 fn arm(
     model: &mut Model,
     _token: &DriverToken,
     runbook_index: usize,
     reason: String,
     class: RunClass,
+    plan: Option<String>,
     fx: &mut Fx,
 ) {
     let runbook = model.config.runbooks[runbook_index].clone();
@@ -1098,6 +1135,7 @@ fn arm(
         expected_primaries,
         class: Some(class),
         incident_start,
+        plan,
     };
     fx.effects.push(Effect::Record(run_entry(
         model,
@@ -1117,6 +1155,7 @@ pub fn progress(model: &mut Model, now: OffsetDateTime, fx: &mut Fx) {
     if model.driver.token().is_none() {
         return;
     }
+    super::plans::progress(model, fx);
     record_milestones(model, fx);
     let Some(run) = &model.runs.current else {
         return;
@@ -1240,6 +1279,7 @@ pub fn on_journaled(model: &mut Model, entry: &Entry) {
         model.runs.orphans.extend(orphans);
     }
     runbook::apply(&mut model.runs.current, entry, &model.config.runbooks);
+    super::plans::on_journaled(model, entry);
     let clears = matches!(
         ev.event,
         Event::StepFinished { .. }
@@ -1305,8 +1345,9 @@ pub fn not_recorded(model: &mut Model, entry: &Entry, error: &str) {
     {
         model.runs.in_flight = None;
     }
+    super::plans::not_recorded(model, entry);
     let what = match ev.event {
-        Event::Armed { .. } => "not armed",
+        Event::Armed { .. } | Event::PlanArmed { .. } => "not armed",
         Event::DryRun { .. } => "dry run not started",
         Event::StepStarted { .. } => "step not started",
         _ => "not done",

@@ -423,11 +423,20 @@ fn on_key(model: &mut Model, key: KeyEvent, fx: &mut Fx) {
             return;
         }
         Overlay::Runbooks { selected } => {
-            let count = model.config.runbooks.len();
+            // The runbooks, then the evacuation plans.
+            let runbooks = model.config.runbooks.len();
+            let count = runbooks + model.config.plans.len();
             match key.code {
                 KeyCode::Esc => {}
                 KeyCode::Enter => {
-                    model.runs.plan = Some(selected.min(count.saturating_sub(1)));
+                    let chosen = selected.min(count.saturating_sub(1));
+                    if chosen < runbooks {
+                        model.runs.plan = Some(chosen);
+                        model.runs.evac.open = None;
+                    } else {
+                        model.runs.plan = None;
+                        model.runs.evac.open = Some(chosen - runbooks);
+                    }
                     model.runs.shown = true;
                     model.ui.focus = Pane::Run;
                 }
@@ -453,6 +462,16 @@ fn on_key(model: &mut Model, key: KeyEvent, fx: &mut Fx) {
             {
                 let purpose = super::model::Purpose::ArmReason {
                     runbook: *runbook,
+                    class: class.next(),
+                };
+                model.ui.overlay = Overlay::Prompt(super::model::Prompt { purpose, input });
+                return;
+            }
+            if let (KeyCode::Tab, super::model::Purpose::ArmPlanReason { plan, class }) =
+                (key.code, &purpose)
+            {
+                let purpose = super::model::Purpose::ArmPlanReason {
+                    plan: *plan,
                     class: class.next(),
                 };
                 model.ui.overlay = Overlay::Prompt(super::model::Prompt { purpose, input });

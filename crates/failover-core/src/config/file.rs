@@ -45,6 +45,8 @@ pub struct FileConfig {
     pub objectives: Option<ObjectivesFile>,
     #[serde(default)]
     pub service: Vec<super::service::ServiceFile>,
+    #[serde(default)]
+    pub plan: Vec<super::plan::PlanFile>,
 }
 
 /// `[objectives]`: what every run and drill is measured against.

@@ -3,6 +3,7 @@
 
 pub mod envs;
 pub mod file;
+pub mod plan;
 pub mod service;
 #[cfg(test)]
 pub(crate) mod tests;
@@ -21,6 +22,7 @@ use crate::schema::{Checker, unique};
 pub use crate::schema::{ConfigError, Drivers, Dsn, Site, SiteId, Sites};
 use crate::secrets::Masker;
 use file::FileConfig;
+pub use plan::{Plan, PlanEntry};
 pub use service::Service;
 pub use war_room::WarRoom;
 
@@ -39,6 +41,8 @@ pub struct Config {
     pub runbooks: Vec<Runbook>,
     /// `[[service]]`, or one implicit service holding every source and runbook.
     pub services: Vec<Service>,
+    /// `[[plan]]`: evacuation plans, each runbook of several services in order.
+    pub plans: Vec<Plan>,
     /// `[aws]`, after `--profile` / `--region` (see `Config::apply_aws_flags`).
     pub aws: AwsSettings,
     /// `[war-room]`: the shared record and driver lease on etcd; `None`: the journal file.
@@ -184,6 +188,7 @@ fn build(c: &Checker<'_>, file: FileConfig, drivers: &dyn Drivers) -> Result<Con
         runbooks.push(runbook::parse(c, r, &keys, i, &sites, &kinds, &aws)?);
     }
     let services = service::parse(c, &file.service, &kinds, &runbooks)?;
+    let plans = plan::parse(c, &file.plan, &sites, &services, &runbooks)?;
     let war_room = match &file.war_room {
         Some(w) => Some(war_room::parse(c, w)?),
         None => None,
@@ -215,6 +220,7 @@ fn build(c: &Checker<'_>, file: FileConfig, drivers: &dyn Drivers) -> Result<Con
         kinds,
         runbooks,
         services,
+        plans,
         aws,
         war_room,
         objectives,

@@ -1,6 +1,7 @@
 //! Runbooks: how they are configured (steps, their kinds and keys), what each step will call
 //! (the plan), what a gate or wait sees now (evidence), and a run as the journal tells it.
 
+pub mod evac;
 pub mod evidence;
 mod keys;
 pub mod numbers;

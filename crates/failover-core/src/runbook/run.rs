@@ -96,6 +96,8 @@ pub struct RunView {
     pub milestones: Milestones,
     /// When the run finished or was aborted.
     pub ended_at: Option<OffsetDateTime>,
+    /// The evacuation plan's run id, for a runbook armed by a plan.
+    pub plan: Option<String>,
 }
 
 /// When each point of the recovery was first seen to hold.
@@ -216,6 +218,7 @@ pub fn apply(current: &mut Option<RunView>, entry: &Entry, runbooks: &[Runbook])
             lag_at_promote: None,
             milestones: Milestones::default(),
             ended_at: None,
+            plan: None,
         }
     };
     match &ev.event {
@@ -226,8 +229,9 @@ pub fn apply(current: &mut Option<RunView>, entry: &Entry, runbooks: &[Runbook])
             expected_primaries,
             class,
             incident_start,
+            plan,
         } => {
-            *current = Some(new_run(
+            let mut run = new_run(
                 target,
                 reason.clone(),
                 steps,
@@ -235,7 +239,9 @@ pub fn apply(current: &mut Option<RunView>, entry: &Entry, runbooks: &[Runbook])
                 expected_primaries.clone(),
                 *class,
                 *incident_start,
-            ));
+            );
+            run.plan = plan.clone();
+            *current = Some(run);
             return;
         }
         Event::DryRun { target, steps } => {
@@ -257,6 +263,11 @@ pub fn apply(current: &mut Option<RunView>, entry: &Entry, runbooks: &[Runbook])
     };
     match &ev.event {
         Event::Armed { .. } | Event::DryRun { .. } => {}
+        // The plan's own events: see `runbook::evac`.
+        Event::PlanArmed { .. }
+        | Event::PlanSkipped { .. }
+        | Event::PlanFinished
+        | Event::PlanAborted { .. } => {}
         Event::DryRunStep {
             step,
             would,

@@ -32,6 +32,29 @@ pub enum Event {
             skip_serializing_if = "Option::is_none"
         )]
         incident_start: Option<OffsetDateTime>,
+        /// The evacuation plan's run id, for a runbook armed by a plan.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        plan: Option<String>,
+    },
+    /// An evacuation plan armed (its `RunEvent` carries the plan's id and name): its
+    /// runbooks are then armed one after another, each with the plan's id.
+    PlanArmed {
+        target: String,
+        reason: String,
+        class: RunClass,
+        /// Its entries, `service/runbook`, in order.
+        runbooks: Vec<String>,
+    },
+    /// One entry of the plan (its service) skipped by the operator; the plan goes on.
+    PlanSkipped {
+        entry: usize,
+        reason: String,
+    },
+    /// Every entry of the plan moved or skipped.
+    PlanFinished,
+    /// The whole plan aborted.
+    PlanAborted {
+        reason: String,
     },
     /// A dry run: every step evaluated, nothing executed.
     DryRun {
@@ -109,6 +132,8 @@ impl Event {
     pub fn needs_record(&self) -> bool {
         match self {
             Event::Armed { .. }
+            | Event::PlanArmed { .. }
+            | Event::PlanSkipped { .. }
             | Event::DryRun { .. }
             | Event::StepStarted { .. }
             | Event::GatePassed { .. }
@@ -123,7 +148,9 @@ impl Event {
             | Event::Finished
             | Event::LagAtPromote { .. }
             | Event::Milestone { .. }
-            | Event::Resumed { .. } => false,
+            | Event::Resumed { .. }
+            | Event::PlanFinished
+            | Event::PlanAborted { .. } => false,
         }
     }
 }

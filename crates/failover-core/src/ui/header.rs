@@ -136,7 +136,10 @@ fn estate(model: &Model, verdicts: &[verdict::ServiceVerdict<'_>]) -> Vec<Span<'
         ("waiting", census.waiting, theme.dim),
     ] {
         if n > 0 {
-            spans.push(Span::styled(format!(" · {word} {n}"), style));
+            spans.push(Span::styled(
+                clean(&format!(" · {word} {n}"), ascii).into_owned(),
+                style,
+            ));
         }
     }
     spans

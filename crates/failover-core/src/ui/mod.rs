@@ -14,6 +14,7 @@ mod detail;
 mod header;
 mod overlay;
 mod panes;
+mod plan;
 pub(crate) mod run;
 
 use ratatui::Frame;

@@ -202,6 +202,24 @@ fn runbooks(frame: &mut Frame<'_>, area: Rect, model: &Model, selected: usize) {
             ))
         })
         .collect();
+    // The evacuation plans after the runbooks, marked as plans.
+    let mut lines = lines;
+    let first = config.runbooks.len();
+    for (i, p) in config.plans.iter().enumerate() {
+        let chosen = first + i == selected;
+        let style = if chosen { theme.focus } else { theme.text };
+        let mark = if chosen { "> " } else { "  " };
+        let text = format!(
+            "{mark}PLAN {}: → {}  {} runbooks in order",
+            p.name,
+            config.site_label(p.to),
+            p.entries.len()
+        );
+        lines.push(Line::from(Span::styled(
+            clean(&text, model.view.ascii).into_owned(),
+            style,
+        )));
+    }
     let popup = centered(area, lines.len() as u16 + 2);
     frame.render_widget(Clear, popup);
     let block = super::block(model, Line::from(" Runbooks "), true, true);

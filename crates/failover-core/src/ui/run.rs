@@ -6,12 +6,15 @@ use ratatui::text::{Line, Span};
 
 use crate::app::Model;
 use crate::app::keys::{self, Command};
+use crate::runbook::StepKind;
 use crate::runbook::{RunState, RunView, StepStatus, evidence, plan};
-use crate::runbook::{Runbook, StepKind};
 use crate::text::{clean, clock, latency, since};
 use crate::theme::Glyphs;
 
 pub fn lines(model: &Model, width: usize) -> (String, Vec<Line<'static>>) {
+    if let Some(plan) = super::plan::lines(model, width) {
+        return plan;
+    }
     match (&model.runs.current, model.runs.plan) {
         (Some(run), _)
             if model.runs.shown
@@ -21,7 +24,7 @@ pub fn lines(model: &Model, width: usize) -> (String, Vec<Line<'static>>) {
         {
             run_lines(model, run, width)
         }
-        (_, Some(index)) => plan_lines(model, &model.config.runbooks[index], width),
+        (_, Some(index)) => plan_lines(model, index, width),
         _ => ("Run".into(), vec![Line::from("r lists runbooks")]),
     }
 }
@@ -48,11 +51,11 @@ pub fn hints(model: &Model) -> String {
         .join("  ")
 }
 
-fn t(model: &Model, text: &str) -> String {
+pub(super) fn t(model: &Model, text: &str) -> String {
     clean(text, model.view.ascii).into_owned()
 }
 
-fn cut(text: &str, width: usize) -> String {
+pub(super) fn cut(text: &str, width: usize) -> String {
     if text.chars().count() <= width {
         text.to_string()
     } else {
@@ -63,7 +66,8 @@ fn cut(text: &str, width: usize) -> String {
     }
 }
 
-fn plan_lines(model: &Model, runbook: &Runbook, width: usize) -> (String, Vec<Line<'static>>) {
+fn plan_lines(model: &Model, index: usize, width: usize) -> (String, Vec<Line<'static>>) {
+    let runbook = &model.config.runbooks[index];
     let theme = &model.view.theme;
     let config = &model.config;
     let title = format!(
@@ -80,7 +84,7 @@ fn plan_lines(model: &Model, runbook: &Runbook, width: usize) -> (String, Vec<Li
         )));
     }
     for (i, step) in runbook.steps.iter().enumerate() {
-        let (verdict, style) = live_verdict(model, &step.kind);
+        let (verdict, style) = live_verdict(model, Some(index), &step.kind);
         lines.push(Line::from(vec![
             Span::styled(format!("{:>2} {:<6} ", i + 1, step.kind.label()), theme.dim),
             Span::styled(
@@ -107,11 +111,15 @@ fn plan_lines(model: &Model, runbook: &Runbook, width: usize) -> (String, Vec<Li
 }
 
 /// A gate's or wait's live state: PASS / BLOCKS with the reason.
-fn live_verdict(model: &Model, kind: &StepKind) -> (String, Style) {
+pub(super) fn live_verdict(
+    model: &Model,
+    runbook: Option<usize>,
+    kind: &StepKind,
+) -> (String, Style) {
     let theme = &model.view.theme;
     let ev = match kind {
-        StepKind::Gate(g) => evidence::gate(&model.run_world(), g),
-        StepKind::Wait(w) => evidence::wait(&model.run_world(), w),
+        StepKind::Gate(g) => evidence::gate(&model.world_for(runbook), g),
+        StepKind::Wait(w) => evidence::wait(&model.world_for(runbook), w),
         _ => return (String::new(), theme.dim),
     };
     if ev.pass {
@@ -134,7 +142,11 @@ fn status_style(model: &Model, status: StepStatus) -> (&'static str, Style) {
     }
 }
 
-fn run_lines(model: &Model, run: &RunView, width: usize) -> (String, Vec<Line<'static>>) {
+pub(super) fn run_lines(
+    model: &Model,
+    run: &RunView,
+    width: usize,
+) -> (String, Vec<Line<'static>>) {
     let theme = &model.view.theme;
     let config = &model.config;
     let target = config
@@ -220,7 +232,7 @@ fn run_lines(model: &Model, run: &RunView, width: usize) -> (String, Vec<Line<'s
             && let Some(step_spec) = runbook.and_then(|r| r.steps.get(i))
         {
             if matches!(step_spec.kind, StepKind::Gate(_) | StepKind::Wait(_)) {
-                let (verdict, vstyle) = live_verdict(model, &step_spec.kind);
+                let (verdict, vstyle) = live_verdict(model, run.runbook_index, &step_spec.kind);
                 lines.push(Line::from(Span::styled(
                     cut(&format!("       now: {verdict}"), width),
                     vstyle,
