@@ -291,6 +291,15 @@ async fn an_evacuation_plan_moves_both_services_by_keys() {
         ["10.0.1.200", "10.0.1.200"]
     );
     let (path, config) = example_config(&lab);
+    let owned = |v: [(&str, &str, &str); 2]| {
+        v.map(|(a, b, c)| (a.to_string(), b.to_string(), c.to_string()))
+            .to_vec()
+    };
+    assert_eq!(
+        services_status(&path).await,
+        owned([("orders", "OK", "primary"), ("inventory", "OK", "primary")]),
+        "status --json before the plan"
+    );
     let mut engine = start(&config).await;
     until(
         &mut engine,
@@ -409,7 +418,54 @@ async fn an_evacuation_plan_moves_both_services_by_keys() {
         md.contains("| inventory | inventory-switchover | moved |"),
         "{md}"
     );
+    // Each service per `status --json`. Right after the plan orders is a split brain (the
+    // runbook does not stop site A's primary) and says so; once it is fenced, and Patroni's old
+    // leader has rejoined as a replica, both are served from site B.
+    let split = services_status(&path).await;
+    assert_eq!(split[0].0, "orders");
+    assert_eq!(
+        (split[0].1.as_str(), split[0].2.as_str()),
+        ("CRITICAL", "null"),
+        "{split:?}"
+    );
+    lab.run(&["pg-stop", "a"]).await;
+    let deadline = std::time::Instant::now() + SLOW;
+    let mut after = services_status(&path).await;
+    while after[1].1 != "OK" && std::time::Instant::now() < deadline {
+        tokio::time::sleep(Duration::from_millis(500)).await;
+        after = services_status(&path).await;
+    }
+    assert_eq!(after[0].0, "orders");
+    assert_eq!(
+        after[0].2, "secondary",
+        "orders served from site B: {after:?}"
+    );
+    assert_eq!(
+        after[1],
+        owned([("", "", ""), ("inventory", "OK", "secondary")])[1]
+    );
     eprintln!("plan_lab: both services moved by keys in {took:?}");
+}
+
+/// `status --json`: each service's name, verdict and serving site key.
+async fn services_status(path: &std::path::Path) -> Vec<(String, String, String)> {
+    let out = tokio::process::Command::new(env!("CARGO_BIN_EXE_failover-console"))
+        .arg("--config")
+        .arg(path)
+        .args(["status", "--json"])
+        .output()
+        .await
+        .expect("run status");
+    let json: serde_json::Value = serde_json::from_slice(&out.stdout).expect("status --json");
+    json["services"]
+        .as_array()
+        .expect("services")
+        .iter()
+        .map(|s| {
+            let text = |v: &serde_json::Value| v.as_str().unwrap_or("null").to_string();
+            (text(&s["name"]), text(&s["verdict"]), text(&s["serving"]))
+        })
+        .collect()
 }
 
 fn plan_id(entries: &[Entry]) -> &str {
