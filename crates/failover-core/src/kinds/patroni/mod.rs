@@ -26,7 +26,9 @@ pub use wire::{
     body_hint, cluster_view, history_entries, node,
 };
 
-use super::{Clock, Evidence, Finding, Kind, Level, RowCtx, Rows, Section, Serving, World};
+use super::{
+    Clock, Evidence, Finding, Kind, Level, ReplicaLag, RowCtx, Rows, Section, Serving, World,
+};
 use crate::schema::{SiteId, Sites};
 use crate::timeline::Edges;
 
@@ -120,9 +122,32 @@ impl Kind for Patroni {
         }
     }
 
+    /// Each member but the leader: its worst byte lag; unknown when Patroni says so, when the
+    /// cluster is not read, or for a configured member `/cluster` does not list.
+    fn replica_lags(world: &World<'_>, out: &mut Vec<ReplicaLag>) {
+        for (_, spec, state) in world.patroni() {
+            let Some(view) = state.view().filter(|_| state.error.is_none()) else {
+                out.push(ReplicaLag::Unknown);
+                continue;
+            };
+            for m in view.members.iter().filter(|m| !m.is_leader()) {
+                out.push(match m.worst_lag() {
+                    Some(Lag::Bytes(b)) => ReplicaLag::Known {
+                        bytes: Some(b),
+                        time: None,
+                    },
+                    _ => ReplicaLag::Unknown,
+                });
+            }
+            out.extend(state.missing(spec).iter().map(|_| ReplicaLag::Unknown));
+        }
+    }
+
     /// The sites of each cluster's leader (left out until read; empty when there is none).
     fn serving(world: &World<'_>, serving: &mut Serving) {
-        let leaders = world.patroni().map(|(_, spec, state)| (spec, state))
+        let leaders = world
+            .patroni()
+            .map(|(_, spec, state)| (spec, state))
             .filter(|(_, st)| st.error.is_none())
             .filter_map(|(spec, st)| {
                 let view = st.view()?;
@@ -146,7 +171,9 @@ impl Kind for Patroni {
     }
 
     fn row_count(world: &World<'_>) -> usize {
-        world.patroni().map(|(_, spec, state)| (spec, state))
+        world
+            .patroni()
+            .map(|(_, spec, state)| (spec, state))
             .map(|(spec, p)| p.view().map_or(0, |v| v.members.len()) + p.missing(spec).len() + 1)
             .sum()
     }
