@@ -6,6 +6,7 @@ pub mod keys;
 pub mod model;
 pub mod numbers;
 pub mod runs;
+pub mod services;
 pub mod update;
 pub mod verdict;
 

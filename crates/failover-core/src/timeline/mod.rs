@@ -436,4 +436,38 @@ mod tests {
             ["red five", "blue four", "red three", "blue two"]
         );
     }
+
+    #[test]
+    fn a_service_shows_its_sources_and_runs_and_the_filter_applies_within() {
+        let mut t = Timeline::new(10);
+        let at = OffsetDateTime::UNIX_EPOCH;
+        for source in ["db/orders/west", "db/orders-2/west", "dns/api.x. A", "health/api-a"] {
+            t.push(Entry::new(at, Severity::Warn, Kind::Edge, source, "flip"), true);
+        }
+        t.push(Entry::new(at, Severity::Info, Kind::Run, "run/failover", "armed"), true);
+        t.push(Entry::new(at, Severity::Info, Kind::Run, "run/other", "armed"), true);
+        t.push(Entry::new(at, Severity::Info, Kind::Note, "operator", "hi"), true);
+        let sources = |t: &Timeline| -> Vec<String> {
+            t.shown_newest_first()
+                .map(|s| s.entry.source.clone())
+                .collect()
+        };
+        t.set_service(Some(ServiceEntries {
+            sources: vec!["db/orders".into(), "dns/api.x. A".into()],
+            runbooks: vec!["failover".into()],
+        }));
+        assert_eq!(
+            sources(&t),
+            ["operator", "run/failover", "dns/api.x. A", "db/orders/west"]
+        );
+        t.push(Entry::new(at, Severity::Ok, Kind::Edge, "db/orders", "back"), true);
+        t.push(Entry::new(at, Severity::Ok, Kind::Edge, "health/api-b", "x"), true);
+        assert_eq!(t.count_shown(), 5, "a new entry of its own counts, another's not");
+        t.set_filter("armed");
+        assert_eq!(sources(&t), ["run/failover"]);
+        t.set_service(None);
+        assert_eq!(sources(&t), ["run/other", "run/failover"]);
+        t.set_filter("");
+        assert_eq!(t.count_shown(), 9);
+    }
 }
