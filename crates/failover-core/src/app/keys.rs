@@ -215,6 +215,16 @@ impl KeyMap {
     }
 }
 
+/// While the run pane is open, or where Enter has something to do for a run, Enter is the
+/// run's (with its refusal, if it refuses), in a console that has the run's Enter.
+pub fn enter_is_the_runs(model: &Model) -> bool {
+    let run_enter = KeyMap::of(model)
+        .binding(Command::Run(RunKey::Act))
+        .is_some();
+    run_enter
+        && (model.run_pane_open() || runs::decide(model, RunKey::Act).is_ok())
+}
+
 /// A key that does something now, as the footer shows it.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Hint {
@@ -276,7 +286,7 @@ pub fn available(model: &Model) -> Vec<Hint> {
     if super::verdict::named(&model.config) {
         let (code, command, key, what) = if model.overview_shown() {
             // Enter chooses unless it is the run's now.
-            if super::update::enter_is_the_runs(model) {
+            if enter_is_the_runs(model) {
                 (KeyCode::Char('l'), Command::ShowService, "l", "service")
             } else {
                 (KeyCode::Enter, Command::ShowService, "Enter", "service")

@@ -552,7 +552,7 @@ fn detail(model: &mut Model, focus: Pane, fx: &mut Fx) {
     let run_enter = KeyMap::of(model)
         .binding(Command::Run(super::runs::RunKey::Act))
         .is_some();
-    let for_run = enter_is_the_runs(model);
+    let for_run = super::keys::enter_is_the_runs(model);
     let section = match focus {
         Pane::Services if !for_run => return super::services::choose(model),
         Pane::Health if !for_run => kinds::Section::Health,
@@ -576,16 +576,6 @@ fn detail(model: &mut Model, focus: Pane, fx: &mut Fx) {
         Some(key) => model.ui.overlay = Overlay::Detail(key),
         None => model.flash("no history for this row: j/k bring a check or a member to the top"),
     }
-}
-
-/// While the run pane is open, or where Enter has something to do for a run, Enter is the
-/// run's (with its refusal, if it refuses), in a console that has the run's Enter.
-pub fn enter_is_the_runs(model: &Model) -> bool {
-    let run_enter = KeyMap::of(model)
-        .binding(Command::Run(super::runs::RunKey::Act))
-        .is_some();
-    run_enter
-        && (model.run_pane_open() || super::runs::decide(model, super::runs::RunKey::Act).is_ok())
 }
 
 /// Rows of the timeline left below the view when the next page of older history is read.
