@@ -251,7 +251,13 @@ fn estate(mode: Mode, run: bool) -> Model {
                 }
                 "inventory" => {
                     let lag = 5 * 1024 * 1024 + 300 * 1024;
-                    pg(&mut m, db, 0, t, primary(lag, Duration::from_secs(41), true));
+                    pg(
+                        &mut m,
+                        db,
+                        0,
+                        t,
+                        primary(lag, Duration::from_secs(41), true),
+                    );
                     pg(&mut m, db, 1, t, replica());
                 }
                 _ => {
@@ -351,9 +357,15 @@ fn overview_of_eight_services() {
         assert!(orders.contains("west") && orders.contains("OK"), "{orders}");
         assert!(orders.contains("failover 3/5"), "{orders}");
         let billing = overview_row(&screen, 1);
-        assert!(billing.contains("east") && !billing.contains("west"), "{billing}");
+        assert!(
+            billing.contains("east") && !billing.contains("west"),
+            "{billing}"
+        );
         let ledger = overview_row(&screen, 2);
-        assert!(ledger.contains("split") && ledger.contains("CRIT"), "{ledger}");
+        assert!(
+            ledger.contains("split") && ledger.contains("CRIT"),
+            "{ledger}"
+        );
         let inventory = overview_row(&screen, 5);
         assert!(inventory.contains("5.3 MiB, 41 s"), "{inventory}");
         let search = overview_row(&screen, 6);
@@ -364,7 +376,10 @@ fn overview_of_eight_services() {
             "not read yet: unknown, never 0: {checkout}"
         );
         // The header, the run and the key bar are still there; Enter is the run's.
-        assert!(screen.lines().next().unwrap().contains("estate"), "{screen}");
+        assert!(
+            screen.lines().next().unwrap().contains("estate"),
+            "{screen}"
+        );
         assert!(screen.contains("Run failover"), "{screen}");
         let footer = screen.lines().last().unwrap();
         assert!(footer.contains("l service"), "{footer}");
@@ -431,8 +446,14 @@ fn choosing_and_returning_by_keys() {
     assert!(m.overview_shown());
     assert_eq!(m.ui.focus, Pane::Services);
     let all_entries = m.timeline.count_shown();
-    let replication_all = m.pane_world().row_count(failover_core::kinds::Section::Replication);
-    assert_eq!(replication_all, 7 * 3, "every database: a heading and two members");
+    let replication_all = m
+        .pane_world()
+        .row_count(failover_core::kinds::Section::Replication);
+    assert_eq!(
+        replication_all,
+        7 * 3,
+        "every database: a heading and two members"
+    );
 
     // j moves the cursor to billing; l shows it.
     key(&mut m, KeyCode::Char('j'));
@@ -456,7 +477,10 @@ fn choosing_and_returning_by_keys() {
     key(&mut m, KeyCode::Char('k'));
     key(&mut m, KeyCode::Enter);
     assert!(
-        matches!(m.ui.overlay, Overlay::Detail(Key::Postgres { db: 1, member: 0 })),
+        matches!(
+            m.ui.overlay,
+            Overlay::Detail(Key::Postgres { db: 1, member: 0 })
+        ),
         "{:?}",
         m.ui.overlay
     );

@@ -803,7 +803,14 @@ mod tests {
         let names: Vec<&str> = history.patroni[0].iter().map(|(n, _)| n.as_str()).collect();
         assert_eq!(names, ["p1", "p2"]);
         // Rows: the cluster's heading, then p1 and p2 as /cluster lists them.
-        let key = key_at(&config.kinds, &states, &history, None, Section::Replication, 2);
+        let key = key_at(
+            &config.kinds,
+            &states,
+            &history,
+            None,
+            Section::Replication,
+            2,
+        );
         assert_eq!(
             key,
             Some(Key::Patroni {
@@ -812,7 +819,14 @@ mod tests {
             })
         );
         assert_eq!(
-            key_at(&config.kinds, &states, &history, None, Section::Replication, 0),
+            key_at(
+                &config.kinds,
+                &states,
+                &history,
+                None,
+                Section::Replication,
+                0
+            ),
             None
         );
         let p2 = history
@@ -843,7 +857,14 @@ mod tests {
         assert!(p1.samples.iter().all(|s| s.a().is_none()));
         // The RDS source's rows follow the cluster's.
         assert_eq!(
-            key_at(&config.kinds, &states, &history, None, Section::Replication, 4),
+            key_at(
+                &config.kinds,
+                &states,
+                &history,
+                None,
+                Section::Replication,
+                4
+            ),
             Some(Key::Rds {
                 source: 0,
                 instance: 0

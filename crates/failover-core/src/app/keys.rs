@@ -94,9 +94,19 @@ fn services() -> Vec<Binding> {
     use Command as C;
     use KeyCode as K;
     vec![
-        bind(K::Char('l'), C::ShowService, "l / Right", "show the chosen service"),
+        bind(
+            K::Char('l'),
+            C::ShowService,
+            "l / Right",
+            "show the chosen service",
+        ),
         bind(K::Right, C::ShowService, "", ""),
-        bind(K::Char('h'), C::AllServices, "h / Left", "back to all services"),
+        bind(
+            K::Char('h'),
+            C::AllServices,
+            "h / Left",
+            "back to all services",
+        ),
         bind(K::Left, C::AllServices, "", ""),
         bind(K::Backspace, C::AllServices, "", ""),
     ]
@@ -221,8 +231,7 @@ pub fn enter_is_the_runs(model: &Model) -> bool {
     let run_enter = KeyMap::of(model)
         .binding(Command::Run(RunKey::Act))
         .is_some();
-    run_enter
-        && (model.run_pane_open() || runs::decide(model, RunKey::Act).is_ok())
+    run_enter && (model.run_pane_open() || runs::decide(model, RunKey::Act).is_ok())
 }
 
 /// A key that does something now, as the footer shows it.
@@ -292,7 +301,12 @@ pub fn available(model: &Model) -> Vec<Hint> {
                 (KeyCode::Enter, Command::ShowService, "Enter", "service")
             }
         } else {
-            (KeyCode::Char('h'), Command::AllServices, "h", "all services")
+            (
+                KeyCode::Char('h'),
+                Command::AllServices,
+                "h",
+                "all services",
+            )
         };
         hints.push(Hint {
             code,

@@ -51,7 +51,11 @@ pub fn entries(config: &Config, service: &Service) -> ServiceEntries {
     let s = &service.sources;
     let mut sources = Vec::new();
     sources.extend(s.health.iter().map(|&i| health::source(&k.health[i])));
-    sources.extend(s.postgres.iter().map(|&i| format!("db/{}", k.postgres[i].name)));
+    sources.extend(
+        s.postgres
+            .iter()
+            .map(|&i| format!("db/{}", k.postgres[i].name)),
+    );
     sources.extend(s.dns.iter().map(|&i| dns::source(&k.dns[i])));
     sources.extend(s.route53.iter().map(|&i| route53::source(&k.route53[i])));
     sources.extend(

@@ -7,8 +7,8 @@ use std::collections::{HashMap, HashSet};
 use serde::Deserialize;
 use toml::Spanned;
 
-use crate::kinds::{Scope, Specs};
 use crate::kinds::dns::fqdn;
+use crate::kinds::{Scope, Specs};
 use crate::runbook::Runbook;
 use crate::schema::{Checker, ConfigError, unique};
 
@@ -124,7 +124,12 @@ pub fn parse(
                 ));
             }
             claim.all(name, "health check", &health, &mut s.sources.health)?;
-            claim.all(name, "cloudwatch check", &cloudwatch, &mut s.sources.cloudwatch)?;
+            claim.all(
+                name,
+                "cloudwatch check",
+                &cloudwatch,
+                &mut s.sources.cloudwatch,
+            )?;
             claim.all(name, "alarm", &alarm, &mut s.sources.alarm)?;
         }
         for name in &f.runbooks {
@@ -290,7 +295,11 @@ manual = "Move {db} to east"
         assert_eq!(s.sources.dns, vec![0, 1, 2, 3]);
         assert_eq!(s.sources.health, vec![0, 1, 2, 3]);
         assert_eq!(s.runbooks, vec![0, 1]);
-        assert!(s.sources.route53.is_empty() && s.sources.patroni.is_empty() && s.sources.rds.is_empty());
+        assert!(
+            s.sources.route53.is_empty()
+                && s.sources.patroni.is_empty()
+                && s.sources.rds.is_empty()
+        );
     }
 
     #[test]
@@ -326,8 +335,14 @@ runbooks = ["ledger-failover"]
         // A record name takes every type of it; a name is matched as the DNS pane shows it.
         assert_eq!(billing.sources.dns, vec![0, 1]);
         assert_eq!(ledger.sources.dns, vec![2, 3]);
-        assert_eq!(config.kinds.postgres[billing.sources.postgres[0]].name, "billing");
-        assert_eq!(config.kinds.postgres[ledger.sources.postgres[0]].name, "ledger");
+        assert_eq!(
+            config.kinds.postgres[billing.sources.postgres[0]].name,
+            "billing"
+        );
+        assert_eq!(
+            config.kinds.postgres[ledger.sources.postgres[0]].name,
+            "ledger"
+        );
         assert_eq!(billing.sources.health, vec![0, 1]);
         assert_eq!(ledger.sources.health, vec![3]);
         assert_eq!(

@@ -441,12 +441,29 @@ mod tests {
     fn a_service_shows_its_sources_and_runs_and_the_filter_applies_within() {
         let mut t = Timeline::new(10);
         let at = OffsetDateTime::UNIX_EPOCH;
-        for source in ["db/orders/west", "db/orders-2/west", "dns/api.x. A", "health/api-a"] {
-            t.push(Entry::new(at, Severity::Warn, Kind::Edge, source, "flip"), true);
+        for source in [
+            "db/orders/west",
+            "db/orders-2/west",
+            "dns/api.x. A",
+            "health/api-a",
+        ] {
+            t.push(
+                Entry::new(at, Severity::Warn, Kind::Edge, source, "flip"),
+                true,
+            );
         }
-        t.push(Entry::new(at, Severity::Info, Kind::Run, "run/failover", "armed"), true);
-        t.push(Entry::new(at, Severity::Info, Kind::Run, "run/other", "armed"), true);
-        t.push(Entry::new(at, Severity::Info, Kind::Note, "operator", "hi"), true);
+        t.push(
+            Entry::new(at, Severity::Info, Kind::Run, "run/failover", "armed"),
+            true,
+        );
+        t.push(
+            Entry::new(at, Severity::Info, Kind::Run, "run/other", "armed"),
+            true,
+        );
+        t.push(
+            Entry::new(at, Severity::Info, Kind::Note, "operator", "hi"),
+            true,
+        );
         let sources = |t: &Timeline| -> Vec<String> {
             t.shown_newest_first()
                 .map(|s| s.entry.source.clone())
@@ -460,9 +477,19 @@ mod tests {
             sources(&t),
             ["operator", "run/failover", "dns/api.x. A", "db/orders/west"]
         );
-        t.push(Entry::new(at, Severity::Ok, Kind::Edge, "db/orders", "back"), true);
-        t.push(Entry::new(at, Severity::Ok, Kind::Edge, "health/api-b", "x"), true);
-        assert_eq!(t.count_shown(), 5, "a new entry of its own counts, another's not");
+        t.push(
+            Entry::new(at, Severity::Ok, Kind::Edge, "db/orders", "back"),
+            true,
+        );
+        t.push(
+            Entry::new(at, Severity::Ok, Kind::Edge, "health/api-b", "x"),
+            true,
+        );
+        assert_eq!(
+            t.count_shown(),
+            5,
+            "a new entry of its own counts, another's not"
+        );
         t.set_filter("armed");
         assert_eq!(sources(&t), ["run/failover"]);
         t.set_service(None);

@@ -168,9 +168,7 @@ fn overview_areas(model: &Model, body: Rect, wide: bool, want: u16) -> Vec<(Pane
             areas.push((Pane::Run, run));
             areas.push((Pane::Timeline, timeline));
         }
-        (true, false) if model.ui.focus == Pane::Timeline => {
-            areas.push((Pane::Timeline, bottom))
-        }
+        (true, false) if model.ui.focus == Pane::Timeline => areas.push((Pane::Timeline, bottom)),
         (true, false) => areas.push((Pane::Run, bottom)),
     }
     areas

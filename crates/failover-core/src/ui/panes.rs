@@ -168,17 +168,15 @@ fn sources(
             rows.lines.extend(full.lines.into_iter().skip(with_history));
         }
         for (i, line) in rows.lines.iter_mut().enumerate() {
-            let Some(series) =
-                crate::history::key_at(
-                    &config.kinds,
-                    &model.kinds,
-                    &model.history,
-                    model.pane_scope(),
-                    section,
-                    i,
-                )
-                    .and_then(|key| model.history.get(key))
-            else {
+            let Some(series) = crate::history::key_at(
+                &config.kinds,
+                &model.kinds,
+                &model.history,
+                model.pane_scope(),
+                section,
+                i,
+            )
+            .and_then(|key| model.history.get(key)) else {
                 continue;
             };
             let pad = ctx.width.saturating_sub(line.width());
@@ -276,7 +274,9 @@ fn timeline(model: &Model, width: usize) -> (String, Vec<Line<'static>>) {
     } else {
         ""
     };
-    let service = model.chosen_service().map(|s| clean(&s.name, model.view.ascii));
+    let service = model
+        .chosen_service()
+        .map(|s| clean(&s.name, model.view.ascii));
     let title = match (&service, filter.is_empty()) {
         (None, true) => format!("Timeline ({total}{more})"),
         (None, false) => format!(

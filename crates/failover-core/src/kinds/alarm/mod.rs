@@ -123,7 +123,9 @@ impl Kind for Alarm {
     }
 
     fn site_health(world: &World<'_>, site: SiteId, out: &mut Vec<(bool, String)>) {
-        for (spec, st) in world.alarm().map(|(_, spec, state)| (spec, state))
+        for (spec, st) in world
+            .alarm()
+            .map(|(_, spec, state)| (spec, state))
             .filter(|(spec, _)| spec.site == Some(site))
         {
             let who = who(world, spec);
@@ -169,7 +171,9 @@ impl Kind for Alarm {
     }
 
     fn row_count(world: &World<'_>) -> usize {
-        world.alarm().map(|(_, spec, state)| (spec, state))
+        world
+            .alarm()
+            .map(|(_, spec, state)| (spec, state))
             .map(|(spec, st)| {
                 let rows = st.rows(spec).map_or(0, |r| r.len());
                 let whole = st.error.is_some() || st.stale || rows == 0;
@@ -183,7 +187,9 @@ impl Kind for Alarm {
     }
 
     fn status_json(world: &World<'_>) -> (&'static str, Value) {
-        let sources: Vec<Value> = world.alarm().map(|(_, spec, state)| (spec, state))
+        let sources: Vec<Value> = world
+            .alarm()
+            .map(|(_, spec, state)| (spec, state))
             .map(|(spec, st)| {
                 let alarms: Vec<Value> = st
                     .rows(spec)

@@ -109,7 +109,10 @@ impl Kind for CloudWatch {
     }
 
     fn site_health(world: &World<'_>, site: SiteId, out: &mut Vec<(bool, String)>) {
-        for (check, _, _) in world.cloudwatch().filter(|(_, spec, _)| spec.site == Some(site)) {
+        for (check, _, _) in world
+            .cloudwatch()
+            .filter(|(_, spec, _)| spec.site == Some(site))
+        {
             out.push(gate_line(world, check));
         }
     }

@@ -14,7 +14,9 @@ pub fn rows(world: &World<'_>, ctx: &RowCtx<'_>) -> Rows {
     let g = Glyphs::new(ctx.view.ascii);
     let ascii = ctx.view.ascii;
     let (name_w, site_w, width) = (ctx.name_w, ctx.site_w, ctx.width);
-    let lines = world.cloudwatch().map(|(_, spec, state)| (spec, state))
+    let lines = world
+        .cloudwatch()
+        .map(|(_, spec, state)| (spec, state))
         .map(|(spec, st)| {
             let shown = st.shown();
             let (glyph, style) = match shown {

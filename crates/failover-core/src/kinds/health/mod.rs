@@ -98,7 +98,9 @@ impl Kind for Health {
     }
 
     fn site_health(world: &World<'_>, site: SiteId, out: &mut Vec<(bool, String)>) {
-        for (spec, st) in world.health().map(|(_, spec, state)| (spec, state))
+        for (spec, st) in world
+            .health()
+            .map(|(_, spec, state)| (spec, state))
             .filter(|(spec, _)| spec.site == site)
         {
             let ok = st.status == CheckStatus::Healthy && !st.stale;

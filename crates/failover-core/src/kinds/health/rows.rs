@@ -10,7 +10,9 @@ use crate::theme::{Glyphs, cell};
 pub fn rows(world: &World<'_>, ctx: &RowCtx<'_>) -> Rows {
     let theme = &ctx.view.theme;
     let g = Glyphs::new(ctx.view.ascii);
-    let lines: Vec<Line<'static>> = world.health().map(|(_, spec, state)| (spec, state))
+    let lines: Vec<Line<'static>> = world
+        .health()
+        .map(|(_, spec, state)| (spec, state))
         .map(|(spec, st)| {
             let (glyph, style, state) = match (st.stale, st.status) {
                 (true, _) => (g.stale, theme.stale, "stale".to_string()),
