@@ -551,6 +551,8 @@ fn help_lists_the_service_keys() {
     let screen = render(&m, 80, 24);
     assert!(screen.contains("show the chosen service"), "{screen}");
     assert!(screen.contains("back to all services"), "{screen}");
+    // Everything fits at 80x24: the last line of help is there.
+    assert!(screen.contains("A ! after a timeline time"), "{screen}");
 }
 
 #[test]
