@@ -8,7 +8,7 @@ use std::time::Duration;
 
 use time::OffsetDateTime;
 
-use crate::kinds::{Section, Specs, States, health::ProbeOutcome};
+use crate::kinds::{Scope, Section, Specs, States, health::ProbeOutcome};
 
 /// How far back a source's history goes.
 pub const WINDOW: Duration = Duration::from_secs(15 * 60);
@@ -264,23 +264,27 @@ pub struct History {
     pub newest_ms: i64,
 }
 
-/// The source drawn on a pane's `line`: health checks are the Health pane's first rows; the
-/// Replication pane has, in the registry's order, PostgreSQL databases (a heading, then a row
-/// per member), Patroni clusters (a heading, a row per member `/cluster` lists, then those
-/// missing from it, which have no key) and RDS sources (a heading, then a row per instance).
+/// The source drawn on a pane's `line`, the pane showing the sources `scope` holds (None:
+/// every source): health checks are the Health pane's first rows; the Replication pane has, in
+/// the registry's order, PostgreSQL databases (a heading, then a row per member), Patroni
+/// clusters (a heading, a row per member `/cluster` lists, then those missing from it, which
+/// have no key) and RDS sources (a heading, then a row per instance).
 pub fn key_at(
     specs: &Specs,
     states: &States,
     history: &History,
+    scope: Option<&Scope>,
     section: Section,
     line: usize,
 ) -> Option<Key> {
     match section {
-        Section::Health => (line < specs.health.len()).then_some(Key::Health(line)),
+        Section::Health => held(scope.map(|s| &s.health), specs.health.len())
+            .nth(line)
+            .map(Key::Health),
         Section::Replication => {
             let mut first = 0;
-            for (db, spec) in specs.postgres.iter().enumerate() {
-                let members = spec.members.len();
+            for db in held(scope.map(|s| &s.postgres), specs.postgres.len()) {
+                let members = specs.postgres[db].members.len();
                 if line > first && line <= first + members {
                     return Some(Key::Postgres {
                         db,
@@ -289,7 +293,8 @@ pub fn key_at(
                 }
                 first += 1 + members;
             }
-            for (cluster, (spec, state)) in specs.patroni.iter().zip(&states.patroni).enumerate() {
+            for cluster in held(scope.map(|s| &s.patroni), specs.patroni.len()) {
+                let (spec, state) = (&specs.patroni[cluster], states.patroni.get(cluster)?);
                 let listed = state.view().map_or(&[][..], |v| &v.members);
                 if line > first && line <= first + listed.len() {
                     let name = &listed[line - first - 1].name;
@@ -302,8 +307,8 @@ pub fn key_at(
                 }
                 first += patroni_rows(spec, state);
             }
-            for (source, spec) in specs.rds.iter().enumerate() {
-                let instances = spec.instances.len();
+            for source in held(scope.map(|s| &s.rds), specs.rds.len()) {
+                let instances = specs.rds[source].instances.len();
                 if line > first && line <= first + instances {
                     return Some(Key::Rds {
                         source,
@@ -318,6 +323,11 @@ pub fn key_at(
     }
 }
 
+/// The indices below `count` that `held` lists (all of them without a list).
+fn held(held: Option<&Vec<usize>>, count: usize) -> impl Iterator<Item = usize> + '_ {
+    (0..count).filter(move |i| held.is_none_or(|h| h.contains(i)))
+}
+
 /// The rows a Patroni cluster takes, as its kind draws them.
 fn patroni_rows(
     spec: &crate::kinds::patroni::PatroniCluster,
@@ -327,26 +337,24 @@ fn patroni_rows(
 }
 
 /// How many of a pane's first rows are drawn by kinds with a history (all of the Replication
-/// pane's); `key_at` knows the sources among them.
-pub fn rows_with_history(specs: &Specs, states: &States, section: Section) -> usize {
+/// pane's), the pane showing the sources `scope` holds; `key_at` knows the sources among them.
+pub fn rows_with_history(
+    specs: &Specs,
+    states: &States,
+    scope: Option<&Scope>,
+    section: Section,
+) -> usize {
     match section {
-        Section::Health => specs.health.len(),
+        Section::Health => held(scope.map(|s| &s.health), specs.health.len()).count(),
         Section::Replication => {
-            specs
-                .postgres
-                .iter()
-                .map(|d| 1 + d.members.len())
+            held(scope.map(|s| &s.postgres), specs.postgres.len())
+                .map(|db| 1 + specs.postgres[db].members.len())
                 .sum::<usize>()
-                + specs
-                    .patroni
-                    .iter()
-                    .zip(&states.patroni)
-                    .map(|(spec, state)| patroni_rows(spec, state))
+                + held(scope.map(|s| &s.patroni), specs.patroni.len())
+                    .filter_map(|c| Some(patroni_rows(&specs.patroni[c], states.patroni.get(c)?)))
                     .sum::<usize>()
-                + specs
-                    .rds
-                    .iter()
-                    .map(|r| 1 + r.instances.len())
+                + held(scope.map(|s| &s.rds), specs.rds.len())
+                    .map(|r| 1 + specs.rds[r].instances.len())
                     .sum::<usize>()
         }
         Section::Dns => 0,
@@ -795,7 +803,14 @@ mod tests {
         let names: Vec<&str> = history.patroni[0].iter().map(|(n, _)| n.as_str()).collect();
         assert_eq!(names, ["p1", "p2"]);
         // Rows: the cluster's heading, then p1 and p2 as /cluster lists them.
-        let key = key_at(&config.kinds, &states, &history, Section::Replication, 2);
+        let key = key_at(
+            &config.kinds,
+            &states,
+            &history,
+            None,
+            Section::Replication,
+            2,
+        );
         assert_eq!(
             key,
             Some(Key::Patroni {
@@ -804,7 +819,14 @@ mod tests {
             })
         );
         assert_eq!(
-            key_at(&config.kinds, &states, &history, Section::Replication, 0),
+            key_at(
+                &config.kinds,
+                &states,
+                &history,
+                None,
+                Section::Replication,
+                0
+            ),
             None
         );
         let p2 = history
@@ -835,14 +857,21 @@ mod tests {
         assert!(p1.samples.iter().all(|s| s.a().is_none()));
         // The RDS source's rows follow the cluster's.
         assert_eq!(
-            key_at(&config.kinds, &states, &history, Section::Replication, 4),
+            key_at(
+                &config.kinds,
+                &states,
+                &history,
+                None,
+                Section::Replication,
+                4
+            ),
             Some(Key::Rds {
                 source: 0,
                 instance: 0
             })
         );
         assert_eq!(
-            rows_with_history(&config.kinds, &states, Section::Replication),
+            rows_with_history(&config.kinds, &states, None, Section::Replication),
             6
         );
     }

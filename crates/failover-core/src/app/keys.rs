@@ -25,6 +25,10 @@ pub enum Command {
     /// Enter: the focused row's history in the Health and Replication panes; elsewhere, in a
     /// live console, the run's Enter.
     Detail,
+    /// The panes of the service at the overview's cursor (named services only).
+    ShowService,
+    /// Back to the overview of every service.
+    AllServices,
     Run(RunKey),
 }
 
@@ -81,6 +85,30 @@ fn common() -> Vec<Binding> {
         bind(K::Char('/'), C::Filter, "/", "filter the timeline"),
         bind(K::Char('n'), C::Note, "n", "operator note"),
         bind(K::Enter, C::Detail, "Enter", "history of the top row"),
+    ]
+}
+
+/// The estate overview's keys, in a console whose config names services. Enter on the
+/// overview chooses too (see `update::detail`).
+fn services() -> Vec<Binding> {
+    use Command as C;
+    use KeyCode as K;
+    vec![
+        bind(
+            K::Char('l'),
+            C::ShowService,
+            "l / Right",
+            "show the chosen service",
+        ),
+        bind(K::Right, C::ShowService, "", ""),
+        bind(
+            K::Char('h'),
+            C::AllServices,
+            "h / Left",
+            "back to all services",
+        ),
+        bind(K::Left, C::AllServices, "", ""),
+        bind(K::Backspace, C::AllServices, "", ""),
     ]
 }
 
@@ -159,7 +187,19 @@ fn watch() -> Vec<Binding> {
 
 impl KeyMap {
     pub fn for_mode(mode: Mode) -> KeyMap {
+        Self::for_console(mode, false)
+    }
+
+    /// The keys of `model`'s console: its mode's, and the overview's when services are named.
+    pub fn of(model: &Model) -> KeyMap {
+        Self::for_console(model.mode, super::verdict::named(&model.config))
+    }
+
+    pub fn for_console(mode: Mode, services: bool) -> KeyMap {
         let mut bindings = common();
+        if services {
+            bindings.extend(self::services());
+        }
         if mode == Mode::Live {
             // In the arming reason prompt, Tab cycles the run's class (the prompt takes it).
             for b in bindings.iter_mut().filter(|b| b.code == KeyCode::Tab) {
@@ -190,6 +230,15 @@ impl KeyMap {
     pub fn help(&self) -> impl Iterator<Item = &Binding> {
         self.bindings.iter().filter(|b| !b.keys.is_empty())
     }
+}
+
+/// While the run pane is open, or where Enter has something to do for a run, Enter is the
+/// run's (with its refusal, if it refuses), in a console that has the run's Enter.
+pub fn enter_is_the_runs(model: &Model) -> bool {
+    let run_enter = KeyMap::of(model)
+        .binding(Command::Run(RunKey::Act))
+        .is_some();
+    run_enter && (model.run_pane_open() || runs::decide(model, RunKey::Act).is_ok())
 }
 
 /// A key that does something now, as the footer shows it.
@@ -235,7 +284,7 @@ const GENERAL: [(Command, &str, &str); 6] = [
 /// keys this console binds that `runs::decide` would not refuse, then the keys that always
 /// work. The footer lists exactly these.
 pub fn available(model: &Model) -> Vec<Hint> {
-    let keymap = KeyMap::for_mode(model.mode);
+    let keymap = KeyMap::of(model);
     let mut hints = Vec::new();
     for run_key in RUN_KEYS {
         let command = Command::Run(run_key);
@@ -250,6 +299,29 @@ pub fn available(model: &Model) -> Vec<Hint> {
                 what: what(model, &decision),
             });
         }
+    }
+    if super::verdict::named(&model.config) {
+        let (code, command, key, what) = if model.overview_shown() {
+            // Enter chooses unless it is the run's now.
+            if enter_is_the_runs(model) {
+                (KeyCode::Char('l'), Command::ShowService, "l", "service")
+            } else {
+                (KeyCode::Enter, Command::ShowService, "Enter", "service")
+            }
+        } else {
+            (
+                KeyCode::Char('h'),
+                Command::AllServices,
+                "h",
+                "all services",
+            )
+        };
+        hints.push(Hint {
+            code,
+            command,
+            key: key.into(),
+            what: what.into(),
+        });
     }
     for (command, key, what) in GENERAL {
         if let Some(binding) = keymap.binding(command) {

@@ -7,6 +7,7 @@ pub mod model;
 pub mod numbers;
 pub mod plans;
 pub mod runs;
+pub mod services;
 pub mod update;
 pub mod verdict;
 

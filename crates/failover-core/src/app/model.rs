@@ -39,15 +39,19 @@ pub enum Pane {
     Timeline,
     /// The runbook plan or run, while one is open.
     Run,
+    /// The estate overview: one row per service, while the config names services and none is
+    /// chosen.
+    Services,
 }
 
 impl Pane {
-    pub const ALL: [Pane; 5] = [
+    pub const ALL: [Pane; 6] = [
         Pane::Health,
         Pane::Replication,
         Pane::Dns,
         Pane::Timeline,
         Pane::Run,
+        Pane::Services,
     ];
 
     pub fn index(self) -> usize {
@@ -61,6 +65,7 @@ impl Pane {
             Pane::Dns => "DNS",
             Pane::Timeline => "Timeline",
             Pane::Run => "Run",
+            Pane::Services => "Services",
         }
     }
 }
@@ -200,8 +205,11 @@ impl Purpose {
 #[derive(Debug, Clone)]
 pub struct UiState {
     pub focus: Pane,
-    /// First row shown, per pane (timeline: 0 is the newest entry).
-    pub scroll: [usize; 5],
+    /// First row shown, per pane (timeline: 0 is the newest entry; services: the cursor).
+    pub scroll: [usize; 6],
+    /// The service whose panes are shown, an index into `Config::services`; None: the
+    /// overview (or, without named services, everything).
+    pub service: Option<usize>,
     pub overlay: Overlay,
     pub filter: String,
     /// Set by anything that changes what is drawn; the runtime clears it after a frame.
@@ -305,6 +313,11 @@ impl Model {
     ) -> Self {
         let kinds = States::new(&config.kinds);
         let history = crate::history::History::new(&config.kinds);
+        let focus = if super::verdict::named(&config) {
+            Pane::Services
+        } else {
+            Pane::Health
+        };
         Model {
             config,
             mode,
@@ -317,8 +330,9 @@ impl Model {
             history,
             timeline: Timeline::new(TIMELINE_CAPACITY),
             ui: UiState {
-                focus: Pane::Health,
-                scroll: [0; 5],
+                focus,
+                scroll: [0; 6],
+                service: None,
                 overlay: Overlay::None,
                 filter: String::new(),
                 dirty: true,
@@ -377,12 +391,68 @@ impl Model {
         self.ui.flash = Some((text.into(), self.now + time::Duration::seconds(6)));
     }
 
+    /// The estate overview takes the source panes' place: the config names services and none
+    /// is chosen.
+    pub fn overview_shown(&self) -> bool {
+        self.ui.service.is_none() && super::verdict::named(&self.config)
+    }
+
+    /// The service whose panes are shown, if one is chosen.
+    pub fn chosen_service(&self) -> Option<&crate::config::Service> {
+        self.ui.service.and_then(|i| self.config.services.get(i))
+    }
+
+    /// What the Health, Replication and DNS panes show: the chosen service's sources, else
+    /// every source.
+    pub fn pane_world(&self) -> World<'_> {
+        match self.chosen_service() {
+            Some(service) => self.world().scoped(&service.sources),
+            None => self.world(),
+        }
+    }
+
+    /// The chosen service's sources, for what counts rows by index (history keys).
+    pub fn pane_scope(&self) -> Option<&crate::kinds::Scope> {
+        self.chosen_service().map(|s| &s.sources)
+    }
+
+    /// The first pane on screen: the overview's, else Health.
+    pub fn home_pane(&self) -> Pane {
+        if self.overview_shown() {
+            Pane::Services
+        } else {
+            Pane::Health
+        }
+    }
+
+    /// The panes on screen, in focus order.
+    pub fn panes_shown(&self) -> Vec<Pane> {
+        let overview = self.overview_shown();
+        [
+            Pane::Services,
+            Pane::Health,
+            Pane::Replication,
+            Pane::Dns,
+            Pane::Timeline,
+            Pane::Run,
+        ]
+        .into_iter()
+        .filter(|p| match p {
+            Pane::Health | Pane::Replication | Pane::Dns => !overview,
+            Pane::Services => overview,
+            Pane::Run => self.run_pane_open(),
+            Pane::Timeline => true,
+        })
+        .collect()
+    }
+
     /// How many rows a pane has to scroll through.
     pub fn rows_in(&self, pane: Pane) -> usize {
         match pane {
-            Pane::Health => self.world().row_count(Section::Health),
-            Pane::Replication => self.world().row_count(Section::Replication),
-            Pane::Dns => self.world().row_count(Section::Dns),
+            Pane::Health => self.pane_world().row_count(Section::Health),
+            Pane::Replication => self.pane_world().row_count(Section::Replication),
+            Pane::Dns => self.pane_world().row_count(Section::Dns),
+            Pane::Services => self.config.services.len(),
             Pane::Timeline => self.timeline.count_shown(),
             Pane::Run => {
                 self.runs

@@ -524,7 +524,7 @@ fn close(model: &mut Model) {
     let active = model.runs.current.as_ref().is_some_and(|r| r.is_active());
     if active {
         // An armed run stays on screen; focus goes back to the panes.
-        model.ui.focus = Pane::Health;
+        model.ui.focus = model.home_pane();
         return;
     }
     model.runs.plan = None;
@@ -532,7 +532,7 @@ fn close(model: &mut Model) {
     model.runs.evac.shown = false;
     model.runs.shown = false;
     if model.ui.focus == Pane::Run {
-        model.ui.focus = Pane::Health;
+        model.ui.focus = model.home_pane();
     }
 }
 

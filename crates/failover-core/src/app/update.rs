@@ -390,7 +390,7 @@ fn on_key(model: &mut Model, key: KeyEvent, fx: &mut Fx) {
     if key.kind == KeyEventKind::Release {
         return;
     }
-    let keymap = KeyMap::for_mode(model.mode);
+    let keymap = KeyMap::of(model);
     if key.code == KeyCode::Char('c')
         && key
             .modifiers
@@ -533,10 +533,7 @@ fn on_key(model: &mut Model, key: KeyEvent, fx: &mut Fx) {
         Command::Run(run_key) => super::runs::on_key(model, run_key, fx),
         Command::Help => model.ui.overlay = Overlay::Help,
         Command::FocusNext | Command::FocusPrev => {
-            let panes: Vec<Pane> = Pane::ALL
-                .into_iter()
-                .filter(|p| *p != Pane::Run || model.run_pane_open())
-                .collect();
+            let panes = model.panes_shown();
             let at = panes.iter().position(|p| *p == focus).unwrap_or(0);
             let step = if command == Command::FocusNext {
                 1
@@ -557,6 +554,8 @@ fn on_key(model: &mut Model, key: KeyEvent, fx: &mut Fx) {
         }
         Command::Note => model.ui.overlay = Overlay::Note(Input::default()),
         Command::Detail => detail(model, focus, fx),
+        Command::ShowService => super::services::choose(model),
+        Command::AllServices => super::services::all(model),
     }
     if focus == Pane::Timeline
         && matches!(command, Command::Down | Command::PageDown | Command::Bottom)
@@ -569,14 +568,12 @@ fn on_key(model: &mut Model, key: KeyEvent, fx: &mut Fx) {
 /// run pane is open or Enter has something to do for a run; anywhere else it is the run's
 /// Enter (a live console's).
 fn detail(model: &mut Model, focus: Pane, fx: &mut Fx) {
-    // While the run pane is open, or where Enter has something to do for a run, it is the
-    // run's (with its refusal, if it refuses).
-    let run_enter = KeyMap::for_mode(model.mode)
+    let run_enter = KeyMap::of(model)
         .binding(Command::Run(super::runs::RunKey::Act))
         .is_some();
-    let for_run = run_enter
-        && (model.run_pane_open() || super::runs::decide(model, super::runs::RunKey::Act).is_ok());
+    let for_run = super::keys::enter_is_the_runs(model);
     let section = match focus {
+        Pane::Services if !for_run => return super::services::choose(model),
         Pane::Health if !for_run => kinds::Section::Health,
         Pane::Replication if !for_run => kinds::Section::Replication,
         _ => {
@@ -591,6 +588,7 @@ fn detail(model: &mut Model, focus: Pane, fx: &mut Fx) {
         &model.config.kinds,
         &model.kinds,
         &model.history,
+        model.pane_scope(),
         section,
         line,
     ) {

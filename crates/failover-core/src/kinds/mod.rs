@@ -302,6 +302,16 @@ pub struct Rows {
     pub problems: usize,
 }
 
+/// One replica's lag as its kind reads it: unknown is never zero.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum ReplicaLag {
+    Known {
+        bytes: Option<u64>,
+        time: Option<Duration>,
+    },
+    Unknown,
+}
+
 /// What every kind answers, whatever it reads. One impl per kind, in its folder's `mod.rs`.
 pub trait Kind {
     type Spec: std::fmt::Debug + Clone;
@@ -329,6 +339,8 @@ pub trait Kind {
     fn findings(world: &World<'_>, agreed: Option<SiteId>, out: &mut Vec<Finding>);
     /// Where it says writes and traffic go.
     fn serving(_world: &World<'_>, _serving: &mut Serving) {}
+    /// The lag of each of its replicas (the estate overview shows a service's worst).
+    fn replica_lags(_world: &World<'_>, _out: &mut Vec<ReplicaLag>) {}
     /// Its sources' part in a site's health (the healthy gate): whether each is fine, and a line.
     fn site_health(_world: &World<'_>, _site: SiteId, _out: &mut Vec<(bool, String)>) {}
     /// Names shown in the Health pane's name column (it is as wide as the longest).
@@ -479,6 +491,13 @@ macro_rules! registry {
                 let mut serving = Serving::default();
                 $(<$field::$kind as Kind>::serving(self, &mut serving);)+
                 serving
+            }
+
+            /// The lag of every replica in scope.
+            pub fn replica_lags(&self) -> Vec<ReplicaLag> {
+                let mut out = Vec::new();
+                $(<$field::$kind as Kind>::replica_lags(self, &mut out);)+
+                out
             }
 
             /// Every source's part in `site`'s health.

@@ -131,7 +131,9 @@ pub struct Timeline {
     first: u64,
     /// The filter, lower case; empty: every entry.
     filter: String,
-    /// Sequence numbers of the entries that match `filter`, oldest first.
+    /// One service's entries only; None: every service's.
+    service: Option<ServiceEntries>,
+    /// Sequence numbers of the entries that match `filter` and `service`, oldest first.
     matching: VecDeque<u64>,
     /// Older history in the journal, not read yet.
     pub older: Older,
@@ -140,6 +142,34 @@ pub struct Timeline {
     /// Counts the entries dropped from the front: a page read before one was dropped would
     /// leave it out, and is read again.
     pub dropped: u64,
+}
+
+/// Which entries belong to one service: those of its sources (an entry's source is the
+/// source's, or under it: "db/orders" holds "db/orders/west") and the runs of its runbooks.
+/// Console entries and notes concern every service: they are always shown.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct ServiceEntries {
+    pub sources: Vec<String>,
+    pub runbooks: Vec<String>,
+}
+
+impl ServiceEntries {
+    pub fn holds(&self, entry: &Entry) -> bool {
+        match entry.kind {
+            Kind::Console | Kind::Note => true,
+            Kind::Run => {
+                let runbook = entry.run.as_ref().map(|r| r.runbook.as_str());
+                let runbook = runbook.or_else(|| entry.source.strip_prefix("run/"));
+                runbook.is_some_and(|r| self.runbooks.iter().any(|n| n == r))
+            }
+            Kind::Edge => self.sources.iter().any(|s| {
+                entry
+                    .source
+                    .strip_prefix(s.as_str())
+                    .is_some_and(|rest| rest.is_empty() || rest.starts_with('/'))
+            }),
+        }
+    }
 }
 
 /// A run of journal lines, read at start-up (the tail) or when the operator scrolls back (a page
@@ -214,6 +244,7 @@ impl Timeline {
             // Room below for older pages put in front.
             first: 1 << 40,
             filter: String::new(),
+            service: None,
             matching: VecDeque::new(),
             older: Older::None,
             reading_older: false,
@@ -245,7 +276,7 @@ impl Timeline {
         for (entry, offset) in page.entries.into_iter().zip(page.offsets).rev() {
             let shown = Shown::new(entry, true, Some(offset));
             self.first -= 1;
-            if !self.filter.is_empty() && shown.matches(&self.filter) {
+            if self.filtering() && self.shows(&shown) {
                 self.matching.push_front(self.first);
             }
             self.entries.push_front(shown);
@@ -275,7 +306,7 @@ impl Timeline {
             };
         }
         let shown = Shown::new(entry, journaled, offset);
-        if !self.filter.is_empty() && shown.matches(&self.filter) {
+        if self.filtering() && self.shows(&shown) {
             self.matching
                 .push_back(self.first + self.entries.len() as u64);
         }
@@ -288,18 +319,41 @@ impl Timeline {
         if needle == self.filter {
             return;
         }
-        self.matching.clear();
-        if !needle.is_empty() {
-            let first = self.first;
-            self.matching.extend(
-                self.entries
-                    .iter()
-                    .enumerate()
-                    .filter(|(_, s)| s.matches(&needle))
-                    .map(|(i, _)| first + i as u64),
-            );
-        }
         self.filter = needle;
+        self.refilter();
+    }
+
+    /// Shows one service's entries only (None: every service's); the filter applies within.
+    pub fn set_service(&mut self, service: Option<ServiceEntries>) {
+        if service == self.service {
+            return;
+        }
+        self.service = service;
+        self.refilter();
+    }
+
+    fn filtering(&self) -> bool {
+        !self.filter.is_empty() || self.service.is_some()
+    }
+
+    fn shows(&self, shown: &Shown) -> bool {
+        (self.filter.is_empty() || shown.matches(&self.filter))
+            && self.service.as_ref().is_none_or(|s| s.holds(&shown.entry))
+    }
+
+    fn refilter(&mut self) {
+        self.matching.clear();
+        if self.filtering() {
+            let first = self.first;
+            let matching: Vec<u64> = self
+                .entries
+                .iter()
+                .enumerate()
+                .filter(|(_, s)| self.shows(s))
+                .map(|(i, _)| first + i as u64)
+                .collect();
+            self.matching.extend(matching);
+        }
     }
 
     pub fn len(&self) -> usize {
@@ -322,7 +376,7 @@ impl Timeline {
 
     /// The entries that match the filter (all without one), newest first.
     pub fn shown_newest_first(&self) -> Box<dyn Iterator<Item = &Shown> + '_> {
-        if self.filter.is_empty() {
+        if !self.filtering() {
             return Box::new(self.entries.iter().rev());
         }
         Box::new(
@@ -335,7 +389,7 @@ impl Timeline {
 
     /// How many entries the filter lets through.
     pub fn count_shown(&self) -> usize {
-        if self.filter.is_empty() {
+        if !self.filtering() {
             self.entries.len()
         } else {
             self.matching.len()
@@ -381,5 +435,66 @@ mod tests {
             shown(&t),
             ["red five", "blue four", "red three", "blue two"]
         );
+    }
+
+    #[test]
+    fn a_service_shows_its_sources_and_runs_and_the_filter_applies_within() {
+        let mut t = Timeline::new(10);
+        let at = OffsetDateTime::UNIX_EPOCH;
+        for source in [
+            "db/orders/west",
+            "db/orders-2/west",
+            "dns/api.x. A",
+            "health/api-a",
+        ] {
+            t.push(
+                Entry::new(at, Severity::Warn, Kind::Edge, source, "flip"),
+                true,
+            );
+        }
+        t.push(
+            Entry::new(at, Severity::Info, Kind::Run, "run/failover", "armed"),
+            true,
+        );
+        t.push(
+            Entry::new(at, Severity::Info, Kind::Run, "run/other", "armed"),
+            true,
+        );
+        t.push(
+            Entry::new(at, Severity::Info, Kind::Note, "operator", "hi"),
+            true,
+        );
+        let sources = |t: &Timeline| -> Vec<String> {
+            t.shown_newest_first()
+                .map(|s| s.entry.source.clone())
+                .collect()
+        };
+        t.set_service(Some(ServiceEntries {
+            sources: vec!["db/orders".into(), "dns/api.x. A".into()],
+            runbooks: vec!["failover".into()],
+        }));
+        assert_eq!(
+            sources(&t),
+            ["operator", "run/failover", "dns/api.x. A", "db/orders/west"]
+        );
+        t.push(
+            Entry::new(at, Severity::Ok, Kind::Edge, "db/orders", "back"),
+            true,
+        );
+        t.push(
+            Entry::new(at, Severity::Ok, Kind::Edge, "health/api-b", "x"),
+            true,
+        );
+        assert_eq!(
+            t.count_shown(),
+            5,
+            "a new entry of its own counts, another's not"
+        );
+        t.set_filter("armed");
+        assert_eq!(sources(&t), ["run/failover"]);
+        t.set_service(None);
+        assert_eq!(sources(&t), ["run/other", "run/failover"]);
+        t.set_filter("");
+        assert_eq!(t.count_shown(), 9);
     }
 }

@@ -9,10 +9,14 @@
 //! ┌ Timeline ────────────────────────────┐   Timeline
 //! footer: keys that work now                 footer
 //! ```
+//!
+//! With named services and none chosen, the Services overview takes the place of Health,
+//! Replication and DNS (above the run pane and the timeline).
 
 mod detail;
 mod header;
 mod overlay;
+mod overview;
 mod panes;
 mod plan;
 pub(crate) mod run;
@@ -78,6 +82,9 @@ fn pane_areas(model: &Model, body: Rect, wide: bool) -> Vec<(Pane, Rect)> {
     let chrome = if wide { 2 } else { 1 };
     let want = |pane: Pane| model.rows_in(pane).max(1) as u16 + chrome;
     let run_open = model.run_pane_open();
+    if model.overview_shown() {
+        return overview_areas(model, body, wide, want(Pane::Services) + 1);
+    }
     if wide {
         let top = want(Pane::Health).max(want(Pane::Dns));
         let heights = fit(
@@ -142,6 +149,30 @@ fn pane_areas(model: &Model, body: Rect, wide: bool) -> Vec<(Pane, Rect)> {
             (bottom, t),
         ]
     }
+}
+
+/// The overview on top, as tall as its rows; below it the run pane and the timeline (wide:
+/// side by side; narrow: the run pane unless the timeline has the focus).
+fn overview_areas(model: &Model, body: Rect, wide: bool, want: u16) -> Vec<(Pane, Rect)> {
+    let run_open = model.run_pane_open();
+    let reserve = if run_open { 8 } else { 5 };
+    let height = want.min(body.height.saturating_sub(reserve)).max(3);
+    let [top, bottom] =
+        Layout::vertical([Constraint::Length(height), Constraint::Min(0)]).areas(body);
+    let mut areas = vec![(Pane::Services, top)];
+    match (run_open, wide) {
+        (false, _) => areas.push((Pane::Timeline, bottom)),
+        (true, true) => {
+            let [run, timeline] =
+                Layout::horizontal([Constraint::Percentage(60), Constraint::Percentage(40)])
+                    .areas(bottom);
+            areas.push((Pane::Run, run));
+            areas.push((Pane::Timeline, timeline));
+        }
+        (true, false) if model.ui.focus == Pane::Timeline => areas.push((Pane::Timeline, bottom)),
+        (true, false) => areas.push((Pane::Run, bottom)),
+    }
+    areas
 }
 
 /// Shrinks the largest wants until they fit `total - reserve`, never below 2 rows each (a want

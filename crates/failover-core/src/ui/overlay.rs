@@ -117,7 +117,7 @@ pub fn render(frame: &mut Frame<'_>, area: Rect, model: &Model) {
         return;
     }
     let theme = &model.view.theme;
-    let keymap = KeyMap::for_mode(model.mode);
+    let keymap = KeyMap::of(model);
     // Two columns, so every key fits at 80x24.
     let bindings: Vec<_> = keymap.help().collect();
     let half = bindings.len().div_ceil(2);
@@ -150,6 +150,12 @@ pub fn render(frame: &mut Frame<'_>, area: Rect, model: &Model) {
         "Enter on Health or Replication, run pane closed: the top row's history.",
         theme.dim,
     )));
+    if crate::app::verdict::named(&model.config) {
+        lines.push(Line::from(Span::styled(
+            "Services: l (Enter, run pane closed) shows one service; h returns to all.",
+            theme.dim,
+        )));
+    }
     lines.push(Line::from(Span::styled(
         "Times are UTC. Lag: bytes, then seconds and their source.",
         theme.dim,

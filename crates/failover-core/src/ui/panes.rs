@@ -27,9 +27,16 @@ pub fn render(frame: &mut Frame<'_>, area: Rect, model: &Model, pane: Pane, wide
         Pane::Dns => sources(model, Section::Dns, inner_width, wide),
         Pane::Timeline => timeline(model, inner_width),
         Pane::Run => super::run::lines(model, inner_width),
+        Pane::Services => super::overview::lines(model, inner_width),
     };
     let scroll = if pane == Pane::Timeline {
         0
+    } else if pane == Pane::Services {
+        // The cursor moves over rows that stay in place until it reaches the bottom.
+        let chrome = if wide { 2 } else { 1 };
+        let visible = area.height.saturating_sub(chrome) as usize;
+        let cursor_line = model.ui.scroll[pane.index()] + super::overview::HEADING_ROWS;
+        (cursor_line + 1).saturating_sub(visible)
     } else {
         model.ui.scroll[pane.index()].min(lines.len().saturating_sub(1))
     };
@@ -43,6 +50,7 @@ pub fn render(frame: &mut Frame<'_>, area: Rect, model: &Model, pane: Pane, wide
             &model.config.kinds,
             &model.kinds,
             &model.history,
+            model.pane_scope(),
             section,
             scroll,
         )
@@ -130,20 +138,45 @@ fn sources(
         site_w,
         names: &names,
     };
-    let mut rows = model.world().rows(section, &ctx);
+    let world = model.pane_world();
+    let service = model.chosen_service();
+    // The chosen service's name in every pane title.
+    let name = match service {
+        Some(s) => format!("{name} ({})", clean(&s.name, model.view.ascii)),
+        None => name.to_string(),
+    };
+    if service.is_some() && world.row_count(section) == 0 {
+        let what = match section {
+            Section::Health => "no health checks in this service",
+            Section::Replication => "no database in this service",
+            Section::Dns => "no dns records in this service",
+        };
+        return (name, placeholder(theme, what));
+    }
+    let mut rows = world.rows(section, &ctx);
     if sparks {
         // Rows of kinds with no history (they follow those with one) keep the full width.
-        let with_history = crate::history::rows_with_history(&config.kinds, &model.kinds, section);
+        let with_history = crate::history::rows_with_history(
+            &config.kinds,
+            &model.kinds,
+            model.pane_scope(),
+            section,
+        );
         if rows.lines.len() > with_history {
-            let full = model.world().rows(section, &RowCtx { width, ..ctx });
+            let full = world.rows(section, &RowCtx { width, ..ctx });
             rows.lines.truncate(with_history);
             rows.lines.extend(full.lines.into_iter().skip(with_history));
         }
         for (i, line) in rows.lines.iter_mut().enumerate() {
-            let Some(series) =
-                crate::history::key_at(&config.kinds, &model.kinds, &model.history, section, i)
-                    .and_then(|key| model.history.get(key))
-            else {
+            let Some(series) = crate::history::key_at(
+                &config.kinds,
+                &model.kinds,
+                &model.history,
+                model.pane_scope(),
+                section,
+                i,
+            )
+            .and_then(|key| model.history.get(key)) else {
                 continue;
             };
             let pad = ctx.width.saturating_sub(line.width());
@@ -158,7 +191,7 @@ fn sources(
     }
     let title = match counted {
         Some(what) if rows.problems > 0 => format!("{name}: {} {what}", rows.problems),
-        _ => name.into(),
+        _ => name,
     };
     (title, rows.lines)
 }
@@ -241,14 +274,25 @@ fn timeline(model: &Model, width: usize) -> (String, Vec<Line<'static>>) {
     } else {
         ""
     };
-    let title = if filter.is_empty() {
-        format!("Timeline ({total}{more})")
-    } else {
-        format!(
+    let service = model
+        .chosen_service()
+        .map(|s| clean(&s.name, model.view.ascii));
+    let title = match (&service, filter.is_empty()) {
+        (None, true) => format!("Timeline ({total}{more})"),
+        (None, false) => format!(
             "Timeline: filter \"{}\" ({}/{total}{more})",
             clean(filter, model.view.ascii),
             model.timeline.count_shown()
-        )
+        ),
+        (Some(name), true) => format!(
+            "Timeline: {name} ({}/{total}{more})",
+            model.timeline.count_shown()
+        ),
+        (Some(name), false) => format!(
+            "Timeline: {name}, filter \"{}\" ({}/{total}{more})",
+            clean(filter, model.view.ascii),
+            model.timeline.count_shown()
+        ),
     };
     if total == 0 {
         return (title, placeholder(theme, "nothing recorded yet"));
@@ -321,7 +365,14 @@ fn timeline(model: &Model, width: usize) -> (String, Vec<Line<'static>>) {
     if lines.is_empty() {
         return (
             title,
-            placeholder(theme, "no entry matches the filter (Esc on / clears it)"),
+            placeholder(
+                theme,
+                if filter.is_empty() {
+                    "no entry of this service yet"
+                } else {
+                    "no entry matches the filter (Esc on / clears it)"
+                },
+            ),
         );
     }
     (title, lines)

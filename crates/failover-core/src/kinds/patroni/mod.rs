@@ -26,7 +26,9 @@ pub use wire::{
     body_hint, cluster_view, history_entries, node,
 };
 
-use super::{Clock, Evidence, Finding, Kind, Level, RowCtx, Rows, Section, Serving, World};
+use super::{
+    Clock, Evidence, Finding, Kind, Level, ReplicaLag, RowCtx, Rows, Section, Serving, World,
+};
 use crate::schema::{SiteId, Sites};
 use crate::timeline::Edges;
 
@@ -117,6 +119,27 @@ impl Kind for Patroni {
                     _ => {}
                 }
             }
+        }
+    }
+
+    /// Each member but the leader: its worst byte lag; unknown when Patroni says so, when the
+    /// cluster is not read, or for a configured member `/cluster` does not list.
+    fn replica_lags(world: &World<'_>, out: &mut Vec<ReplicaLag>) {
+        for (_, spec, state) in world.patroni() {
+            let Some(view) = state.view().filter(|_| state.error.is_none()) else {
+                out.push(ReplicaLag::Unknown);
+                continue;
+            };
+            for m in view.members.iter().filter(|m| !m.is_leader()) {
+                out.push(match m.worst_lag() {
+                    Some(Lag::Bytes(b)) => ReplicaLag::Known {
+                        bytes: Some(b),
+                        time: None,
+                    },
+                    _ => ReplicaLag::Unknown,
+                });
+            }
+            out.extend(state.missing(spec).iter().map(|_| ReplicaLag::Unknown));
         }
     }
 

@@ -25,7 +25,9 @@ pub use writable::{
     ATTEMPT_EVERY, WriteCheck, attempt_timeout, describe_writable, writable_evidence,
 };
 
-use super::{Clock, Evidence, Finding, Kind, Level, RowCtx, Rows, Section, Serving, World};
+use super::{
+    Clock, Evidence, Finding, Kind, Level, ReplicaLag, RowCtx, Rows, Section, Serving, World,
+};
 use crate::schema::{SiteId, Sites};
 use crate::text::{bytes, secs};
 use crate::timeline::Edges;
@@ -128,6 +130,24 @@ impl Kind for Postgres {
             serving
                 .no_primary
                 .push(state.all_seen() && state.primaries().is_empty());
+        }
+    }
+
+    /// Every member but a primary: a replica's lag as the pane shows it; a member not read as
+    /// a replica (unreachable, not heard yet) has an unknown lag.
+    fn replica_lags(world: &World<'_>, out: &mut Vec<ReplicaLag>) {
+        for (_, _, state) in world.postgres() {
+            for m in state.members.iter().filter(|m| m.role != Role::Primary) {
+                out.push(match (&m.lag, m.role) {
+                    (Some(lag), Role::Replica) if lag.bytes.is_some() || lag.time.is_some() => {
+                        ReplicaLag::Known {
+                            bytes: lag.bytes.map(|(b, _)| b),
+                            time: lag.time.map(|(t, _)| t),
+                        }
+                    }
+                    _ => ReplicaLag::Unknown,
+                });
+            }
         }
     }
 

@@ -23,7 +23,8 @@ pub use state::{
 
 use super::aws::{self, AwsSettings};
 use super::{
-    Clock, Evidence, Finding, Kind, Level as Verdict, RowCtx, Rows, Section, Serving, World,
+    Clock, Evidence, Finding, Kind, Level as Verdict, ReplicaLag, RowCtx, Rows, Section, Serving,
+    World,
 };
 use crate::schema::{SiteId, Sites};
 use crate::text::{setting, since};
@@ -145,6 +146,27 @@ impl Kind for Rds {
                     }
                     None => {}
                 }
+            }
+        }
+    }
+
+    /// Each replica or reader instance: its lag in time; unknown without a recent datapoint,
+    /// for an instance not read, or for a source not read yet.
+    fn replica_lags(world: &World<'_>, out: &mut Vec<ReplicaLag>) {
+        for (_, _, st) in world.rds() {
+            let Some(reading) = &st.reading else {
+                out.push(ReplicaLag::Unknown);
+                continue;
+            };
+            for inst in &reading.instances {
+                out.extend(match inst.as_ref().map(lag) {
+                    Ok(Lag::NotApplicable) => None,
+                    Ok(Lag::Known { lag, .. }) => Some(ReplicaLag::Known {
+                        bytes: None,
+                        time: Some(lag),
+                    }),
+                    _ => Some(ReplicaLag::Unknown),
+                });
             }
         }
     }
