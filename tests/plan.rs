@@ -509,6 +509,19 @@ fn skipping_a_service_takes_a_reason_and_the_plan_goes_on() {
         screen.contains("skipped: billing moves tomorrow"),
         "{screen}"
     );
+    // The overview says each service's place in the plan, the skipped one's too (not its
+    // aborted run).
+    for (service, place) in [
+        ("orders", "plan moved"),
+        ("billing", "plan SKIPPED"),
+        ("ledger", "plan moved"),
+    ] {
+        let row = screen
+            .lines()
+            .find(|l| l.contains(&format!(" {service} ")) && l.contains(" OK "))
+            .unwrap_or_default();
+        assert!(row.contains(place), "{service}: {place}:\n{screen}");
+    }
 }
 
 #[test]
@@ -786,4 +799,32 @@ fn the_plans_preview_at_both_sizes() {
     for (w, h) in fixture::SIZES {
         insta::assert_snapshot!(format!("plan_preview_{w}x{h}"), c.screen(w, h));
     }
+}
+
+#[test]
+fn the_reason_typed_for_a_plan_stays_readable_at_80_columns() {
+    let mut c = Console::new();
+    c.open_plan();
+    c.hit(KeyCode::Enter);
+    c.type_line("east");
+    for ch in "west is flooding badly".chars() {
+        c.hit(KeyCode::Char(ch));
+    }
+    let screen = c.screen(80, 24);
+    let last = screen.lines().last().unwrap_or_default();
+    assert!(
+        last.starts_with(
+            "reason for this plan (planned switchover; Tab: class): west is flooding badly"
+        ),
+        "the typed reason, whole, after the question (the hint yields):\n{screen}"
+    );
+    let wide = c.screen(160, 48);
+    assert!(
+        wide.lines()
+            .last()
+            .unwrap_or_default()
+            .contains("west is flooding badly")
+            && wide.contains("Enter ok, Esc cancel"),
+        "{wide}"
+    );
 }

@@ -161,6 +161,7 @@ fn the_config_resolves_the_member_at_the_site_with_its_timeouts() {
     let lines = plan::describe_kind(
         &m.config.sites,
         &m.config.kinds,
+        None,
         &m.config.runbooks[0].steps[0].kind,
     );
     assert_eq!(

@@ -503,6 +503,12 @@ impl Model {
             .position(|s| !s.implicit && s.runbooks.contains(&runbook))
     }
 
+    /// The name of the named service that lists `runbook`.
+    pub fn service_name(&self, runbook: usize) -> Option<&str> {
+        self.service_of(runbook)
+            .map(|s| self.config.services[s].name.as_str())
+    }
+
     /// One named service's sources (None: every source).
     pub fn world_of(&self, service: Option<usize>) -> World<'_> {
         match service.and_then(|s| self.config.services.get(s)) {

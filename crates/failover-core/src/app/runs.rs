@@ -792,9 +792,13 @@ fn dry_run(model: &mut Model, _token: &DriverToken, runbook_index: usize, fx: &m
     fx.effects.push(Effect::Record(start));
     let mut actions = Vec::new();
     for (i, step) in runbook.steps.iter().enumerate() {
-        let described =
-            runbook::plan::describe_kind(&model.config.sites, &model.config.kinds, &step.kind)
-                .join(" ; ");
+        let described = runbook::plan::describe_kind(
+            &model.config.sites,
+            &model.config.kinds,
+            model.service_name(runbook_index),
+            &step.kind,
+        )
+        .join(" ; ");
         let blocked = match &step.kind {
             StepKind::Gate(g) => Some(evidence::gate(&model.world_for(Some(runbook_index)), g))
                 .filter(|e| !e.pass)

@@ -6,8 +6,9 @@ use crate::schema::Sites;
 use crate::text;
 
 /// What the step does, in lines: the SQL, the DNS update, the command line, the request.
-pub fn describe(sites: &Sites, specs: &Specs, step: &Step) -> Vec<String> {
-    let mut lines = describe_kind(sites, specs, &step.kind);
+/// `service`: the named service whose runbook it is (its gates look at its sources only).
+pub fn describe(sites: &Sites, specs: &Specs, service: Option<&str>, step: &Step) -> Vec<String> {
+    let mut lines = describe_kind(sites, specs, service, &step.kind);
     match &step.rollback {
         Some(Rollback::Action(a)) => {
             lines.push("rollback:".into());
@@ -19,7 +20,12 @@ pub fn describe(sites: &Sites, specs: &Specs, step: &Step) -> Vec<String> {
     lines
 }
 
-pub fn describe_kind(sites: &Sites, specs: &Specs, kind: &StepKind) -> Vec<String> {
+pub fn describe_kind(
+    sites: &Sites,
+    specs: &Specs,
+    service: Option<&str>,
+    kind: &StepKind,
+) -> Vec<String> {
     match kind {
         StepKind::Gate(Gate::Lag { db, member }) => {
             let d = &specs.postgres[*db];
@@ -31,10 +37,16 @@ pub fn describe_kind(sites: &Sites, specs: &Specs, kind: &StepKind) -> Vec<Strin
                 text::secs(d.max_lag)
             )]
         }
-        StepKind::Gate(Gate::Healthy { site }) => vec![format!(
-            "gate: every health check of {} is healthy",
-            sites.label(*site)
-        )],
+        StepKind::Gate(Gate::Healthy { site }) => vec![match service {
+            Some(service) => format!(
+                "gate: every health check of {service} at {} is healthy",
+                sites.label(*site)
+            ),
+            None => format!(
+                "gate: every health check of {} is healthy",
+                sites.label(*site)
+            ),
+        }],
         StepKind::Gate(Gate::Route53Health { record, site }) => vec![format!(
             "gate: Route 53 health check of {}'s failover set of {} {} is healthy (over 18 % of checkers)",
             sites.label(*site),

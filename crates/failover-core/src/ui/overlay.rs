@@ -85,12 +85,19 @@ pub fn footer(frame: &mut Frame<'_>, area: Rect, model: &Model) {
     input_line(frame, area, model, prompt, input);
 }
 
+/// The fewest columns a prompt leaves for what is typed, before its hint is dropped.
+const MIN_INPUT: usize = 24;
+
 fn input_line(frame: &mut Frame<'_>, area: Rect, model: &Model, prompt: &str, input: &Input) {
     let theme = &model.view.theme;
-    let hint = "  Enter ok, Esc cancel";
-    let width = area
-        .width
-        .saturating_sub((prompt.len() + hint.len()) as u16 + 1) as usize;
+    let prompt_w = Span::raw(prompt).width();
+    // What is typed must stay readable at 80 columns: the hint yields first.
+    let room = |hint: &str| (area.width as usize).saturating_sub(prompt_w + hint.len() + 1);
+    let hint = match "  Enter ok, Esc cancel" {
+        h if room(h) >= MIN_INPUT => h,
+        _ => "",
+    };
+    let width = room(hint);
     let scroll = input.visual_scroll(width);
     let shown: String = input.value().chars().skip(scroll).take(width).collect();
     let line = Line::from(vec![
@@ -100,7 +107,7 @@ fn input_line(frame: &mut Frame<'_>, area: Rect, model: &Model, prompt: &str, in
         Span::styled(hint, theme.dim),
     ]);
     frame.render_widget(Paragraph::new(line), area);
-    let x = area.x + prompt.len() as u16 + (input.visual_cursor().saturating_sub(scroll)) as u16;
+    let x = area.x + prompt_w as u16 + (input.visual_cursor().saturating_sub(scroll)) as u16;
     frame.set_cursor_position(Position::new(x.min(area.right().saturating_sub(1)), area.y));
 }
 

@@ -263,14 +263,19 @@ fn run_cell(model: &Model, v: &ServiceVerdict<'_>) -> Option<Cell> {
         run.runbook_index
             .is_some_and(|r| v.service.runbooks.contains(&r))
     });
-    let Some(run) = run else {
-        return plan_cell(model, v);
-    };
-    let in_plan = model.runs.evac.current.as_ref().is_some_and(|p| {
-        p.items
-            .iter()
-            .any(|i| i.service == v.service.name && i.state == ItemState::Running)
+    // The service's place in the current plan, unless its run came after the plan ended.
+    let plan_item = model.runs.evac.current.as_ref().and_then(|p| {
+        let later = run.is_some_and(|r| p.ended_at.is_some_and(|end| r.armed_at > end));
+        (!later)
+            .then(|| p.items.iter().find(|i| i.service == v.service.name))
+            .flatten()
     });
+    let in_plan = match (plan_item, run) {
+        (Some(item), Some(_)) if item.state == ItemState::Running => true,
+        (Some(_), _) | (None, None) => return plan_cell(model, v),
+        (None, Some(_)) => false,
+    };
+    let run = run?;
     let name = if run.dry_run {
         format!("dry run {}", run.runbook)
     } else if in_plan {

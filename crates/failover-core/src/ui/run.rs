@@ -93,7 +93,12 @@ fn plan_lines(model: &Model, index: usize, width: usize) -> (String, Vec<Line<'s
             ),
             Span::styled(verdict, style),
         ]));
-        for detail in plan::describe(&config.sites, &config.kinds, step) {
+        for detail in plan::describe(
+            &config.sites,
+            &config.kinds,
+            model.service_name(index),
+            step,
+        ) {
             lines.push(Line::from(Span::styled(
                 cut(
                     &format!("          {}", t(model, &config.masker.mask(&detail))),
@@ -238,7 +243,8 @@ pub(super) fn run_lines(
                     vstyle,
                 )));
             }
-            for d in plan::describe_kind(&config.sites, &config.kinds, &step_spec.kind)
+            let service = run.runbook_index.and_then(|r| model.service_name(r));
+            for d in plan::describe_kind(&config.sites, &config.kinds, service, &step_spec.kind)
                 .into_iter()
                 .take(3)
             {
