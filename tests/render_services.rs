@@ -356,7 +356,7 @@ fn overview_of_eight_services() {
         assert!(overview_row(&screen, 4).contains("-us "), "{screen}");
         let orders = overview_row(&screen, 0);
         assert!(orders.contains("west") && orders.contains("OK"), "{orders}");
-        assert!(orders.contains("failover 3/5"), "{orders}");
+        assert!(orders.contains("3/5 failover"), "{orders}");
         let billing = overview_row(&screen, 1);
         assert!(
             billing.contains("east") && !billing.contains("west"),

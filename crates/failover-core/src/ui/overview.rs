@@ -4,7 +4,7 @@
 //! ```text
 //!   service      db      dns     verdict lag            run           reason
 //! > orders       site A  site A  OK      0 B, 0.0 s
-//!   billing      split   site B  CRIT    ?              failover 2/5  primary on both sites
+//!   billing      split   site B  CRIT    ?              2/5 failover  primary on both sites
 //! ```
 
 use std::collections::BTreeSet;
@@ -256,7 +256,7 @@ fn lag_cell(lags: &[ReplicaLag]) -> Cell {
     (text, Tone::Text)
 }
 
-/// The current run, when its runbook is one of this service's: "failover 2/5", with the state
+/// The current run, when its runbook is one of this service's: "2/5 failover", with the state
 /// of a step that needs a look, or how it ended.
 fn run_cell(model: &Model, v: &ServiceVerdict<'_>) -> Option<Cell> {
     let run = model.runs.current.as_ref().filter(|run| {
@@ -276,12 +276,15 @@ fn run_cell(model: &Model, v: &ServiceVerdict<'_>) -> Option<Cell> {
         (None, Some(_)) => false,
     };
     let run = run?;
-    let name = if run.dry_run {
-        format!("dry run {}", run.runbook)
-    } else if in_plan {
-        "plan".to_string()
-    } else {
-        run.runbook.clone()
+    // The state first: a long runbook name is what the column cuts.
+    let label = |state: String| {
+        if in_plan {
+            format!("plan {state}")
+        } else if run.dry_run {
+            format!("{state} dry run {}", run.runbook)
+        } else {
+            format!("{state} {}", run.runbook)
+        }
     };
     let done = run
         .steps
@@ -289,18 +292,18 @@ fn run_cell(model: &Model, v: &ServiceVerdict<'_>) -> Option<Cell> {
         .filter(|s| matches!(s.status, StepStatus::Ok | StepStatus::Skipped))
         .count();
     Some(match &run.state {
-        RunState::Finished => (format!("{name} done"), Tone::Ok),
-        RunState::Aborted(_) => (format!("{name} ABORTED"), Tone::Bad),
+        RunState::Finished => (label("done".into()), Tone::Ok),
+        RunState::Aborted(_) => (label("ABORTED".into()), Tone::Bad),
         RunState::Active => {
             let worst = run
                 .steps
                 .iter()
                 .map(|s| s.status)
                 .find(|s| matches!(s, StepStatus::Failed | StepStatus::Unknown));
-            let progress = format!("{name} {done}/{}", run.steps.len());
+            let progress = format!("{done}/{}", run.steps.len());
             match worst {
-                Some(s) => (format!("{progress} {}", s.label()), Tone::Bad),
-                None => (progress, Tone::Warn),
+                Some(s) => (label(format!("{progress} {}", s.label())), Tone::Bad),
+                None => (label(progress), Tone::Warn),
             }
         }
     })
