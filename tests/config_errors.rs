@@ -205,6 +205,8 @@ refused! {
     service_runbook_in_two: 40, 13, "runbook \"failover\" already belongs to service \"orders\"";
     service_duplicate_name: 39, 8, "duplicate service name \"orders\": names must be unique";
     service_empty_name: 39, 8, "empty service name";
+    runbook_service_unknown: 25, 11, "unknown service \"billing\": no [[service]] of that name";
+    runbook_service_listed_by_another: 40, 13, "runbook \"orders/failover\" already belongs to service \"orders\"";
     plan_unknown_service: 63, 39, "unknown service \"ledger\": no [[service]] of that name";
     plan_unknown_runbook: 63, 39, "unknown runbook \"failover\": no [[runbook]] of that name";
     plan_runbook_in_no_service: 63, 39, "runbook \"stray\" belongs to no service";

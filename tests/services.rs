@@ -461,3 +461,72 @@ fn an_incident_starts_at_its_own_services_first_failure() {
         Some(at(2.0))
     );
 }
+
+/// The issue's `[[service]]` and `[[plan]]` examples, as written: three services each with a
+/// runbook called "failover", told apart by `service = ...` on the runbook.
+#[test]
+fn the_issues_service_and_plan_examples_are_accepted_as_written() {
+    let mut text = String::from(
+        "[sites.west]\n[sites.east]\n\n[[health]]\nname = \"api-a\"\nsite = \"west\"\ntcp = \"127.0.0.1:18081\"\n[[health]]\nname = \"api-b\"\nsite = \"east\"\ntcp = \"127.0.0.1:18082\"\n\n[[dns]]\nname = \"api.failover.test.\"\nresolvers = [\"127.0.0.1:5353\"]\n[dns.answers]\nwest = [\"10.0.1.100\"]\neast = [\"10.0.2.100\"]\n",
+    );
+    for (i, db) in ["orders", "billing", "ledger"].iter().enumerate() {
+        text += &format!(
+            "\n[[database]]\nname = \"{db}\"\nkind = \"postgres\"\n[[database.member]]\nsite = \"west\"\ndsn = \"host=127.0.0.1 port=5{i}321\"\n[[database.member]]\nsite = \"east\"\ndsn = \"host=127.0.0.1 port=5{i}322\"\n"
+        );
+        for (name, from, to) in [("failover", "east", "west"), ("failback", "west", "east")] {
+            text += &format!(
+                "\n[[runbook]]\nname = \"{name}\"\nservice = \"{db}\"\nfrom = \"{from}\"\nto = \"{to}\"\n[[runbook.step]]\ntitle = \"Move {db}\"\nmanual = \"move it\"\n"
+            );
+        }
+    }
+    text += r#"
+[[service]]
+name = "orders"
+dns = ["api.failover.test."]        # the [[dns]] / [[route53]] records that route its traffic
+database = "orders"                 # its [[database]], [[rds]] source or Patroni cluster
+health = ["api-a", "api-b"]         # its checks (CloudWatch checks and alarms too)
+runbooks = ["failover", "failback"]
+
+[[service]]
+name = "billing"
+database = "billing"
+
+[[service]]
+name = "ledger"
+database = "ledger"
+runbooks = ["failover"]
+
+[[plan]]
+name = "evacuate-east"
+to = "west"
+runbooks = ["orders/failover", "billing/failover", "ledger/failover"]   # in this order
+parallel = false
+"#;
+    let config = failover_console::config::from_str(&text, std::path::Path::new("issue.toml"))
+        .unwrap_or_else(|e| panic!("{e}"));
+    let names: Vec<&str> = config.runbooks.iter().map(|r| r.name.as_str()).collect();
+    assert_eq!(
+        names,
+        [
+            "orders/failover",
+            "orders/failback",
+            "billing/failover",
+            "billing/failback",
+            "ledger/failover",
+            "ledger/failback"
+        ]
+    );
+    // Each service holds its own two, listed or not.
+    let held: Vec<Vec<usize>> = config.services.iter().map(|s| s.runbooks.clone()).collect();
+    assert_eq!(held, [vec![0, 1], vec![2, 3], vec![4, 5]]);
+    let plan = &config.plans[0];
+    let order: Vec<&str> = plan
+        .entries
+        .iter()
+        .map(|e| config.runbooks[e.runbook].name.as_str())
+        .collect();
+    assert_eq!(
+        order,
+        ["orders/failover", "billing/failover", "ledger/failover"]
+    );
+}

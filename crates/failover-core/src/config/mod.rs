@@ -184,7 +184,22 @@ fn build(c: &Checker<'_>, file: FileConfig, drivers: &dyn Drivers) -> Result<Con
     let mut runbooks = Vec::new();
     let mut runbook_names = HashSet::new();
     for (i, r) in file.runbook.iter().enumerate() {
-        unique(c, &mut runbook_names, &r.name, "runbook")?;
+        let full = Spanned::new(r.name.span(), r.full_name());
+        unique(c, &mut runbook_names, &full, "runbook")?;
+        if let Some(service) = &r.service
+            && !file
+                .service
+                .iter()
+                .any(|s| s.name.get_ref() == service.get_ref())
+        {
+            return Err(c.at(
+                service,
+                format!(
+                    "unknown service {:?}: no [[service]] of that name",
+                    service.get_ref()
+                ),
+            ));
+        }
         runbooks.push(runbook::parse(c, r, &keys, i, &sites, &kinds, &aws)?);
     }
     let services = service::parse(c, &file.service, &kinds, &runbooks)?;

@@ -113,9 +113,11 @@ fn entry(
                 format!("unknown service {service_name:?}: no [[service]] of that name"),
             )
         })?;
+    // A runbook that names its service is called `service/name`; any other by its name.
     let runbook = runbooks
         .iter()
-        .position(|r| r.name == runbook_name)
+        .position(|r| r.name == *text)
+        .or_else(|| runbooks.iter().position(|r| r.name == runbook_name))
         .ok_or_else(|| {
             c.at(
                 item,

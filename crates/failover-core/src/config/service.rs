@@ -132,16 +132,41 @@ pub fn parse(
             )?;
             claim.all(name, "alarm", &alarm, &mut s.sources.alarm)?;
         }
+        let service = f.name.get_ref();
         for name in &f.runbooks {
             let n = name.get_ref();
-            let runbook = matching(runbooks, |r| &r.name == n);
+            // Its own `service = ...` runbook of that name first, then one of that full name.
+            let own = format!("{service}/{n}");
+            let mut runbook = matching(runbooks, |r| r.name == own);
+            if runbook.is_empty() {
+                runbook = matching(runbooks, |r| &r.name == n);
+            }
             if runbook.is_empty() {
                 return Err(c.at(
                     name,
                     format!("unknown runbook {n:?}: no [[runbook]] of that name"),
                 ));
             }
+            if let Some(other) = runbook
+                .iter()
+                .find_map(|i| runbooks[*i].service.as_ref())
+                .filter(|other| *other != service)
+            {
+                return Err(c.at(
+                    name,
+                    format!(
+                        "runbook {n:?} already belongs to service {other:?}: each source and runbook in one service"
+                    ),
+                ));
+            }
             claim.all(name, "runbook", &runbook, &mut s.runbooks)?;
+        }
+        // A runbook that names this service belongs to it, listed here or not.
+        for i in matching(runbooks, |r| r.service.as_deref() == Some(service)) {
+            if !s.runbooks.contains(&i) {
+                claims.insert(("runbook", i), service.clone());
+                s.runbooks.push(i);
+            }
         }
         services.push(s);
     }

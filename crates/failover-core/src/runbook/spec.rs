@@ -15,6 +15,9 @@ use crate::schema::{SiteId, StepFile};
 #[serde(rename_all = "kebab-case", deny_unknown_fields)]
 pub struct RunbookFile {
     pub name: Spanned<String>,
+    /// The `[[service]]` it belongs to: its name need only be unique within that service, and
+    /// the console calls it `service/name`.
+    pub service: Option<Spanned<String>>,
     pub description: Option<String>,
     pub from: Spanned<String>,
     pub to: Spanned<String>,
@@ -24,7 +27,10 @@ pub struct RunbookFile {
 
 #[derive(Debug, Clone, PartialEq)]
 pub struct Runbook {
+    /// `service/name` for a runbook that names its service: the name journal entries carry.
     pub name: String,
+    /// The service it names (`service = "..."`), if it does.
+    pub service: Option<String>,
     pub description: String,
     pub from: SiteId,
     pub to: SiteId,
@@ -113,6 +119,16 @@ impl StepKind {
             StepKind::Action(_) => "action",
             StepKind::Wait(_) => "wait",
             StepKind::Manual(_) => "manual",
+        }
+    }
+}
+
+impl RunbookFile {
+    /// The name the console knows it by: `service/name` when it names its service.
+    pub fn full_name(&self) -> String {
+        match &self.service {
+            Some(service) => format!("{}/{}", service.get_ref(), self.name.get_ref()),
+            None => self.name.get_ref().clone(),
         }
     }
 }

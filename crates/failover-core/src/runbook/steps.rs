@@ -292,7 +292,8 @@ pub fn runbook(
         });
     }
     Ok(Runbook {
-        name: file.name.get_ref().clone(),
+        name: file.full_name(),
+        service: file.service.as_ref().map(|s| s.get_ref().clone()),
         description: file.description.clone().unwrap_or_default(),
         from,
         to,
