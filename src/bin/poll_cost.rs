@@ -1,6 +1,6 @@
 //! Cost per poll (issue 18): the console's engine (a `--watch` engine: it changes nothing, takes
 //! no lock) on one config, on one thread as the binary runs, every message handled and every
-//! change drawn to a 160x48 test terminal. After a warm-up, the process's CPU time (schedstat,
+//! change drawn to a 160x48 test terminal (`POLL_COST_FRAMES=0`: none drawn). After a warm-up, the process's CPU time (schedstat,
 //! every thread) and the readings the engine received, per kind, are read before and after a
 //! window; `scripts/bench poll-cost` runs it on one kind's config and on a config with nothing
 //! to poll, and divides the difference by the number of readings.
@@ -111,6 +111,7 @@ async fn pump(
     terminal: &mut Terminal<TestBackend>,
     counts: &mut BTreeMap<&'static str, Count>,
     until: Instant,
+    frames: bool,
 ) {
     loop {
         let msg = tokio::select! {
@@ -127,7 +128,7 @@ async fn pump(
             }
         }
         engine.handle(msg).await;
-        if engine.model.ui.dirty {
+        if frames && engine.model.ui.dirty {
             terminal
                 .draw(|f| failover_core::ui::render(f, &engine.model))
                 .expect("draw");
@@ -141,7 +142,9 @@ async fn pump(
 async fn main() {
     let args: Vec<String> = std::env::args().skip(1).collect();
     if args.len() < 2 {
-        println!("poll_cost: cargo run --release --bin poll_cost -- CONFIG WINDOW_SECS [WARMUP_SECS]");
+        println!(
+            "poll_cost: cargo run --release --bin poll_cost -- CONFIG WINDOW_SECS [WARMUP_SECS]"
+        );
         return;
     }
     let config: Arc<Config> = Arc::new(
@@ -149,6 +152,8 @@ async fn main() {
     );
     let window = Duration::from_secs_f64(args[1].parse().expect("WINDOW_SECS"));
     let warmup = Duration::from_secs_f64(args.get(2).map_or(3.0, |w| w.parse().expect("WARMUP")));
+    // POLL_COST_FRAMES=0: readings applied, no frame drawn (what a poll costs before the screen).
+    let frames = !matches!(std::env::var("POLL_COST_FRAMES").as_deref(), Ok("0"));
     let view = View {
         theme: Theme::load("dark").expect("theme"),
         ascii: false,
@@ -163,11 +168,12 @@ async fn main() {
         &mut terminal,
         &mut before,
         Instant::now() + warmup,
+        frames,
     )
     .await;
     let mut counts = BTreeMap::new();
     let (t0, c0) = (Instant::now(), cpu_ns());
-    pump(&mut engine, &mut terminal, &mut counts, t0 + window).await;
+    pump(&mut engine, &mut terminal, &mut counts, t0 + window, frames).await;
     let (secs, cpu) = (t0.elapsed().as_secs_f64(), cpu_ns() - c0);
     engine.shutdown("bench done").await;
     if counts.is_empty() {

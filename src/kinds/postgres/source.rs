@@ -1,13 +1,13 @@
 //! PostgreSQL members: role from `pg_is_in_recovery()` on every reading (never from config), LSNs,
 //! replay state and the primary's view of its standbys. One connection per member, reopened after
-//! any error.
+//! any error, with the reading prepared on it once: a poll is one statement, one round trip.
 
 use std::error::Error as _;
 use std::time::Duration;
 
 use time::OffsetDateTime;
-use tokio_postgres::Client;
 use tokio_postgres::config::Host;
+use tokio_postgres::{Client, Statement};
 
 use failover_core::kinds::Observation;
 use failover_core::kinds::postgres::{
@@ -23,7 +23,7 @@ pub struct Poller {
     member: usize,
     spec: Member,
     timeout: Duration,
-    client: Option<Client>,
+    kept: Option<Kept>,
 }
 
 impl Poller {
@@ -33,7 +33,7 @@ impl Poller {
             member,
             spec,
             timeout,
-            client: None,
+            kept: None,
         }
     }
 
@@ -57,11 +57,11 @@ impl Poller {
         let result = match tokio::time::timeout(self.timeout, self.read()).await {
             Ok(Ok(snapshot)) => Ok(snapshot),
             Ok(Err(e)) => {
-                self.client = None;
+                self.kept = None;
                 Err(e)
             }
             Err(_) => {
-                self.client = None;
+                self.kept = None;
                 Err(format!(
                     "timeout after {}",
                     failover_core::text::latency(self.timeout)
@@ -77,11 +77,11 @@ impl Poller {
     }
 
     async fn read(&mut self) -> Result<PgSnapshot, String> {
-        if self.client.as_ref().is_none_or(|c| c.is_closed()) {
-            self.client = Some(connect(&self.spec, self.timeout).await?);
+        if self.kept.as_ref().is_none_or(|k| k.client.is_closed()) {
+            self.kept = Some(Kept::open(&self.spec, self.timeout).await?);
         }
-        let client = self.client.as_ref().ok_or("not connected")?;
-        read_snapshot(client).await.map_err(|e| describe(&e))
+        let kept = self.kept.as_ref().ok_or("not connected")?;
+        read_snapshot(kept).await.map_err(|e| describe(&e))
     }
 }
 
@@ -167,86 +167,95 @@ pub async fn connect_dsn(
     Ok(client)
 }
 
-async fn read_snapshot(client: &Client) -> Result<PgSnapshot, tokio_postgres::Error> {
-    let row = client
-        .query_one("SELECT pg_is_in_recovery(), current_setting('server_version'), current_setting('cluster_name')", &[])
-        .await?;
-    let in_recovery: bool = row.get(0);
+/// A member's whole reading in one statement (one round trip), whichever its role: the role is
+/// read once (`m`), and each role's functions run only on that role (a standby's fail on a
+/// primary, and the other way round). The timeline of a primary comes from the current WAL file
+/// name: pg_control_checkpoint() lags behind a promotion until the next checkpoint.
+const READING: &str = "
+SELECT m.r, current_setting('server_version'), current_setting('cluster_name'),
+       CASE WHEN m.r THEN pg_last_wal_receive_lsn()::text END,
+       CASE WHEN m.r THEN pg_last_wal_replay_lsn()::text END,
+       CASE WHEN m.r THEN pg_is_wal_replay_paused() END,
+       CASE WHEN m.r THEN extract(epoch FROM now() - pg_last_xact_replay_timestamp())::float8 END,
+       CASE WHEN m.r THEN (SELECT status FROM pg_stat_wal_receiver LIMIT 1) END,
+       CASE WHEN m.r THEN COALESCE((SELECT received_tli FROM pg_stat_wal_receiver LIMIT 1),
+                                   (SELECT timeline_id FROM pg_control_checkpoint())) END,
+       CASE WHEN NOT m.r THEN pg_current_wal_lsn()::text END,
+       CASE WHEN NOT m.r THEN ('x' || substr(pg_walfile_name(pg_current_wal_lsn()), 1, 8))::bit(32)::int END,
+       s.names, s.states, s.lags, s.replay_lags
+  FROM (SELECT pg_is_in_recovery() AS r) m,
+       LATERAL (SELECT array_agg(COALESCE(application_name, '')) AS names,
+                       array_agg(COALESCE(state, '')) AS states,
+                       array_agg(pg_wal_lsn_diff(pg_current_wal_lsn(), replay_lsn)::bigint) AS lags,
+                       array_agg(extract(epoch FROM replay_lag)::float8) AS replay_lags
+                  FROM pg_stat_replication WHERE NOT m.r) s";
+
+/// A connection kept between polls, with the reading prepared on it once: a poll is then a
+/// bind and an execute, not a parse, plan and close of statement text.
+struct Kept {
+    client: Client,
+    reading: Statement,
+}
+
+impl Kept {
+    async fn open(spec: &Member, timeout: Duration) -> Result<Kept, String> {
+        let client = connect(spec, timeout).await?;
+        let reading = client.prepare(READING).await.map_err(|e| describe(&e))?;
+        Ok(Kept { client, reading })
+    }
+}
+
+fn seconds(s: Option<f64>) -> Option<Duration> {
+    s.filter(|s| s.is_finite() && *s >= 0.0)
+        .map(Duration::from_secs_f64)
+}
+
+async fn read_snapshot(kept: &Kept) -> Result<PgSnapshot, tokio_postgres::Error> {
+    let row = kept.client.query_one(&kept.reading, &[]).await?;
+    let in_recovery: bool = row.try_get(0)?;
     let mut snapshot = PgSnapshot {
         in_recovery,
         timeline: None,
-        server_version: row.get(1),
-        cluster_name: row.get(2),
+        server_version: row.try_get(1)?,
+        cluster_name: row.try_get(2)?,
         primary: None,
         replica: None,
     };
+    let lsn = |i: usize| -> Result<Option<Lsn>, tokio_postgres::Error> {
+        Ok(row.try_get::<_, Option<&str>>(i)?.and_then(Lsn::parse))
+    };
     if in_recovery {
-        let r = client
-            .query_one(
-                "SELECT pg_last_wal_receive_lsn()::text, pg_last_wal_replay_lsn()::text, pg_is_wal_replay_paused(),
-                        extract(epoch FROM now() - pg_last_xact_replay_timestamp())::float8,
-                        (SELECT status FROM pg_stat_wal_receiver LIMIT 1),
-                        COALESCE((SELECT received_tli FROM pg_stat_wal_receiver LIMIT 1),
-                                 (SELECT timeline_id FROM pg_control_checkpoint()))",
-                &[],
-            )
-            .await?;
-        let since: Option<f64> = r.get(3);
-        let tli: Option<i32> = r.get(5);
+        let tli: Option<i32> = row.try_get(8)?;
         snapshot.timeline = tli.map(|t| t as u32);
         snapshot.replica = Some(ReplicaReading {
-            receive_lsn: r
-                .get::<_, Option<String>>(0)
-                .as_deref()
-                .and_then(Lsn::parse),
-            replay_lsn: r
-                .get::<_, Option<String>>(1)
-                .as_deref()
-                .and_then(Lsn::parse),
-            replay_paused: r.get(2),
-            receiver_status: r.get(4),
-            since_last_replay: since
-                .filter(|s| s.is_finite() && *s >= 0.0)
-                .map(Duration::from_secs_f64),
+            receive_lsn: lsn(3)?,
+            replay_lsn: lsn(4)?,
+            replay_paused: row.try_get::<_, Option<bool>>(5)?.unwrap_or(false),
+            receiver_status: row.try_get(7)?,
+            since_last_replay: seconds(row.try_get(6)?),
         });
     } else {
-        // The timeline from the current WAL file name: pg_control_checkpoint() lags behind a
-        // promotion until the next checkpoint.
-        let p = client
-            .query_one(
-                "SELECT pg_current_wal_lsn()::text, ('x' || substr(pg_walfile_name(pg_current_wal_lsn()), 1, 8))::bit(32)::int",
-                &[],
-            )
-            .await?;
-        let tli: i32 = p.get(1);
-        snapshot.timeline = Some(tli as u32);
-        let current_lsn = Lsn::parse(&p.get::<_, String>(0)).unwrap_or(Lsn(0));
-        let rows = client
-            .query(
-                "SELECT COALESCE(application_name, ''), COALESCE(state, ''),
-                        pg_wal_lsn_diff(pg_current_wal_lsn(), replay_lsn)::bigint,
-                        extract(epoch FROM replay_lag)::float8
-                   FROM pg_stat_replication",
-                &[],
-            )
-            .await?;
-        let standbys = rows
-            .iter()
-            .map(|r| {
-                let lag: Option<i64> = r.get(2);
-                let replay_lag: Option<f64> = r.get(3);
-                StandbyRow {
-                    application_name: r.get(0),
-                    state: r.get(1),
+        let tli: Option<i32> = row.try_get(10)?;
+        snapshot.timeline = tli.map(|t| t as u32);
+        let names: Vec<String> = row.try_get::<_, Option<_>>(11)?.unwrap_or_default();
+        let states: Vec<String> = row.try_get::<_, Option<_>>(12)?.unwrap_or_default();
+        let lags: Vec<Option<i64>> = row.try_get::<_, Option<_>>(13)?.unwrap_or_default();
+        let replay_lags: Vec<Option<f64>> = row.try_get::<_, Option<_>>(14)?.unwrap_or_default();
+        let standbys = names
+            .into_iter()
+            .zip(states)
+            .zip(lags.into_iter().zip(replay_lags))
+            .map(
+                |((application_name, state), (lag, replay_lag))| StandbyRow {
+                    application_name,
+                    state,
                     lag_bytes: lag.map(|l| l.max(0) as u64),
-                    replay_lag: replay_lag
-                        .filter(|s| s.is_finite() && *s >= 0.0)
-                        .map(Duration::from_secs_f64),
-                }
-            })
+                    replay_lag: seconds(replay_lag),
+                },
+            )
             .collect();
         snapshot.primary = Some(PrimaryReading {
-            current_lsn,
+            current_lsn: lsn(9)?.unwrap_or(Lsn(0)),
             standbys,
         });
     }
