@@ -124,7 +124,8 @@ impl Ring {
         };
         if second.is_some() && self.second.is_empty() {
             self.second = vec![f32::NAN; self.buf.len()];
-            self.second.reserve_exact(self.buf.capacity() - self.buf.len());
+            self.second
+                .reserve_exact(self.buf.capacity() - self.buf.len());
         }
         let b = second.unwrap_or(f32::NAN);
         if self.buf.len() < self.capacity {
@@ -828,7 +829,10 @@ mod tests {
             assert_eq!(got.a().map(f64::to_bits), want.a().map(f64::to_bits));
             assert_eq!(got.b().map(f64::to_bits), want.b().map(f64::to_bits));
         }
-        assert_eq!(ring.iter().rev().next().map(|s| s.at_ms), made.last().map(|s| s.at_ms));
+        assert_eq!(
+            ring.iter().rev().next().map(|s| s.at_ms),
+            made.last().map(|s| s.at_ms)
+        );
     }
 
     /// Offsets are 29 bits of ms (about 6 days): a ring that runs for weeks, or whose clock
@@ -848,7 +852,13 @@ mod tests {
             });
         }
         let newest = *times.last().unwrap();
-        assert!(times.iter().filter(|t| newest - **t < MAX_OFFSET / 2).count() >= 5);
+        assert!(
+            times
+                .iter()
+                .filter(|t| newest - **t < MAX_OFFSET / 2)
+                .count()
+                >= 5
+        );
         let kept: Vec<(i64, Option<f64>)> = ring.iter().map(|s| (s.at_ms, s.a())).collect();
         assert_eq!(kept.len(), 50);
         for (k, (got, want)) in kept.iter().zip(&times).enumerate() {
@@ -856,7 +866,10 @@ mod tests {
             if got.0 != *want {
                 // Older than the ring can count: kept at its base, far outside any window.
                 assert!(newest - want >= MAX_OFFSET / 2, "sample {k}");
-                assert!(newest - got.0 > 100 * WINDOW.as_millis() as i64, "sample {k}");
+                assert!(
+                    newest - got.0 > 100 * WINDOW.as_millis() as i64,
+                    "sample {k}"
+                );
             }
         }
     }
