@@ -830,7 +830,7 @@ mod tests {
             assert_eq!(got.b().map(f64::to_bits), want.b().map(f64::to_bits));
         }
         assert_eq!(
-            ring.iter().rev().next().map(|s| s.at_ms),
+            ring.iter().next_back().map(|s| s.at_ms),
             made.last().map(|s| s.at_ms)
         );
     }
