@@ -57,30 +57,124 @@ pub struct Outcome {
 
 const LATENCY_FLOOR_MS: f64 = crate::text::LATENCY_FLOOR.as_millis() as f64;
 
-/// A ring of samples, oldest first, never growing past its capacity.
+/// A ring of samples, oldest first, never growing past its capacity. It grows as samples come
+/// (a source polled for `WINDOW` fills it), and keeps each sample in 8 bytes: its time as a
+/// millisecond offset from the ring's base, the result, and one value with a tag saying
+/// which of the two values it is (or both, when they are equal); the other value, when both
+/// are known and differ (a PostgreSQL replica's lag in bytes and in seconds), goes in a second
+/// list of 4 bytes a sample, made only once such a sample comes.
 #[derive(Debug, Clone)]
 pub struct Ring {
-    buf: Vec<Sample>,
+    buf: Vec<Packed>,
+    /// `b` of the samples tagged `BOTH`, at the same index as in `buf`; empty until one comes.
+    second: Vec<f32>,
     capacity: usize,
     /// Where the oldest sample is, once the ring is full.
     head: usize,
+    /// Unix time in ms the samples' offsets count from.
+    base_ms: i64,
 }
+
+/// One sample: `word` is the offset in ms from the ring's base (bits 3..), the result (bit 2)
+/// and which values `v` gives (bits 0..2, `SAME`..`BOTH`).
+#[derive(Debug, Clone, Copy)]
+struct Packed {
+    word: u32,
+    v: f32,
+}
+
+/// `a` and `b` are both `v`.
+const SAME: u32 = 0;
+/// `a` is unknown, `b` is `v`.
+const ONLY_B: u32 = 1;
+/// `a` is `v`, `b` is unknown.
+const ONLY_A: u32 = 2;
+/// `a` is `v`, `b` is in `Ring::second`.
+const BOTH: u32 = 3;
+const OK_BIT: u32 = 1 << 2;
+const OFFSET_SHIFT: u32 = 3;
+/// The longest offset a sample can have: about 6 days.
+const MAX_OFFSET: i64 = (u32::MAX >> OFFSET_SHIFT) as i64;
 
 impl Ring {
     pub fn new(capacity: usize) -> Ring {
         Ring {
-            buf: Vec::with_capacity(capacity),
-            capacity,
+            buf: Vec::new(),
+            second: Vec::new(),
+            capacity: capacity.max(1),
             head: 0,
+            base_ms: 0,
         }
     }
 
     pub fn push(&mut self, sample: Sample) {
+        if self.buf.is_empty() || !(0..=MAX_OFFSET).contains(&(sample.at_ms - self.base_ms)) {
+            self.rebase(sample.at_ms);
+        }
+        let (tag, v, second) = match (sample.a.is_nan(), sample.b.is_nan()) {
+            (false, false) if sample.a.to_bits() == sample.b.to_bits() => (SAME, sample.a, None),
+            (false, false) => (BOTH, sample.a, Some(sample.b)),
+            (false, true) => (ONLY_A, sample.a, None),
+            (true, _) => (ONLY_B, sample.b, None),
+        };
+        let offset = (sample.at_ms - self.base_ms) as u32;
+        let packed = Packed {
+            word: (offset << OFFSET_SHIFT) | if sample.ok { OK_BIT } else { 0 } | tag,
+            v,
+        };
+        if second.is_some() && self.second.is_empty() {
+            self.second = vec![f32::NAN; self.buf.len()];
+            self.second
+                .reserve_exact(self.buf.capacity() - self.buf.len());
+        }
+        let b = second.unwrap_or(f32::NAN);
         if self.buf.len() < self.capacity {
-            self.buf.push(sample);
+            if self.buf.len() == self.buf.capacity() {
+                // Grown in steps up to the capacity exactly, never past it.
+                let more = self.buf.len().max(16).min(self.capacity - self.buf.len());
+                self.buf.reserve_exact(more);
+                if !self.second.is_empty() {
+                    self.second.reserve_exact(more);
+                }
+            }
+            self.buf.push(packed);
+            if !self.second.is_empty() {
+                self.second.push(b);
+            }
         } else {
-            self.buf[self.head] = sample;
+            self.buf[self.head] = packed;
+            if let Some(slot) = self.second.get_mut(self.head) {
+                *slot = b;
+            }
             self.head = (self.head + 1) % self.capacity;
+        }
+    }
+
+    /// Counts offsets from half the longest offset before `at_ms`. A sample more than that
+    /// before it (days older than `WINDOW`, drawn nowhere) is kept at the base.
+    fn rebase(&mut self, at_ms: i64) {
+        let base = at_ms - MAX_OFFSET / 2;
+        for p in &mut self.buf {
+            let at = self.base_ms + (p.word >> OFFSET_SHIFT) as i64;
+            let offset = (at - base).clamp(0, MAX_OFFSET) as u32;
+            p.word = (offset << OFFSET_SHIFT) | (p.word & ((1 << OFFSET_SHIFT) - 1));
+        }
+        self.base_ms = base;
+    }
+
+    fn get(&self, i: usize) -> Sample {
+        let p = self.buf[i];
+        let (a, b) = match p.word & 0b11 {
+            SAME => (p.v, p.v),
+            ONLY_B => (f32::NAN, p.v),
+            ONLY_A => (p.v, f32::NAN),
+            _ => (p.v, self.second.get(i).copied().unwrap_or(f32::NAN)),
+        };
+        Sample {
+            at_ms: self.base_ms + (p.word >> OFFSET_SHIFT) as i64,
+            a,
+            b,
+            ok: p.word & OK_BIT != 0,
         }
     }
 
@@ -96,13 +190,23 @@ impl Ring {
         self.capacity
     }
 
-    /// Oldest first.
-    pub fn iter(&self) -> impl DoubleEndedIterator<Item = &Sample> + '_ {
-        let (newer, older) = self.buf.split_at(self.head);
-        older.iter().chain(newer)
+    /// The most a sample takes: its packed form and a second value.
+    pub const MAX_SAMPLE_BYTES: usize = std::mem::size_of::<Packed>() + std::mem::size_of::<f32>();
+
+    /// The bytes the ring holds on the heap now.
+    pub fn heap_bytes(&self) -> usize {
+        self.buf.capacity() * std::mem::size_of::<Packed>()
+            + self.second.capacity() * std::mem::size_of::<f32>()
     }
 
-    pub fn last(&self) -> Option<&Sample> {
+    /// Oldest first.
+    pub fn iter(&self) -> impl DoubleEndedIterator<Item = Sample> + '_ {
+        (self.head..self.buf.len())
+            .chain(0..self.head)
+            .map(|i| self.get(i))
+    }
+
+    pub fn last(&self) -> Option<Sample> {
         self.iter().next_back()
     }
 }
@@ -128,7 +232,7 @@ pub fn capacity(interval: Duration) -> usize {
 /// every error at its longest.
 pub fn bytes_per_source(interval: Duration) -> usize {
     std::mem::size_of::<Series>()
-        + capacity(interval) * std::mem::size_of::<Sample>()
+        + capacity(interval) * Ring::MAX_SAMPLE_BYTES
         + RESULTS * (std::mem::size_of::<Outcome>() + ERROR_MAX)
 }
 
@@ -157,7 +261,7 @@ impl Series {
     }
 
     /// The samples of the last `WINDOW` before `now`, oldest first.
-    pub fn recent(&self, now: OffsetDateTime) -> impl Iterator<Item = &Sample> + '_ {
+    pub fn recent(&self, now: OffsetDateTime) -> impl Iterator<Item = Sample> + '_ {
         let from = ms(now) - WINDOW.as_millis() as i64;
         self.samples.iter().filter(move |s| s.at_ms > from)
     }
@@ -188,7 +292,7 @@ impl Series {
             if slot < first {
                 break;
             }
-            let Some(v) = plotted.of(s) else { continue };
+            let Some(v) = plotted.of(&s) else { continue };
             let v = v.max(self.floor);
             if let Some(high) = usize::try_from(slot - first)
                 .ok()
@@ -634,22 +738,140 @@ mod tests {
         let mut series = Series::new(Duration::from_millis(500), 0.0);
         let long = "e".repeat(10_000);
         for s in 0..5_000 {
-            series.push(sample(s, None), Some(&long));
+            // Both values known and different: the ring's largest form.
+            let two = Sample {
+                b: s as f32 + 0.5,
+                ..sample(s, Some(s as f32))
+            };
+            series.push(two, Some(&long));
         }
         assert_eq!(series.samples.len(), MAX_SAMPLES);
         assert_eq!(series.samples.buf.capacity(), MAX_SAMPLES);
+        assert_eq!(series.samples.second.capacity(), MAX_SAMPLES);
         assert_eq!(series.results.len(), RESULTS);
         let held = std::mem::size_of::<Series>()
-            + series.samples.buf.capacity() * std::mem::size_of::<Sample>()
+            + series.samples.heap_bytes()
             + series
                 .results
                 .iter()
                 .map(|o| std::mem::size_of::<Outcome>() + o.error.as_ref().map_or(0, |e| e.len()))
                 .sum::<usize>();
         assert!(held <= bytes_per_source(Duration::from_millis(500)));
-        // The figure stated in docs/performance.md.
-        assert_eq!(std::mem::size_of::<Sample>(), 24);
-        assert_eq!(bytes_per_source(Duration::from_secs(1)), 26_480);
+        // The figures stated in docs/performance.md.
+        assert_eq!(Ring::MAX_SAMPLE_BYTES, 12);
+        assert_eq!(bytes_per_source(Duration::from_secs(1)), 15_712);
+    }
+
+    /// A health check's samples (latency as both values, or only the second when the probe
+    /// failed) take 8 bytes each, and the ring grows as they come, to its capacity exactly.
+    #[test]
+    fn a_health_ring_takes_eight_bytes_a_sample_and_grows_as_they_come() {
+        let mut history = History {
+            health: vec![Series::new(Duration::from_secs(1), LATENCY_FLOOR_MS)],
+            ..History::default()
+        };
+        assert_eq!(history.health[0].samples.heap_bytes(), 0);
+        for s in 0..2_000 {
+            let outcome = ProbeOutcome {
+                ok: s % 7 != 0,
+                latency: Duration::from_micros(300 + s as u64),
+                detail: String::new(),
+            };
+            history.probe(0, at(s), &outcome);
+            let ring = &history.health[0].samples;
+            assert!(ring.buf.capacity() <= 900, "{}", ring.buf.capacity());
+            if s == 59 {
+                assert!(ring.heap_bytes() <= 2 * 60 * 8, "{}", ring.heap_bytes());
+            }
+        }
+        let ring = &history.health[0].samples;
+        assert_eq!(ring.heap_bytes(), 900 * 8);
+        assert_eq!(ring.second.capacity(), 0);
+        let newest = ring.last().unwrap();
+        assert_eq!(newest.at_ms, ms(at(1_999)));
+        assert_eq!(newest.b, 1.999 + 0.3);
+        assert!(newest.ok && newest.a == newest.b);
+    }
+
+    /// Every form of sample comes back as it went in (its time to the ms, each value or its
+    /// absence, the result), oldest first, across the ring's wrap.
+    #[test]
+    fn the_compact_ring_gives_back_every_sample_as_it_was() {
+        let values = [
+            (1.5, 1.5),
+            (f32::NAN, 2.5),
+            (3.5, f32::NAN),
+            (4.5, 40.25),
+            (f32::NAN, f32::NAN),
+            (0.0, -0.0),
+            (1e12, 7.0),
+        ];
+        let made: Vec<Sample> = (0..40)
+            .map(|k| {
+                let (a, b) = values[k % values.len()];
+                Sample {
+                    at_ms: ms(at(0)) + k as i64 * 997 + (k as i64 % 3),
+                    a,
+                    b,
+                    ok: k % 3 == 0,
+                }
+            })
+            .collect();
+        let mut ring = Ring::new(25);
+        for s in &made {
+            ring.push(*s);
+        }
+        let kept: Vec<Sample> = ring.iter().collect();
+        assert_eq!(kept.len(), 25);
+        for (got, want) in kept.iter().zip(&made[15..]) {
+            assert_eq!(got.at_ms, want.at_ms);
+            assert_eq!(got.ok, want.ok);
+            assert_eq!(got.a().map(f64::to_bits), want.a().map(f64::to_bits));
+            assert_eq!(got.b().map(f64::to_bits), want.b().map(f64::to_bits));
+        }
+        assert_eq!(
+            ring.iter().next_back().map(|s| s.at_ms),
+            made.last().map(|s| s.at_ms)
+        );
+    }
+
+    /// Offsets are 29 bits of ms (about 6 days): a ring that runs for weeks, or whose clock
+    /// steps back, keeps every sample within days of the newest at its exact time, in order.
+    #[test]
+    fn times_stay_exact_over_weeks_and_a_clock_that_steps_back() {
+        let mut ring = Ring::new(50);
+        let day = 86_400_000i64;
+        let mut times = Vec::new();
+        let mut t = ms(at(0));
+        for k in 0..50 {
+            t += if k == 30 { -3_600_000 } else { day / 2 + 1 };
+            times.push(t);
+            ring.push(Sample {
+                at_ms: t,
+                ..sample(0, Some(k as f32))
+            });
+        }
+        let newest = *times.last().unwrap();
+        assert!(
+            times
+                .iter()
+                .filter(|t| newest - **t < MAX_OFFSET / 2)
+                .count()
+                >= 5
+        );
+        let kept: Vec<(i64, Option<f64>)> = ring.iter().map(|s| (s.at_ms, s.a())).collect();
+        assert_eq!(kept.len(), 50);
+        for (k, (got, want)) in kept.iter().zip(&times).enumerate() {
+            assert_eq!(got.1, Some(k as f64));
+            if got.0 != *want {
+                // Older than the ring can count: kept at its base, far outside any window.
+                assert!(newest - want >= MAX_OFFSET / 2, "sample {k}");
+                assert!(
+                    newest - got.0 > 100 * WINDOW.as_millis() as i64,
+                    "sample {k}"
+                );
+            }
+        }
     }
 
     #[test]
@@ -835,7 +1057,7 @@ mod tests {
                 member: 1,
             })
             .unwrap();
-        let lags: Vec<Option<f64>> = p2.samples.iter().map(Sample::a).collect();
+        let lags: Vec<Option<f64>> = p2.samples.iter().map(|s| s.a()).collect();
         assert_eq!(lags, [Some(2048.0), None, None, Some(0.0)]);
         assert!(
             p2.samples.iter().all(|s| s.b().is_none()),
@@ -982,7 +1204,7 @@ mod tests {
                 instance: 1,
             })
             .unwrap();
-        let lags: Vec<Option<f64>> = b.samples.iter().map(Sample::b).collect();
+        let lags: Vec<Option<f64>> = b.samples.iter().map(|s| s.b()).collect();
         assert_eq!(lags, [Some(12.0), None, None, Some(0.0)]);
         assert!(
             b.samples.iter().all(|s| s.a().is_none()),

@@ -104,7 +104,7 @@ fn chart(frame: &mut Frame<'_>, area: Rect, model: &Model, series: &Series, unit
     let window = crate::history::WINDOW.as_secs_f64();
     // Runs of known values, split where a value is unknown or a sample is missing: a gap in
     // the line, never a drop to 0.
-    let samples: Vec<&Sample> = series.recent(model.now).collect();
+    let samples: Vec<Sample> = series.recent(model.now).collect();
     let longest_gap = gap_limit(&samples);
     let mut runs: Vec<Vec<(f64, f64)>> = vec![Vec::new()];
     let mut prev: Option<i64> = None;
@@ -112,7 +112,7 @@ fn chart(frame: &mut Frame<'_>, area: Rect, model: &Model, series: &Series, unit
         let x = (s.at_ms - now_ms) as f64 / 1000.0;
         let broken = prev.is_some_and(|p| s.at_ms - p > longest_gap);
         prev = Some(s.at_ms);
-        match plotted.of(s) {
+        match plotted.of(&s) {
             Some(y) if !broken => runs.last_mut().into_iter().for_each(|r| r.push((x, y))),
             Some(y) => runs.push(vec![(x, y)]),
             None => runs.push(Vec::new()),
@@ -164,7 +164,7 @@ fn chart(frame: &mut Frame<'_>, area: Rect, model: &Model, series: &Series, unit
 }
 
 /// Two samples further apart than this have a gap between them: twice the usual spacing.
-fn gap_limit(samples: &[&Sample]) -> i64 {
+fn gap_limit(samples: &[Sample]) -> i64 {
     let mut steps: Vec<i64> = samples
         .windows(2)
         .map(|w| w[1].at_ms - w[0].at_ms)
