@@ -123,7 +123,7 @@ pub struct Engine<R: Seat = Live> {
     observations: mpsc::Receiver<Observation>,
     record: RecordHandle,
     /// Everything the record tells: own entries written, other consoles', who drives.
-    events: mpsc::Receiver<Msg>,
+    events: mpsc::UnboundedReceiver<Msg>,
     internal_tx: mpsc::Sender<Msg>,
     internal: mpsc::Receiver<Msg>,
     pending: VecDeque<Msg>,

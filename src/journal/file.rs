@@ -52,6 +52,19 @@ impl Journal {
     /// Returns only once the entry is on disk. A write that fails (a full disk, a file size
     /// limit) is cut back to the last whole line before the error is returned.
     pub fn append(&mut self, entry: &Entry) -> io::Result<()> {
+        self.write(entry)?;
+        self.sync()
+    }
+
+    /// Makes what `write` wrote durable.
+    pub fn sync(&mut self) -> io::Result<()> {
+        self.file.sync_data()
+    }
+
+    /// Writes the entry's line, not yet durable: `sync` makes it so (one fsync for many
+    /// lines). A write that fails is cut back to the last whole line before the error is
+    /// returned.
+    pub fn write(&mut self, entry: &Entry) -> io::Result<()> {
         let mut line = serde_json::to_vec(entry).map_err(io::Error::other)?;
         line.push(b'\n');
         let before = self.file.metadata()?.len();
@@ -64,7 +77,7 @@ impl Journal {
             }
             return Err(e);
         }
-        self.file.sync_data()
+        Ok(())
     }
 
     /// Truncates what a failed write left after the last newline. Only bytes written since

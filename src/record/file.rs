@@ -37,7 +37,7 @@ pub fn spawn(
     who: Claimant,
     live: bool,
     journal: JournalHandle,
-    events: mpsc::Sender<Msg>,
+    events: mpsc::UnboundedSender<Msg>,
 ) -> Handle {
     let (commands, rx) = mpsc::channel(8);
     let lock = Arc::new(Mutex::new(None));
@@ -85,7 +85,7 @@ struct Task {
     who: Claimant,
     live: bool,
     journal: JournalHandle,
-    events: mpsc::Sender<Msg>,
+    events: mpsc::UnboundedSender<Msg>,
     tail: Tail,
     lock: Arc<Mutex<Option<DriverLock>>>,
     recorder: Option<RecorderLock>,
@@ -168,7 +168,7 @@ impl Task {
     }
 
     async fn send(&self, msg: Msg) -> Result<(), ()> {
-        self.events.send(msg).await.map_err(|_| ())
+        self.events.send(msg).map_err(|_| ())
     }
 
     fn driving(&self) -> bool {

@@ -27,7 +27,7 @@ pub use etcd::read_all as read_shared;
 
 pub struct Record {
     pub handle: RecordHandle,
-    pub events: mpsc::Receiver<Msg>,
+    pub events: mpsc::UnboundedReceiver<Msg>,
     pub history: History,
 }
 
@@ -85,7 +85,11 @@ pub async fn open(
     };
     let file =
         Journal::open(path).map_err(|e| format!("cannot open journal {}: {e}", path.display()))?;
-    let (events_tx, events) = mpsc::channel(4096);
+    // Unbounded: the journal writer hands every written entry back here while the engine may be
+    // waiting to queue the next one for it; with a bound on both sides an edge storm (ten
+    // thousand checks going stale in one tick) filled both queues and each waited on the
+    // other. What comes through is bounded by what the engine queued and the record read.
+    let (events_tx, events) = mpsc::unbounded_channel();
     let journal = writer::spawn(file, who.console.clone(), events_tx.clone(), crashes);
     let live = mode == Mode::Live;
     let (backend, history) = match &config.war_room {

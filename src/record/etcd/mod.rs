@@ -69,7 +69,7 @@ pub async fn open(
     who: Claimant,
     live: bool,
     journal: JournalHandle,
-    events: mpsc::Sender<Msg>,
+    events: mpsc::UnboundedSender<Msg>,
     mirror: History,
 ) -> (Handle, History) {
     let keys = Keys::new(&config.prefix);

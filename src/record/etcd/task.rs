@@ -68,7 +68,7 @@ struct Task {
     who: Claimant,
     live: bool,
     journal: JournalHandle,
-    events: mpsc::Sender<Msg>,
+    events: mpsc::UnboundedSender<Msg>,
     conn: Option<Conn>,
     /// Kept across reconnections: a lease outlives a broken connection.
     lease_id: Option<i64>,
@@ -109,7 +109,7 @@ pub async fn run(
     who: Claimant,
     live: bool,
     journal: JournalHandle,
-    events: mpsc::Sender<Msg>,
+    events: mpsc::UnboundedSender<Msg>,
     start: Start,
     mut commands: mpsc::Receiver<Command>,
 ) {
@@ -191,7 +191,7 @@ async fn next_watch(conn: &mut Option<Conn>) -> Result<Option<WatchResponse>, et
 
 impl Task {
     async fn tell(&self, msg: Msg) -> Result<(), ()> {
-        self.events.send(msg).await.map_err(|_| ())
+        self.events.send(msg).map_err(|_| ())
     }
 
     fn enqueue(&mut self, entry: Entry) {
