@@ -994,3 +994,56 @@ fn names_sharing_a_long_prefix_are_told_apart() {
         "the cut names keep where they differ: {narrow:?}"
     );
 }
+
+/// A pane draws only the rows it shows (ten thousand checks are counted each frame, not
+/// drawn): scrolled far down, the rows on screen are the right ones, in order, with their own
+/// states; the title still counts a failing check far above them; scrolled past the end it
+/// stops at the last row.
+#[test]
+fn a_long_pane_scrolled_far_down_shows_the_right_rows_and_counts_every_row() {
+    use failover_core::app::model::Pane;
+    let mut config = String::from(
+        "[sites.primary]\nlabel = \"site A\"\n[sites.secondary]\nlabel = \"site B\"\n",
+    );
+    for i in 1..=500 {
+        config.push_str(&format!(
+            "\n[[health]]\nname = \"checkout-{i}\"\nsite = \"primary\"\nhttp = \"http://127.0.0.1:18081/c{i}\"\n"
+        ));
+    }
+    let mut m = fixture::model(&config, Mode::Live, "alice@ops", fixture::dark(false), T0);
+    for round in 0..3 {
+        for check in 0..500 {
+            // check 9 (checkout-10) fails, every 7th answers in 7 ms
+            let ms = if check % 7 == 0 { 7 } else { 3 };
+            probe(&mut m, check, round as f64, check != 9, "200", ms);
+        }
+    }
+    for (w, h) in SIZES {
+        m.ui.scroll[Pane::Health.index()] = 470;
+        let screen = render(&m, w, h);
+        let rows: Vec<&str> = screen
+            .lines()
+            .filter(|l| l.contains("checkout-") && l.contains(" site A "))
+            .collect();
+        assert!(rows.len() >= 10, "{w}x{h}: too few rows:\n{screen}");
+        for (k, row) in rows.iter().enumerate() {
+            let name = format!("checkout-{} ", 471 + k);
+            assert!(
+                row.contains(&name),
+                "{w}x{h}: row {k} is not {name}:\n{screen}"
+            );
+            let ms = if (470 + k) % 7 == 0 { "7.0ms" } else { "<5ms" };
+            assert!(
+                row.contains(ms),
+                "{w}x{h}: row {k} has not its {ms}:\n{screen}"
+            );
+        }
+        assert!(screen.contains("Health: 1 failing"), "{w}x{h}:\n{screen}");
+        m.ui.scroll[Pane::Health.index()] = 10_000;
+        let screen = render(&m, w, h);
+        assert!(
+            screen.contains("checkout-500 "),
+            "{w}x{h}: the last row:\n{screen}"
+        );
+    }
+}

@@ -173,7 +173,14 @@ fn write_all(
                     Some(e) => Err(e.clone()),
                 });
             }
-            if own && done.send(Msg::Journaled { entry: *entry, error }).is_err() {
+            if own
+                && done
+                    .send(Msg::Journaled {
+                        entry: *entry,
+                        error,
+                    })
+                    .is_err()
+            {
                 return;
             }
         }

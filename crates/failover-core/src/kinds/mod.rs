@@ -279,7 +279,7 @@ pub enum Section {
 
 /// How a kind's rows are laid out: the pane's inner width, the look, and the Health pane's
 /// shared name and site columns.
-#[derive(Clone, Copy)]
+#[derive(Clone)]
 pub struct RowCtx<'a> {
     pub width: usize,
     pub view: &'a View,
@@ -287,6 +287,16 @@ pub struct RowCtx<'a> {
     pub site_w: usize,
     /// The Health pane's names as its name column shows them (`name_w` wide).
     pub names: &'a NameColumn,
+    /// The rows the pane shows (indices in the section): a kind may leave any other row empty.
+    /// Ten thousand checks are counted each frame, not drawn.
+    pub shown: std::ops::Range<usize>,
+}
+
+impl RowCtx<'_> {
+    /// Whether row `i` of this kind's rows is shown.
+    pub fn shows(&self, i: usize) -> bool {
+        self.shown.contains(&i)
+    }
 }
 
 /// The most a name column may take of `width`: what leaves `rest` columns for the row's other
@@ -511,7 +521,10 @@ macro_rules! registry {
             pub fn rows(&self, section: Section, ctx: &RowCtx<'_>) -> Rows {
                 let mut rows = Rows::default();
                 $(if <$field::$kind as Kind>::SECTION == section {
-                    let more = <$field::$kind as Kind>::rows(self, ctx);
+                    // This kind's rows start where the ones before it ended.
+                    let at = rows.lines.len();
+                    let shown = ctx.shown.start.saturating_sub(at)..ctx.shown.end.saturating_sub(at);
+                    let more = <$field::$kind as Kind>::rows(self, &RowCtx { shown, ..ctx.clone() });
                     rows.lines.extend(more.lines);
                     rows.problems += more.problems;
                 })+

@@ -21,10 +21,28 @@ pub fn render(frame: &mut Frame<'_>, area: Rect, model: &Model, pane: Pane, wide
     } else {
         area.width
     } as usize;
+    // The rows a source pane shows from its scroll position: only they are drawn.
+    let shown = |section: Section| {
+        let count = model.pane_world().row_count(section);
+        let from = model.ui.scroll[pane.index()].min(count.saturating_sub(1));
+        from..from + area.height as usize
+    };
     let (title, lines) = match pane {
-        Pane::Health => sources(model, Section::Health, inner_width, wide),
-        Pane::Replication => sources(model, Section::Replication, inner_width, wide),
-        Pane::Dns => sources(model, Section::Dns, inner_width, wide),
+        Pane::Health => sources(
+            model,
+            Section::Health,
+            inner_width,
+            wide,
+            shown(Section::Health),
+        ),
+        Pane::Replication => sources(
+            model,
+            Section::Replication,
+            inner_width,
+            wide,
+            shown(Section::Replication),
+        ),
+        Pane::Dns => sources(model, Section::Dns, inner_width, wide, shown(Section::Dns)),
         Pane::Timeline => timeline(model, inner_width),
         Pane::Run => super::run::lines(model, inner_width),
         Pane::Services => super::overview::lines(model, inner_width),
@@ -92,6 +110,7 @@ fn sources(
     section: Section,
     width: usize,
     wide: bool,
+    shown: std::ops::Range<usize>,
 ) -> (String, Vec<Line<'static>>) {
     let theme = &model.view.theme;
     let config = &model.config;
@@ -137,6 +156,7 @@ fn sources(
         name_w: names.width,
         site_w,
         names: &names,
+        shown,
     };
     let world = model.pane_world();
     let service = model.chosen_service();
@@ -163,11 +183,20 @@ fn sources(
             section,
         );
         if rows.lines.len() > with_history {
-            let full = world.rows(section, &RowCtx { width, ..ctx });
+            let full = world.rows(
+                section,
+                &RowCtx {
+                    width,
+                    ..ctx.clone()
+                },
+            );
             rows.lines.truncate(with_history);
             rows.lines.extend(full.lines.into_iter().skip(with_history));
         }
         for (i, line) in rows.lines.iter_mut().enumerate() {
+            if !ctx.shows(i) {
+                continue;
+            }
             let Some(series) = crate::history::key_at(
                 &config.kinds,
                 &model.kinds,

@@ -13,7 +13,11 @@ pub fn rows(world: &World<'_>, ctx: &RowCtx<'_>) -> Rows {
     let lines: Vec<Line<'static>> = world
         .health()
         .map(|(_, spec, state)| (spec, state))
-        .map(|(spec, st)| {
+        .enumerate()
+        .map(|(i, (spec, st))| {
+            if !ctx.shows(i) {
+                return Line::default();
+            }
             let (glyph, style, state) = match (st.stale, st.status) {
                 (true, _) => (g.stale, theme.stale, "stale".to_string()),
                 (_, CheckStatus::Healthy) => (g.ok, theme.ok, "healthy".to_string()),
