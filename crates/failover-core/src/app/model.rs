@@ -266,6 +266,8 @@ pub const EARLY_EDGES: usize = 256;
 
 pub struct Model {
     pub config: Arc<Config>,
+    /// The panes' name columns, made once from the config's names.
+    pub name_columns: crate::kinds::NameColumns,
     pub mode: Mode,
     pub operator: String,
     pub view: View,
@@ -329,6 +331,7 @@ impl Model {
             kinds,
             history,
             timeline: Timeline::new(TIMELINE_CAPACITY),
+            name_columns: Default::default(),
             ui: UiState {
                 focus,
                 scroll: [0; 6],

@@ -27,6 +27,11 @@ pub struct FullLag {
 /// its sources until it is all healthy again), and each replica's last full lag reading.
 pub fn track(model: &mut Model, edges: &[Entry]) {
     let sites = model.config.sites.len();
+    // Only a CRIT edge starts an episode.
+    let crit: Vec<&Entry> = edges
+        .iter()
+        .filter(|e| e.severity == Severity::Crit)
+        .collect();
     let named = (0..model.config.services.len()).filter(|s| !model.config.services[*s].implicit);
     for service in std::iter::once(None).chain(named.map(Some)) {
         let mut since = model
@@ -37,16 +42,15 @@ pub fn track(model: &mut Model, edges: &[Entry]) {
         since.resize(sites, None);
         let world = model.world_of(service);
         for (site, since) in since.iter_mut().enumerate() {
-            let parts = world.site_health(site);
-            if !parts.is_empty() && parts.iter().all(|(ok, _)| *ok) {
+            if world.site_all_ok(site) == Some(true) {
                 *since = None;
                 continue;
             }
-            if since.is_none() {
+            if since.is_none() && !crit.is_empty() {
                 let sources = site_sources(&world, site);
-                *since = edges
+                *since = crit
                     .iter()
-                    .filter(|e| e.severity == Severity::Crit && sources.contains(&e.source))
+                    .filter(|e| sources.contains(&e.source))
                     .map(|e| e.at)
                     .min();
             }

@@ -30,7 +30,7 @@ pub use cloudwatch::CloudWatch;
 pub use dns::Dns;
 pub use findings::{Evidence, Finding, Level, Serving};
 pub use health::Health;
-pub use name_column::NameColumn;
+pub use name_column::{NameColumn, NameColumns};
 pub use patroni::Patroni;
 pub use postgres::Postgres;
 pub use rds::Rds;
@@ -353,6 +353,13 @@ pub trait Kind {
     fn replica_lags(_world: &World<'_>, _out: &mut Vec<ReplicaLag>) {}
     /// Its sources' part in a site's health (the healthy gate): whether each is fine, and a line.
     fn site_health(_world: &World<'_>, _site: SiteId, _out: &mut Vec<(bool, String)>) {}
+    /// What `site_health` says without its words: how many parts, and whether all are ok. A
+    /// kind with many sources says it without making a string for each.
+    fn site_ok(world: &World<'_>, site: SiteId) -> (usize, bool) {
+        let mut out = Vec::new();
+        Self::site_health(world, site, &mut out);
+        (out.len(), out.iter().all(|(ok, _)| *ok))
+    }
     /// Names shown in the Health pane's name column (it is as wide as the longest).
     fn names(_specs: &[Self::Spec]) -> Vec<&str> {
         Vec::new()
@@ -515,6 +522,17 @@ macro_rules! registry {
                 let mut out = Vec::new();
                 $(<$field::$kind as Kind>::site_health(self, site, &mut out);)+
                 out
+            }
+
+            /// Whether every part of `site`'s health is ok; None when it has none.
+            pub fn site_all_ok(&self, site: SiteId) -> Option<bool> {
+                let (mut parts, mut all) = (0, true);
+                $({
+                    let (n, ok) = <$field::$kind as Kind>::site_ok(self, site);
+                    parts += n;
+                    all &= ok;
+                })+
+                (parts > 0).then_some(all)
             }
 
             /// The rows of every kind in `section`, in the registry's order.

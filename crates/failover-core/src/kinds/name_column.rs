@@ -2,10 +2,38 @@
 //! cut by `fit::names` so that two rows never read the same.
 
 use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
 
 use crate::fit;
 use crate::text::clean;
 use crate::theme::Glyphs;
+
+/// The name columns the panes were drawn with, by what each was made for. The names come from
+/// the config and do not change while it runs: making the column of ten thousand names for
+/// every frame cost more than drawing the frame.
+#[derive(Debug, Default)]
+pub struct NameColumns(Mutex<Vec<(ColumnKey, Arc<NameColumn>)>>);
+
+/// What a column is made for: its pane, its bounds and the view's character set.
+pub type ColumnKey = (super::Section, usize, usize, bool);
+
+impl NameColumns {
+    /// The column made for `key`, made by `make` the first time.
+    pub fn get(&self, key: ColumnKey, make: impl FnOnce() -> NameColumn) -> Arc<NameColumn> {
+        // A few keys at most (three panes, a width or two); a resize adds one.
+        const KEPT: usize = 8;
+        let mut kept = self.0.lock().unwrap_or_else(|e| e.into_inner());
+        if let Some((_, column)) = kept.iter().find(|(k, _)| *k == key) {
+            return column.clone();
+        }
+        let column = Arc::new(make());
+        if kept.len() == KEPT {
+            kept.remove(0);
+        }
+        kept.push((key, column.clone()));
+        column
+    }
+}
 
 #[derive(Debug, Clone, Default)]
 pub struct NameColumn {

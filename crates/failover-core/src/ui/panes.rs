@@ -144,18 +144,17 @@ fn sources(
     };
     // Beside a sparkline the detail text gives way first: the names stay whole longer.
     let detail_min = if sparks { 8 } else { 20 };
-    let names = NameColumn::new(
-        &config.kinds.names(section),
-        4,
-        name_cap(row_width, 2 + 1 + site_w + 1 + 18 + 8 + detail_min),
-        model.view.ascii,
-    );
+    let max = name_cap(row_width, 2 + 1 + site_w + 1 + 18 + 8 + detail_min);
+    let ascii = model.view.ascii;
+    let names = model.name_columns.get((section, 4, max, ascii), || {
+        NameColumn::new(&config.kinds.names(section), 4, max, ascii)
+    });
     let ctx = RowCtx {
         width: row_width,
         view: &model.view,
         name_w: names.width,
         site_w,
-        names: &names,
+        names: names.as_ref(),
         shown,
     };
     let world = model.pane_world();

@@ -114,6 +114,15 @@ impl Kind for Health {
         }
     }
 
+    fn site_ok(world: &World<'_>, site: SiteId) -> (usize, bool) {
+        world
+            .health()
+            .filter(|(_, spec, _)| spec.site == site)
+            .fold((0, true), |(n, all), (_, _, st)| {
+                (n + 1, all && st.status == CheckStatus::Healthy && !st.stale)
+            })
+    }
+
     fn names(specs: &[HealthCheck]) -> Vec<&str> {
         specs.iter().map(|h| h.name.as_str()).collect()
     }
