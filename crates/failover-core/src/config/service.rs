@@ -168,6 +168,7 @@ pub fn parse(
                 s.runbooks.push(i);
             }
         }
+        s.sources = s.sources.sorted();
         services.push(s);
     }
     services.extend(unassigned(kinds, runbooks, &services));
@@ -325,6 +326,34 @@ manual = "Move {db} to east"
                 && s.sources.patroni.is_empty()
                 && s.sources.rds.is_empty()
         );
+    }
+
+    /// A service's sources are held in the file's order, whatever order it lists them in:
+    /// a source is looked up in them by a search, and its panes show rows in the file's order.
+    #[test]
+    fn a_service_listing_its_sources_backwards_holds_them_in_the_files_order() {
+        let config = parse(&estate(
+            r#"
+[[service]]
+name = "all-of-it"
+dns = ["ledger.failover.test.", "billing.failover.test."]
+database = "ledger"
+health = ["ledger-east", "billing-east", "billing-west"]
+"#,
+        ));
+        let s = &config.services[0];
+        assert_eq!(s.sources.health, vec![0, 1, 3]);
+        assert_eq!(s.sources.dns, vec![0, 1, 2, 3]);
+        let states = crate::kinds::States::new(&config.kinds);
+        let world = crate::kinds::World {
+            sites: &config.sites,
+            specs: &config.kinds,
+            states: &states,
+            now: time::OffsetDateTime::UNIX_EPOCH,
+            scope: None,
+        };
+        let shown: Vec<usize> = world.scoped(&s.sources).health().map(|(i, ..)| i).collect();
+        assert_eq!(shown, vec![0, 1, 3]);
     }
 
     #[test]
