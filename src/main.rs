@@ -2,12 +2,6 @@ use std::process::ExitCode;
 
 use clap::Parser;
 
-/// mimalloc, not glibc's allocator: with ten thousand checks a quarter of the console's CPU was
-/// glibc's malloc and free (its bins' consolidation), and its arenas kept what the kept
-/// connections' buffers had freed.
-#[global_allocator]
-static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
-
 fn main() -> ExitCode {
     let cli = failover_console::cli::Cli::parse();
     // One thread: the console waits on the network and the terminal, it does not compute. A

@@ -138,10 +138,6 @@ async fn pump(
     }
 }
 
-/// The console's allocator (src/main.rs), so that a poll costs here what it costs there.
-#[global_allocator]
-static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
-
 #[tokio::main(flavor = "current_thread")]
 async fn main() {
     let args: Vec<String> = std::env::args().skip(1).collect();
