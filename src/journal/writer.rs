@@ -155,12 +155,13 @@ fn write_all(
             };
             written.push((entry, own, ack, error));
         }
-        if lost.is_none() && written.iter().any(|(.., error)| error.is_none()) {
-            if let Err(e) = journal.sync() {
-                let e = format!("{}: {e}", journal.path().display());
-                for (.., error) in written.iter_mut().filter(|(.., error)| error.is_none()) {
-                    *error = Some(e.clone());
-                }
+        if lost.is_none()
+            && written.iter().any(|(.., error)| error.is_none())
+            && let Err(e) = journal.sync()
+        {
+            let e = format!("{}: {e}", journal.path().display());
+            for (.., error) in written.iter_mut().filter(|(.., error)| error.is_none()) {
+                *error = Some(e.clone());
             }
         }
         for (entry, own, ack, error) in written.drain(..) {
