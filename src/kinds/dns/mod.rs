@@ -4,8 +4,6 @@
 pub mod source;
 mod update;
 
-use std::time::Duration;
-
 use failover_core::kinds::dns::{DnsAnswer, DnsRecord};
 use failover_core::kinds::{Dns, Observation};
 use tokio::task::JoinSet;
@@ -16,15 +14,19 @@ use super::{Pollers, Sender, Source, every};
 
 impl Source for Dns {
     fn spawn(specs: &[DnsRecord], tx: &Sender, pollers: &mut Pollers) {
+        let n = specs.iter().map(|r| r.resolvers.len()).sum();
+        let mut k = 0;
         for (r, record) in specs.iter().enumerate() {
             for (s, server) in record.resolvers.iter().enumerate() {
+                let start = super::staggered(record.interval, k, n);
+                k += 1;
                 let name = format!("{} @{server}", failover_core::kinds::dns::source(record));
                 let (tx, record, server) = (tx.clone(), record.clone(), *server);
                 pollers.spawn(vec![name], async move {
                     let Ok(resolver) = source::Probe::new(server, record.timeout) else {
                         return;
                     };
-                    every(record.interval, Duration::ZERO, || async {
+                    every(record.interval, start, || async {
                         let answer = resolver.ask(&record.name, record.record_type).await;
                         tx.send(Observation::Dns {
                             record: r,

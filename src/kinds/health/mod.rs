@@ -11,7 +11,7 @@ use failover_core::kinds::health::{HealthCheck, ProbeOutcome, Target, source};
 use failover_core::kinds::{Health, Observation};
 use failover_core::text;
 use tokio::task::JoinSet;
-use tokio::time::{Instant, MissedTickBehavior};
+use tokio::time::Instant;
 
 use super::{Pollers, Sender, Source};
 
@@ -85,22 +85,10 @@ async fn run_slot(
     // The first round at once (slot 0) or at the slot's offset; then on the clock's second
     // plus the offset: the console's clock ticks then too, and timers due in the same
     // millisecond wake the runtime once.
-    let first = Instant::now() + start;
-    let grid = crate::kinds::next_second(start);
-    let (bridge, aligned) = rounds_to_the_grid(grid.saturating_duration_since(first), interval);
-    let mut lead_in = vec![first];
-    lead_in.extend(bridge.map(|b| first + b));
-    let mut lead_in = lead_in.into_iter();
-    let mut ticker = tokio::time::interval_at(first + aligned, interval);
-    ticker.set_missed_tick_behavior(MissedTickBehavior::Delay);
+    let mut rounds = crate::kinds::Rounds::new(interval, start);
     let mut answered = vec![false; probers.len()];
     loop {
-        match lead_in.next() {
-            Some(at) => tokio::time::sleep_until(at).await,
-            None => {
-                ticker.tick().await;
-            }
-        }
+        rounds.next().await;
         let started = std::time::Instant::now();
         let deadline = Instant::now() + failover_core::text::wait(timeout);
         answered.fill(false);
@@ -163,25 +151,6 @@ async fn run_slot(
         if !send_all(&tx, &mut gathered).await {
             return;
         }
-    }
-}
-
-/// After a first round at once, the rounds that bring a slot onto the clock's grid (`grid` after
-/// the first round is a grid point; so is every interval before and after it): at most one
-/// round in between, and the first aligned round, both as offsets from the first round. Every
-/// gap is between half an interval and one interval: never longer, or a check would go stale
-/// (its limit is interval + timeout) before its second answer; never shorter, or two probes
-/// close together would count twice towards a threshold.
-fn rounds_to_the_grid(grid: Duration, interval: Duration) -> (Option<Duration>, Duration) {
-    if interval.is_zero() {
-        return (None, grid);
-    }
-    let into = Duration::from_nanos((grid.as_nanos() % interval.as_nanos()) as u64);
-    let next = if into.is_zero() { interval } else { into };
-    if next >= interval / 2 {
-        (None, next)
-    } else {
-        (Some((next + interval) / 2), next + interval)
     }
 }
 
@@ -257,50 +226,5 @@ async fn probe_check(clients: &http::Clients, check: &HealthCheck) -> ProbeOutco
                 .await
         }
         Target::Tcp { addr } => tcp::probe(addr, check.timeout).await,
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    /// Every gap between the rounds that lead a slot onto the grid, for many phases of the
-    /// grid and many intervals, is between half an interval and one interval, and the last
-    /// round is on the grid.
-    #[test]
-    fn the_rounds_onto_the_grid_are_never_far_apart_nor_close_together() {
-        for interval_ms in [100u64, 300, 500, 999, 1000, 1500, 2000, 10_000, 30_000] {
-            let interval = Duration::from_millis(interval_ms);
-            for grid_ms in (1..=1000).step_by(7) {
-                let grid = Duration::from_millis(grid_ms);
-                let (bridge, aligned) = rounds_to_the_grid(grid, interval);
-                let mut at = vec![Duration::ZERO];
-                at.extend(bridge);
-                at.push(aligned);
-                for pair in at.windows(2) {
-                    let gap = pair[1] - pair[0];
-                    assert!(
-                        gap >= interval / 2 && gap <= interval,
-                        "interval {interval:?}, grid at {grid:?}: rounds at {at:?}"
-                    );
-                }
-                let off_grid = (aligned.as_nanos() as i128 - grid.as_nanos() as i128)
-                    .rem_euclid(interval.as_nanos() as i128);
-                assert_eq!(
-                    off_grid, 0,
-                    "interval {interval:?}, grid at {grid:?}: {at:?}"
-                );
-            }
-        }
-    }
-
-    /// The failure this replaced: a console started 190 ms into a second with 300 ms checks
-    /// probed at once, then not until the next second, 810 ms later, over the 800 ms limit.
-    #[test]
-    fn a_start_early_in_the_second_does_not_wait_for_the_next_second() {
-        let (bridge, aligned) =
-            rounds_to_the_grid(Duration::from_millis(810), Duration::from_millis(300));
-        assert_eq!(bridge, None);
-        assert_eq!(aligned, Duration::from_millis(210));
     }
 }

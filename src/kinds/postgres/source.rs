@@ -38,10 +38,9 @@ impl Poller {
     }
 
     pub async fn run(mut self, interval: Duration, tx: Sender) {
-        let mut ticker = tokio::time::interval(interval);
-        ticker.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+        let mut rounds = crate::kinds::Rounds::new(interval, Duration::ZERO);
         loop {
-            ticker.tick().await;
+            rounds.next().await;
             let observation = self.observe().await;
             if tx.send(observation).await.is_err() {
                 return;
