@@ -1,4 +1,4 @@
-//! Bodies are read up to a bound: a health check's to 64 KiB (on the kept hyper connection and
+//! Bodies are read up to a bound: a health check's to 64 KiB (on the kept connection and
 //! through reqwest), Patroni's answers to 1 MiB. A real HTTP server on 127.0.0.1 (a tokio
 //! listener answering every request with one fixed response) serves 10 MB bodies, with a
 //! `Content-Length` and as an endless chunked stream, and bodies right at the bound.
