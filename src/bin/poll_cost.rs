@@ -8,8 +8,9 @@
 //! A binary beside the console (not a bench or an example, which bring the dev-dependencies
 //! and so a second build of the dependencies): `cargo run --release --bin poll_cost -- CONFIG
 //! WINDOW_SECS [WARMUP_SECS]` prints one line per kind:
-//! `KIND polls=N errors=E sources=K missed=M cpu_ns=C secs=S` (missed: ticks of a PostgreSQL
-//! member, DNS record or HTTP check with no reading in the window).
+//! `KIND polls=N errors=E sources=K missed=M cpu_ns=C wakeups=W secs=S` (missed: ticks of a
+//! PostgreSQL member, DNS record or HTTP check with no reading in the window; wakeups: the
+//! process's voluntary context switches in the window).
 
 use std::collections::BTreeMap;
 use std::sync::Arc;
@@ -105,6 +106,23 @@ fn cpu_ns() -> u64 {
     sum
 }
 
+/// Times this process's threads went to sleep and were woken (voluntary context switches,
+/// every thread): a lone poll's cost is mostly these.
+fn wakeups() -> u64 {
+    let mut sum = 0;
+    for task in std::fs::read_dir("/proc/self/task").expect("/proc/self/task") {
+        let path = task.expect("task").path().join("status");
+        if let Ok(text) = std::fs::read_to_string(path) {
+            sum += text
+                .lines()
+                .find_map(|l| l.strip_prefix("voluntary_ctxt_switches:"))
+                .and_then(|v| v.trim().parse::<u64>().ok())
+                .unwrap_or(0);
+        }
+    }
+    sum
+}
+
 /// Runs the engine until `until`, counting readings per kind.
 async fn pump(
     engine: &mut Engine<Watch>,
@@ -172,16 +190,20 @@ async fn main() {
     )
     .await;
     let mut counts = BTreeMap::new();
-    let (t0, c0) = (Instant::now(), cpu_ns());
+    let (t0, c0, w0) = (Instant::now(), cpu_ns(), wakeups());
     pump(&mut engine, &mut terminal, &mut counts, t0 + window, frames).await;
-    let (secs, cpu) = (t0.elapsed().as_secs_f64(), cpu_ns() - c0);
+    let (secs, cpu, woke) = (
+        t0.elapsed().as_secs_f64(),
+        cpu_ns() - c0,
+        wakeups() - w0,
+    );
     engine.shutdown("bench done").await;
     if counts.is_empty() {
         counts.insert("none", Count::default());
     }
     for (kind, c) in &counts {
         println!(
-            "{kind} polls={} errors={} sources={} missed={} cpu_ns={cpu} secs={secs:.3}",
+            "{kind} polls={} errors={} sources={} missed={} cpu_ns={cpu} wakeups={woke} secs={secs:.3}",
             c.polls,
             c.errors,
             c.per_source.len(),
