@@ -19,7 +19,7 @@ pub use rows::record_lines;
 pub use spec::{Route53File, Route53Record, parse};
 pub use state::{
     Comparison, Intended, R53State, check_health, compare, intended, intended_text, on_reading,
-    site_of, source,
+    site_of, source, ttls_left,
 };
 
 use super::aws::{self, AwsSettings};

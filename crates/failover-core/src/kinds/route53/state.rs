@@ -173,6 +173,15 @@ pub fn compare(world: &World<'_>, index: usize) -> Option<Comparison> {
     })
 }
 
+/// Each comparison's TTL left ("TTL 47 s left"), which counts down with the clock from each
+/// resolver's last answer, not on the clock's second: the tick redraws the screen when one
+/// moves, not only the clock.
+pub fn ttls_left(world: &World<'_>) -> Vec<Option<i64>> {
+    (0..world.specs.route53.len())
+        .map(|i| compare(world, i).and_then(|c| c.ttl_left))
+        .collect()
+}
+
 pub fn intended_text(sites: &Sites, i: &Intended) -> String {
     let what = match i.site {
         Some(s) => sites.label(s).to_string(),
