@@ -115,10 +115,15 @@ pub fn update(model: &mut Model, msg: Msg) -> Vec<Effect> {
             clock = second(now) != second(model.now);
             // A new day: the timeline's older entries now carry their date.
             visible = now.date() != model.now.date();
+            // Route 53's "TTL 47 s left" counts down with the clock, to "past their TTL".
+            let ttls_left = kinds::route53::ttls_left(&model.world());
             model.now = now;
+            visible |= kinds::route53::ttls_left(&model.world()) != ttls_left;
             mark_stale(model, &mut fx);
-            // An open run's RTO clock ticks on screen each second.
-            visible |= clock && model.run_pane_open() && open_run(model);
+            // The run pane ticks on screen each second: an open run's RTO and a running step's
+            // time, and the gates' evidence (a CloudWatch datapoint "40s old", an RDS lag
+            // datapoint past lag-max-age). Readings redraw only what they change.
+            visible |= clock && model.run_pane_open();
         }
         Msg::Key(key) => on_key(model, key, &mut fx),
         Msg::Resized => {}
@@ -364,15 +369,6 @@ enum Fed {
     Postgres(usize, usize, OffsetDateTime),
     Patroni(usize, OffsetDateTime),
     Rds(usize, OffsetDateTime),
-}
-
-/// A real run open, or ended without its target serving yet: its RTO still counts.
-fn open_run(model: &Model) -> bool {
-    model
-        .runs
-        .current
-        .as_ref()
-        .is_some_and(|r| !r.dry_run && (r.is_active() || r.milestones.target_serving.is_none()))
 }
 
 /// A source that has not answered within its limit is stale: one edge each.

@@ -94,7 +94,9 @@ pub enum Observation {
 }
 
 /// Applies one reading to its source's state. Returns whether what the screen shows may have
-/// changed (a probe like the last one changes nothing on screen).
+/// changed: each kind compares everything the screen shows of its source (`shown`) before and
+/// after, so a reading like the last one changes nothing on screen. What the clock moves is the
+/// tick's to redraw (`route53::ttls_left`, the run pane's evidence).
 pub fn apply(
     specs: &Specs,
     states: &mut States,
@@ -121,7 +123,9 @@ pub fn apply(
             if let (Some(spec), Some(state)) = (specs.postgres.get(db), states.postgres.get_mut(db))
                 && member < state.members.len()
             {
+                let before = state.shown(spec);
                 postgres::on_reading(sites, spec, state, member, at, result, edges);
+                return state.shown(spec) != before;
             }
         }
         Observation::Patroni {
@@ -132,7 +136,9 @@ pub fn apply(
             if let (Some(spec), Some(state)) =
                 (specs.patroni.get(cluster), states.patroni.get_mut(cluster))
             {
+                let before = state.shown();
                 patroni::on_reading(sites, spec, state, at, reading, edges);
+                return state.shown() != before;
             }
         }
         Observation::Dns {
@@ -146,19 +152,24 @@ pub fn apply(
             {
                 let before = state.shown();
                 dns::on_answer(sites, spec, state, resolver, at, answer, edges);
-                return state.shown() != before;
+                let changed = state.shown() != before;
+                return changed || route53::compared_apart(specs, states, record, resolver);
             }
         }
         Observation::Route53 { record, at, result } => {
             if let (Some(spec), Some(state)) =
                 (specs.route53.get(record), states.route53.get_mut(record))
             {
+                let before = state.shown();
                 route53::on_reading(sites, &specs.dns, spec, state, at, result, edges);
+                return state.shown() != before;
             }
         }
         Observation::Rds { source, at, result } => {
             if let (Some(spec), Some(state)) = (specs.rds.get(source), states.rds.get_mut(source)) {
+                let before = state.shown();
                 rds::on_reading(sites, spec, state, at, result, edges);
+                return state.shown() != before;
             }
         }
         Observation::CloudWatch { check, at, result } => {
@@ -166,7 +177,9 @@ pub fn apply(
                 specs.cloudwatch.get(check),
                 states.cloudwatch.get_mut(check),
             ) {
+                let before = state.on_screen();
                 cloudwatch::on_reading(spec, state, at, result, edges);
+                return state.on_screen() != before;
             }
         }
         Observation::Alarm { source, at, result } => {

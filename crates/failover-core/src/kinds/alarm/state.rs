@@ -55,7 +55,8 @@ impl AlarmState {
     pub fn shown(&self) -> impl PartialEq + use<> {
         (
             self.reading.clone(),
-            self.error.as_ref().map(|e| e.kind),
+            // Whole: the row shows the error's message too ("timeout: ...").
+            self.error.clone(),
             self.stale,
         )
     }

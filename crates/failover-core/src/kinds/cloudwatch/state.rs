@@ -63,6 +63,20 @@ pub struct CwState {
 }
 
 impl CwState {
+    /// Everything the screen shows of the check (its row, the verdict's findings, the gates'
+    /// evidence); equal before and after a read: nothing to redraw. (`shown` is the state its
+    /// row names.) The datapoint is compared whole: its value and its time are both shown.
+    pub fn on_screen(&self) -> impl PartialEq + use<> {
+        (
+            self.level,
+            self.latest,
+            self.error.clone(),
+            self.since,
+            self.stale,
+            self.last_at.filter(|_| self.stale),
+        )
+    }
+
     pub fn shown(&self) -> Shown {
         if self.stale {
             Shown::Stale

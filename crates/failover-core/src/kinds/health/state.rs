@@ -83,7 +83,8 @@ impl CheckState {
             self.stale,
             self.shown_latency,
             self.last.as_ref().map(|o| (o.ok, o.detail.clone())),
-            (self.status == CheckStatus::Healthy).then_some(self.fail_run),
+            // Healthy: "(1 failed)"; pending: "fail 1/3" (or "ok 1/2"); unhealthy: "(1 ok)".
+            (self.status != CheckStatus::Unhealthy).then_some(self.fail_run),
             (self.status != CheckStatus::Healthy).then_some(self.ok_run),
         )
     }

@@ -50,6 +50,26 @@ impl Trouble {
 }
 
 impl PatroniState {
+    /// Everything the screen shows of the cluster (its rows, the verdict's findings, the
+    /// overview's lag, the lag gate's evidence, the detail view's config); equal before and
+    /// after a reading: nothing to redraw. Patroni's figures are shown exactly, so they are
+    /// compared exactly; the time of the last answer only while it is shown (no member answers,
+    /// or stale).
+    pub fn shown(&self) -> impl PartialEq + use<> {
+        let answered_at = |at: OffsetDateTime| (self.error.is_some() || self.stale).then_some(at);
+        (
+            self.cluster
+                .as_ref()
+                .map(|(endpoint, view, at)| (*endpoint, view.clone(), answered_at(*at))),
+            self.error.clone(),
+            self.nodes.clone(),
+            self.history.clone(),
+            self.max_lag_on_failover,
+            self.last_at.is_some(),
+            self.stale,
+        )
+    }
+
     pub fn view(&self) -> Option<&ClusterView> {
         self.cluster.as_ref().map(|(_, v, _)| v)
     }

@@ -128,6 +128,73 @@ impl DbState {
     pub fn all_seen(&self) -> bool {
         self.members.iter().all(|m| m.role != Role::Unknown)
     }
+
+    /// Everything the screen shows of the database (its rows, the verdict's findings, the
+    /// overview's lag, the gates' and waits' evidence); equal before and after a reading:
+    /// nothing to redraw.
+    pub fn shown(&self, db: &Database) -> impl PartialEq + use<> {
+        self.members
+            .iter()
+            .map(|m| MemberShown::of(db, m))
+            .collect::<Vec<_>>()
+    }
+}
+
+/// What the screen shows of one member. Lag figures as they are printed (`text::bytes`,
+/// `text::secs`: monotonic, so the overview's worst lag moves only when one of these does), not
+/// the raw numbers: a lag that moves by a byte under "2.4 MiB" changes nothing on screen. The
+/// snapshot's LSNs and `since_last_replay` count only through the lag made of them.
+#[derive(Debug, PartialEq)]
+struct MemberShown {
+    role: Role,
+    error: Option<String>,
+    stale: bool,
+    /// The last answer's time, which a stale member's row shows.
+    stale_since: Option<OffsetDateTime>,
+    /// "(was replica)" beside an unreachable member.
+    in_recovery: Option<bool>,
+    timeline: Option<u32>,
+    /// A primary's "lsn 0/3000060  1 standby".
+    primary: Option<(super::Lsn, usize)>,
+    /// A replica's walreceiver status (streaming or not) and replay paused.
+    replica: Option<(Option<String>, bool)>,
+    lag: Option<LagShown>,
+}
+
+#[derive(Debug, PartialEq)]
+struct LagShown {
+    /// The figure, where it came from, and whether it is over its own limit (the lag gate
+    /// names which limit).
+    bytes: Option<(String, BytesSource, bool)>,
+    time: Option<(String, TimeSource, bool)>,
+    over_limit: bool,
+}
+
+impl MemberShown {
+    fn of(db: &Database, m: &MemberState) -> MemberShown {
+        let snapshot = m.snapshot.as_ref();
+        MemberShown {
+            role: m.role,
+            error: m.error.clone(),
+            stale: m.stale,
+            stale_since: m.last_at.filter(|_| m.stale),
+            in_recovery: snapshot.map(|s| s.in_recovery),
+            timeline: snapshot.and_then(|s| s.timeline),
+            primary: snapshot
+                .and_then(|s| s.primary.as_ref())
+                .map(|p| (p.current_lsn, p.standbys.len())),
+            replica: snapshot
+                .and_then(|s| s.replica.as_ref())
+                .map(|r| (r.receiver_status.clone(), r.replay_paused)),
+            lag: m.lag.as_ref().map(|l| LagShown {
+                bytes: l
+                    .bytes
+                    .map(|(b, source)| (bytes(b), source, b > db.max_lag_bytes)),
+                time: l.time.map(|(t, source)| (secs(t), source, t > db.max_lag)),
+                over_limit: l.over_limit,
+            }),
+        }
+    }
 }
 
 pub fn member_source(sites: &Sites, db: &Database, member: usize) -> String {

@@ -24,6 +24,19 @@ pub struct RdsState {
 }
 
 impl RdsState {
+    /// Everything the screen shows of the source (its rows, the verdict's findings, the
+    /// overview's lag, the lag gate's evidence); equal before and after a read: nothing to
+    /// redraw. RDS and CloudWatch figures are shown as read (status, roles, the lag datapoint's
+    /// value and time), so the reading is compared whole.
+    pub fn shown(&self) -> impl PartialEq + use<> {
+        (
+            self.reading.clone(),
+            self.error.clone(),
+            self.last_at.is_some(),
+            self.stale,
+        )
+    }
+
     /// The configured instance `i` as last read (Err: why it could not be).
     pub fn instance(&self, i: usize) -> Option<&Result<RdsInstance, String>> {
         self.reading.as_ref()?.instances.get(i)

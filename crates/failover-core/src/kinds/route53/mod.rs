@@ -18,8 +18,8 @@ pub use reading::{CheckerShare, HealthCheckReading, R53Reading, R53Set};
 pub use rows::record_lines;
 pub use spec::{Route53File, Route53Record, parse};
 pub use state::{
-    Comparison, Intended, R53State, check_health, compare, intended, intended_text, on_reading,
-    site_of, source,
+    Comparison, Intended, R53State, check_health, compare, compared_apart, intended, intended_text,
+    on_reading, site_of, source, ttls_left,
 };
 
 use super::aws::{self, AwsSettings};

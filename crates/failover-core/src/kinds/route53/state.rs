@@ -4,9 +4,9 @@
 use time::OffsetDateTime;
 
 use super::{CheckerShare, R53Reading, R53Set, Route53Record};
-use crate::kinds::World;
 use crate::kinds::aws::{self, AwsError};
 use crate::kinds::dns::{self, DnsAnswer, DnsRecord, Match, RecordSite};
+use crate::kinds::{Specs, States, World};
 use crate::schema::{SiteId, Sites};
 use crate::timeline::{Edges, Severity};
 
@@ -32,6 +32,20 @@ pub struct R53State {
     pub stale: bool,
     /// Health check id → healthy (None: unreadable), as last reported, for edges.
     pub checks: Vec<(String, Option<bool>)>,
+}
+
+impl R53State {
+    /// Everything the screen shows of the record itself (Route 53's answer and why, the
+    /// verdict's findings, the route53-health gate's evidence); equal before and after a read:
+    /// nothing to redraw. How the resolvers compare with it is the `[[dns]]` record's part.
+    pub fn shown(&self) -> impl PartialEq + use<> {
+        (
+            self.reading.clone(),
+            self.error.clone(),
+            self.intended.clone(),
+            self.stale,
+        )
+    }
 }
 
 pub fn source(spec: &Route53Record) -> String {
@@ -171,6 +185,40 @@ pub fn compare(world: &World<'_>, index: usize) -> Option<Comparison> {
         ttl_left,
         ttl,
     })
+}
+
+/// Whether resolver `resolver` of the `[[dns]]` record `dns` counts in the TTL left of a
+/// comparison with Route 53 (`compare`): its answer is records of another site than Route 53
+/// intends, while the resolvers do not all give that site. The TTL left counts from its last
+/// answer, which every answer moves, even one like the last.
+pub fn compared_apart(specs: &Specs, states: &States, dns: usize, resolver: usize) -> bool {
+    let (Some(spec), Some(record)) = (specs.dns.get(dns), states.dns.get(dns)) else {
+        return false;
+    };
+    let Some(r) = record.resolvers.get(resolver) else {
+        return false;
+    };
+    specs
+        .route53
+        .iter()
+        .zip(&states.route53)
+        .filter(|(r53, _)| r53.name == spec.name && r53.record_type == spec.record_type)
+        .filter_map(|(_, st)| st.intended.as_ref()?.site)
+        .any(|site| {
+            record.site != RecordSite::Pending
+                && record.site != RecordSite::Site(site)
+                && r.matched != Some(Match::Site(site))
+                && matches!(r.answer, Some(DnsAnswer::Records { .. }))
+        })
+}
+
+/// Each comparison's TTL left ("TTL 47 s left"), which counts down with the clock from each
+/// resolver's last answer, not on the clock's second: the tick redraws the screen when one
+/// moves, not only the clock.
+pub fn ttls_left(world: &World<'_>) -> Vec<Option<i64>> {
+    (0..world.specs.route53.len())
+        .map(|i| compare(world, i).and_then(|c| c.ttl_left))
+        .collect()
 }
 
 pub fn intended_text(sites: &Sites, i: &Intended) -> String {
