@@ -192,11 +192,7 @@ async fn main() {
     let mut counts = BTreeMap::new();
     let (t0, c0, w0) = (Instant::now(), cpu_ns(), wakeups());
     pump(&mut engine, &mut terminal, &mut counts, t0 + window, frames).await;
-    let (secs, cpu, woke) = (
-        t0.elapsed().as_secs_f64(),
-        cpu_ns() - c0,
-        wakeups() - w0,
-    );
+    let (secs, cpu, woke) = (t0.elapsed().as_secs_f64(), cpu_ns() - c0, wakeups() - w0);
     engine.shutdown("bench done").await;
     if counts.is_empty() {
         counts.insert("none", Count::default());
