@@ -154,7 +154,7 @@ async fn sigkill_mid_step_then_resume_at_80x24() {
     tmux.wait_for("Enter do step 2", Duration::from_secs(5));
     tmux.keys(&["Enter"]);
     wait_journal(&lab, "the end of the run", |ev| {
-        matches!(ev.last(), Some(Event::Finished))
+        matches!(common::last_run_step(ev), Some(Event::Finished))
     });
     tmux.wait_for("finished", Duration::from_secs(5));
     tmux.keys(&["q"]);

@@ -489,3 +489,14 @@ pub fn assert_once(entries: &[Entry], source: &str, needle: &str) {
 // -------------------------------------------------------------------------------------------------
 // engine: the world changes, the model follows, the journal holds each edge once
 // -------------------------------------------------------------------------------------------------
+
+/// A run's last event other than a milestone. `Finished` ends what the run did, while "target
+/// serving" is recorded when a poller first sees the target serve, which may be after it.
+pub fn last_run_step(
+    events: &[failover_core::runbook::Event],
+) -> Option<&failover_core::runbook::Event> {
+    events
+        .iter()
+        .rev()
+        .find(|e| !matches!(e, failover_core::runbook::Event::Milestone { .. }))
+}
