@@ -73,6 +73,12 @@ pub struct Ring {
     head: usize,
     /// Unix time in ms the samples' offsets count from.
     base_ms: i64,
+    /// Samples held with an `a` value: `Series::plotted` without a look at each.
+    with_a: usize,
+    /// Samples ever pushed, and times the offsets were rebased: a sparkline's memo
+    /// (`SparkMemo`) is good only for the ring it was made from.
+    pushes: u64,
+    rebases: u32,
 }
 
 /// One sample: `word` is the offset in ms from the ring's base (bits 3..), the result (bit 2)
@@ -104,13 +110,19 @@ impl Ring {
             capacity: capacity.max(1),
             head: 0,
             base_ms: 0,
+            with_a: 0,
+            pushes: 0,
+            rebases: 0,
         }
     }
 
-    pub fn push(&mut self, sample: Sample) {
+    /// Adds a sample; returns the one it took the place of when the ring was full.
+    pub fn push(&mut self, sample: Sample) -> Option<Sample> {
         if self.buf.is_empty() || !(0..=MAX_OFFSET).contains(&(sample.at_ms - self.base_ms)) {
             self.rebase(sample.at_ms);
         }
+        self.pushes += 1;
+        self.with_a += usize::from(!sample.a.is_nan());
         let (tag, v, second) = match (sample.a.is_nan(), sample.b.is_nan()) {
             (false, false) if sample.a.to_bits() == sample.b.to_bits() => (SAME, sample.a, None),
             (false, false) => (BOTH, sample.a, Some(sample.b)),
@@ -141,12 +153,16 @@ impl Ring {
             if !self.second.is_empty() {
                 self.second.push(b);
             }
+            None
         } else {
+            let evicted = self.get(self.head);
+            self.with_a -= usize::from(!evicted.a.is_nan());
             self.buf[self.head] = packed;
             if let Some(slot) = self.second.get_mut(self.head) {
                 *slot = b;
             }
             self.head = (self.head + 1) % self.capacity;
+            Some(evicted)
         }
     }
 
@@ -160,6 +176,7 @@ impl Ring {
             p.word = (offset << OFFSET_SHIFT) | (p.word & ((1 << OFFSET_SHIFT) - 1));
         }
         self.base_ms = base;
+        self.rebases = self.rebases.wrapping_add(1);
     }
 
     fn get(&self, i: usize) -> Sample {
@@ -220,6 +237,52 @@ pub struct Series {
     pub floor: f64,
     /// Newest last.
     pub results: VecDeque<Outcome>,
+    /// What the sparkline was last drawn from, kept up by `push_sample`: comparing a source's
+    /// sparkline before and after each reading scanned up to 900 samples twice a reading.
+    memo: std::cell::Cell<Option<SparkMemo>>,
+}
+
+/// Each cell's highest plotted value (NaN: none) and how many samples have it, as of `newest`
+/// (the slot the clock is in), for the ring as it was after its `pushes`th push and
+/// `rebases`th rebase. Values are f32 as the ring keeps them (and the floors, 0 and 5 ms, are
+/// f32 exactly).
+#[derive(Debug, Clone, Copy)]
+struct SparkMemo {
+    newest: i64,
+    plotted: Plotted,
+    highs: [f32; SPARK_CELLS],
+    counts: [u16; SPARK_CELLS],
+    pushes: u64,
+    rebases: u32,
+}
+
+impl SparkMemo {
+    /// The cell `at_ms` falls in, if the sparkline shows it.
+    fn cell(&self, at_ms: i64) -> Option<usize> {
+        usize::try_from(spark_slot(at_ms) - (self.newest - SPARK_CELLS as i64))
+            .ok()
+            .filter(|i| *i < SPARK_CELLS)
+    }
+
+    fn add(&mut self, i: usize, v: f64) {
+        let v = v as f32;
+        if v == self.highs[i] {
+            self.counts[i] = self.counts[i].saturating_add(1);
+        } else if self.highs[i].is_nan() || v > self.highs[i] {
+            (self.highs[i], self.counts[i]) = (v, 1);
+        }
+    }
+
+    /// Takes a sample out of cell `i`; false when it held the cell's high alone (the cell's
+    /// new high needs a look at the ring).
+    fn remove(&mut self, i: usize, v: f64) -> bool {
+        if v as f32 == self.highs[i] {
+            self.counts[i] -= 1;
+            self.counts[i] > 0
+        } else {
+            true
+        }
+    }
 }
 
 /// Samples a source polled every `interval` makes in `WINDOW`, at most `MAX_SAMPLES`.
@@ -242,11 +305,12 @@ impl Series {
             samples: Ring::new(capacity(interval)),
             floor,
             results: VecDeque::with_capacity(RESULTS),
+            memo: Default::default(),
         }
     }
 
     pub fn push(&mut self, sample: Sample, error: Option<&str>) {
-        self.samples.push(sample);
+        self.push_sample(sample);
         if self.results.len() == RESULTS {
             self.results.pop_front();
         }
@@ -269,11 +333,42 @@ impl Series {
     /// The value a sparkline or chart draws: health latency, replica lag in bytes, or in
     /// seconds when no sample of the window knows the bytes.
     pub fn plotted(&self) -> Plotted {
-        if self.samples.iter().any(|s| s.a().is_some()) {
+        if self.samples.with_a > 0 {
             Plotted::A
         } else {
             Plotted::B
         }
+    }
+
+    /// Adds a sample without a result (a replica's lag, moved by another member's reading),
+    /// and keeps the sparkline's memo up with it: the new sample raises its cell; a sample it
+    /// pushed out that held its cell's high, or a change of what is plotted, means a new look
+    /// at the ring next time.
+    pub fn push_sample(&mut self, sample: Sample) {
+        let evicted = self.samples.push(sample);
+        let Some(mut memo) = self.memo.take() else {
+            return;
+        };
+        let ring = &self.samples;
+        if memo.pushes + 1 != ring.pushes
+            || memo.rebases != ring.rebases
+            || memo.plotted != self.plotted()
+        {
+            return;
+        }
+        let (plotted, floor) = (memo.plotted, self.floor);
+        let value = |s: &Sample| plotted.of(s).map(|v| v.max(floor));
+        if let Some(old) = evicted
+            && let (Some(i), Some(v)) = (memo.cell(old.at_ms), value(&old))
+            && !memo.remove(i, v)
+        {
+            return;
+        }
+        if let (Some(i), Some(v)) = (memo.cell(sample.at_ms), value(&sample)) {
+            memo.add(i, v);
+        }
+        memo.pushes = ring.pushes;
+        self.memo.set(Some(memo));
     }
 
     /// The sparkline's cells, oldest first: the `SPARK_CELLS` whole slots before the one
@@ -283,35 +378,51 @@ impl Series {
     /// new slot, once for every row, never with the clock; a source that stopped answering
     /// shows gaps.
     pub fn spark(&self, newest_ms: i64) -> [Option<u8>; SPARK_CELLS] {
-        let mut cells = [None; SPARK_CELLS];
-        let first = spark_slot(newest_ms) - SPARK_CELLS as i64;
-        let plotted = self.plotted();
-        let mut highs: [Option<f64>; SPARK_CELLS] = [None; SPARK_CELLS];
-        for s in self.samples.iter().rev() {
-            let slot = spark_slot(s.at_ms);
-            if slot < first {
-                break;
-            }
-            let Some(v) = plotted.of(&s) else { continue };
-            let v = v.max(self.floor);
-            if let Some(high) = usize::try_from(slot - first)
-                .ok()
-                .and_then(|i| highs.get_mut(i))
+        let newest = spark_slot(newest_ms);
+        let memo = match self.memo.get() {
+            Some(memo)
+                if memo.newest == newest
+                    && memo.pushes == self.samples.pushes
+                    && memo.rebases == self.samples.rebases =>
             {
-                *high = Some(high.map_or(v, |h| h.max(v)));
+                memo
             }
-        }
-        let top = highs.iter().flatten().fold(0.0_f64, |a, b| a.max(*b));
-        for (cell, high) in cells.iter_mut().zip(highs) {
-            *cell = high.map(|v| {
+            _ => {
+                let memo = self.gather(newest);
+                self.memo.set(Some(memo));
+                memo
+            }
+        };
+        let top = memo.highs.iter().fold(0.0_f64, |a, b| a.max(f64::from(*b)));
+        memo.highs.map(|high| {
+            (!high.is_nan()).then_some(f64::from(high)).map(|v| {
                 if top <= 0.0 {
                     0
                 } else {
                     ((v / top) * 7.0).round().clamp(0.0, 7.0) as u8
                 }
-            });
+            })
+        })
+    }
+
+    /// Each cell's highest plotted value, from the ring.
+    fn gather(&self, newest: i64) -> SparkMemo {
+        let mut memo = SparkMemo {
+            newest,
+            plotted: self.plotted(),
+            highs: [f32::NAN; SPARK_CELLS],
+            counts: [0; SPARK_CELLS],
+            pushes: self.samples.pushes,
+            rebases: self.samples.rebases,
+        };
+        // Every sample, not only back to the first one before the window: a late one may
+        // sit behind an older one, and `push_sample` counts it too.
+        for s in self.samples.iter() {
+            if let (Some(i), Some(v)) = (memo.cell(s.at_ms), memo.plotted.of(&s)) {
+                memo.add(i, v.max(self.floor));
+            }
         }
-        cells
+        memo
     }
 }
 
@@ -557,7 +668,7 @@ impl History {
             if member == read {
                 series.push(sample, state.error.as_deref());
             } else {
-                series.samples.push(sample);
+                series.push_sample(sample);
             }
         }
     }
@@ -713,6 +824,42 @@ mod tests {
         }
     }
 
+    proptest::proptest! {
+        /// The sparkline kept up push by push is the one a new look at the ring draws, whatever
+        /// comes: samples late or out of order, pushed out of a small ring, ties at the floor,
+        /// values missing, and what is plotted changing.
+        #[test]
+        fn the_kept_sparkline_is_the_one_the_ring_draws(
+            capacity in 1usize..40,
+            steps in proptest::collection::vec(
+                (0i64..40_000, proptest::bool::weighted(0.1), proptest::option::of(0u8..12),
+                 proptest::option::of(0u8..12), proptest::bool::weighted(0.3)),
+                1..300,
+            ),
+        ) {
+            let mut series = Series::new(Duration::from_secs(1), 5.0);
+            series.samples = Ring::new(capacity);
+            let mut newest = ms(at(0));
+            for (step, back, a, b, look) in steps {
+                // Mostly forward in steps of up to 40 s (slots are 30 s), now and then back.
+                let at_ms = if back { newest - step } else { newest + step };
+                newest = newest.max(at_ms);
+                series.push_sample(Sample {
+                    at_ms,
+                    a: a.map_or(f32::NAN, f32::from),
+                    b: b.map_or(f32::NAN, f32::from),
+                    ok: a.is_some(),
+                });
+                if look {
+                    let fresh = series.clone();
+                    fresh.memo.set(None);
+                    proptest::prop_assert_eq!(series.spark(newest), fresh.spark(newest));
+                    proptest::prop_assert_eq!(series.plotted(), fresh.plotted());
+                }
+            }
+        }
+    }
+
     #[test]
     fn the_ring_keeps_its_capacity_and_the_newest_in_order() {
         let mut ring = Ring::new(3);
@@ -759,7 +906,7 @@ mod tests {
         assert!(held <= bytes_per_source(Duration::from_millis(500)));
         // The figures stated in docs/performance.md.
         assert_eq!(Ring::MAX_SAMPLE_BYTES, 12);
-        assert_eq!(bytes_per_source(Duration::from_secs(1)), 15_712);
+        assert_eq!(bytes_per_source(Duration::from_secs(1)), 15_824);
     }
 
     /// A health check's samples (latency as both values, or only the second when the probe
