@@ -499,5 +499,5 @@ impl<R: Seat> Engine<R> {
 const OLDER_PAGE: usize = 5000;
 
 fn next_second() -> Instant {
-    crate::kinds::next_second(Duration::ZERO)
+    crate::grid::next_second(Duration::ZERO)
 }

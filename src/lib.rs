@@ -4,7 +4,7 @@
 //! and engine, the terminal, the journal, the driver lock, `status`, and each kind's source,
 //! actions and client (`kinds`). Layers, each using only those below it:
 //! `cli` → `runtime`, `status` → `engine` → `executor` → `kinds` → `actions` → `net`; and
-//! `journal`, `record` (the shared record or the file), `lock`, `screen`, `config`, `pollers`, `crash` (panics) and `test_hooks` beside
+//! `journal`, `record` (the shared record or the file), `lock`, `screen`, `config`, `pollers`, `grid` (the clock's grid everything periodic runs on), `crash` (panics) and `test_hooks` beside
 //! them.
 
 pub mod actions;
@@ -13,6 +13,7 @@ pub mod config;
 pub mod crash;
 pub mod engine;
 pub mod executor;
+pub mod grid;
 pub mod journal;
 pub mod kinds;
 pub mod lock;

@@ -88,10 +88,10 @@ pub fn spawn(
     let (tx, mut rx) = mpsc::channel::<Job>(4096);
     let checks = tx.downgrade();
     tokio::spawn(async move {
-        let mut tick = tokio::time::interval(CHECK_EVERY);
-        tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+        // On the clock's grid: the console's clock and the pollers wake the runtime then too.
+        let mut tick = crate::grid::Rounds::new(CHECK_EVERY, Duration::ZERO);
         loop {
-            tick.tick().await;
+            tick.next().await;
             // Ends with the last handle: the writer then ends too.
             let Some(tx) = checks.upgrade() else { return };
             let _ = tx.try_send(Job::Check);

@@ -98,8 +98,8 @@ struct Task {
 
 impl Task {
     async fn run(mut self, mut commands: mpsc::Receiver<Command>) {
-        let mut tick = tokio::time::interval(Duration::from_secs(1));
-        tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+        // On the clock's grid: the console's clock and the pollers wake the runtime then too.
+        let mut tick = crate::grid::Rounds::new(Duration::from_secs(1), Duration::ZERO);
         loop {
             tokio::select! {
                 command = commands.recv() => match command {
@@ -111,7 +111,7 @@ impl Task {
                     }
                     None => return,
                 },
-                _ = tick.tick() => {
+                _ = tick.next() => {
                     if self.turn().await.is_err() {
                         return;
                     }

@@ -85,7 +85,7 @@ async fn run_slot(
     // The first round at once (slot 0) or at the slot's offset; then on the clock's second
     // plus the offset: the console's clock ticks then too, and timers due in the same
     // millisecond wake the runtime once.
-    let mut rounds = crate::kinds::Rounds::new(interval, start);
+    let mut rounds = crate::grid::Rounds::new(interval, start);
     let mut answered = vec![false; probers.len()];
     loop {
         rounds.next().await;

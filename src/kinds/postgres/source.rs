@@ -38,7 +38,7 @@ impl Poller {
     }
 
     pub async fn run(mut self, interval: Duration, tx: Sender) {
-        let mut rounds = crate::kinds::Rounds::new(interval, Duration::ZERO);
+        let mut rounds = crate::grid::Rounds::new(interval, Duration::ZERO);
         loop {
             rounds.next().await;
             let observation = self.observe().await;

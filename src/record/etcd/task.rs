@@ -144,8 +144,8 @@ pub async fn run(
         return;
     }
     task.set_holder(start.holder).await;
-    let mut tick = tokio::time::interval(Duration::from_millis(500));
-    tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    // On the clock's grid: the console's clock and the pollers wake the runtime then too.
+    let mut tick = crate::grid::Rounds::new(Duration::from_millis(500), Duration::ZERO);
     loop {
         tokio::select! {
             command = commands.recv() => match command {
@@ -173,7 +173,7 @@ pub async fn run(
                 Ok(None) => task.lost("the watch ended".into()).await,
                 Err(e) => task.lost(format!("watch: {e}")).await,
             },
-            _ = tick.tick() => {
+            _ = tick.next() => {
                 if task.turn().await.is_err() {
                     return;
                 }
