@@ -277,7 +277,7 @@ impl SparkMemo {
     /// new high needs a look at the ring).
     fn remove(&mut self, i: usize, v: f64) -> bool {
         if v as f32 == self.highs[i] {
-            self.counts[i] -= 1;
+            self.counts[i] = self.counts[i].saturating_sub(1);
             self.counts[i] > 0
         } else {
             true
