@@ -15,6 +15,7 @@
 //! 10,000 checks. An idle kept connection here is its socket and nothing else: the buffer a
 //! probe reads into lives only as long as the probe.
 
+use std::task::Poll;
 use std::time::{Duration, Instant};
 
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
@@ -36,6 +37,39 @@ const MAX_HEADERS: usize = 100;
 
 const CLOSED: &str = "connection closed without a response";
 
+/// The most a probe's answer may take to be read without a buffer of its own: a whole answer
+/// in one read of this size (a health endpoint's usually is) needs nothing kept between reads.
+const ONE_READ: usize = 4096;
+
+/// How a probe `start`ed.
+pub enum Started {
+    /// The request went out on the kept connection: `poll_answer` reads the answer.
+    Sent,
+    /// `finish` is to do the probe.
+    Slow(Rest),
+}
+
+/// What `poll_answer` came to.
+pub enum Answer {
+    Status(u16),
+    /// `finish` is to do the rest.
+    Slow(Rest),
+}
+
+/// The rest of a probe, for `finish`.
+pub enum Rest {
+    /// On a new connection: there was no usable kept one, or it failed.
+    Fresh,
+    /// On the kept connection, after `written` bytes of the request and `read` of the answer;
+    /// if it fails there, on a new connection.
+    Kept {
+        stream: TcpStream,
+        replace_at: Instant,
+        written: usize,
+        read: Vec<u8>,
+    },
+}
+
 /// One `http://` check's target and its kept connection.
 pub struct KeptProbe {
     /// host:port to connect to.
@@ -46,6 +80,8 @@ pub struct KeptProbe {
     timeout: Duration,
     /// The kept connection and when it is to be replaced.
     conn: Option<(TcpStream, Instant)>,
+    /// The kept connection while `start`'s request waits for `poll_answer`.
+    sent: Option<(TcpStream, Instant)>,
     fresh_after: Duration,
     /// How much sooner than `fresh_after` the first connection is replaced (see `stagger`).
     first_sooner: Duration,
@@ -84,6 +120,7 @@ impl KeptProbe {
             expect_status,
             timeout,
             conn: None,
+            sent: None,
             fresh_after: FRESH_AFTER,
             first_sooner: Duration::ZERO,
         })
@@ -102,8 +139,18 @@ impl KeptProbe {
     /// deadline; a timer each costs a wake-up of the runtime each) and calls `timed_out` for
     /// a probe it gave up on.
     pub async fn probe_untimed(&mut self, started: Instant) -> ProbeOutcome {
-        let result = self.attempt().await;
-        let latency = started.elapsed();
+        let result = match self.start(started) {
+            Started::Sent => match std::future::poll_fn(|cx| self.poll_answer(cx)).await {
+                Answer::Status(status) => Ok(status),
+                Answer::Slow(rest) => self.finish(rest).await,
+            },
+            Started::Slow(rest) => self.finish(rest).await,
+        };
+        self.outcome(result, started.elapsed())
+    }
+
+    /// A probe's outcome from its status (or what went wrong) and how long it took.
+    pub fn outcome(&self, result: Result<u16, String>, latency: Duration) -> ProbeOutcome {
         match result {
             Ok(status) if status == self.expect_status => ProbeOutcome {
                 ok: true,
@@ -123,9 +170,123 @@ impl KeptProbe {
         }
     }
 
+    /// Starts a probe without waiting: on a usable kept connection, the request written there
+    /// (then `poll_answer` reads the answer); otherwise what `finish` is to do. A slot of checks
+    /// starts every probe this way and reads their answers as they come, with no task, timer
+    /// or buffer of their own: what a probe costs is then mostly its write and its read.
+    pub fn start(&mut self, now: Instant) -> Started {
+        self.sent = None;
+        let Some((stream, replace_at)) = self.conn.take() else {
+            return Started::Slow(Rest::Fresh);
+        };
+        if now >= replace_at || !idle_and_open(&stream) {
+            return Started::Slow(Rest::Fresh);
+        }
+        let request = self.request.as_bytes();
+        match stream.try_write(request) {
+            Ok(n) if n == request.len() => {
+                self.sent = Some((stream, replace_at));
+                Started::Sent
+            }
+            Ok(written) => Started::Slow(Rest::Kept {
+                stream,
+                replace_at,
+                written,
+                read: Vec::new(),
+            }),
+            Err(e) if e.kind() == std::io::ErrorKind::WouldBlock => Started::Slow(Rest::Kept {
+                stream,
+                replace_at,
+                written: 0,
+                read: Vec::new(),
+            }),
+            // As if the exchange failed on the kept connection: a new one, at once.
+            Err(_) => Started::Slow(Rest::Fresh),
+        }
+    }
+
+    /// The answer to a request `start` wrote: its status when it came whole in one read (a head
+    /// and a body of known length that fits), else what `finish` is to do with what was read.
+    pub fn poll_answer(&mut self, cx: &mut std::task::Context<'_>) -> Poll<Answer> {
+        use tokio::io::AsyncRead;
+        let Some((stream, _)) = self.sent.as_mut() else {
+            return Poll::Ready(Answer::Slow(Rest::Fresh));
+        };
+        let mut space = [std::mem::MaybeUninit::<u8>::uninit(); ONE_READ];
+        let mut read = tokio::io::ReadBuf::uninit(&mut space);
+        match std::pin::Pin::new(stream).poll_read(cx, &mut read) {
+            Poll::Pending => return Poll::Pending,
+            Poll::Ready(Ok(())) => {}
+            Poll::Ready(Err(_)) => {
+                self.sent = None;
+                return Poll::Ready(Answer::Slow(Rest::Fresh));
+            }
+        }
+        let bytes = read.filled();
+        let whole = match parse_head(bytes) {
+            // The end of the stream, or an answer the kept connection cannot be trusted with:
+            // a new connection, as `attempt` does.
+            _ if bytes.is_empty() => None,
+            Err(_) => None,
+            Ok(Some((used, head)))
+                if bytes.len() < ONE_READ && !(100..200).contains(&head.status) =>
+            {
+                let body = (bytes.len() - used) as u64;
+                match head.body {
+                    Body::Empty => Some(Some((head.status, head.keep && body == 0))),
+                    Body::Length(n) if n <= HEALTH_BODY_LIMIT as u64 && body >= n => {
+                        Some(Some((head.status, head.keep && body == n)))
+                    }
+                    _ => Some(None),
+                }
+            }
+            Ok(_) => Some(None),
+        };
+        let Some((stream, replace_at)) = self.sent.take() else {
+            return Poll::Ready(Answer::Slow(Rest::Fresh));
+        };
+        Poll::Ready(match whole {
+            Some(Some((status, keep))) => {
+                if keep {
+                    self.conn = Some((stream, replace_at));
+                }
+                Answer::Status(status)
+            }
+            Some(None) => Answer::Slow(Rest::Kept {
+                stream,
+                replace_at,
+                written: self.request.len(),
+                read: bytes.to_vec(),
+            }),
+            None => Answer::Slow(Rest::Fresh),
+        })
+    }
+
+    /// The rest of a probe `start` or `poll_answer` could not finish: its status.
+    pub async fn finish(&mut self, rest: Rest) -> Result<u16, String> {
+        match rest {
+            Rest::Fresh => self.fresh().await,
+            Rest::Kept {
+                mut stream,
+                replace_at,
+                written,
+                read,
+            } => {
+                if let Ok((status, keep)) = self.exchange(&mut stream, written, read).await {
+                    if keep {
+                        self.conn = Some((stream, replace_at));
+                    }
+                    return Ok(status);
+                }
+                self.fresh().await
+            }
+        }
+    }
+
     /// The outcome of a probe abandoned at its timeout; its connection is not used again.
     pub fn timed_out(&mut self) -> ProbeOutcome {
         self.conn = None;
+        self.sent = None;
         ProbeOutcome {
             ok: false,
             latency: self.timeout,
@@ -156,25 +317,13 @@ impl KeptProbe {
         self
     }
 
-    /// The status, on the kept connection if there is a usable one, else (or if it fails)
-    /// on a new one. The connection is out of `self.conn` while in use: a probe abandoned
-    /// half-way drops it.
-    async fn attempt(&mut self) -> Result<u16, String> {
-        if let Some((mut stream, replace_at)) = self.conn.take()
-            && Instant::now() < replace_at
-            && idle_and_open(&stream)
-            && let Ok((status, keep)) = self.exchange(&mut stream).await
-        {
-            if keep {
-                self.conn = Some((stream, replace_at));
-            }
-            return Ok(status);
-        }
+    /// The status on a new connection, kept for the next probes if the answer allows.
+    async fn fresh(&mut self) -> Result<u16, String> {
         let mut stream = TcpStream::connect(&self.addr)
             .await
             .map_err(|e| failover_core::text::io_error(&e))?;
         let _ = stream.set_nodelay(true);
-        let (status, keep) = self.exchange(&mut stream).await?;
+        let (status, keep) = self.exchange(&mut stream, 0, Vec::new()).await?;
         if keep {
             let sooner = std::mem::take(&mut self.first_sooner);
             let replace_at = Instant::now() + self.fresh_after.saturating_sub(sooner);
@@ -183,14 +332,26 @@ impl KeptProbe {
         Ok(status)
     }
 
-    /// Writes the request and reads the answer to its end: its status, and whether the
-    /// connection can carry the next probe.
-    async fn exchange(&self, stream: &mut TcpStream) -> Result<(u16, bool), String> {
-        stream
-            .write_all(self.request.as_bytes())
-            .await
-            .map_err(|e| failover_core::text::io_error(&e))?;
-        let mut buf = Vec::with_capacity(FIRST_READ);
+    /// Writes the request (but its first `written` bytes) and reads the answer (after the
+    /// `read` bytes of it already read) to its end: its status, and whether the connection
+    /// can carry the next probe.
+    async fn exchange(
+        &self,
+        stream: &mut TcpStream,
+        written: usize,
+        mut buf: Vec<u8>,
+    ) -> Result<(u16, bool), String> {
+        if let Some(unwritten) = self.request.as_bytes().get(written..)
+            && !unwritten.is_empty()
+        {
+            stream
+                .write_all(unwritten)
+                .await
+                .map_err(|e| failover_core::text::io_error(&e))?;
+        }
+        if buf.capacity() < FIRST_READ {
+            buf.reserve(FIRST_READ - buf.len());
+        }
         let head = loop {
             match parse_head(&buf)? {
                 Some((used, head)) => {
@@ -258,9 +419,16 @@ struct Head {
 
 /// An answer's head from the start of `buf`, and its length; None until all of it is there.
 fn parse_head(buf: &[u8]) -> Result<Option<(usize, Head)>, String> {
-    let mut headers = [httparse::EMPTY_HEADER; MAX_HEADERS];
-    let mut answer = httparse::Response::new(&mut headers);
-    let used = match answer.parse(buf) {
+    // Uninitialised: a hundred headers made empty first would cost more than the parse.
+    let mut headers =
+        [const { std::mem::MaybeUninit::<httparse::Header<'_>>::uninit() }; MAX_HEADERS];
+    let mut answer = httparse::Response::new(&mut []);
+    let parsed = httparse::ParserConfig::default().parse_response_with_uninit_headers(
+        &mut answer,
+        buf,
+        &mut headers,
+    );
+    let used = match parsed {
         Ok(httparse::Status::Complete(used)) => used,
         Ok(httparse::Status::Partial) => return Ok(None),
         Err(httparse::Error::TooManyHeaders) => {
@@ -646,6 +814,32 @@ mod tests {
             "after 204 and 304, on the same connection",
         );
         assert_eq!(server.connections(), 1);
+    }
+
+    #[tokio::test]
+    async fn an_answer_with_bytes_after_its_body_is_not_kept() {
+        // Whole in one write, so one read: a body of 2 bytes, then 5 the server was not asked for.
+        let extra: &[u8] = b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nokextra";
+        let server = Server::start(vec![vec![answer(extra)], vec![answer(OK_SIZED)]]).await;
+        let mut probe = server.probe();
+        assert_ok(&probe.probe().await, "with bytes after the body");
+        assert_ok(&probe.probe().await, "the next");
+        assert_eq!(
+            server.connections(),
+            2,
+            "the first connection is not used again"
+        );
+        assert_eq!(server.requests_on(0), 1);
+    }
+
+    #[tokio::test]
+    async fn a_whole_answer_in_one_read_keeps_its_connection_probe_after_probe() {
+        let server = Server::start(vec![vec![answer(OK_SIZED); 5]]).await;
+        let mut probe = server.probe();
+        for n in 0..5 {
+            assert_ok(&probe.probe().await, &format!("probe {n}"));
+        }
+        assert_eq!((server.connections(), server.requests_on(0)), (1, 5));
     }
 
     #[tokio::test]

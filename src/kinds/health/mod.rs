@@ -92,14 +92,24 @@ async fn run_slot(
         let started = std::time::Instant::now();
         let deadline = Instant::now() + failover_core::text::wait(timeout);
         answered.fill(false);
-        let mut round: futures::stream::FuturesUnordered<_> = probers
-            .iter_mut()
-            .enumerate()
-            .map(|(k, (i, p))| {
-                let clients = &clients;
-                async move { (k, *i, p.probe(clients, started).await) }
-            })
-            .collect();
+        // Probes on kept connections are written here, all of them, and their answers read
+        // as they come, in this task: no task, timer or buffer of their own. The others
+        // (https, TCP, a kept connection to renew, an answer in pieces) run as futures.
+        let finish =
+            |k, check, kept, rest| slow_probe(k, check, Job::Finish(kept, rest), &clients, started);
+        let mut sent = Vec::with_capacity(probers.len());
+        let mut slow = futures::stream::FuturesUnordered::new();
+        for (k, (check, prober)) in probers.iter_mut().enumerate() {
+            match prober {
+                Prober::Kept(kept) => match kept.start(started) {
+                    http_kept::Started::Sent => sent.push((k, *check, kept)),
+                    http_kept::Started::Slow(rest) => slow.push(finish(k, *check, kept, rest)),
+                },
+                Prober::Fresh(spec) => {
+                    slow.push(slow_probe(k, *check, Job::Fresh(spec), &clients, started))
+                }
+            }
+        }
         // Results go out together, at most `GATHER` after the first of them came in: the
         // console wakes once for them, not once per check.
         let mut gathered = Vec::new();
@@ -110,22 +120,33 @@ async fn run_slot(
         let expired = tokio::time::sleep_until(deadline);
         tokio::pin!(expired);
         loop {
-            tokio::select! {
-                next = futures::StreamExt::next(&mut round) => match next {
-                    Some((k, check, outcome)) => {
+            let answers = std::future::poll_fn(|cx| {
+                poll_round(
+                    cx,
+                    &mut sent,
+                    &mut slow,
+                    &finish,
+                    started,
+                    |k, check, outcome| {
                         answered[k] = true;
                         gathered.push(Observation::Probe {
                             check,
                             at: time::OffsetDateTime::now_utc(),
                             outcome,
                         });
-                        if !flush_armed {
-                            flush.as_mut().reset(Instant::now() + GATHER);
-                            flush_armed = true;
-                        }
+                    },
+                )
+            });
+            tokio::select! {
+                more = answers => {
+                    if !more {
+                        break;
                     }
-                    None => break,
-                },
+                    if !flush_armed {
+                        flush.as_mut().reset(Instant::now() + GATHER);
+                        flush_armed = true;
+                    }
+                }
                 _ = &mut flush, if flush_armed => {
                     flush_armed = false;
                     if !send_all(&tx, &mut gathered).await {
@@ -135,7 +156,7 @@ async fn run_slot(
                 _ = &mut expired => break,
             }
         }
-        drop(round);
+        drop((sent, slow));
         let at = time::OffsetDateTime::now_utc();
         for ((check, prober), _) in probers
             .iter_mut()
@@ -190,18 +211,6 @@ impl Prober {
         }
     }
 
-    /// A probe with no timer of its own: the slot's deadline bounds it.
-    async fn probe(
-        &mut self,
-        clients: &http::Clients,
-        started: std::time::Instant,
-    ) -> ProbeOutcome {
-        match self {
-            Prober::Kept(kept) => kept.probe_untimed(started).await,
-            Prober::Fresh(check) => probe_check(clients, check).await,
-        }
-    }
-
     fn timed_out(&mut self, timeout: Duration) -> ProbeOutcome {
         match self {
             Prober::Kept(kept) => kept.timed_out(),
@@ -211,6 +220,77 @@ impl Prober {
                 detail: format!("timeout after {}", text::latency(timeout)),
             },
         }
+    }
+}
+
+/// A probe that is not a kept connection's plain write and read.
+enum Job<'a> {
+    /// An https or TCP check.
+    Fresh(&'a HealthCheck),
+    /// The rest of a kept connection's probe.
+    Finish(&'a mut http_kept::KeptProbe, http_kept::Rest),
+}
+
+/// A probe with no timer of its own: the slot's deadline bounds it.
+async fn slow_probe(
+    k: usize,
+    check: usize,
+    job: Job<'_>,
+    clients: &http::Clients,
+    started: std::time::Instant,
+) -> (usize, usize, ProbeOutcome) {
+    let outcome = match job {
+        Job::Fresh(spec) => probe_check(clients, spec).await,
+        Job::Finish(kept, rest) => {
+            let result = kept.finish(rest).await;
+            kept.outcome(result, started.elapsed())
+        }
+    };
+    (k, check, outcome)
+}
+
+/// One look at a round's probes: the answers come on kept connections (`sent`) and the other
+/// probes' ends (`slow`), each given to `done`. Ready(true) when some came, Ready(false) when
+/// no probe is left.
+fn poll_round<'a, F>(
+    cx: &mut std::task::Context<'_>,
+    sent: &mut Vec<(usize, usize, &'a mut http_kept::KeptProbe)>,
+    slow: &mut futures::stream::FuturesUnordered<F>,
+    finish: &impl Fn(usize, usize, &'a mut http_kept::KeptProbe, http_kept::Rest) -> F,
+    started: std::time::Instant,
+    mut done: impl FnMut(usize, usize, ProbeOutcome),
+) -> std::task::Poll<bool>
+where
+    F: std::future::Future<Output = (usize, usize, ProbeOutcome)>,
+{
+    use std::task::Poll;
+    let mut any = false;
+    let mut i = 0;
+    while i < sent.len() {
+        let Poll::Ready(answer) = sent[i].2.poll_answer(cx) else {
+            i += 1;
+            continue;
+        };
+        let (k, check, kept) = sent.swap_remove(i);
+        match answer {
+            http_kept::Answer::Status(status) => {
+                done(k, check, kept.outcome(Ok(status), started.elapsed()));
+                any = true;
+            }
+            http_kept::Answer::Slow(rest) => slow.push(finish(k, check, kept, rest)),
+        }
+    }
+    while let Poll::Ready(Some((k, check, outcome))) = futures::StreamExt::poll_next_unpin(slow, cx)
+    {
+        done(k, check, outcome);
+        any = true;
+    }
+    if any {
+        Poll::Ready(true)
+    } else if sent.is_empty() && slow.is_empty() {
+        Poll::Ready(false)
+    } else {
+        Poll::Pending
     }
 }
 
