@@ -10,6 +10,7 @@
 pub mod actions;
 pub mod cli;
 pub mod config;
+pub mod cpu;
 pub mod crash;
 pub mod engine;
 pub mod executor;

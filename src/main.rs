@@ -4,6 +4,9 @@ use clap::Parser;
 
 fn main() -> ExitCode {
     let cli = failover_console::cli::Cli::parse();
+    // Before the runtime, so that its threads are batch work too. Where the kernel refuses (a
+    // sandbox), the console runs as it would have: only its CPU per probe is higher.
+    let _ = failover_console::cpu::batch();
     // One thread: the console waits on the network and the terminal, it does not compute. A
     // multi-threaded runtime's workers wake and spin for each other at every probe, which is
     // most of what an idle console would cost.

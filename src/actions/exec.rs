@@ -236,6 +236,7 @@ pub async fn execute(spec: &ActionSpec, output: &OutputSink) -> Outcome {
         .kill_on_drop(true);
     #[cfg(unix)]
     command.process_group(0);
+    crate::cpu::usual_for(&mut command);
     if let Some(dir) = cwd {
         command.current_dir(dir);
     }

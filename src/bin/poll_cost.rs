@@ -160,8 +160,17 @@ async fn pump(
     }
 }
 
-#[tokio::main(flavor = "current_thread")]
-async fn main() {
+fn main() {
+    // As the console runs (src/main.rs).
+    let _ = failover_console::cpu::batch();
+    tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .expect("runtime")
+        .block_on(bench());
+}
+
+async fn bench() {
     let args: Vec<String> = std::env::args().skip(1).collect();
     if args.len() < 2 {
         println!(
