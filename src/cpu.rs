@@ -5,7 +5,7 @@
 /// the task that is running. When a server on the same CPU answers fifty probes one after
 /// another, the console then reads the answers that came during the server's turn in one
 /// wake-up, where it was switched in and out once per answer (on the 2-core lab machine, half
-/// the wake-ups and a tenth of the CPU per probe). A key or a reading waits at most for the
+/// the wake-ups, and 4-10 % less CPU a probe). A key or a reading waits at most for the
 /// running task's turn to end: a few milliseconds, well inside the 50 ms the screen has.
 pub fn batch() -> std::io::Result<()> {
     let param = libc::sched_param { sched_priority: 0 };

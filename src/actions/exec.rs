@@ -298,3 +298,38 @@ pub async fn execute(spec: &ActionSpec, output: &OutputSink) -> Outcome {
         Err(e) => Outcome::Unknown(format!("lost track of {program}: {e}")),
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use std::time::Duration;
+
+    use failover_core::actions::{ActionSpec, Outcome};
+
+    #[test]
+    fn a_command_of_a_batch_console_runs_with_the_usual_scheduling() {
+        std::thread::spawn(|| {
+            crate::cpu::batch().expect("sched_setscheduler");
+            let runtime = tokio::runtime::Builder::new_current_thread()
+                .enable_all()
+                .build()
+                .expect("runtime");
+            let spec = ActionSpec::Exec {
+                argv: ["sh", "-c", "sed -n 's/^policy *: *//p' /proc/$$/sched"]
+                    .map(String::from)
+                    .to_vec(),
+                cwd: None,
+                env: Vec::new(),
+                timeout: Duration::from_secs(10),
+            };
+            let (tx, mut rx) = tokio::sync::mpsc::channel(16);
+            let outcome = runtime.block_on(super::execute(&spec, &tx));
+            assert!(matches!(outcome, Outcome::Ok(_)), "{outcome:?}");
+            drop(tx);
+            let lines: Vec<String> = std::iter::from_fn(|| rx.try_recv().ok()).collect();
+            // 0 is SCHED_OTHER (3 would be the console's SCHED_BATCH).
+            assert_eq!(lines, ["0"]);
+        })
+        .join()
+        .expect("thread");
+    }
+}
