@@ -225,7 +225,7 @@ impl KeptProbe {
         let bytes = read.filled();
         let whole = match parse_head(bytes) {
             // The end of the stream, or an answer the kept connection cannot be trusted with:
-            // a new connection, as `attempt` does.
+            // a new connection, as `finish` makes after the kept one fails.
             _ if bytes.is_empty() => None,
             Err(_) => None,
             Ok(Some((used, head)))
