@@ -178,7 +178,8 @@ impl Tmux {
     /// then `reason`), Enter: its first step starts.
     pub fn start_slow_run(&self, reason: &str) {
         self.wait_for("serving site A", Duration::from_secs(15));
-        self.keys(&["r", "j", "j", "Enter"]);
+        self.open_runbooks();
+        self.keys(&["j", "j", "Enter"]);
         self.wait_for("Plan: slow", Duration::from_secs(5));
         self.keys(&["Enter"]);
         self.wait_for("type secondary to arm", Duration::from_secs(5));
@@ -187,6 +188,32 @@ impl Tmux {
         self.text(reason);
         self.wait_for("Run slow", Duration::from_secs(5));
         self.keys(&["Enter"]);
+    }
+
+    /// r, until the runbook list is open. A console shows its first frame before it holds the
+    /// driver lock; until then r only says "not driving yet", and r is pressed again.
+    pub fn open_runbooks(&self) {
+        let end = Instant::now() + Duration::from_secs(15);
+        loop {
+            self.keys(&["r"]);
+            let pressed = Instant::now();
+            loop {
+                let screen = self.screen();
+                if screen.contains(" Runbooks ") {
+                    return;
+                }
+                assert!(
+                    Instant::now() < end,
+                    "r never opened the runbook list:\n{screen}"
+                );
+                if screen.contains("not driving yet")
+                    && pressed.elapsed() > Duration::from_millis(500)
+                {
+                    break;
+                }
+                std::thread::sleep(Duration::from_millis(100));
+            }
+        }
     }
 
     /// Types `text`, then Enter.
