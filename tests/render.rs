@@ -1047,3 +1047,55 @@ fn a_long_pane_scrolled_far_down_shows_the_right_rows_and_counts_every_row() {
         );
     }
 }
+
+/// A runbook longer than the run pane: the step Enter does next, and what it will do, stay on
+/// screen as the steps before it pile up.
+#[test]
+fn the_next_step_stays_in_view_at_80x24_as_a_long_run_goes_on() {
+    let mut text =
+        format!("{CONFIG}\n[[runbook]]\nname = \"long\"\nfrom = \"primary\"\nto = \"secondary\"\n");
+    for n in 1..=12 {
+        text.push_str(&format!(
+            "\n[[runbook.step]]\ntitle = \"Check {n}\"\ngate = \"healthy\"\nsite = \"secondary\"\n"
+        ));
+    }
+    let mut m = healthy_in(fixture::model(
+        &text,
+        Mode::Live,
+        "alice@ops",
+        fixture::dark(false),
+        T0,
+    ));
+    apply(&mut m, Msg::Driver(Driver::Driving(DriverToken::held(1))));
+    key(&mut m, KeyCode::Char('r'));
+    key(&mut m, KeyCode::Enter);
+    key(&mut m, KeyCode::Enter);
+    type_text(&mut m, "secondary");
+    key(&mut m, KeyCode::Enter);
+    type_text(&mut m, "drill");
+    key(&mut m, KeyCode::Enter);
+    for done in 1..=11 {
+        key(&mut m, KeyCode::Enter);
+        let next = done + 1;
+        for (w, h) in [(80, 24), (160, 48)] {
+            let screen = render(&m, w, h);
+            assert!(
+                footer(&screen).starts_with(&format!("Enter do step {next}")),
+                "{screen}"
+            );
+            let row = format!(">{next:>2} ");
+            let at = screen
+                .lines()
+                .position(|l| l.contains(&row))
+                .unwrap_or_else(|| panic!("step {next} is not on screen at {w}x{h}:\n{screen}"));
+            assert!(
+                screen
+                    .lines()
+                    .nth(at + 1)
+                    .is_some_and(|l| l.contains("       now: PASS")),
+                "its evidence is under it at {w}x{h}:\n{screen}"
+            );
+        }
+    }
+    snapshot_both!("long_run_next_step_in_view", &m);
+}

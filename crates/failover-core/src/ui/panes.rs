@@ -56,7 +56,17 @@ pub fn render(frame: &mut Frame<'_>, area: Rect, model: &Model, pane: Pane, wide
         let cursor_line = model.ui.scroll[pane.index()] + super::overview::HEADING_ROWS;
         (cursor_line + 1).saturating_sub(visible)
     } else {
-        model.ui.scroll[pane.index()].min(lines.len().saturating_sub(1))
+        let scrolled = model.ui.scroll[pane.index()].min(lines.len().saturating_sub(1));
+        match (pane, super::run::cursor_rows(&lines)) {
+            // Scrolling moves the run's rows only as far as the next step stays in view.
+            (Pane::Run, Some(rows)) => {
+                let chrome = if wide { 2 } else { 1 };
+                let visible = area.height.saturating_sub(chrome) as usize;
+                let lowest = rows.end.saturating_sub(visible).min(rows.start);
+                scrolled.clamp(lowest, rows.start)
+            }
+            _ => scrolled,
+        }
     };
     let theme = &model.view.theme;
     let mut lines = lines;

@@ -51,6 +51,35 @@ pub fn hints(model: &Model) -> String {
         .join("  ")
 }
 
+/// The rows of `lines` (as `run_lines` wrote them) that belong to the next step: its row, marked
+/// `CURSOR`, and the indented rows under it that say what it will do. The pane keeps them in
+/// view: at 80x24 a run's figures can push the step Enter does below the pane's last row.
+pub(super) fn cursor_rows(lines: &[Line<'_>]) -> Option<std::ops::Range<usize>> {
+    // The step's row starts with its marked number (a plan's running service, `> ` in ASCII,
+    // has none).
+    let marked = |l: &Line<'_>| {
+        l.spans.first().is_some_and(|s| {
+            s.content
+                .strip_prefix(CURSOR)
+                .is_some_and(|n| n.trim().parse::<usize>().is_ok())
+        })
+    };
+    let start = lines.iter().position(marked)?;
+    let under = lines[start + 1..]
+        .iter()
+        .take_while(|l| {
+            l.spans
+                .first()
+                .is_some_and(|s| s.content.starts_with(DETAIL))
+        })
+        .count();
+    Some(start..start + 1 + under)
+}
+
+/// The next step's marker, and the indent of the rows under it.
+const CURSOR: &str = ">";
+const DETAIL: &str = "       ";
+
 pub(super) fn t(model: &Model, text: &str) -> String {
     clean(text, model.view.ascii).into_owned()
 }
@@ -211,7 +240,7 @@ pub(super) fn run_lines(
             status = "OVERRIDDEN".into();
         }
         let marker = if Some(i) == cursor && run.is_active() {
-            ">"
+            CURSOR
         } else {
             " "
         };
@@ -239,7 +268,7 @@ pub(super) fn run_lines(
             if matches!(step_spec.kind, StepKind::Gate(_) | StepKind::Wait(_)) {
                 let (verdict, vstyle) = live_verdict(model, run.runbook_index, &step_spec.kind);
                 lines.push(Line::from(Span::styled(
-                    cut(&format!("       now: {verdict}"), width),
+                    cut(&format!("{DETAIL}now: {verdict}"), width),
                     vstyle,
                 )));
             }
@@ -250,7 +279,7 @@ pub(super) fn run_lines(
             {
                 lines.push(Line::from(Span::styled(
                     cut(
-                        &format!("       {}", t(model, &config.masker.mask(&d))),
+                        &format!("{DETAIL}{}", t(model, &config.masker.mask(&d))),
                         width,
                     ),
                     theme.dim,
