@@ -789,6 +789,18 @@ fn driving() -> Model {
     m
 }
 
+/// r, the first runbook's plan, arm it for site B with the reason "drill": its first step is
+/// next.
+fn arm_drill(m: &mut Model) {
+    key(m, KeyCode::Char('r'));
+    key(m, KeyCode::Enter);
+    key(m, KeyCode::Enter);
+    type_text(m, "secondary");
+    key(m, KeyCode::Enter);
+    type_text(m, "drill");
+    key(m, KeyCode::Enter);
+}
+
 /// The last line on screen.
 fn footer(screen: &str) -> &str {
     screen.lines().last().unwrap_or_default()
@@ -864,13 +876,7 @@ fn driving_console_with_a_plan_open() {
 #[test]
 fn driving_console_during_a_run() {
     let mut m = driving();
-    key(&mut m, KeyCode::Char('r'));
-    key(&mut m, KeyCode::Enter);
-    key(&mut m, KeyCode::Enter);
-    type_text(&mut m, "secondary");
-    key(&mut m, KeyCode::Enter);
-    type_text(&mut m, "drill");
-    key(&mut m, KeyCode::Enter);
+    arm_drill(&mut m);
     // Both gates pass; the executor runs the action.
     key(&mut m, KeyCode::Enter);
     key(&mut m, KeyCode::Enter);
@@ -1067,13 +1073,7 @@ fn the_next_step_stays_in_view_at_80x24_as_a_long_run_goes_on() {
         T0,
     ));
     apply(&mut m, Msg::Driver(Driver::Driving(DriverToken::held(1))));
-    key(&mut m, KeyCode::Char('r'));
-    key(&mut m, KeyCode::Enter);
-    key(&mut m, KeyCode::Enter);
-    type_text(&mut m, "secondary");
-    key(&mut m, KeyCode::Enter);
-    type_text(&mut m, "drill");
-    key(&mut m, KeyCode::Enter);
+    arm_drill(&mut m);
     for done in 1..=11 {
         key(&mut m, KeyCode::Enter);
         let next = done + 1;
